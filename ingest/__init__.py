@@ -1,0 +1,1 @@
+"""Readers that normalize profiler traces into the store: one module per source format."""

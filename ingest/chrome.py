@@ -1,0 +1,128 @@
+"""Reader for Chrome Trace Event Format files, PyTorch Kineto traces included.
+
+Flow: json_split streams the file into an events array and its metadata; DuckDB parses the array
+columnar (chrome_read.sql) and the chrome_*.sql steps normalize it into the store's shape. Kineto
+is Chrome JSON with known categories and metadata, so one reader serves both; the trace's
+`format` says which it was.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import orjson
+
+from retime.ingest.json_split import split_trace
+from retime.sqlfiles import load_sql, run_script, set_variables
+
+PACKAGE = "retime.ingest"
+STEPS = ("chrome_read", "chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
+TEMP_TABLES = ("raw", "staged", "staged_lanes", "staged_events", "bindable", "flow_points", "flow_bound")
+KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
+# keys kept out of traces.metadata: the events themselves and bulky side tables
+NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",
+                "deviceProperties", "computeProperties", "distributedInfo")
+
+
+@dataclass
+class TraceRow:
+    """The traces-table fields a reader produces for one file."""
+
+    format: str
+    sha256: str
+    size_bytes: int
+    json_bytes: int
+    rank: int | None
+    world_size: int | None
+    backend: str | None
+    gpu_names: list[str] | None
+    device_properties: object
+    distributed_info: object
+    metadata: dict
+    time_base_ns: int
+    start_ns: int | None
+    end_ns: int | None
+    event_count: int
+    lane_count: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None):
+    """First, cheap half of a read: hash and split the file (no store access)."""
+    return split_trace(path, work_dir, on_bytes)
+
+
+def load(con: duckdb.DuckDBPyConnection, split, trace_id: int) -> TraceRow:
+    """Second half, inside the caller's transaction: parse, normalize and write trace `trace_id`."""
+    meta = split.metadata
+    time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
+    set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
+    try:
+        for step in STEPS:
+            run_script(con, PACKAGE, step)
+        summary = con.execute(load_sql(PACKAGE, "chrome_summary"))
+        counts = dict(zip([d[0] for d in summary.description], summary.fetchall()[0]))
+    finally:
+        for table in TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}").fetchall()
+
+    dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else None
+    props = meta.get("deviceProperties", meta.get("computeProperties"))
+    is_kineto = counts["kineto_events"] > 0 or any(k in meta for k in KINETO_KEYS)
+    warnings = list(split.warnings) + _warnings_from(counts)
+    if is_kineto and "baseTimeNanoseconds" not in meta and split.form == "object" and split.warnings:
+        warnings.append("baseTimeNanoseconds was lost with the file's end; times are as written (relative)")
+    return TraceRow(
+        format="kineto" if is_kineto else "chrome",
+        sha256=split.sha256, size_bytes=split.size_bytes, json_bytes=split.json_bytes,
+        rank=_int_or_none(dist.get("rank")) if dist else None,
+        world_size=_int_or_none(dist.get("world_size")) if dist else None,
+        backend=str(dist["backend"]) if dist and dist.get("backend") is not None else None,
+        gpu_names=[str(p.get("name", "")) for p in props if isinstance(p, dict)] if isinstance(props, list) else None,
+        device_properties=props, distributed_info=dist,
+        metadata={k: v for k, v in meta.items() if k not in NOT_METADATA},
+        time_base_ns=time_base_ns, start_ns=counts["start_ns"], end_ns=counts["end_ns"],
+        event_count=counts["events"], lane_count=counts["lanes"], warnings=warnings,
+    )
+
+
+def _warnings_from(c: dict) -> list[str]:
+    lines = []
+    if c["no_ts"]:
+        lines.append(f"{c['no_ts']} events without a usable ts were dropped")
+    if c["bad_dur"]:
+        lines.append(f"{c['bad_dur']} complete (X) events with a missing or negative dur were dropped")
+    if c["unclosed_b"]:
+        lines.append(f"{c['unclosed_b']} B slices never closed (kept with dur_ns NULL)")
+    if c["orphan_e"] > 0:
+        lines.append(f"{c['orphan_e']} E events closed no open slice (dropped)")
+    if c["unclosed_async"]:
+        lines.append(f"{c['unclosed_async']} async slices never ended (kept with dur_ns NULL)")
+    if c["unbound_flow_points"]:
+        lines.append(f"{c['unbound_flow_points']} flow points had no slice to bind to (their arrows were dropped)")
+    if c["flows_without_id"]:
+        lines.append(f"{c['flows_without_id']} flow events without an id were dropped")
+    if c["ignored_phases"]:
+        lines.append("events of phases retime does not model were skipped: " + ", ".join(c["ignored_phases"]))
+    return lines
+
+
+def _int_or_none(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def to_json(value) -> str | None:
+    """JSON text for a JSON column; None stays NULL."""
+    if value is None:
+        return None
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

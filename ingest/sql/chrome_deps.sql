@@ -1,0 +1,56 @@
+-- Edges of trace `trace_id`: launches (runtime/driver call -> the GPU op it enqueued, by
+-- correlation id, which Kineto writes on both sides) and the trace's own flow arrows.
+-- Flow v1 (s/t/f): points with the same (cat, id) chain in time order, a new chain at each 's';
+-- each point binds to a slice on its own thread: the enclosing one, or for an 'f' without
+-- bp = 'e' the next one to start (Trace Event Format). Kineto's ac2g / async_cpu_to_gpu flows are
+-- launches, fwdbwd flows link forward ops to their backward.
+-- Flow v2: a slice with flow_out and bind_id K -> a slice with flow_in and the same K.
+CREATE OR REPLACE TEMP TABLE bindable AS
+SELECT lane_id, ts_ns, arg_min(event_id, dur_ns) AS event_id, min(dur_ns) AS dur_ns
+FROM staged_events WHERE phase IN ('X', 'B') AND dur_ns IS NOT NULL
+GROUP BY lane_id, ts_ns;
+
+CREATE OR REPLACE TEMP TABLE flow_points AS
+SELECT r.idx, r.ph, coalesce(r.cat, '') AS cat, r.id, r.ts_ns, r.bp, l.lane_id,
+       sum(CASE WHEN r.ph = 's' THEN 1 ELSE 0 END)
+           OVER (PARTITION BY coalesce(r.cat, ''), r.id ORDER BY r.ts_ns, r.idx ROWS UNBOUNDED PRECEDING) AS chain
+FROM raw r JOIN staged_lanes l ON l.pid = r.pid AND l.track = r.tid
+WHERE r.ph IN ('s', 't', 'f') AND r.id IS NOT NULL AND r.ts_ns IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE flow_bound AS
+WITH
+enclosing AS (
+    SELECT p.idx, b.event_id
+    FROM (SELECT * FROM flow_points WHERE NOT (ph = 'f' AND coalesce(bp, '') <> 'e')) p
+    ASOF JOIN bindable b ON b.lane_id = p.lane_id AND p.ts_ns >= b.ts_ns
+    WHERE b.ts_ns + b.dur_ns >= p.ts_ns
+),
+following AS (
+    SELECT p.idx, b.event_id
+    FROM (SELECT * FROM flow_points WHERE ph = 'f' AND coalesce(bp, '') <> 'e') p
+    ASOF JOIN bindable b ON b.lane_id = p.lane_id AND p.ts_ns <= b.ts_ns
+)
+SELECT p.*, e.event_id
+FROM flow_points p LEFT JOIN (SELECT * FROM enclosing UNION ALL SELECT * FROM following) e USING (idx);
+
+INSERT INTO deps
+SELECT DISTINCT getvariable('trace_id'), src_event_id, dst_event_id, kind
+FROM (
+    SELECT c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind
+    FROM staged_events c JOIN staged_events g ON g.correlation = c.correlation
+    WHERE c.kind IN ('runtime', 'driver') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+    UNION ALL
+    SELECT src_event_id, dst_event_id,
+           CASE WHEN cat IN ('ac2g', 'async_cpu_to_gpu') THEN 'launch'
+                WHEN cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END
+    FROM (SELECT cat, lag(event_id) OVER w AS src_event_id, event_id AS dst_event_id
+          FROM flow_bound WHERE event_id IS NOT NULL
+          WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx))
+    WHERE src_event_id IS NOT NULL
+    UNION ALL
+    SELECT o.event_id, i.event_id, 'flow'
+    FROM staged_events o JOIN raw ro ON ro.idx = o.idx AND ro.flow_out AND ro.bind_id IS NOT NULL
+    JOIN raw ri ON ri.bind_id = ro.bind_id AND ri.flow_in
+    JOIN staged_events i ON i.idx = ri.idx
+)
+WHERE src_event_id <> dst_event_id;

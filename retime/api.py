@@ -1,0 +1,90 @@
+"""The Python front door: `retime.open(db)` returns a Store whose verbs mirror the CLI.
+
+Results are polars DataFrames; nothing here prints. The CLI is a thin layer over this module.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+from typing import Callable, Iterable
+
+import duckdb
+import polars as pl
+
+from retime import store as store_mod
+from retime.errors import QueryError, StoreError
+from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
+from retime.sqlfiles import load_sql
+
+
+class Store:
+    """A retime store: one DuckDB file holding any number of traces."""
+
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False):
+        self.path = str(path) if path is not None else store_mod.default_db_path()
+        self.read_only = read_only
+        self.con = store_mod.connect(self.path, read_only=read_only)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- ingest -------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | os.PathLike] | str | os.PathLike, job: str | None = None,
+               on_file: Callable[[str, int], Callable[[int], None] | None] | None = None) -> list[IngestResult]:
+        """Ingest files and job directories; one result per file, failures included.
+
+        `on_file(path, size)` may return a callback that receives byte counts as the file is read
+        (the CLI's progress bar).
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; cannot ingest")
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        results = []
+        for path, dir_job in expand_paths(paths):
+            size = path.stat().st_size if path.is_file() else 0
+            on_bytes = on_file(str(path), size) if on_file else None
+            results.append(ingest_file(self.con, path, job=job or dir_job, on_bytes=on_bytes))
+        return results
+
+    # -- reading ------------------------------------------------------------------------------
+    def sql(self, query: str, params: dict | builtins.list | None = None) -> pl.DataFrame:
+        """Run any SQL on the store and return a DataFrame."""
+        try:
+            return self.con.sql(query, params=params).pl()
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).strip().splitlines()[0]) from None
+
+    def traces(self) -> pl.DataFrame:
+        """One row per trace: id, job, format, rank, events, span, source."""
+        return self.sql(load_sql("retime", "traces_list"))
+
+    def resolve_trace(self, trace: int | str) -> int:
+        """A trace id from an id, a sha256 prefix or a source path (suffix) the user typed."""
+        row = self.con.execute(load_sql("retime", "resolve_trace"), {"key": str(trace)}).fetchall()
+        if not row:
+            raise QueryError(f"no trace matches {trace!r} (see `retime traces`)")
+        if len(row) > 1:
+            raise QueryError(f"{trace!r} matches traces {', '.join(str(r[0]) for r in row)}; use the trace id")
+        return row[0][0]
+
+    def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
+        """Summary of one trace: its row, its lanes and its event kinds."""
+        trace_id = self.resolve_trace(trace)
+        p = {"trace_id": trace_id}
+        return {
+            "trace": self.sql(load_sql("retime", "info_trace"), p),
+            "lanes": self.sql(load_sql("retime", "info_lanes"), p),
+            "kinds": self.sql(load_sql("retime", "info_kinds"), p),
+        }
+
+
+def open(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:  # noqa: A001 - the API's verb
+    """Open (creating on first write) the store at `path`, default $RETIME_DB or ./retime.duckdb."""
+    return Store(path, read_only=read_only)

@@ -1,0 +1,102 @@
+-- retime store schema, version 1.
+--
+-- One DuckDB file holds any number of traces (measured files and, later, their replays), so
+-- that a trace and its variants compare in one query. All times are integer nanoseconds on the
+-- trace's absolute clock (Kineto's relative `ts` plus `baseTimeNanoseconds`; older traces are
+-- already absolute microseconds). The same page, with the closed sets of values, is
+-- docs/schema.md; `retime sql "DESCRIBE events"` shows the live columns.
+
+CREATE TABLE IF NOT EXISTS schema_info (
+    version      INTEGER NOT NULL,     -- bumped on every incompatible change; checked on open
+    created_at   TIMESTAMP NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS trace_id_seq START 1;
+
+-- One row per ingested file (or, later, per replay result).
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id          BIGINT PRIMARY KEY,
+    job               VARCHAR,            -- job name: --job, else the directory a job was ingested from
+    format            VARCHAR NOT NULL,   -- 'kineto' | 'chrome' | 'nsys' | 'replay'
+    source_path       VARCHAR,            -- absolute path at ingest time
+    sha256            VARCHAR,            -- of the file's bytes as stored on disk; re-ingest is a no-op
+    size_bytes        BIGINT,
+    rank              INTEGER,            -- from the trace (distributedInfo), never from the file name
+    world_size        INTEGER,
+    backend           VARCHAR,            -- distributed backend, e.g. 'nccl', 'gloo'
+    gpu_names         VARCHAR[],          -- deviceProperties[].name, in device-id order
+    device_properties JSON,               -- deviceProperties (or the older computeProperties) as written
+    distributed_info  JSON,               -- distributedInfo as written (process groups, ...)
+    metadata          JSON,               -- the file's other top-level keys (schemaVersion, versions, ...)
+    time_base_ns      BIGINT,             -- added to the file's relative timestamps (0 when absolute)
+    start_ns          BIGINT,             -- first event start
+    end_ns            BIGINT,             -- last event end
+    event_count       BIGINT,
+    warnings          VARCHAR[],          -- what was dropped or repaired, one readable line each
+    ingested_at       TIMESTAMP,
+    parent_trace_id   BIGINT,             -- the measured trace a replay derives from (NULL when measured)
+    scenario          JSON                -- the replay's scenario (NULL when measured)
+);
+
+-- Where work runs: a CPU thread, a GPU stream, an async track, or a profiler's own row.
+CREATE TABLE IF NOT EXISTS lanes (
+    trace_id      BIGINT NOT NULL,
+    lane_id       INTEGER NOT NULL,       -- dense 0..n-1 within a trace
+    kind          VARCHAR NOT NULL,       -- 'cpu_thread' | 'gpu_stream' | 'async' | 'other'
+    pid           VARCHAR,                -- as written in the trace (numbers as text; Kineto also writes names)
+    tid           VARCHAR,
+    device        INTEGER,                -- GPU index for gpu_stream lanes
+    stream        BIGINT,                 -- CUDA/HIP stream for gpu_stream lanes
+    process_name  VARCHAR,                -- from 'M' process_name metadata
+    name          VARCHAR,                -- from 'M' thread_name metadata (or the async track's name)
+    PRIMARY KEY (trace_id, lane_id)
+);
+
+-- One row per interval or instant.
+CREATE TABLE IF NOT EXISTS events (
+    trace_id         BIGINT NOT NULL,
+    event_id         BIGINT NOT NULL,     -- dense 0..n-1 within a trace, in (ts_ns, lane_id) order
+    lane_id          INTEGER NOT NULL,
+    kind             VARCHAR NOT NULL,    -- closed set, see docs/schema.md
+    phase            VARCHAR NOT NULL,    -- how the trace wrote it: 'X', 'B' (a matched B/E pair), 'i', 'b' (async pair), ...
+    name             VARCHAR,
+    category         VARCHAR,             -- the trace's own 'cat'
+    ts_ns            BIGINT NOT NULL,
+    dur_ns           BIGINT,              -- 0 for instants; NULL for a slice that never closed
+    correlation      BIGINT,              -- runtime call <-> GPU op
+    external_id      BIGINT,              -- CPU op <-> runtime call (Kineto 'External id')
+    device           INTEGER,             -- GPU ops: device index
+    stream           BIGINT,              -- GPU ops: stream
+    bytes            BIGINT,              -- memcpy / memset size
+    copy_kind        VARCHAR,             -- memcpy: 'H2D' | 'D2H' | 'D2D' | 'P2P' | 'H2H'
+    src_kind         VARCHAR,             -- memcpy source memory: 'pageable' | 'pinned' | 'device' | 'host' | ...
+    dst_kind         VARCHAR,             -- memcpy / memset destination memory
+    coll_op          VARCHAR,             -- collective: 'allreduce', 'all_to_allv', 'AllReduce' (from kernel name), ...
+    coll_dtype       VARCHAR,
+    coll_in_nelems   BIGINT,
+    coll_out_nelems  BIGINT,
+    coll_group_size  INTEGER,
+    coll_pg_name     VARCHAR,
+    coll_pg_desc     VARCHAR,
+    coll_pg_ranks    VARCHAR,             -- as written, e.g. '[0, 1, 2, 3]'
+    coll_seq         BIGINT,
+    args             JSON                 -- the event's full args, as written
+);
+
+-- Edges between events.
+CREATE TABLE IF NOT EXISTS deps (
+    trace_id      BIGINT NOT NULL,
+    src_event_id  BIGINT NOT NULL,
+    dst_event_id  BIGINT NOT NULL,
+    kind          VARCHAR NOT NULL        -- 'launch' | 'fwd_bwd' | 'flow'
+);
+
+-- Counter samples ('C' events): one row per series per sample.
+CREATE TABLE IF NOT EXISTS counters (
+    trace_id   BIGINT NOT NULL,
+    pid        VARCHAR,
+    name       VARCHAR NOT NULL,          -- counter name (with its id when the trace gives one)
+    series     VARCHAR NOT NULL,          -- key inside args
+    ts_ns      BIGINT NOT NULL,
+    value      DOUBLE
+);

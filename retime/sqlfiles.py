@@ -1,0 +1,34 @@
+"""Loading the project's .sql files and running them with bound values.
+
+SQL never lives in Python strings: each step is a file next to the code that runs it. Scripts of
+several statements read their inputs through DuckDB variables (SET VARIABLE ... = ?, bound, not
+formatted in); single queries take named parameters ($trace_id).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import duckdb
+
+
+@lru_cache(maxsize=None)
+def load_sql(package: str, name: str) -> str:
+    """The text of `name`.sql shipped in `package` (e.g. 'retime.ingest', 'chrome_read')."""
+    folder = resources.files(package)
+    candidate = folder.joinpath("sql", f"{name}.sql")
+    if not candidate.is_file():
+        candidate = folder.joinpath(f"{name}.sql")
+    return candidate.read_text()
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, **values) -> None:
+    for key, value in values.items():
+        if not key.isidentifier():
+            raise ValueError(f"bad variable name {key!r}")
+        con.execute(f"SET VARIABLE {key} = ?", [value]).fetchall()
+
+
+def run_script(con: duckdb.DuckDBPyConnection, package: str, name: str) -> None:
+    """Run every statement of a script (its inputs already set as variables)."""
+    con.execute(load_sql(package, name)).fetchall()

@@ -1,0 +1,71 @@
+"""Opening the DuckDB store: creating the schema on first use and checking its version after.
+
+Every other module gets its connection from here, so the schema check, the lock message and the
+read-only rule for query commands live in one place.
+"""
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from retime.errors import StoreError
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "retime.duckdb"
+
+
+def default_db_path() -> str:
+    """The store a command uses when none is given: $RETIME_DB, else ./retime.duckdb."""
+    return os.environ.get("RETIME_DB") or DEFAULT_DB
+
+
+def schema_sql() -> str:
+    return resources.files("retime").joinpath("schema.sql").read_text()
+
+
+def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and on first write, create) the store at `path`, checking its schema version."""
+    path = str(path)
+    if read_only and path != ":memory:" and not Path(path).exists():
+        raise StoreError(f"{path}: no such store (ingest a trace first: retime ingest TRACE --db {path})")
+    try:
+        con = duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreError(f"{path}: the store is in use by another retime process (DuckDB allows one writer); "
+                             "wait for it to finish and run the command again") from None
+        raise StoreError(f"{path}: cannot open the store: {text.splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: not a retime store or corrupt: {str(exc).splitlines()[0]}") from None
+    try:
+        _check_or_create_schema(con, path, read_only)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+    has_info = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'"
+    ).fetchone()[0]
+    if not has_info:
+        if read_only:
+            raise StoreError(f"{path}: not a retime store (no schema_info table)")
+        user_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+        if user_tables:
+            raise StoreError(f"{path}: a DuckDB file with other tables, not a retime store; use another --db")
+        con.execute("BEGIN")
+        con.execute(schema_sql())
+        con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
+        con.execute("COMMIT")
+        return
+    row = con.execute("SELECT max(version) FROM schema_info").fetchone()
+    version = row[0] if row else None
+    if version != SCHEMA_VERSION:
+        raise StoreError(f"{path}: store schema version {version}, this retime reads version {SCHEMA_VERSION}; "
+                         "re-ingest the traces into a new store")
