@@ -198,7 +198,7 @@ def _detect_form(path: Path, head: bytes) -> tuple[str, int, int]:
     if head.startswith(b"["):
         return "array", 0, 1
     if head.startswith(b"SQLite format 3"):
-        raise TraceFormatError(f"{path}: a SQLite file, not JSON (Nsight Systems exports are read by the nsys reader)")
+        raise TraceFormatError(f"{path}: an SQLite file (an Nsight Systems export?); this version of retime reads Chrome/Kineto JSON traces only")
     shown = head[:16].decode("utf-8", "replace").encode("unicode_escape").decode()
     raise TraceFormatError(f"{path}: not a JSON trace (starts with '{shown}'; expected '{{' or '[')")
 

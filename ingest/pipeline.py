@@ -88,7 +88,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
 def _write(con: duckdb.DuckDBPyConnection, path: Path, split, job: str | None):
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
-        trace_id = con.execute("SELECT nextval('trace_id_seq')").fetchone()[0]
+        trace_id = con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
         row = chrome.load(con, split, trace_id)
         con.execute(load_sql(PACKAGE, "insert_trace"), {
             "trace_id": trace_id, "job": job, "format": row.format, "source_path": str(path.resolve()),

@@ -52,11 +52,11 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
 def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
     has_info = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_info:
         if read_only:
             raise StoreError(f"{path}: not a retime store (no schema_info table)")
-        user_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+        user_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
         if user_tables:
             raise StoreError(f"{path}: a DuckDB file with other tables, not a retime store; use another --db")
         con.execute("BEGIN")
@@ -64,8 +64,7 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
         con.execute("COMMIT")
         return
-    row = con.execute("SELECT max(version) FROM schema_info").fetchone()
-    version = row[0] if row else None
+    version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
     if version != SCHEMA_VERSION:
         raise StoreError(f"{path}: store schema version {version}, this retime reads version {SCHEMA_VERSION}; "
                          "re-ingest the traces into a new store")

@@ -1,0 +1,145 @@
+"""The `retime` command: a thin click layer over retime.api.
+
+Parses options, calls the library, renders. Every retime error is caught here once and printed as
+one line with a non-zero exit status; no traceback reaches the user.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from retime import api
+from retime.errors import RetimeError
+from retime.render import FORMATS, render
+
+PROGRESS_MIN_BYTES = 64 << 20  # files smaller than this ingest too fast for a bar to help
+
+db_option = click.option("--db", envvar="RETIME_DB", default="retime.duckdb", show_default=True,
+                         help="Store file (or set RETIME_DB).")
+format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+
+
+class RetimeGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RetimeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=RetimeGroup)
+@click.version_option(package_name="retime")
+def main() -> None:
+    """Ingest profiler traces into DuckDB, re-time them, and find stress points in SQL."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option("--job", help="Job name for these traces (default: a directory's name).")
+@format_option
+def ingest(paths: tuple[Path, ...], db: str, job: str | None, fmt: str) -> None:
+    """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
+    bars = []
+
+    def on_file(path: str, size: int):
+        if fmt != "table" or size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+            return None
+        bar = click.progressbar(length=size, label=f"reading {Path(path).name}", file=sys.stderr)
+        bar.__enter__()
+        bars.append(bar)
+        return bar.update
+
+    with api.open(db) as store:
+        results = []
+        for path in paths:
+            for result in store.ingest([path], job=job, on_file=on_file):
+                for bar in bars:
+                    bar.__exit__(None, None, None)
+                bars.clear()
+                results.append(result)
+                if fmt == "table":
+                    _print_ingest_line(result)
+    if fmt == "json":
+        click.echo(json.dumps([vars(r) for r in results], indent=1))
+    elif fmt == "csv":
+        import polars as pl
+        click.echo(pl.DataFrame([{k: v for k, v in vars(r).items() if k != "warnings"} | {"warnings": len(r.warnings)}
+                                 for r in results]).write_csv(), nl=False)
+    failed = sum(r.status == "failed" for r in results)
+    if fmt == "table" and len(results) > 1:
+        done = sum(r.status == "ingested" for r in results)
+        click.echo(f"{done} ingested, {sum(r.status == 'already' for r in results)} already in the store, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+def _print_ingest_line(r) -> None:
+    if r.status == "failed":
+        click.echo(f"error: {r.error}", err=True)
+        return
+    if r.status == "already":
+        click.echo(f"trace {r.trace_id}: {r.path} is already in the store (same sha256); nothing to do")
+        return
+    rank = f"rank {r.rank}/{r.world_size if r.world_size is not None else '?'}" if r.rank is not None else "no rank"
+    mb = r.size_bytes / 1e6
+    click.echo(f"trace {r.trace_id}: {r.format:<6} {r.events:>9,} events {r.lanes:>4} lanes  {rank:<10} "
+               f"{r.seconds:6.2f} s ({mb / r.seconds if r.seconds else 0:,.0f} MB/s)  {r.path}")
+    for line in r.warnings:
+        click.echo(f"  warning: {line}")
+
+
+@main.command()
+@db_option
+@format_option
+def traces(db: str, fmt: str) -> None:
+    """List the traces the store holds."""
+    with api.open(db, read_only=True) as store:
+        click.echo(render(store.traces(), fmt))
+
+
+@main.command()
+@click.argument("query")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("parquet",)), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
+def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
+    """Run SQL on the store (read-only connection)."""
+    with api.open(db, read_only=True) as store:
+        df = store.sql(query)
+    if fmt == "parquet":
+        if out is None:
+            raise click.UsageError("--format parquet needs --out FILE")
+        df.write_parquet(out)
+        click.echo(f"{df.height} rows written to {out}")
+    elif out is not None:
+        out.write_text(render(df, fmt))
+        click.echo(f"{df.height} rows written to {out}")
+    else:
+        click.echo(render(df, fmt))
+
+
+@main.command()
+@click.argument("trace")
+@db_option
+@format_option
+def info(trace: str, db: str, fmt: str) -> None:
+    """Summary of one trace (by id, sha256 prefix or path): span, lanes, event kinds, devices."""
+    with api.open(db, read_only=True) as store:
+        parts = store.info(trace)
+    if fmt == "json":
+        click.echo(json.dumps({k: v.to_dicts() for k, v in parts.items()}, default=str, indent=1))
+        return
+    for title, df in parts.items():
+        if fmt == "table":
+            click.echo(f"\n== {title}")
+            if title == "trace":
+                row = df.to_dicts()[0]
+                for key, value in row.items():
+                    click.echo(f"  {key:<16} {value}")
+                continue
+        click.echo(render(df, fmt))

@@ -1,0 +1,27 @@
+"""Rendering DataFrames for the terminal and for scripts: table, csv, json (one document), parquet."""
+from __future__ import annotations
+
+import json
+import sys
+
+import polars as pl
+
+FORMATS = ("table", "csv", "json")
+
+
+def render(df: pl.DataFrame, fmt: str) -> str:
+    if fmt == "csv":
+        return df.write_csv()
+    if fmt == "json":
+        return json.dumps(df.to_dicts(), default=str, indent=1)
+    with pl.Config(tbl_rows=200, tbl_cols=-1, tbl_width_chars=max(120, _terminal_width()),
+                   fmt_str_lengths=60, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        return str(df)
+
+
+def _terminal_width() -> int:
+    try:
+        import shutil
+        return shutil.get_terminal_size((160, 40)).columns if sys.stdout.isatty() else 160
+    except OSError:
+        return 160
