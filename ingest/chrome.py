@@ -59,14 +59,13 @@ def load(con: duckdb.DuckDBPyConnection, split, trace_id: int) -> TraceRow:
     meta = split.metadata
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
-    try:
-        for step in STEPS:
-            run_script(con, PACKAGE, step)
-        summary = con.execute(load_sql(PACKAGE, "chrome_summary"))
-        counts = dict(zip([d[0] for d in summary.description], summary.fetchall()[0]))
-    finally:
-        for table in TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS temp.{table}").fetchall()
+    for step in STEPS:
+        run_script(con, PACKAGE, step)
+    summary = con.execute(load_sql(PACKAGE, "chrome_summary"))
+    counts = dict(zip([d[0] for d in summary.description], summary.fetchall()[0]))
+    # on failure the caller's ROLLBACK removes these too (DuckDB's DDL is transactional)
+    for table in TEMP_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}").fetchall()
 
     dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else None
     props = meta.get("deviceProperties", meta.get("computeProperties"))

@@ -112,5 +112,6 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, split, job: str | None):
 def _explain(path: Path, events_path: Path, exc: duckdb.Error) -> str:
     """DuckDB's message, pointed at the user's file instead of retime's working copy."""
     text = str(exc).strip().splitlines()[0]
-    text = text.replace(f'"{events_path}"', "the events array").replace(str(events_path), "the events array")
+    for written in (f'in file "{events_path}"', f'"{events_path}"', str(events_path)):
+        text = text.replace(written, "in the events array" if written.startswith("in file") else "the events array")
     return f"{path}: {text}"

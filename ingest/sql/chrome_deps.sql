@@ -4,7 +4,8 @@
 -- each point binds to a slice on its own thread: the enclosing one, or for an 'f' without
 -- bp = 'e' the next one to start (Trace Event Format). Kineto's ac2g / async_cpu_to_gpu flows are
 -- launches, fwdbwd flows link forward ops to their backward.
--- Flow v2: a slice with flow_out and bind_id K -> a slice with flow_in and the same K.
+-- Flow v2: a slice with flow_out and bind_id K -> the next slice in time with flow_in and the same K.
+-- Only flows into a GPU op are launches; Kineto's ac2g arrows into cuda_sync records stay 'flow'.
 CREATE OR REPLACE TEMP TABLE bindable AS
 SELECT lane_id, ts_ns, arg_min(event_id, dur_ns) AS event_id, min(dur_ns) AS dur_ns
 FROM staged_events WHERE phase IN ('X', 'B') AND dur_ns IS NOT NULL
@@ -40,17 +41,25 @@ FROM (
     FROM staged_events c JOIN staged_events g ON g.correlation = c.correlation
     WHERE c.kind IN ('runtime', 'driver') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
     UNION ALL
-    SELECT src_event_id, dst_event_id,
-           CASE WHEN cat IN ('ac2g', 'async_cpu_to_gpu') THEN 'launch'
-                WHEN cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END
+    SELECT f.src_event_id, f.dst_event_id,
+           CASE WHEN f.cat IN ('ac2g', 'async_cpu_to_gpu') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+                THEN 'launch'
+                WHEN f.cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END
     FROM (SELECT cat, lag(event_id) OVER w AS src_event_id, event_id AS dst_event_id
           FROM flow_bound WHERE event_id IS NOT NULL
-          WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx))
-    WHERE src_event_id IS NOT NULL
+          WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx)) f
+    JOIN staged_events g ON g.event_id = f.dst_event_id
+    WHERE f.src_event_id IS NOT NULL
     UNION ALL
+    -- v2: each flow_out slice links to the next flow_in slice of its bind_id, in time order
     SELECT o.event_id, i.event_id, 'flow'
-    FROM staged_events o JOIN raw ro ON ro.idx = o.idx AND ro.flow_out AND ro.bind_id IS NOT NULL
-    JOIN raw ri ON ri.bind_id = ro.bind_id AND ri.flow_in
-    JOIN staged_events i ON i.idx = ri.idx
+    FROM (SELECT idx, flow_out,
+                 first_value(CASE WHEN flow_in THEN idx END IGNORE NULLS)
+                     OVER (PARTITION BY bind_id ORDER BY ts_ns, idx
+                           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_in
+          FROM raw WHERE bind_id IS NOT NULL AND (flow_in OR flow_out) AND ts_ns IS NOT NULL) v
+    JOIN staged_events o ON o.idx = v.idx
+    JOIN staged_events i ON i.idx = v.next_in
+    WHERE v.flow_out
 )
 WHERE src_event_id <> dst_event_id;

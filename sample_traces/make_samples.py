@@ -1,0 +1,107 @@
+"""Record the sample traces retime ships, with torch.profiler on the CPU build of PyTorch.
+
+Run from the repository root (needs `pip install torch==2.13.0`, which retime itself does not):
+    python sample_traces/make_samples.py
+Writes, next to this script:
+    cpu_mlp_train_step.pt.trace.json.gz    3 profiled training steps of a small MLP (ProfilerStep windows)
+    cpu_convnet_inference.pt.trace.json.gz 2 profiled inference batches of a small CNN, with Python stacks
+    ddp_gloo_2rank/rank{0,1}.pt.trace.json.gz  one job: 2 processes, DistributedDataParallel over gloo
+                                            on loopback, 2 profiled steps each (all-reduce collectives)
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
+from torch.profiler import ProfilerActivity, profile, record_function, schedule
+
+HERE = Path(__file__).resolve().parent
+
+
+def save(prof, target: Path) -> None:
+    """export_chrome_trace writes plain JSON; ship it gzipped with a fixed mtime."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "trace.json"
+        prof.export_chrome_trace(str(plain))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(plain, "rb") as src, gzip.GzipFile(target, "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+    print(f"wrote {target.relative_to(HERE.parent)} ({target.stat().st_size:,} bytes)")
+
+
+def mlp_train_step() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(64, 512), torch.randint(0, 10, (64,))
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True,
+                 schedule=schedule(wait=1, warmup=1, active=3)) as prof:
+        for _ in range(5):
+            with record_function("forward"):
+                loss = nn.functional.cross_entropy(model(x), y)
+            with record_function("backward"):
+                opt.zero_grad()
+                loss.backward()
+            with record_function("optimizer"):
+                opt.step()
+            prof.step()
+    save(prof, HERE / "cpu_mlp_train_step.pt.trace.json.gz")
+
+
+def convnet_inference() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(32, 10)).eval()
+    batch = torch.randn(8, 3, 64, 64)
+    model(batch)  # warm up outside the profile
+    # no profiler schedule here: with with_stack=True, 2.13's scheduled steps recorded no cpu_op events
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU], record_shapes=True, with_stack=True) as prof:
+        for n in range(2):
+            with record_function(f"batch#{n}"):
+                with record_function("preprocess"):
+                    inputs = (batch - batch.mean()) / batch.std()
+                model(inputs)
+    save(prof, HERE / "cpu_convnet_inference.pt.trace.json.gz")
+
+
+def _ddp_rank(rank: int, world_size: int, port: int, out_dir: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = nn.parallel.DistributedDataParallel(
+        nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256)), bucket_cap_mb=1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.randn(32, 256) * (rank + 1)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True,
+                 schedule=schedule(wait=1, warmup=1, active=2)) as prof:
+        for _ in range(4):
+            loss = model(x).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            prof.step()
+    save(prof, Path(out_dir) / f"rank{rank}.pt.trace.json.gz")
+    dist.destroy_process_group()
+
+
+def ddp_gloo_job(world_size: int = 2) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_rank, args=(world_size, port, str(HERE / "ddp_gloo_2rank")), nprocs=world_size, join=True)
+
+
+if __name__ == "__main__":
+    mlp_train_step()
+    convnet_inference()
+    ddp_gloo_job()

@@ -1,0 +1,60 @@
+"""The CLI as a newcomer uses it, on the shipped samples."""
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from click.testing import CliRunner
+
+from retime.cli import main
+from tests.conftest import SAMPLE_TRACES
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_ingest_then_list_query_and_inspect(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    ingested = run("ingest", SAMPLE_TRACES, "--db", db)
+    assert ingested.exit_code == 0, ingested.output
+    assert "4 ingested, 0 already in the store, 0 failed" in ingested.output
+
+    again = run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--db", db)
+    assert "already in the store" in again.output and again.exit_code == 0
+
+    listed = json.loads(run("traces", "--db", db, "--format", "json").output)
+    assert [t["format"] for t in listed] == ["kineto"] * 4
+    assert sorted(t["rank"] for t in listed if t["rank"] is not None) == [0, 1]
+
+    csv = run("sql", "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY kind", "--db", db, "--format", "csv")
+    counts = dict(line.split(",") for line in csv.output.strip().splitlines()[1:])
+    assert {"cpu_op", "annotation", "python"} <= set(counts)
+
+    info = json.loads(run("info", "cpu_mlp_train_step.pt.trace.json.gz", "--db", db, "--format", "json").output)
+    assert info["trace"][0]["events"] == sum(k["events"] for k in info["kinds"])
+
+
+def test_sql_writes_parquet(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--db", db)
+    out = tmp_path / "events.parquet"
+    result = run("sql", "SELECT * FROM events", "--db", db, "--format", "parquet", "--out", out)
+    assert result.exit_code == 0
+    assert pl.read_parquet(out).height == int(result.output.split()[0])
+
+
+def test_sql_errors_are_one_line(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--db", db)
+    result = CliRunner().invoke(main, ["sql", "SELEC nonsense", "--db", str(db)])
+    assert result.exit_code == 2 and result.output.startswith("error: ") and result.output.count("\n") == 1
+
+
+def test_sql_cannot_write_to_the_store(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--db", db)
+    result = CliRunner().invoke(main, ["sql", "DELETE FROM events", "--db", str(db)])
+    assert result.exit_code == 2 and "read-only" in result.output
+    still = run("sql", "SELECT count(*) > 0 AS has_events FROM events", "--db", db, "--format", "csv").output
+    assert still.split() == ["has_events", "true"]
