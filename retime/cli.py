@@ -41,8 +41,9 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 @click.option("--job", help="Job name for these traces (default: a directory's name).")
+@click.option("--threads", type=int, help="DuckDB worker threads (default: one per core).")
 @format_option
-def ingest(paths: tuple[Path, ...], db: str, job: str | None, fmt: str) -> None:
+def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, fmt: str) -> None:
     """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
     bars = []
 
@@ -54,7 +55,7 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, fmt: str) -> None:
         bars.append(bar)
         return bar.update
 
-    with api.open(db) as store:
+    with api.open(db, threads=threads) as store:
         results = []
         for path in paths:
             for result in store.ingest([path], job=job, on_file=on_file):

@@ -1,0 +1,153 @@
+"""Ingest throughput and peak memory: retime vs Holistic Trace Analysis vs a raw orjson parse.
+
+Builds a Kineto JSON of the requested size by replicating a real trace's events with shifted
+times (each copy starts where the previous one ended), then parses it with each tool in its own
+process, so that each peak RSS is that tool's alone. Prints one table.
+
+    python bench/ingest.py                       # 1 GB from a real A100 trace (or the shipped sample)
+    python bench/ingest.py --size-gb 0.25 --peers orjson
+HTA is optional (pip install -e '.[bench]'); it is skipped with a note when absent.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SOURCES = [ROOT.parent / "shared" / "traces" / "hta" / "trace_diff_control.json.gz",
+           ROOT / "sample_traces" / "cpu_mlp_train_step.pt.trace.json.gz"]
+
+
+def build_trace(source: Path, target: Path, size_bytes: int) -> int:
+    """Write `target`: the source's metadata around copies of its events until size_bytes."""
+    doc = orjson.loads(gzip.decompress(source.read_bytes()) if source.suffix == ".gz" else source.read_bytes())
+    events = [e for e in doc.pop("traceEvents") if e.get("ph") != "M"]
+    stamps = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
+    span = max(stamps) - min(stamps) + 1000
+    count = 0
+    with open(target, "wb") as out:
+        out.write(b'{\n  "schemaVersion": 1,\n  "traceEvents": [\n')
+        copy = 0
+        first = True
+        while out.tell() < size_bytes:
+            shift = copy * span
+            for e in events:
+                shifted = dict(e, ts=e["ts"] + shift) if isinstance(e.get("ts"), (int, float)) else e
+                if not first:
+                    out.write(b",\n")
+                first = False
+                out.write(orjson.dumps(shifted, option=orjson.OPT_INDENT_2))
+                count += 1
+            copy += 1
+        # the rest of the document (deviceProperties, baseTimeNanoseconds, ...) follows, as Kineto writes it
+        out.write(b"\n  ],\n" + orjson.dumps(doc, option=orjson.OPT_INDENT_2)[1:].lstrip())
+    return count
+
+
+def worker(tool: str, path: str, threads: int) -> dict:
+    """Runs in a child process; reports its own time and peak RSS."""
+    started = time.perf_counter()
+    if tool == "retime":
+        import retime
+        with tempfile.TemporaryDirectory() as tmp, retime.open(Path(tmp) / "bench.duckdb", threads=threads) as store:
+            [result] = store.ingest(path)
+            if result.status != "ingested":
+                raise SystemExit(result.error)
+            events = result.events
+    elif tool == "orjson":
+        with open(path, "rb") as fh:
+            events = len(orjson.loads(fh.read())["traceEvents"])
+    elif tool == "hta":
+        import logging
+        logging.disable(logging.WARNING)
+        from hta.common.trace_parser import parse_trace_dataframe
+        from hta.configs.parser_config import ParserConfig
+        _, df, _ = parse_trace_dataframe(path, ParserConfig())
+        events = len(df)
+    else:
+        raise SystemExit(f"unknown tool {tool}")
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"tool": tool, "seconds": seconds, "events": events, "rss_mb": rss_mb}
+
+
+def run_tool(tool: str, path: Path, threads: int) -> dict | None:
+    proc = subprocess.run([sys.executable, __file__, "--worker", tool, "--file", str(path), "--threads", str(threads)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"  {tool}: failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def hta_available() -> bool:
+    try:
+        import hta  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-gb", type=float, default=1.0)
+    parser.add_argument("--peers", default="orjson,hta", help="comma list from: orjson, hta")
+    parser.add_argument("--threads", type=int, default=1, help="DuckDB threads for the single-core row (default 1)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.file, args.threads)))
+        return
+
+    source = next(p for p in SOURCES if p.exists())
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"kineto_{args.size_gb:g}gb.json"
+    if not target.exists():
+        print(f"building {target.name} from {source.name} ...", file=sys.stderr)
+        build_trace(source, target, int(args.size_gb * 1e9))
+    size_mb = target.stat().st_size / 1e6
+
+    runs = [("retime", args.threads, f"retime ({args.threads} thread{'s' if args.threads > 1 else ''})"),
+            ("retime", os.cpu_count() or 1, f"retime ({os.cpu_count()} threads)")]
+    peers = [p for p in args.peers.split(",") if p]
+    if "orjson" in peers:
+        runs.append(("orjson", 1, "orjson.loads (parse only)"))
+    if "hta" in peers:
+        if hta_available():
+            runs.append(("hta", 1, "HTA parse_trace_dataframe"))
+        else:
+            print("  hta: not installed (pip install -e '.[bench]'); skipped", file=sys.stderr)
+
+    rows = []
+    for tool, threads, label in runs:
+        print(f"  running {label} ...", file=sys.stderr)
+        result = run_tool(tool, target, threads)
+        if result:
+            rows.append((label, result))
+    hta_row = next((r for label, r in rows if r["tool"] == "hta"), None)
+
+    print(f"\ningest of {target.name}: {size_mb:,.0f} MB of Kineto JSON, replicated from real trace {source.name}\n")
+    header = f"| {'tool':<28} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} | {'speed vs HTA':>12} | {'RSS vs HTA':>10} |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for label, r in rows:
+        speed = f"{hta_row['seconds'] / r['seconds']:.1f}x" if hta_row else "n/a"
+        rss = f"{r['rss_mb'] / hta_row['rss_mb']:.2f}" if hta_row else "n/a"
+        print(f"| {label:<28} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
+              f"| {r['rss_mb']:11,.0f} | {speed:>12} | {rss:>10} |")
+
+
+if __name__ == "__main__":
+    main()
