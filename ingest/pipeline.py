@@ -38,18 +38,24 @@ class IngestResult:
     world_size: int | None = None
     seconds: float = 0.0
     size_bytes: int = 0
+    json_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str | None]]:
-    """Files to ingest, each with the job it belongs to (a directory is one job, named after it)."""
+    """Files to ingest, each with the job it belongs to.
+
+    The per-rank files of one job sit together in one directory, so a file found inside a directory
+    given on the command line belongs to the job named after the folder that holds it
+    (`run/rank0.json` -> job `run`; `traces/jobA/rank3.json` -> job `jobA`).
+    """
     found: list[tuple[Path, str | None]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             members = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(TRACE_SUFFIXES))
-            found.extend((p, path.resolve().name) for p in members)
+            found.extend((p, p.parent.resolve().name) for p in members)
         else:
             found.append((path, None))
     return found
@@ -66,7 +72,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
         if not path.is_file():
             raise TraceFormatError(f"{path}: no such file")
         split = chrome.prepare(path, work_dir, on_bytes)
-        result.size_bytes = split.size_bytes
+        result.size_bytes, result.json_bytes = split.size_bytes, split.json_bytes
         existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": split.sha256}).fetchall()
         if existing:
             result.status, result.trace_id = "already", existing[0][0]

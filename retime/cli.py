@@ -87,9 +87,10 @@ def _print_ingest_line(r) -> None:
         click.echo(f"trace {r.trace_id}: {r.path} is already in the store (same sha256); nothing to do")
         return
     rank = f"rank {r.rank}/{r.world_size if r.world_size is not None else '?'}" if r.rank is not None else "no rank"
-    mb = r.size_bytes / 1e6
+    mb = r.json_bytes / 1e6
+    speed = f" ({mb / r.seconds:,.0f} MB/s)" if mb >= 10 and r.seconds else ""
     click.echo(f"trace {r.trace_id}: {r.format:<6} {r.events:>9,} events {r.lanes:>4} lanes  {rank:<10} "
-               f"{r.seconds:6.2f} s ({mb / r.seconds if r.seconds else 0:,.0f} MB/s)  {r.path}")
+               f"{r.seconds:6.2f} s{speed}  {r.path}")
     for line in r.warnings:
         click.echo(f"  warning: {line}")
 
