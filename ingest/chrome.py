@@ -19,7 +19,7 @@ from retime.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 STEPS = ("chrome_read", "chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
-TEMP_TABLES = ("raw", "staged", "staged_lanes", "staged_events", "bindable", "flow_points", "flow_bound")
+TEMP_TABLES = ("raw", "staged_lanes", "staged_events", "bindable", "flow_points", "flow_bound")
 KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
 # keys kept out of traces.metadata: the events themselves and bulky side tables
 NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",

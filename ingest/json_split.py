@@ -43,7 +43,7 @@ class _Router:
     """Sends each decoded byte range either to the events file or to the metadata buffer."""
 
     def __init__(self, events_out):
-        self.events_out = events_out
+        self.events_out = events_out  # None: events are copied from the source file afterwards
         self.meta = bytearray()
         self.events_start: int | None = None   # position of the events array's '['
         self.events_end: int | None = None     # position of its ']'
@@ -59,16 +59,19 @@ class _Router:
         self.meta += data[: lo - start]
         if lo == self.events_start:
             self.meta += b"[]"  # the metadata document keeps an empty events array in its place
-        self.events_out.write(data[lo - start: hi - start])
+        if self.events_out is not None:
+            self.events_out.write(data[lo - start: hi - start])
         self.meta += data[hi - start:]
 
 
-def _raw_chunks(path: Path, sha, on_bytes: Callable[[int], None] | None):
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
+def _raw_chunks(path: Path, sha, on_bytes: Callable[[int], None] | None, gz: bool):
     """Yield decoded chunks of the file, decompressing gzip members on the fly."""
     with open(path, "rb") as raw:
-        head = raw.read(2)
-        raw.seek(0)
-        gz = head == b"\x1f\x8b"
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gz else None
         compressed_pos = 0
         while True:
@@ -122,9 +125,10 @@ def split_trace(path: str | os.PathLike, work_dir: str | os.PathLike,
     gzip_cut = False
     pos = 0
 
+    gz = is_gzip(path)
     with open(events_path, "wb") as events_out:
-        router = _Router(events_out)
-        for chunk in _raw_chunks(path, sha, on_bytes):
+        router = _Router(events_out if gz else None)
+        for chunk in _raw_chunks(path, sha, on_bytes, gz):
             if chunk is None:
                 gzip_cut = True
                 continue
@@ -174,8 +178,7 @@ def split_trace(path: str | os.PathLike, work_dir: str | os.PathLike,
         raise TraceFormatError(f"{path}: a JSON object without a traceEvents array: not a Chrome/Kineto trace")
 
     complete = top_closed_at is not None and not state[scan.IN_STRING]
-    if router.events_end is None:
-        _end_events_after_last_complete(path, events_path, router, state, json_bytes, warnings, form)
+    _finish_events_file(path, events_path, router, int(state[scan.LAST_ELEMENT_END]), json_bytes, gz, form, warnings)
     metadata = _parse_metadata(path, router, form, complete, warnings)
     if form == "object" and not complete and router.events_end is not None:
         warnings.append("file cut off after the traceEvents array; trailing metadata was dropped")
@@ -203,30 +206,60 @@ def _detect_form(path: Path, head: bytes) -> tuple[str, int, int]:
     raise TraceFormatError(f"{path}: not a JSON trace (starts with '{shown}'; expected '{{' or '[')")
 
 
-def _end_events_after_last_complete(path: Path, events_path: Path, router: _Router, state: np.ndarray,
-                                    json_bytes: int, warnings: list[str], form: str) -> None:
-    """The events array never closed: keep everything up to the last complete event."""
-    last = int(state[scan.LAST_ELEMENT_END])
+def _finish_events_file(path: Path, events_path: Path, router: _Router, last_element_end: int, json_bytes: int,
+                        gz: bool, form: str, warnings: list[str]) -> None:
+    """Leave events_path holding exactly one JSON array: the trace's, or, when the file was cut
+    off inside it, every complete event up to the cut followed by a closing ']'."""
     start = router.events_start
-    with open(events_path, "r+b") as events_out:
-        if last < start:
-            events_out.truncate(0)
-            events_out.write(b"[]")
-            kept_to = start
-        else:
-            keep = last + 1 - start
-            events_out.seek(keep)
-            rest = events_out.read()
-            events_out.seek(keep)
-            events_out.truncate()
-            events_out.write(b"]")
-            kept_to = last + 1
-            if not rest.strip(WHITESPACE + b","):
-                if form == "array":  # the format allows an array trace without its closing ']'
-                    return
-        dropped = json_bytes - kept_to
-    warnings.append(f"file cut off inside the events array at byte {json_bytes}: kept every complete event "
-                    f"up to byte {kept_to}, dropped the incomplete tail ({dropped} bytes)")
+    closed = router.events_end is not None
+    end = router.events_end if closed else last_element_end  # inclusive
+    keep = max(end + 1 - start, 0)
+    tail = b""
+    if not closed:  # what follows the last complete event: a legal missing ']' or a cut-off event
+        tail = _read_range(path if not gz else events_path, (end + 1) if not gz else keep,
+                           min(json_bytes - end - 1, 1 << 20))
+    if gz:
+        with open(events_path, "r+b") as events_out:
+            events_out.truncate(keep)
+    else:
+        _copy_range(path, events_path, start, keep)
+    if not closed:
+        with open(events_path, "ab") as events_out:
+            events_out.write(b"]" if keep else b"[]")
+        only_separators = not tail.strip(WHITESPACE + b",") and json_bytes - end - 1 <= 1 << 20
+        if form == "array" and keep and only_separators:
+            return  # the format allows an array trace without its closing ']'
+        kept_to = end + 1 if keep else start
+        warnings.append(f"file cut off inside the events array at byte {json_bytes}: kept every complete event "
+                        f"up to byte {kept_to}, dropped the incomplete tail ({json_bytes - kept_to} bytes)")
+
+
+def _read_range(path: Path, offset: int, size: int) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        return fh.read(max(size, 0))
+
+
+def _copy_range(source: Path, target: Path, offset: int, size: int) -> None:
+    """Copy bytes inside the kernel where it can (copy_file_range: ~10x a read/write loop here)."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), dst.fileno(), size - done, offset + done, done)
+                if n == 0:
+                    break
+                done += n
+        except (AttributeError, OSError):
+            src.seek(offset + done)
+            dst.seek(done)
+            remaining = size - done
+            while remaining > 0:
+                block = src.read(min(CHUNK_BYTES, remaining))
+                if not block:
+                    break
+                dst.write(block)
+                remaining -= len(block)
 
 
 def _parse_metadata(path: Path, router: _Router, form: str, complete: bool, warnings: list[str]) -> dict:

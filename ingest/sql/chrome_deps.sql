@@ -12,9 +12,9 @@ FROM staged_events WHERE phase IN ('X', 'B') AND dur_ns IS NOT NULL
 GROUP BY lane_id, ts_ns;
 
 CREATE OR REPLACE TEMP TABLE flow_points AS
-SELECT r.idx, r.ph, coalesce(r.cat, '') AS cat, r.id, r.ts_ns, r.bp, l.lane_id,
+SELECT r.rowid AS idx, r.ph, coalesce(r.cat, '') AS cat, r.id, r.ts_ns, r.bp, l.lane_id,
        sum(CASE WHEN r.ph = 's' THEN 1 ELSE 0 END)
-           OVER (PARTITION BY coalesce(r.cat, ''), r.id ORDER BY r.ts_ns, r.idx ROWS UNBOUNDED PRECEDING) AS chain
+           OVER (PARTITION BY coalesce(r.cat, ''), r.id ORDER BY r.ts_ns, r.rowid ROWS UNBOUNDED PRECEDING) AS chain
 FROM raw r JOIN staged_lanes l ON l.pid = r.pid AND l.track = r.tid
 WHERE r.ph IN ('s', 't', 'f') AND r.id IS NOT NULL AND r.ts_ns IS NOT NULL;
 
@@ -53,9 +53,9 @@ FROM (
     UNION ALL
     -- v2: each flow_out slice links to the next flow_in slice of its bind_id, in time order
     SELECT o.event_id, i.event_id, 'flow'
-    FROM (SELECT idx, flow_out,
-                 first_value(CASE WHEN flow_in THEN idx END IGNORE NULLS)
-                     OVER (PARTITION BY bind_id ORDER BY ts_ns, idx
+    FROM (SELECT rowid AS idx, flow_out,
+                 first_value(CASE WHEN flow_in THEN rowid END IGNORE NULLS)
+                     OVER (PARTITION BY bind_id ORDER BY ts_ns, rowid
                            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_in
           FROM raw WHERE bind_id IS NOT NULL AND (flow_in OR flow_out) AND ts_ns IS NOT NULL) v
     JOIN staged_events o ON o.idx = v.idx

@@ -6,12 +6,16 @@
 -- e.g. 'Memcpy HtoD (Pageable -> Device)'; memsets from 'Memset (Device)'.
 CREATE OR REPLACE TEMP TABLE staged_events AS
 WITH fields AS (
-    SELECT s.*, l.lane_id, lower(coalesce(s.cat, '')) AS lcat,
-           json_extract_string(s.args, ['$.correlation', '$."External id"', '$.device', '$.stream', '$.bytes',
-                                        '$."Collective name"', '$.dtype', '$."In msg nelems"', '$."Out msg nelems"',
-                                        '$."Group size"', '$."Process Group Name"', '$."Process Group Description"',
-                                        '$."Process Group Ranks"', '$.Seq', '$.seq']) AS a
-    FROM staged s JOIN staged_lanes l ON l.pid = s.pid AND l.track = s.track
+    SELECT s.idx, s.phase, s.ts_ns, s.dur_ns, l.lane_id, r.name, lower(coalesce(r.cat, '')) AS lcat,
+           -- one parse of args for all fields; Python stack frames carry none of them
+           CASE WHEN lower(coalesce(r.cat, '')) <> 'python_function' THEN
+               json_extract_string(r.args, ['$.correlation', '$."External id"', '$.device', '$.stream', '$.bytes',
+                                            '$."Collective name"', '$.dtype', '$."In msg nelems"', '$."Out msg nelems"',
+                                            '$."Group size"', '$."Process Group Name"', '$."Process Group Description"',
+                                            '$."Process Group Ranks"', '$.Seq', '$.seq']) END AS a
+    FROM staged s
+    JOIN staged_lanes l ON l.pid = s.pid AND l.track = s.track
+    JOIN raw r ON r.rowid = s.idx
 ),
 kinded AS (
     SELECT *,
@@ -32,7 +36,7 @@ kinded AS (
                 ELSE 'slice' END AS kind
     FROM fields
 )
-SELECT (row_number() OVER (ORDER BY ts_ns, lane_id, idx) - 1) AS event_id, idx, lane_id, kind, phase, name, cat,
+SELECT (row_number() OVER (ORDER BY ts_ns, lane_id, idx) - 1) AS event_id, idx, lane_id, kind, phase,
        ts_ns, dur_ns,
        TRY_CAST(a[1] AS BIGINT) AS correlation,
        TRY_CAST(a[2] AS BIGINT) AS external_id,
@@ -55,12 +59,15 @@ SELECT (row_number() OVER (ORDER BY ts_ns, lane_id, idx) - 1) AS event_id, idx, 
        a[11] AS coll_pg_name,
        a[12] AS coll_pg_desc,
        a[13] AS coll_pg_ranks,
-       TRY_CAST(coalesce(a[14], a[15]) AS BIGINT) AS coll_seq,
-       args
+       TRY_CAST(coalesce(a[14], a[15]) AS BIGINT) AS coll_seq
 FROM kinded;
 
+DROP TABLE staged;
+
 INSERT INTO events
-SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns, dur_ns, correlation, external_id,
-       device, stream, bytes, copy_kind, src_kind, dst_kind, coll_op, coll_dtype, coll_in_nelems, coll_out_nelems,
-       coll_group_size, coll_pg_name, coll_pg_desc, coll_pg_ranks, coll_seq, args
-FROM staged_events;
+SELECT getvariable('trace_id'), e.event_id, e.lane_id, e.kind, e.phase, r.name, r.cat, e.ts_ns, e.dur_ns,
+       e.correlation, e.external_id, e.device, e.stream, e.bytes, e.copy_kind, e.src_kind, e.dst_kind,
+       e.coll_op, e.coll_dtype, e.coll_in_nelems, e.coll_out_nelems, e.coll_group_size, e.coll_pg_name,
+       e.coll_pg_desc, e.coll_pg_ranks, e.coll_seq, r.args
+FROM staged_events e JOIN raw r ON r.rowid = e.idx
+ORDER BY e.event_id;

@@ -2,11 +2,12 @@
 -- X is already an interval; B/E pairs are matched per thread as a stack; nestable async b/e
 -- per (pid, cat, id) as a stack, legacy async S/F per (pid, cat, id, name); i/I/R/n are instants.
 -- Columns: idx (file position of the begin), pid, track (the lane's tid, or an async track
--- name), is_async, phase, cat, name, ts_ns, dur_ns (NULL when the slice never closed), args.
+-- name), is_async, phase, cat, ts_ns, dur_ns (NULL when the slice never closed). Names and args
+-- stay in raw and join back when the events are written.
 CREATE OR REPLACE TEMP TABLE staged AS
 WITH
 complete AS (
-    SELECT idx, pid, tid AS track, false AS is_async, 'X' AS phase, cat, name, ts_ns, dur_ns, args
+    SELECT rowid AS idx, pid, tid AS track, false AS is_async, 'X' AS phase, cat, ts_ns, dur_ns
     FROM raw
     WHERE ph = 'X' AND ts_ns IS NOT NULL AND dur_ns >= 0
 ),
@@ -14,7 +15,7 @@ complete AS (
 -- begins and ends alternate in time, so a begin closes at the next row of its level if that is an end.
 begin_end AS (
     SELECT *, CASE ph WHEN 'B' THEN depth ELSE depth + 1 END AS level
-    FROM (SELECT idx, pid, tid, ph, cat, name, ts_ns, args,
+    FROM (SELECT rowid AS idx, pid, tid, ph, cat, ts_ns,
                  sum(CASE ph WHEN 'B' THEN 1 ELSE -1 END)
                      OVER (PARTITION BY pid, tid ORDER BY ts_ns, idx ROWS UNBOUNDED PRECEDING) AS depth
           FROM raw WHERE ph IN ('B', 'E') AND ts_ns IS NOT NULL)
@@ -24,13 +25,13 @@ begin_end_paired AS (
     FROM begin_end WINDOW w AS (PARTITION BY pid, tid, level ORDER BY ts_ns, idx)
 ),
 matched AS (
-    SELECT idx, pid, tid AS track, false AS is_async, 'B' AS phase, cat, name, ts_ns,
-           CASE WHEN next_ph = 'E' THEN next_ts - ts_ns END AS dur_ns, args
+    SELECT idx, pid, tid AS track, false AS is_async, 'B' AS phase, cat, ts_ns,
+           CASE WHEN next_ph = 'E' THEN next_ts - ts_ns END AS dur_ns
     FROM begin_end_paired WHERE ph = 'B'
 ),
 -- async: the same stack matching, keyed by the async id instead of the thread
 async_points AS (
-    SELECT idx, pid, ph, cat, name, ts_ns, args,
+    SELECT rowid AS idx, pid, ph, cat, name, ts_ns,
            CASE WHEN ph IN ('b', 'e') THEN coalesce(cat, '') || '\x1f' || id
                 ELSE coalesce(cat, '') || '\x1f' || id || '\x1f' || coalesce(name, '') END AS async_key,
            ph IN ('b', 'S') AS is_begin
@@ -48,12 +49,12 @@ async_paired AS (
 ),
 async_slices AS (
     SELECT idx, pid, 'async:' || coalesce(name, '') AS track, true AS is_async,
-           CASE ph WHEN 'b' THEN 'b' ELSE 'S' END AS phase, cat, name, ts_ns,
-           CASE WHEN next_is_begin = false THEN next_ts - ts_ns END AS dur_ns, args
+           CASE ph WHEN 'b' THEN 'b' ELSE 'S' END AS phase, cat, ts_ns,
+           CASE WHEN next_is_begin = false THEN next_ts - ts_ns END AS dur_ns
     FROM async_paired WHERE is_begin
 ),
 instants AS (
-    SELECT idx, pid, tid AS track, false AS is_async, ph AS phase, cat, name, ts_ns, 0::BIGINT AS dur_ns, args
+    SELECT rowid AS idx, pid, tid AS track, false AS is_async, ph AS phase, cat, ts_ns, 0::BIGINT AS dur_ns
     FROM raw WHERE ph IN ('i', 'I', 'R', 'n') AND ts_ns IS NOT NULL
 )
 SELECT * FROM complete

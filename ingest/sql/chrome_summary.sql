@@ -9,10 +9,10 @@ SELECT
                                                        'collective', 'python', 'gpu_annotation', 'sync', 'driver')) AS kineto_events,
     (SELECT count(*) FROM raw WHERE ph NOT IN ('M', 'C', 's', 't', 'f') AND ts_ns IS NULL) AS no_ts,
     (SELECT count(*) FROM raw WHERE ph = 'X' AND ts_ns IS NOT NULL AND (dur_ns IS NULL OR dur_ns < 0)) AS bad_dur,
-    (SELECT count(*) FROM staged WHERE phase = 'B' AND dur_ns IS NULL) AS unclosed_b,
+    (SELECT count(*) FROM staged_events WHERE phase = 'B' AND dur_ns IS NULL) AS unclosed_b,
     (SELECT count(*) FROM raw WHERE ph = 'E' AND ts_ns IS NOT NULL)
-        - (SELECT count(*) FROM staged WHERE phase = 'B' AND dur_ns IS NOT NULL) AS orphan_e,
-    (SELECT count(*) FROM staged WHERE phase IN ('b', 'S') AND dur_ns IS NULL) AS unclosed_async,
+        - (SELECT count(*) FROM staged_events WHERE phase = 'B' AND dur_ns IS NOT NULL) AS orphan_e,
+    (SELECT count(*) FROM staged_events WHERE phase IN ('b', 'S') AND dur_ns IS NULL) AS unclosed_async,
     (SELECT count(*) FROM flow_bound WHERE event_id IS NULL) AS unbound_flow_points,
     (SELECT count(*) FROM raw WHERE ph IN ('s', 't', 'f') AND id IS NULL) AS flows_without_id,
     (SELECT coalesce(list(ph || ':' || n ORDER BY n DESC), [])
