@@ -35,6 +35,10 @@ def build_trace(source: Path, target: Path, size_bytes: int) -> int:
     events = [e for e in doc.pop("traceEvents") if e.get("ph") != "M"]
     stamps = [e["ts"] for e in events if isinstance(e.get("ts"), (int, float))]
     span = max(stamps) - min(stamps) + 1000
+    # ids that link events (correlation, External id, flow ids) must stay unique across copies
+    id_step = 1 + max([int(e["id"]) for e in events if isinstance(e.get("id"), int)] +
+                      [int(v) for e in events for k, v in (e.get("args") or {}).items()
+                       if k in ("correlation", "External id") and isinstance(v, int)] + [0])
     count = 0
     with open(target, "wb") as out:
         out.write(b'{\n  "schemaVersion": 1,\n  "traceEvents": [\n')
@@ -43,7 +47,7 @@ def build_trace(source: Path, target: Path, size_bytes: int) -> int:
         while out.tell() < size_bytes:
             shift = copy * span
             for e in events:
-                shifted = dict(e, ts=e["ts"] + shift) if isinstance(e.get("ts"), (int, float)) else e
+                shifted = _shifted(e, shift, copy * id_step)
                 if not first:
                     out.write(b",\n")
                 first = False
@@ -53,6 +57,19 @@ def build_trace(source: Path, target: Path, size_bytes: int) -> int:
         # the rest of the document (deviceProperties, baseTimeNanoseconds, ...) follows, as Kineto writes it
         out.write(b"\n  ],\n" + orjson.dumps(doc, option=orjson.OPT_INDENT_2)[1:].lstrip())
     return count
+
+
+def _shifted(event: dict, shift: float, id_shift: int) -> dict:
+    out = dict(event)
+    if isinstance(out.get("ts"), (int, float)):
+        out["ts"] = out["ts"] + shift
+    if isinstance(out.get("id"), int):
+        out["id"] = out["id"] + id_shift
+    args = out.get("args")
+    if isinstance(args, dict) and ("correlation" in args or "External id" in args):
+        out["args"] = {k: (v + id_shift if k in ("correlation", "External id") and isinstance(v, int) else v)
+                       for k, v in args.items()}
+    return out
 
 
 def worker(tool: str, path: str, threads: int) -> dict:
@@ -113,7 +130,7 @@ def main() -> None:
 
     source = next(p for p in SOURCES if p.exists())
     OUT.mkdir(parents=True, exist_ok=True)
-    target = OUT / f"kineto_{args.size_gb:g}gb.json"
+    target = OUT / f"kineto_{args.size_gb:g}gb_v2.json"
     if not target.exists():
         print(f"building {target.name} from {source.name} ...", file=sys.stderr)
         build_trace(source, target, int(args.size_gb * 1e9))

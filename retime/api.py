@@ -20,12 +20,12 @@ from retime.sqlfiles import load_sql
 class Store:
     """A retime store: one DuckDB file holding any number of traces."""
 
-    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, threads: int | None = None,
+                 memory_limit: str | None = None):
         self.path = str(path) if path is not None else store_mod.default_db_path()
         self.read_only = read_only
         self.con = store_mod.connect(self.path, read_only=read_only)
-        if threads:
-            self.con.execute("SET threads = ?", [int(threads)]).fetchall()
+        store_mod.configure(self.con, threads=threads, memory_limit=memory_limit)
 
     def close(self) -> None:
         self.con.close()
@@ -88,8 +88,9 @@ class Store:
 
 
 def open(path: str | os.PathLike | None = None, read_only: bool = False,  # noqa: A001 - the API's verb
-         threads: int | None = None) -> Store:
+         threads: int | None = None, memory_limit: str | None = None) -> Store:
     """Open (creating on first write) the store at `path`, default $RETIME_DB or ./retime.duckdb.
 
-    `threads` caps DuckDB's worker threads (default: one per core)."""
-    return Store(path, read_only=read_only, threads=threads)
+    `threads` caps DuckDB's worker threads (default: one per core); `memory_limit` (e.g. '4GB',
+    default $RETIME_MEMORY_LIMIT or 1GB) bounds DuckDB's memory, beyond which it spills to disk."""
+    return Store(path, read_only=read_only, threads=threads, memory_limit=memory_limit)

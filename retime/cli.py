@@ -42,8 +42,10 @@ def main() -> None:
 @db_option
 @click.option("--job", help="Job name for these traces (default: a directory's name).")
 @click.option("--threads", type=int, help="DuckDB worker threads (default: one per core).")
+@click.option("--memory-limit", envvar="RETIME_MEMORY_LIMIT", help="DuckDB memory limit, e.g. 4GB (default 1GB).")
 @format_option
-def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, fmt: str) -> None:
+def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, memory_limit: str | None,
+           fmt: str) -> None:
     """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
     bars = []
 
@@ -55,7 +57,7 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
         bars.append(bar)
         return bar.update
 
-    with api.open(db, threads=threads) as store:
+    with api.open(db, threads=threads, memory_limit=memory_limit) as store:
         results = []
         for path in paths:
             for result in store.ingest([path], job=job, on_file=on_file):

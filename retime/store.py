@@ -22,6 +22,22 @@ def default_db_path() -> str:
     return os.environ.get("RETIME_DB") or DEFAULT_DB
 
 
+DEFAULT_MEMORY_LIMIT = "1GB"  # measured: a 1 GB Kineto file ingests as fast as with no limit, at ~1.2 GB peak RSS
+
+
+def configure(con: duckdb.DuckDBPyConnection, threads: int | None = None, memory_limit: str | None = None) -> None:
+    """Resource limits for one connection. Over the memory limit DuckDB spills to disk, so large
+    traces ingest in bounded memory."""
+    limit = memory_limit or os.environ.get("RETIME_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute("SET memory_limit = ?", [limit]).fetchall()
+        if threads:
+            con.execute("SET threads = ?", [int(threads)]).fetchall()
+    except duckdb.Error as exc:
+        raise StoreError(f"bad resource setting (memory limit {limit!r}, threads {threads!r}): "
+                         f"{str(exc).splitlines()[0]}") from None
+
+
 def schema_sql() -> str:
     return resources.files("retime").joinpath("schema.sql").read_text()
 

@@ -38,8 +38,11 @@ INSERT INTO deps
 SELECT DISTINCT getvariable('trace_id'), src_event_id, dst_event_id, kind
 FROM (
     SELECT c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind
-    FROM staged_events c JOIN staged_events g ON g.correlation = c.correlation
-    WHERE c.kind IN ('runtime', 'driver') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+    FROM (SELECT event_id, correlation FROM events
+          WHERE trace_id = getvariable('trace_id') AND kind IN ('runtime', 'driver') AND correlation IS NOT NULL) c
+    JOIN (SELECT event_id, correlation FROM events
+          WHERE trace_id = getvariable('trace_id') AND kind IN ('kernel', 'collective', 'memcpy', 'memset')
+            AND correlation IS NOT NULL) g USING (correlation)
     UNION ALL
     SELECT f.src_event_id, f.dst_event_id,
            CASE WHEN f.cat IN ('ac2g', 'async_cpu_to_gpu') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
