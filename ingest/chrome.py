@@ -7,14 +7,13 @@ is Chrome JSON with known categories and metadata, so one reader serves both; th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import duckdb
-import orjson
 
-from retime.ingest.json_split import split_trace
+from retime.ingest.json_split import SplitTrace, split_trace
+from retime.ingest.trace_row import TraceRow
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.ingest"
@@ -26,36 +25,14 @@ NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",
                 "deviceProperties", "computeProperties", "distributedInfo")
 
 
-@dataclass
-class TraceRow:
-    """The traces-table fields a reader produces for one file."""
-
-    format: str
-    sha256: str
-    size_bytes: int
-    json_bytes: int
-    rank: int | None
-    world_size: int | None
-    backend: str | None
-    gpu_names: list[str] | None
-    device_properties: object
-    distributed_info: object
-    metadata: dict
-    time_base_ns: int
-    start_ns: int | None
-    end_ns: int | None
-    event_count: int
-    lane_count: int
-    warnings: list[str] = field(default_factory=list)
-
-
-def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None):
+def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None) -> SplitTrace:
     """First, cheap half of a read: hash and split the file (no store access)."""
     return split_trace(path, work_dir, on_bytes)
 
 
-def load(con: duckdb.DuckDBPyConnection, split, trace_id: int) -> TraceRow:
-    """Second half, inside the caller's transaction: parse, normalize and write trace `trace_id`."""
+def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callable[[], int]) -> list[TraceRow]:
+    """Second half, inside the caller's transaction: parse, normalize and write the file's trace."""
+    trace_id = new_trace_id()
     meta = split.metadata
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
@@ -73,9 +50,9 @@ def load(con: duckdb.DuckDBPyConnection, split, trace_id: int) -> TraceRow:
     warnings = list(split.warnings) + _warnings_from(counts)
     if is_kineto and "baseTimeNanoseconds" not in meta and split.form == "object" and split.warnings:
         warnings.append("baseTimeNanoseconds was lost with the file's end; times are as written (relative)")
-    return TraceRow(
-        format="kineto" if is_kineto else "chrome",
-        sha256=split.sha256, size_bytes=split.size_bytes, json_bytes=split.json_bytes,
+    return [TraceRow(
+        trace_id=trace_id, format="kineto" if is_kineto else "chrome",
+        sha256=split.sha256, size_bytes=split.size_bytes,
         rank=_int_or_none(dist.get("rank")) if dist else None,
         world_size=_int_or_none(dist.get("world_size")) if dist else None,
         backend=str(dist["backend"]) if dist and dist.get("backend") is not None else None,
@@ -84,7 +61,7 @@ def load(con: duckdb.DuckDBPyConnection, split, trace_id: int) -> TraceRow:
         metadata={k: v for k, v in meta.items() if k not in NOT_METADATA},
         time_base_ns=time_base_ns, start_ns=counts["start_ns"], end_ns=counts["end_ns"],
         event_count=counts["events"], lane_count=counts["lanes"], warnings=warnings,
-    )
+    )]
 
 
 def _warnings_from(c: dict) -> list[str]:
@@ -120,8 +97,10 @@ def _int_or_none(value) -> int | None:
     return None
 
 
-def to_json(value) -> str | None:
-    """JSON text for a JSON column; None stays NULL."""
-    if value is None:
-        return None
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+def explain(path: Path, split: SplitTrace, exc: Exception) -> str:
+    """DuckDB's message, pointed at the user's file instead of retime's working copy."""
+    text = str(exc).strip().splitlines()[0]
+    events_path = split.events_path
+    for written in (f'in file "{events_path}"', f'"{events_path}"', str(events_path)):
+        text = text.replace(written, "in the events array" if written.startswith("in file") else "the events array")
+    return f"{path}: {text}"

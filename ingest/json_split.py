@@ -200,8 +200,6 @@ def _detect_form(path: Path, head: bytes) -> tuple[str, int, int]:
         return "object", 1, 2
     if head.startswith(b"["):
         return "array", 0, 1
-    if head.startswith(b"SQLite format 3"):
-        raise TraceFormatError(f"{path}: an SQLite file (an Nsight Systems export?); this version of retime reads Chrome/Kineto JSON traces only")
     shown = head[:16].decode("utf-8", "replace").encode("unicode_escape").decode()
     raise TraceFormatError(f"{path}: not a JSON trace (starts with '{shown}'; expected '{{' or '[')")
 

@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 import duckdb
 
 from retime.errors import RetimeError, TraceFormatError
-from retime.ingest import chrome
+from retime.ingest import chrome, nsys
+from retime.ingest.trace_row import TraceRow, to_json
 from retime.sqlfiles import load_sql
 
 PACKAGE = "retime.ingest"
@@ -30,7 +31,9 @@ class IngestResult:
 
     path: str
     status: str                      # 'ingested' | 'already' | 'failed'
-    trace_id: int | None = None
+    trace_id: int | None = None      # the first (often only) trace the file became
+    trace_ids: list[int] = field(default_factory=list)
+    ranks: list[int | None] = field(default_factory=list)
     format: str | None = None
     events: int = 0
     lanes: int = 0
@@ -61,9 +64,20 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str | N
     return found
 
 
+def reader_for(path: Path):
+    """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
+    everything else is read as Chrome/Kineto JSON (which reports what it is when it is not)."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    return nsys if head.startswith(b"SQLite format 3") else chrome
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: str | None = None,
-                on_bytes: Callable[[int], None] | None = None) -> IngestResult:
-    """Ingest one file; never raises for a bad file, the result says what went wrong."""
+                on_bytes: Callable[[int], None] | None = None, folder_job: str | None = None) -> IngestResult:
+    """Ingest one file; never raises for a bad file, the result says what went wrong.
+
+    The job is `job` when given, else what the file itself says (an nsys report of several ranks
+    is one job), else `folder_job` (the folder the file was found in)."""
     path = Path(path)
     started = time.perf_counter()
     result = IngestResult(path=str(path), status="failed")
@@ -71,16 +85,23 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
     try:
         if not path.is_file():
             raise TraceFormatError(f"{path}: no such file")
-        split = chrome.prepare(path, work_dir, on_bytes)
-        result.size_bytes, result.json_bytes = split.size_bytes, split.json_bytes
-        existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": split.sha256}).fetchall()
+        reader = reader_for(path)
+        prepared = reader.prepare(path, work_dir, on_bytes)
+        result.size_bytes, result.json_bytes = prepared.size_bytes, prepared.json_bytes
+        existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": prepared.sha256}).fetchall()
         if existing:
             result.status, result.trace_id = "already", existing[0][0]
+            result.trace_ids = [r[0] for r in existing]
             return result
-        row, trace_id = _write(con, path, split, job)
-        result.status, result.trace_id, result.format = "ingested", trace_id, row.format
-        result.events, result.lanes, result.rank, result.world_size = row.event_count, row.lane_count, row.rank, row.world_size
-        result.warnings = row.warnings
+        rows = _write(con, path, reader, prepared, job, folder_job)
+        result.status, result.format = "ingested", rows[0].format
+        result.trace_ids = [r.trace_id for r in rows]
+        result.trace_id = rows[0].trace_id
+        result.events = sum(r.event_count for r in rows)
+        result.lanes = sum(r.lane_count for r in rows)
+        result.ranks = [r.rank for r in rows]
+        result.rank, result.world_size = rows[0].rank, rows[0].world_size
+        result.warnings = list(dict.fromkeys(w for r in rows for w in r.warnings))
     except RetimeError as exc:
         result.error = str(exc)
     except OSError as exc:
@@ -91,33 +112,25 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
     return result
 
 
-def _write(con: duckdb.DuckDBPyConnection, path: Path, split, job: str | None):
+def _write(con: duckdb.DuckDBPyConnection, path: Path, reader, prepared, job: str | None,
+           folder_job: str | None) -> list[TraceRow]:
+    """All traces of one file in one transaction: the store gains all of them or none."""
     con.execute("BEGIN TRANSACTION").fetchall()
     try:
-        trace_id = con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
-        row = chrome.load(con, split, trace_id)
-        con.execute(load_sql(PACKAGE, "insert_trace"), {
-            "trace_id": trace_id, "job": job, "format": row.format, "source_path": str(path.resolve()),
-            "sha256": row.sha256, "size_bytes": row.size_bytes, "rank": row.rank, "world_size": row.world_size,
-            "backend": row.backend, "gpu_names": row.gpu_names,
-            "device_properties": chrome.to_json(row.device_properties),
-            "distributed_info": chrome.to_json(row.distributed_info),
-            "metadata": chrome.to_json(row.metadata), "time_base_ns": row.time_base_ns,
-            "start_ns": row.start_ns, "end_ns": row.end_ns, "event_count": row.event_count,
-            "warnings": row.warnings,
-        }).fetchall()
+        rows = reader.load(con, prepared, lambda: con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0])
+        for row in rows:
+            con.execute(load_sql(PACKAGE, "insert_trace"), {
+                "trace_id": row.trace_id, "job": job or row.job or folder_job, "format": row.format,
+                "source_path": str(path.resolve()), "sha256": row.sha256, "size_bytes": row.size_bytes,
+                "rank": row.rank, "world_size": row.world_size, "backend": row.backend, "gpu_names": row.gpu_names,
+                "device_properties": to_json(row.device_properties), "distributed_info": to_json(row.distributed_info),
+                "metadata": to_json(row.metadata), "time_base_ns": row.time_base_ns, "start_ns": row.start_ns,
+                "end_ns": row.end_ns, "event_count": row.event_count, "warnings": row.warnings,
+            }).fetchall()
         con.execute("COMMIT").fetchall()
-        return row, trace_id
+        return rows
     except BaseException as exc:
         con.execute("ROLLBACK").fetchall()
         if isinstance(exc, duckdb.Error):
-            raise TraceFormatError(_explain(path, split.events_path, exc)) from None
+            raise TraceFormatError(reader.explain(path, prepared, exc)) from None
         raise
-
-
-def _explain(path: Path, events_path: Path, exc: duckdb.Error) -> str:
-    """DuckDB's message, pointed at the user's file instead of retime's working copy."""
-    text = str(exc).strip().splitlines()[0]
-    for written in (f'in file "{events_path}"', f'"{events_path}"', str(events_path)):
-        text = text.replace(written, "in the events array" if written.startswith("in file") else "the events array")
-    return f"{path}: {text}"

@@ -52,7 +52,7 @@ class Store:
         for path, dir_job in expand_paths(paths):
             size = path.stat().st_size if path.is_file() else 0
             on_bytes = on_file(str(path), size) if on_file else None
-            results.append(ingest_file(self.con, path, job=job or dir_job, on_bytes=on_bytes))
+            results.append(ingest_file(self.con, path, job=job, on_bytes=on_bytes, folder_job=dir_job))
         return results
 
     # -- reading ------------------------------------------------------------------------------

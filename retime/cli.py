@@ -88,10 +88,17 @@ def _print_ingest_line(r) -> None:
     if r.status == "already":
         click.echo(f"trace {r.trace_id}: {r.path} is already in the store (same sha256); nothing to do")
         return
-    rank = f"rank {r.rank}/{r.world_size if r.world_size is not None else '?'}" if r.rank is not None else "no rank"
+    size = f"/{r.world_size}" if r.world_size is not None else "/?"
+    if len(r.trace_ids) > 1:
+        ids = f"traces {r.trace_ids[0]}-{r.trace_ids[-1]}"
+        known = [x for x in r.ranks if x is not None]
+        rank = f"ranks {min(known)}-{max(known)}{size}" if known else f"{len(r.trace_ids)} processes"
+    else:
+        ids = f"trace {r.trace_id}"
+        rank = f"rank {r.rank}{size}" if r.rank is not None else "no rank"
     mb = r.json_bytes / 1e6
     speed = f" ({mb / r.seconds:,.0f} MB/s)" if mb >= 10 and r.seconds else ""
-    click.echo(f"trace {r.trace_id}: {r.format:<6} {r.events:>9,} events {r.lanes:>4} lanes  {rank:<10} "
+    click.echo(f"{ids}: {r.format:<6} {r.events:>9,} events {r.lanes:>4} lanes  {rank:<10} "
                f"{r.seconds:6.2f} s{speed}  {r.path}")
     for line in r.warnings:
         click.echo(f"  warning: {line}")
