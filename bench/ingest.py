@@ -59,6 +59,38 @@ def build_trace(source: Path, target: Path, size_bytes: int) -> int:
     return count
 
 
+NSYS_SOURCE = ROOT.parent / "shared" / "traces" / "nsys" / "h100_2gpu_1s.sqlite"
+NSYS_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET",
+               "CUPTI_ACTIVITY_KIND_RUNTIME", "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION", "NVTX_EVENTS")
+
+
+def build_nsys(source: Path, target: Path, size_bytes: int) -> int:
+    """A copy of a real export whose activity rows repeat, shifted in time and correlation id,
+    until the file reaches size_bytes. Returns the activity rows it holds."""
+    import sqlite3
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    db = sqlite3.connect(target)
+    tables = [t for t in NSYS_TABLES if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone()]
+    span = db.execute(" UNION ALL ".join(f'SELECT max("end") - min(start) FROM {t}' for t in tables)).fetchall()
+    span = max(v[0] or 0 for v in span) + 1_000_000
+    corr = max(db.execute(f"SELECT max(correlationId) FROM {t}").fetchone()[0] or 0
+               for t in tables if t != "NVTX_EVENTS") + 1
+    originals = {t: db.execute(f"SELECT max(rowid) FROM {t}").fetchone()[0] for t in tables}
+    copy = 0
+    while target.stat().st_size < size_bytes:
+        copy += 1
+        for t in tables:
+            cols = [r[1] for r in db.execute(f"PRAGMA table_info({t})")]
+            shifted = [f'"{c}" + {copy * span}' if c in ("start", "end") else
+                       f'"{c}" + {copy * corr}' if c == "correlationId" else f'"{c}"' for c in cols]
+            db.execute(f"INSERT INTO {t} SELECT {', '.join(shifted)} FROM {t} WHERE rowid <= {originals[t]}")
+        db.commit()
+    rows = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+    db.close()
+    return rows
+
+
 def _shifted(event: dict, shift: float, id_shift: int) -> dict:
     out = dict(event)
     if isinstance(out.get("ts"), (int, float)):
@@ -81,7 +113,7 @@ def worker(tool: str, path: str, threads: int) -> dict:
             [result] = store.ingest(path)
             if result.status != "ingested":
                 raise SystemExit(result.error)
-            events = result.events
+            events = result.events  # all traces of the file (an nsys report may hold several ranks)
     elif tool == "orjson":
         with open(path, "rb") as fh:
             events = len(orjson.loads(fh.read())["traceEvents"])
@@ -121,6 +153,7 @@ def main() -> None:
     parser.add_argument("--size-gb", type=float, default=1.0)
     parser.add_argument("--peers", default="orjson,hta", help="comma list from: orjson, hta")
     parser.add_argument("--threads", type=int, default=1, help="DuckDB threads for the single-core row (default 1)")
+    parser.add_argument("--nsys", action="store_true", help="benchmark Nsight Systems SQLite ingest instead")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -128,6 +161,9 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.file, args.threads)))
         return
 
+    if args.nsys:
+        bench_nsys(args.size_gb, args.threads)
+        return
     source = next(p for p in SOURCES if p.exists())
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"kineto_{args.size_gb:g}gb_v2.json"
@@ -164,6 +200,27 @@ def main() -> None:
         rss = f"{r['rss_mb'] / hta_row['rss_mb']:.2f}" if hta_row else "n/a"
         print(f"| {label:<28} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
               f"| {r['rss_mb']:11,.0f} | {speed:>12} | {rss:>10} |")
+
+
+def bench_nsys(size_gb: float, threads: int) -> None:
+    """Nsight Systems ingest: no peer reads these exports into a queryable form here, so retime alone."""
+    if not NSYS_SOURCE.exists():
+        raise SystemExit(f"needs the real export {NSYS_SOURCE}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"nsys_{size_gb:g}gb.sqlite"
+    if not target.exists():
+        print(f"building {target.name} from {NSYS_SOURCE.name} ...", file=sys.stderr)
+        build_nsys(NSYS_SOURCE, target, int(size_gb * 1e9))
+    size_mb = target.stat().st_size / 1e6
+    print(f"\ningest of {target.name}: {size_mb:,.0f} MB Nsight Systems export, rows replicated from {NSYS_SOURCE.name}\n")
+    print(f"| {'tool':<22} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 9}|{'-' * 13}|{'-' * 13}|")
+    for n in (threads, os.cpu_count() or 1):
+        r = run_tool("retime", target, n)
+        if r:
+            label = f"retime ({n} thread{'s' if n > 1 else ''})"
+            print(f"| {label:<22} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
+                  f"| {r['rss_mb']:11,.0f} |")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from typing import Callable
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from retime.errors import TraceFormatError
 from retime.ingest.trace_row import TraceRow
@@ -135,32 +134,24 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
                 if source not in report.tables:
                     continue  # nsys creates tables lazily: an absent table means no such records
                 schema = con.table(f'temp."{template}"').to_arrow_table().schema
-                cur.execute(f'SELECT * FROM "{source}"')  # a name read from sqlite_master, not user input
-                table = _conform(cur.fetch_arrow_table(), schema)
-                con.register("nsys_source", table)
+                cur.execute(f'PRAGMA table_info("{source}")')  # names read from sqlite_master, not user input
+                present = {row[1] for row in cur.fetchall()}
+                wanted = [f.name for f in schema if f.name in present]
+                if not wanted:
+                    continue
+                # only the columns retime uses: reading all of a wide table costs up to 3x more
+                cur.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{source}"')
+                # one streaming INSERT over the driver's Arrow batches; BY NAME leaves the columns this
+                # nsys version lacks NULL and casts SQLite's loose types to the template's
+                con.register("nsys_source", cur.fetch_record_batch())
                 try:
-                    con.execute(f'INSERT INTO temp."{template}" SELECT * FROM nsys_source').fetchall()
+                    con.execute(f'INSERT INTO temp."{template}" BY NAME SELECT * FROM nsys_source').fetchall()
                 finally:
                     con.unregister("nsys_source")
     except duckdb.Error:
         raise
     except Exception as exc:
         raise _sqlite_error(report.path, exc) from None
-
-
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The template's columns in its order and types; columns this nsys version lacks are NULL."""
-    columns = []
-    for target in schema:
-        if target.name in table.column_names:
-            column = table.column(target.name)
-            if column.type != target.type:
-                column = column.cast(target.type, safe=False) if not pa.types.is_null(column.type) \
-                    else pa.nulls(len(table), target.type)
-            columns.append(column)
-        else:
-            columns.append(pa.nulls(len(table), target.type))
-    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def explain(path: Path, report: NsysReport, exc: Exception) -> str:

@@ -97,7 +97,10 @@ nvtx AS (
                LEFT JOIN names s ON s.id = e.textId WHERE e.eventType = 75 GROUP BY domainId) d USING (domainId)
     WHERE v.eventType IN (34, 59, 60) AND (v.globalTid >> 24) << 24 = getvariable('nsys_gpid')
 )
-SELECT row_number() OVER () AS idx, * FROM (
+-- lane_key: one integer per lane, so events join their lane by equality (CPU lanes: globalTid,
+-- which is positive; GPU lanes: a negative key from device and stream)
+SELECT row_number() OVER () AS idx,
+       CASE WHEN lane_class = 'gpu' THEN -1 - (device * 4294967296 + stream) ELSE globalTid END AS lane_key, * FROM (
     SELECT * FROM kernels UNION ALL SELECT * FROM copies UNION ALL SELECT * FROM sets
     UNION ALL SELECT * FROM syncs UNION ALL SELECT * FROM host_calls UNION ALL SELECT * FROM nvtx);
 
