@@ -98,12 +98,9 @@ nvtx AS (
     WHERE v.eventType IN (34, 59, 60) AND (v.globalTid >> 24) << 24 = getvariable('nsys_gpid')
 )
 -- lane_key: one integer per lane, so events join their lane by equality (CPU lanes: globalTid,
--- which is positive; GPU lanes: a negative key from device and stream)
-SELECT row_number() OVER () AS idx,
-       CASE WHEN lane_class = 'gpu' THEN -1 - (device * 4294967296 + stream) ELSE globalTid END AS lane_key, * FROM (
+-- which is positive; GPU lanes: a negative key from device and stream). Records without a start,
+-- or ending before they start, cannot be placed in time: valid = false, counted and not written.
+SELECT CASE WHEN lane_class = 'gpu' THEN -1 - (device * 4294967296 + stream) ELSE globalTid END AS lane_key,
+       coalesce("end" >= "start", false) AS valid, * FROM (
     SELECT * FROM kernels UNION ALL SELECT * FROM copies UNION ALL SELECT * FROM sets
     UNION ALL SELECT * FROM syncs UNION ALL SELECT * FROM host_calls UNION ALL SELECT * FROM nvtx);
-
--- records without a start, or ending before they start, cannot be placed in time
-CREATE OR REPLACE TEMP TABLE nsys_dropped AS SELECT count(*) AS n FROM nsys_staged WHERE NOT ("end" >= "start");
-DELETE FROM nsys_staged WHERE NOT ("end" >= "start") OR "start" IS NULL OR "end" IS NULL;

@@ -4,4 +4,4 @@ SELECT
     (SELECT getvariable('time_base_ns') + min("start") FROM nsys_events) AS start_ns,
     (SELECT getvariable('time_base_ns') + max("end") FROM nsys_events) AS end_ns,
     (SELECT count(*) FROM nsys_lanes) AS lanes,
-    (SELECT n FROM nsys_dropped) AS dropped;
+    (SELECT count(*) FROM nsys_staged WHERE NOT valid) AS dropped;

@@ -5,7 +5,7 @@ CREATE OR REPLACE TEMP TABLE nsys_lanes AS
 WITH keys AS (
     SELECT lane_key, any_value(lane_class) AS lane_class, any_value(device) AS device, any_value(stream) AS stream,
            any_value(globalTid) AS globalTid
-    FROM nsys_staged GROUP BY lane_key
+    FROM nsys_staged WHERE valid GROUP BY lane_key
 )
 SELECT (row_number() OVER (ORDER BY lane_class DESC, device, stream, globalTid) - 1)::INTEGER AS lane_id,
        lane_key, lane_class, device, stream, globalTid,
@@ -26,11 +26,11 @@ FROM nsys_lanes;
 -- event ids in time order, numbered on a slim projection (sorting the wide rows costs 2x more)
 CREATE OR REPLACE TEMP TABLE nsys_events AS
 WITH ids AS (
-    SELECT idx, lane_id, (row_number() OVER (ORDER BY "start", lane_id, idx) - 1) AS event_id
-    FROM nsys_staged JOIN nsys_lanes USING (lane_key)
+    SELECT s.rowid AS idx, l.lane_id, (row_number() OVER (ORDER BY s."start", l.lane_id, s.rowid) - 1) AS event_id
+    FROM nsys_staged s JOIN nsys_lanes l USING (lane_key) WHERE s.valid
 )
-SELECT ids.event_id, s.* EXCLUDE (lane_key), ids.lane_id
-FROM nsys_staged s JOIN ids USING (idx);
+SELECT ids.event_id, s.* EXCLUDE (lane_key, valid), ids.lane_id
+FROM nsys_staged s JOIN ids ON ids.idx = s.rowid;
 
 INSERT INTO events
 SELECT getvariable('trace_id'), event_id, lane_id, kind, CASE kind WHEN 'instant' THEN 'i' ELSE 'X' END,
