@@ -192,7 +192,8 @@ def main() -> None:
     hta_row = next((r for label, r in rows if r["tool"] == "hta"), None)
 
     print(f"\ningest of {target.name}: {size_mb:,.0f} MB of Kineto JSON, replicated from real trace {source.name}\n")
-    header = f"| {'tool':<28} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} | {'speed vs HTA':>12} | {'RSS vs HTA':>10} |"
+    header = (f"| {'tool':<28} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} "
+              f"| {'speed vs HTA':>12} | {'RSS vs HTA':>10} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     for label, r in rows:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
-
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
+
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.ingest"

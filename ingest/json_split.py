@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 import orjson
+from retime.ingest import json_scan as scan
 
 from retime.errors import TraceFormatError
-from retime.ingest import json_scan as scan
 
 CHUNK_BYTES = 16 << 20
 RECORD_CAPACITY = 4096
@@ -148,7 +148,8 @@ def split_trace(path: str | os.PathLike, work_dir: str | os.PathLike,
                 consumed, n = scan.scan_structure(arr[done:], pos + done, state, record_depth, element_depth,
                                                   rec_pos, rec_kind, rec_depth)
                 if state[scan.DEPTH] < 0:
-                    raise TraceFormatError(f"{path}: malformed JSON: unbalanced closing bracket near byte {pos + done + consumed}")
+                    near = pos + done + consumed
+                    raise TraceFormatError(f"{path}: malformed JSON: unbalanced closing bracket near byte {near}")
                 for k in range(n):
                     kind, at, depth = int(rec_kind[k]), int(rec_pos[k]), int(rec_depth[k])
                     if kind == scan.STRING_START:

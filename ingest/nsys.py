@@ -15,9 +15,9 @@ from typing import Callable
 
 import duckdb
 import orjson
+from retime.ingest.trace_row import TraceRow
 
 from retime.errors import TraceFormatError
-from retime.ingest.trace_row import TraceRow
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.ingest"

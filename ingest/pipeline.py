@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import duckdb
-
-from retime.errors import RetimeError, TraceFormatError
 from retime.ingest import chrome, nsys
 from retime.ingest.trace_row import TraceRow, to_json
+
+from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
 
 PACKAGE = "retime.ingest"

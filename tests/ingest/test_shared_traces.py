@@ -1,9 +1,9 @@
 """Every real trace in ../shared/traces ingests, and the store holds exactly the events the file has."""
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import SHARED_TRACES, load_json, shared_json_traces
 from tests.ingest.reference_counts import reference_counts
