@@ -64,24 +64,22 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     )]
 
 
-def _warnings_from(c: dict) -> list[str]:
-    lines = []
-    if c["no_ts"]:
-        lines.append(f"{c['no_ts']} events without a usable ts were dropped")
-    if c["bad_dur"]:
-        lines.append(f"{c['bad_dur']} complete (X) events with a missing or negative dur were dropped")
-    if c["unclosed_b"]:
-        lines.append(f"{c['unclosed_b']} B slices never closed (kept with dur_ns NULL)")
-    if c["orphan_e"] > 0:
-        lines.append(f"{c['orphan_e']} E events closed no open slice (dropped)")
-    if c["unclosed_async"]:
-        lines.append(f"{c['unclosed_async']} async slices never ended (kept with dur_ns NULL)")
-    if c["unbound_flow_points"]:
-        lines.append(f"{c['unbound_flow_points']} flow points had no slice to bind to (their arrows were dropped)")
-    if c["flows_without_id"]:
-        lines.append(f"{c['flows_without_id']} flow events without an id were dropped")
-    if c["ignored_phases"]:
-        lines.append("events of phases retime does not model were skipped: " + ", ".join(c["ignored_phases"]))
+# what the summary counts mean to a user, one line each when non-zero
+WARNING_LINES = (
+    ("no_ts", "{} events without a usable ts were dropped"),
+    ("bad_dur", "{} complete (X) events with a missing or negative dur were dropped"),
+    ("unclosed_b", "{} B slices never closed (kept with dur_ns NULL)"),
+    ("orphan_e", "{} E events closed no open slice (dropped)"),
+    ("unclosed_async", "{} async slices never ended (kept with dur_ns NULL)"),
+    ("unbound_flow_points", "{} flow points had no slice to bind to (their arrows were dropped)"),
+    ("flows_without_id", "{} flow events without an id were dropped"),
+)
+
+
+def _warnings_from(counts: dict) -> list[str]:
+    lines = [text.format(counts[key]) for key, text in WARNING_LINES if counts[key] and counts[key] > 0]
+    if counts["ignored_phases"]:
+        lines.append("events of phases retime does not model were skipped: " + ", ".join(counts["ignored_phases"]))
     return lines
 
 
