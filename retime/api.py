@@ -14,6 +14,7 @@ import polars as pl
 from retime import store as store_mod
 from retime.errors import QueryError, StoreError
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
+from retime.queries import runner
 from retime.sqlfiles import load_sql
 
 
@@ -75,6 +76,28 @@ class Store:
         if len(row) > 1:
             raise QueryError(f"{trace!r} matches traces {', '.join(str(r[0]) for r in row)}; use the trace id")
         return row[0][0]
+
+    def queries(self) -> pl.DataFrame:
+        """The named stress-point queries: name, topic, parameters, what each finds."""
+        return runner.listing()
+
+    def query(self, name: str, trace: int | str | None = None, **params) -> pl.DataFrame:
+        """Run a named query. `trace` (id, sha256 prefix or path) fills its trace_id, or for a
+        job-wide query its job; other parameters by keyword."""
+        query = runner.catalogue().get(name)
+        if query is None:
+            raise QueryError(f"no query named {name!r} (see `retime query list`)")
+        wanted = {p.name for p in query.params}
+        if trace is not None:
+            trace_id = self.resolve_trace(trace)
+            if "trace_id" in wanted:
+                params.setdefault("trace_id", trace_id)
+            elif "job" in wanted:
+                job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+                if job is None:
+                    raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
+                params.setdefault("job", job)
+        return runner.run(self.con, name, params)
 
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""

@@ -122,6 +122,39 @@ def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
     """Run SQL on the store (read-only connection)."""
     with api.open(db, read_only=True) as store:
         df = store.sql(query)
+    _emit(df, fmt, out)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("trace", required=False)
+@db_option
+@click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS + ("parquet",)), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
+def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: str, out: Path | None) -> None:
+    """Run a named stress-point query on TRACE (or its job); `retime query list` shows them all."""
+    if name == "list":
+        from retime.queries import runner
+        click.echo(render(runner.listing(), fmt if fmt != "parquet" else "table"))
+        return
+    values = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--param {item!r}: expected K=V")
+        values[key.strip()] = value
+    with api.open(db, read_only=True) as store:
+        df = store.query(name, trace, **values)
+        empty = df.height == 0
+        if empty and fmt == "table":
+            from retime.queries import runner
+            click.echo(f"no rows: {runner.catalogue()[name].empty}")
+            return
+    _emit(df, fmt, out)
+
+
+def _emit(df, fmt: str, out: Path | None) -> None:
     if fmt == "parquet":
         if out is None:
             raise click.UsageError("--format parquet needs --out FILE")

@@ -1,0 +1,1 @@
+"""The stress-point query library: one .sql file per analysis, grouped by topic, run by runner.py."""

@@ -1,0 +1,49 @@
+-- Building blocks every GPU query shares: one definition of "GPU op", its class, and "busy".
+
+-- The class of a GPU op, for breakdowns. Communication: NCCL/RCCL kernels. Memory: copies and
+-- memsets. Kernels by name: GEMM (gemm, matmul, cutlass, cublas, xmma, wgmma, sm80_/sm90_ tensor-core
+-- kernels), attention (flash, fmha, attention, sdpa), convolution (conv, winograd, implicit_gemm,
+-- cudnn), reduction (reduce, softmax, norm, sum, mean, argmax), elementwise (elementwise,
+-- vectorized, unrolled, pointwise, triton_poi); otherwise 'other'. Names are matched
+-- case-insensitively, first match wins, in this order.
+CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
+    CASE WHEN kind = 'collective' THEN 'communication'
+         WHEN kind IN ('memcpy', 'memset') THEN 'memory'
+         WHEN regexp_matches(name, 'flash|fmha|attention|sdpa', 'i') THEN 'attention'
+         WHEN regexp_matches(name, 'conv|winograd|implicit_gemm|cudnn', 'i') THEN 'convolution'
+         WHEN regexp_matches(name, 'gemm|matmul|cutlass|cublas|xmma|wgmma|sm[0-9]+_xmma|_tensorop_', 'i') THEN 'gemm'
+         WHEN regexp_matches(name, 'reduce|softmax|norm|_sum|_mean|argmax|welford|triton_red', 'i') THEN 'reduction'
+         WHEN regexp_matches(name, 'elementwise|vectorized|unrolled|pointwise|triton_poi', 'i') THEN 'elementwise'
+         ELSE 'other' END;
+
+-- Compute, communication or memory: the three resources the temporal breakdown splits GPU time into.
+CREATE OR REPLACE TEMP MACRO gpu_resource(kind) AS
+    CASE WHEN kind = 'collective' THEN 'communication' WHEN kind IN ('memcpy', 'memset') THEN 'memory'
+         ELSE 'compute' END;
+
+-- The GPU ops of trace t with the device and stream of the lane they ran on.
+CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
+    SELECT e.*, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns + e.dur_ns AS end_ns,
+           gpu_resource(e.kind) AS resource, gpu_class(e.kind, e.name) AS class
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL;
+
+-- Time per device during which at least one GPU op of the given resources ran (overlaps counted
+-- once). Algorithm: sort ops by start per device; an op starts a new busy island when it starts
+-- after every earlier op has ended; busy time is the sum of the islands' lengths.
+CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
+    WITH ops AS (
+        SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_ops(t) WHERE list_contains(resources, resource)
+    ),
+    marked AS (
+        SELECT *, max(e) OVER (PARTITION BY device ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end
+        FROM ops
+    ),
+    islands AS (
+        SELECT *, sum(CASE WHEN before_end IS NULL OR s > before_end THEN 1 ELSE 0 END)
+                      OVER (PARTITION BY device ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+        FROM marked
+    )
+    SELECT device, sum(island_end - island_start)::BIGINT AS busy_ns
+    FROM (SELECT device, island, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island)
+    GROUP BY device;

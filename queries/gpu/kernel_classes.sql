@@ -1,0 +1,10 @@
+-- GPU time per class of op (see gpu_class in foundation/gpu.sql for the rules).
+-- @param trace_id BIGINT     trace to analyse
+-- @column class VARCHAR
+-- @column count BIGINT
+-- @column total_ns BIGINT    durations summed
+-- @column share_pct DOUBLE   of all GPU op time
+-- @empty the trace has no GPU kernels, copies or memsets
+SELECT class, count(*) AS count, sum(dur_ns)::BIGINT AS total_ns,
+       round(100.0 * sum(dur_ns) / sum(sum(dur_ns)) OVER (), 2) AS share_pct
+FROM gpu_ops($trace_id) GROUP BY class ORDER BY total_ns DESC;

@@ -1,0 +1,31 @@
+-- Where each GPU's time went between its first and last op: compute, communication, memory, idle.
+-- Overlaps are counted once, in the first of compute > communication > memory that is running
+-- (communication hidden under compute counts as compute), so the four parts add up to the span.
+-- @param trace_id BIGINT       trace to analyse
+-- @column device INTEGER       GPU index
+-- @column span_ns BIGINT       first GPU op start to last GPU op end
+-- @column compute_ns BIGINT    time some kernel other than a collective ran
+-- @column communication_ns BIGINT  time a collective ran and no compute kernel did
+-- @column memory_ns BIGINT     time only copies / memsets ran
+-- @column idle_ns BIGINT       time nothing ran
+-- @column compute_pct DOUBLE   the same as shares of the span, in percent
+-- @column communication_pct DOUBLE
+-- @column memory_pct DOUBLE
+-- @column idle_pct DOUBLE
+-- @empty the trace has no GPU kernels, copies or memsets
+WITH
+span AS (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_ops($trace_id) GROUP BY 1),
+c AS (SELECT * FROM busy_ns($trace_id, ['compute'])),
+cc AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication'])),
+a AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication', 'memory']))
+SELECT device, span_ns,
+       coalesce(c.busy_ns, 0) AS compute_ns,
+       coalesce(cc.busy_ns, 0) - coalesce(c.busy_ns, 0) AS communication_ns,
+       a.busy_ns - coalesce(cc.busy_ns, 0) AS memory_ns,
+       span_ns - a.busy_ns AS idle_ns,
+       round(100.0 * compute_ns / span_ns, 2) AS compute_pct,
+       round(100.0 * communication_ns / span_ns, 2) AS communication_pct,
+       round(100.0 * memory_ns / span_ns, 2) AS memory_pct,
+       round(100.0 * idle_ns / span_ns, 2) AS idle_pct
+FROM span JOIN a USING (device) LEFT JOIN c USING (device) LEFT JOIN cc USING (device)
+ORDER BY device;

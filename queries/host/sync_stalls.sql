@@ -1,0 +1,15 @@
+-- Time host threads spent blocked in synchronizing calls (device, stream and event synchronize,
+-- and synchronous memcpy / memset), per call: where the CPU waited for the GPU.
+-- @param trace_id BIGINT     trace to analyse
+-- @column call VARCHAR       API name (cudaDeviceSynchronize, cudaStreamSynchronize, cudaMemcpy, hip...)
+-- @column calls BIGINT
+-- @column blocked_ns BIGINT  durations summed
+-- @column max_ns BIGINT
+-- @column span_pct DOUBLE    blocked_ns as a share of the trace's span
+-- @empty the trace has no synchronizing runtime calls
+SELECT name AS call, count(*) AS calls, sum(dur_ns)::BIGINT AS blocked_ns, max(dur_ns) AS max_ns,
+       round(100.0 * sum(dur_ns) / any_value(t.end_ns - t.start_ns), 3) AS span_pct
+FROM events e JOIN traces t USING (trace_id)
+WHERE e.trace_id = $trace_id AND e.kind IN ('runtime', 'driver')
+  AND regexp_matches(e.name, '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(CtxSynchronize|StreamSynchronize|EventSynchronize)')
+GROUP BY name ORDER BY blocked_ns DESC;

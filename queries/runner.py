@@ -1,0 +1,112 @@
+"""Lists and runs the named queries of this package.
+
+Each query is a .sql file whose header says what it finds, its parameters (`-- @param name TYPE
+[= default] text`), its columns (`-- @column name TYPE text`) and what an empty answer means
+(`-- @empty text`). The runner loads the shared macros of foundation/ first, binds parameters by
+name (never formatted into the SQL) and returns a polars DataFrame.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from retime.errors import QueryError
+
+PARAM = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
+COLUMN = re.compile(r"^--\s*@column\s+(\w+)\s+(\w+)\s*(.*)$")
+EMPTY = re.compile(r"^--\s*@empty\s+(.*)$")
+CASTS = {"BIGINT": int, "INTEGER": int, "DOUBLE": float, "VARCHAR": str,
+         "BOOLEAN": lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")}
+
+
+@dataclass
+class Param:
+    name: str
+    type: str
+    default: str | None
+    doc: str
+
+
+@dataclass
+class Query:
+    name: str
+    topic: str
+    summary: str
+    sql: str
+    params: list[Param] = field(default_factory=list)
+    columns: list[tuple[str, str, str]] = field(default_factory=list)
+    empty: str = "no rows"
+
+
+def parse(name: str, topic: str, sql: str) -> Query:
+    query = Query(name=name, topic=topic, summary="", sql=sql)
+    summary = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        if m := PARAM.match(line):
+            query.params.append(Param(m[1], m[2].upper(), m[3], m[4].strip()))
+        elif m := COLUMN.match(line):
+            query.columns.append((m[1], m[2].upper(), m[3].strip()))
+        elif m := EMPTY.match(line):
+            query.empty = m[1].strip()
+        elif not query.params and not query.columns:
+            summary.append(line[2:].strip())
+    query.summary = " ".join(summary)
+    return query
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Query]:
+    """Every named query, by name."""
+    root = resources.files("retime.queries")
+    found = {}
+    for topic in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("foundation", "__pycache__")):
+        for file in sorted(f for f in topic.iterdir() if f.name.endswith(".sql")):
+            name = file.name[:-4]
+            found[name] = parse(name, topic.name, file.read_text())
+    return found
+
+
+@lru_cache(maxsize=1)
+def foundation() -> tuple[str, ...]:
+    folder = resources.files("retime.queries").joinpath("foundation")
+    return tuple(f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql"))
+
+
+def listing() -> pl.DataFrame:
+    rows = [{"query": q.name, "topic": q.topic,
+             "params": " ".join(p.name + (f"={p.default}" if p.default is not None else "") for p in q.params),
+             "finds": q.summary} for q in catalogue().values()]
+    return pl.DataFrame(rows)
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
+    """Run query `name` with `params` (strings are converted to the header's types)."""
+    query = catalogue().get(name)
+    if query is None:
+        raise QueryError(f"no query named {name!r} (see `retime query list`)")
+    declared = {p.name: p for p in query.params}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise QueryError(f"query {name} takes no parameter {', '.join(unknown)} (it takes: {', '.join(declared)})")
+    bound = {}
+    for p in query.params:
+        value = params.get(p.name, p.default)
+        if value is None:
+            raise QueryError(f"query {name} needs {p.name} ({p.type}): {p.doc}")
+        try:
+            bound[p.name] = CASTS.get(p.type, str)(value)
+        except ValueError:
+            raise QueryError(f"query {name}: {p.name} must be {p.type}, got {value!r}") from None
+    try:
+        for macros in foundation():
+            con.execute(macros).fetchall()
+        return con.sql(query.sql, params=bound).pl()
+    except duckdb.Error as exc:
+        raise QueryError(f"query {name} failed: {str(exc).strip().splitlines()[0]}") from None

@@ -1,0 +1,147 @@
+"""The GPU queries on real traces, each checked against an answer computed straight from the JSON."""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+import pytest
+
+from tests.conftest import load_json
+from tests.ingest.reference_counts import _ns
+from tests.queries.reference import by_device, gpu_ops
+
+
+@pytest.fixture
+def alexnet(store, shared_traces):
+    path = shared_traces / "hta" / "alexnet_cuda_sync.json.gz"
+    [r] = store.ingest(path)
+    doc = load_json(path)
+    return r.trace_id, doc, gpu_ops(doc, doc.get("baseTimeNanoseconds", 0))
+
+
+def test_temporal_breakdown_parts_add_up_to_the_span_as_unions_say(store, alexnet):
+    trace_id, _, ops = alexnet
+    compute = by_device(ops, {"compute"})
+    compute_comm = by_device(ops, {"compute", "communication"})
+    everything = by_device(ops, {"compute", "communication", "memory"})
+    got = store.query("temporal_breakdown", trace_id).to_dicts()
+    assert [row["device"] for row in got] == sorted(everything)
+    for row in got:
+        device = row["device"]
+        span = max(o["end"] for o in ops if o["device"] == device) - min(o["start"] for o in ops if o["device"] == device)
+        assert row["span_ns"] == span
+        assert row["compute_ns"] == compute.get(device, 0)
+        assert row["communication_ns"] == compute_comm.get(device, 0) - compute.get(device, 0)
+        assert row["memory_ns"] == everything[device] - compute_comm.get(device, 0)
+        assert row["idle_ns"] == span - everything[device]
+
+
+def test_kernel_breakdown_ranks_names_by_total_time(store, alexnet):
+    trace_id, _, ops = alexnet
+    totals = defaultdict(list)
+    for op in ops:
+        totals[op["name"]].append(op["dur"])
+    expected = sorted(totals.items(), key=lambda kv: (-sum(kv[1]), kv[0]))[:5]
+    got = store.query("kernel_breakdown", trace_id, top_n=5).to_dicts()
+    assert [(r["name"], r["count"], r["total_ns"]) for r in got] == [(n, len(d), sum(d)) for n, d in expected]
+    assert got[0]["p50_ns"] == statistics.median(expected[0][1])
+    all_gpu = sum(o["dur"] for o in ops)
+    assert got[0]["share_pct"] == round(100 * sum(expected[0][1]) / all_gpu, 2)
+
+
+def test_idle_breakdown_accounts_for_every_gap_and_its_cause(store, alexnet):
+    trace_id, doc, ops = alexnet
+    base = doc.get("baseTimeNanoseconds", 0)
+    launch_start = {}
+    for e in doc["traceEvents"]:
+        if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {}):
+            launch_start[e["args"]["correlation"]] = base + _ns(e["ts"])
+    expected = defaultdict(lambda: [0, 0])
+    streams = defaultdict(list)
+    for op in ops:
+        streams[(op["device"], op["stream"])].append(op)
+    for key, stream_ops in streams.items():
+        free_since = None
+        for op in sorted(stream_ops, key=lambda o: (o["start"], o["end"])):
+            if free_since is not None and op["start"] > free_since:
+                gap = op["start"] - free_since
+                launched = launch_start.get(op["correlation"])
+                cause = "kernel_wait" if gap < 10_000 else (
+                    "host_wait" if launched is not None and launched >= free_since else "other")
+                expected[(*key, cause)][0] += 1
+                expected[(*key, cause)][1] += gap
+            free_since = op["end"] if free_since is None else max(free_since, op["end"])
+    got = store.query("idle_breakdown", trace_id).to_dicts()
+    assert {(r["device"], r["stream"], r["cause"]): [r["gaps"], r["idle_ns"]] for r in got} == dict(expected)
+
+
+def test_memcpy_bandwidth_is_bytes_over_busy_time(store, alexnet):
+    trace_id, _, ops = alexnet
+    copies = [o for o in ops if o["kind"] == "memcpy" and o["bytes"] is not None]
+    got = store.query("memcpy_bandwidth", trace_id).to_dicts()
+    assert sum(r["copies"] for r in got) == len(copies)
+    assert sum(r["bytes"] for r in got) == sum(o["bytes"] for o in copies)
+    for row in got:
+        assert row["achieved_gbps"] == round(row["bytes"] / row["busy_ns"], 3)
+    assert {r["pageable"] for r in got} == {True}  # this trace's copies are all 'Pageable -> Device'
+
+
+def test_launch_latency_medians_match_correlation_pairs(store, alexnet):
+    trace_id, doc, ops = alexnet
+    calls = {e["args"]["correlation"]: (e["name"], _ns(e["ts"])) for e in doc["traceEvents"]
+             if e.get("cat") == "cuda_runtime" and "correlation" in (e.get("args") or {})}
+    base = doc.get("baseTimeNanoseconds", 0)
+    latencies = defaultdict(list)
+    for op in ops:
+        if op["correlation"] in calls:
+            name, start = calls[op["correlation"]]
+            latencies[(name, op["kind"])].append(op["start"] - (base + start))
+    got = {(r["call"], r["op_kind"]): r for r in store.query("launch_latency", trace_id).to_dicts()}
+    assert set(got) == set(latencies)
+    for key, values in latencies.items():
+        assert got[key]["launches"] == len(values)
+        assert got[key]["p50_ns"] == statistics.median(values)
+        assert got[key]["max_ns"] == max(values)
+
+
+def test_sync_stalls_sum_the_blocking_calls(store, alexnet):
+    trace_id, doc, _ = alexnet
+    blocking = defaultdict(list)
+    for e in doc["traceEvents"]:
+        if e.get("cat") == "cuda_runtime" and e["name"] in ("cudaDeviceSynchronize", "cudaStreamSynchronize",
+                                                            "cudaEventSynchronize", "cudaMemcpy"):
+            blocking[e["name"]].append(_ns(e["dur"]))
+    got = {r["call"]: (r["calls"], r["blocked_ns"]) for r in store.query("sync_stalls", trace_id).to_dicts()}
+    assert got == {name: (len(d), sum(d)) for name, d in blocking.items()}
+
+
+def test_comm_overlap_on_a_real_nccl_rank(store, shared_traces):
+    path = shared_traces / "param" / "dlrm_8rank" / "worker0_step_12.1694128201545.pt.trace.json.gz"
+    [r] = store.ingest(path)
+    ops = gpu_ops(load_json(path))
+    comm = by_device(ops, {"communication"})
+    compute = by_device(ops, {"compute"})
+    both = by_device(ops, {"compute", "communication"})
+    [row] = store.query("comm_overlap", r.trace_id).to_dicts()
+    device = row["device"]
+    assert row["communication_ns"] == comm[device]
+    assert row["overlapped_ns"] == comm[device] + compute[device] - both[device]
+    assert row["exposed_ns"] == both[device] - compute[device]
+
+
+def test_stragglers_of_an_eight_rank_job(store, shared_traces):
+    job_dir = shared_traces / "param" / "dlrm_8rank"
+    starts = {}
+    for path in sorted(job_dir.iterdir()):
+        doc = load_json(path)
+        rank = doc["distributedInfo"]["rank"]
+        starts[rank] = sorted(o["start"] for o in gpu_ops(doc) if o["resource"] == "communication")
+    store.ingest(job_dir)
+    got = store.query("collective_skew", job="dlrm_8rank").to_dicts()
+    assert len(got) == len(starts[0])
+    for row in got:
+        at = {rank: s[row["seq"]] for rank, s in starts.items()}
+        assert row["skew_ns"] == max(at.values()) - min(at.values())
+        assert row["last_rank"] == max(at, key=at.get)
+    ranks = store.query("straggler_ranks", job="dlrm_8rank").to_dicts()
+    assert sum(r["times_last"] for r in ranks) == len(got)
