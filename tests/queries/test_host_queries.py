@@ -1,0 +1,38 @@
+"""Host-side queries on the shipped CPU traces (always run), checked against the JSON."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from tests.conftest import SAMPLE_TRACES, load_json
+from tests.ingest.reference_counts import _ns
+
+
+def test_step_times_on_the_mlp_training_sample(store):
+    path = SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"
+    doc = load_json(path)
+    base = doc["baseTimeNanoseconds"]
+    events = [e for e in doc["traceEvents"] if e.get("ph") == "X"]
+    steps = sorted((base + _ns(e["ts"]), _ns(e["dur"]), e["name"]) for e in events
+                   if e.get("cat") == "user_annotation" and e["name"].startswith("ProfilerStep#"))
+    ops_by_thread = defaultdict(list)
+    for e in events:
+        if e.get("cat") == "cpu_op":
+            ops_by_thread[e["tid"]].append((base + _ns(e["ts"]), -_ns(e["dur"])))
+    outermost = []  # ops no earlier op on the thread encloses, found with an explicit end marker
+    for ops in ops_by_thread.values():
+        open_until = None
+        for start, negative_dur in sorted(ops):
+            if open_until is None or start >= open_until:
+                outermost.append((start, -negative_dur))
+            open_until = max(open_until or 0, start - negative_dur)
+
+    [r] = store.ingest(path)
+    got = store.query("step_times", r.trace_id).to_dicts()
+
+    assert [row["step"] for row in got] == [name for _, _, name in steps]
+    for row, (start, dur, _) in zip(got, steps):
+        assert (row["start_ns"], row["dur_ns"]) == (start, dur)
+        inside = [s for ops in ops_by_thread.values() for s, _ in ops if start <= s < start + dur]
+        assert row["cpu_ops"] == len(inside)
+        assert row["top_level_cpu_ns"] == sum(d for s, d in outermost if start <= s < start + dur)
+        assert row["gpu_ops"] == 0 and row["gpu_busy_pct"] is None
