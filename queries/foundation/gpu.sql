@@ -22,18 +22,34 @@ CREATE OR REPLACE TEMP MACRO gpu_resource(kind) AS
          ELSE 'compute' END;
 
 -- The GPU ops of trace t with the device and stream of the lane they ran on.
-CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
-    SELECT e.*, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns + e.dur_ns AS end_ns,
-           gpu_resource(e.kind) AS resource, gpu_class(e.kind, e.name) AS class
+-- gpu_spans: the same ops with only what time accounting needs (no class, no args).
+CREATE OR REPLACE TEMP MACRO gpu_spans(t) AS TABLE
+    SELECT e.event_id, e.kind, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns, e.ts_ns + e.dur_ns AS end_ns,
+           gpu_resource(e.kind) AS resource
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL;
+
+-- (classes are computed once per distinct name: a trace repeats a few hundred kernels millions of times)
+CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
+    WITH ops AS (
+        SELECT e.*, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns + e.dur_ns AS end_ns,
+               gpu_resource(e.kind) AS resource
+        FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+        WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL
+    ),
+    classes AS (
+        SELECT kind, name_key, gpu_class(kind, name_key) AS class
+        FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM ops)
+    )
+    SELECT ops.*, classes.class
+    FROM ops JOIN classes ON classes.kind = ops.kind AND classes.name_key = coalesce(ops.name, '');
 
 -- Time per device during which at least one GPU op of the given resources ran (overlaps counted
 -- once). Algorithm: sort ops by start per device; an op starts a new busy island when it starts
 -- after every earlier op has ended; busy time is the sum of the islands' lengths.
 CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
     WITH ops AS (
-        SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_ops(t) WHERE list_contains(resources, resource)
+        SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
     ),
     marked AS (
         SELECT *, max(e) OVER (PARTITION BY device ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end

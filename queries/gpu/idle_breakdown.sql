@@ -13,7 +13,7 @@
 -- @column idle_pct DOUBLE            of the stream's span (first op start to last op end)
 -- @empty the trace has no GPU stream with two or more ops
 WITH
-ops AS (SELECT event_id, lane_device AS device, lane_stream AS stream, ts_ns, end_ns FROM gpu_ops($trace_id)),
+ops AS (SELECT event_id, lane_device AS device, lane_stream AS stream, ts_ns, end_ns FROM gpu_spans($trace_id)),
 ordered AS (
     SELECT *, max(end_ns) OVER (PARTITION BY device, stream ORDER BY ts_ns, event_id
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS free_since

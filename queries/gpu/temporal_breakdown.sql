@@ -14,7 +14,7 @@
 -- @column idle_pct DOUBLE
 -- @empty the trace has no GPU kernels, copies or memsets
 WITH
-span AS (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_ops($trace_id) GROUP BY 1),
+span AS (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_spans($trace_id) GROUP BY 1),
 c AS (SELECT * FROM busy_ns($trace_id, ['compute'])),
 cc AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication'])),
 a AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication', 'memory']))

@@ -17,23 +17,26 @@ steps AS (
 ),
 -- a CPU op is outermost when it starts after every earlier op on its thread has ended (ops sorted by
 -- start, longer first, so a parent precedes the children that start with it)
-cpu_outer AS (
-    SELECT event_id,
-           ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC, event_id
-                                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns) AS outermost
-    FROM events WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
+work AS (
+    SELECT kind, ts_ns, dur_ns,
+           kind = 'cpu_op' AND ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (
+               PARTITION BY lane_id, kind = 'cpu_op' ORDER BY ts_ns, dur_ns DESC, event_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns) AS outermost
+    FROM events
+    WHERE trace_id = $trace_id AND kind IN ('cpu_op', 'kernel', 'collective', 'memcpy', 'memset') AND dur_ns IS NOT NULL
 ),
+-- ProfilerStep windows follow each other, so each event belongs to the last step that started at
+-- or before it, if it started before that step ended (an ASOF join: one pass, not a range join)
 ops AS (
-    SELECT s.step, e.kind, e.dur_ns, coalesce(c.outermost, false) AS outermost
-    FROM steps s JOIN events e ON e.trace_id = $trace_id AND e.ts_ns >= s.start_ns AND e.ts_ns < s.end_ns
-    LEFT JOIN cpu_outer c ON c.event_id = e.event_id
-    WHERE e.kind IN ('cpu_op', 'kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL
+    SELECT s.start_ns, w.kind, w.dur_ns, w.outermost
+    FROM work w ASOF JOIN steps s ON w.ts_ns >= s.start_ns
+    WHERE w.ts_ns < s.end_ns
 )
 SELECT s.step, s.start_ns, s.dur_ns,
        count(*) FILTER (WHERE o.kind = 'cpu_op') AS cpu_ops,
        coalesce(sum(o.dur_ns) FILTER (WHERE o.kind = 'cpu_op' AND o.outermost), 0)::BIGINT AS top_level_cpu_ns,
        count(*) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ops,
        round(100.0 * sum(o.dur_ns) FILTER (WHERE o.kind <> 'cpu_op') / s.dur_ns, 2) AS gpu_busy_pct
-FROM steps s LEFT JOIN ops o USING (step)
+FROM steps s LEFT JOIN ops o USING (start_ns)
 GROUP BY s.step, s.start_ns, s.dur_ns
 ORDER BY s.start_ns;
