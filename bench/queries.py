@@ -16,8 +16,9 @@ import shutil
 import time
 from pathlib import Path
 
-import retime
 from retime.queries import runner
+
+import retime
 from retime.sqlfiles import set_variables
 
 ROOT = Path(__file__).resolve().parents[1]
