@@ -170,6 +170,19 @@ def _emit(df, fmt: str, out: Path | None) -> None:
 @main.command()
 @click.argument("trace")
 @db_option
+@click.option("--html", "out", required=True, type=click.Path(path_type=Path), help="Where to write the page.")
+def report(trace: str, db: str, out: Path) -> None:
+    """Write one self-contained HTML page of TRACE's stress points (works offline)."""
+    from retime import report as report_mod
+    with api.open(db, read_only=True) as store:
+        page = report_mod.build(store, trace)
+    out.write_text(page)
+    click.echo(f"wrote {out} ({len(page):,} bytes)")
+
+
+@main.command()
+@click.argument("trace")
+@db_option
 @format_option
 def info(trace: str, db: str, fmt: str) -> None:
     """Summary of one trace (by id, sha256 prefix or path): span, lanes, event kinds, devices."""

@@ -1,0 +1,144 @@
+"""One self-contained HTML page about a trace: the named queries' answers as tables and inline SVG
+charts, readable offline (no scripts, no CDN, no external fonts).
+
+Every number on the page is a row of a named query, so it can be re-derived with `retime query`.
+"""
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+import polars as pl
+
+from retime.queries import runner
+
+RESOURCE_COLORS = {"compute": "#3b7dd8", "communication": "#e0883b", "memory": "#8a5cc2", "idle": "#c9ccd1"}
+CAUSE_COLORS = {"host_wait": "#d8523b", "kernel_wait": "#e8b04b", "other": "#9aa1aa"}
+STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1100px;
+       color: #1d2430; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem;
+     border-bottom: 1px solid #dde1e6; padding-bottom: .3rem; }
+.meta { color: #5b6573; } .empty { color: #5b6573; font-style: italic; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: 13px; display: block; max-width: 100%;
+        overflow-x: auto; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #eceff2; text-align: right; }
+th { background: #f5f7f9; } td:first-child, th:first-child { text-align: left; }
+.query { font: 12px monospace; color: #5b6573; }
+svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
+.legend span { display: inline-block; margin-right: 1rem; }
+.legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }
+"""
+
+
+def build(store, trace: int | str) -> str:
+    """The report page for one trace of `store` (a retime.Store), as HTML text."""
+    trace_id = store.resolve_trace(trace)
+    info = store.info(trace_id)["trace"].to_dicts()[0]
+    sections = [
+        _section(store, "Where GPU time went", "temporal_breakdown", trace_id, _temporal_chart),
+        _section(store, "GPU time by kind of kernel", "kernel_classes", trace_id,
+                 lambda df: _bars(df["class"].to_list(), df["total_ns"].to_list(), "ms", 1e6)),
+        _section(store, "Top GPU ops", "kernel_breakdown", trace_id, None),
+        _section(store, "Why the GPU was idle", "idle_breakdown", trace_id, _idle_chart),
+        _section(store, "Steps", "step_times", trace_id,
+                 lambda df: _bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
+        _section(store, "Communication hidden under compute", "comm_overlap", trace_id, None),
+        _section(store, "Launch latency", "launch_latency", trace_id, None),
+        _section(store, "Copy bandwidth", "memcpy_bandwidth", trace_id, None),
+        _section(store, "Host blocked in synchronization", "sync_stalls", trace_id, None),
+    ]
+    if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
+        sections.append(_section(store, f"Stragglers in job {info['job']}", "straggler_ranks", trace_id,
+                                 lambda df: _bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),
+                                                  "times last", 1)))
+    names = info["gpu_names"] or []  # deviceProperties lists every GPU of the node, often all alike
+    gpus = ", ".join(f"{names.count(n)}× {n}" if names.count(n) > 1 else n for n in dict.fromkeys(names)) or "none recorded"
+    rank = f"rank {info['rank']} of {info['world_size']}" if info["rank"] is not None else "no rank"
+    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in info["warnings"] or [])
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>retime report: trace {trace_id}</title>
+<style>{STYLE}</style></head><body>
+<h1>Trace {trace_id}: {html.escape(str(info['source_path']).rsplit('/', 1)[-1])}</h1>
+<p class="meta">{html.escape(info['format'])} trace · {html.escape(rank)} · job {html.escape(str(info['job']))} ·
+GPUs: {html.escape(gpus)} · {info['events']:,} events on {info['lanes']} lanes · span {info['span_ms']} ms ·
+made {made} by retime</p>
+{f'<details><summary>ingest warnings</summary><ul>{warnings}</ul></details>' if warnings else ''}
+{''.join(sections)}
+</body></html>
+"""
+
+
+def _section(store, title: str, query: str, trace_id: int, chart) -> str:
+    df = store.query(query, trace_id)
+    header = f'<h2>{html.escape(title)}</h2><p class="query">retime query {query} {trace_id}</p>'
+    if df.height == 0:
+        return header + f'<p class="empty">Nothing to show: {html.escape(runner.catalogue()[query].empty)}.</p>'
+    return header + (chart(df) if chart else "") + _table(df)
+
+
+def _table(df: pl.DataFrame, limit: int = 30) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
+    rows = []
+    for row in df.head(limit).iter_rows():
+        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>")
+    more = f'<p class="meta">{df.height - limit} more rows: run the query to see them.</p>' if df.height > limit else ""
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    text = str(value)
+    return text if len(text) <= 70 else text[:67] + "…"
+
+
+def _bars(labels: list, values: list, unit: str, scale: float) -> str:
+    """Horizontal bars, one per label."""
+    top = max((v or 0) for v in values) or 1
+    height = 22 * len(labels) + 10
+    bars = []
+    for n, (label, value) in enumerate(zip(labels, values)):
+        y = 5 + 22 * n
+        width = 560 * (value or 0) / top
+        bars.append(f'<text x="0" y="{y + 14}">{html.escape(_fmt(label)[:40])}</text>'
+                    f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="#3b7dd8"/>'
+                    f'<text x="{265 + width:.1f}" y="{y + 13}">{(value or 0) / scale:,.2f} {html.escape(unit)}</text>')
+    return f'<svg width="960" height="{height}" role="img">{"".join(bars)}</svg>'
+
+
+def _stacked(rows: list[tuple[str, dict[str, float]]], colors: dict[str, str]) -> str:
+    """One 100% bar per row, split into the given parts."""
+    height = 26 * len(rows) + 10
+    shapes = []
+    for n, (label, parts) in enumerate(rows):
+        y, x = 5 + 26 * n, 140.0
+        total = sum(parts.values()) or 1
+        shapes.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>')
+        for part, value in parts.items():
+            width = 780 * value / total
+            if width > 0:
+                shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="18" fill="{colors[part]}">'
+                              f'<title>{html.escape(part)}: {100 * value / total:.1f}%</title></rect>')
+            x += width
+    legend = "".join(f'<span><i style="background:{c}"></i>{html.escape(p)}</span>' for p, c in colors.items())
+    return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'
+
+
+def _temporal_chart(df: pl.DataFrame) -> str:
+    rows = [(f"GPU {r['device']}", {"compute": r["compute_ns"], "communication": r["communication_ns"],
+                                    "memory": r["memory_ns"], "idle": r["idle_ns"]}) for r in df.to_dicts()]
+    return _stacked(rows, RESOURCE_COLORS)
+
+
+def _idle_chart(df: pl.DataFrame) -> str:
+    by_stream: dict[str, dict[str, float]] = {}
+    for r in df.to_dicts():
+        parts = by_stream.setdefault(f"GPU {r['device']} stream {r['stream']}", {c: 0 for c in CAUSE_COLORS})
+        parts[r["cause"]] += r["idle_ns"]
+    return _stacked(list(by_stream.items()), CAUSE_COLORS)
