@@ -99,6 +99,14 @@ class Store:
                 params.setdefault("job", job)
         return runner.run(self.con, name, params)
 
+    def replay(self, trace: int | str, settings: list[str] | dict[str, str] | None = None):
+        """Re-time a trace under changed hardware (`["pcie.h2d=2x", "cpu.speed=1.5x"]`); returns a
+        ReplayResult: measured and predicted makespan, speedup, what bounds the predicted run."""
+        from retime.replay import engine, scenario
+        trace_id = self.resolve_trace(trace)
+        chosen = scenario.parse(settings or [])
+        return engine.replay(engine.build_graph(self.con, trace_id), chosen)
+
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""
         trace_id = self.resolve_trace(trace)

@@ -170,6 +170,36 @@ def _emit(df, fmt: str, out: Path | None) -> None:
 @main.command()
 @click.argument("trace")
 @db_option
+@click.option("--set", "settings", multiple=True, metavar="KNOB=VALUE",
+              help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, gpu.flops "
+                   "(e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable.")
+@format_option
+def replay(trace: str, db: str, settings: tuple[str, ...], fmt: str) -> None:
+    """Predict TRACE's run time on changed hardware, and what would bound it."""
+    with api.open(db, read_only=True) as store:
+        result = store.replay(trace, list(settings))
+    doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
+           "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
+           "critical_path_ns": result.critical_path_ns}
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=1))
+        return
+    if fmt == "csv":
+        import polars as pl
+        click.echo(pl.DataFrame([{k: v for k, v in doc.items() if k != "critical_path_ns"}]).write_csv(), nl=False)
+        return
+    click.echo(f"trace {result.trace_id} on {result.scenario}")
+    click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms")
+    click.echo(f"  predicted  {result.predicted_ns / 1e6:12.3f} ms   speedup {result.speedup:.3f}x")
+    total = sum(result.critical_path_ns.values()) or 1
+    shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
+                       sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
+    click.echo(f"  bound by   {result.bound_by} (critical path: {shares})")
+
+
+@main.command()
+@click.argument("trace")
+@db_option
 @click.option("--html", "out", required=True, type=click.Path(path_type=Path), help="Where to write the page.")
 def report(trace: str, db: str, out: Path) -> None:
     """Write one self-contained HTML page of TRACE's stress points (works offline)."""

@@ -19,3 +19,7 @@ class StoreError(RetimeError):
 
 class QueryError(RetimeError):
     """A query or SQL statement is unknown or failed."""
+
+
+class ScenarioError(RetimeError):
+    """A replay scenario names an unknown knob or a value that cannot be read."""

@@ -1,0 +1,42 @@
+"""Scenario values as users write them, and `retime replay` on the shipped samples."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from retime.replay import scenario
+
+from retime.cli import main
+from tests.conftest import SAMPLE_TRACES
+
+
+def test_factors_bandwidths_and_times():
+    s = scenario.parse(["cpu.speed=2x", "launch.latency=0.5x", "pcie.h2d=64GB/s", "hbm=3.35TB/s"])
+    assert s.multiplier["cpu"] == 0.5            # twice as fast: host work takes half the time
+    assert s.multiplier["launch"] == 0.5         # a latency factor multiplies the latency
+    assert s.bandwidth_bytes_per_ns["h2d"] == 64.0
+    assert s.bandwidth_bytes_per_ns["membound"] == pytest.approx(3350.0)
+    assert scenario.parse({"launch.latency": "5us"}).launch_latency_ns == 5000
+
+
+@pytest.mark.parametrize("bad, message", [("warp=2x", "unknown knob"), ("cpu.speed=fast", "expected a factor"),
+                                          ("cpu.speed=64GB/s", "speed knob takes"), ("hbm=0x", "positive"),
+                                          ("pcie.h2d", "expected knob=value")])
+def test_bad_settings_say_what_is_wrong(bad, message):
+    with pytest.raises(scenario.ScenarioError, match=message):
+        scenario.parse([bad])
+
+
+def test_replaying_a_cpu_bound_sample(tmp_path):
+    db = tmp_path / "r.duckdb"
+    CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"), "--db", str(db)])
+    same = json.loads(CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--format", "json"]).output)
+    assert same["predicted_ns"] == same["measured_ns"] and same["speedup"] == 1.0
+    faster = json.loads(CliRunner().invoke(main, ["replay", "1", "--set", "cpu.speed=2x", "--db", str(db),
+                                                  "--format", "json"]).output)
+    # a CPU-only trace is all host work: twice the CPU speed halves it (to the rounding of each gap)
+    assert abs(faster["predicted_ns"] - same["measured_ns"] / 2) <= 500
+    assert faster["bound_by"] == "cpu"
+    bad = CliRunner().invoke(main, ["replay", "1", "--set", "warp=9x", "--db", str(db)])
+    assert bad.exit_code == 2 and bad.output.startswith("error: unknown knob 'warp'")
