@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+from retime.queries import runner
 from retime.replay import kernels
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 
@@ -49,6 +50,8 @@ class ReplayResult:
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, edge_classes=list(EDGE_CLASSES))
+    for macros in runner.foundation():  # the kernel classifier the queries use
+        con.execute(macros).fetchall()
     run_script(con, PACKAGE, "graph_points")
     run_script(con, PACKAGE, "graph_edges")
     points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()

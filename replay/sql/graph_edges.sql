@@ -28,8 +28,8 @@ gpu_ops AS (
                 WHEN ev.kind = 'memset' THEN 'memset'
                 WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
                                                                WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
-                WHEN regexp_matches(ev.name, 'gemm|matmul|cutlass|cublas|xmma|wgmma|conv|winograd|cudnn|flash|fmha|attention|sdpa', 'i')
-                    THEN 'compute'
+                -- one definition of compute-bound: gpu_class in queries/foundation/gpu.sql
+                WHEN gpu_class(ev.kind, coalesce(ev.name, '')) IN ('gemm', 'attention', 'convolution') THEN 'compute'
                 ELSE 'membound' END AS op_class
     FROM ev JOIN starts s USING (event_id) JOIN ends en USING (event_id)
     WHERE ev.is_gpu

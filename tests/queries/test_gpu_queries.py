@@ -145,3 +145,29 @@ def test_stragglers_of_an_eight_rank_job(store, shared_traces):
         assert row["last_rank"] == max(at, key=at.get)
     ranks = store.query("straggler_ranks", job="dlrm_8rank").to_dicts()
     assert sum(r["times_last"] for r in ranks) == len(got)
+
+
+def test_trace_diff_compares_two_gpus_running_the_same_model(store, shared_traces):
+    paths = [shared_traces / "tracelens" / f"{gpu}_gaunernst_bert-small-uncased__1016001.json.gz" for gpu in ("h100", "mi300")]
+    ids = [store.ingest(p)[0].trace_id for p in paths]
+    totals = []
+    for path in paths:
+        doc = load_json(path)
+        totals.append({r: sum(o["dur"] for o in gpu_ops(doc) if o["resource"] == r) for r in ("compute", "memory")})
+    got = {row["bucket"]: row for row in store.query("trace_diff", ids[0], other_id=ids[1]).to_dicts()
+           if row["level"] == "resource"}
+    for resource in ("compute", "memory"):
+        if totals[0][resource] or totals[1][resource]:
+            assert got[resource]["base_ns"] == totals[0][resource]
+            assert got[resource]["other_ns"] == totals[1][resource]
+            assert got[resource]["delta_ns"] == totals[1][resource] - totals[0][resource]
+
+
+def test_kernel_classes_line_up_across_vendors(store, shared_traces):
+    # the same model on NVIDIA and AMD: cuBLAS/flash kernels and Tensile 'Cijk_'/attn_fwd kernels
+    # must land in the same classes, op for op
+    ids = [store.ingest(shared_traces / "tracelens" / f"{gpu}_gaunernst_bert-small-uncased__1016001.json.gz")[0].trace_id
+           for gpu in ("h100", "mi300")]
+    rows = store.query("trace_diff", ids[0], other_id=ids[1]).filter(level="class").to_dicts()
+    assert {r["bucket"] for r in rows} >= {"gemm", "attention"}
+    assert all(r["base_ops"] == r["other_ops"] for r in rows), rows

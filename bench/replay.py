@@ -1,0 +1,71 @@
+"""Replay speed: graph building, the numba kernel's throughput, and end-to-end replay time.
+
+Builds traces of ~1 M and ~10 M events by repeating a real A100 Kineto trace inside the store
+(bench/replicate_trace.sql), then times, on one DuckDB thread: building the replay graph, one
+kernel pass (best of 3, after a warm-up compile), and a whole `Store.replay` call.
+
+    python bench/replay.py
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+from retime.replay import engine, kernels, scenario
+
+import retime
+from retime.sqlfiles import set_variables
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT.parent / "shared" / "traces" / "hta" / "trace_diff_control.json.gz"
+OUT = ROOT / "bench" / "out"
+SIZES = (1_000_000, 10_000_000)
+
+
+def main() -> None:
+    if not SOURCE.exists():
+        raise SystemExit(f"needs the real trace {SOURCE}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / "replay.duckdb"
+    for stale in (db, Path(f"{db}.wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(f"{db}.tmp", ignore_errors=True)
+    with retime.open(db) as store:
+        [source] = store.ingest(SOURCE)
+        for n, size in enumerate(SIZES):
+            set_variables(store.con, source_id=source.trace_id, new_id=100 + n,
+                          copies=math.ceil(size / source.events), job=f"replay_bench_{n}")
+            store.con.execute(Path(__file__).with_name("replicate_trace.sql").read_text()).fetchall()
+
+    print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'graph build s':>13} | {'kernel s':>8} "
+          f"| {'points/s':>12} | {'replay call s':>13} |")
+    print(f"|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 15}|{'-' * 10}|{'-' * 14}|{'-' * 15}|")
+    with retime.open(db, read_only=True, threads=1) as store:
+        for n in range(len(SIZES)):
+            trace_id = 100 + n
+            events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+            t = time.perf_counter()
+            graph = engine.build_graph(store.con, trace_id)
+            build_s = time.perf_counter() - t
+            lag = engine.edge_lags(graph, scenario.parse(["pcie.h2d=2x"]))
+            kernels.retime(graph.measured[:10], np.zeros(11, np.int64), graph.src[:0], lag[:0])  # compile / load cache
+            best = min(_timed(lambda: kernels.retime(graph.measured, graph.indptr, graph.src, lag)) for _ in range(3))
+            t = time.perf_counter()
+            store.replay(trace_id, ["pcie.h2d=2x"])
+            call_s = time.perf_counter() - t
+            points = len(graph.measured)
+            print(f"| {events:>11,} | {points:>11,} | {len(graph.src):>11,} | {build_s:>13.2f} | {best:>8.3f} "
+                  f"| {points / best:>12,.0f} | {call_s:>13.2f} |")
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()
