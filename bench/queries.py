@@ -12,25 +12,18 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import shutil
 import time
 from pathlib import Path
 
+from common import OUT, fresh_store_path, replicate  # bench/common.py
 from retime.queries import runner
 
 import retime
-from retime.sqlfiles import set_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "traces"
-OUT = ROOT / "bench" / "out"
 SINGLE = SHARED / "hta" / "trace_diff_control.json.gz"
 JOB = SHARED / "param" / "dlrm_8rank"
-
-
-def replicate(store, source_id: int, new_id: int, copies: int, job: str) -> None:
-    set_variables(store.con, source_id=source_id, new_id=new_id, copies=copies, job=job)
-    store.con.execute((Path(__file__).with_name("replicate_trace.sql")).read_text()).fetchall()
 
 
 def build(db: Path, events: int) -> tuple[int, str, int, int]:
@@ -54,11 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     if not SINGLE.exists():
         raise SystemExit(f"needs the real traces in {SHARED}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    db = OUT / "queries.duckdb"
-    for stale in (db, Path(f"{db}.wal")):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(f"{db}.tmp", ignore_errors=True)
+    db = fresh_store_path("queries")
     started = time.perf_counter()
     trace_id, job, single_events, job_events = build(db, args.events)
     print(f"store built in {time.perf_counter() - started:.1f} s: trace {trace_id} with {single_events:,} events "
@@ -69,7 +58,10 @@ def main() -> None:
     total = 0.0
     with retime.open(db, read_only=True) as store:
         for name, query in runner.catalogue().items():
+            # job-wide queries get the job; trace_diff compares the big trace with itself (same work, for timing)
             params = {"job": job} if any(p.name == "job" for p in query.params) else {"trace_id": trace_id}
+            if any(p.name == "other_id" for p in query.params):
+                params["other_id"] = trace_id
             on = f"job ({job_events:,} events)" if "job" in params else f"trace ({single_events:,} events)"
             t = time.perf_counter()
             df = store.query(name, **params)

@@ -9,36 +9,28 @@ kernel pass (best of 3, after a warm-up compile), and a whole `Store.replay` cal
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
+from common import fresh_store_path, replicate  # bench/common.py
 from retime.replay import engine, kernels, scenario
 
 import retime
-from retime.sqlfiles import set_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "traces" / "hta" / "trace_diff_control.json.gz"
-OUT = ROOT / "bench" / "out"
 SIZES = (1_000_000, 10_000_000)
 
 
 def main() -> None:
     if not SOURCE.exists():
         raise SystemExit(f"needs the real trace {SOURCE}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    db = OUT / "replay.duckdb"
-    for stale in (db, Path(f"{db}.wal")):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(f"{db}.tmp", ignore_errors=True)
+    db = fresh_store_path("replay")
     with retime.open(db) as store:
         [source] = store.ingest(SOURCE)
         for n, size in enumerate(SIZES):
-            set_variables(store.con, source_id=source.trace_id, new_id=100 + n,
-                          copies=math.ceil(size / source.events), job=f"replay_bench_{n}")
-            store.con.execute(Path(__file__).with_name("replicate_trace.sql").read_text()).fetchall()
+            replicate(store, source.trace_id, 100 + n, math.ceil(size / source.events), f"replay_bench_{n}")
 
     print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'graph build s':>13} | {'kernel s':>8} "
           f"| {'points/s':>12} | {'replay call s':>13} |")

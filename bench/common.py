@@ -1,0 +1,25 @@
+"""What the benchmark scripts share: a fresh store file, and traces repeated inside the store."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from retime.sqlfiles import set_variables
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def fresh_store_path(name: str) -> Path:
+    """bench/out/NAME.duckdb with any earlier copy (and its WAL and spill folder) removed."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / f"{name}.duckdb"
+    for stale in (db, Path(f"{db}.wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(f"{db}.tmp", ignore_errors=True)
+    return db
+
+
+def replicate(store, source_id: int, new_id: int, copies: int, job: str) -> None:
+    """Trace new_id becomes `copies` time-shifted copies of trace source_id (replicate_trace.sql)."""
+    set_variables(store.con, source_id=source_id, new_id=new_id, copies=copies, job=job)
+    store.con.execute(Path(__file__).with_name("replicate_trace.sql").read_text()).fetchall()
