@@ -171,3 +171,13 @@ def test_kernel_classes_line_up_across_vendors(store, shared_traces):
     rows = store.query("trace_diff", ids[0], other_id=ids[1]).filter(level="class").to_dicts()
     assert {r["bucket"] for r in rows} >= {"gemm", "attention"}
     assert all(r["base_ops"] == r["other_ops"] for r in rows), rows
+
+
+def test_the_same_questions_answer_alike_for_nsys_and_kineto(store, shared_traces):
+    [nsys] = store.ingest(shared_traces / "nsys" / "rtx3080_tiny.sqlite")
+    [kineto] = store.ingest(shared_traces / "hta" / "alexnet_cuda_sync.json.gz")
+    for name in ("temporal_breakdown", "kernel_breakdown", "launch_latency", "memcpy_bandwidth", "idle_breakdown"):
+        a, b = store.query(name, nsys.trace_id), store.query(name, kineto.trace_id)
+        assert a.columns == b.columns and a.height > 0 and b.height > 0, name
+    [row] = store.query("temporal_breakdown", nsys.trace_id).to_dicts()
+    assert row["compute_ns"] + row["communication_ns"] + row["memory_ns"] + row["idle_ns"] == row["span_ns"]
