@@ -16,83 +16,75 @@
 -- before their start (stream- and event-specific waits are taken as device-wide). Waits between
 -- streams (cudaStreamWaitEvent) are not edges yet: an op that waited on another stream keeps its
 -- measured delay after its launch, so such what-ifs under-predict rather than over-predict.
+CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
+SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
+       CASE WHEN ev.kind = 'collective' THEN 'comm'
+            WHEN ev.kind = 'memset' THEN 'memset'
+            WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
+                                                           WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
+            -- one definition of compute-bound: gpu_class in queries/foundation/gpu.sql
+            WHEN gpu_class(ev.kind, coalesce(ev.name, '')) IN ('gemm', 'attention', 'convolution') THEN 'compute'
+            ELSE 'membound' END AS op_class
+FROM replay_events ev
+JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
+JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
+WHERE ev.is_gpu;
+
+CREATE OR REPLACE TEMP TABLE replay_launches AS
+SELECT d.src_event_id AS call_id, d.dst_event_id AS op_id, c.ts_ns AS call_t, c.dur_ns AS call_dur,
+       cs.point_id AS call_start_point, g.ts_ns AS op_t, g.ts_ns + g.dur_ns AS op_end, g.end_point AS op_end_point
+FROM deps d
+JOIN replay_events c ON c.event_id = d.src_event_id AND NOT c.is_gpu
+JOIN replay_points cs ON cs.event_id = c.event_id AND NOT cs.is_end
+JOIN replay_gpu_ops g ON g.event_id = d.dst_event_id
+WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch';
+
+-- blocking calls: the synchronize family and synchronous copies by name, and any call whose own
+-- GPU op finished while it was still running (a pageable cudaMemcpyAsync returns only after
+-- its copy is staged: it blocks although its name says async). A call waited only if that work
+-- ended while it was blocked (after it began, before it returned); the waited-for work is the
+-- latest-ending GPU op launched at or before its start (ASOF over launches in call order,
+-- carrying the running latest end).
+CREATE OR REPLACE TEMP TABLE replay_waits AS
+WITH
+blocking AS (
+    SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point
+    FROM replay_events ev JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
+    WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
+      AND (regexp_matches(ev.name, '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize')
+           OR ev.event_id IN (SELECT call_id FROM replay_launches
+                              WHERE op_end > call_t AND op_end <= call_t + call_dur))
+),
+running AS (
+    SELECT call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
+    FROM replay_launches WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
+)
+SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end
+FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
+WHERE r.op_end > b.ts_ns AND r.op_end <= b.end_t;
+
+-- GPU streams: each op after the previous op on its stream. An op is queued when it started within
+-- queue_gap_ns after the previous op ended; then the stream edge binds it, otherwise its launch
+-- does (exactly one binds at measured times). A launch recorded after its op started (clock skew)
+-- is no constraint.
+CREATE OR REPLACE TEMP TABLE replay_stream AS
+SELECT *, prev_end IS NOT NULL AND ts_ns - prev_end >= 0 AND ts_ns - prev_end < getvariable('queue_gap_ns') AS queued,
+       event_id IN (SELECT op_id FROM replay_launches WHERE op_t >= call_t) AS has_launch
+FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end
+      FROM replay_gpu_ops g WINDOW w AS (PARTITION BY g.lane_id ORDER BY g.ts_ns, g.event_id));
+
 CREATE OR REPLACE TEMP TABLE replay_edges AS
 WITH
-pt AS (SELECT * FROM replay_points),
-ev AS (SELECT * FROM replay_events),
-starts AS (SELECT p.point_id, p.event_id, p.t FROM pt p WHERE NOT p.is_end),
-ends AS (SELECT p.point_id, p.event_id, p.t FROM pt p WHERE p.is_end),
-gpu_ops AS (
-    SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
-           CASE WHEN ev.kind = 'collective' THEN 'comm'
-                WHEN ev.kind = 'memset' THEN 'memset'
-                WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
-                                                               WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
-                -- one definition of compute-bound: gpu_class in queries/foundation/gpu.sql
-                WHEN gpu_class(ev.kind, coalesce(ev.name, '')) IN ('gemm', 'attention', 'convolution') THEN 'compute'
-                ELSE 'membound' END AS op_class
-    FROM ev JOIN starts s USING (event_id) JOIN ends en USING (event_id)
-    WHERE ev.is_gpu
-),
-launches AS (
-    SELECT d.src_event_id AS call_id, d.dst_event_id AS op_id FROM deps d
-    WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch'
-),
--- CPU threads: consecutive points
 cpu_chain AS (
     SELECT lag(p.point_id) OVER w AS src, p.point_id AS dst, p.t - lag(p.t) OVER w AS base_lag,
            p.event_id, p.is_end, lag(p.event_id) OVER w AS prev_event
-    FROM pt p WHERE NOT p.is_gpu
+    FROM replay_points p WHERE NOT p.is_gpu
     WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id)
 ),
-launch_calls AS (
-    SELECT DISTINCT call_id FROM launches
-),
--- blocking calls: the synchronize family and synchronous copies by name, and any call whose own
--- GPU op finished while it was still running (a pageable cudaMemcpyAsync returns only after
--- its copy is staged: it blocks although its name says async)
-blocking AS (
-    SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point
-    FROM ev JOIN ends en USING (event_id)
-    WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
-      AND (regexp_matches(ev.name, '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize')
-           OR ev.event_id IN (SELECT l.call_id FROM launches l JOIN ev c ON c.event_id = l.call_id
-                              JOIN ev g ON g.event_id = l.op_id
-                              WHERE g.ts_ns + g.dur_ns > c.ts_ns AND g.ts_ns + g.dur_ns <= c.ts_ns + c.dur_ns))
-),
--- for each blocking call: the latest-ending GPU op launched at or before its start (ASOF over the
--- launches in call order, carrying the running latest end)
-launched AS (
-    SELECT c.ts_ns AS call_t, g.end_point, g.ts_ns + g.dur_ns AS op_end
-    FROM launches l JOIN ev c ON c.event_id = l.call_id JOIN gpu_ops g ON g.event_id = l.op_id
-),
-running AS (
-    SELECT call_t, arg_max(end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
-    FROM launched WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
-),
--- a call waited only if that work ended while it was blocked (after it began, before it returned)
-waits AS (
-    SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end
-    FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
-    WHERE r.op_end > b.ts_ns AND r.op_end <= b.end_t
-),
--- GPU streams: each op after the previous op on its stream
-stream_order AS (
-    SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end
-    FROM gpu_ops g WINDOW w AS (PARTITION BY g.lane_id ORDER BY g.ts_ns, g.event_id)
-),
--- an op is queued when it started within queue_gap_ns after the previous op on its stream ended;
--- then the stream edge binds it, otherwise its launch does (exactly one binds at measured times)
-queued AS (
-    SELECT event_id, prev_end IS NOT NULL AND ts_ns - prev_end >= 0 AND ts_ns - prev_end < getvariable('queue_gap_ns') AS queued
-    FROM stream_order
-),
 launch_lags AS (
-    SELECT s.event_id AS op_id, s.start_point, cs.point_id AS call_start_point, s.ts_ns - c.ts_ns AS measured_lag,
-           NOT q.queued AS launch_bound
-    FROM stream_order s JOIN queued q USING (event_id) JOIN launches l ON l.op_id = s.event_id
-    JOIN ev c ON c.event_id = l.call_id JOIN starts cs ON cs.event_id = c.event_id
-    WHERE s.ts_ns >= c.ts_ns  -- a launch recorded after its op started (clock skew) is no constraint
+    SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag, NOT s.queued AS launch_bound
+    FROM replay_launches l JOIN replay_stream s ON s.event_id = l.op_id
+    WHERE l.op_t >= l.call_t
 ),
 typical_launch AS (
     SELECT coalesce(median(measured_lag) FILTER (WHERE launch_bound), min(measured_lag), 0)::BIGINT AS lag_ns
@@ -104,26 +96,25 @@ SELECT src, dst, base_lag, edge_class, bytes FROM (
            CASE WHEN w.event_id IS NOT NULL THEN greatest(0, c.base_lag - greatest(0, w.op_end - (w.end_t - c.base_lag)))
                 ELSE c.base_lag END AS base_lag,
            CASE WHEN w.event_id IS NOT NULL THEN 'fixed'
-                WHEN c.is_end AND c.prev_event = c.event_id AND c.event_id IN (SELECT call_id FROM launch_calls) THEN 'launch_call'
+                WHEN c.is_end AND c.prev_event = c.event_id AND lc.call_id IS NOT NULL THEN 'launch_call'
                 ELSE 'cpu' END AS edge_class,
            NULL::BIGINT AS bytes
-    FROM cpu_chain c LEFT JOIN waits w ON c.is_end AND w.end_point = c.dst
+    FROM cpu_chain c
+    LEFT JOIN replay_waits w ON c.is_end AND w.end_point = c.dst
+    LEFT JOIN (SELECT DISTINCT call_id FROM replay_launches) lc ON lc.call_id = c.event_id
     WHERE c.src IS NOT NULL
     UNION ALL
     -- blocking call end waits for the GPU work launched before it
-    SELECT gpu_end_point, end_point, greatest(0, end_t - op_end), 'fixed', NULL FROM waits WHERE gpu_end_point IS NOT NULL
+    SELECT gpu_end_point, end_point, greatest(0, end_t - op_end), 'fixed', NULL FROM replay_waits
     UNION ALL
     -- GPU op durations
-    SELECT start_point, end_point, dur_ns, op_class, bytes FROM gpu_ops
+    SELECT start_point, end_point, dur_ns, op_class, bytes FROM replay_gpu_ops
     UNION ALL
     -- stream order: a queued op keeps its measured gap, so does an op with no usable launch edge;
     -- after a launch-bound gap the op follows its launch instead. Ops overlapping on one stream
     -- (negative gap) get no stream edge.
-    SELECT s.prev_end_point, s.start_point,
-           CASE WHEN q.queued OR s.event_id NOT IN (SELECT op_id FROM launch_lags) THEN s.ts_ns - s.prev_end ELSE 0 END,
-           'fixed', NULL
-    FROM stream_order s JOIN queued q USING (event_id)
-    WHERE s.prev_end_point IS NOT NULL AND s.ts_ns >= s.prev_end
+    SELECT prev_end_point, start_point, CASE WHEN queued OR NOT has_launch THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL
+    FROM replay_stream WHERE prev_end_point IS NOT NULL AND ts_ns >= prev_end
     UNION ALL
     -- launches
     SELECT call_start_point, start_point,
