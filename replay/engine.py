@@ -37,6 +37,7 @@ class ReplayResult:
     measured_ns: int
     predicted_ns: int
     critical_path_ns: dict[str, int]   # time on the predicted critical path per edge class
+    saved_trace_id: int | None = None  # the replay written back to the store (--save)
 
     @property
     def speedup(self) -> float:
@@ -99,3 +100,26 @@ def replay(graph: ReplayGraph, scenario: Scenario) -> ReplayResult:
         predicted_ns=int(new.max() - new.min()),
         critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, path) if v},
     )
+
+
+def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int) -> None:
+    """Write the replay as trace new_trace_id (one transaction), so every query works on it."""
+    import orjson
+    import pyarrow as pa
+    new, _, _ = retimed(graph, scenario)
+    starts, ends = ~graph.point_is_end, graph.point_is_end
+    start_order, end_order = np.argsort(graph.point_event[starts]), np.argsort(graph.point_event[ends])
+    times = pa.table({"event_id": graph.point_event[starts][start_order],
+                      "start_ns": new[starts][start_order], "end_ns": new[ends][end_order]})
+    set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
+                  scenario=orjson.dumps(scenario.settings).decode())
+    con.register("replay_times", times)
+    con.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        run_script(con, PACKAGE, "save_replay")
+        con.execute("COMMIT").fetchall()
+    except BaseException:
+        con.execute("ROLLBACK").fetchall()
+        raise
+    finally:
+        con.unregister("replay_times")

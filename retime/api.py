@@ -99,13 +99,25 @@ class Store:
                 params.setdefault("job", job)
         return runner.run(self.con, name, params)
 
-    def replay(self, trace: int | str, settings: list[str] | dict[str, str] | None = None):
+    def replay(self, trace: int | str, settings: list[str] | dict[str, str] | None = None, save: bool = False):
         """Re-time a trace under changed hardware (`["pcie.h2d=2x", "cpu.speed=1.5x"]`); returns a
-        ReplayResult: measured and predicted makespan, speedup, what bounds the predicted run."""
+        ReplayResult: measured and predicted makespan, speedup, what bounds the predicted run.
+        With save=True the replay is also written as a new trace (format 'replay', parent_trace_id)."""
         from retime.replay import engine, scenario
         trace_id = self.resolve_trace(trace)
         chosen = scenario.parse(settings or [])
-        return engine.replay(engine.build_graph(self.con, trace_id), chosen)
+        if save and self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
+        try:
+            graph = engine.build_graph(self.con, trace_id)
+            result = engine.replay(graph, chosen)
+            if save:
+                new_id = self.con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
+                engine.save(self.con, graph, chosen, new_id)
+                result.saved_trace_id = new_id
+        except duckdb.Error as exc:
+            raise QueryError(f"replay of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
+        return result
 
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""

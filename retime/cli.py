@@ -173,14 +173,15 @@ def _emit(df, fmt: str, out: Path | None) -> None:
 @click.option("--set", "settings", multiple=True, metavar="KNOB=VALUE",
               help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, gpu.flops "
                    "(e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable.")
+@click.option("--save", is_flag=True, help="Also write the replay as a new trace (queries, reports and diffs then work on it).")
 @format_option
-def replay(trace: str, db: str, settings: tuple[str, ...], fmt: str) -> None:
+def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    with api.open(db, read_only=True) as store:
-        result = store.replay(trace, list(settings))
+    with api.open(db, read_only=not save) as store:
+        result = store.replay(trace, list(settings), save=save)
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
-           "critical_path_ns": result.critical_path_ns}
+           "critical_path_ns": result.critical_path_ns, "saved_trace_id": result.saved_trace_id}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
@@ -195,6 +196,9 @@ def replay(trace: str, db: str, settings: tuple[str, ...], fmt: str) -> None:
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
     click.echo(f"  bound by   {result.bound_by} (critical path: {shares})")
+    if result.saved_trace_id is not None:
+        click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
+                   f"--param other_id={result.saved_trace_id})")
 
 
 @main.command()

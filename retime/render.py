@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 
 import polars as pl
 
@@ -13,10 +14,17 @@ def render(df: pl.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return df.write_csv()
     if fmt == "json":
-        return json.dumps(df.to_dicts(), default=str, indent=1)
+        return json.dumps(df.to_dicts(), default=_json_value, indent=1)
     with pl.Config(tbl_rows=200, tbl_cols=-1, tbl_width_chars=max(120, _terminal_width()),
                    fmt_str_lengths=60, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         return str(df)
+
+
+def _json_value(value):
+    """Numbers stay numbers for scripts: DuckDB sums arrive as decimals (HUGEINT), times as datetimes."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def _terminal_width() -> int:

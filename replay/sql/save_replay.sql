@@ -1,0 +1,34 @@
+-- Write a replay of trace `parent_id` as trace `trace_id`: its lanes, its replayed events at their
+-- new times (from the registered table replay_times(event_id, start_ns, end_ns), relative to
+-- origin_ns), and its edges among them. Events the replayer does not move (GPU annotations, CUDA
+-- sync records, async tracks, profiler rows) are left out, and the trace's warnings say how many.
+INSERT INTO lanes
+SELECT getvariable('trace_id'), lane_id, kind, pid, tid, device, stream, process_name, name
+FROM lanes WHERE trace_id = getvariable('parent_id');
+
+INSERT INTO events
+SELECT getvariable('trace_id'), e.event_id, e.lane_id, e.kind, e.phase, e.name, e.category,
+       getvariable('origin_ns') + r.start_ns, r.end_ns - r.start_ns, e.correlation, e.external_id, e.device, e.stream,
+       e.bytes, e.copy_kind, e.src_kind, e.dst_kind, e.coll_op, e.coll_dtype, e.coll_in_nelems, e.coll_out_nelems,
+       e.coll_group_size, e.coll_pg_name, e.coll_pg_desc, e.coll_pg_ranks, e.coll_seq, e.args
+FROM events e JOIN replay_times r USING (event_id)
+WHERE e.trace_id = getvariable('parent_id');
+
+INSERT INTO deps
+SELECT getvariable('trace_id'), d.src_event_id, d.dst_event_id, d.kind
+FROM deps d
+WHERE d.trace_id = getvariable('parent_id')
+  AND d.src_event_id IN (SELECT event_id FROM replay_times) AND d.dst_event_id IN (SELECT event_id FROM replay_times);
+
+INSERT INTO traces
+SELECT getvariable('trace_id'), p.job, 'replay', p.source_path, NULL, p.size_bytes, p.rank, p.world_size, p.backend,
+       p.gpu_names, p.device_properties, p.distributed_info, p.metadata, p.time_base_ns,
+       (SELECT min(ts_ns) FROM events WHERE trace_id = getvariable('trace_id')),
+       (SELECT max(ts_ns + dur_ns) FROM events WHERE trace_id = getvariable('trace_id')),
+       (SELECT count(*) FROM events WHERE trace_id = getvariable('trace_id')),
+       list_filter([CASE WHEN p.event_count > (SELECT count(*) FROM replay_times)
+                         THEN (p.event_count - (SELECT count(*) FROM replay_times))::VARCHAR
+                              || ' events the replayer does not move (GPU annotations, sync records, async and profiler rows) were left out'
+                    END], lambda x: x IS NOT NULL),
+       now(), p.trace_id, getvariable('scenario')::JSON
+FROM traces p WHERE p.trace_id = getvariable('parent_id');

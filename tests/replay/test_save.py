@@ -1,0 +1,54 @@
+"""A saved replay is an ordinary trace: queries, diffs and reports work on it."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from retime.cli import main
+
+
+def ingest_alexnet(tmp_path, shared_traces):
+    db = tmp_path / "s.duckdb"
+    CliRunner().invoke(main, ["ingest", str(shared_traces / "hta" / "alexnet_cuda_sync.json.gz"), "--db", str(db)])
+    return db
+
+
+def test_an_unchanged_replay_saves_the_measured_timeline(store, shared_traces):
+    [r] = store.ingest(shared_traces / "hta" / "alexnet_cuda_sync.json.gz")
+    result = store.replay(r.trace_id, [], save=True)
+    moved = store.sql("""SELECT count(*) AS n, count(*) FILTER (WHERE a.ts_ns <> b.ts_ns OR a.dur_ns <> b.dur_ns) AS changed
+                         FROM events a JOIN events b ON b.event_id = a.event_id
+                         WHERE a.trace_id = $orig AND b.trace_id = $replay""",
+                      {"orig": r.trace_id, "replay": result.saved_trace_id}).to_dicts()[0]
+    assert moved["n"] > 800 and moved["changed"] == 0
+    row = store.sql("SELECT format, parent_trace_id, scenario FROM traces WHERE trace_id = $t",
+                    {"t": result.saved_trace_id}).to_dicts()[0]
+    assert row == {"format": "replay", "parent_trace_id": r.trace_id, "scenario": "{}"}
+
+
+def test_trace_diff_of_run_and_replay_shows_the_change(tmp_path, shared_traces):
+    db = ingest_alexnet(tmp_path, shared_traces)
+    saved = json.loads(CliRunner().invoke(main, ["replay", "1", "--set", "pcie.h2d=2x", "--save", "--db", str(db),
+                                                 "--format", "json"]).output)["saved_trace_id"]
+    diff = json.loads(CliRunner().invoke(main, ["query", "trace_diff", "1", "--param", f"other_id={saved}",
+                                                "--db", str(db), "--format", "json"]).output)
+    by = {(d["level"], d["bucket"]): d for d in diff}
+    assert by[("resource", "compute")]["delta_ns"] == 0
+    h2d = CliRunner().invoke(main, ["sql", "SELECT trace_id, sum(dur_ns) AS ns FROM events WHERE copy_kind = 'H2D' "
+                                           "GROUP BY 1 ORDER BY 1", "--db", str(db), "--format", "json"]).output
+    measured, replayed = [row["ns"] for row in json.loads(h2d)]
+    assert abs(replayed - measured / 2) <= 16  # every copy halved, to the nanosecond's rounding
+    assert by[("resource", "memory")]["delta_ns"] == replayed - measured
+
+
+def test_saving_needs_a_writable_store(tmp_path, shared_traces):
+    db = ingest_alexnet(tmp_path, shared_traces)
+    import retime
+    with retime.open(db, read_only=True) as store:
+        try:
+            store.replay(1, ["cpu.speed=2x"], save=True)
+        except retime.StoreError as exc:
+            assert "read-only" in str(exc)
+        else:
+            raise AssertionError("a read-only store accepted a saved replay")
