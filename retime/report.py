@@ -48,6 +48,8 @@ def build(store, trace: int | str) -> str:
         _section(store, "Copy bandwidth", "memcpy_bandwidth", trace_id, None),
         _section(store, "Host blocked in synchronization", "sync_stalls", trace_id, None),
     ]
+    sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
+                             lambda df: _bars([str(v) for v in df["scenario"]], df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
         sections.append(_section(store, f"Stragglers in job {info['job']}", "straggler_ranks", trace_id,
                                  lambda df: _bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),

@@ -52,3 +52,12 @@ def test_saving_needs_a_writable_store(tmp_path, shared_traces):
             assert "read-only" in str(exc)
         else:
             raise AssertionError("a read-only store accepted a saved replay")
+
+
+def test_the_replays_query_re_derives_what_replay_reported(store, shared_traces):
+    [r] = store.ingest(shared_traces / "param" / "dlrm_8rank" / "worker0_step_12.1694128201545.pt.trace.json.gz")
+    results = [store.replay(r.trace_id, knobs, save=True) for knobs in (["launch.latency=0.5x"], ["cpu.speed=2x"])]
+    rows = store.query("replays", r.trace_id).to_dicts()
+    assert [row["replay_id"] for row in rows] == [res.saved_trace_id for res in results]
+    for row, res in zip(rows, results):
+        assert (row["measured_ns"], row["predicted_ns"]) == (res.measured_ns, res.predicted_ns)
