@@ -119,6 +119,15 @@ class Store:
             raise QueryError(f"replay of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
         return result
 
+    def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
+        """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
+        from retime.export import export_chrome
+        trace_id = self.resolve_trace(trace)
+        try:
+            return export_chrome(self.con, trace_id, out)
+        except duckdb.Error as exc:
+            raise QueryError(f"export of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
+
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""
         trace_id = self.resolve_trace(trace)

@@ -204,6 +204,18 @@ def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, fmt: str)
 @main.command()
 @click.argument("trace")
 @db_option
+@click.option("--chrome", "out", required=True, type=click.Path(path_type=Path),
+              help="Chrome JSON file to write (.json or .json.gz); Perfetto UI opens it.")
+def export(trace: str, db: str, out: Path) -> None:
+    """Write TRACE (measured or a saved replay) as Chrome Trace Event Format JSON."""
+    with api.open(db, read_only=True) as store:
+        size = store.export_chrome(trace, out)
+    click.echo(f"wrote {out} ({size:,} bytes)")
+
+
+@main.command()
+@click.argument("trace")
+@db_option
 @click.option("--html", "out", required=True, type=click.Path(path_type=Path), help="Where to write the page.")
 def report(trace: str, db: str, out: Path) -> None:
     """Write one self-contained HTML page of TRACE's stress points (works offline)."""
