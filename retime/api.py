@@ -119,6 +119,16 @@ class Store:
             raise QueryError(f"replay of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
         return result
 
+    def replay_job(self, trace: int | str, settings: list[str] | dict[str, str] | None = None) -> list:
+        """Replay every measured rank of the job TRACE belongs to (ranks are re-timed independently:
+        collectives are not yet synchronized across ranks). One ReplayResult per rank, by rank."""
+        trace_id = self.resolve_trace(trace)
+        job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+        if job is None:
+            return [self.replay(trace_id, settings)]
+        ranks = self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
+        return [self.replay(rank_trace, settings) for rank_trace, _ in ranks]
+
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
         from retime.export import export_chrome

@@ -174,9 +174,16 @@ def _emit(df, fmt: str, out: Path | None) -> None:
               help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, gpu.flops "
                    "(e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable.")
 @click.option("--save", is_flag=True, help="Also write the replay as a new trace (queries, reports and diffs then work on it).")
+@click.option("--all-ranks", is_flag=True, help="Replay every rank of TRACE's job; print each and the job's total.")
 @format_option
-def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, fmt: str) -> None:
+def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks: bool, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
+    if all_ranks:
+        if save:
+            raise click.UsageError("--save applies to one trace; run it per rank")
+        with api.open(db, read_only=True) as store:
+            _print_job_replay(store, trace, list(settings), fmt)
+        return
     with api.open(db, read_only=not save) as store:
         result = store.replay(trace, list(settings), save=save)
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
@@ -199,6 +206,27 @@ def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, fmt: str)
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
+
+
+def _print_job_replay(store, trace: str, settings: list[str], fmt: str) -> None:
+    import polars as pl
+    results = store.replay_job(trace, settings)
+    ranks = store.sql("SELECT trace_id, rank FROM traces").to_dicts()
+    rank_of = {r["trace_id"]: r["rank"] for r in ranks}
+    rows = [{"trace_id": r.trace_id, "rank": rank_of.get(r.trace_id), "measured_ns": r.measured_ns,
+             "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for r in results]
+    # the job takes as long as its slowest rank (ranks replayed independently)
+    total = {"trace_id": None, "rank": None, "measured_ns": max(r["measured_ns"] for r in rows),
+             "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}
+    total["speedup"] = round(total["measured_ns"] / total["predicted_ns"], 4) if total["predicted_ns"] else None
+    if fmt == "json":
+        click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total}, indent=1))
+        return
+    df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
+    click.echo(render(df, fmt))
+    if fmt == "table":
+        click.echo(f"scenario: {results[0].scenario}; ranks are re-timed independently "
+                   "(collectives are not yet synchronized across ranks); the last row is the job (slowest rank)")
 
 
 @main.command()
