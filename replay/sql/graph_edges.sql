@@ -14,8 +14,7 @@
 -- Blocking calls (device/stream/event synchronize, synchronous memcpy/memset, and calls whose own
 -- op finished before they returned) are modelled as waiting for every GPU op launched at or
 -- before their start (stream- and event-specific waits are taken as device-wide). Waits between
--- streams (cudaStreamWaitEvent) are not edges yet: an op that waited on another stream keeps its
--- measured delay after its launch, so such what-ifs under-predict rather than over-predict.
+-- streams come from Kineto's cudaStreamWaitEvent records (replay_stream_waits below).
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
 SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
@@ -63,12 +62,50 @@ SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end
 FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
 WHERE r.op_end > b.ts_ns AND r.op_end <= b.end_t;
 
+-- Waits between streams, from Kineto's 'Stream Wait Event' records (cudaStreamWaitEvent): the
+-- first op launched on the waiting stream after the wait call depends on the last op launched on
+-- the recorded stream before the cudaEventRecord call. nsys exports carry no such link yet.
+CREATE OR REPLACE TEMP TABLE replay_stream_waits AS
+WITH
+waits AS (
+    SELECT l.device, l.stream AS wait_stream,
+           TRY_CAST(json_extract_string(e.args, '$.wait_on_stream') AS BIGINT) AS on_stream,
+           TRY_CAST(json_extract_string(e.args, '$.wait_on_cuda_event_record_corr_id') AS BIGINT) AS record_corr,
+           e.correlation AS wait_corr
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE e.trace_id = getvariable('trace_id') AND e.kind = 'sync' AND e.name = 'Stream Wait Event'
+),
+calls AS (
+    SELECT correlation, min(ts_ns) AS ts_ns FROM events
+    WHERE trace_id = getvariable('trace_id') AND kind IN ('runtime', 'driver') AND correlation IS NOT NULL
+    GROUP BY correlation
+),
+timed AS (
+    SELECT w.device, w.wait_stream, w.on_stream, rc.ts_ns AS record_t, wc.ts_ns AS wait_t
+    FROM waits w JOIN calls rc ON rc.correlation = w.record_corr JOIN calls wc ON wc.correlation = w.wait_corr
+),
+ops AS (
+    SELECT l.device, l.stream, g.event_id, g.start_point, g.end_point, g.ts_ns, g.ts_ns + g.dur_ns AS op_end, rl.call_t
+    FROM replay_gpu_ops g JOIN lanes l ON l.trace_id = getvariable('trace_id') AND l.lane_id = g.lane_id
+    JOIN replay_launches rl ON rl.op_id = g.event_id
+),
+producers AS (
+    SELECT t.*, p.end_point AS producer_end_point, p.op_end AS producer_end
+    FROM timed t ASOF JOIN ops p ON p.device = t.device AND p.stream = t.on_stream AND t.record_t > p.call_t
+)
+SELECT DISTINCT pr.producer_end_point, c.start_point AS consumer_start_point, c.event_id AS consumer_id,
+       c.ts_ns - pr.producer_end AS gap
+FROM producers pr ASOF JOIN ops c ON c.device = pr.device AND c.stream = pr.wait_stream AND c.call_t > pr.wait_t
+WHERE c.ts_ns >= pr.producer_end;
+
 -- GPU streams: each op after the previous op on its stream. An op is queued when it started within
--- queue_gap_ns after the previous op ended; then the stream edge binds it, otherwise its launch
--- does (exactly one binds at measured times). A launch recorded after its op started (clock skew)
--- is no constraint.
+-- queue_gap_ns after the previous op on its stream ended, and wait-bound when it started that soon
+-- after the op it waited for on another stream; then that edge binds it, otherwise its launch does
+-- (exactly one binds at measured times). A launch recorded after its op started (clock skew) is no
+-- constraint.
 CREATE OR REPLACE TEMP TABLE replay_stream AS
-SELECT *, prev_end IS NOT NULL AND ts_ns - prev_end >= 0 AND ts_ns - prev_end < getvariable('queue_gap_ns') AS queued,
+SELECT *, prev_end IS NOT NULL AND ts_ns - prev_end >= 0 AND ts_ns - prev_end < getvariable('queue_gap_ns') AS own_queued,
+       event_id IN (SELECT consumer_id FROM replay_stream_waits WHERE gap < getvariable('queue_gap_ns')) AS wait_bound,
        event_id IN (SELECT op_id FROM replay_launches WHERE op_t >= call_t) AS has_launch
 FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end
       FROM replay_gpu_ops g WINDOW w AS (PARTITION BY g.lane_id ORDER BY g.ts_ns, g.event_id));
@@ -82,7 +119,8 @@ cpu_chain AS (
     WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id)
 ),
 launch_lags AS (
-    SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag, NOT s.queued AS launch_bound
+    SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag,
+           NOT (s.own_queued OR s.wait_bound) AS launch_bound
     FROM replay_launches l JOIN replay_stream s ON s.event_id = l.op_id
     WHERE l.op_t >= l.call_t
 ),
@@ -113,8 +151,14 @@ SELECT src, dst, base_lag, edge_class, bytes FROM (
     -- stream order: a queued op keeps its measured gap, so does an op with no usable launch edge;
     -- after a launch-bound gap the op follows its launch instead. Ops overlapping on one stream
     -- (negative gap) get no stream edge.
-    SELECT prev_end_point, start_point, CASE WHEN queued OR NOT has_launch THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL
+    SELECT prev_end_point, start_point,
+           CASE WHEN own_queued OR (NOT has_launch AND NOT wait_bound) THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL
     FROM replay_stream WHERE prev_end_point IS NOT NULL AND ts_ns >= prev_end
+    UNION ALL
+    -- cross-stream waits: the measured gap when the wait bound the op, else only the ordering
+    SELECT producer_end_point, consumer_start_point, CASE WHEN gap < getvariable('queue_gap_ns') THEN gap ELSE 0 END,
+           'fixed', NULL
+    FROM replay_stream_waits
     UNION ALL
     -- launches
     SELECT call_start_point, start_point,
