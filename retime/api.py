@@ -28,6 +28,19 @@ class Store:
         self.con = store_mod.connect(self.path, read_only=read_only)
         store_mod.configure(self.con, threads=threads, memory_limit=memory_limit)
 
+    @classmethod
+    def on_lake(cls, lake_dir: str | os.PathLike) -> "Store":
+        """A read-only Store over a Parquet lake written by export_lake: same verbs, same answers."""
+        from retime.lake import open_lake
+        store = cls.__new__(cls)
+        store.path, store.read_only, store.con = str(lake_dir), True, open_lake(lake_dir)
+        return store
+
+    def export_lake(self, out_dir: str | os.PathLike) -> dict[str, int]:
+        """Write every table as Parquet partitioned by trace (Hive layout) under out_dir."""
+        from retime.lake import export_lake
+        return export_lake(self.con, out_dir)
+
     def close(self) -> None:
         self.con.close()
 
@@ -147,6 +160,11 @@ class Store:
             "lanes": self.sql(load_sql("retime", "info_lanes"), p),
             "kinds": self.sql(load_sql("retime", "info_kinds"), p),
         }
+
+
+def open_lake(lake_dir: str | os.PathLike) -> Store:
+    """Query a Parquet lake (written by `retime export-lake`) exactly as a store."""
+    return Store.on_lake(lake_dir)
 
 
 def open(path: str | os.PathLike | None = None, read_only: bool = False,  # noqa: A001 - the API's verb

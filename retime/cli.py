@@ -33,8 +33,17 @@ class RetimeGroup(click.Group):
 
 @click.group(cls=RetimeGroup)
 @click.version_option(package_name="retime")
-def main() -> None:
+@click.option("--lake", type=click.Path(path_type=Path), help="Read a Parquet lake (retime export-lake) instead of --db.")
+@click.pass_context
+def main(ctx: click.Context, lake: Path | None) -> None:
     """Ingest profiler traces into DuckDB, re-time them, and find stress points in SQL."""
+    ctx.obj = {"lake": lake}
+
+
+def _reader(db: str):
+    """The store a reading command uses: the --lake given to `retime`, else --db opened read-only."""
+    lake = click.get_current_context().find_root().obj.get("lake")
+    return api.open_lake(lake) if lake else api.open(db, read_only=True)
 
 
 @main.command()
@@ -109,7 +118,7 @@ def _print_ingest_line(r) -> None:
 @format_option
 def traces(db: str, fmt: str) -> None:
     """List the traces the store holds."""
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         click.echo(render(store.traces(), fmt))
 
 
@@ -120,7 +129,7 @@ def traces(db: str, fmt: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
 def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
     """Run SQL on the store (read-only connection)."""
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         df = store.sql(query)
     _emit(df, fmt, out)
 
@@ -144,7 +153,7 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
         if not sep:
             raise click.UsageError(f"--param {item!r}: expected K=V")
         values[key.strip()] = value
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         df = store.query(name, trace, **values)
         empty = df.height == 0
         if empty and fmt == "table":
@@ -181,10 +190,10 @@ def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks
     if all_ranks:
         if save:
             raise click.UsageError("--save applies to one trace; run it per rank")
-        with api.open(db, read_only=True) as store:
+        with _reader(db) as store:
             _print_job_replay(store, trace, list(settings), fmt)
         return
-    with api.open(db, read_only=not save) as store:
+    with (api.open(db) if save else _reader(db)) as store:
         result = store.replay(trace, list(settings), save=save)
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
@@ -229,6 +238,17 @@ def _print_job_replay(store, trace: str, settings: list[str], fmt: str) -> None:
                    "(collectives are not yet synchronized across ranks); the last row is the job (slowest rank)")
 
 
+@main.command("export-lake")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@db_option
+def export_lake(out_dir: Path, db: str) -> None:
+    """Write every table as Parquet partitioned by trace (Hive layout) for DuckDB, Spark SQL, Trino..."""
+    with api.open(db, read_only=True) as store:
+        written = store.export_lake(out_dir)
+    click.echo(f"wrote {out_dir}: " + ", ".join(f"{table} {rows:,} rows" for table, rows in written.items()))
+    click.echo(f"query it with: retime --lake {out_dir} sql \"SELECT ...\"")
+
+
 @main.command()
 @click.argument("trace")
 @db_option
@@ -236,7 +256,7 @@ def _print_job_replay(store, trace: str, settings: list[str], fmt: str) -> None:
               help="Chrome JSON file to write (.json or .json.gz); Perfetto UI opens it.")
 def export(trace: str, db: str, out: Path) -> None:
     """Write TRACE (measured or a saved replay) as Chrome Trace Event Format JSON."""
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         size = store.export_chrome(trace, out)
     click.echo(f"wrote {out} ({size:,} bytes)")
 
@@ -248,7 +268,7 @@ def export(trace: str, db: str, out: Path) -> None:
 def report(trace: str, db: str, out: Path) -> None:
     """Write one self-contained HTML page of TRACE's stress points (works offline)."""
     from retime import report as report_mod
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         page = report_mod.build(store, trace)
     out.write_text(page)
     click.echo(f"wrote {out} ({len(page):,} bytes)")
@@ -260,7 +280,7 @@ def report(trace: str, db: str, out: Path) -> None:
 @format_option
 def info(trace: str, db: str, fmt: str) -> None:
     """Summary of one trace (by id, sha256 prefix or path): span, lanes, event kinds, devices."""
-    with api.open(db, read_only=True) as store:
+    with _reader(db) as store:
         parts = store.info(trace)
     if fmt == "json":
         click.echo(json.dumps({k: v.to_dicts() for k, v in parts.items()}, default=str, indent=1))
