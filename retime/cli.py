@@ -294,3 +294,7 @@ def info(trace: str, db: str, fmt: str) -> None:
                     click.echo(f"  {key:<16} {value}")
                 continue
         click.echo(render(df, fmt))
+
+
+if __name__ == "__main__":
+    main()
