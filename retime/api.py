@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from retime import store as store_mod
-from retime.errors import QueryError, StoreError
+from retime.errors import QueryError, ScenarioError, StoreError
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
 from retime.queries import runner
 from retime.sqlfiles import load_sql
@@ -111,6 +111,18 @@ class Store:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
         return runner.run(self.con, name, params)
+
+    def retarget(self, trace: int | str, to: str, source: str | None = None) -> dict[str, str]:
+        """Scenario settings that move TRACE from the GPU it ran on (or `source`) to preset `to`."""
+        from retime.replay import presets
+        if source is None:
+            trace_id = self.resolve_trace(trace)
+            names = self.con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()[0][0]
+            source = presets.detect(names)
+            if source is None:
+                raise ScenarioError(f"trace {trace_id} names no GPU retime has a preset for ({names}); "
+                                    f"give --from (presets: {', '.join(presets.presets())})")
+        return presets.retarget(source, to)
 
     def replay(self, trace: int | str, settings: list[str] | dict[str, str] | None = None, save: bool = False):
         """Re-time a trace under changed hardware (`["pcie.h2d=2x", "cpu.speed=1.5x"]`); returns a

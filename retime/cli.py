@@ -184,17 +184,23 @@ def _emit(df, fmt: str, out: Path | None) -> None:
                    "(e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable.")
 @click.option("--save", is_flag=True, help="Also write the replay as a new trace (queries, reports and diffs then work on it).")
 @click.option("--all-ranks", is_flag=True, help="Replay every rank of TRACE's job; print each and the job's total.")
+@click.option("--to", "to_gpu", help="Retarget onto a GPU preset: a100, h100, h200, b200, mi300x, maia100.")
+@click.option("--from", "from_gpu", help="The preset of the GPU the trace ran on (default: read from the trace).")
 @format_option
-def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks: bool, fmt: str) -> None:
+def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks: bool, to_gpu: str | None,
+           from_gpu: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    if all_ranks:
-        if save:
-            raise click.UsageError("--save applies to one trace; run it per rank")
-        with _reader(db) as store:
-            _print_job_replay(store, trace, list(settings), fmt)
-        return
+    if all_ranks and save:
+        raise click.UsageError("--save applies to one trace; run it per rank")
     with (api.open(db) if save else _reader(db)) as store:
-        result = store.replay(trace, list(settings), save=save)
+        knobs = store.retarget(trace, to_gpu, from_gpu) if to_gpu else {}
+        for item in settings:  # explicit settings override what a preset implies
+            key, sep, value = item.partition("=")
+            knobs[key.strip()] = value.strip() if sep else item
+        if all_ranks:
+            _print_job_replay(store, trace, knobs, fmt)
+            return
+        result = store.replay(trace, knobs, save=save)
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "saved_trace_id": result.saved_trace_id}
@@ -217,7 +223,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks
                    f"--param other_id={result.saved_trace_id})")
 
 
-def _print_job_replay(store, trace: str, settings: list[str], fmt: str) -> None:
+def _print_job_replay(store, trace: str, settings: dict[str, str], fmt: str) -> None:
     import polars as pl
     results = store.replay_job(trace, settings)
     ranks = store.sql("SELECT trace_id, rank FROM traces").to_dicts()

@@ -1,0 +1,38 @@
+"""Hardware presets: public peak numbers per accelerator (presets/gpus.toml), turned into the
+scenario knobs that retarget a trace from the part it ran on to another (`--from h100 --to h200`)."""
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from retime.errors import ScenarioError
+
+# knob <- the preset field whose ratio (target / source) sets it
+KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interconnect_gb_s",
+               "net": "interconnect_gb_s", "pcie.h2d": "pcie_gb_s", "pcie.d2h": "pcie_gb_s"}
+
+
+@lru_cache(maxsize=1)
+def presets() -> dict[str, dict]:
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "gpus.toml").read_text())
+
+
+def detect(gpu_names: list[str] | None) -> str | None:
+    """The preset whose pattern matches the trace's GPU name (e.g. 'NVIDIA H100 80GB HBM3' -> h100)."""
+    for name in gpu_names or []:
+        for key, preset in presets().items():
+            if re.search(preset["match"], name, re.I):
+                return key
+    return None
+
+
+def retarget(source: str, target: str) -> dict[str, str]:
+    """Scenario settings that move a trace from part `source` to part `target`."""
+    known = presets()
+    for part in (source, target):
+        if part not in known:
+            raise ScenarioError(f"unknown hardware preset {part!r}; presets: {', '.join(known)}")
+    a, b = known[source], known[target]
+    return {knob: f"{b[field] / a[field]:.6g}x" for knob, field in KNOB_FIELDS.items()}
