@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from retime.errors import TraceFormatError
 CHUNK_BYTES = 16 << 20
 RECORD_CAPACITY = 4096
 WHITESPACE = b" \t\r\n"
+LEADING_CONTENT = re.compile(rb"[^ \t\r\n\xef\xbb\xbf]")
 
 
 @dataclass
@@ -134,14 +136,14 @@ def split_trace(path: str | os.PathLike, work_dir: str | os.PathLike,
                 continue
             view = memoryview(chunk)
             if form is None:
-                stripped = bytes(view[:64]).lstrip(WHITESPACE + b"\xef\xbb\xbf")
-                if not stripped:
+                content = LEADING_CONTENT.search(chunk)  # the first byte that is not whitespace or a BOM
+                if content is None:
                     router.meta += view
                     pos += len(view)
                     continue
-                form, record_depth, element_depth = _detect_form(path, stripped)
+                form, record_depth, element_depth = _detect_form(path, bytes(view[content.start(): content.start() + 64]))
                 if form == "array":
-                    router.events_start = pos + (len(view) - len(bytes(view).lstrip(WHITESPACE + b"\xef\xbb\xbf")))
+                    router.events_start = pos + content.start()
             arr = np.frombuffer(chunk, dtype=np.uint8)
             done = 0
             while done < len(arr):

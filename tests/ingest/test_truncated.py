@@ -5,9 +5,11 @@ import gzip
 import json
 import zlib
 
-from tests.conftest import load_json
+from tests.conftest import SAMPLE_TRACES, load_json
 from tests.ingest.reference_counts import reference_counts
 from tests.ingest.test_shared_traces import store_counts
+
+SAMPLE = SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"
 
 
 def complete_events_before(text: str, cut: int) -> list:
@@ -59,3 +61,11 @@ def test_a_gzip_stream_cut_short_keeps_what_decompresses(store, shared_traces, t
     assert result.status == "ingested"
     assert store_counts(store, result.trace_id) == reference_counts(kept)
     assert any("gzip stream ends early" in w for w in result.warnings)
+
+
+def test_leading_whitespace_longer_than_any_sniff_window_is_still_a_trace(store, tmp_path):
+    path = tmp_path / "padded.json"
+    path.write_bytes(b" \n" * 5000 + (SAMPLE_TRACE_BYTES := gzip.decompress(SAMPLE.read_bytes())))
+    [padded] = store.ingest(path)
+    assert padded.status == "ingested", padded.error
+    assert store_counts(store, padded.trace_id) == reference_counts(json.loads(SAMPLE_TRACE_BYTES))
