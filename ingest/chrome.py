@@ -14,7 +14,7 @@ import duckdb
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
-from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 STEPS = ("chrome_read", "chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
@@ -38,8 +38,7 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
     for step in STEPS:
         run_script(con, PACKAGE, step)
-    summary = con.execute(load_sql(PACKAGE, "chrome_summary"))
-    counts = dict(zip([d[0] for d in summary.description], summary.fetchall()[0]))
+    counts = one_row(con, PACKAGE, "chrome_summary")
     # on failure the caller's ROLLBACK removes these too (DuckDB's DDL is transactional)
     for table in TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS temp.{table}").fetchall()

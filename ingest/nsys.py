@@ -18,7 +18,7 @@ import orjson
 from retime.ingest.trace_row import TraceRow
 
 from retime.errors import TraceFormatError
-from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.sqlfiles import load_sql, one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET",
@@ -79,7 +79,7 @@ def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Calla
     run_script(con, PACKAGE, "nsys_tables")
     _fill_templates(con, report)
     run_script(con, PACKAGE, "nsys_enums")
-    facts = _one_row(con, "nsys_report")
+    facts = one_row(con, PACKAGE, "nsys_report")
     export_meta = orjson.loads(facts["export_metadata"]) if facts["export_metadata"] else {}
     time_base_ns = facts["session_start_ns"] or 0
     run_script(con, PACKAGE, "nsys_processes")
@@ -99,7 +99,7 @@ def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Calla
         set_variables(con, trace_id=trace_id, nsys_gpid=global_pid, time_base_ns=time_base_ns)
         run_script(con, PACKAGE, "nsys_staged")
         run_script(con, PACKAGE, "nsys_write")
-        counts = _one_row(con, "nsys_summary")
+        counts = one_row(con, PACKAGE, "nsys_summary")
         warnings = list(warnings_for_all)
         if counts["dropped"]:
             warnings.append(f"{counts['dropped']} records ending before they start were dropped")
@@ -117,11 +117,6 @@ def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Calla
     for table in con.execute(load_sql(PACKAGE, "nsys_temp_tables")).fetchall():
         con.execute(f'DROP TABLE IF EXISTS temp."{table[0]}"').fetchall()
     return rows
-
-
-def _one_row(con: duckdb.DuckDBPyConnection, name: str) -> dict:
-    result = con.execute(load_sql(PACKAGE, name))
-    return dict(zip([d[0] for d in result.description], result.fetchall()[0]))
 
 
 def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:

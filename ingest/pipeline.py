@@ -20,6 +20,7 @@ from retime.ingest.trace_row import TraceRow, to_json
 
 from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
+from retime.store import transaction
 
 PACKAGE = "retime.ingest"
 TRACE_SUFFIXES = (".json", ".json.gz", ".sqlite")
@@ -115,22 +116,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
 def _write(con: duckdb.DuckDBPyConnection, path: Path, reader, prepared, job: str | None,
            folder_job: str | None) -> list[TraceRow]:
     """All traces of one file in one transaction: the store gains all of them or none."""
-    con.execute("BEGIN TRANSACTION").fetchall()
     try:
-        rows = reader.load(con, prepared, lambda: con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0])
-        for row in rows:
-            con.execute(load_sql(PACKAGE, "insert_trace"), {
-                "trace_id": row.trace_id, "job": job or row.job or folder_job, "format": row.format,
-                "source_path": str(path.resolve()), "sha256": row.sha256, "size_bytes": row.size_bytes,
-                "rank": row.rank, "world_size": row.world_size, "backend": row.backend, "gpu_names": row.gpu_names,
-                "device_properties": to_json(row.device_properties), "distributed_info": to_json(row.distributed_info),
-                "metadata": to_json(row.metadata), "time_base_ns": row.time_base_ns, "start_ns": row.start_ns,
-                "end_ns": row.end_ns, "event_count": row.event_count, "warnings": row.warnings,
-            }).fetchall()
-        con.execute("COMMIT").fetchall()
+        with transaction(con):
+            rows = reader.load(con, prepared, lambda: con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0])
+            for row in rows:
+                con.execute(load_sql(PACKAGE, "insert_trace"), {
+                    "trace_id": row.trace_id, "job": job or row.job or folder_job, "format": row.format,
+                    "source_path": str(path.resolve()), "sha256": row.sha256, "size_bytes": row.size_bytes,
+                    "rank": row.rank, "world_size": row.world_size, "backend": row.backend, "gpu_names": row.gpu_names,
+                    "device_properties": to_json(row.device_properties), "distributed_info": to_json(row.distributed_info),
+                    "metadata": to_json(row.metadata), "time_base_ns": row.time_base_ns, "start_ns": row.start_ns,
+                    "end_ns": row.end_ns, "event_count": row.event_count, "warnings": row.warnings,
+                }).fetchall()
         return rows
-    except BaseException as exc:
-        con.execute("ROLLBACK").fetchall()
-        if isinstance(exc, duckdb.Error):
-            raise TraceFormatError(reader.explain(path, prepared, exc)) from None
-        raise
+    except duckdb.Error as exc:
+        raise TraceFormatError(reader.explain(path, prepared, exc)) from None

@@ -15,7 +15,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 
-from retime.errors import QueryError
+from retime.errors import QueryError, as_query_error
 
 PARAM = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
 COLUMN = re.compile(r"^--\s*@column\s+(\w+)\s+(\w+)\s*(.*)$")
@@ -104,9 +104,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) ->
             bound[p.name] = CASTS.get(p.type, str)(value)
         except ValueError:
             raise QueryError(f"query {name}: {p.name} must be {p.type}, got {value!r}") from None
-    try:
+    with as_query_error(f"query {name}"):
         for macros in foundation():
             con.execute(macros).fetchall()
         return con.sql(query.sql, params=bound).pl()
-    except duckdb.Error as exc:
-        raise QueryError(f"query {name} failed: {str(exc).strip().splitlines()[0]}") from None

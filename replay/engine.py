@@ -11,6 +11,7 @@ from retime.replay import kernels
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 
 from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.store import transaction
 
 PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
@@ -114,12 +115,8 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
                   scenario=orjson.dumps(scenario.settings).decode())
     con.register("replay_times", times)
-    con.execute("BEGIN TRANSACTION").fetchall()
     try:
-        run_script(con, PACKAGE, "save_replay")
-        con.execute("COMMIT").fetchall()
-    except BaseException:
-        con.execute("ROLLBACK").fetchall()
-        raise
+        with transaction(con):
+            run_script(con, PACKAGE, "save_replay")
     finally:
         con.unregister("replay_times")

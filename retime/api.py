@@ -8,11 +8,10 @@ import builtins
 import os
 from typing import Callable, Iterable
 
-import duckdb
 import polars as pl
 
 from retime import store as store_mod
-from retime.errors import QueryError, ScenarioError, StoreError
+from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
 from retime.queries import runner
 from retime.sqlfiles import load_sql
@@ -72,10 +71,8 @@ class Store:
     # -- reading ------------------------------------------------------------------------------
     def sql(self, query: str, params: dict | builtins.list | None = None) -> pl.DataFrame:
         """Run any SQL on the store and return a DataFrame."""
-        try:
+        with as_query_error():
             return self.con.sql(query, params=params).pl()
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).strip().splitlines()[0]) from None
 
     def traces(self) -> pl.DataFrame:
         """One row per trace: id, job, format, rank, events, span, source."""
@@ -133,35 +130,32 @@ class Store:
         chosen = scenario.parse(settings or [])
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
-        try:
+        with as_query_error(f"replay of trace {trace_id}"):
             graph = engine.build_graph(self.con, trace_id)
             result = engine.replay(graph, chosen)
             if save:
                 new_id = self.con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
                 engine.save(self.con, graph, chosen, new_id)
                 result.saved_trace_id = new_id
-        except duckdb.Error as exc:
-            raise QueryError(f"replay of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
         return result
 
-    def replay_job(self, trace: int | str, settings: list[str] | dict[str, str] | None = None) -> list:
+    def replay_job(self, trace: int | str, settings: list[str] | dict[str, str] | None = None) -> list[tuple]:
         """Replay every measured rank of the job TRACE belongs to (ranks are re-timed independently:
-        collectives are not yet synchronized across ranks). One ReplayResult per rank, by rank."""
+        collectives are not yet synchronized across ranks). (rank, ReplayResult) per rank, by rank."""
         trace_id = self.resolve_trace(trace)
         job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         if job is None:
-            return [self.replay(trace_id, settings)]
-        ranks = self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
-        return [self.replay(rank_trace, settings) for rank_trace, _ in ranks]
+            ranks = self.con.execute(load_sql("retime", "trace_rank"), {"trace_id": trace_id}).fetchall()
+        else:
+            ranks = self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
+        return [(rank, self.replay(rank_trace, settings)) for rank_trace, rank in ranks]
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
         from retime.export import export_chrome
         trace_id = self.resolve_trace(trace)
-        try:
+        with as_query_error(f"export of trace {trace_id}"):
             return export_chrome(self.con, trace_id, out)
-        except duckdb.Error as exc:
-            raise QueryError(f"export of trace {trace_id} failed: {str(exc).strip().splitlines()[0]}") from None
 
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""

@@ -225,11 +225,10 @@ def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks
 
 def _print_job_replay(store, trace: str, settings: dict[str, str], fmt: str) -> None:
     import polars as pl
-    results = store.replay_job(trace, settings)
-    ranks = store.sql("SELECT trace_id, rank FROM traces").to_dicts()
-    rank_of = {r["trace_id"]: r["rank"] for r in ranks}
-    rows = [{"trace_id": r.trace_id, "rank": rank_of.get(r.trace_id), "measured_ns": r.measured_ns,
-             "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for r in results]
+    ranked = store.replay_job(trace, settings)
+    results = [r for _, r in ranked]
+    rows = [{"trace_id": r.trace_id, "rank": rank, "measured_ns": r.measured_ns,
+             "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
     # the job takes as long as its slowest rank (ranks replayed independently)
     total = {"trace_id": None, "rank": None, "measured_ns": max(r["measured_ns"] for r in rows),
              "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}

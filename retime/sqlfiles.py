@@ -32,3 +32,9 @@ def set_variables(con: duckdb.DuckDBPyConnection, **values) -> None:
 def run_script(con: duckdb.DuckDBPyConnection, package: str, name: str) -> None:
     """Run every statement of a script (its inputs already set as variables)."""
     con.execute(load_sql(package, name)).fetchall()
+
+
+def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict | None = None) -> dict:
+    """The single row a summary query returns, by column name."""
+    result = con.execute(load_sql(package, name), params or {})
+    return dict(zip([d[0] for d in result.description], result.fetchall()[0]))

@@ -6,8 +6,10 @@ read-only rule for query commands live in one place.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
@@ -15,6 +17,18 @@ from retime.errors import StoreError
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "retime.duckdb"
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All the writes inside land together or not at all (rolled back on any exception, KeyboardInterrupt too)."""
+    con.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK").fetchall()
+        raise
+    con.execute("COMMIT").fetchall()
 
 
 def default_db_path() -> str:
