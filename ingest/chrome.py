@@ -36,7 +36,7 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     meta = split.metadata
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
-    for step in STEPS:
+    for step in ("macros",) + STEPS:
         run_script(con, PACKAGE, step)
     counts = one_row(con, PACKAGE, "chrome_summary")
     # on failure the caller's ROLLBACK removes these too (DuckDB's DDL is transactional)

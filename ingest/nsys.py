@@ -76,6 +76,7 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 
 def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
     """Inside the caller's transaction: read the report and write one trace per process."""
+    run_script(con, PACKAGE, "macros")
     run_script(con, PACKAGE, "nsys_tables")
     _fill_templates(con, report)
     run_script(con, PACKAGE, "nsys_enums")

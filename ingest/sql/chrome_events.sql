@@ -16,8 +16,7 @@ WITH kinded AS (
                     WHEN 'gpu_user_annotation' THEN 'gpu_annotation'
                     WHEN 'cuda_runtime' THEN 'runtime' WHEN 'runtime' THEN 'runtime'
                     WHEN 'cuda_driver' THEN 'driver' WHEN 'driver' THEN 'driver'
-                    WHEN 'kernel' THEN CASE WHEN regexp_matches(r.name, '^(nccl|rccl)|nccl(Dev)?Kernel', 'i')
-                                            THEN 'collective' ELSE 'kernel' END
+                    WHEN 'kernel' THEN CASE WHEN is_collective_kernel(r.name) THEN 'collective' ELSE 'kernel' END
                     WHEN 'gpu_memcpy' THEN 'memcpy' WHEN 'memcpy' THEN 'memcpy'
                     WHEN 'gpu_memset' THEN 'memset' WHEN 'memset' THEN 'memset'
                     WHEN 'cuda_sync' THEN 'sync'
@@ -49,8 +48,7 @@ SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns
        CASE WHEN kind = 'memcpy' THEN nullif(lower(regexp_extract(name, '\((\w+)\s*->\s*(\w+)\)', 1)), '') END AS src_kind,
        CASE WHEN kind = 'memcpy' THEN nullif(lower(regexp_extract(name, '\((\w+)\s*->\s*(\w+)\)', 2)), '')
             WHEN kind = 'memset' THEN nullif(lower(regexp_extract(name, 'Memset\s*\((\w+)\)', 1)), '') END AS dst_kind,
-       coalesce(a[6], CASE WHEN kind = 'collective'
-                           THEN nullif(regexp_extract(name, '(?i)(?:nccl|rccl)(?:Dev)?Kernel_([A-Za-z]+)', 1), '') END) AS coll_op,
+       coalesce(a[6], CASE WHEN kind = 'collective' THEN collective_op_from_name(name) END) AS coll_op,
        a[7] AS coll_dtype,
        TRY_CAST(a[8] AS BIGINT) AS coll_in_nelems,
        TRY_CAST(a[9] AS BIGINT) AS coll_out_nelems,

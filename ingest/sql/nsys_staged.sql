@@ -21,7 +21,7 @@ mem_kinds AS (SELECT id, label, lower(replace(label, ' ', '_')) AS kind FROM nsy
 kernels AS (
     SELECT 'gpu' AS lane_class, k.deviceId AS device, k.streamId AS stream, NULL::BIGINT AS globalTid,
            k."start", k."end", n.value AS name, 'kernel' AS category,
-           CASE WHEN regexp_matches(coalesce(n.value, ''), '^(nccl|rccl)|nccl(Dev)?Kernel', 'i') THEN 'collective' ELSE 'kernel' END AS kind,
+           CASE WHEN is_collective_kernel(n.value) THEN 'collective' ELSE 'kernel' END AS kind,
            k.correlationId AS correlation, NULL::BIGINT AS bytes, NULL AS copy_kind, NULL AS src_kind, NULL AS dst_kind,
            json_object('shortName', s.value, 'grid', [k.gridX, k.gridY, k.gridZ], 'block', [k.blockX, k.blockY, k.blockZ],
                        'registers per thread', k.registersPerThread, 'shared memory', k.staticSharedMemory + k.dynamicSharedMemory,

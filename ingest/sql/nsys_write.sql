@@ -36,7 +36,7 @@ INSERT INTO events
 SELECT getvariable('trace_id'), event_id, lane_id, kind, CASE kind WHEN 'instant' THEN 'i' ELSE 'X' END,
        name, category, getvariable('time_base_ns') + "start", "end" - "start", correlation, NULL,
        device::INTEGER, stream, bytes, copy_kind, src_kind, dst_kind,
-       CASE WHEN kind = 'collective' THEN nullif(regexp_extract(name, '(?i)(?:nccl|rccl)(?:Dev)?Kernel_([A-Za-z]+)', 1), '') END,
+       CASE WHEN kind = 'collective' THEN collective_op_from_name(name) END,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, args
 FROM nsys_events;
 

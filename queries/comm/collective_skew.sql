@@ -9,12 +9,7 @@
 -- @column skew_ns BIGINT       last rank's kernel start minus the first's
 -- @column last_rank INTEGER    the rank that arrived last
 -- @empty the job has no rank traces with collective kernels
-WITH per_rank AS (
-    SELECT t.rank, e.ts_ns, e.coll_op,
-           row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
-    FROM events e JOIN traces t USING (trace_id)
-    WHERE t.job = $job AND t.rank IS NOT NULL AND e.kind = 'collective'
-)
+WITH per_rank AS (SELECT * FROM collective_arrivals($job))  -- foundation/comm.sql
 SELECT seq, any_value(coll_op) AS coll_op, count(*) AS ranks, min(ts_ns) AS first_start_ns,
        max(ts_ns) - min(ts_ns) AS skew_ns, arg_max(rank, ts_ns) AS last_rank
 FROM per_rank GROUP BY seq ORDER BY seq;

@@ -6,11 +6,7 @@
 -- @column mean_lateness_ns DOUBLE  mean of (its start - first rank's start)
 -- @column max_lateness_ns BIGINT
 -- @empty the job has no rank traces with collective kernels
-WITH per_rank AS (
-    SELECT t.rank, e.ts_ns, row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
-    FROM events e JOIN traces t USING (trace_id)
-    WHERE t.job = $job AND t.rank IS NOT NULL AND e.kind = 'collective'
-),
+WITH per_rank AS (SELECT * FROM collective_arrivals($job)),  -- foundation/comm.sql
 framed AS (
     SELECT *, ts_ns - min(ts_ns) OVER (PARTITION BY seq) AS lateness_ns,
            rank = arg_max(rank, ts_ns) OVER (PARTITION BY seq) AS is_last

@@ -11,5 +11,5 @@ SELECT name AS call, count(*) AS calls, sum(dur_ns)::BIGINT AS blocked_ns, max(d
        round(100.0 * sum(dur_ns) / any_value(t.end_ns - t.start_ns), 3) AS span_pct
 FROM events e JOIN traces t USING (trace_id)
 WHERE e.trace_id = $trace_id AND e.kind IN ('runtime', 'driver')
-  AND regexp_matches(e.name, '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(CtxSynchronize|StreamSynchronize|EventSynchronize)')
+  AND is_blocking_call(e.name)  -- foundation/host.sql
 GROUP BY name ORDER BY blocked_ns DESC;

@@ -50,7 +50,7 @@ blocking AS (
     SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point
     FROM replay_events ev JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
     WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
-      AND (regexp_matches(ev.name, '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize')
+      AND (is_blocking_call(ev.name)  -- queries/foundation/host.sql, as sync_stalls counts them
            OR ev.event_id IN (SELECT call_id FROM replay_launches
                               WHERE op_end > call_t AND op_end <= call_t + call_dur))
 ),
