@@ -24,15 +24,15 @@ def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> d
         if target.exists():
             shutil.rmtree(target)  # a lake is rewritten whole: no stale partitions of removed traces
         target.mkdir(parents=True)
-        # one statement per table; the table name is one of TABLES, never user input
-        written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        set_variables(con, lake_table=table)
+        written[table] = con.execute(load_sql("retime", "lake_table_rows")).fetchall()[0][0]
         if written[table]:
             set_variables(con, lake_table_dir=str(target))
-            con.execute(load_sql("retime", "lake_export").replace("__TABLE__", table)).fetchall()
+            con.execute(load_sql("retime", "lake_export")).fetchall()
         else:
             (target / "trace_id=0").mkdir()
             set_variables(con, lake_empty_file=str(target / "trace_id=0" / "empty.parquet"))
-            con.execute(load_sql("retime", "lake_export_empty").replace("__TABLE__", table)).fetchall()
+            con.execute(load_sql("retime", "lake_export_empty")).fetchall()
     return written
 
 
