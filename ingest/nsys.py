@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import adbc_driver_manager
 import duckdb
 import orjson
 from retime.ingest.trace_row import TraceRow
@@ -34,7 +35,7 @@ class NsysReport:
     sha256: str
     size_bytes: int
     json_bytes: int                      # the bytes read (the whole file), for throughput reports
-    tables: set[str] = field(default_factory=set)
+    tables: dict[str, set[str]] = field(default_factory=dict)   # table -> its columns
 
 
 def _connect(path: Path):
@@ -63,12 +64,14 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
         try:
-            tables = {row[0] for row in db.execute(load_sql(PACKAGE, "nsys_sqlite_tables"))}
+            tables: dict[str, set[str]] = {}
+            for table, column in db.execute(load_sql(PACKAGE, "nsys_sqlite_tables")):
+                tables.setdefault(table, set()).add(column)
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise _sqlite_error(path, exc) from None
-    if "StringIds" not in tables or not tables.intersection(ACTIVITY_TABLES):
+    if "StringIds" not in tables or not set(tables).intersection(ACTIVITY_TABLES):
         raise TraceFormatError(f"{path}: an SQLite file but not an Nsight Systems export "
                                f"(needs StringIds and one of {', '.join(ACTIVITY_TABLES)})")
     return NsysReport(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size, tables=tables)
@@ -130,12 +133,11 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
                 if source not in report.tables:
                     continue  # nsys creates tables lazily: an absent table means no such records
                 schema = con.table(f'temp."{template}"').to_arrow_table().schema
-                cur.execute(f'PRAGMA table_info("{source}")')  # names read from sqlite_master, not user input
-                present = {row[1] for row in cur.fetchall()}
-                wanted = [f.name for f in schema if f.name in present]
+                wanted = [f.name for f in schema if f.name in report.tables[source]]
                 if not wanted:
                     continue
-                # only the columns retime uses: reading all of a wide table costs up to 3x more
+                # only the columns retime uses (reading all of a wide table costs up to 3x more);
+                # table and column names come from the export's own catalogue, not from user input
                 cur.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{source}"')
                 # one streaming INSERT over the driver's Arrow batches; BY NAME leaves the columns this
                 # nsys version lacks NULL and casts SQLite's loose types to the template's
@@ -144,9 +146,7 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
                     con.execute(f'INSERT INTO temp."{template}" BY NAME SELECT * FROM nsys_source').fetchall()
                 finally:
                     con.unregister("nsys_source")
-    except duckdb.Error:
-        raise
-    except Exception as exc:
+    except adbc_driver_manager.Error as exc:  # SQLite-side failures; DuckDB errors go to the caller's rollback
         raise _sqlite_error(report.path, exc) from None
 
 

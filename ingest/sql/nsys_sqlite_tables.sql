@@ -1,2 +1,2 @@
--- (runs on the SQLite export) the tables the report holds
-SELECT name FROM sqlite_master WHERE type = 'table';
+-- (runs on the SQLite export) every table the report holds, with its columns
+SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table';
