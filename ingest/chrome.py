@@ -14,11 +14,10 @@ import duckdb
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
-from retime.sqlfiles import one_row, run_script, set_variables
+from retime.sqlfiles import one_row, run_script, scratch_tables, set_variables
 
 PACKAGE = "retime.ingest"
 STEPS = ("chrome_read", "chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
-TEMP_TABLES = ("raw", "staged_lanes", "staged_events", "bindable", "flow_points", "flow_bound")
 KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
 # keys kept out of traces.metadata: the events themselves and bulky side tables
 NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",
@@ -36,12 +35,10 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     meta = split.metadata
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
-    for step in ("macros",) + STEPS:
-        run_script(con, PACKAGE, step)
-    counts = one_row(con, PACKAGE, "chrome_summary")
-    # on failure the caller's ROLLBACK removes these too (DuckDB's DDL is transactional)
-    for table in TEMP_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS temp.{table}").fetchall()
+    with scratch_tables(con):  # on failure the caller's ROLLBACK removes them (DuckDB's DDL is transactional)
+        for step in ("macros",) + STEPS:
+            run_script(con, PACKAGE, step)
+        counts = one_row(con, PACKAGE, "chrome_summary")
 
     dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else None
     props = meta.get("deviceProperties", meta.get("computeProperties"))

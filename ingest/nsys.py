@@ -19,7 +19,7 @@ import orjson
 from retime.ingest.trace_row import TraceRow
 
 from retime.errors import TraceFormatError
-from retime.sqlfiles import load_sql, one_row, run_script, set_variables
+from retime.sqlfiles import load_sql, one_row, run_script, scratch_tables, set_variables
 
 PACKAGE = "retime.ingest"
 ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET",
@@ -79,6 +79,11 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 
 def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
     """Inside the caller's transaction: read the report and write one trace per process."""
+    with scratch_tables(con):  # the filled templates and staging hold the whole report
+        return _load(con, report, new_trace_id)
+
+
+def _load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
     run_script(con, PACKAGE, "macros")
     run_script(con, PACKAGE, "nsys_tables")
     _fill_templates(con, report)
@@ -118,8 +123,6 @@ def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Calla
             event_count=counts["events"], lane_count=counts["lanes"],
             job=report.path.name.split(".")[0] if len(procs) > 1 else None, warnings=warnings,
         ))
-    for table in con.execute(load_sql(PACKAGE, "nsys_temp_tables")).fetchall():
-        con.execute(f'DROP TABLE IF EXISTS temp."{table[0]}"').fetchall()
     return rows
 
 

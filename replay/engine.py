@@ -10,7 +10,7 @@ from retime.queries import runner
 from retime.replay import kernels
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 
-from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
 from retime.store import transaction
 
 PACKAGE = "retime.replay"
@@ -54,11 +54,12 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, edge_classes=list(EDGE_CLASSES))
     for macros in runner.foundation():  # the kernel classifier the queries use
         con.execute(macros).fetchall()
-    run_script(con, PACKAGE, "graph_points")
-    run_script(con, PACKAGE, "graph_edges")
-    points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
+    with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
+        run_script(con, PACKAGE, "graph_points")
+        run_script(con, PACKAGE, "graph_edges")
+        points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
+        edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
     times = points["t"].astype(np.int64)
-    edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
     origin = int(times[0]) if len(times) else 0
     n = len(times)
     dst = edges["dst"].astype(np.int64)

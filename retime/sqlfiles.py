@@ -6,8 +6,10 @@ formatted in); single queries take named parameters ($trace_id).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
+from typing import Iterator
 
 import duckdb
 
@@ -38,3 +40,17 @@ def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dic
     """The single row a summary query returns, by column name."""
     result = con.execute(load_sql(package, name), params or {})
     return dict(zip([d[0] for d in result.description], result.fetchall()[0]))
+
+
+@contextmanager
+def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Temporary tables created inside are dropped when the block succeeds (staging can hold a
+    whole trace). On failure they are left to the caller's rollback, or to the connection's end."""
+    before = _temp_tables(con)
+    yield
+    for table in _temp_tables(con) - before:
+        con.execute(f'DROP TABLE IF EXISTS temp."{table}"').fetchall()  # a name read from the catalogue
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(load_sql("retime", "temp_tables")).fetchall()}
