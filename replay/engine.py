@@ -2,7 +2,8 @@
 re-time every point (numba), and summarize measured against predicted."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -15,6 +16,10 @@ from retime.store import transaction
 
 PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
+THREAD_WAKE_NS = 1_000_000  # a thread resuming within this after another thread's burst was woken by it
+STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
+GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
+HOST_CLASSES = ("cpu", "launch_call")
 
 
 @dataclass
@@ -27,8 +32,32 @@ class ReplayGraph:
     base_lag: np.ndarray        # int64[m]
     edge_class: np.ndarray      # int64[m], index into EDGE_CLASSES
     bytes: np.ndarray           # int64[m], -1 where unknown
+    offset: np.ndarray          # int64[m], added to the rescaled lag (staged copies; else 0)
     point_event: np.ndarray     # int64[n], the event each point belongs to
     point_is_end: np.ndarray    # bool[n]
+    point_lane: np.ndarray      # int64[n]
+    point_is_gpu: np.ndarray    # bool[n]
+    point_name: np.ndarray      # int32[n], index into names
+    names: list[str]            # distinct event names of the replayed points
+
+    @property
+    def dst(self) -> np.ndarray:
+        """Destination point of every edge (edges are sorted by destination)."""
+        return np.repeat(np.arange(len(self.measured), dtype=np.int64), np.diff(self.indptr))
+
+    def name_mask(self, pattern: str) -> np.ndarray:
+        """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
+        rx = re.compile(pattern)
+        hit = np.fromiter((rx.search(name) is not None for name in self.names), bool, len(self.names))
+        return hit[self.point_name] if len(self.names) else np.zeros(len(self.measured), bool)
+
+
+@dataclass
+class StepTime:
+    """One ProfilerStep window, measured and as the replay predicts it."""
+    name: str
+    measured_ns: int
+    predicted_ns: int
 
 
 @dataclass
@@ -38,6 +67,7 @@ class ReplayResult:
     measured_ns: int
     predicted_ns: int
     critical_path_ns: dict[str, int]   # time on the predicted critical path per edge class
+    steps: list[StepTime] = field(default_factory=list)  # ProfilerStep windows, in order
     saved_trace_id: int | None = None  # the replay written back to the store (--save)
 
     @property
@@ -51,7 +81,8 @@ class ReplayResult:
 
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
-    set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, edge_classes=list(EDGE_CLASSES))
+    set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
+                  edge_classes=list(EDGE_CLASSES))
     for macros in runner.foundation():  # the kernel classifier the queries use
         con.execute(macros).fetchall()
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
@@ -59,6 +90,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
         run_script(con, PACKAGE, "graph_edges")
         points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
         edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
+        names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchall()]
     times = points["t"].astype(np.int64)
     origin = int(times[0]) if len(times) else 0
     n = len(times)
@@ -68,7 +100,10 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr,
                        src=edges["src"].astype(np.int64), base_lag=edges["base_lag"].astype(np.int64),
                        edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
-                       point_event=points["event_id"].astype(np.int64), point_is_end=points["is_end"].astype(bool))
+                       offset=edges["offset_ns"].astype(np.int64),
+                       point_event=points["event_id"].astype(np.int64), point_is_end=points["is_end"].astype(bool),
+                       point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
+                       point_name=points["name_code"].astype(np.int32), names=names)
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
@@ -80,7 +115,39 @@ def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
         lag[sized] = graph.bytes[sized] / bytes_per_ns
     if scenario.launch_latency_ns is not None:
         lag[graph.edge_class == EDGE_CLASSES.index("launch")] = scenario.launch_latency_ns
-    return np.rint(lag).astype(np.int64)
+    for pattern, factor in scenario.scale:
+        lag[own_time_edges(graph, pattern)] *= factor
+    return np.rint(lag).astype(np.int64) + graph.offset
+
+
+def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
+    """bool[m]: the edges that make up the own time of events named like `pattern`: a GPU op's
+    duration, and on a CPU thread every step of host work inside a matching event's span (its
+    children included; waits for the GPU and launches it issued are not its own time)."""
+    hit = graph.name_mask(pattern)
+    gpu_op = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES])
+    selected = gpu_op & hit[graph.src]  # a GPU op's duration edge starts at the op's start point
+    host = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in HOST_CLASSES])
+    starts = np.flatnonzero(hit & ~graph.point_is_gpu & ~graph.point_is_end)
+    ends = np.flatnonzero(hit & ~graph.point_is_gpu & graph.point_is_end)
+    if len(starts) and host.any():
+        # one interval per matching event, keyed by (lane, point) so lanes never mix; nested
+        # matches merge into their outermost span
+        starts = starts[np.argsort(graph.point_event[starts], kind="stable")]
+        ends = ends[np.argsort(graph.point_event[ends], kind="stable")]
+        width = len(graph.measured) + 1
+        lo, hi = graph.point_lane[starts] * width + starts, graph.point_lane[ends] * width + ends
+        order = np.argsort(lo, kind="stable")
+        lo, hi = lo[order], hi[order]
+        reach = np.maximum.accumulate(hi)
+        first = np.flatnonzero(np.r_[True, lo[1:] > reach[:-1]])
+        span_lo, span_hi = lo[first], np.maximum.reduceat(hi, first)
+        dst = graph.dst
+        key = graph.point_lane[dst] * width + dst
+        i = np.searchsorted(span_lo, key, side="right") - 1
+        inside = (i >= 0) & (key > span_lo[np.maximum(i, 0)]) & (key <= span_hi[np.maximum(i, 0)])
+        selected |= host & inside
+    return selected
 
 
 def retimed(graph: ReplayGraph, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +168,29 @@ def replay(graph: ReplayGraph, scenario: Scenario) -> ReplayResult:
         measured_ns=int(graph.measured.max() - graph.measured.min()),
         predicted_ns=int(new.max() - new.min()),
         critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, path) if v},
+        steps=step_times(graph, new),
     )
+
+
+def step_windows(graph: ReplayGraph) -> tuple[np.ndarray, np.ndarray]:
+    """(start point, end point) of every ProfilerStep window on a CPU thread, in measured order."""
+    is_step = np.fromiter((STEP_NAME.match(n) is not None for n in graph.names), bool, len(graph.names))
+    if not is_step.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    hit = is_step[graph.point_name] & ~graph.point_is_gpu
+    starts, ends = np.flatnonzero(hit & ~graph.point_is_end), np.flatnonzero(hit & graph.point_is_end)
+    starts = starts[np.argsort(graph.point_event[starts], kind="stable")]
+    ends = ends[np.argsort(graph.point_event[ends], kind="stable")]
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order]
+
+
+def step_times(graph: ReplayGraph, new: np.ndarray) -> list[StepTime]:
+    starts, ends = step_windows(graph)
+    measured = graph.measured[ends] - graph.measured[starts]
+    predicted = new[ends] - new[starts]
+    return [StepTime(graph.names[graph.point_name[s]], int(m), int(p))
+            for s, m, p in zip(starts.tolist(), measured.tolist(), predicted.tolist())]
 
 
 def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int) -> None:
@@ -114,7 +203,7 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     times = pa.table({"event_id": graph.point_event[starts][start_order],
                       "start_ns": new[starts][start_order], "end_ns": new[ends][end_order]})
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
-                  scenario=orjson.dumps(scenario.settings).decode())
+                  scenario=orjson.dumps(scenario.as_dict()).decode())
     con.register("replay_times", times)
     try:
         with transaction(con):

@@ -1,17 +1,22 @@
-"""What a replay changes: knobs from `--set k=v` (and, later, scenario files and presets).
+"""What a replay changes: hardware knobs (`--set k=v`), per-name duration rules (`--scale`,
+`--remove`), and scenario files (TOML) that hold both.
 
 Speeds and bandwidths are given as factors of the measured hardware (`2x`: twice as fast) or, for
 links, as an absolute bandwidth (`64GB/s`: each copy then takes bytes / bandwidth). Latencies are
-given as factors of the measured latency (`0.5x`: half) or as an absolute time (`5us`).
+given as factors of the measured latency (`0.5x`: half) or as an absolute time (`5us`). A duration
+rule is different on purpose: it says what happens to the matching events' own time (`2x`: twice as
+long, `0` or `--remove`: free), since it describes a change of work, not of hardware.
 """
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from retime.errors import ScenarioError
 
-__all__ = ["ScenarioError", "Scenario", "parse", "KNOBS", "EDGE_CLASSES"]
+__all__ = ["ScenarioError", "Scenario", "parse", "read_file", "KNOBS", "EDGE_CLASSES"]
 
 # knob -> the edge classes it rescales (see replay/sql/graph_edges.sql) and what kind of quantity it is
 KNOBS = {
@@ -39,16 +44,29 @@ class Scenario:
     multiplier: dict[str, float] = field(default_factory=lambda: {c: 1.0 for c in EDGE_CLASSES})
     bandwidth_bytes_per_ns: dict[str, float] = field(default_factory=dict)
     launch_latency_ns: float | None = None
+    # (regular expression searched in event names, factor on the matching events' own time)
+    scale: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in self.settings.items()) or "measured hardware"
+        rules = [f"{p}={f:g}x" if f else f"remove {p}" for p, f in self.scale]
+        return " ".join([f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
+
+    def as_dict(self) -> dict:
+        """The scenario as a saved replay stores it: the knobs, and the duration rules under "scale"."""
+        rules = {"scale": [{"match": p, "factor": f} for p, f in self.scale]} if self.scale else {}
+        return {**self.settings, **rules}
 
 
-def parse(settings: list[str] | dict[str, str]) -> Scenario:
-    """A scenario from `k=v` strings (or a dict)."""
-    pairs = settings.items() if isinstance(settings, dict) else [_split(s) for s in settings]
+def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[str, float]] = (),
+          remove: list[str] = ()) -> Scenario:
+    """A scenario from `k=v` strings (or a dict), `REGEX=FACTOR` duration rules and removal patterns."""
+    pairs = settings.items() if isinstance(settings, dict) else [split_setting(s) for s in settings]
     scenario = Scenario()
+    for rule in scale:
+        pattern, factor = _split_rule(rule) if isinstance(rule, str) else rule
+        scenario.scale.append((_pattern(pattern), _factor(pattern, factor)))
+    scenario.scale.extend((_pattern(p), 0.0) for p in remove)
     for knob, raw in pairs:
         if knob not in KNOBS:
             raise ScenarioError(f"unknown knob {knob!r}; knobs: {', '.join(KNOBS)}")
@@ -75,7 +93,63 @@ def parse(settings: list[str] | dict[str, str]) -> Scenario:
     return scenario
 
 
-def _split(item: str) -> tuple[str, str]:
+def read_file(path: str | Path) -> dict:
+    """A scenario file: hardware knobs, duration rules, removals and an optional retarget.
+
+        to = "h200"                 # optional: retarget onto a preset (from = "h100" if not detected)
+        remove = ["Optimizer.step"] # patterns whose events become free (before the tables, as TOML wants)
+        [set]
+        "pcie.h2d" = "64GB/s"
+        "cpu.speed" = "1.5x"
+        [scale]                     # regular expression (searched in event names) = factor on duration
+        "^ncclDevKernel" = "0.5x"
+
+    Returns {"set": {...}, "scale": [(pattern, factor)], "remove": [...], "to": ..., "from": ...}.
+    """
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not a TOML scenario file ({exc})") from None
+    unknown = set(doc) - {"set", "scale", "remove", "to", "from"}
+    if unknown:
+        raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
+                            "a scenario file has set, scale, remove, to and from")
+    tables = {"set": dict, "scale": dict, "remove": list, "to": str, "from": str}
+    for key, kind in tables.items():
+        if key in doc and not isinstance(doc[key], kind):
+            raise ScenarioError(f"{path}: {key} must be a {'table' if kind is dict else kind.__name__}")
+    return {"set": {k: str(v) for k, v in doc.get("set", {}).items()},
+            "scale": [(k, v) for k, v in doc.get("scale", {}).items()],
+            "remove": [str(p) for p in doc.get("remove", [])],
+            "to": doc.get("to"), "from": doc.get("from")}
+
+
+def _pattern(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ScenarioError(f"{pattern!r}: not a regular expression ({exc})") from None
+    return pattern
+
+
+def _factor(pattern: str, raw) -> float:
+    m = VALUE.match(str(raw))
+    if not m or (m[2] or "x").lower() != "x":
+        raise ScenarioError(f"{pattern}={raw}: a duration rule takes a factor like 2x (twice as long) or 0 (free)")
+    return float(m[1])
+
+
+def _split_rule(item: str) -> tuple[str, str]:
+    pattern, sep, factor = item.rpartition("=")
+    if not sep or not pattern:
+        raise ScenarioError(f"{item!r}: expected REGEX=FACTOR, e.g. 'host_prep=2x' or '^nccl=0.5x'")
+    return pattern, factor
+
+
+def split_setting(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep:
         raise ScenarioError(f"{item!r}: expected knob=value, e.g. pcie.h2d=2x")

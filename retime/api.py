@@ -8,13 +8,14 @@ import builtins
 import os
 from typing import Callable, Iterable
 
+import numpy as np
 import polars as pl
 
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
 from retime.queries import runner
-from retime.sqlfiles import load_sql
+from retime.sqlfiles import load_sql, one_row
 
 
 class Store:
@@ -121,13 +122,28 @@ class Store:
                                     f"give --from (presets: {', '.join(presets.presets())})")
         return presets.retarget(source, to)
 
-    def replay(self, trace: int | str, settings: list[str] | dict[str, str] | None = None, save: bool = False):
-        """Re-time a trace under changed hardware (`["pcie.h2d=2x", "cpu.speed=1.5x"]`); returns a
-        ReplayResult: measured and predicted makespan, speedup, what bounds the predicted run.
+    def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
+                 remove: list[str] = (), file: str | os.PathLike | None = None, to: str | None = None,
+                 source: str | None = None):
+        """One Scenario from a scenario file, a preset retarget (`to`, from `source` or the GPU the trace
+        ran on) and explicit settings, in that order of precedence (later wins); duration rules add up."""
+        from retime.replay import scenario
+        doc = scenario.read_file(file) if file is not None else {"set": {}, "scale": [], "remove": []}
+        to, source = to or doc.get("to"), source or doc.get("from")
+        knobs = self.retarget(trace, to, source) if to else {}
+        knobs.update(doc["set"])
+        pairs = settings.items() if isinstance(settings, dict) else [scenario.split_setting(s) for s in settings]
+        knobs.update(pairs)
+        return scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
+
+    def replay(self, trace: int | str, settings=None, save: bool = False):
+        """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
+        `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
+        and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id)."""
         from retime.replay import engine, scenario
         trace_id = self.resolve_trace(trace)
-        chosen = scenario.parse(settings or [])
+        chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
@@ -139,7 +155,21 @@ class Store:
                 result.saved_trace_id = new_id
         return result
 
-    def replay_job(self, trace: int | str, settings: list[str] | dict[str, str] | None = None) -> list[tuple]:
+    def against(self, result, target: int | str) -> dict:
+        """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
+        same workload recorded with the hardware change made): median ProfilerStep time when both
+        have steps, else the span. error_pct > 0: the replay predicted slower than measured."""
+        target_id = self.resolve_trace(target)
+        measured = one_row(self.con, "retime", "trace_steps", {"trace_id": target_id})
+        predicted_steps = sorted(s.predicted_ns for s in result.steps)
+        if predicted_steps and measured["step_ns"] is not None:
+            basis, predicted, actual = "median step", int(np.median(predicted_steps)), measured["step_ns"]
+        else:
+            basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
+        return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
+                "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None}
+
+    def replay_job(self, trace: int | str, settings=None) -> list[tuple]:
         """Replay every measured rank of the job TRACE belongs to (ranks are re-timed independently:
         collectives are not yet synchronized across ranks). (rank, ReplayResult) per rank, by rank."""
         trace_id = self.resolve_trace(trace)

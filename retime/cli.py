@@ -176,54 +176,89 @@ def _emit(df, fmt: str, out: Path | None) -> None:
         click.echo(render(df, fmt))
 
 
+def scenario_options(command):
+    """The options that describe a scenario, shared by replay and sweep."""
+    options = [
+        click.option("--set", "settings", multiple=True, metavar="KNOB=VALUE",
+                     help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, "
+                          "gpu.flops (e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable."),
+        click.option("--scale", multiple=True, metavar="REGEX=FACTOR",
+                     help="Multiply the own time of events whose name matches REGEX (host_prep=2x: twice as long; "
+                          "'^ncclDevKernel=0.5x'). Repeatable."),
+        click.option("--remove", multiple=True, metavar="REGEX",
+                     help="Make events whose name matches REGEX free (what if this op cost nothing). Repeatable."),
+        click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A TOML scenario file (set / scale / remove / to / from); flags override it."),
+        click.option("--to", "to_gpu", help="Retarget onto a GPU preset: a100, h100, h200, b200, mi300x, maia100."),
+        click.option("--from", "from_gpu", help="The preset of the GPU the trace ran on (default: read from the trace)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu, from_gpu):
+    return store.scenario(trace, list(settings), scale=list(scale), remove=list(remove), file=scenario_file,
+                          to=to_gpu, source=from_gpu)
+
+
 @main.command()
 @click.argument("trace")
 @db_option
-@click.option("--set", "settings", multiple=True, metavar="KNOB=VALUE",
-              help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, gpu.flops "
-                   "(e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable.")
+@scenario_options
 @click.option("--save", is_flag=True, help="Also write the replay as a new trace (queries, reports and diffs then work on it).")
 @click.option("--all-ranks", is_flag=True, help="Replay every rank of TRACE's job; print each and the job's total.")
-@click.option("--to", "to_gpu", help="Retarget onto a GPU preset: a100, h100, h200, b200, mi300x, maia100.")
-@click.option("--from", "from_gpu", help="The preset of the GPU the trace ran on (default: read from the trace).")
+@click.option("--against", "target", metavar="TRACE",
+              help="A measured trace of the changed run: report the prediction's error against it.")
 @format_option
-def replay(trace: str, db: str, settings: tuple[str, ...], save: bool, all_ranks: bool, to_gpu: str | None,
-           from_gpu: str | None, fmt: str) -> None:
+def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
+           scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
+           target: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if all_ranks and save:
         raise click.UsageError("--save applies to one trace; run it per rank")
     with (api.open(db) if save else _reader(db)) as store:
-        knobs = store.retarget(trace, to_gpu, from_gpu) if to_gpu else {}
-        for item in settings:  # explicit settings override what a preset implies
-            key, sep, value = item.partition("=")
-            knobs[key.strip()] = value.strip() if sep else item
+        chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         if all_ranks:
-            _print_job_replay(store, trace, knobs, fmt)
+            _print_job_replay(store, trace, chosen, fmt)
             return
-        result = store.replay(trace, knobs, save=save)
+        result = store.replay(trace, chosen, save=save)
+        against = store.against(result, target) if target else None
+    steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
-           "critical_path_ns": result.critical_path_ns, "saved_trace_id": result.saved_trace_id}
+           "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
+           "against": against}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        click.echo(pl.DataFrame([{k: v for k, v in doc.items() if k != "critical_path_ns"}]).write_csv(), nl=False)
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against")}
+        click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
     click.echo(f"trace {result.trace_id} on {result.scenario}")
     click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms")
     click.echo(f"  predicted  {result.predicted_ns / 1e6:12.3f} ms   speedup {result.speedup:.3f}x")
+    if steps:
+        measured = sum(s["measured_ns"] for s in steps) / len(steps)
+        predicted = sum(s["predicted_ns"] for s in steps) / len(steps)
+        click.echo(f"  per step   {measured / 1e6:12.3f} ms measured, {predicted / 1e6:.3f} ms predicted "
+                   f"(mean of {len(steps)} ProfilerStep windows; speedup {measured / predicted:.3f}x)")
     total = sum(result.critical_path_ns.values()) or 1
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
     click.echo(f"  bound by   {result.bound_by} (critical path: {shares})")
+    if against:
+        click.echo(f"  against    trace {against['target_trace_id']}: {against['basis']} measured "
+                   f"{against['measured_ns'] / 1e6:.3f} ms, predicted {against['predicted_ns'] / 1e6:.3f} ms, "
+                   f"error {against['error_pct']:+.1f}%")
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
 
 
-def _print_job_replay(store, trace: str, settings: dict[str, str], fmt: str) -> None:
+def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
     import polars as pl
     ranked = store.replay_job(trace, settings)
     results = [r for _, r in ranked]

@@ -9,6 +9,7 @@
 --                the trace's launch-bound lags, so it follows the stream, not its measured start
 --   fixed        not rescaled: a sync call's return after the work it waited for, the gap
 --                between back-to-back ops on a stream
+-- An edge's lag under a scenario is its rescaled base_lag plus offset_ns (0 except for staged copies).
 --   h2d d2h d2d p2p memset compute membound comm   a GPU op's own duration (pcie.h2d, pcie.d2h,
 --                hbm, nvlink, hbm, gpu.flops, hbm, net)
 -- Blocking calls (device/stream/event synchronize, synchronous memcpy/memset, and calls whose own
@@ -62,41 +63,123 @@ SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end
 FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
 WHERE r.op_end > b.ts_ns AND r.op_end <= b.end_t;
 
+-- Copies from or to pageable host memory: the driver stages them through pinned buffers, so the
+-- call that issued one returns only as the copy nears its end although its name says async (a
+-- cudaMemcpyAsync of 64 MiB from pageable memory returned 17 µs before its copy ended on an H100).
+-- Its return follows the copy: copy start + copy duration (rescaled with the link) + the measured
+-- offset from the copy's end to the return. Calls whose copy ended before they returned are the
+-- blocking calls above.
+CREATE OR REPLACE TEMP TABLE replay_staged AS
+SELECT l.call_id, ce.point_id AS call_end_point, g.start_point, g.dur_ns, g.bytes, g.op_class,
+       l.call_t + l.call_dur - l.op_end AS offset_ns, l.op_t AS copy_start
+FROM replay_launches l
+JOIN replay_gpu_ops g ON g.event_id = l.op_id
+JOIN replay_points ce ON ce.event_id = l.call_id AND ce.is_end
+WHERE g.kind = 'memcpy' AND 'pageable' IN (g.src_kind, g.dst_kind)
+  AND l.op_t >= l.call_t AND l.op_t < l.call_t + l.call_dur AND l.op_end > l.call_t + l.call_dur;
+
 -- Waits between streams, from Kineto's 'Stream Wait Event' records (cudaStreamWaitEvent): the
 -- first op launched on the waiting stream after the wait call depends on the last op launched on
--- the recorded stream before the cudaEventRecord call. nsys exports carry no such link yet.
+-- the recorded stream before the cudaEventRecord call. Where Kineto could not tell the record call
+-- or its stream (-1, as CUPTI leaves them in PyTorch 2.11 traces), the record call is the last
+-- cudaEventRecord on the waiting call's thread before it, and the recorded stream is the one whose
+-- latest op was launched before that record (torch's wait_stream records and waits back to back).
+-- nsys exports carry no such link yet.
 CREATE OR REPLACE TEMP TABLE replay_stream_waits AS
 WITH
 waits AS (
     SELECT l.device, l.stream AS wait_stream,
-           TRY_CAST(json_extract_string(e.args, '$.wait_on_stream') AS BIGINT) AS on_stream,
-           TRY_CAST(json_extract_string(e.args, '$.wait_on_cuda_event_record_corr_id') AS BIGINT) AS record_corr,
+           nullif(TRY_CAST(json_extract_string(e.args, '$.wait_on_stream') AS BIGINT), -1) AS on_stream,
+           nullif(TRY_CAST(json_extract_string(e.args, '$.wait_on_cuda_event_record_corr_id') AS BIGINT), -1) AS record_corr,
            e.correlation AS wait_corr
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = getvariable('trace_id') AND e.kind = 'sync' AND e.name = 'Stream Wait Event'
 ),
 calls AS (
-    SELECT correlation, min(ts_ns) AS ts_ns FROM events
+    SELECT correlation, min(ts_ns) AS ts_ns, any_value(lane_id) AS lane_id,
+           bool_or(name LIKE 'cudaEventRecord%' OR name LIKE 'hipEventRecord%' OR name LIKE 'cuEventRecord%') AS is_record
+    FROM events
     WHERE trace_id = getvariable('trace_id') AND kind IN ('runtime', 'driver') AND correlation IS NOT NULL
     GROUP BY correlation
 ),
+records AS (SELECT lane_id, ts_ns FROM calls WHERE is_record),
+waited AS (
+    SELECT w.device, w.wait_stream, w.on_stream, w.record_corr, wc.ts_ns AS wait_t, wc.lane_id AS wait_lane
+    FROM waits w JOIN calls wc ON wc.correlation = w.wait_corr
+),
 timed AS (
-    SELECT w.device, w.wait_stream, w.on_stream, rc.ts_ns AS record_t, wc.ts_ns AS wait_t
-    FROM waits w JOIN calls rc ON rc.correlation = w.record_corr JOIN calls wc ON wc.correlation = w.wait_corr
+    SELECT w.device, w.wait_stream, w.on_stream, w.wait_t, rc.ts_ns AS record_t
+    FROM waited w JOIN calls rc ON rc.correlation = w.record_corr
+    UNION ALL
+    SELECT w.device, w.wait_stream, w.on_stream, w.wait_t, r.ts_ns AS record_t
+    FROM waited w ASOF JOIN records r ON r.lane_id = w.wait_lane AND r.ts_ns <= w.wait_t
+    WHERE w.record_corr IS NULL
 ),
 ops AS (
     SELECT l.device, l.stream, g.event_id, g.start_point, g.end_point, g.ts_ns, g.ts_ns + g.dur_ns AS op_end, rl.call_t
     FROM replay_gpu_ops g JOIN lanes l ON l.trace_id = getvariable('trace_id') AND l.lane_id = g.lane_id
     JOIN replay_launches rl ON rl.op_id = g.event_id
 ),
+streams AS (SELECT DISTINCT device, stream FROM ops),
+candidates AS (  -- the recorded stream where known, else every other stream of the device
+    SELECT t.*, s.stream AS producer_stream
+    FROM timed t JOIN streams s ON s.device = t.device
+     AND (s.stream = t.on_stream OR (t.on_stream IS NULL AND s.stream <> t.wait_stream))
+),
+latest AS (
+    SELECT c.*, p.end_point AS producer_end_point, p.op_end AS producer_end, p.call_t AS producer_call_t
+    FROM candidates c ASOF JOIN ops p ON p.device = c.device AND p.stream = c.producer_stream AND c.record_t > p.call_t
+),
 producers AS (
-    SELECT t.*, p.end_point AS producer_end_point, p.op_end AS producer_end
-    FROM timed t ASOF JOIN ops p ON p.device = t.device AND p.stream = t.on_stream AND t.record_t > p.call_t
+    SELECT arg_max(producer_end_point, producer_call_t) AS producer_end_point, max_by(producer_end, producer_call_t) AS producer_end,
+           device, wait_stream, wait_t
+    FROM latest GROUP BY device, wait_stream, wait_t, record_t
 )
 SELECT DISTINCT pr.producer_end_point, c.start_point AS consumer_start_point, c.event_id AS consumer_id,
        c.ts_ns - pr.producer_end AS gap
 FROM producers pr ASOF JOIN ops c ON c.device = pr.device AND c.stream = pr.wait_stream AND c.call_t > pr.wait_t
 WHERE c.ts_ns >= pr.producer_end;
+
+-- Hand-offs between CPU threads (fork-join): a thread A that blocks inside a call while another
+-- thread B does the work and then wakes it, as the main thread does in loss.backward() while
+-- PyTorch's autograd thread runs the backward ops. Seen as: B starts a burst of work (its first
+-- event after being idle) within thread_wake_ns after A's last point, A's next point comes after
+-- the burst, within thread_wake_ns after B's last point of it, and A is inside an event meanwhile.
+-- Then B's burst starts after A's hand-off point (a0 -> q) and A resumes after B's burst (b -> r),
+-- each with its measured wake-up delay; the idle gaps themselves carry no time of their own.
+CREATE OR REPLACE TEMP TABLE replay_cpu_points AS
+SELECT p.point_id, p.lane_id, p.t, p.is_end,
+       sum(CASE WHEN p.is_end THEN -1 ELSE 1 END) OVER w AS depth_after,
+       lag(p.point_id) OVER w AS prev_point, lag(p.t) OVER w AS prev_t,
+       lead(p.point_id) OVER w AS next_point, lead(p.t) OVER w AS next_t
+FROM replay_points p WHERE NOT p.is_gpu
+WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id);
+
+CREATE OR REPLACE TEMP TABLE replay_handoffs AS
+WITH
+burst_starts AS (  -- B's first point after being idle (no event open on B before it)
+    SELECT point_id AS q, lane_id AS b_lane, t AS q_t
+    FROM replay_cpu_points
+    WHERE NOT is_end AND depth_after = 1
+),
+lanes AS (SELECT DISTINCT lane_id FROM replay_cpu_points),
+candidates AS (  -- every other thread A, with its last point at or before q
+    SELECT s.*, l.lane_id AS a_lane FROM burst_starts s JOIN lanes l ON l.lane_id <> s.b_lane
+),
+forks AS (
+    SELECT c.q, c.q_t, c.b_lane, a.point_id AS a0, a.t AS a0_t, a.next_point AS r, a.next_t AS r_t
+    FROM candidates c ASOF JOIN replay_cpu_points a ON a.lane_id = c.a_lane AND a.point_id < c.q
+    WHERE a.depth_after > 0 AND c.q_t - a.t <= getvariable('thread_wake_ns') AND a.next_t > c.q_t
+),
+joins AS (  -- B's last point before A resumes: B must be idle after it, and A resume soon after
+    SELECT f.*, b.point_id AS b_end, b.t AS b_t
+    FROM forks f ASOF JOIN replay_cpu_points b ON b.lane_id = f.b_lane AND b.point_id < f.r
+    WHERE b.depth_after = 0 AND b.point_id >= f.q AND f.r_t - b.t <= getvariable('thread_wake_ns')
+)
+-- one hand-off per burst: the thread that handed it off last
+SELECT arg_max(a0, a0_t) AS a0, q, arg_max(q_t - a0_t, a0_t) AS wake_lag,
+       arg_max(b_end, a0_t) AS b_end, arg_max(r, a0_t) AS r, arg_max(r_t - b_t, a0_t) AS resume_lag
+FROM joins GROUP BY q;
 
 -- GPU streams: each op after the previous op on its stream. An op is queued when it started within
 -- queue_gap_ns after the previous op on its stream ended, and wait-bound when it started that soon
@@ -113,7 +196,7 @@ FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur
 CREATE OR REPLACE TEMP TABLE replay_edges AS
 WITH
 cpu_chain AS (
-    SELECT lag(p.point_id) OVER w AS src, p.point_id AS dst, p.t - lag(p.t) OVER w AS base_lag,
+    SELECT lag(p.point_id) OVER w AS src, p.point_id AS dst, p.t, p.t - lag(p.t) OVER w AS base_lag,
            p.event_id, p.is_end, lag(p.event_id) OVER w AS prev_event
     FROM replay_points p WHERE NOT p.is_gpu
     WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id)
@@ -128,42 +211,54 @@ typical_launch AS (
     SELECT coalesce(median(measured_lag) FILTER (WHERE launch_bound), min(measured_lag), 0)::BIGINT AS lag_ns
     FROM launch_lags
 )
-SELECT src, dst, base_lag, edge_class, bytes FROM (
-    -- CPU threads
+SELECT src, dst, base_lag, edge_class, bytes, offset_ns FROM (
+    -- CPU threads; the step into a blocking call's return keeps only the host time before the wait
     SELECT c.src, c.dst,
            CASE WHEN w.event_id IS NOT NULL THEN greatest(0, c.base_lag - greatest(0, w.op_end - (w.end_t - c.base_lag)))
+                WHEN st.call_id IS NOT NULL THEN greatest(0, least(c.base_lag, st.copy_start - (c.t - c.base_lag)))
+                WHEN c.dst IN (SELECT q FROM replay_handoffs UNION ALL SELECT r FROM replay_handoffs) THEN 0
                 ELSE c.base_lag END AS base_lag,
            CASE WHEN w.event_id IS NOT NULL THEN 'fixed'
+                WHEN c.dst IN (SELECT q FROM replay_handoffs UNION ALL SELECT r FROM replay_handoffs) THEN 'fixed'
                 WHEN c.is_end AND c.prev_event = c.event_id AND lc.call_id IS NOT NULL THEN 'launch_call'
                 ELSE 'cpu' END AS edge_class,
-           NULL::BIGINT AS bytes
+           NULL::BIGINT AS bytes, 0::BIGINT AS offset_ns
     FROM cpu_chain c
     LEFT JOIN replay_waits w ON c.is_end AND w.end_point = c.dst
+    LEFT JOIN replay_staged st ON c.is_end AND st.call_end_point = c.dst
     LEFT JOIN (SELECT DISTINCT call_id FROM replay_launches) lc ON lc.call_id = c.event_id
     WHERE c.src IS NOT NULL
     UNION ALL
     -- blocking call end waits for the GPU work launched before it
-    SELECT gpu_end_point, end_point, greatest(0, end_t - op_end), 'fixed', NULL FROM replay_waits
+    SELECT gpu_end_point, end_point, greatest(0, end_t - op_end), 'fixed', NULL, 0 FROM replay_waits
+    UNION ALL
+    -- hand-offs between threads: B's burst after A's hand-off, A's return after B's burst
+    SELECT a0, q, wake_lag, 'cpu', NULL, 0 FROM replay_handoffs
+    UNION ALL
+    SELECT b_end, r, resume_lag, 'cpu', NULL, 0 FROM replay_handoffs
+    UNION ALL
+    -- a staged copy's call returns as the copy ends (offset: usually a little before)
+    SELECT start_point, call_end_point, dur_ns, op_class, bytes, offset_ns FROM replay_staged
     UNION ALL
     -- GPU op durations
-    SELECT start_point, end_point, dur_ns, op_class, bytes FROM replay_gpu_ops
+    SELECT start_point, end_point, dur_ns, op_class, bytes, 0 FROM replay_gpu_ops
     UNION ALL
     -- stream order: a queued op keeps its measured gap, so does an op with no usable launch edge;
     -- after a launch-bound gap the op follows its launch instead. Ops overlapping on one stream
     -- (negative gap) get no stream edge.
     SELECT prev_end_point, start_point,
-           CASE WHEN own_queued OR (NOT has_launch AND NOT wait_bound) THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL
+           CASE WHEN own_queued OR (NOT has_launch AND NOT wait_bound) THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL, 0
     FROM replay_stream WHERE prev_end_point IS NOT NULL AND ts_ns >= prev_end
     UNION ALL
     -- cross-stream waits: the measured gap when the wait bound the op, else only the ordering
     SELECT producer_end_point, consumer_start_point, CASE WHEN gap < getvariable('queue_gap_ns') THEN gap ELSE 0 END,
-           'fixed', NULL
+           'fixed', NULL, 0
     FROM replay_stream_waits
     UNION ALL
     -- launches
     SELECT call_start_point, start_point,
            CASE WHEN launch_bound THEN measured_lag ELSE least(measured_lag, (SELECT lag_ns FROM typical_launch)) END,
-           'launch', NULL
+           'launch', NULL, 0
     FROM launch_lags
 )
 WHERE src < dst;

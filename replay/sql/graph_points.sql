@@ -23,3 +23,9 @@ SELECT (row_number() OVER (ORDER BY t, CASE WHEN is_end AND dur_ns > 0 THEN 0 WH
                                      CASE WHEN is_end THEN dur_ns ELSE -dur_ns END, event_id) - 1) AS point_id,
        event_id, lane_id, is_gpu, is_end, t
 FROM raw_points;
+
+-- Distinct event names, numbered: per-name scenario rules (`--scale`, `--remove`) and step windows
+-- are matched against these once each, not once per event.
+CREATE OR REPLACE TEMP TABLE replay_names AS
+SELECT name, (row_number() OVER (ORDER BY name) - 1)::INTEGER AS name_code
+FROM (SELECT DISTINCT coalesce(name, '') AS name FROM replay_events);
