@@ -115,9 +115,16 @@ def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
         lag[sized] = graph.bytes[sized] / bytes_per_ns
     if scenario.launch_latency_ns is not None:
         lag[graph.edge_class == EDGE_CLASSES.index("launch")] = scenario.launch_latency_ns
-    for pattern, factor in scenario.scale:
-        lag[own_time_edges(graph, pattern)] *= factor
+    lag *= edge_factors(graph, scenario.scale)
     return np.rint(lag).astype(np.int64) + graph.offset
+
+
+def edge_factors(graph: ReplayGraph, scale: list[tuple[str, float]]) -> np.ndarray:
+    """float64[m]: what the per-name rules multiply each edge's lag by (1 where none applies)."""
+    factor = np.ones(len(graph.src))
+    for pattern, f in scale:
+        factor[own_time_edges(graph, pattern)] *= f
+    return factor
 
 
 def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:

@@ -49,3 +49,54 @@ def critical_path_time(binding, src, lag, edge_class, n_classes, last_point):
         per_class[edge_class[k]] += lag[k]
         p = src[k]
     return per_class
+
+
+@njit(cache=True, nogil=True)
+def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, factor,
+                multiplier, bandwidth, launch_ns, launch_class, watch):
+    """retime for k scenarios in one pass over the graph, with each edge's lag computed as
+    engine.edge_lags does: base_lag * multiplier[j, class], or bytes / bandwidth[j, class] where that
+    bandwidth is set (> 0) and the bytes known (>= 0), or launch_ns[j] on launch edges where set
+    (>= 0); then times factor[edge] (per-name rules), rounded, plus offset[edge].
+
+    multiplier, bandwidth: float64[k, classes]; launch_ns: float64[k]; factor: float64[m];
+    watch: int64[w] points whose new times are returned. Returns (span int64[k]: latest minus
+    earliest new time, watched int64[k, w]).
+    """
+    n = measured.shape[0]
+    k = multiplier.shape[0]
+    new = np.empty((n, k), np.int64)
+    first = np.full(k, np.iinfo(np.int64).max, np.int64)
+    last = np.full(k, np.iinfo(np.int64).min, np.int64)
+    for p in range(n):
+        lo = indptr[p]
+        hi = indptr[p + 1]
+        if lo == hi:
+            for j in range(k):
+                new[p, j] = measured[p]
+        else:
+            for j in range(k):
+                new[p, j] = np.iinfo(np.int64).min
+            for e in range(lo, hi):
+                c = edge_class[e]
+                s = src[e]
+                for j in range(k):
+                    if bandwidth[j, c] > 0.0 and nbytes[e] >= 0:
+                        lag = nbytes[e] / bandwidth[j, c]
+                    else:
+                        lag = base_lag[e] * multiplier[j, c]
+                    if c == launch_class and launch_ns[j] >= 0.0:
+                        lag = launch_ns[j]
+                    value = new[s, j] + np.int64(np.rint(lag * factor[e])) + offset[e]
+                    if value > new[p, j]:
+                        new[p, j] = value
+        for j in range(k):
+            if new[p, j] < first[j]:
+                first[j] = new[p, j]
+            if new[p, j] > last[j]:
+                last[j] = new[p, j]
+    watched = np.empty((k, watch.shape[0]), np.int64)
+    for j in range(k):
+        for w in range(watch.shape[0]):
+            watched[j, w] = new[watch[w], j]
+    return last - first, watched

@@ -155,6 +155,17 @@ class Store:
                 result.saved_trace_id = new_id
         return result
 
+    def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]], base=None):
+        """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
+        a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect."""
+        from retime.replay import engine, scenario, sweep
+        trace_id = self.resolve_trace(trace)
+        grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
+        base = base if isinstance(base, scenario.Scenario) else scenario.parse(base or [])
+        with as_query_error(f"sweep of trace {trace_id}"):
+            graph = engine.build_graph(self.con, trace_id)
+        return sweep.sweep(graph, grid, base)
+
     def against(self, result, target: int | str) -> dict:
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
         same workload recorded with the hardware change made): median ProfilerStep time when both

@@ -258,6 +258,41 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
                    f"--param other_id={result.saved_trace_id})")
 
 
+@main.command()
+@click.argument("trace")
+@db_option
+@click.option("--grid", "grid", multiple=True, required=True, metavar="KNOB=V1,V2,...",
+              help="A knob and the values to try (pcie.h2d=1x,2x,4x). Repeatable: the sweep is every combination.")
+@scenario_options
+@click.option("--limit", default=20, show_default=True, help="Scenarios to print, fastest first (0: all).")
+@format_option
+def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...], scale: tuple[str, ...],
+          remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
+          limit: int, fmt: str) -> None:
+    """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
+    with _reader(db) as store:
+        base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
+        result = store.sweep(trace, list(grid), base)
+    table = result.scenarios.sort("predicted_ns")
+    if fmt == "json":
+        click.echo(json.dumps({"trace_id": result.trace_id, "measured_ns": result.measured_ns,
+                               "measured_step_ns": result.measured_step_ns, "base": base.label,
+                               "scenarios": table.to_dicts(), "sensitivity": result.sensitivity.to_dicts()}, indent=1))
+        return
+    if fmt == "csv":
+        click.echo(render(table, "csv"), nl=False)
+        return
+    click.echo(f"trace {result.trace_id}: {table.height} scenarios on {base.label}; measured "
+               f"{result.measured_ns / 1e6:.3f} ms" + (f", median step {result.measured_step_ns / 1e6:.3f} ms"
+                                                        if result.measured_step_ns else ""))
+    shown = table if limit == 0 else table.head(limit)
+    click.echo(render(shown, "table"))
+    if shown.height < table.height:
+        click.echo(f"({table.height - shown.height} slower scenarios not shown; --limit 0 or --format csv for all)")
+    click.echo("knobs by effect (mean predicted span at each knob's best and worst value, over the other knobs):")
+    click.echo(render(result.sensitivity, "table"))
+
+
 def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
     import polars as pl
     ranked = store.replay_job(trace, settings)

@@ -52,3 +52,50 @@ def test_a_job_replays_rank_by_rank_and_takes_as_long_as_its_slowest_rank(tmp_pa
                                                "--format", "json"]).output)
     assert doc["ranks"][2]["predicted_ns"] == one["predicted_ns"]
     assert doc["total"]["predicted_ns"] == max(r["predicted_ns"] for r in doc["ranks"])
+
+
+def test_duration_rules_and_removals():
+    s = scenario.parse(["cpu.speed=2x"], scale=["^host_prep$=2x", ("nccl", "0.5x")], remove=["Optimizer"])
+    assert s.scale == [("^host_prep$", 2.0), ("nccl", 0.5), ("Optimizer", 0.0)]
+    assert s.label == "cpu.speed=2x ^host_prep$=2x nccl=0.5x remove Optimizer"
+    assert s.as_dict() == {"cpu.speed": "2x", "scale": [{"match": "^host_prep$", "factor": 2.0},
+                                                        {"match": "nccl", "factor": 0.5},
+                                                        {"match": "Optimizer", "factor": 0.0}]}
+    # a regex may itself hold '=': the factor is after the last one
+    assert scenario.parse([], scale=["a=b=3x"]).scale == [("a=b", 3.0)]
+
+
+@pytest.mark.parametrize("rule, message", [("(=2x", "not a regular expression"), ("host_prep=64GB/s", "a factor like 2x"),
+                                           ("host_prep", "expected REGEX=FACTOR")])
+def test_bad_duration_rules_say_what_is_wrong(rule, message):
+    with pytest.raises(scenario.ScenarioError, match=message):
+        scenario.parse([], scale=[rule])
+
+
+def test_a_scenario_file_holds_knobs_rules_removals_and_a_retarget(tmp_path):
+    path = tmp_path / "what_if.toml"
+    path.write_text('to = "h200"\nremove = ["^Optimizer"]\n[set]\n"cpu.speed" = "1.5x"\n[scale]\n"^host_prep$" = "2x"\n')
+    assert scenario.read_file(path) == {"set": {"cpu.speed": "1.5x"}, "scale": [("^host_prep$", "2x")],
+                                        "remove": ["^Optimizer"], "to": "h200", "from": None}
+    path.write_text('[knobs]\n"cpu.speed" = "2x"\n')
+    with pytest.raises(scenario.ScenarioError, match="unknown key"):
+        scenario.read_file(path)
+    path.write_text('[set\n')
+    with pytest.raises(scenario.ScenarioError, match="not a TOML scenario file"):
+        scenario.read_file(path)
+
+
+def test_replay_takes_a_scenario_file_and_flags_override_it(tmp_path):
+    db = tmp_path / "r.duckdb"
+    gpu = SAMPLE_TRACES / "gpu_h100"
+    CliRunner().invoke(main, ["ingest", str(gpu / "hostwork_1x.pt.trace.json.gz"),
+                              str(gpu / "hostwork_2x.pt.trace.json.gz"), "--db", str(db)])
+    path = tmp_path / "twice_the_host_work.toml"
+    path.write_text('[scale]\n"^host_prep$" = "2x"\n[set]\n"cpu.speed" = "4x"\n')
+    doc = json.loads(CliRunner().invoke(main, ["replay", "1", "--scenario", str(path), "--set", "cpu.speed=1x",
+                                               "--against", "2", "--db", str(db), "--format", "json"]).output)
+    assert doc["scenario"] == "cpu.speed=1x ^host_prep$=2x"
+    assert len(doc["steps"]) == 4 and doc["against"]["basis"] == "median step"
+    assert abs(doc["against"]["error_pct"]) < 10
+    table = CliRunner().invoke(main, ["replay", "1", "--remove", "^host_prep$", "--db", str(db)]).output
+    assert "per step" in table and "bound by   compute" in table

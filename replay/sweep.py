@@ -1,0 +1,106 @@
+"""A sweep: many scenarios of one trace re-timed together (one graph, one kernel pass per batch of
+scenarios), and a ranking of the knobs by how much they move the predicted time.
+
+The grid is the cartesian product of each knob's values (`pcie.h2d=1x,2x,4x` x `cpu.speed=1x,2x`);
+a base scenario (`--set`, `--scale`, a scenario file) holds for every point of the grid.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from retime.errors import ScenarioError
+from retime.replay import engine, kernels
+from retime.replay.scenario import EDGE_CLASSES, Scenario, parse
+
+MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
+MAX_SCENARIOS = 100_000
+
+
+@dataclass
+class SweepResult:
+    trace_id: int
+    measured_ns: int
+    measured_step_ns: int | None  # median ProfilerStep window, None without steps
+    scenarios: pl.DataFrame       # one row per grid point: the knobs' values, predicted span and step, speedup
+    sensitivity: pl.DataFrame     # one row per knob, the knob that moves the predicted time most first
+
+
+def parse_grid(items: list[str]) -> dict[str, list[str]]:
+    """{"pcie.h2d": ["1x", "2x"]} from ["pcie.h2d=1x,2x"]; every value is checked as `--set` checks it."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        knob, sep, values = item.partition("=")
+        knob = knob.strip()
+        if not sep or not values.strip():
+            raise ScenarioError(f"{item!r}: expected KNOB=V1,V2,..., e.g. pcie.h2d=1x,2x,4x")
+        if knob in grid:
+            raise ScenarioError(f"{knob} appears in two --grid options; give all its values in one")
+        grid[knob] = [v.strip() for v in values.split(",") if v.strip()]
+        for value in grid[knob]:
+            parse({knob: value})  # unknown knobs and bad values fail here, with the usual message
+    size = int(np.prod([len(v) for v in grid.values()])) if grid else 0
+    if not grid:
+        raise ScenarioError("a sweep needs at least one --grid KNOB=V1,V2,...")
+    if size > MAX_SCENARIOS:
+        raise ScenarioError(f"the grid has {size:,} scenarios; at most {MAX_SCENARIOS:,}")
+    return grid
+
+
+def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]:
+    """Every point of the grid on top of the base scenario (a grid knob overrides the base's)."""
+    knobs = list(grid)
+    return [parse({**base.settings, **dict(zip(knobs, values))}, scale=base.scale)
+            for values in itertools.product(*(grid[k] for k in knobs))]
+
+
+def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None) -> SweepResult:
+    chosen = grid_scenarios(grid, base)
+    multiplier = np.array([[s.multiplier[c] for c in EDGE_CLASSES] for s in chosen], np.float64)
+    bandwidth = np.array([[s.bandwidth_bytes_per_ns.get(c, 0.0) for c in EDGE_CLASSES] for s in chosen], np.float64)
+    launch = np.array([-1.0 if s.launch_latency_ns is None else s.launch_latency_ns for s in chosen], np.float64)
+    factor = engine.edge_factors(graph, base.scale)
+    starts, ends = engine.step_windows(graph)
+    watch = np.concatenate([starts, ends]).astype(np.int64)
+    n = max(len(graph.measured), 1)
+    threads = max(1, min(threads or os.cpu_count() or 1, len(chosen)))
+    batch = int(max(1, min(64, MEMORY_BUDGET_BYTES // threads // (8 * n))))
+
+    def run(lo: int):
+        return kernels.retime_many(graph.measured, graph.indptr, graph.src, graph.base_lag, graph.edge_class,
+                                   graph.bytes, graph.offset, factor, multiplier[lo:lo + batch],
+                                   bandwidth[lo:lo + batch], launch[lo:lo + batch],
+                                   EDGE_CLASSES.index("launch"), watch)
+
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(run, range(0, len(chosen), batch)))
+    span = np.concatenate([p[0] for p in parts]) if len(graph.measured) else np.zeros(len(chosen), np.int64)
+    watched = np.concatenate([p[1] for p in parts]) if len(graph.measured) else np.zeros((len(chosen), 0), np.int64)
+    steps = watched[:, len(starts):] - watched[:, :len(starts)]
+    measured_ns = int(graph.measured.max() - graph.measured.min()) if len(graph.measured) else 0
+    measured_step = int(np.median(graph.measured[ends] - graph.measured[starts])) if len(starts) else None
+
+    knobs = list(grid)
+    columns = {k: [values[i] for values in itertools.product(*(grid[k] for k in knobs))] for i, k in enumerate(knobs)}
+    table = pl.DataFrame({**columns, "predicted_ns": span,
+                          "predicted_step_ns": np.median(steps, axis=1).astype(np.int64) if len(starts) else None})
+    table = table.with_columns(speedup=(measured_ns / pl.col("predicted_ns")).round(4))
+    return SweepResult(graph.trace_id, measured_ns, measured_step, table, sensitivity(table, knobs, measured_ns))
+
+
+def sensitivity(table: pl.DataFrame, knobs: list[str], measured_ns: int) -> pl.DataFrame:
+    """Per knob, the predicted span averaged over the other knobs at each of its values (its main
+    effect); spread_pct is the gap between its best and worst value, as a share of the measured span."""
+    rows = []
+    for knob in knobs:
+        means = table.group_by(knob, maintain_order=True).agg(pl.col("predicted_ns").mean().alias("mean_ns"))
+        best, worst = means.sort("mean_ns").row(0), means.sort("mean_ns").row(-1)
+        rows.append({"knob": knob, "values": ",".join(means[knob].to_list()), "best_value": best[0],
+                     "best_mean_ns": int(best[1]), "worst_value": worst[0], "worst_mean_ns": int(worst[1]),
+                     "spread_pct": round(100 * (worst[1] - best[1]) / measured_ns, 2) if measured_ns else 0.0})
+    return pl.DataFrame(rows).sort("spread_pct", descending=True).with_row_index("rank", offset=1)
