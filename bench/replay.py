@@ -1,14 +1,17 @@
-"""Replay speed: graph building, the numba kernel's throughput, and end-to-end replay time.
+"""Replay speed: graph building, the numba kernel's throughput, end-to-end replay time, and a
+1,000-scenario sweep.
 
 Builds traces of ~1 M and ~10 M events by repeating a real A100 Kineto trace inside the store
 (bench/replicate_trace.sql), then times, on one DuckDB thread: building the replay graph, one
-kernel pass (best of 3, after a warm-up compile), and a whole `Store.replay` call.
+kernel pass (best of 3, after a warm-up compile), and a whole `Store.replay` call; then a sweep of
+10 x 10 x 10 scenarios of the ~1 M-event trace (graph built once, kernel batches on every core).
 
     python bench/replay.py
 """
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -51,6 +54,21 @@ def main() -> None:
             points = len(graph.measured)
             print(f"| {events:>11,} | {points:>11,} | {len(graph.src):>11,} | {build_s:>13.2f} | {best:>8.3f} "
                   f"| {points / best:>12,.0f} | {call_s:>13.2f} |")
+        sweep_bench(store, 100)
+
+
+def sweep_bench(store, trace_id: int) -> None:
+    grid = [f"pcie.h2d={','.join(f'{v}x' for v in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8))}",
+            f"gpu.flops={','.join(f'{v}x' for v in (1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5))}",
+            f"cpu.speed={','.join(f'{v}x' for v in (1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2, 2.5, 3))}"]
+    store.sweep(trace_id, ["cpu.speed=1x,2x"])  # compile / load the kernel cache
+    t = time.perf_counter()
+    result = store.sweep(trace_id, grid)
+    total_s = time.perf_counter() - t
+    events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+    print(f"\nsweep: {result.scenarios.height:,} scenarios of a {events:,}-event trace in {total_s:.1f} s "
+          f"(graph build included; {os.cpu_count()} cores); knobs by effect: "
+          + ", ".join(f"{r['knob']} {r['spread_pct']}%" for r in result.sensitivity.to_dicts()))
 
 
 def _timed(fn) -> float:

@@ -17,6 +17,7 @@ from retime.store import transaction
 PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
 THREAD_WAKE_NS = 1_000_000  # a thread resuming within this after another thread's burst was woken by it
+THREAD_IDLE_NS = 50_000     # a thread idle this long before a burst of work was waiting to be handed it
 STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
 GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
 HOST_CLASSES = ("cpu", "launch_call")
@@ -82,7 +83,7 @@ class ReplayResult:
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
-                  edge_classes=list(EDGE_CLASSES))
+                  thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES))
     for macros in runner.foundation():  # the kernel classifier the queries use
         con.execute(macros).fetchall()
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
@@ -90,8 +91,12 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
         run_script(con, PACKAGE, "graph_edges")
         points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
         edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
-        names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchall()]
+        coded = con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchnumpy()
+        names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
     times = points["t"].astype(np.int64)
+    point_event = points["event_id"].astype(np.int64)
+    code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
+    code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
     origin = int(times[0]) if len(times) else 0
     n = len(times)
     dst = edges["dst"].astype(np.int64)
@@ -101,9 +106,9 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
                        src=edges["src"].astype(np.int64), base_lag=edges["base_lag"].astype(np.int64),
                        edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
                        offset=edges["offset_ns"].astype(np.int64),
-                       point_event=points["event_id"].astype(np.int64), point_is_end=points["is_end"].astype(bool),
+                       point_event=point_event, point_is_end=points["is_end"].astype(bool),
                        point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
-                       point_name=points["name_code"].astype(np.int32), names=names)
+                       point_name=code_of_event[point_event], names=names)
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:

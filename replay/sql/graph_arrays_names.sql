@@ -1,2 +1,2 @@
--- The names of the replayed events, by the code graph_arrays_points gives each point.
-SELECT name FROM replay_names ORDER BY name_code;
+-- The name code of every replayed event (replay_names), so that per-name rules match names once.
+SELECT e.event_id, n.name_code FROM replay_events e JOIN replay_names n ON n.name = coalesce(e.name, '');

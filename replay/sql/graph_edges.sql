@@ -143,38 +143,46 @@ WHERE c.ts_ns >= pr.producer_end;
 -- Hand-offs between CPU threads (fork-join): a thread A that blocks inside a call while another
 -- thread B does the work and then wakes it, as the main thread does in loss.backward() while
 -- PyTorch's autograd thread runs the backward ops. Seen as: B starts a burst of work (its first
--- event after being idle) within thread_wake_ns after A's last point, A's next point comes after
+-- event after at least thread_idle_ns idle) within thread_wake_ns after A's last point, A's next point comes after
 -- the burst, within thread_wake_ns after B's last point of it, and A is inside an event meanwhile.
 -- Then B's burst starts after A's hand-off point (a0 -> q) and A resumes after B's burst (b -> r),
 -- each with its measured wake-up delay; the idle gaps themselves carry no time of their own.
 CREATE OR REPLACE TEMP TABLE replay_cpu_points AS
-SELECT p.point_id, p.lane_id, p.t, p.is_end,
+SELECT p.point_id, p.lane_id, p.t, p.is_end, p.event_id,
        sum(CASE WHEN p.is_end THEN -1 ELSE 1 END) OVER w AS depth_after,
-       lag(p.point_id) OVER w AS prev_point, lag(p.t) OVER w AS prev_t,
+       lag(p.point_id) OVER w AS prev_point, lag(p.t) OVER w AS prev_t, lag(p.event_id) OVER w AS prev_event,
        lead(p.point_id) OVER w AS next_point, lead(p.t) OVER w AS next_t
 FROM replay_points p WHERE NOT p.is_gpu
 WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id);
 
 CREATE OR REPLACE TEMP TABLE replay_handoffs AS
 WITH
-burst_starts AS (  -- B's first point after being idle (no event open on B before it)
+burst_starts AS (  -- B's first point after being idle (no event open on B, for thread_idle_ns or more)
     SELECT point_id AS q, lane_id AS b_lane, t AS q_t
     FROM replay_cpu_points
-    WHERE NOT is_end AND depth_after = 1
+    WHERE NOT is_end AND depth_after = 1 AND (prev_t IS NULL OR t - prev_t >= getvariable('thread_idle_ns'))
 ),
-lanes AS (SELECT DISTINCT lane_id FROM replay_cpu_points),
-candidates AS (  -- every other thread A, with its last point at or before q
+-- where A can be waiting: inside an event, with nothing on A for thread_idle_ns or more after the
+-- point (the latest point of A before q has to be one of these, else A was busy or idle)
+waits AS (
+    SELECT point_id, lane_id, t, next_point, next_t FROM replay_cpu_points
+    WHERE depth_after > 0 AND next_t - t >= getvariable('thread_idle_ns')
+),
+ends AS (SELECT point_id, lane_id, t, next_point FROM replay_cpu_points WHERE depth_after = 0),
+lanes AS (SELECT DISTINCT lane_id FROM waits),
+candidates AS (  -- every other thread A that ever waits
     SELECT s.*, l.lane_id AS a_lane FROM burst_starts s JOIN lanes l ON l.lane_id <> s.b_lane
 ),
 forks AS (
     SELECT c.q, c.q_t, c.b_lane, a.point_id AS a0, a.t AS a0_t, a.next_point AS r, a.next_t AS r_t
-    FROM candidates c ASOF JOIN replay_cpu_points a ON a.lane_id = c.a_lane AND a.point_id < c.q
-    WHERE a.depth_after > 0 AND c.q_t - a.t <= getvariable('thread_wake_ns') AND a.next_t > c.q_t
+    FROM candidates c ASOF JOIN waits a ON a.lane_id = c.a_lane AND a.point_id < c.q
+    WHERE c.q_t - a.t <= getvariable('thread_wake_ns') AND a.next_t > c.q_t
 ),
-joins AS (  -- B's last point before A resumes: B must be idle after it, and A resume soon after
+joins AS (  -- B's last point before A resumes: B idle after it, and A resuming soon after
     SELECT f.*, b.point_id AS b_end, b.t AS b_t
-    FROM forks f ASOF JOIN replay_cpu_points b ON b.lane_id = f.b_lane AND b.point_id < f.r
-    WHERE b.depth_after = 0 AND b.point_id >= f.q AND f.r_t - b.t <= getvariable('thread_wake_ns')
+    FROM forks f ASOF JOIN ends b ON b.lane_id = f.b_lane AND b.point_id < f.r
+    WHERE b.point_id >= f.q AND (b.next_point IS NULL OR b.next_point > f.r)
+      AND f.r_t - b.t <= getvariable('thread_wake_ns')
 )
 -- one hand-off per burst: the thread that handed it off last
 SELECT arg_max(a0, a0_t) AS a0, q, arg_max(q_t - a0_t, a0_t) AS wake_lag,
@@ -196,10 +204,8 @@ FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur
 CREATE OR REPLACE TEMP TABLE replay_edges AS
 WITH
 cpu_chain AS (
-    SELECT lag(p.point_id) OVER w AS src, p.point_id AS dst, p.t, p.t - lag(p.t) OVER w AS base_lag,
-           p.event_id, p.is_end, lag(p.event_id) OVER w AS prev_event
-    FROM replay_points p WHERE NOT p.is_gpu
-    WINDOW w AS (PARTITION BY p.lane_id ORDER BY p.point_id)
+    SELECT prev_point AS src, point_id AS dst, t, t - prev_t AS base_lag, event_id, is_end, prev_event
+    FROM replay_cpu_points
 ),
 launch_lags AS (
     SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag,
