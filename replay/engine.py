@@ -117,7 +117,7 @@ def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     lag = graph.base_lag * multiplier[graph.edge_class]
     for name, bytes_per_ns in scenario.bandwidth_bytes_per_ns.items():
         sized = (graph.edge_class == EDGE_CLASSES.index(name)) & (graph.bytes >= 0)
-        lag[sized] = graph.bytes[sized] / bytes_per_ns
+        lag[sized] = graph.bytes[sized] / bytes_per_ns + scenario.link_latency_ns.get(name, 0.0)
     if scenario.launch_latency_ns is not None:
         lag[graph.edge_class == EDGE_CLASSES.index("launch")] = scenario.launch_latency_ns
     lag *= edge_factors(graph, scenario.scale)

@@ -5,6 +5,8 @@ topological order of the dependency graph, so one forward pass re-times everythi
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 from numba import njit
 
@@ -53,13 +55,13 @@ def critical_path_time(binding, src, lag, edge_class, n_classes, last_point):
 
 @njit(cache=True, nogil=True)
 def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, factor,
-                multiplier, bandwidth, launch_ns, launch_class, watch):
+                multiplier, bandwidth, link_latency, launch_ns, launch_class, watch):
     """retime for k scenarios in one pass over the graph, with each edge's lag computed as
-    engine.edge_lags does: base_lag * multiplier[j, class], or bytes / bandwidth[j, class] where that
-    bandwidth is set (> 0) and the bytes known (>= 0), or launch_ns[j] on launch edges where set
+    engine.edge_lags does: base_lag * multiplier[j, class], or bytes / bandwidth[j, class] +
+    link_latency[j, class] where that bandwidth is set (> 0) and the bytes known (>= 0), or launch_ns[j] on launch edges where set
     (>= 0); then times factor[edge] (per-name rules), rounded, plus offset[edge].
 
-    multiplier, bandwidth: float64[k, classes]; launch_ns: float64[k]; factor: float64[m];
+    multiplier, bandwidth, link_latency: float64[k, classes]; launch_ns: float64[k]; factor: float64[m];
     watch: int64[w] points whose new times are returned. Returns (span int64[k]: latest minus
     earliest new time, watched int64[k, w]).
     """
@@ -82,7 +84,7 @@ def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, fac
                 s = src[e]
                 for j in range(k):
                     if bandwidth[j, c] > 0.0 and nbytes[e] >= 0:
-                        lag = nbytes[e] / bandwidth[j, c]
+                        lag = nbytes[e] / bandwidth[j, c] + link_latency[j, c]
                     else:
                         lag = base_lag[e] * multiplier[j, c]
                     if c == launch_class and launch_ns[j] >= 0.0:
@@ -100,3 +102,41 @@ def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, fac
         for w in range(watch.shape[0]):
             watched[j, w] = new[watch[w], j]
     return last - first, watched
+
+
+@njit(cache=True, nogil=True)
+def topological_order(n, indptr, src):
+    """An order of n points in which every edge (src -> its destination, CSR over destinations)
+    points forward, or an empty array if the edges form a cycle (Kahn's algorithm, smallest
+    index first among the ready points so that the measured order is kept where it can be)."""
+    m = src.shape[0]
+    outdeg = np.zeros(n + 1, np.int64)
+    for k in range(m):
+        outdeg[src[k] + 1] += 1
+    out_ptr = np.cumsum(outdeg)
+    out_dst = np.empty(m, np.int64)
+    fill = out_ptr[:-1].copy()
+    indeg = np.zeros(n, np.int64)
+    for d in range(n):
+        for k in range(indptr[d], indptr[d + 1]):
+            out_dst[fill[src[k]]] = d
+            fill[src[k]] += 1
+            indeg[d] += 1
+    order = np.empty(n, np.int64)
+    heap = [np.int64(x) for x in range(0)]
+    for p in range(n):
+        if indeg[p] == 0:
+            heapq.heappush(heap, np.int64(p))
+    count = 0
+    while len(heap) > 0:
+        p = heapq.heappop(heap)
+        order[count] = p
+        count += 1
+        for k in range(out_ptr[p], out_ptr[p + 1]):
+            d = out_dst[k]
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                heapq.heappush(heap, d)
+    if count < n:
+        return np.empty(0, np.int64)
+    return order

@@ -26,7 +26,8 @@ KNOBS = {
     "pcie.d2h": (("d2h",), "bandwidth"),
     "hbm": (("d2d", "memset", "membound"), "bandwidth"),
     "nvlink": (("p2p",), "bandwidth"),
-    "net": (("comm",), "speed"),
+    "net": (("comm",), "bandwidth"),
+    "net.latency": (("comm",), "link_latency"),
     "gpu.flops": (("compute",), "speed"),
 }
 EDGE_CLASSES = ("cpu", "launch_call", "launch", "fixed", "h2d", "d2h", "d2d", "p2p", "memset", "compute",
@@ -44,6 +45,8 @@ class Scenario:
     multiplier: dict[str, float] = field(default_factory=lambda: {c: 1.0 for c in EDGE_CLASSES})
     bandwidth_bytes_per_ns: dict[str, float] = field(default_factory=dict)
     launch_latency_ns: float | None = None
+    # per edge class: a fixed time added to each sized transfer when its bandwidth is absolute
+    link_latency_ns: dict[str, float] = field(default_factory=dict)
     # (regular expression searched in event names, factor on the matching events' own time)
     scale: list[tuple[str, float]] = field(default_factory=list)
 
@@ -75,10 +78,10 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
         if not m:
             raise ScenarioError(f"{knob}={raw}: expected a factor like 2x, a bandwidth like 64GB/s, or a time like 5us")
         number, unit = float(m[1]), (m[2] or "x").lower()
-        if number <= 0:
+        if number <= 0 and not (quantity == "link_latency" and number == 0):
             raise ScenarioError(f"{knob}={raw}: must be positive")
         scenario.settings[knob] = str(raw)
-        if unit == "x":
+        if unit == "x" and quantity != "link_latency":
             for c in classes:
                 scenario.multiplier[c] = number if quantity == "latency" else 1.0 / number
         elif unit in BYTES_PER_NS and quantity == "bandwidth":
@@ -86,10 +89,14 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
                 scenario.bandwidth_bytes_per_ns[c] = number * BYTES_PER_NS[unit]
         elif unit in NS and quantity == "latency":
             scenario.launch_latency_ns = number * NS[unit]
+        elif unit in NS and quantity == "link_latency":
+            for c in classes:
+                scenario.link_latency_ns[c] = number * NS[unit]
         else:
             raise ScenarioError(f"{knob}={raw}: a {quantity} knob takes "
                                 + {"speed": "a factor (2x)", "bandwidth": "a factor (2x) or a bandwidth (64GB/s)",
-                                   "latency": "a factor (0.5x) or a time (5us)"}[quantity])
+                                   "latency": "a factor (0.5x) or a time (5us)",
+                                   "link_latency": "a time (5us), added to each transfer at an absolute bandwidth"}[quantity])
     return scenario
 
 

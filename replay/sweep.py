@@ -63,6 +63,7 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
     chosen = grid_scenarios(grid, base)
     multiplier = np.array([[s.multiplier[c] for c in EDGE_CLASSES] for s in chosen], np.float64)
     bandwidth = np.array([[s.bandwidth_bytes_per_ns.get(c, 0.0) for c in EDGE_CLASSES] for s in chosen], np.float64)
+    link_latency = np.array([[s.link_latency_ns.get(c, 0.0) for c in EDGE_CLASSES] for s in chosen], np.float64)
     launch = np.array([-1.0 if s.launch_latency_ns is None else s.launch_latency_ns for s in chosen], np.float64)
     factor = engine.edge_factors(graph, base.scale)
     starts, ends = engine.step_windows(graph)
@@ -74,7 +75,7 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
     def run(lo: int):
         return kernels.retime_many(graph.measured, graph.indptr, graph.src, graph.base_lag, graph.edge_class,
                                    graph.bytes, graph.offset, factor, multiplier[lo:lo + batch],
-                                   bandwidth[lo:lo + batch], launch[lo:lo + batch],
+                                   bandwidth[lo:lo + batch], link_latency[lo:lo + batch], launch[lo:lo + batch],
                                    EDGE_CLASSES.index("launch"), watch)
 
     with ThreadPoolExecutor(threads) as pool:

@@ -181,15 +181,24 @@ class Store:
                 "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None}
 
     def replay_job(self, trace: int | str, settings=None) -> list[tuple]:
-        """Replay every measured rank of the job TRACE belongs to (ranks are re-timed independently:
-        collectives are not yet synchronized across ranks). (rank, ReplayResult) per rank, by rank."""
+        """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
+        collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
+        per rank, by rank; a trace of no job is a job of one."""
+        from retime.replay import job as job_graph
+        from retime.replay import scenario
         trace_id = self.resolve_trace(trace)
+        chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
         job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         if job is None:
             ranks = self.con.execute(load_sql("retime", "trace_rank"), {"trace_id": trace_id}).fetchall()
         else:
             ranks = self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
-        return [(rank, self.replay(rank_trace, settings)) for rank_trace, rank in ranks]
+        if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
+            return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in ranks]
+        with as_query_error(f"replay of job {job}"):
+            graph = job_graph.build(self.con, job, ranks)
+            results = job_graph.replay(graph, chosen)
+        return list(zip(graph.ranks, results))
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

@@ -309,8 +309,8 @@ def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
     df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
     click.echo(render(df, fmt))
     if fmt == "table":
-        click.echo(f"scenario: {results[0].scenario}; ranks are re-timed independently "
-                   "(collectives are not yet synchronized across ranks); the last row is the job (slowest rank)")
+        click.echo(f"scenario: {results[0].scenario}; the ranks are re-timed as one graph (a GPU collective's "
+                   "transfer starts when the last rank arrives); the last row is the job (its slowest rank)")
 
 
 @main.command("export-lake")

@@ -6,3 +6,19 @@ CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
            row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
     FROM events e JOIN traces t USING (trace_id)
     WHERE t.job = job_name AND t.rank IS NOT NULL AND e.kind = 'collective';
+
+-- What one rank of a collective moves over the links, in bytes, under the ring algorithm NCCL uses
+-- by default: all-reduce 2(n-1)/n of its buffer, all-gather / reduce-scatter / all-to-all (n-1)/n,
+-- others (broadcast, reduce, send/recv) the buffer once. NULL where the element count or type is
+-- not in the trace. The replayer's absolute `net` bandwidth divides this.
+CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, group_size) AS
+    (nelems * CASE lower(coalesce(coll_dtype, ''))
+        WHEN 'float' THEN 4 WHEN 'float32' THEN 4 WHEN 'int' THEN 4 WHEN 'int32' THEN 4
+        WHEN 'half' THEN 2 WHEN 'bfloat16' THEN 2 WHEN 'float16' THEN 2
+        WHEN 'double' THEN 8 WHEN 'long' THEN 8 WHEN 'int64' THEN 8
+        WHEN 'byte' THEN 1 WHEN 'char' THEN 1 WHEN 'bool' THEN 1 WHEN 'int8' THEN 1 WHEN 'uint8' THEN 1
+        END
+     * CASE WHEN coalesce(group_size, 0) < 2 THEN 1.0
+            WHEN regexp_matches(lower(coll_op), 'all_?reduce') THEN 2.0 * (group_size - 1) / group_size
+            WHEN regexp_matches(lower(coll_op), 'all_?gather|reduce_?scatter|all_?to_?all') THEN 1.0 * (group_size - 1) / group_size
+            ELSE 1.0 END)::BIGINT;

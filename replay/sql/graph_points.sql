@@ -6,7 +6,10 @@
 -- it), among starts a CPU start precedes a GPU start (a call before what it launches); outer
 -- slices open before and close after inner ones.
 CREATE OR REPLACE TEMP TABLE replay_events AS
-SELECT e.event_id, e.lane_id, l.kind = 'gpu_stream' AS is_gpu, e.kind, e.name, e.ts_ns, e.dur_ns, e.bytes,
+SELECT e.event_id, e.lane_id, l.kind = 'gpu_stream' AS is_gpu, e.kind, e.name, e.ts_ns, e.dur_ns,
+       -- a collective's size is what it moves over the links (foundation/comm.sql), for `net=BW`
+       CASE WHEN e.kind = 'collective' THEN collective_bus_bytes(e.coll_op, e.coll_dtype, e.coll_in_nelems,
+                                                                 e.coll_group_size) ELSE e.bytes END AS bytes,
        e.copy_kind, coalesce(e.src_kind, '') AS src_kind, coalesce(e.dst_kind, '') AS dst_kind
 FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
 WHERE e.trace_id = getvariable('trace_id') AND e.dur_ns IS NOT NULL AND e.dur_ns >= 0

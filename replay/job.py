@@ -1,0 +1,163 @@
+"""One replay graph for a whole job: every rank's graph side by side, joined at their collectives.
+
+A collective starts moving data only when the last rank of its group has arrived, and every rank
+leaves it once the transfer is done. So each matched collective gets a virtual point, the
+transfer's start: every rank's collective start points to it (lag 0), and it points to every rank's
+collective end with that rank's measured time after the last arrival (class comm: `net` rescales
+it; with an absolute `net` bandwidth and known sizes it is bus bytes / bandwidth + `net.latency`).
+The waiting a rank did inside its collective for slower ranks is not carried over: it follows from
+the other ranks' new times. Ranks' clocks are taken as aligned (as torch.profiler writes them on
+one host, or NTP-synchronized hosts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from retime.errors import QueryError
+from retime.replay import engine, kernels
+from retime.replay.scenario import EDGE_CLASSES
+from retime.sqlfiles import load_sql, set_variables
+
+PACKAGE = "retime.replay"
+
+
+@dataclass
+class JobGraph:
+    graph: engine.ReplayGraph   # all ranks' points and edges, plus one virtual point per collective
+    ranks: list[int]
+    trace_ids: list[int]
+    point_rank: np.ndarray      # int64[n]: index into ranks, -1 for the virtual points
+    collectives: int            # collectives synchronized across ranks
+    unmatched: int              # collectives left per rank (ranks issued different numbers)
+
+
+def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]]) -> JobGraph:
+    """ranked: (trace_id, rank) of every rank trace of the job, by rank."""
+    graphs = [engine.build_graph(con, trace_id) for trace_id, _ in ranked]
+    set_variables(con, job=job)
+    colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
+    rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}
+    coll_rank = np.array([rank_index[r] for r in colls["rank"].tolist()], np.int64)
+    per_rank = np.bincount(coll_rank, minlength=len(ranked)) if len(coll_rank) else np.zeros(len(ranked), np.int64)
+    matched = int(per_rank.min()) if len(ranked) > 1 else 0
+    keep = colls["seq"].astype(np.int64) < matched
+    coll_rank, coll_event = coll_rank[keep], colls["event_id"].astype(np.int64)[keep]
+    coll_seq = colls["seq"].astype(np.int64)[keep]
+    bus = colls["bus_bytes"][keep]
+    bus_bytes = np.where(np.ma.getmaskarray(bus), -1, np.ma.getdata(bus)).astype(np.int64) if len(bus) else bus.astype(np.int64)
+
+    # the ranks' points side by side, on one clock
+    sizes = np.array([len(g.measured) for g in graphs], np.int64)
+    first = np.concatenate([[0], np.cumsum(sizes)])
+    origin = min((g.origin_ns for g in graphs if len(g.measured)), default=0)
+    measured = np.concatenate([g.measured + (g.origin_ns - origin) for g in graphs])
+    name_offset = np.concatenate([[0], np.cumsum([len(g.names) for g in graphs])])
+
+    # each collective's start and end point in the merged numbering
+    start_pt = np.empty(len(coll_event), np.int64)
+    end_pt = np.empty(len(coll_event), np.int64)
+    for i, g in enumerate(graphs):  # per rank, vectorized over its points
+        mine = coll_rank == i
+        if not mine.any():
+            continue
+        lookup_start = np.full(int(g.point_event.max()) + 1, -1, np.int64)
+        lookup_end = lookup_start.copy()
+        lookup_start[g.point_event[~g.point_is_end]] = np.flatnonzero(~g.point_is_end)
+        lookup_end[g.point_event[g.point_is_end]] = np.flatnonzero(g.point_is_end)
+        start_pt[mine] = lookup_start[coll_event[mine]] + first[i]
+        end_pt[mine] = lookup_end[coll_event[mine]] + first[i]
+
+    # edges of all ranks, without the synchronized collectives' own duration edges
+    src = np.concatenate([g.src + first[i] for i, g in enumerate(graphs)])
+    dst = np.concatenate([g.dst + first[i] for i, g in enumerate(graphs)])
+    base_lag = np.concatenate([g.base_lag for g in graphs])
+    edge_class = np.concatenate([g.edge_class for g in graphs])
+    nbytes = np.concatenate([g.bytes for g in graphs])
+    offset = np.concatenate([g.offset for g in graphs])
+    comm = EDGE_CLASSES.index("comm")
+    own = (edge_class == comm) & np.isin(dst, end_pt) & np.isin(src, start_pt)
+    src, dst, base_lag, edge_class, nbytes, offset = (a[~own] for a in (src, dst, base_lag, edge_class, nbytes, offset))
+
+    # one virtual point per collective: the transfer starts when the last rank arrives
+    n_real = len(measured)
+    transfer = n_real + coll_seq
+    arrival = np.full(matched, np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(arrival, coll_seq, measured[start_pt])
+    src = np.concatenate([src, start_pt, transfer])
+    dst = np.concatenate([dst, transfer, end_pt])
+    base_lag = np.concatenate([base_lag, np.zeros(len(start_pt), np.int64), measured[end_pt] - arrival[coll_seq]])
+    edge_class = np.concatenate([edge_class, np.full(len(start_pt), EDGE_CLASSES.index("fixed")),
+                                 np.full(len(end_pt), comm)])
+    nbytes = np.concatenate([nbytes, np.full(len(start_pt), -1), bus_bytes])
+    offset = np.concatenate([offset, np.zeros(2 * len(start_pt), np.int64)])
+    measured = np.concatenate([measured, arrival])
+
+    # number the points so that every edge points forward (measured order where it can be kept)
+    n = len(measured)
+    by_time = np.lexsort((np.arange(n), measured))
+    rank_of = np.empty(n, np.int64)
+    rank_of[by_time] = np.arange(n)
+    order_src, order_dst = rank_of[src], rank_of[dst]
+    csr = np.lexsort((order_src, order_dst))
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(order_dst, minlength=n), out=indptr[1:])
+    topo = kernels.topological_order(n, indptr, order_src[csr])
+    if len(topo) != n:
+        raise QueryError(f"job {job}: its ranks' collectives do not line up (the n-th collective of each rank "
+                         "cannot be the same one); replay the ranks one by one")
+    position = np.empty(n, np.int64)
+    position[topo] = np.arange(n)
+    new_of_old = position[rank_of]  # old point -> final number
+    final_src, final_dst = new_of_old[src], new_of_old[dst]
+    csr = np.lexsort((final_src, final_dst))
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(final_dst, minlength=n), out=indptr[1:])
+
+    def arrange(values: np.ndarray, fill) -> np.ndarray:
+        out = np.full(n, fill, values.dtype)
+        out[new_of_old[:len(values)]] = values
+        return out
+
+    point_rank = arrange(np.repeat(np.arange(len(graphs)), sizes), -1)
+    graph = engine.ReplayGraph(
+        trace_id=ranked[0][0], origin_ns=origin, measured=arrange(measured, 0),
+        indptr=indptr, src=final_src[csr], base_lag=base_lag[csr], edge_class=edge_class[csr],
+        bytes=nbytes[csr], offset=offset[csr],
+        # event ids are per trace: a rank's ids are kept apart by its index in the high bits
+        point_event=arrange(np.concatenate([g.point_event + (i << 40) for i, g in enumerate(graphs)]), -1),
+        point_is_end=arrange(np.concatenate([g.point_is_end for g in graphs]), True),
+        point_lane=arrange(np.concatenate([g.point_lane + 1_000_000 * i for i, g in enumerate(graphs)]), -1),
+        point_is_gpu=arrange(np.concatenate([g.point_is_gpu for g in graphs]), True),
+        point_name=arrange(np.concatenate([g.point_name + name_offset[i] for i, g in enumerate(graphs)]).astype(np.int32),
+                           np.int32(0)),
+        names=[name for g in graphs for name in g.names] or [""],
+    )
+    return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
+                    point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
+
+
+def replay(job: JobGraph, scenario) -> list[engine.ReplayResult]:
+    """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it)."""
+    g = job.graph
+    new, binding, lag = engine.retimed(g, scenario)
+    starts, ends = engine.step_windows(g)
+    results = []
+    for i, trace_id in enumerate(job.trace_ids):
+        mine = np.flatnonzero(job.point_rank == i)
+        if len(mine) == 0:
+            results.append(engine.ReplayResult(trace_id, scenario.label, 0, 0, {}))
+            continue
+        last = int(mine[np.argmax(new[mine])])
+        path = kernels.critical_path_time(binding, g.src, lag, g.edge_class, len(EDGE_CLASSES), last)
+        own_steps = job.point_rank[starts] == i
+        steps = [engine.StepTime(g.names[g.point_name[s]], int(g.measured[e] - g.measured[s]), int(new[e] - new[s]))
+                 for s, e in zip(starts[own_steps].tolist(), ends[own_steps].tolist())]
+        results.append(engine.ReplayResult(
+            trace_id=trace_id, scenario=scenario.label,
+            measured_ns=int(g.measured[mine].max() - g.measured[mine].min()),
+            predicted_ns=int(new[mine].max() - new[mine].min()),
+            critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, path) if v}, steps=steps))
+    return results

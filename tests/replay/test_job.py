@@ -1,0 +1,88 @@
+"""A job replays as one graph: its ranks meet at every GPU collective, whose transfer starts when the
+last rank arrives."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from retime.replay import engine, job, scenario
+
+import retime
+from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
+
+
+@pytest.fixture(scope="module")
+def dlrm(tmp_path_factory):
+    if not SHARED_TRACES.is_dir():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path_factory.mktemp("job") / "job.duckdb") as s:
+        s.ingest(SHARED_TRACES / "param" / "dlrm_8rank")
+        ranks = s.con.execute("SELECT trace_id, rank FROM traces ORDER BY rank").fetchall()
+        yield s, job.build(s.con, "dlrm_8rank", ranks)
+
+
+def collective_points(store, graph: job.JobGraph):
+    """(start point, end point) per rank and collective, in the merged graph's numbering."""
+    g = graph.graph
+    events = store.sql("""SELECT t.rank, e.event_id FROM events e JOIN traces t USING (trace_id)
+                          JOIN lanes l USING (trace_id, lane_id)
+                          WHERE e.kind = 'collective' AND l.kind = 'gpu_stream' ORDER BY t.rank, e.ts_ns""")
+    starts, ends = [], []
+    for rank, event in events.iter_rows():
+        key = event + (graph.ranks.index(rank) << 40)
+        starts.append(np.flatnonzero((g.point_event == key) & ~g.point_is_end)[0])
+        ends.append(np.flatnonzero((g.point_event == key) & g.point_is_end)[0])
+    shape = (len(graph.ranks), graph.collectives)
+    return np.array(starts).reshape(shape), np.array(ends).reshape(shape)
+
+
+def test_the_unchanged_job_is_reproduced_point_for_point(dlrm):
+    store, graph = dlrm
+    assert graph.collectives == 8 and graph.unmatched == 0
+    g = graph.graph
+    new, _, _ = engine.retimed(g, scenario.parse([]))
+    assert (new == g.measured).all()
+    for (rank, result), (trace_id, _) in zip(store.replay_job(1), store.con.execute(
+            "SELECT trace_id, rank FROM traces ORDER BY rank").fetchall()):
+        alone = store.replay(trace_id)
+        assert result.predicted_ns == result.measured_ns == alone.measured_ns
+
+
+@pytest.mark.parametrize("knob", ["cpu.speed=2x", "gpu.flops=0.25x", "launch.latency=4x", "net=0.1x"])
+def test_no_rank_leaves_a_collective_before_the_last_one_arrives(dlrm, knob):
+    store, graph = dlrm
+    new, _, _ = engine.retimed(graph.graph, scenario.parse([knob]))
+    starts, ends = collective_points(store, graph)
+    last_arrival = new[starts].max(axis=0)
+    assert (new[ends] >= last_arrival).all()
+
+
+def test_slower_collectives_never_speed_the_job_up(dlrm):
+    _, graph = dlrm
+    base = job.replay(graph, scenario.parse([]))
+    slower = job.replay(graph, scenario.parse(["net=0.01x"]))
+    assert all(s.predicted_ns >= b.predicted_ns for s, b in zip(slower, base))
+    assert max(s.predicted_ns for s in slower) > max(b.predicted_ns for b in base)
+
+
+def test_a_job_without_gpu_collectives_replays_its_ranks_side_by_side(store):
+    store.ingest(SAMPLE_TRACES / "ddp_gloo_2rank")
+    ranked = store.replay_job(1, ["cpu.speed=2x"])
+    assert [rank for rank, _ in ranked] == [0, 1]
+    for (_, together), trace_id in zip(ranked, (1, 2)):
+        assert together.predicted_ns == store.replay(trace_id, ["cpu.speed=2x"]).predicted_ns
+
+
+def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, shared_traces):
+    """nccl_parser_config_rank0 records each collective's size: at net=100GB/s and net.latency=10us a
+    2-rank all-reduce of n floats takes 10 µs + 2(n-1)/n * 4n bytes / 100 GB/s."""
+    [r] = store.ingest(shared_traces / "hta" / "nccl_parser_config_rank0.json.gz")
+    graph = engine.build_graph(store.con, r.trace_id)
+    new, _, _ = engine.retimed(graph, scenario.parse(["net=100GB/s", "net.latency=10us"]))
+    colls = store.sql("SELECT event_id, coll_op, coll_in_nelems AS n, coll_group_size AS g FROM events "
+                      "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", {"t": r.trace_id})
+    assert colls.height > 0
+    for event, op, n, g in colls.iter_rows():
+        start = np.flatnonzero((graph.point_event == event) & ~graph.point_is_end)[0]
+        end = np.flatnonzero((graph.point_event == event) & graph.point_is_end)[0]
+        algorithm = 2 * (g - 1) / g if op == "allreduce" else 1.0
+        assert abs((new[end] - new[start]) - (10_000 + int(4 * n * algorithm) / 100)) <= 1
