@@ -36,3 +36,13 @@ def retarget(source: str, target: str) -> dict[str, str]:
             raise ScenarioError(f"unknown hardware preset {part!r}; presets: {', '.join(known)}")
     a, b = known[source], known[target]
     return {knob: f"{b[field] / a[field]:.6g}x" for knob, field in KNOB_FIELDS.items()}
+
+
+DEFAULT_RIDGE_PRESET = "h100"  # when the trace names no GPU retime knows
+
+
+def ridge_flop_per_byte(gpu_names: list[str] | None) -> float:
+    """The roofline's ridge point of the trace's GPU: dense BF16 FLOP/s over HBM bytes/s (H100: 295).
+    Kernels of lower arithmetic intensity are bounded by memory bandwidth, higher by compute."""
+    part = presets()[detect(gpu_names) or DEFAULT_RIDGE_PRESET]
+    return part["bf16_tflops"] / part["hbm_tb_s"]

@@ -16,18 +16,53 @@
 -- op finished before they returned) are modelled as waiting for every GPU op launched at or
 -- before their start (stream- and event-specific waits are taken as device-wide). Waits between
 -- streams come from Kineto's cudaStreamWaitEvent records (replay_stream_waits below).
+-- Roofline: the arithmetic intensity (FLOP per byte) of matrix products whose shapes the trace
+-- records (torch.profiler with record_shapes=True): aten::mm / addmm / bmm / baddbmm with inputs
+-- [.., M, K] and [.., K, N] do 2·b·M·N·K FLOP over b·(MK + KN + MN) elements. Their GEMM kernels
+-- (same External id) below the GPU's ridge point (ridge_flop_per_byte: peak FLOP/s over HBM B/s,
+-- from the trace's GPU preset; halved for 4-byte types) are memory-bound and follow `hbm`; the
+-- rest follow `gpu.flops`.
+CREATE OR REPLACE TEMP TABLE replay_matmul_intensity AS
+WITH ops AS (
+    SELECT external_id, name, TRY_CAST(json_extract(args, '$."Input Dims"') AS BIGINT[][]) AS dims,
+           lower(coalesce(json_extract_string(args, '$."Input type"[0]'), '')) AS dtype
+    FROM events
+    WHERE trace_id = getvariable('trace_id') AND kind = 'cpu_op' AND external_id IS NOT NULL
+      AND name IN ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm')
+),
+operands AS (
+    SELECT external_id, dtype,
+           CASE WHEN name IN ('aten::addmm', 'aten::baddbmm') THEN dims[2] ELSE dims[1] END AS a,
+           CASE WHEN name IN ('aten::addmm', 'aten::baddbmm') THEN dims[3] ELSE dims[2] END AS b
+    FROM ops WHERE dims IS NOT NULL
+),
+sized AS (
+    SELECT external_id,
+           CASE WHEN dtype LIKE '%half%' OR dtype LIKE '%bfloat16%' THEN 2 WHEN dtype LIKE '%double%' THEN 8 ELSE 4 END AS elem,
+           CASE WHEN len(a) = 3 THEN a[1] ELSE 1 END AS batch, a[len(a) - 1] AS m, a[len(a)] AS k, b[len(b)] AS n
+    FROM operands WHERE len(a) IN (2, 3) AND len(b) IN (2, 3)
+)
+SELECT external_id, any_value(elem) AS elem,
+       any_value(2.0 * batch * m * n * k / (elem * batch * (m * k + k * n + m * n))) AS flop_per_byte
+FROM sized WHERE m > 0 AND n > 0 AND k > 0
+GROUP BY external_id;
+
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
 SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
                                                            WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
-            -- one definition of compute-bound: gpu_class in queries/foundation/gpu.sql
+            -- one definition of compute-bound by name: gpu_class in queries/foundation/gpu.sql
+            WHEN gpu_class(ev.kind, coalesce(ev.name, '')) = 'gemm' AND mi.flop_per_byte IS NOT NULL THEN
+                 CASE WHEN mi.flop_per_byte < getvariable('ridge_flop_per_byte') / (mi.elem / 2) THEN 'membound'
+                      ELSE 'compute' END
             WHEN gpu_class(ev.kind, coalesce(ev.name, '')) IN ('gemm', 'attention', 'convolution') THEN 'compute'
             ELSE 'membound' END AS op_class
 FROM replay_events ev
 JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
 JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
+LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
 WHERE ev.is_gpu;
 
 CREATE OR REPLACE TEMP TABLE replay_launches AS

@@ -135,3 +135,31 @@ def test_a_side_stream_copy_holds_back_the_work_that_waits_for_it(gpu_store):
     # static_in.copy_(staged) on the main stream runs after the side stream's copy in every step
     assert (slow[d2d_start] >= slow[prefetch_end]).all()
     assert (slow[d2d_start] - base[d2d_start] > 0).all()
+
+
+def test_thin_matrix_products_follow_memory_bandwidth_not_flops(gpu_store):
+    """Roofline: a weight gradient of the last layer (4096x16 @ 16x1024, ~8 FLOP per byte) is far below
+    the H100's ridge point, so `hbm` speeds its GEMM kernel up and `gpu.flops` does not; a
+    4096x1024 @ 1024x1024 product (~230 FLOP/byte in float32) is compute-bound."""
+    t = trace(gpu_store, "h2d_pageable")
+    graph = engine.build_graph(gpu_store.con, t)
+    kernels_of = gpu_store.sql("""SELECT json_extract(o.args, '$."Input Dims"')::VARCHAR AS dims, k.event_id
+                                  FROM events o JOIN events k ON k.trace_id = o.trace_id AND k.external_id = o.external_id
+                                  WHERE o.trace_id = $t AND o.name = 'aten::mm' AND k.kind = 'kernel'
+                                    AND k.name LIKE '%gemm%'""", {"t": t})
+    thin = kernels_of.filter(dims="[[4096,16],[16,1024]]")["event_id"].to_list()
+    square = kernels_of.filter(dims="[[4096,1024],[1024,1024]]")["event_id"].to_list()
+    assert thin and square
+
+    def duration(new, event):
+        return (new[np.flatnonzero((graph.point_event == event) & graph.point_is_end)[0]]
+                - new[np.flatnonzero((graph.point_event == event) & ~graph.point_is_end)[0]])
+
+    hbm, _, _ = engine.retimed(graph, scenario.parse(["hbm=2x"]))
+    flops, _, _ = engine.retimed(graph, scenario.parse(["gpu.flops=2x"]))
+    for event in thin:
+        assert duration(hbm, event) < 0.51 * duration(graph.measured, event)
+        assert duration(flops, event) == duration(graph.measured, event)
+    for event in square:
+        assert duration(flops, event) < 0.51 * duration(graph.measured, event)
+        assert duration(hbm, event) == duration(graph.measured, event)
