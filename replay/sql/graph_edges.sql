@@ -178,8 +178,9 @@ WHERE c.ts_ns >= pr.producer_end;
 -- Hand-offs between CPU threads (fork-join): a thread A that blocks inside a call while another
 -- thread B does the work and then wakes it, as the main thread does in loss.backward() while
 -- PyTorch's autograd thread runs the backward ops. Seen as: B starts a burst of work (its first
--- event after at least thread_idle_ns idle) within thread_wake_ns after A's last point, A's next point comes after
--- the burst, within thread_wake_ns after B's last point of it, and A is inside an event meanwhile.
+-- event after thread_idle_ns or more idle) within thread_wake_ns after A's last point; A is inside
+-- an event and idle meanwhile; A's next point comes after the burst, within thread_wake_ns after
+-- B's last point of it, and B then idles for thread_idle_ns or more.
 -- Then B's burst starts after A's hand-off point (a0 -> q) and A resumes after B's burst (b -> r),
 -- each with its measured wake-up delay; the idle gaps themselves carry no time of their own.
 CREATE OR REPLACE TEMP TABLE replay_cpu_points AS
@@ -203,7 +204,11 @@ waits AS (
     SELECT point_id, lane_id, t, next_point, next_t FROM replay_cpu_points
     WHERE depth_after > 0 AND next_t - t >= getvariable('thread_idle_ns')
 ),
-ends AS (SELECT point_id, lane_id, t, next_point FROM replay_cpu_points WHERE depth_after = 0),
+-- where B can have finished a burst: nothing open on B, and B idle for thread_idle_ns or more after
+ends AS (
+    SELECT point_id, lane_id, t, next_point FROM replay_cpu_points
+    WHERE depth_after = 0 AND (next_t IS NULL OR next_t - t >= getvariable('thread_idle_ns'))
+),
 lanes AS (SELECT DISTINCT lane_id FROM waits),
 candidates AS (  -- every other thread A that ever waits
     SELECT s.*, l.lane_id AS a_lane FROM burst_starts s JOIN lanes l ON l.lane_id <> s.b_lane
