@@ -45,10 +45,10 @@ CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
     SELECT ops.*, classes.class
     FROM ops JOIN classes ON classes.kind = ops.kind AND classes.name_key = coalesce(ops.name, '');
 
--- Time per device during which at least one GPU op of the given resources ran (overlaps counted
--- once). Algorithm: sort ops by start per device; an op starts a new busy island when it starts
--- after every earlier op has ended; busy time is the sum of the islands' lengths.
-CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
+-- The busy islands of trace t per device: maximal intervals during which at least one GPU op of the
+-- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op
+-- starts a new island when it starts after every earlier op has ended.
+CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     WITH ops AS (
         SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
     ),
@@ -61,6 +61,8 @@ CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
                       OVER (PARTITION BY device ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
         FROM marked
     )
-    SELECT device, sum(island_end - island_start)::BIGINT AS busy_ns
-    FROM (SELECT device, island, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island)
-    GROUP BY device;
+    SELECT device, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island;
+
+-- Time per device during which at least one GPU op of the given resources ran (overlaps counted once).
+CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
+    SELECT device, sum(island_end - island_start)::BIGINT AS busy_ns FROM busy_islands(t, resources) GROUP BY device;

@@ -1,0 +1,40 @@
+-- Collectives by type and message size: how long they took, the bandwidth they achieved, and how
+-- much of their time no compute kernel hid. algbw is the buffer's bytes over the kernel's time;
+-- busbw is what each rank moved over the links under the ring algorithm (collective_bus_bytes in
+-- foundation/comm.sql) over the same time, comparable with the link's peak as nccl-tests reports
+-- it. A kernel's time includes waiting for the other ranks, so a low busbw can be a straggler
+-- (see collective_skew) as well as a slow link.
+-- @param trace_id BIGINT          trace to analyse
+-- @column coll_op VARCHAR         the collective, as the trace names it
+-- @column dtype VARCHAR           element type ('' where the trace does not say)
+-- @column message_bytes BIGINT    input buffer, bytes (NULL where the trace gives no size)
+-- @column group_size INTEGER
+-- @column calls BIGINT
+-- @column total_ns BIGINT         kernel time summed
+-- @column p50_ns BIGINT           median kernel time
+-- @column exposed_ns BIGINT       of the kernel time, the part during which no compute kernel ran on the device
+-- @column algbw_gbps DOUBLE       message bytes x calls / total time, GB/s
+-- @column busbw_gbps DOUBLE       bus bytes x calls / total time, GB/s
+-- @empty the trace has no collective kernels
+WITH
+colls AS (
+    SELECT e.event_id, l.device, e.ts_ns AS s, e.ts_ns + e.dur_ns AS e, e.dur_ns, coalesce(e.coll_op, e.name) AS coll_op,
+           coalesce(e.coll_dtype, '') AS dtype, e.coll_group_size AS group_size,
+           collective_bus_bytes(e.coll_op, e.coll_dtype, e.coll_in_nelems, 1) AS message_bytes,
+           collective_bus_bytes(e.coll_op, e.coll_dtype, e.coll_in_nelems, e.coll_group_size) AS bus_bytes
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE e.trace_id = $trace_id AND e.kind = 'collective' AND e.dur_ns IS NOT NULL
+),
+compute AS (SELECT * FROM busy_islands($trace_id, ['compute'])),  -- disjoint, so overlaps add up
+hidden AS (
+    SELECT c.event_id, sum(least(c.e, k.island_end) - greatest(c.s, k.island_start)) AS hidden_ns
+    FROM colls c JOIN compute k ON k.device = c.device AND k.island_start < c.e AND k.island_end > c.s
+    GROUP BY c.event_id
+)
+SELECT coll_op, dtype, message_bytes, group_size, count(*) AS calls, sum(dur_ns)::BIGINT AS total_ns,
+       median(dur_ns)::BIGINT AS p50_ns, sum(dur_ns - coalesce(hidden_ns, 0))::BIGINT AS exposed_ns,
+       round(sum(message_bytes) / nullif(sum(dur_ns), 0), 3) AS algbw_gbps,
+       round(sum(bus_bytes) / nullif(sum(dur_ns), 0), 3) AS busbw_gbps
+FROM colls LEFT JOIN hidden USING (event_id)
+GROUP BY ALL
+ORDER BY total_ns DESC;

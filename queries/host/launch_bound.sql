@@ -1,0 +1,73 @@
+-- Is each window launch-bound? Per window (ProfilerStep#N by default; any annotation, e.g. an NVTX
+-- range, by the `window` pattern): how busy the GPU was, how long it sat idle waiting for the host
+-- (an idle gap ended by an op whose launch call started only after the gap began), and how deep the
+-- launch queue was (GPU ops launched and not yet finished, seen at each launch call). Verdict:
+-- 'launch-bound' when host waits are 25% or more of the window and the median queue depth at a
+-- launch is at most 1 (the host never got ahead); 'gpu-bound' when the GPU was busy 90% or more;
+-- else 'mixed'. Faster launches or a faster CPU help the first; faster GPU work the second.
+-- @param trace_id BIGINT          trace to analyse
+-- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names
+-- @column window VARCHAR
+-- @column start_ns BIGINT
+-- @column dur_ns BIGINT
+-- @column gpu_busy_pct DOUBLE     time some GPU op ran, share of the window
+-- @column host_wait_pct DOUBLE    GPU idle waiting for a launch, share of the window
+-- @column launches BIGINT         GPU ops launched in the window
+-- @column p50_queue_depth DOUBLE  ops in flight on the device at a launch call, median
+-- @column max_queue_depth BIGINT
+-- @column verdict VARCHAR         launch-bound | gpu-bound | mixed
+-- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
+WITH
+windows AS (
+    SELECT e.name AS window, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
+      AND regexp_matches(e.name, $window)
+),
+islands AS (SELECT * FROM busy_islands($trace_id, ['compute', 'communication', 'memory'])),
+busy AS (
+    SELECT w.ws, sum(least(i.island_end, w.we) - greatest(i.island_start, w.ws)) AS busy_ns
+    FROM windows w JOIN islands i ON i.island_start < w.we AND i.island_end > w.ws
+    GROUP BY w.ws
+),
+launched AS (  -- every GPU op with the start of the call that launched it
+    SELECT g.lane_device AS device, g.ts_ns, g.end_ns, c.ts_ns AS call_t
+    FROM gpu_spans($trace_id) g
+    JOIN deps d ON d.trace_id = $trace_id AND d.dst_event_id = g.event_id AND d.kind = 'launch'
+    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
+),
+gaps AS (  -- idle gaps between a device's busy islands, and when the op that ended each was launched
+    SELECT i.device, i.island_start AS gap_end,
+           lag(i.island_end) OVER (PARTITION BY i.device ORDER BY i.island_start) AS gap_start
+    FROM islands i
+),
+host_waits AS (
+    SELECT g.device, g.gap_start, g.gap_end
+    FROM gaps g JOIN launched l ON l.device = g.device AND l.ts_ns = g.gap_end
+    WHERE g.gap_start IS NOT NULL
+    GROUP BY ALL HAVING max(l.call_t) >= g.gap_start
+),
+waited AS (
+    SELECT w.ws, sum(least(h.gap_end, w.we) - greatest(h.gap_start, w.ws)) AS host_wait_ns
+    FROM windows w JOIN host_waits h ON h.gap_start < w.we AND h.gap_end > w.ws
+    GROUP BY w.ws
+),
+queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is the ops in flight
+    SELECT device, t, is_launch, sum(delta) OVER (PARTITION BY device ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS depth
+    FROM (SELECT device, call_t AS t, 1 AS delta, true AS is_launch FROM launched
+          UNION ALL SELECT device, end_ns, -1, false FROM launched)
+),
+depths AS (
+    SELECT w.ws, count(*) AS launches, median(q.depth) AS p50_depth, max(q.depth) AS max_depth
+    FROM windows w JOIN queue q ON q.is_launch AND q.t >= w.ws AND q.t < w.we
+    GROUP BY w.ws
+)
+SELECT w.window, w.ws AS start_ns, w.we - w.ws AS dur_ns,
+       round(100.0 * coalesce(b.busy_ns, 0) / (w.we - w.ws), 2) AS gpu_busy_pct,
+       round(100.0 * coalesce(h.host_wait_ns, 0) / (w.we - w.ws), 2) AS host_wait_pct,
+       coalesce(d.launches, 0) AS launches, d.p50_depth AS p50_queue_depth, d.max_depth AS max_queue_depth,
+       CASE WHEN coalesce(h.host_wait_ns, 0) >= 0.25 * (w.we - w.ws) AND coalesce(d.p50_depth, 0) <= 1 THEN 'launch-bound'
+            WHEN coalesce(b.busy_ns, 0) >= 0.9 * (w.we - w.ws) THEN 'gpu-bound'
+            ELSE 'mixed' END AS verdict
+FROM windows w LEFT JOIN busy b USING (ws) LEFT JOIN waited h USING (ws) LEFT JOIN depths d USING (ws)
+ORDER BY w.ws;

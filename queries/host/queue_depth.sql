@@ -1,0 +1,41 @@
+-- How far the host ran ahead of each GPU stream, over time: the number of ops launched on the
+-- stream and not yet finished (a launch call's start counts it in, the op's end out), per time
+-- bucket. A depth near 0 while the stream idles means the GPU waited for launches; a deep queue
+-- means the host was ahead and the GPU was the bottleneck.
+-- @param trace_id BIGINT           trace to analyse
+-- @param bucket_ns BIGINT = 1000000  bucket width (ns)
+-- @column device INTEGER
+-- @column stream BIGINT
+-- @column bucket_start_ns BIGINT
+-- @column mean_depth DOUBLE        time-weighted mean over the bucket
+-- @column max_depth BIGINT
+-- @empty the trace has no GPU op with a launch call
+WITH
+launched AS (
+    SELECT g.lane_device AS device, g.lane_stream AS stream, g.end_ns, c.ts_ns AS call_t
+    FROM gpu_spans($trace_id) g
+    JOIN deps d ON d.trace_id = $trace_id AND d.dst_event_id = g.event_id AND d.kind = 'launch'
+    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
+),
+bounds AS (
+    SELECT device, stream, min(call_t) // $bucket_ns * $bucket_ns AS lo, max(end_ns) AS hi FROM launched GROUP BY ALL
+),
+changes AS (  -- +1 at a launch, -1 at an op's end, 0 at every bucket boundary (so no segment crosses one)
+    SELECT device, stream, call_t AS t, 1 AS delta FROM launched
+    UNION ALL SELECT device, stream, end_ns, -1 FROM launched
+    UNION ALL SELECT b.device, b.stream, unnest(range(b.lo, b.hi + $bucket_ns, $bucket_ns)), 0 FROM bounds b
+),
+segments AS (
+    SELECT device, stream, t,
+           sum(delta) OVER w AS depth,
+           lead(t) OVER w - t AS len
+    FROM changes
+    WINDOW w AS (PARTITION BY device, stream ORDER BY t, delta ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT device, stream, t // $bucket_ns * $bucket_ns AS bucket_start_ns,
+       round(sum(depth * len) / nullif(sum(len), 0), 3) AS mean_depth, max(depth) AS max_depth
+FROM segments
+WHERE len IS NOT NULL
+GROUP BY ALL
+HAVING sum(len) > 0
+ORDER BY device, stream, bucket_start_ns;

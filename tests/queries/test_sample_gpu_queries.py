@@ -1,0 +1,81 @@
+"""Queries on the GPU traces retime ships (recorded on an H100), checked against the JSON itself."""
+from __future__ import annotations
+
+from tests.conftest import SAMPLE_TRACES, load_json
+from tests.ingest.reference_counts import _ns
+
+GPU = SAMPLE_TRACES / "gpu_h100"
+
+
+def test_copies_against_the_link_peak(store):
+    path = GPU / "streams_graph.pt.trace.json.gz"
+    [r] = store.ingest(path)
+    copies = [e for e in load_json(path)["traceEvents"] if e.get("cat") == "gpu_memcpy" and "HtoD" in e["name"]]
+    achieved = sum(e["args"]["bytes"] for e in copies) / sum(_ns(e["dur"]) for e in copies)
+    row = store.query("memcpy_bandwidth", r.trace_id, link_peak_gbps=64).filter(copy_kind="H2D").to_dicts()[0]
+    assert row["pct_of_peak"] == round(100 * achieved / 64, 2)
+    assert store.query("memcpy_bandwidth", r.trace_id).filter(copy_kind="H2D")["pct_of_peak"][0] is None
+
+
+def test_launch_bound_verdicts_follow_the_host_work(store):
+    """hostwork_1x hides its host work under the GPU's matmuls (GPU-bound after the first step);
+    hostwork_2x doubles it and the GPU waits for launches."""
+    verdicts = {}
+    for name in ("hostwork_1x", "hostwork_2x"):
+        path = GPU / f"{name}.pt.trace.json.gz"
+        [r] = store.ingest(path)
+        got = store.query("launch_bound", r.trace_id).to_dicts()
+        verdicts[name] = [row["verdict"] for row in got]
+        events = load_json(path)["traceEvents"]
+        ops = [(_ns(e["ts"]), _ns(e["ts"]) + _ns(e["dur"]), e["args"]["correlation"]) for e in events
+               if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
+        calls = {e["args"]["correlation"]: _ns(e["ts"]) for e in events
+                 if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {})}
+        steps = sorted((_ns(e["ts"]), _ns(e["ts"]) + _ns(e["dur"])) for e in events
+                       if e.get("cat") == "user_annotation" and e["name"].startswith("ProfilerStep#"))
+        for row, (ws, we) in zip(got, steps):
+            busy, reach = 0, None  # union of GPU op time clipped to the window
+            for s, e, _ in sorted(ops):
+                s, e = max(s, ws), min(e, we)
+                if e <= s:
+                    continue
+                if reach is None or s > reach:
+                    busy, reach = busy + (e - s), e
+                elif e > reach:
+                    busy, reach = busy + (e - reach), e
+            assert row["gpu_busy_pct"] == round(100 * busy / (we - ws), 2)
+            launch_times = sorted(calls[c] for _, _, c in ops if c in calls)
+            depth = max(sum(1 for t in launch_times if t <= at) - sum(1 for _, e, _ in ops if e <= at)
+                        for at in launch_times if ws <= at < we)
+            assert row["max_queue_depth"] == depth
+    assert verdicts["hostwork_1x"][1:] == ["gpu-bound"] * 3
+    assert verdicts["hostwork_2x"] == ["launch-bound"] * 4
+
+
+def test_queue_depth_over_time(store):
+    path = GPU / "hostwork_1x.pt.trace.json.gz"
+    [r] = store.ingest(path)
+    bucket = 2_000_000
+    doc = load_json(path)
+    base = doc.get("baseTimeNanoseconds", 0)
+    calls = {e["args"]["correlation"]: base + _ns(e["ts"]) for e in doc["traceEvents"]
+             if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {})}
+    ops = [(calls[e["args"]["correlation"]], base + _ns(e["ts"]) + _ns(e["dur"])) for e in doc["traceEvents"]
+           if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset") and e["args"]["correlation"] in calls]
+    changes = sorted([(t, 1) for t, _ in ops] + [(end, -1) for _, end in ops])
+    expected, depth, k = {}, 0, 0
+    for lo in range(changes[0][0] // bucket * bucket, changes[-1][0] + 1, bucket):
+        # integrate the depth (launched, not yet finished) over the bucket, and its peak
+        area, peak, t = 0, depth, lo
+        while k < len(changes) and changes[k][0] < lo + bucket:
+            at, delta = changes[k]
+            area += depth * (at - t)
+            depth, t, k = depth + delta, at, k + 1
+            peak = max(peak, depth)
+        area += depth * (lo + bucket - t)
+        expected[lo] = (round(area / bucket, 3), peak)
+    got = {row["bucket_start_ns"]: (row["mean_depth"], row["max_depth"])
+           for row in store.query("queue_depth", r.trace_id, bucket_ns=bucket).to_dicts()}
+    assert got.keys() == expected.keys()
+    for lo, (mean, peak) in got.items():
+        assert abs(mean - expected[lo][0]) <= 0.001 and peak == expected[lo][1], lo
