@@ -215,16 +215,25 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     """Write the replay as trace new_trace_id (one transaction), so every query works on it."""
     import orjson
     import pyarrow as pa
-    new, _, _ = retimed(graph, scenario)
+    new, binding, _ = retimed(graph, scenario)
     starts, ends = ~graph.point_is_end, graph.point_is_end
     start_order, end_order = np.argsort(graph.point_event[starts]), np.argsort(graph.point_event[ends])
     times = pa.table({"event_id": graph.point_event[starts][start_order],
                       "start_ns": new[starts][start_order], "end_ns": new[ends][end_order]})
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
                   scenario=orjson.dumps(scenario.as_dict()).decode())
+    # the predicted critical path, as edges between events: kind says which of their points it
+    # links ('critical_se': the source event's start to the destination event's end)
+    path, path_dst = kernels.critical_path_edges(binding, graph.src, int(np.argmax(new)))
+    path_src = graph.src[path]
+    point_letter = np.where(graph.point_is_end, "e", "s")
+    critical = pa.table({"src_event_id": graph.point_event[path_src], "dst_event_id": graph.point_event[path_dst],
+                         "kind": np.char.add(np.char.add("critical_", point_letter[path_src]), point_letter[path_dst])})
     con.register("replay_times", times)
+    con.register("replay_critical", critical)
     try:
         with transaction(con):
             run_script(con, PACKAGE, "save_replay")
     finally:
         con.unregister("replay_times")
+        con.unregister("replay_critical")

@@ -140,3 +140,24 @@ def topological_order(n, indptr, src):
     if count < n:
         return np.empty(0, np.int64)
     return order
+
+
+@njit(cache=True, nogil=True)
+def critical_path_edges(binding, src, last_point):
+    """The binding edges from the start of the run to last_point, in time order: (edge index,
+    destination point) pairs as two arrays."""
+    count = 0
+    p = last_point
+    while p >= 0 and binding[p] >= 0:
+        count += 1
+        p = src[binding[p]]
+    edges = np.empty(count, np.int64)
+    dst = np.empty(count, np.int64)
+    p = last_point
+    i = count - 1
+    while p >= 0 and binding[p] >= 0:
+        edges[i] = binding[p]
+        dst[i] = p
+        i -= 1
+        p = src[binding[p]]
+    return edges, dst

@@ -22,6 +22,7 @@ WITH
                s.tid AS s_tid, t.ts_ns AS t_ts, t.pid AS t_pid, t.tid AS t_tid
         FROM deps d JOIN ev s ON s.event_id = d.src_event_id JOIN ev t ON t.event_id = d.dst_event_id
         WHERE d.trace_id = getvariable('trace_id')
+          AND d.kind NOT LIKE 'critical\_%' ESCAPE '\'  -- a replay's critical path is derived, not a trace edge
     ),
     flows AS (
         SELECT 1 AS part, flow AS n, CASE kind WHEN 'launch' THEN 'ac2g' WHEN 'fwd_bwd' THEN 'fwdbwd' ELSE 'flow' END AS name,

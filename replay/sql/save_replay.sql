@@ -1,6 +1,8 @@
 -- Write a replay of trace `parent_id` as trace `trace_id`: its lanes, its replayed events at their
 -- new times (from the registered table replay_times(event_id, start_ns, end_ns), relative to
--- origin_ns), and its edges among them. Events the replayer does not move (GPU annotations, CUDA
+-- origin_ns), its edges among them, and its predicted critical path (registered table
+-- replay_critical: deps of kinds critical_ss / critical_se / critical_es / critical_ee, the letters
+-- saying which points of the source and destination events each link joins). Events the replayer does not move (GPU annotations, CUDA
 -- sync records, async tracks, profiler rows) are left out, and the trace's warnings say how many.
 INSERT INTO lanes
 SELECT getvariable('trace_id'), lane_id, kind, pid, tid, device, stream, process_name, name
@@ -19,6 +21,8 @@ SELECT getvariable('trace_id'), d.src_event_id, d.dst_event_id, d.kind
 FROM deps d
 WHERE d.trace_id = getvariable('parent_id')
   AND d.src_event_id IN (SELECT event_id FROM replay_times) AND d.dst_event_id IN (SELECT event_id FROM replay_times);
+
+INSERT INTO deps SELECT getvariable('trace_id'), src_event_id, dst_event_id, kind FROM replay_critical;
 
 INSERT INTO traces
 SELECT getvariable('trace_id'), p.job, 'replay', p.source_path, NULL, p.size_bytes, p.rank, p.world_size, p.backend,
