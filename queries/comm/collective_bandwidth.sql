@@ -25,12 +25,23 @@ colls AS (
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = $trace_id AND e.kind = 'collective' AND e.dur_ns IS NOT NULL
 ),
-compute AS (SELECT * FROM busy_islands($trace_id, ['compute'])),  -- disjoint, so overlaps add up
-hidden AS (
-    SELECT c.event_id, sum(least(c.e, k.island_end) - greatest(c.s, k.island_start)) AS hidden_ns
-    FROM colls c JOIN compute k ON k.device = c.device AND k.island_start < c.e AND k.island_end > c.s
-    GROUP BY c.event_id
-)
+-- compute time on a device before t: the islands (disjoint) that start earlier, summed, with the
+-- last of them cut at t; a collective's hidden time is that at its end minus that at its start
+compute AS (
+    SELECT device, island_start, island_end,
+           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
+    FROM busy_islands($trace_id, ['compute'])
+),
+at_start AS (
+    SELECT c.event_id, coalesce(k.before_ns + least(c.s, k.island_end) - k.island_start, 0) AS upto
+    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.island_start <= c.s
+),
+at_end AS (
+    SELECT c.event_id, coalesce(k.before_ns + least(c.e, k.island_end) - k.island_start, 0) AS upto
+    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.island_start <= c.e
+),
+hidden AS (SELECT event_id, e.upto - s.upto AS hidden_ns FROM at_start s JOIN at_end e USING (event_id))
 SELECT coll_op, dtype, message_bytes, group_size, count(*) AS calls, sum(dur_ns)::BIGINT AS total_ns,
        median(dur_ns)::BIGINT AS p50_ns, sum(dur_ns - coalesce(hidden_ns, 0))::BIGINT AS exposed_ns,
        round(sum(message_bytes) / nullif(sum(dur_ns), 0), 3) AS algbw_gbps,

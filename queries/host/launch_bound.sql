@@ -10,7 +10,7 @@
 -- @column window VARCHAR
 -- @column start_ns BIGINT
 -- @column dur_ns BIGINT
--- @column gpu_busy_pct DOUBLE     time some GPU op ran, share of the window
+-- @column gpu_busy_pct DOUBLE     time some GPU op ran, share of the window (mean over the trace's GPUs)
 -- @column host_wait_pct DOUBLE    GPU idle waiting for a launch, share of the window
 -- @column launches BIGINT         GPU ops launched in the window
 -- @column p50_queue_depth DOUBLE  ops in flight on the device at a launch call, median
@@ -25,11 +25,6 @@ windows AS (
       AND regexp_matches(e.name, $window)
 ),
 islands AS (SELECT * FROM busy_islands($trace_id, ['compute', 'communication', 'memory'])),
-busy AS (
-    SELECT w.ws, sum(least(i.island_end, w.we) - greatest(i.island_start, w.ws)) AS busy_ns
-    FROM windows w JOIN islands i ON i.island_start < w.we AND i.island_end > w.ws
-    GROUP BY w.ws
-),
 launched AS (  -- every GPU op with the start of the call that launched it
     SELECT g.lane_device AS device, g.ts_ns, g.end_ns, c.ts_ns AS call_t
     FROM gpu_spans($trace_id) g
@@ -47,9 +42,34 @@ host_waits AS (
     WHERE g.gap_start IS NOT NULL
     GROUP BY ALL HAVING max(l.call_t) >= g.gap_start
 ),
+-- time covered by disjoint intervals before t: those starting earlier summed, the last cut at t
+-- (busy islands and host waits are each disjoint; a window's share is the value at its end minus
+-- the value at its start, two ASOF lookups instead of a range join)
+busy_cum AS (
+    SELECT device, island_start AS lo, island_end AS hi,
+           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
+    FROM islands
+),
+wait_cum AS (
+    SELECT device, gap_start AS lo, gap_end AS hi,
+           coalesce(sum(gap_end - gap_start) OVER (PARTITION BY device ORDER BY gap_start
+                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
+    FROM host_waits
+),
+per_device AS (SELECT w.*, d.device FROM windows w, (SELECT DISTINCT device FROM islands) d),
+busy AS (  -- with several GPUs in one trace: the mean over its devices
+    SELECT w.ws, avg(coalesce(e.before_ns + least(w.we, e.hi) - e.lo, 0)
+                     - coalesce(s.before_ns + least(w.ws, s.hi) - s.lo, 0)) AS busy_ns
+    FROM per_device w ASOF LEFT JOIN busy_cum s ON s.device = w.device AND s.lo <= w.ws
+                      ASOF LEFT JOIN busy_cum e ON e.device = w.device AND e.lo <= w.we
+    GROUP BY w.ws
+),
 waited AS (
-    SELECT w.ws, sum(least(h.gap_end, w.we) - greatest(h.gap_start, w.ws)) AS host_wait_ns
-    FROM windows w JOIN host_waits h ON h.gap_start < w.we AND h.gap_end > w.ws
+    SELECT w.ws, avg(coalesce(e.before_ns + least(w.we, e.hi) - e.lo, 0)
+                     - coalesce(s.before_ns + least(w.ws, s.hi) - s.lo, 0)) AS host_wait_ns
+    FROM per_device w ASOF LEFT JOIN wait_cum s ON s.device = w.device AND s.lo <= w.ws
+                      ASOF LEFT JOIN wait_cum e ON e.device = w.device AND e.lo <= w.we
     GROUP BY w.ws
 ),
 queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is the ops in flight
@@ -57,9 +77,10 @@ queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is t
     FROM (SELECT device, call_t AS t, 1 AS delta, true AS is_launch FROM launched
           UNION ALL SELECT device, end_ns, -1, false FROM launched)
 ),
-depths AS (
+depths AS (  -- each launch belongs to the last window that started at or before it, if still open
     SELECT w.ws, count(*) AS launches, median(q.depth) AS p50_depth, max(q.depth) AS max_depth
-    FROM windows w JOIN queue q ON q.is_launch AND q.t >= w.ws AND q.t < w.we
+    FROM (SELECT * FROM queue WHERE is_launch) q ASOF JOIN windows w ON q.t >= w.ws
+    WHERE q.t < w.we
     GROUP BY w.ws
 )
 SELECT w.window, w.ws AS start_ns, w.we - w.ws AS dur_ns,
