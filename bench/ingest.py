@@ -6,6 +6,7 @@ process, so that each peak RSS is that tool's alone. Prints one table.
 
     python bench/ingest.py                       # 1 GB from a real A100 trace (or the shipped sample)
     python bench/ingest.py --size-gb 0.25 --peers orjson
+    python bench/ingest.py --size-gb 8 --peers "" --gzip   # larger than memory allows peers: retime alone, plain and .gz
 HTA is optional (pip install -e '.[bench]'); it is skipped with a note when absent.
 """
 from __future__ import annotations
@@ -154,6 +155,7 @@ def main() -> None:
     parser.add_argument("--peers", default="orjson,hta", help="comma list from: orjson, hta")
     parser.add_argument("--threads", type=int, default=1, help="DuckDB threads for the single-core row (default 1)")
     parser.add_argument("--nsys", action="store_true", help="benchmark Nsight Systems SQLite ingest instead")
+    parser.add_argument("--gzip", action="store_true", help="also ingest a gzipped copy of the built trace")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -172,21 +174,30 @@ def main() -> None:
         build_trace(source, target, int(args.size_gb * 1e9))
     size_mb = target.stat().st_size / 1e6
 
-    runs = [("retime", args.threads, f"retime ({args.threads} thread{'s' if args.threads > 1 else ''})"),
-            ("retime", os.cpu_count() or 1, f"retime ({os.cpu_count()} threads)")]
+    runs = [("retime", args.threads, f"retime ({args.threads} thread{'s' if args.threads > 1 else ''})", target),
+            ("retime", os.cpu_count() or 1, f"retime ({os.cpu_count()} threads)", target)]
+    if args.gzip:
+        packed = target.with_name(target.name + ".gz")
+        if not packed.exists():
+            print(f"gzipping {target.name} (level 1) ...", file=sys.stderr)
+            with open(target, "rb") as src, gzip.open(packed, "wb", compresslevel=1) as dst:
+                while chunk := src.read(64 << 20):
+                    dst.write(chunk)
+        runs += [("retime", args.threads, f"retime ({args.threads} thread{'s' if args.threads > 1 else ''}), .gz", packed),
+                 ("retime", os.cpu_count() or 1, f"retime ({os.cpu_count()} threads), .gz", packed)]
     peers = [p for p in args.peers.split(",") if p]
     if "orjson" in peers:
-        runs.append(("orjson", 1, "orjson.loads (parse only)"))
+        runs.append(("orjson", 1, "orjson.loads (parse only)", target))
     if "hta" in peers:
         if hta_available():
-            runs.append(("hta", 1, "HTA parse_trace_dataframe"))
+            runs.append(("hta", 1, "HTA parse_trace_dataframe", target))
         else:
             print("  hta: not installed (pip install -e '.[bench]'); skipped", file=sys.stderr)
 
     rows = []
-    for tool, threads, label in runs:
+    for tool, threads, label, path in runs:
         print(f"  running {label} ...", file=sys.stderr)
-        result = run_tool(tool, target, threads)
+        result = run_tool(tool, path, threads)
         if result:
             rows.append((label, result))
     hta_row = next((r for label, r in rows if r["tool"] == "hta"), None)
@@ -199,6 +210,7 @@ def main() -> None:
     for label, r in rows:
         speed = f"{hta_row['seconds'] / r['seconds']:.1f}x" if hta_row else "n/a"
         rss = f"{r['rss_mb'] / hta_row['rss_mb']:.2f}" if hta_row else "n/a"
+        # MB/s of the JSON itself, also for the .gz rows (which read fewer bytes from disk)
         print(f"| {label:<28} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
               f"| {r['rss_mb']:11,.0f} | {speed:>12} | {rss:>10} |")
 

@@ -25,6 +25,7 @@ class Store:
                  memory_limit: str | None = None):
         self.path = str(path) if path is not None else store_mod.default_db_path()
         self.read_only = read_only
+        self.memory_limit = memory_limit  # as given: parallel ingest workers get the same
         self.con = store_mod.connect(self.path, read_only=read_only)
         store_mod.configure(self.con, threads=threads, memory_limit=memory_limit)
 
@@ -52,21 +53,30 @@ class Store:
 
     # -- ingest -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | os.PathLike] | str | os.PathLike, job: str | None = None,
-               on_file: Callable[[str, int], Callable[[int], None] | None] | None = None) -> list[IngestResult]:
+               on_file: Callable[[str, int], Callable[[int], None] | None] | None = None, jobs: int = 1,
+               on_result: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
         """Ingest files and job directories; one result per file, failures included.
 
         `on_file(path, size)` may return a callback that receives byte counts as the file is read
-        (the CLI's progress bar).
+        (the CLI's progress bar). With jobs > 1, that many worker processes read the files and this
+        store commits each as it is ready (ingest/parallel.py); `on_result` hears of every file as
+        it lands.
         """
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot ingest")
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
+        files = expand_paths(paths)
+        if jobs > 1 and len(files) > 1:
+            from retime.ingest.parallel import ingest_many
+            return list(ingest_many(self.con, files, job, min(jobs, len(files)), self.memory_limit, on_result))
         results = []
-        for path, dir_job in expand_paths(paths):
+        for path, dir_job in files:
             size = path.stat().st_size if path.is_file() else 0
             on_bytes = on_file(str(path), size) if on_file else None
             results.append(ingest_file(self.con, path, job=job, on_bytes=on_bytes, folder_job=dir_job))
+            if on_result:
+                on_result(results[-1])
         return results
 
     # -- reading ------------------------------------------------------------------------------

@@ -52,10 +52,15 @@ def _reader(db: str):
 @click.option("--job", help="Job name for these traces (default: a directory's name).")
 @click.option("--threads", type=int, help="DuckDB worker threads (default: one per core).")
 @click.option("--memory-limit", envvar="RETIME_MEMORY_LIMIT", help="DuckDB memory limit, e.g. 4GB (default 1GB).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes reading files in parallel (each with its own memory limit).")
 @format_option
 def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, memory_limit: str | None,
-           fmt: str) -> None:
+           jobs: int, fmt: str) -> None:
     """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
+    if jobs > 1:
+        _ingest_parallel(paths, db, job, threads, memory_limit, jobs, fmt)
+        return
     bars = []
 
     def on_file(path: str, size: int):
@@ -76,6 +81,35 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
                 results.append(result)
                 if fmt == "table":
                     _print_ingest_line(result)
+    _summarize_ingest(results, fmt)
+
+
+def _ingest_parallel(paths, db: str, job: str | None, threads: int | None, memory_limit: str | None, jobs: int,
+                     fmt: str) -> None:
+    """--jobs N: one progress bar for the whole set of files (on a terminal), a line per file."""
+    from retime.ingest.pipeline import expand_paths
+    total = len(expand_paths(paths))
+    bar = None
+    if fmt == "table" and sys.stderr.isatty() and total > 1:
+        bar = click.progressbar(length=total, label=f"ingesting {total} files with {jobs} workers", file=sys.stderr)
+        bar.__enter__()
+
+    def landed(result) -> None:
+        if bar is not None:
+            bar.update(1)
+        if fmt == "table":
+            _print_ingest_line(result)
+
+    try:
+        with api.open(db, threads=threads, memory_limit=memory_limit) as store:
+            results = store.ingest(list(paths), job=job, jobs=jobs, on_result=landed)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    _summarize_ingest(results, fmt)
+
+
+def _summarize_ingest(results, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([vars(r) for r in results], indent=1))
     elif fmt == "csv":

@@ -1,0 +1,7 @@
+-- Copy trace `old_id` of a staging store (attached as `staged`, written by a worker process of a
+-- parallel ingest) into this store as trace `new_id`: every table's rows, by column name.
+INSERT INTO traces BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.traces WHERE trace_id = getvariable('old_id');
+INSERT INTO lanes BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.lanes WHERE trace_id = getvariable('old_id');
+INSERT INTO events BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.events WHERE trace_id = getvariable('old_id');
+INSERT INTO deps BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.deps WHERE trace_id = getvariable('old_id');
+INSERT INTO counters BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.counters WHERE trace_id = getvariable('old_id');
