@@ -114,7 +114,10 @@ def _summarize_ingest(results, fmt: str) -> None:
         click.echo(json.dumps([vars(r) for r in results], indent=1))
     elif fmt == "csv":
         import polars as pl
-        click.echo(pl.DataFrame([{k: v for k, v in vars(r).items() if k != "warnings"} | {"warnings": len(r.warnings)}
+        # one row per file: lists (the traces an nsys report became, their ranks) joined with ';'
+        def flat(value):
+            return ";".join("" if v is None else str(v) for v in value) if isinstance(value, list) else value
+        click.echo(pl.DataFrame([{k: flat(v) for k, v in vars(r).items() if k != "warnings"} | {"warnings": len(r.warnings)}
                                  for r in results]).write_csv(), nl=False)
     failed = sum(r.status == "failed" for r in results)
     if fmt == "table" and len(results) > 1:

@@ -58,3 +58,11 @@ def test_sql_cannot_write_to_the_store(tmp_path):
     assert result.exit_code == 2 and "read-only" in result.output
     still = run("sql", "SELECT count(*) > 0 AS has_events FROM events", "--db", db, "--format", "csv").output
     assert still.split() == ["has_events", "true"]
+
+
+def test_ingest_reports_as_csv_one_row_per_file(tmp_path):
+    result = run("ingest", SAMPLE_TRACES / "ddp_gloo_2rank", "--db", tmp_path / "c.duckdb", "--format", "csv")
+    assert result.exit_code == 0
+    rows = pl.read_csv(result.output.encode())
+    assert rows["status"].to_list() == ["ingested", "ingested"]
+    assert rows["trace_ids"].cast(str).to_list() == ["1", "2"] and rows["ranks"].cast(str).to_list() == ["0", "1"]
