@@ -17,7 +17,8 @@ import duckdb
 import numpy as np
 
 from retime.errors import QueryError
-from retime.replay import engine, kernels
+from retime.queries import runner
+from retime.replay import cache, engine, kernels
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
 
@@ -34,9 +35,13 @@ class JobGraph:
     unmatched: int              # collectives left per rank (ranks issued different numbers)
 
 
-def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]]) -> JobGraph:
-    """ranked: (trace_id, rank) of every rank trace of the job, by rank."""
-    graphs = [engine.build_graph(con, trace_id) for trace_id, _ in ranked]
+def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]],
+          store_path: str | None = None) -> JobGraph:
+    """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
+    graph cache beside store_path where there is one."""
+    graphs = [cache.graph(con, trace_id, store_path) for trace_id, _ in ranked]
+    for macros in runner.foundation():  # collective_bus_bytes, for job_collectives.sql
+        con.execute(macros).fetchall()
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
     rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}

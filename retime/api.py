@@ -151,13 +151,13 @@ class Store:
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id)."""
-        from retime.replay import engine, scenario
+        from retime.replay import cache, engine, scenario
         trace_id = self.resolve_trace(trace)
         chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
-            graph = engine.build_graph(self.con, trace_id)
+            graph = cache.graph(self.con, trace_id, self.path)
             result = engine.replay(graph, chosen)
             if save:
                 new_id = self.con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
@@ -168,12 +168,12 @@ class Store:
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]], base=None):
         """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
         a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect."""
-        from retime.replay import engine, scenario, sweep
+        from retime.replay import cache, scenario, sweep
         trace_id = self.resolve_trace(trace)
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
         base = base if isinstance(base, scenario.Scenario) else scenario.parse(base or [])
         with as_query_error(f"sweep of trace {trace_id}"):
-            graph = engine.build_graph(self.con, trace_id)
+            graph = cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
     def against(self, result, target: int | str) -> dict:
@@ -206,7 +206,7 @@ class Store:
         if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
             return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in ranks]
         with as_query_error(f"replay of job {job}"):
-            graph = job_graph.build(self.con, job, ranks)
+            graph = job_graph.build(self.con, job, ranks, self.path)
             results = job_graph.replay(graph, chosen)
         return list(zip(graph.ranks, results))
 

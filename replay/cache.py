@@ -1,0 +1,91 @@
+"""Replay graphs kept on disk, so each trace's graph is built once: a replay, a sweep or a job
+replay after the first reads the arrays back instead of running the graph SQL again.
+
+The cache sits beside the store (`STORE.replay-cache/`), one .npz file per trace, keyed by what
+could change the graph: the trace (id, content hash, event count, when it was stored) and the
+replayer itself (its SQL files and constants). A store whose folder cannot be written simply
+builds graphs every time.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from retime.queries import runner
+from retime.replay import engine
+from retime.sqlfiles import load_sql
+
+ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offset", "point_event", "point_is_end",
+          "point_lane", "point_is_gpu", "point_name")
+
+
+@lru_cache(maxsize=1)
+def replayer_version() -> str:
+    """A digest of everything that shapes a graph besides the trace: the graph SQL, the shared
+    macros it uses, and the engine's constants."""
+    digest = hashlib.sha256()
+    folder = resources.files("retime.replay").joinpath("sql")
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if item.name.startswith("graph_"):
+            digest.update(item.read_bytes())
+    for text in runner.foundation():
+        digest.update(text.encode())
+    digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES)).encode())
+    return digest.hexdigest()[:16]
+
+
+def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> engine.ReplayGraph:
+    """The replay graph of a trace, from the cache when it holds this trace's current graph."""
+    folder = _folder(store_path)
+    if folder is None:
+        return engine.build_graph(con, trace_id)
+    key = con.execute(load_sql("retime.replay", "graph_cache_key"), {"trace_id": trace_id}).fetchall()
+    stamp = hashlib.sha256(repr((key, replayer_version())).encode()).hexdigest()[:20]
+    path = folder / f"trace_{trace_id}_{stamp}.npz"
+    if path.is_file():
+        try:
+            return _load(path, trace_id)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            path.unlink(missing_ok=True)  # a damaged cache file is rebuilt, never trusted
+    built = engine.build_graph(con, trace_id)
+    _save(folder, path, built)
+    return built
+
+
+def _folder(store_path: str | None) -> Path | None:
+    if not store_path or store_path == ":memory:":
+        return None
+    folder = Path(f"{store_path}.replay-cache")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _save(folder: Path, path: Path, g: engine.ReplayGraph) -> None:
+    arrays = {name: getattr(g, name) for name in ARRAYS}
+    handle, aside = tempfile.mkstemp(dir=folder, suffix=".npz")
+    try:  # written aside, then renamed: a reader never sees half a file
+        with os.fdopen(handle, "wb") as fh:
+            np.savez(fh, origin_ns=np.int64(g.origin_ns), names=np.array(g.names, dtype=np.str_), **arrays)
+        os.replace(aside, path)
+        for stale in folder.glob(f"trace_{g.trace_id}_*.npz"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:  # a full disk or a read-only folder: the graph is still returned, just not kept
+        Path(aside).unlink(missing_ok=True)
+
+
+def _load(path: Path, trace_id: int) -> engine.ReplayGraph:
+    with np.load(path, allow_pickle=False) as data:
+        return engine.ReplayGraph(trace_id=trace_id, origin_ns=int(data["origin_ns"]), names=data["names"].tolist(),
+                                  **{name: data[name] for name in ARRAYS})

@@ -1,0 +1,43 @@
+"""A trace's replay graph is built once and read back after; the copy on disk is the same graph."""
+from __future__ import annotations
+
+import numpy as np
+from retime.replay import cache, engine, scenario
+
+import retime
+from tests.conftest import SAMPLE_TRACES
+
+PAGEABLE = SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz"
+
+
+def test_the_second_replay_reads_the_graph_from_the_cache(tmp_path, monkeypatch):
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(PAGEABLE)
+        first = store.replay(r.trace_id, ["pcie.h2d=4x"])
+        files = list((tmp_path / "s.duckdb.replay-cache").glob(f"trace_{r.trace_id}_*.npz"))
+        assert len(files) == 1
+
+        def no_building(*_):
+            raise AssertionError("the graph was built again")
+        monkeypatch.setattr(engine, "build_graph", no_building)
+        again = store.replay(r.trace_id, ["pcie.h2d=4x"])
+        assert (again.predicted_ns, again.critical_path_ns, again.steps) == (first.predicted_ns, first.critical_path_ns,
+                                                                             first.steps)
+        cached = cache.graph(store.con, r.trace_id, store.path)
+        monkeypatch.undo()
+        built = engine.build_graph(store.con, r.trace_id)
+        for name in cache.ARRAYS:
+            assert np.array_equal(getattr(cached, name), getattr(built, name)), name
+        assert cached.names == built.names and cached.origin_ns == built.origin_ns
+        assert engine.replay(cached, scenario.parse(["cpu.speed=2x"])).predicted_ns == \
+            engine.replay(built, scenario.parse(["cpu.speed=2x"])).predicted_ns
+
+
+def test_a_damaged_cache_file_is_rebuilt(tmp_path):
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(PAGEABLE)
+        expected = store.replay(r.trace_id, ["hbm=2x"]).predicted_ns
+        [path] = (tmp_path / "s.duckdb.replay-cache").glob("*.npz")
+        path.write_bytes(b"not an npz file")
+        assert store.replay(r.trace_id, ["hbm=2x"]).predicted_ns == expected
+        assert path.read_bytes()[:2] == b"PK"  # written again
