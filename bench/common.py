@@ -16,6 +16,7 @@ def fresh_store_path(name: str) -> Path:
     for stale in (db, Path(f"{db}.wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(f"{db}.tmp", ignore_errors=True)
+    shutil.rmtree(f"{db}.replay-cache", ignore_errors=True)  # graphs of traces that are gone
     return db
 
 
