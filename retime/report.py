@@ -43,11 +43,19 @@ def build(store, trace: int | str) -> str:
         _section(store, "Why the GPU was idle", "idle_breakdown", trace_id, _idle_chart),
         _section(store, "Steps", "step_times", trace_id,
                  lambda df: _bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
+        _section(store, "Launch-bound or GPU-bound, step by step", "launch_bound", trace_id,
+                 lambda df: _bars([f"{w} ({v})" for w, v in zip(df["window"][:50], df["verdict"][:50])],
+                                  df["gpu_busy_pct"][:50].to_list(), "% GPU busy", 1)),
         _section(store, "Communication hidden under compute", "comm_overlap", trace_id, None),
+        _section(store, "Collectives by type and size", "collective_bandwidth", trace_id, None),
         _section(store, "Launch latency", "launch_latency", trace_id, None),
         _section(store, "Copy bandwidth", "memcpy_bandwidth", trace_id, None),
         _section(store, "Host blocked in synchronization", "sync_stalls", trace_id, None),
     ]
+    if info["format"] == "replay":
+        sections.append(_section(store, "Critical path by step and resource", "critical_path_shares", trace_id,
+                                 lambda df: _bars([f"{s} {r}" for s, r in zip(df["step"], df["resource"])],
+                                                  df["time_ns"].to_list(), "ms", 1e6)))
     sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
                              lambda df: _bars([str(v) for v in df["scenario"]], df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:

@@ -31,3 +31,14 @@ def test_a_cpu_trace_report_says_what_it_did_not_find(tmp_path):
     text = page.read_text()
     assert "Nothing to show: the trace has no GPU kernels, copies or memsets." in text
     assert text.count("ProfilerStep#") >= 6  # three steps, in the chart and the table
+
+
+def test_a_saved_replay_report_shows_its_critical_path_and_verdicts(tmp_path):
+    db, page = tmp_path / "r.duckdb", tmp_path / "report.html"
+    CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "gpu_h100" / "hostwork_2x.pt.trace.json.gz"), "--db", str(db)])
+    saved = CliRunner().invoke(main, ["replay", "1", "--set", "cpu.speed=2x", "--save", "--db", str(db)])
+    assert "saved as trace 2" in saved.output
+    assert CliRunner().invoke(main, ["report", "2", "--db", str(db), "--html", str(page)]).exit_code == 0
+    text = page.read_text()
+    assert "Critical path by step and resource" in text and "ProfilerStep#4 cpu" in text
+    assert "Launch-bound or GPU-bound, step by step" in text and "(launch-bound)" in text
