@@ -30,6 +30,14 @@ CREATE OR REPLACE TEMP MACRO gpu_spans(t) AS TABLE
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL;
 
+-- The GPU ops of trace t that a host call launched, with the start of that call (call_t): the
+-- launch path (queue depth, launch-bound windows).
+CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
+    SELECT g.event_id, g.lane_device AS device, g.lane_stream AS stream, g.ts_ns, g.end_ns, c.ts_ns AS call_t
+    FROM gpu_spans(t) g
+    JOIN deps d ON d.trace_id = t AND d.dst_event_id = g.event_id AND d.kind = 'launch'
+    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id;
+
 -- (classes are computed once per distinct name: a trace repeats a few hundred kernels millions of times)
 CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
     WITH ops AS (

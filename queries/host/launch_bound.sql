@@ -25,12 +25,7 @@ windows AS (
       AND regexp_matches(e.name, $window)
 ),
 islands AS (SELECT * FROM busy_islands($trace_id, ['compute', 'communication', 'memory'])),
-launched AS (  -- every GPU op with the start of the call that launched it
-    SELECT g.lane_device AS device, g.ts_ns, g.end_ns, c.ts_ns AS call_t
-    FROM gpu_spans($trace_id) g
-    JOIN deps d ON d.trace_id = $trace_id AND d.dst_event_id = g.event_id AND d.kind = 'launch'
-    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
-),
+launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
 gaps AS (  -- idle gaps between a device's busy islands, and when the op that ended each was launched
     SELECT i.device, i.island_start AS gap_end,
            lag(i.island_end) OVER (PARTITION BY i.device ORDER BY i.island_start) AS gap_start

@@ -11,12 +11,7 @@
 -- @column max_depth BIGINT
 -- @empty the trace has no GPU op with a launch call
 WITH
-launched AS (
-    SELECT g.lane_device AS device, g.lane_stream AS stream, g.end_ns, c.ts_ns AS call_t
-    FROM gpu_spans($trace_id) g
-    JOIN deps d ON d.trace_id = $trace_id AND d.dst_event_id = g.event_id AND d.kind = 'launch'
-    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
-),
+launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
 bounds AS (
     SELECT device, stream, min(call_t) // $bucket_ns * $bucket_ns AS lo, max(end_ns) AS hi FROM launched GROUP BY ALL
 ),
