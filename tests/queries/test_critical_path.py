@@ -19,7 +19,8 @@ def test_the_path_adds_up_to_the_replays_own_accounting(store):
     # each 64 MiB copy is on the path for bytes / bandwidth, and the synchronize after it waits for its end
     copies = path.filter(link="duration", resource="memory", time_ns=round(64 * 2**20 / 53))
     assert copies.height == 4
-    assert path.filter(pl.col("seq").is_in(copies["seq"] + 1))["link"].unique().to_list() == ["sync wait"]
+    after_copies = [seq + 1 for seq in copies["seq"].to_list()]
+    assert path.filter(pl.col("seq").is_in(after_copies))["link"].unique().to_list() == ["sync wait"]
     shares = store.query("critical_path_shares", result.saved_trace_id)
     assert shares["time_ns"].sum() == path["time_ns"].sum()
     assert set(shares["step"].drop_nulls()) == {f"ProfilerStep#{n}" for n in range(3, 7)}
