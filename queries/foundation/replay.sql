@@ -12,6 +12,7 @@ CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS T
                e.copy_kind
         FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
         WHERE e.trace_id = replay_id
+          AND (e.event_id IN (SELECT src_event_id FROM path UNION SELECT dst_event_id FROM path) OR e.kind = 'annotation')
     ),
     links AS (
         SELECT s.name AS from_event, t.name AS to_event,
