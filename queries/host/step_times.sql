@@ -19,11 +19,15 @@ steps AS (
 -- start, longer first, so a parent precedes the children that start with it)
 work AS (
     SELECT kind, ts_ns, dur_ns,
-           kind = 'cpu_op' AND ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (
-               PARTITION BY lane_id, kind = 'cpu_op' ORDER BY ts_ns, dur_ns DESC, event_id
+           ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (
+               PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC, event_id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns) AS outermost
     FROM events
-    WHERE trace_id = $trace_id AND kind IN ('cpu_op', 'kernel', 'collective', 'memcpy', 'memset') AND dur_ns IS NOT NULL
+    WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
+    UNION ALL  -- GPU ops need no nesting test
+    SELECT kind, ts_ns, dur_ns, false
+    FROM events
+    WHERE trace_id = $trace_id AND kind IN ('kernel', 'collective', 'memcpy', 'memset') AND dur_ns IS NOT NULL
 ),
 -- ProfilerStep windows follow each other, so each event belongs to the last step that started at
 -- or before it, if it started before that step ended (an ASOF join: one pass, not a range join)
