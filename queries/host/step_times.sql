@@ -1,19 +1,20 @@
 -- Iteration time: each ProfilerStep#N window of a trace, with the host and GPU work that started
 -- inside it. The step that stands out (slow, or with the GPU mostly idle) is where to look first.
 -- @param trace_id BIGINT       trace to analyse
--- @column step VARCHAR         ProfilerStep#N
+-- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names (an NVTX range, a record_function)
+-- @column step VARCHAR         the window's name (ProfilerStep#N by default)
 -- @column start_ns BIGINT
 -- @column dur_ns BIGINT        the step's wall time
 -- @column cpu_ops BIGINT       CPU operators started in the step
 -- @column top_level_cpu_ns BIGINT  time in the step's outermost CPU operators (nesting not double counted)
 -- @column gpu_ops BIGINT       kernels, collectives, copies and memsets started in the step
 -- @column gpu_busy_pct DOUBLE  GPU op time in the step (summed) as a share of its wall time; NULL without GPU work
--- @empty the trace has no ProfilerStep annotations (torch.profiler without a schedule writes none)
+-- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
 steps AS (
     SELECT e.name AS step, e.ts_ns AS start_ns, e.dur_ns, e.ts_ns + e.dur_ns AS end_ns, e.lane_id
     FROM events e
-    WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND e.name LIKE 'ProfilerStep#%' AND e.dur_ns IS NOT NULL
+    WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND regexp_matches(e.name, $window) AND e.dur_ns IS NOT NULL
 ),
 -- a CPU op is outermost when it starts after every earlier op on its thread has ended (ops sorted by
 -- start, longer first, so a parent precedes the children that start with it)
