@@ -13,6 +13,7 @@ import click
 
 from retime import api
 from retime.errors import RetimeError
+from retime.replay.scenario import KNOBS
 from retime.render import FORMATS, render
 
 PROGRESS_MIN_BYTES = 64 << 20  # files smaller than this ingest too fast for a bar to help
@@ -217,8 +218,8 @@ def scenario_options(command):
     """The options that describe a scenario, shared by replay and sweep."""
     options = [
         click.option("--set", "settings", multiple=True, metavar="KNOB=VALUE",
-                     help="A hardware change: cpu.speed, launch.latency, pcie.h2d, pcie.d2h, hbm, nvlink, net, "
-                          "gpu.flops (e.g. pcie.h2d=2x, hbm=3.35TB/s, launch.latency=5us). Repeatable."),
+                     help=f"A hardware change: {', '.join(KNOBS)} (e.g. pcie.h2d=2x, hbm=3.35TB/s, "
+                          "launch.latency=5us, net=400GB/s). Repeatable."),
         click.option("--scale", multiple=True, metavar="REGEX=FACTOR",
                      help="Multiply the own time of events whose name matches REGEX (host_prep=2x: twice as long; "
                           "'^ncclDevKernel=0.5x'). Repeatable."),
