@@ -24,17 +24,20 @@
 -- rest follow `gpu.flops`.
 CREATE OR REPLACE TEMP TABLE replay_matmul_intensity AS
 WITH ops AS (
-    SELECT external_id, name, TRY_CAST(json_extract(args, '$."Input Dims"') AS BIGINT[][]) AS dims,
+    SELECT external_id, name, json_extract_string(args, '$."Input Dims"') AS dims_text,
            lower(coalesce(json_extract_string(args, '$."Input type"[0]'), '')) AS dtype
     FROM events
     WHERE trace_id = getvariable('trace_id') AND kind = 'cpu_op' AND external_id IS NOT NULL
       AND name IN ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm')
 ),
+shapes AS (  -- a training loop repeats a few shapes: parse each once
+    SELECT dims_text, TRY_CAST(dims_text::JSON AS BIGINT[][]) AS dims FROM (SELECT DISTINCT dims_text FROM ops)
+),
 operands AS (
-    SELECT external_id, dtype,
-           CASE WHEN name IN ('aten::addmm', 'aten::baddbmm') THEN dims[2] ELSE dims[1] END AS a,
-           CASE WHEN name IN ('aten::addmm', 'aten::baddbmm') THEN dims[3] ELSE dims[2] END AS b
-    FROM ops WHERE dims IS NOT NULL
+    SELECT o.external_id, o.dtype,
+           CASE WHEN o.name IN ('aten::addmm', 'aten::baddbmm') THEN s.dims[2] ELSE s.dims[1] END AS a,
+           CASE WHEN o.name IN ('aten::addmm', 'aten::baddbmm') THEN s.dims[3] ELSE s.dims[2] END AS b
+    FROM ops o JOIN shapes s USING (dims_text) WHERE s.dims IS NOT NULL
 ),
 sized AS (
     SELECT external_id,
@@ -48,18 +51,23 @@ FROM sized WHERE m > 0 AND n > 0 AND k > 0
 GROUP BY external_id;
 
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
+WITH classes AS (  -- one definition of an op's class by name: gpu_class in queries/foundation/gpu.sql,
+                   -- matched once per distinct name
+    SELECT kind, name_key, gpu_class(kind, name_key) AS class
+    FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WHERE is_gpu)
+)
 SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
                                                            WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
-            -- one definition of compute-bound by name: gpu_class in queries/foundation/gpu.sql
-            WHEN gpu_class(ev.kind, coalesce(ev.name, '')) = 'gemm' AND mi.flop_per_byte IS NOT NULL THEN
+            WHEN c.class = 'gemm' AND mi.flop_per_byte IS NOT NULL THEN
                  CASE WHEN mi.flop_per_byte < getvariable('ridge_flop_per_byte') / (mi.elem / 2) THEN 'membound'
                       ELSE 'compute' END
-            WHEN gpu_class(ev.kind, coalesce(ev.name, '')) IN ('gemm', 'attention', 'convolution') THEN 'compute'
+            WHEN c.class IN ('gemm', 'attention', 'convolution') THEN 'compute'
             ELSE 'membound' END AS op_class
 FROM replay_events ev
+JOIN classes c ON c.kind = ev.kind AND c.name_key = coalesce(ev.name, '')
 JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
 JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
 LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
