@@ -90,11 +90,15 @@ WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch';
 -- carrying the running latest end).
 CREATE OR REPLACE TEMP TABLE replay_waits AS
 WITH
+blocking_names AS (  -- is_blocking_call (queries/foundation/host.sql, as sync_stalls counts them), once per name
+    SELECT name FROM (SELECT DISTINCT name FROM replay_events WHERE NOT is_gpu AND kind IN ('runtime', 'driver'))
+    WHERE is_blocking_call(name)
+),
 blocking AS (
     SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point
     FROM replay_events ev JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
     WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
-      AND (is_blocking_call(ev.name)  -- queries/foundation/host.sql, as sync_stalls counts them
+      AND (ev.name IN (SELECT name FROM blocking_names)
            OR ev.event_id IN (SELECT call_id FROM replay_launches
                               WHERE op_end > call_t AND op_end <= call_t + call_dur))
 ),
