@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 import polars as pl
@@ -16,6 +16,11 @@ from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
+
+if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
+    from retime.replay.engine import ReplayResult
+    from retime.replay.scenario import Scenario
+    from retime.replay.sweep import SweepResult
 
 
 class Store:
@@ -134,7 +139,7 @@ class Store:
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
                  remove: list[str] = (), file: str | os.PathLike | None = None, to: str | None = None,
-                 source: str | None = None):
+                 source: str | None = None) -> Scenario:
         """One Scenario from a scenario file, a preset retarget (`to`, from `source` or the GPU the trace
         ran on) and explicit settings, in that order of precedence (later wins); duration rules add up."""
         from retime.replay import scenario
@@ -146,7 +151,8 @@ class Store:
         knobs.update(pairs)
         return scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
 
-    def replay(self, trace: int | str, settings=None, save: bool = False):
+    def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
+               save: bool = False) -> ReplayResult:
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
@@ -165,7 +171,8 @@ class Store:
                 result.saved_trace_id = new_id
         return result
 
-    def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]], base=None):
+    def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
+              base: Scenario | list[str] | dict[str, str] | None = None) -> SweepResult:
         """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
         a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect."""
         from retime.replay import cache, scenario, sweep
@@ -176,7 +183,7 @@ class Store:
             graph = cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
-    def against(self, result, target: int | str) -> dict:
+    def against(self, result: ReplayResult, target: int | str) -> dict:
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
         same workload recorded with the hardware change made): median ProfilerStep time when both
         have steps, else the span. error_pct > 0: the replay predicted slower than measured."""
@@ -190,7 +197,8 @@ class Store:
         return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
                 "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None}
 
-    def replay_job(self, trace: int | str, settings=None) -> list[tuple]:
+    def replay_job(self, trace: int | str,
+                   settings: Scenario | list[str] | dict[str, str] | None = None) -> list[tuple[int, ReplayResult]]:
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
         per rank, by rank; a trace of no job is a job of one."""
