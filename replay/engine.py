@@ -224,7 +224,8 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
                   scenario=orjson.dumps(scenario.as_dict()).decode())
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)
-    path, path_dst = kernels.critical_path_edges(binding, graph.src, int(np.argmax(new)))
+    last = int(np.argmax(new)) if len(new) else -1  # a trace with nothing to replay has no path
+    path, path_dst = kernels.critical_path_edges(binding, graph.src, last)
     path_src = graph.src[path]
     point_letter = np.where(graph.point_is_end, "e", "s")
     critical = pa.table({"src_event_id": graph.point_event[path_src], "dst_event_id": graph.point_event[path_dst],

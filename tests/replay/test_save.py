@@ -61,3 +61,12 @@ def test_the_replays_query_re_derives_what_replay_reported(store, shared_traces)
     assert [row["replay_id"] for row in rows] == [res.saved_trace_id for res in results]
     for row, res in zip(rows, results):
         assert (row["measured_ns"], row["predicted_ns"]) == (res.measured_ns, res.predicted_ns)
+
+
+def test_a_trace_with_nothing_to_replay_saves_an_empty_replay(store, tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"traceEvents": [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "p"}}]}')
+    [r] = store.ingest(empty)
+    result = store.replay(r.trace_id, ["cpu.speed=2x"], save=True)
+    assert result.predicted_ns == result.measured_ns == 0 and result.saved_trace_id is not None
+    assert store.query("critical_path", result.saved_trace_id).height == 0
