@@ -172,15 +172,18 @@ class Store:
         return result
 
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
-              base: Scenario | list[str] | dict[str, str] | None = None) -> SweepResult:
+              base: Scenario | list[str] | dict[str, str] | None = None, all_ranks: bool = False) -> SweepResult:
         """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
-        a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect."""
+        a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect.
+        all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
+        row's span is then the job's, from its first rank's start to its last rank's end."""
         from retime.replay import cache, scenario, sweep
         trace_id = self.resolve_trace(trace)
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
         base = base if isinstance(base, scenario.Scenario) else scenario.parse(base or [])
         with as_query_error(f"sweep of trace {trace_id}"):
-            graph = cache.graph(self.con, trace_id, self.path)
+            job = self._job_graph(trace_id) if all_ranks else None
+            graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
     def against(self, result: ReplayResult, target: int | str) -> dict:
@@ -206,17 +209,27 @@ class Store:
         from retime.replay import scenario
         trace_id = self.resolve_trace(trace)
         chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
+        with as_query_error(f"replay of the job of trace {trace_id}"):
+            graph = self._job_graph(trace_id)
+            if graph is None:
+                return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in self._job_ranks(trace_id)]
+            return list(zip(graph.ranks, job_graph.replay(graph, chosen)))
+
+    def _job_ranks(self, trace_id: int) -> list[tuple[int, int | None]]:
+        """(trace_id, rank) of the measured traces of TRACE's job, by rank (TRACE alone without a job)."""
         job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         if job is None:
-            ranks = self.con.execute(load_sql("retime", "trace_rank"), {"trace_id": trace_id}).fetchall()
-        else:
-            ranks = self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
+            return self.con.execute(load_sql("retime", "trace_rank"), {"trace_id": trace_id}).fetchall()
+        return self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
+
+    def _job_graph(self, trace_id: int):
+        """The job graph of TRACE's job, or None where there is no job of two or more ranked traces."""
+        from retime.replay import job as job_graph
+        ranks = self._job_ranks(trace_id)
+        job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
-            return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in ranks]
-        with as_query_error(f"replay of job {job}"):
-            graph = job_graph.build(self.con, job, ranks, self.path)
-            results = job_graph.replay(graph, chosen)
-        return list(zip(graph.ranks, results))
+            return None
+        return job_graph.build(self.con, job, ranks, self.path)
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

@@ -302,15 +302,16 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
 @click.option("--grid", "grid", multiple=True, required=True, metavar="KNOB=V1,V2,...",
               help="A knob and the values to try (pcie.h2d=1x,2x,4x). Repeatable: the sweep is every combination.")
 @scenario_options
+@click.option("--all-ranks", is_flag=True, help="Sweep TRACE's whole job as one graph (span: the job's).")
 @click.option("--limit", default=20, show_default=True, help="Scenarios to print, fastest first (0: all).")
 @format_option
 def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...], scale: tuple[str, ...],
           remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
-          limit: int, fmt: str) -> None:
+          all_ranks: bool, limit: int, fmt: str) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
-        result = store.sweep(trace, list(grid), base)
+        result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
     table = result.scenarios.sort("predicted_ns")
     if fmt == "json":
         click.echo(json.dumps({"trace_id": result.trace_id, "measured_ns": result.measured_ns,

@@ -86,3 +86,13 @@ def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, sh
         end = np.flatnonzero((graph.point_event == event) & graph.point_is_end)[0]
         algorithm = 2 * (g - 1) / g if op == "allreduce" else 1.0
         assert abs((new[end] - new[start]) - (10_000 + int(4 * n * algorithm) / 100)) <= 1
+
+
+def test_a_job_sweeps_as_one_graph(dlrm):
+    store, graph = dlrm
+    result = store.sweep(1, ["cpu.speed=1x,2x", "net=1x,0.1x"], all_ranks=True)
+    assert result.scenarios.height == 4
+    for row in result.scenarios.iter_rows(named=True):
+        new, _, _ = engine.retimed(graph.graph, scenario.parse({"cpu.speed": row["cpu.speed"], "net": row["net"]}))
+        assert row["predicted_ns"] == new.max() - new.min()  # the whole job's span
+    assert result.sensitivity["knob"][0] == "cpu.speed"
