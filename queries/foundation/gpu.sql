@@ -71,6 +71,30 @@ CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     )
     SELECT device, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island;
 
--- Time per device during which at least one GPU op of the given resources ran (overlaps counted once).
-CREATE OR REPLACE TEMP MACRO busy_ns(t, resources) AS TABLE
-    SELECT device, sum(island_end - island_start)::BIGINT AS busy_ns FROM busy_islands(t, resources) GROUP BY device;
+-- GPU time per device split by what ran, in one sweep over the ops' starts and ends (each +1 or -1
+-- to its resource's running count; a segment between two change points is classed by the counts
+-- over it): compute (some compute op ran), communication with and without compute, memory only
+-- (only copies / memsets), and busy (anything ran): the unions of busy_islands, in one sort.
+CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
+    WITH changes AS (
+        SELECT lane_device AS device, ts_ns AS t_ns, resource, 1 AS delta FROM gpu_spans(t)
+        UNION ALL
+        SELECT lane_device, end_ns, resource, -1 FROM gpu_spans(t)
+    ),
+    counted AS (
+        SELECT device, t_ns,
+               sum(CASE WHEN resource = 'compute' THEN delta ELSE 0 END) OVER w AS compute,
+               sum(CASE WHEN resource = 'communication' THEN delta ELSE 0 END) OVER w AS comm,
+               sum(CASE WHEN resource = 'memory' THEN delta ELSE 0 END) OVER w AS memory,
+               lead(t_ns) OVER w - t_ns AS len
+        FROM changes
+        WINDOW w AS (PARTITION BY device ORDER BY t_ns ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    SELECT device,
+           coalesce(sum(len) FILTER (WHERE compute > 0), 0)::BIGINT AS compute_ns,
+           coalesce(sum(len) FILTER (WHERE comm > 0 AND compute > 0), 0)::BIGINT AS comm_overlapped_ns,
+           coalesce(sum(len) FILTER (WHERE comm > 0 AND compute = 0), 0)::BIGINT AS comm_exposed_ns,
+           coalesce(sum(len) FILTER (WHERE memory > 0 AND comm = 0 AND compute = 0), 0)::BIGINT AS memory_only_ns,
+           coalesce(sum(len) FILTER (WHERE compute > 0 OR comm > 0 OR memory > 0), 0)::BIGINT AS busy_ns
+    FROM counted WHERE len IS NOT NULL
+    GROUP BY device;

@@ -15,17 +15,12 @@
 -- @empty the trace has no GPU kernels, copies or memsets
 WITH
 span AS (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_spans($trace_id) GROUP BY 1),
-c AS (SELECT * FROM busy_ns($trace_id, ['compute'])),
-cc AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication'])),
-a AS (SELECT * FROM busy_ns($trace_id, ['compute', 'communication', 'memory']))
+split AS (SELECT * FROM gpu_time_split($trace_id))  -- foundation/gpu.sql
 SELECT device, span_ns,
-       coalesce(c.busy_ns, 0) AS compute_ns,
-       coalesce(cc.busy_ns, 0) - coalesce(c.busy_ns, 0) AS communication_ns,
-       a.busy_ns - coalesce(cc.busy_ns, 0) AS memory_ns,
-       span_ns - a.busy_ns AS idle_ns,
+       compute_ns, comm_exposed_ns AS communication_ns, memory_only_ns AS memory_ns, span_ns - busy_ns AS idle_ns,
        round(100.0 * compute_ns / span_ns, 2) AS compute_pct,
        round(100.0 * communication_ns / span_ns, 2) AS communication_pct,
        round(100.0 * memory_ns / span_ns, 2) AS memory_pct,
        round(100.0 * idle_ns / span_ns, 2) AS idle_pct
-FROM span JOIN a USING (device) LEFT JOIN c USING (device) LEFT JOIN cc USING (device)
+FROM span JOIN split USING (device)
 ORDER BY device;
