@@ -19,11 +19,10 @@ ordered AS (
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS free_since
     FROM ops
 ),
+launches AS (SELECT event_id, max(call_t) AS launched_at FROM gpu_launches($trace_id) GROUP BY event_id),
 gaps AS (
-    SELECT o.device, o.stream, o.ts_ns - o.free_since AS gap_ns, o.free_since,
-           (SELECT max(c.ts_ns) FROM deps d JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
-            WHERE d.trace_id = $trace_id AND d.dst_event_id = o.event_id AND d.kind = 'launch') AS launched_at
-    FROM ordered o WHERE o.ts_ns > o.free_since
+    SELECT o.device, o.stream, o.ts_ns - o.free_since AS gap_ns, o.free_since, l.launched_at
+    FROM ordered o LEFT JOIN launches l USING (event_id) WHERE o.ts_ns > o.free_since
 ),
 spans AS (SELECT device, stream, max(end_ns) - min(ts_ns) AS span_ns FROM ops GROUP BY ALL)
 SELECT g.device, g.stream,
