@@ -118,16 +118,11 @@ def _gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
-    """Every edge's lag under the scenario (vectorized over edges)."""
-    multiplier = np.array([scenario.multiplier[c] for c in EDGE_CLASSES])
-    lag = graph.base_lag * multiplier[graph.edge_class]
-    for name, bytes_per_ns in scenario.bandwidth_bytes_per_ns.items():
-        sized = (graph.edge_class == EDGE_CLASSES.index(name)) & (graph.bytes >= 0)
-        lag[sized] = graph.bytes[sized] / bytes_per_ns + scenario.link_latency_ns.get(name, 0.0)
-    if scenario.launch_latency_ns is not None:
-        lag[graph.edge_class == EDGE_CLASSES.index("launch")] = scenario.launch_latency_ns
-    lag *= edge_factors(graph, scenario.scale)
-    return np.rint(lag).astype(np.int64) + graph.offset
+    """Every edge's lag under the scenario (kernels.edge_lag, the formula sweeps use too)."""
+    multiplier, bandwidth, link_latency, launch_ns = scenario.class_arrays()
+    return kernels.edge_lags(graph.base_lag, graph.edge_class, graph.bytes, graph.offset,
+                             edge_factors(graph, scenario.scale), multiplier, bandwidth, link_latency, launch_ns,
+                             EDGE_CLASSES.index("launch"))
 
 
 def edge_factors(graph: ReplayGraph, scale: list[tuple[str, float]]) -> np.ndarray:
@@ -138,6 +133,16 @@ def edge_factors(graph: ReplayGraph, scale: list[tuple[str, float]]) -> np.ndarr
     return factor
 
 
+def event_points(graph: ReplayGraph, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(start points, end points) of the events whose points `mask` selects (default: every
+    replayed event), aligned and ordered by event id: every replayed event has exactly one of each."""
+    selected = np.ones(len(graph.measured), bool) if mask is None else mask
+    starts = np.flatnonzero(selected & ~graph.point_is_end)
+    ends = np.flatnonzero(selected & graph.point_is_end)
+    return (starts[np.argsort(graph.point_event[starts], kind="stable")],
+            ends[np.argsort(graph.point_event[ends], kind="stable")])
+
+
 def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
     """bool[m]: the edges that make up the own time of events named like `pattern`: a GPU op's
     duration, and on a CPU thread every step of host work inside a matching event's span (its
@@ -146,13 +151,10 @@ def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
     gpu_op = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES])
     selected = gpu_op & hit[graph.src]  # a GPU op's duration edge starts at the op's start point
     host = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in HOST_CLASSES])
-    starts = np.flatnonzero(hit & ~graph.point_is_gpu & ~graph.point_is_end)
-    ends = np.flatnonzero(hit & ~graph.point_is_gpu & graph.point_is_end)
+    starts, ends = event_points(graph, hit & ~graph.point_is_gpu)
     if len(starts) and host.any():
         # one interval per matching event, keyed by (lane, point) so lanes never mix; nested
         # matches merge into their outermost span
-        starts = starts[np.argsort(graph.point_event[starts], kind="stable")]
-        ends = ends[np.argsort(graph.point_event[ends], kind="stable")]
         width = len(graph.measured) + 1
         lo, hi = graph.point_lane[starts] * width + starts, graph.point_lane[ends] * width + ends
         order = np.argsort(lo, kind="stable")
@@ -179,14 +181,32 @@ def replay(graph: ReplayGraph, scenario: Scenario) -> ReplayResult:
     if len(graph.measured) == 0:
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {})
     new, binding, lag = retimed(graph, scenario)
-    last = int(np.argmax(new))
-    path = kernels.critical_path_time(binding, graph.src, lag, graph.edge_class, len(EDGE_CLASSES), last)
+    return summarize(graph, graph.trace_id, scenario.label, new, binding, lag)
+
+
+def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, binding: np.ndarray,
+              lag: np.ndarray, points: np.ndarray | None = None) -> ReplayResult:
+    """Measured against predicted for `points` (default all; a job replay passes one rank's): their
+    span, the critical path into the latest of them by edge class, and the steps that start in them."""
+    mine = np.arange(len(new)) if points is None else points
+    if len(mine) == 0:
+        return ReplayResult(trace_id, label, 0, 0, {})
+    last = int(mine[np.argmax(new[mine])])
+    path, _ = kernels.critical_path_edges(binding, graph.src, last)
+    per_class = np.bincount(graph.edge_class[path], weights=lag[path], minlength=len(EDGE_CLASSES))
+    starts, ends = step_windows(graph)
+    if points is not None:
+        keep = np.isin(starts, points)
+        starts, ends = starts[keep], ends[keep]
+    steps = [StepTime(graph.names[graph.point_name[s]], int(m), int(p)) for s, m, p in
+             zip(starts.tolist(), (graph.measured[ends] - graph.measured[starts]).tolist(),
+                 (new[ends] - new[starts]).tolist())]
     return ReplayResult(
-        trace_id=graph.trace_id, scenario=scenario.label,
-        measured_ns=int(graph.measured.max() - graph.measured.min()),
-        predicted_ns=int(new.max() - new.min()),
-        critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, path) if v},
-        steps=step_times(graph, new),
+        trace_id=trace_id, scenario=label,
+        measured_ns=int(graph.measured[mine].max() - graph.measured[mine].min()),
+        predicted_ns=int(new[mine].max() - new[mine].min()),
+        critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, per_class) if v},
+        steps=steps,
     )
 
 
@@ -195,20 +215,9 @@ def step_windows(graph: ReplayGraph) -> tuple[np.ndarray, np.ndarray]:
     is_step = np.fromiter((STEP_NAME.match(n) is not None for n in graph.names), bool, len(graph.names))
     if not is_step.any():
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    hit = is_step[graph.point_name] & ~graph.point_is_gpu
-    starts, ends = np.flatnonzero(hit & ~graph.point_is_end), np.flatnonzero(hit & graph.point_is_end)
-    starts = starts[np.argsort(graph.point_event[starts], kind="stable")]
-    ends = ends[np.argsort(graph.point_event[ends], kind="stable")]
+    starts, ends = event_points(graph, is_step[graph.point_name] & ~graph.point_is_gpu)
     order = np.argsort(starts, kind="stable")
     return starts[order], ends[order]
-
-
-def step_times(graph: ReplayGraph, new: np.ndarray) -> list[StepTime]:
-    starts, ends = step_windows(graph)
-    measured = graph.measured[ends] - graph.measured[starts]
-    predicted = new[ends] - new[starts]
-    return [StepTime(graph.names[graph.point_name[s]], int(m), int(p))
-            for s, m, p in zip(starts.tolist(), measured.tolist(), predicted.tolist())]
 
 
 def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int) -> None:
@@ -216,10 +225,8 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     import orjson
     import pyarrow as pa
     new, binding, _ = retimed(graph, scenario)
-    starts, ends = ~graph.point_is_end, graph.point_is_end
-    start_order, end_order = np.argsort(graph.point_event[starts]), np.argsort(graph.point_event[ends])
-    times = pa.table({"event_id": graph.point_event[starts][start_order],
-                      "start_ns": new[starts][start_order], "end_ns": new[ends][end_order]})
+    starts, ends = event_points(graph)
+    times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
                   scenario=orjson.dumps(scenario.as_dict()).decode())
     # the predicted critical path, as edges between events: kind says which of their points it

@@ -68,12 +68,9 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         mine = coll_rank == i
         if not mine.any():
             continue
-        lookup_start = np.full(int(g.point_event.max()) + 1, -1, np.int64)
-        lookup_end = lookup_start.copy()
-        lookup_start[g.point_event[~g.point_is_end]] = np.flatnonzero(~g.point_is_end)
-        lookup_end[g.point_event[g.point_is_end]] = np.flatnonzero(g.point_is_end)
-        start_pt[mine] = lookup_start[coll_event[mine]] + first[i]
-        end_pt[mine] = lookup_end[coll_event[mine]] + first[i]
+        starts, ends = engine.event_points(g, np.isin(g.point_event, coll_event[mine]))
+        at = np.searchsorted(g.point_event[starts], coll_event[mine])  # event_points orders by event id
+        start_pt[mine], end_pt[mine] = starts[at] + first[i], ends[at] + first[i]
 
     # edges of all ranks, without the synchronized collectives' own duration edges
     src = np.concatenate([g.src + first[i] for i, g in enumerate(graphs)])
@@ -146,23 +143,6 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
 
 def replay(job: JobGraph, scenario) -> list[engine.ReplayResult]:
     """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it)."""
-    g = job.graph
-    new, binding, lag = engine.retimed(g, scenario)
-    starts, ends = engine.step_windows(g)
-    results = []
-    for i, trace_id in enumerate(job.trace_ids):
-        mine = np.flatnonzero(job.point_rank == i)
-        if len(mine) == 0:
-            results.append(engine.ReplayResult(trace_id, scenario.label, 0, 0, {}))
-            continue
-        last = int(mine[np.argmax(new[mine])])
-        path = kernels.critical_path_time(binding, g.src, lag, g.edge_class, len(EDGE_CLASSES), last)
-        own_steps = job.point_rank[starts] == i
-        steps = [engine.StepTime(g.names[g.point_name[s]], int(g.measured[e] - g.measured[s]), int(new[e] - new[s]))
-                 for s, e in zip(starts[own_steps].tolist(), ends[own_steps].tolist())]
-        results.append(engine.ReplayResult(
-            trace_id=trace_id, scenario=scenario.label,
-            measured_ns=int(g.measured[mine].max() - g.measured[mine].min()),
-            predicted_ns=int(new[mine].max() - new[mine].min()),
-            critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, path) if v}, steps=steps))
-    return results
+    new, binding, lag = engine.retimed(job.graph, scenario)
+    return [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i))
+            for i, trace_id in enumerate(job.trace_ids)]

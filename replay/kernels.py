@@ -42,24 +42,38 @@ def retime(measured, indptr, src, lag):
 
 
 @njit(cache=True, nogil=True)
-def critical_path_time(binding, src, lag, edge_class, n_classes, last_point):
-    """Walk back from last_point along binding edges; time on the path per edge class (ns)."""
-    per_class = np.zeros(n_classes, np.int64)
-    p = last_point
-    while p >= 0 and binding[p] >= 0:
-        k = binding[p]
-        per_class[edge_class[k]] += lag[k]
-        p = src[k]
-    return per_class
+def edge_lag(base_lag, nbytes, factor, offset, multiplier, bandwidth, link_latency, launch_ns, is_launch):
+    """The one definition of an edge's lag under a scenario: the measured lag times the class's
+    multiplier, or, where the class has an absolute bandwidth (> 0) and the edge's bytes are known
+    (>= 0), bytes / bandwidth + the link latency; a launch edge takes launch_ns where it is set
+    (>= 0); then the per-name factor, rounded to ns, plus the edge's fixed offset."""
+    if bandwidth > 0.0 and nbytes >= 0:
+        lag = nbytes / bandwidth + link_latency
+    else:
+        lag = base_lag * multiplier
+    if is_launch and launch_ns >= 0.0:
+        lag = launch_ns
+    return np.int64(np.rint(lag * factor)) + offset
+
+
+@njit(cache=True, nogil=True)
+def edge_lags(base_lag, edge_class, nbytes, offset, factor, multiplier, bandwidth, link_latency, launch_ns,
+              launch_class):
+    """edge_lag of every edge for one scenario (multiplier, bandwidth, link_latency: float64[classes])."""
+    m = base_lag.shape[0]
+    lag = np.empty(m, np.int64)
+    for e in range(m):
+        c = edge_class[e]
+        lag[e] = edge_lag(base_lag[e], nbytes[e], factor[e], offset[e], multiplier[c], bandwidth[c],
+                          link_latency[c], launch_ns, c == launch_class)
+    return lag
 
 
 @njit(cache=True, nogil=True)
 def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, factor,
                 multiplier, bandwidth, link_latency, launch_ns, launch_class, watch):
-    """retime for k scenarios in one pass over the graph, with each edge's lag computed as
-    engine.edge_lags does: base_lag * multiplier[j, class], or bytes / bandwidth[j, class] +
-    link_latency[j, class] where that bandwidth is set (> 0) and the bytes known (>= 0), or launch_ns[j] on launch edges where set
-    (>= 0); then times factor[edge] (per-name rules), rounded, plus offset[edge].
+    """retime for k scenarios in one pass over the graph, each edge's lag by edge_lag with
+    scenario j's row of multiplier, bandwidth and link_latency and its launch_ns[j].
 
     multiplier, bandwidth, link_latency: float64[k, classes]; launch_ns: float64[k]; factor: float64[m];
     watch: int64[w] points whose new times are returned. Returns (span int64[k]: latest minus
@@ -83,13 +97,8 @@ def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, fac
                 c = edge_class[e]
                 s = src[e]
                 for j in range(k):
-                    if bandwidth[j, c] > 0.0 and nbytes[e] >= 0:
-                        lag = nbytes[e] / bandwidth[j, c] + link_latency[j, c]
-                    else:
-                        lag = base_lag[e] * multiplier[j, c]
-                    if c == launch_class and launch_ns[j] >= 0.0:
-                        lag = launch_ns[j]
-                    value = new[s, j] + np.int64(np.rint(lag * factor[e])) + offset[e]
+                    value = new[s, j] + edge_lag(base_lag[e], nbytes[e], factor[e], offset[e], multiplier[j, c],
+                                                 bandwidth[j, c], link_latency[j, c], launch_ns[j], c == launch_class)
                     if value > new[p, j]:
                         new[p, j] = value
         for j in range(k):
@@ -144,8 +153,8 @@ def topological_order(n, indptr, src):
 
 @njit(cache=True, nogil=True)
 def critical_path_edges(binding, src, last_point):
-    """The binding edges from the start of the run to last_point, in time order: (edge index,
-    destination point) pairs as two arrays."""
+    """The critical path: the binding edges from the start of the run to last_point, in time order,
+    as (edge index, destination point) arrays; -1 or a point with no binding edge gives none."""
     count = 0
     p = last_point
     while p >= 0 and binding[p] >= 0:

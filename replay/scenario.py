@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from retime.errors import ScenarioError
 
 __all__ = ["ScenarioError", "Scenario", "parse", "read_file", "KNOBS", "EDGE_CLASSES"]
@@ -54,6 +56,14 @@ class Scenario:
     def label(self) -> str:
         rules = [f"{p}={f:g}x" if f else f"remove {p}" for p, f in self.scale]
         return " ".join([f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
+
+    def class_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """What kernels.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
+        bandwidths (0: none), link latencies, and the absolute launch latency (-1: none)."""
+        return (np.array([self.multiplier[c] for c in EDGE_CLASSES], np.float64),
+                np.array([self.bandwidth_bytes_per_ns.get(c, 0.0) for c in EDGE_CLASSES], np.float64),
+                np.array([self.link_latency_ns.get(c, 0.0) for c in EDGE_CLASSES], np.float64),
+                -1.0 if self.launch_latency_ns is None else float(self.launch_latency_ns))
 
     def as_dict(self) -> dict:
         """The scenario as a saved replay stores it: the knobs, and the duration rules under "scale"."""

@@ -61,10 +61,9 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
 
 def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None) -> SweepResult:
     chosen = grid_scenarios(grid, base)
-    multiplier = np.array([[s.multiplier[c] for c in EDGE_CLASSES] for s in chosen], np.float64)
-    bandwidth = np.array([[s.bandwidth_bytes_per_ns.get(c, 0.0) for c in EDGE_CLASSES] for s in chosen], np.float64)
-    link_latency = np.array([[s.link_latency_ns.get(c, 0.0) for c in EDGE_CLASSES] for s in chosen], np.float64)
-    launch = np.array([-1.0 if s.launch_latency_ns is None else s.launch_latency_ns for s in chosen], np.float64)
+    rows = [s.class_arrays() for s in chosen]
+    multiplier, bandwidth, link_latency = (np.stack([r[i] for r in rows]) for i in range(3))
+    launch = np.array([r[3] for r in rows], np.float64)
     factor = engine.edge_factors(graph, base.scale)
     starts, ends = engine.step_windows(graph)
     watch = np.concatenate([starts, ends]).astype(np.int64)
