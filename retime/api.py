@@ -157,9 +157,9 @@ class Store:
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id)."""
-        from retime.replay import cache, engine, scenario
+        from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
-        chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
+        chosen = _as_scenario(settings)
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
@@ -177,12 +177,12 @@ class Store:
         a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect.
         all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
         row's span is then the job's, from its first rank's start to its last rank's end."""
-        from retime.replay import cache, scenario, sweep
+        from retime.replay import cache, sweep
         trace_id = self.resolve_trace(trace)
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
-        base = base if isinstance(base, scenario.Scenario) else scenario.parse(base or [])
+        base = _as_scenario(base)
         with as_query_error(f"sweep of trace {trace_id}"):
-            job = self._job_graph(trace_id) if all_ranks else None
+            job = self._job_graph(*self._job_of(trace_id)) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
@@ -206,27 +206,24 @@ class Store:
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
         per rank, by rank; a trace of no job is a job of one."""
         from retime.replay import job as job_graph
-        from retime.replay import scenario
         trace_id = self.resolve_trace(trace)
-        chosen = settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
+        chosen = _as_scenario(settings)
         with as_query_error(f"replay of the job of trace {trace_id}"):
-            graph = self._job_graph(trace_id)
+            job, ranks = self._job_of(trace_id)
+            graph = self._job_graph(job, ranks)
             if graph is None:
-                return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in self._job_ranks(trace_id)]
+                return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in ranks]
             return list(zip(graph.ranks, job_graph.replay(graph, chosen)))
 
-    def _job_ranks(self, trace_id: int) -> list[tuple[int, int | None]]:
-        """(trace_id, rank) of the measured traces of TRACE's job, by rank (TRACE alone without a job)."""
+    def _job_of(self, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
+        """TRACE's job and the (trace_id, rank) of its measured traces, by rank (TRACE alone without a job)."""
         job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
-        if job is None:
-            return self.con.execute(load_sql("retime", "trace_rank"), {"trace_id": trace_id}).fetchall()
-        return self.con.execute(load_sql("retime", "job_traces"), {"job": job}).fetchall()
+        sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
+        return job, self.con.execute(load_sql("retime", sql), params).fetchall()
 
-    def _job_graph(self, trace_id: int):
-        """The job graph of TRACE's job, or None where there is no job of two or more ranked traces."""
+    def _job_graph(self, job: str | None, ranks: list[tuple[int, int | None]]):
+        """The job as one replay graph, or None where it is not two or more ranked traces."""
         from retime.replay import job as job_graph
-        ranks = self._job_ranks(trace_id)
-        job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
             return None
         return job_graph.build(self.con, job, ranks, self.path)
@@ -247,6 +244,12 @@ class Store:
             "lanes": self.sql(load_sql("retime", "info_lanes"), p),
             "kinds": self.sql(load_sql("retime", "info_kinds"), p),
         }
+
+
+def _as_scenario(settings) -> Scenario:
+    """A Scenario as given, or parsed from `k=v` strings or a dict (None: the measured hardware)."""
+    from retime.replay import scenario
+    return settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
 
 
 def open_lake(lake_dir: str | os.PathLike) -> Store:

@@ -13,6 +13,7 @@ import click
 
 from retime import api
 from retime.errors import RetimeError
+from retime.replay import presets
 from retime.replay.scenario import KNOBS
 from retime.render import FORMATS, render
 
@@ -59,54 +60,38 @@ def _reader(db: str):
 def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, memory_limit: str | None,
            jobs: int, fmt: str) -> None:
     """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
-    if jobs > 1:
-        _ingest_parallel(paths, db, job, threads, memory_limit, jobs, fmt)
-        return
-    bars = []
+    from retime.ingest.pipeline import expand_paths
+    on_terminal = fmt == "table" and sys.stderr.isatty()
+    file_bars = []  # one file read at a time: a bar per large file
+    job_bar = None  # --jobs N: one bar for the whole set
+    total = len(expand_paths(paths)) if jobs > 1 else 0
+    if on_terminal and total > 1:
+        job_bar = click.progressbar(length=total, label=f"ingesting {total} files with {jobs} workers", file=sys.stderr)
+        job_bar.__enter__()
 
     def on_file(path: str, size: int):
-        if fmt != "table" or size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+        if not on_terminal or size < PROGRESS_MIN_BYTES:
             return None
         bar = click.progressbar(length=size, label=f"reading {Path(path).name}", file=sys.stderr)
         bar.__enter__()
-        bars.append(bar)
+        file_bars.append(bar)
         return bar.update
 
-    with api.open(db, threads=threads, memory_limit=memory_limit) as store:
-        results = []
-        for path in paths:
-            for result in store.ingest([path], job=job, on_file=on_file):
-                for bar in bars:
-                    bar.__exit__(None, None, None)
-                bars.clear()
-                results.append(result)
-                if fmt == "table":
-                    _print_ingest_line(result)
-    _summarize_ingest(results, fmt)
-
-
-def _ingest_parallel(paths, db: str, job: str | None, threads: int | None, memory_limit: str | None, jobs: int,
-                     fmt: str) -> None:
-    """--jobs N: one progress bar for the whole set of files (on a terminal), a line per file."""
-    from retime.ingest.pipeline import expand_paths
-    total = len(expand_paths(paths))
-    bar = None
-    if fmt == "table" and sys.stderr.isatty() and total > 1:
-        bar = click.progressbar(length=total, label=f"ingesting {total} files with {jobs} workers", file=sys.stderr)
-        bar.__enter__()
-
     def landed(result) -> None:
-        if bar is not None:
-            bar.update(1)
+        for bar in file_bars:
+            bar.__exit__(None, None, None)
+        file_bars.clear()
+        if job_bar is not None:
+            job_bar.update(1)
         if fmt == "table":
             _print_ingest_line(result)
 
     try:
         with api.open(db, threads=threads, memory_limit=memory_limit) as store:
-            results = store.ingest(list(paths), job=job, jobs=jobs, on_result=landed)
+            results = store.ingest(list(paths), job=job, on_file=on_file, jobs=jobs, on_result=landed)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        if job_bar is not None:
+            job_bar.__exit__(None, None, None)
     _summarize_ingest(results, fmt)
 
 
@@ -227,7 +212,7 @@ def scenario_options(command):
                      help="Make events whose name matches REGEX free (what if this op cost nothing). Repeatable."),
         click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A TOML scenario file (set / scale / remove / to / from); flags override it."),
-        click.option("--to", "to_gpu", help="Retarget onto a GPU preset: a100, h100, h200, b200, mi300x, maia100."),
+        click.option("--to", "to_gpu", help=f"Retarget onto a GPU preset: {', '.join(presets.presets())}."),
         click.option("--from", "from_gpu", help="The preset of the GPU the trace ran on (default: read from the trace)."),
     ]
     for option in reversed(options):
@@ -338,7 +323,7 @@ def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
     results = [r for _, r in ranked]
     rows = [{"trace_id": r.trace_id, "rank": rank, "measured_ns": r.measured_ns,
              "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
-    # the job takes as long as its slowest rank (ranks replayed independently)
+    # the job takes as long as its slowest rank
     total = {"trace_id": None, "rank": None, "measured_ns": max(r["measured_ns"] for r in rows),
              "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}
     total["speedup"] = round(total["measured_ns"] / total["predicted_ns"], 4) if total["predicted_ns"] else None
