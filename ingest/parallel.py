@@ -25,12 +25,20 @@ from retime.store import transaction
 PACKAGE = "retime.ingest"
 
 
+_known_sha256: frozenset[str] = frozenset()  # in a worker: the hashes the store held when the ingest began
+
+
+def _remember(known: frozenset[str]) -> None:
+    global _known_sha256
+    _known_sha256 = known
+
+
 def _stage(path: str, job: str | None, folder_job: str | None, stage_db: str, threads: int,
            memory_limit: str | None) -> IngestResult:
-    """In a worker: ingest one file into a fresh staging store."""
+    """In a worker: ingest one file into a fresh staging store, unless the store already holds it."""
     import retime
     with retime.open(stage_db, threads=threads, memory_limit=memory_limit) as stage:
-        return ingest_file(stage.con, path, job=job, folder_job=folder_job)
+        return ingest_file(stage.con, path, job=job, folder_job=folder_job, known_sha256=_known_sha256)
 
 
 def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | None]], job: str | None,
@@ -42,8 +50,10 @@ def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | No
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: this process holds an open DuckDB connection a forked child must not inherit
     context = multiprocessing.get_context("spawn")
+    known = frozenset(row[0] for row in con.execute(load_sql(PACKAGE, "known_sha256")).fetchall())
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_remember,
+                                 initargs=(known,)) as pool:
             futures = [pool.submit(_stage, str(path), job, folder_job, str(stage_dir / f"{n}.duckdb"), threads,
                                    memory_limit)
                        for n, (path, folder_job) in enumerate(files)]
@@ -56,6 +66,8 @@ def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | No
                                           error=f"{files[n][0]}: the worker reading it stopped ({type(exc).__name__}: {exc})")
                 if result.status == "ingested":
                     _commit(con, staged, result)
+                elif result.status == "already":  # the worker skipped it: the store says which trace
+                    _point_at_stored(con, result)
                 for leftover in (staged, Path(f"{staged}.wal")):
                     leftover.unlink(missing_ok=True)
                 if on_result:
@@ -72,10 +84,7 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, result: IngestResult) 
     except duckdb.Error as exc:
         raise StoreError(f"{result.path}: its staging store could not be opened ({exc})") from None
     try:
-        sha = con.execute("SELECT any_value(sha256) FROM staged.traces").fetchall()[0][0]
-        existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": sha}).fetchall()
-        if existing:
-            result.status, result.trace_id, result.trace_ids = "already", existing[0][0], [r[0] for r in existing]
+        if _point_at_stored(con, result):  # an identical file committed earlier in this ingest
             result.events = result.lanes = 0
             return
         new_ids = []
@@ -88,3 +97,11 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, result: IngestResult) 
         result.trace_ids, result.trace_id = new_ids, new_ids[0]
     finally:
         con.execute("DETACH staged").fetchall()
+
+
+def _point_at_stored(con: duckdb.DuckDBPyConnection, result: IngestResult) -> bool:
+    """If the store holds a file with the result's hash, mark the result 'already', pointing at it."""
+    existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": result.sha256}).fetchall()
+    if existing:
+        result.status, result.trace_id, result.trace_ids = "already", existing[0][0], [r[0] for r in existing]
+    return bool(existing)

@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 import duckdb
 from retime.ingest import chrome, nsys
@@ -43,6 +43,7 @@ class IngestResult:
     seconds: float = 0.0
     size_bytes: int = 0
     json_bytes: int = 0
+    sha256: str | None = None        # of the file's bytes: what "already in the store" compares
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -74,11 +75,14 @@ def reader_for(path: Path):
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: str | None = None,
-                on_bytes: Callable[[int], None] | None = None, folder_job: str | None = None) -> IngestResult:
+                on_bytes: Callable[[int], None] | None = None, folder_job: str | None = None,
+                known_sha256: Collection[str] = ()) -> IngestResult:
     """Ingest one file; never raises for a bad file, the result says what went wrong.
 
     The job is `job` when given, else what the file itself says (an nsys report of several ranks
-    is one job), else `folder_job` (the folder the file was found in)."""
+    is one job), else `folder_job` (the folder the file was found in). A file whose hash is in
+    `known_sha256` (held by a store other than `con`, as in a parallel ingest's workers) is
+    reported 'already' without a trace id, and not loaded."""
     path = Path(path)
     started = time.perf_counter()
     result = IngestResult(path=str(path), status="failed")
@@ -88,7 +92,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
             raise TraceFormatError(f"{path}: no such file")
         reader = reader_for(path)
         prepared = reader.prepare(path, work_dir, on_bytes)
-        result.size_bytes, result.json_bytes = prepared.size_bytes, prepared.json_bytes
+        result.size_bytes, result.json_bytes, result.sha256 = prepared.size_bytes, prepared.json_bytes, prepared.sha256
+        if prepared.sha256 in known_sha256:
+            result.status = "already"
+            return result
         existing = con.execute(load_sql(PACKAGE, "find_by_sha"), {"sha256": prepared.sha256}).fetchall()
         if existing:
             result.status, result.trace_id = "already", existing[0][0]
