@@ -3,9 +3,6 @@
 SELECT (SELECT median(e.dur_ns)::BIGINT FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
         WHERE e.trace_id = $trace_id AND l.kind = 'cpu_thread' AND regexp_full_match(e.name, 'ProfilerStep#[0-9]+')
           AND e.dur_ns IS NOT NULL) AS step_ns,
-       (SELECT count(*) FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-        WHERE e.trace_id = $trace_id AND l.kind = 'cpu_thread' AND regexp_full_match(e.name, 'ProfilerStep#[0-9]+')
-          AND e.dur_ns IS NOT NULL) AS steps,
        (SELECT max(ts_ns + coalesce(dur_ns, 0)) - min(ts_ns) FROM events WHERE trace_id = $trace_id
           AND kind IN ('cpu_op', 'annotation', 'runtime', 'driver', 'kernel', 'collective', 'memcpy', 'memset', 'python'))
        AS span_ns;

@@ -25,21 +25,15 @@ colls AS (
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = $trace_id AND e.kind = 'collective' AND e.dur_ns IS NOT NULL
 ),
--- compute time on a device before t: the islands (disjoint) that start earlier, summed, with the
--- last of them cut at t; a collective's hidden time is that at its end minus that at its start
-compute AS (
-    SELECT device, island_start, island_end,
-           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
-                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
-    FROM busy_islands($trace_id, ['compute'])
-),
+-- a collective's hidden time: the compute time covered by its end minus that covered by its start
+compute AS (SELECT * FROM busy_islands_covered($trace_id, ['compute'])),  -- foundation/gpu.sql
 at_start AS (
-    SELECT c.event_id, coalesce(k.before_ns + least(c.s, k.island_end) - k.island_start, 0) AS upto
-    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.island_start <= c.s
+    SELECT c.event_id, covered_until(k.before_ns, k.lo, k.hi, c.s) AS upto
+    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.lo <= c.s
 ),
 at_end AS (
-    SELECT c.event_id, coalesce(k.before_ns + least(c.e, k.island_end) - k.island_start, 0) AS upto
-    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.island_start <= c.e
+    SELECT c.event_id, covered_until(k.before_ns, k.lo, k.hi, c.e) AS upto
+    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.lo <= c.e
 ),
 hidden AS (SELECT event_id, e.upto - s.upto AS hidden_ns FROM at_start s JOIN at_end e USING (event_id))
 SELECT coll_op, dtype, message_bytes, group_size, count(*) AS calls, sum(dur_ns)::BIGINT AS total_ns,

@@ -71,6 +71,20 @@ CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     )
     SELECT device, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island;
 
+-- The busy islands with the busy time before each (before_ns): the time covered up to any t is
+-- then one ASOF lookup of the last island starting at or before t, and covered_until of it.
+CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
+    SELECT device, island_start AS lo, island_end AS hi,
+           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
+    FROM busy_islands(t, resources);
+
+-- Time covered up to until_ns by disjoint intervals, from the last of them starting at or before it
+-- (lo, hi, and before_ns: the time the earlier ones cover; all NULL when none starts that early).
+-- Covered time inside [a, b) is covered_until(.., b) - covered_until(.., a): two ASOF lookups
+-- instead of a range join.
+CREATE OR REPLACE TEMP MACRO covered_until(before_ns, lo, hi, until_ns) AS coalesce(before_ns + least(until_ns, hi) - lo, 0);
+
 -- GPU time per device split by what ran, in one sweep over the ops' starts and ends (each +1 or -1
 -- to its resource's running count; a segment between two change points is classed by the counts
 -- over it): compute (some compute op ran), communication with and without compute, memory only

@@ -24,11 +24,11 @@ windows AS (
     WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
       AND regexp_matches(e.name, $window)
 ),
-islands AS (SELECT * FROM busy_islands($trace_id, ['compute', 'communication', 'memory'])),
+-- busy islands with the busy time before each (foundation/gpu.sql)
+islands AS (SELECT * FROM busy_islands_covered($trace_id, ['compute', 'communication', 'memory'])),
 launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
 gaps AS (  -- idle gaps between a device's busy islands, and when the op that ended each was launched
-    SELECT i.device, i.island_start AS gap_end,
-           lag(i.island_end) OVER (PARTITION BY i.device ORDER BY i.island_start) AS gap_start
+    SELECT i.device, i.lo AS gap_end, lag(i.hi) OVER (PARTITION BY i.device ORDER BY i.lo) AS gap_start
     FROM islands i
 ),
 host_waits AS (
@@ -37,15 +37,8 @@ host_waits AS (
     WHERE g.gap_start IS NOT NULL
     GROUP BY ALL HAVING max(l.call_t) >= g.gap_start
 ),
--- time covered by disjoint intervals before t: those starting earlier summed, the last cut at t
--- (busy islands and host waits are each disjoint; a window's share is the value at its end minus
--- the value at its start, two ASOF lookups instead of a range join)
-busy_cum AS (
-    SELECT device, island_start AS lo, island_end AS hi,
-           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
-                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
-    FROM islands
-),
+-- busy islands and host waits are each disjoint: a window's share of either is what is covered by
+-- its end minus what is covered by its start (covered_until, foundation/gpu.sql)
 wait_cum AS (
     SELECT device, gap_start AS lo, gap_end AS hi,
            coalesce(sum(gap_end - gap_start) OVER (PARTITION BY device ORDER BY gap_start
@@ -54,15 +47,14 @@ wait_cum AS (
 ),
 per_device AS (SELECT w.*, d.device FROM windows w, (SELECT DISTINCT device FROM islands) d),
 busy AS (  -- with several GPUs in one trace: the mean over its devices
-    SELECT w.ws, avg(coalesce(e.before_ns + least(w.we, e.hi) - e.lo, 0)
-                     - coalesce(s.before_ns + least(w.ws, s.hi) - s.lo, 0)) AS busy_ns
-    FROM per_device w ASOF LEFT JOIN busy_cum s ON s.device = w.device AND s.lo <= w.ws
-                      ASOF LEFT JOIN busy_cum e ON e.device = w.device AND e.lo <= w.we
+    SELECT w.ws, avg(covered_until(e.before_ns, e.lo, e.hi, w.we) - covered_until(s.before_ns, s.lo, s.hi, w.ws)) AS busy_ns
+    FROM per_device w ASOF LEFT JOIN islands s ON s.device = w.device AND s.lo <= w.ws
+                      ASOF LEFT JOIN islands e ON e.device = w.device AND e.lo <= w.we
     GROUP BY w.ws
 ),
 waited AS (
-    SELECT w.ws, avg(coalesce(e.before_ns + least(w.we, e.hi) - e.lo, 0)
-                     - coalesce(s.before_ns + least(w.ws, s.hi) - s.lo, 0)) AS host_wait_ns
+    SELECT w.ws, avg(covered_until(e.before_ns, e.lo, e.hi, w.we) - covered_until(s.before_ns, s.lo, s.hi, w.ws))
+           AS host_wait_ns
     FROM per_device w ASOF LEFT JOIN wait_cum s ON s.device = w.device AND s.lo <= w.ws
                       ASOF LEFT JOIN wait_cum e ON e.device = w.device AND e.lo <= w.we
     GROUP BY w.ws

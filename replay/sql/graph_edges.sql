@@ -8,10 +8,11 @@
 --                (launch.latency); for an op queued behind earlier work, capped at the median of
 --                the trace's launch-bound lags, so it follows the stream, not its measured start
 --   fixed        not rescaled: a sync call's return after the work it waited for, the gap
---                between back-to-back ops on a stream
--- An edge's lag under a scenario is its rescaled base_lag plus offset_ns (0 except for staged copies).
+--                between back-to-back ops on a stream, an idle gap a hand-off bridges
 --   h2d d2h d2d p2p memset compute membound comm   a GPU op's own duration (pcie.h2d, pcie.d2h,
 --                hbm, nvlink, hbm, gpu.flops, hbm, net)
+-- An edge's lag under a scenario is its rescaled base_lag plus offset_ns (0 except for staged
+-- copies): kernels.edge_lag.
 -- Blocking calls (device/stream/event synchronize, synchronous memcpy/memset, and calls whose own
 -- op finished before they returned) are modelled as waiting for every GPU op launched at or
 -- before their start (stream- and event-specific waits are taken as device-wide). Waits between
@@ -259,6 +260,7 @@ cpu_chain AS (
     SELECT prev_point AS src, point_id AS dst, t, t - prev_t AS base_lag, event_id, is_end, prev_event
     FROM replay_cpu_points
 ),
+handed_off AS (SELECT q AS point_id FROM replay_handoffs UNION SELECT r FROM replay_handoffs),
 launch_lags AS (
     SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag,
            NOT (s.own_queued OR s.wait_bound) AS launch_bound
@@ -274,16 +276,16 @@ SELECT src, dst, base_lag, edge_class, bytes, offset_ns FROM (
     SELECT c.src, c.dst,
            CASE WHEN w.event_id IS NOT NULL THEN greatest(0, c.base_lag - greatest(0, w.op_end - (w.end_t - c.base_lag)))
                 WHEN st.call_id IS NOT NULL THEN greatest(0, least(c.base_lag, st.copy_start - (c.t - c.base_lag)))
-                WHEN c.dst IN (SELECT q FROM replay_handoffs UNION ALL SELECT r FROM replay_handoffs) THEN 0
+                WHEN h.point_id IS NOT NULL THEN 0  -- an idle gap: the hand-off edge times it
                 ELSE c.base_lag END AS base_lag,
-           CASE WHEN w.event_id IS NOT NULL THEN 'fixed'
-                WHEN c.dst IN (SELECT q FROM replay_handoffs UNION ALL SELECT r FROM replay_handoffs) THEN 'fixed'
+           CASE WHEN w.event_id IS NOT NULL OR h.point_id IS NOT NULL THEN 'fixed'
                 WHEN c.is_end AND c.prev_event = c.event_id AND lc.call_id IS NOT NULL THEN 'launch_call'
                 ELSE 'cpu' END AS edge_class,
            NULL::BIGINT AS bytes, 0::BIGINT AS offset_ns
     FROM cpu_chain c
     LEFT JOIN replay_waits w ON c.is_end AND w.end_point = c.dst
     LEFT JOIN replay_staged st ON c.is_end AND st.call_end_point = c.dst
+    LEFT JOIN handed_off h ON h.point_id = c.dst
     LEFT JOIN (SELECT DISTINCT call_id FROM replay_launches) lc ON lc.call_id = c.event_id
     WHERE c.src IS NOT NULL
     UNION ALL
