@@ -18,12 +18,9 @@ same in both traces of a pair.
 """
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function, schedule
+
+from make_samples import save  # the same gzip export as the CPU samples (this folder is on sys.path)
 
 STEPS = dict(wait=1, warmup=2, active=4)
 UNPROFILED_STEPS = 30
@@ -52,15 +51,6 @@ def to_toml(results: dict) -> str:
     tables = [f"\n[{k}]\n" + "\n".join(f"{kk} = {value(vv)}" for kk, vv in v.items())
               for k, v in results.items() if isinstance(v, dict)]
     return "\n".join(top) + "\n" + "\n".join(tables) + "\n"
-
-
-def save(prof, target: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = Path(tmp) / "trace.json"
-        prof.export_chrome_trace(str(plain))
-        with open(plain, "rb") as src, gzip.GzipFile(target, "wb", mtime=0) as dst:
-            shutil.copyfileobj(src, dst)
-    print(f"wrote {target} ({target.stat().st_size:,} bytes)", flush=True)
 
 
 def profiled(step, target: Path) -> None:

@@ -34,7 +34,7 @@ def save(prof, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(plain, "rb") as src, gzip.GzipFile(target, "wb", mtime=0) as dst:
             shutil.copyfileobj(src, dst)
-    print(f"wrote {target.relative_to(HERE.parent)} ({target.stat().st_size:,} bytes)")
+    print(f"wrote {target} ({target.stat().st_size:,} bytes)")
 
 
 def mlp_train_step() -> None:

@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 
 import retime
+from tests.conftest import table_counts
 
 KEYS = ("ph", "ts", "dur", "pid", "tid", "name", "args", "cat", "id")
 WRONG = ("soon", [1, 2], {"a": 1}, True, None, "", -1, 3.5)
@@ -112,10 +113,6 @@ def load(path: Path) -> dict:
     return doc if isinstance(doc, dict) else {"traceEvents": doc}
 
 
-def counts(store: retime.Store) -> dict[str, int]:
-    return {t: store.sql(f"SELECT count(*) AS n FROM {t}")["n"][0] for t in ("traces", "lanes", "events", "deps", "counters")}
-
-
 def check_case(workdir: Path, source: dict, mutation: str, seed: int) -> str | None:
     """Mutate, ingest into a store that already holds a good trace, and check; None if every check
     holds, else what broke."""
@@ -130,9 +127,9 @@ def check_case(workdir: Path, source: dict, mutation: str, seed: int) -> str | N
     try:
         with retime.open(db) as store:
             store.ingest(good)
-            before = counts(store)
+            before = table_counts(store)
             [result] = store.ingest(path)
-            after = counts(store)
+            after = table_counts(store)
             if result.status == "failed":
                 if not result.error or "\n" in result.error or str(path) not in result.error:
                     return f"unclear error: {result.error!r}"

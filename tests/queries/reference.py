@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from tests.conftest import load_json
 from tests.ingest.reference_counts import _ns
 
 GPU_CATS = {"kernel": "kernel", "Kernel": "kernel", "gpu_memcpy": "memcpy", "Memcpy": "memcpy",
@@ -26,6 +27,24 @@ def gpu_ops(doc, base_ns: int = 0) -> list[dict]:
                     "end": base_ns + start + dur, "dur": dur, "name": name, "resource": resource, "kind": kind,
                     "correlation": (e.get("args") or {}).get("correlation"), "bytes": (e.get("args") or {}).get("bytes")})
     return ops
+
+
+def ingested(store, path):
+    """Ingest a real trace and read it back independently: (trace id, the JSON, its GPU ops)."""
+    [result] = store.ingest(path)
+    doc = load_json(path)
+    return result.trace_id, doc, gpu_ops(doc, doc.get("baseTimeNanoseconds", 0))
+
+
+def launched_ops(doc) -> list[tuple[int, int, int]]:
+    """(launch call start, op start, op end) in ns of every GPU op whose runtime/driver call is in the
+    trace (paired by correlation id)."""
+    base = doc.get("baseTimeNanoseconds", 0)
+    calls = {e["args"]["correlation"]: base + _ns(e["ts"]) for e in doc["traceEvents"]
+             if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {})}
+    return [(calls[e["args"]["correlation"]], base + _ns(e["ts"]), base + _ns(e["ts"]) + _ns(e["dur"]))
+            for e in doc["traceEvents"]
+            if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset") and e["args"].get("correlation") in calls]
 
 
 def union_length(intervals) -> int:

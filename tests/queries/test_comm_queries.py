@@ -5,18 +5,14 @@ from collections import defaultdict
 
 import pytest
 
-from tests.conftest import load_json
-from tests.queries.reference import gpu_ops, union_length
+from tests.queries.reference import ingested, union_length
 
 ELEMENT_BYTES = {"Float": 4, "Long": 8}
 
 
 @pytest.fixture
 def nccl(store, shared_traces):
-    path = shared_traces / "hta" / "nccl_parser_config_rank0.json.gz"
-    [r] = store.ingest(path)
-    doc = load_json(path)
-    return r.trace_id, doc, gpu_ops(doc, doc.get("baseTimeNanoseconds", 0))
+    return ingested(store, shared_traces / "hta" / "nccl_parser_config_rank0.json.gz")
 
 
 def test_collective_bandwidth_per_type_and_size(store, nccl):

@@ -8,15 +8,12 @@ import pytest
 
 from tests.conftest import load_json
 from tests.ingest.reference_counts import _ns
-from tests.queries.reference import by_device, gpu_ops
+from tests.queries.reference import by_device, gpu_ops, ingested
 
 
 @pytest.fixture
 def alexnet(store, shared_traces):
-    path = shared_traces / "hta" / "alexnet_cuda_sync.json.gz"
-    [r] = store.ingest(path)
-    doc = load_json(path)
-    return r.trace_id, doc, gpu_ops(doc, doc.get("baseTimeNanoseconds", 0))
+    return ingested(store, shared_traces / "hta" / "alexnet_cuda_sync.json.gz")
 
 
 def test_temporal_breakdown_parts_add_up_to_the_span_as_unions_say(store, alexnet):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tests.conftest import SAMPLE_TRACES, load_json
 from tests.ingest.reference_counts import _ns
+from tests.queries.reference import launched_ops, union_length
 
 GPU = SAMPLE_TRACES / "gpu_h100"
 
@@ -26,26 +27,17 @@ def test_launch_bound_verdicts_follow_the_host_work(store):
         [r] = store.ingest(path)
         got = store.query("launch_bound", r.trace_id).to_dicts()
         verdicts[name] = [row["verdict"] for row in got]
-        events = load_json(path)["traceEvents"]
-        ops = [(_ns(e["ts"]), _ns(e["ts"]) + _ns(e["dur"]), e["args"]["correlation"]) for e in events
-               if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
-        calls = {e["args"]["correlation"]: _ns(e["ts"]) for e in events
-                 if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {})}
-        steps = sorted((_ns(e["ts"]), _ns(e["ts"]) + _ns(e["dur"])) for e in events
+        doc = load_json(path)
+        base = doc.get("baseTimeNanoseconds", 0)
+        ops = launched_ops(doc)
+        steps = sorted((base + _ns(e["ts"]), base + _ns(e["ts"]) + _ns(e["dur"])) for e in doc["traceEvents"]
                        if e.get("cat") == "user_annotation" and e["name"].startswith("ProfilerStep#"))
         for row, (ws, we) in zip(got, steps):
-            busy, reach = 0, None  # union of GPU op time clipped to the window
-            for s, e, _ in sorted(ops):
-                s, e = max(s, ws), min(e, we)
-                if e <= s:
-                    continue
-                if reach is None or s > reach:
-                    busy, reach = busy + (e - s), e
-                elif e > reach:
-                    busy, reach = busy + (e - reach), e
+            # union of GPU op time clipped to the window
+            busy = union_length([(max(s, ws), min(e, we)) for _, s, e in ops if min(e, we) > max(s, ws)])
             assert row["gpu_busy_pct"] == round(100 * busy / (we - ws), 2)
-            launch_times = sorted(calls[c] for _, _, c in ops if c in calls)
-            depth = max(sum(1 for t in launch_times if t <= at) - sum(1 for _, e, _ in ops if e <= at)
+            launch_times = sorted(call for call, _, _ in ops)
+            depth = max(sum(1 for t in launch_times if t <= at) - sum(1 for _, _, e in ops if e <= at)
                         for at in launch_times if ws <= at < we)
             assert row["max_queue_depth"] == depth
     assert verdicts["hostwork_1x"][1:] == ["gpu-bound"] * 3
@@ -56,13 +48,8 @@ def test_queue_depth_over_time(store):
     path = GPU / "hostwork_1x.pt.trace.json.gz"
     [r] = store.ingest(path)
     bucket = 2_000_000
-    doc = load_json(path)
-    base = doc.get("baseTimeNanoseconds", 0)
-    calls = {e["args"]["correlation"]: base + _ns(e["ts"]) for e in doc["traceEvents"]
-             if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in (e.get("args") or {})}
-    ops = [(calls[e["args"]["correlation"]], base + _ns(e["ts"]) + _ns(e["dur"])) for e in doc["traceEvents"]
-           if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset") and e["args"]["correlation"] in calls]
-    changes = sorted([(t, 1) for t, _ in ops] + [(end, -1) for _, end in ops])
+    ops = launched_ops(load_json(path))
+    changes = sorted([(call, 1) for call, _, _ in ops] + [(end, -1) for _, _, end in ops])
     expected, depth, k = {}, 0, 0
     for lo in range(changes[0][0] // bucket * bucket, changes[-1][0] + 1, bucket):
         # integrate the depth (launched, not yet finished) over the bucket, and its peak
