@@ -143,6 +143,14 @@ def event_points(graph: ReplayGraph, mask: np.ndarray | None = None) -> tuple[np
             ends[np.argsort(graph.point_event[ends], kind="stable")])
 
 
+def points_of_events(graph: ReplayGraph, events) -> tuple[np.ndarray, np.ndarray]:
+    """(start points, end points) of the given replayed event ids, in the order given."""
+    events = np.asarray(events, np.int64)
+    starts, ends = event_points(graph, np.isin(graph.point_event, events))
+    at = np.searchsorted(graph.point_event[starts], events)  # event_points orders by event id
+    return starts[at], ends[at]
+
+
 def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
     """bool[m]: the edges that make up the own time of events named like `pattern`: a GPU op's
     duration, and on a CPU thread every step of host work inside a matching event's span (its

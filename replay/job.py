@@ -68,9 +68,8 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         mine = coll_rank == i
         if not mine.any():
             continue
-        starts, ends = engine.event_points(g, np.isin(g.point_event, coll_event[mine]))
-        at = np.searchsorted(g.point_event[starts], coll_event[mine])  # event_points orders by event id
-        start_pt[mine], end_pt[mine] = starts[at] + first[i], ends[at] + first[i]
+        starts, ends = engine.points_of_events(g, coll_event[mine])
+        start_pt[mine], end_pt[mine] = starts + first[i], ends + first[i]
 
     # edges of all ranks, without the synchronized collectives' own duration edges
     src = np.concatenate([g.src + first[i] for i, g in enumerate(graphs)])

@@ -2,7 +2,6 @@
 last rank arrives."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from retime.replay import engine, job, scenario
 
@@ -26,13 +25,11 @@ def collective_points(store, graph: job.JobGraph):
     events = store.sql("""SELECT t.rank, e.event_id FROM events e JOIN traces t USING (trace_id)
                           JOIN lanes l USING (trace_id, lane_id)
                           WHERE e.kind = 'collective' AND l.kind = 'gpu_stream' ORDER BY t.rank, e.ts_ns""")
-    starts, ends = [], []
-    for rank, event in events.iter_rows():
-        key = event + (graph.ranks.index(rank) << 40)
-        starts.append(np.flatnonzero((g.point_event == key) & ~g.point_is_end)[0])
-        ends.append(np.flatnonzero((g.point_event == key) & g.point_is_end)[0])
+    # a job graph keeps each rank's event ids apart by the rank's index in the high bits
+    keys = [event + (graph.ranks.index(rank) << 40) for rank, event in events.iter_rows()]
+    starts, ends = engine.points_of_events(g, keys)
     shape = (len(graph.ranks), graph.collectives)
-    return np.array(starts).reshape(shape), np.array(ends).reshape(shape)
+    return starts.reshape(shape), ends.reshape(shape)
 
 
 def test_the_unchanged_job_is_reproduced_point_for_point(dlrm):
@@ -82,8 +79,7 @@ def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, sh
                       "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", {"t": r.trace_id})
     assert colls.height > 0
     for event, op, n, g in colls.iter_rows():
-        start = np.flatnonzero((graph.point_event == event) & ~graph.point_is_end)[0]
-        end = np.flatnonzero((graph.point_event == event) & graph.point_is_end)[0]
+        [start], [end] = engine.points_of_events(graph, [event])
         algorithm = 2 * (g - 1) / g if op == "allreduce" else 1.0
         assert abs((new[end] - new[start]) - (10_000 + int(4 * n * algorithm) / 100)) <= 1
 
