@@ -178,3 +178,12 @@ def test_the_same_questions_answer_alike_for_nsys_and_kineto(store, shared_trace
         assert a.columns == b.columns and a.height > 0 and b.height > 0, name
     [row] = store.query("temporal_breakdown", nsys.trace_id).to_dicts()
     assert row["compute_ns"] + row["communication_ns"] + row["memory_ns"] + row["idle_ns"] == row["span_ns"]
+
+
+def test_a_saved_replay_stays_out_of_its_jobs_straggler_analysis(store, shared_traces):
+    """A saved replay carries its parent's job and rank; the job's collectives are the measured ranks'."""
+    store.ingest(shared_traces / "param" / "dlrm_8rank")
+    before = store.query("straggler_ranks", 1)
+    store.replay(1, ["cpu.speed=2x"], save=True)
+    assert store.query("straggler_ranks", 1).equals(before)
+    assert store.query("collective_skew", 1).height == before["collectives"].max()
