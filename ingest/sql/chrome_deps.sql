@@ -34,10 +34,12 @@ following AS (
 SELECT p.*, e.event_id
 FROM flow_points p LEFT JOIN (SELECT * FROM enclosing UNION ALL SELECT * FROM following) e USING (idx);
 
+-- A GPU op whose launch call shares its correlation id keeps that call alone: Kineto's ac2g arrow
+-- can bind to a neighbouring runtime call (cudaPeekAtLastError, cudaFuncSetAttribute at the same
+-- timestamp), which would count one op as launched twice.
 INSERT INTO deps
-SELECT DISTINCT getvariable('trace_id'), src_event_id, dst_event_id, kind
-FROM (
-    SELECT c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind
+WITH links AS (
+    SELECT c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind, true AS by_correlation
     FROM (SELECT event_id, correlation FROM events
           WHERE trace_id = getvariable('trace_id') AND kind IN ('runtime', 'driver') AND correlation IS NOT NULL) c
     JOIN (SELECT event_id, correlation FROM events
@@ -47,7 +49,8 @@ FROM (
     SELECT f.src_event_id, f.dst_event_id,
            CASE WHEN f.cat IN ('ac2g', 'async_cpu_to_gpu') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
                 THEN 'launch'
-                WHEN f.cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END
+                WHEN f.cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END,
+           false
     FROM (SELECT cat, lag(event_id) OVER w AS src_event_id, event_id AS dst_event_id
           FROM flow_bound WHERE event_id IS NOT NULL
           WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx)) f
@@ -55,7 +58,7 @@ FROM (
     WHERE f.src_event_id IS NOT NULL
     UNION ALL
     -- v2: each flow_out slice links to the next flow_in slice of its bind_id, in time order
-    SELECT o.event_id, i.event_id, 'flow'
+    SELECT o.event_id, i.event_id, 'flow', false
     FROM (SELECT rowid AS idx, flow_out,
                  first_value(CASE WHEN flow_in THEN rowid END IGNORE NULLS)
                      OVER (PARTITION BY bind_id ORDER BY ts_ns, rowid
@@ -65,4 +68,8 @@ FROM (
     JOIN staged_events i ON i.idx = v.next_in
     WHERE v.flow_out
 )
-WHERE src_event_id <> dst_event_id;
+SELECT DISTINCT getvariable('trace_id'), src_event_id, dst_event_id, kind
+FROM links l
+WHERE src_event_id <> dst_event_id
+  AND (by_correlation OR kind <> 'launch'
+       OR dst_event_id NOT IN (SELECT dst_event_id FROM links WHERE by_correlation));
