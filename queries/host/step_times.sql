@@ -1,5 +1,6 @@
 -- Iteration time: each ProfilerStep#N window of a trace, with the host and GPU work that started
--- inside it. The step that stands out (slow, or with the GPU mostly idle) is where to look first.
+-- inside it (counted in each window it started in, where windows nest). The step that stands out
+-- (slow, or with the GPU mostly idle) is where to look first.
 -- @param trace_id BIGINT       trace to analyse
 -- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names (an NVTX range, a record_function)
 -- @column step VARCHAR         the window's name (ProfilerStep#N by default)
@@ -12,17 +13,25 @@
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
 steps AS (
-    SELECT e.name AS step, e.ts_ns AS start_ns, e.dur_ns, e.ts_ns + e.dur_ns AS end_ns, e.lane_id
+    SELECT e.name AS step, e.ts_ns AS start_ns, e.dur_ns, e.ts_ns + e.dur_ns AS end_ns
     FROM events e
     WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND regexp_matches(e.name, $window) AND e.dur_ns IS NOT NULL
+),
+-- each op counts in every window it started in: time is cut into buckets as wide as the median
+-- window, each window lists the buckets it touches, and an op looks up its own bucket (an equality
+-- join, then a range check) instead of sorting millions of ops against the windows
+width AS (SELECT greatest(median(dur_ns)::BIGINT, 1) AS b FROM steps),
+step_buckets AS (
+    SELECT s.start_ns, s.end_ns, unnest(range(s.start_ns // w.b, s.end_ns // w.b + 1)) AS bucket
+    FROM steps s, width w
 ),
 -- a CPU op is outermost when it starts after every earlier op on its thread has ended (ops sorted by
 -- start, longer first, so a parent precedes the children that start with it)
 work AS (
     SELECT kind, ts_ns, dur_ns,
            ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (
-               PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC, event_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns) AS outermost
+               PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns)
+           AS outermost
     FROM events
     WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
     UNION ALL  -- GPU ops need no nesting test
@@ -30,18 +39,20 @@ work AS (
     FROM events
     WHERE trace_id = $trace_id AND kind IN ('kernel', 'collective', 'memcpy', 'memset') AND dur_ns IS NOT NULL
 ),
--- ProfilerStep windows follow each other, so each event belongs to the last step that started at
--- or before it, if it started before that step ended (an ASOF join: one pass, not a range join)
-ops AS (
-    SELECT s.start_ns, w.kind, w.dur_ns, w.outermost
-    FROM work w ASOF JOIN steps s ON w.ts_ns >= s.start_ns
-    WHERE w.ts_ns < s.end_ns
+per_step AS (
+    SELECT b.start_ns,
+           count(*) FILTER (WHERE o.kind = 'cpu_op') AS cpu_ops,
+           sum(o.dur_ns) FILTER (WHERE o.kind = 'cpu_op' AND o.outermost) AS top_level_cpu_ns,
+           count(*) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ops,
+           sum(o.dur_ns) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ns
+    FROM (SELECT o.*, o.ts_ns // w.b AS bucket FROM work o, width w) o JOIN step_buckets b USING (bucket)
+    WHERE o.ts_ns >= b.start_ns AND o.ts_ns < b.end_ns
+    GROUP BY b.start_ns
 )
 SELECT s.step, s.start_ns, s.dur_ns,
-       count(*) FILTER (WHERE o.kind = 'cpu_op') AS cpu_ops,
-       coalesce(sum(o.dur_ns) FILTER (WHERE o.kind = 'cpu_op' AND o.outermost), 0)::BIGINT AS top_level_cpu_ns,
-       count(*) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ops,
-       round(100.0 * sum(o.dur_ns) FILTER (WHERE o.kind <> 'cpu_op') / s.dur_ns, 2) AS gpu_busy_pct
-FROM steps s LEFT JOIN ops o USING (start_ns)
-GROUP BY s.step, s.start_ns, s.dur_ns
+       coalesce(p.cpu_ops, 0) AS cpu_ops,
+       coalesce(p.top_level_cpu_ns, 0)::BIGINT AS top_level_cpu_ns,
+       coalesce(p.gpu_ops, 0) AS gpu_ops,
+       round(100.0 * p.gpu_ns / s.dur_ns, 2) AS gpu_busy_pct
+FROM steps s LEFT JOIN per_step p USING (start_ns)
 ORDER BY s.start_ns;
