@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from retime.derived import derive_trace
 from retime.sqlfiles import set_variables
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -24,3 +25,4 @@ def replicate(store, source_id: int, new_id: int, copies: int, job: str) -> None
     """Trace new_id becomes `copies` time-shifted copies of trace source_id (replicate_trace.sql)."""
     set_variables(store.con, source_id=source_id, new_id=new_id, copies=copies, job=job)
     store.con.execute(Path(__file__).with_name("replicate_trace.sql").read_text()).fetchall()
+    derive_trace(store.con, new_id)

@@ -18,6 +18,7 @@ import duckdb
 from retime.ingest import chrome, nsys
 from retime.ingest.trace_row import TraceRow, to_json
 
+from retime.derived import derive_trace
 from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
 from retime.store import transaction
@@ -127,6 +128,7 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, reader, prepared, job: st
         with transaction(con):
             rows = reader.load(con, prepared, lambda: con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0])
             for row in rows:
+                derive_trace(con, row.trace_id)
                 con.execute(load_sql(PACKAGE, "insert_trace"), {
                     "trace_id": row.trace_id, "job": job or row.job or folder_job, "format": row.format,
                     "source_path": str(path.resolve()), "sha256": row.sha256, "size_bytes": row.size_bytes,

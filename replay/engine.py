@@ -11,6 +11,7 @@ from retime.queries import runner
 from retime.replay import kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 
+from retime.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
 from retime.store import transaction
 
@@ -250,6 +251,7 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     try:
         with transaction(con):
             run_script(con, PACKAGE, "save_replay")
+            derive_trace(con, new_trace_id)
     finally:
         con.unregister("replay_times")
         con.unregister("replay_critical")

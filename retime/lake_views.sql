@@ -7,3 +7,4 @@ CREATE VIEW lanes AS SELECT * FROM lake_table(getvariable('lake_lanes'));
 CREATE VIEW events AS SELECT * FROM lake_table(getvariable('lake_events'));
 CREATE VIEW deps AS SELECT * FROM lake_table(getvariable('lake_deps'));
 CREATE VIEW counters AS SELECT * FROM lake_table(getvariable('lake_counters'));
+CREATE VIEW gpu_timeline AS SELECT * FROM lake_table(getvariable('lake_gpu_timeline'));

@@ -91,6 +91,24 @@ CREATE TABLE IF NOT EXISTS deps (
     kind          VARCHAR NOT NULL        -- 'launch' | 'fwd_bwd' | 'flow'
 );
 
+-- One row per GPU op (kernel, collective, copy, memset with a duration), written with its trace by
+-- retime/derive_gpu_timeline.sql: the device and stream it ran on and the host call that launched it,
+-- which the launch-path and time-accounting queries would otherwise join from lanes, deps and events
+-- on every run. Derived, so any row can be re-derived from those three tables.
+CREATE TABLE IF NOT EXISTS gpu_timeline (
+    trace_id       BIGINT NOT NULL,
+    event_id       BIGINT NOT NULL,     -- the op in events
+    kind           VARCHAR NOT NULL,    -- 'kernel' | 'collective' | 'memcpy' | 'memset'
+    resource       VARCHAR NOT NULL,    -- 'compute' | 'communication' | 'memory' (queries/foundation/gpu.sql)
+    device         INTEGER,             -- of the lane the op ran on
+    stream         BIGINT,
+    ts_ns          BIGINT NOT NULL,
+    end_ns         BIGINT NOT NULL,
+    call_event_id  BIGINT,              -- the launch call (deps kind 'launch'; the latest to start, if several); NULL when none
+    call_name      VARCHAR,
+    call_ts_ns     BIGINT
+);
+
 -- Counter samples ('C' events): one row per series per sample.
 CREATE TABLE IF NOT EXISTS counters (
     trace_id   BIGINT NOT NULL,

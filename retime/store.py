@@ -13,9 +13,10 @@ from typing import Iterator
 
 import duckdb
 
+from retime.derived import derive_all
 from retime.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: gpu_timeline (derived); a version-1 store is upgraded in place on open
 DEFAULT_DB = "retime.duckdb"
 
 
@@ -72,14 +73,20 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
     except duckdb.Error as exc:
         raise StoreError(f"{path}: not a retime store or corrupt: {str(exc).splitlines()[0]}") from None
     try:
-        _check_or_create_schema(con, path, read_only)
+        upgrade_first = _check_or_create_schema(con, path, read_only)
     except Exception:
         con.close()
         raise
+    if upgrade_first:  # an older store opened for reading: upgraded once by a writing open, then read
+        con.close()
+        connect(path).close()
+        return connect(path, read_only=True)
     return con
 
 
-def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> bool:
+    """Create the schema in a new store, upgrade an older one, refuse anything else; True when a
+    read-only connection found a store that needs the upgrade first."""
     has_info = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'"
     ).fetchall()[0][0]
@@ -93,8 +100,23 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
         con.execute(schema_sql())
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
         con.execute("COMMIT")
-        return
+        return False
     version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
+    if version == 1:
+        if read_only:
+            return True
+        _upgrade_from_1(con)
+        return False
     if version != SCHEMA_VERSION:
         raise StoreError(f"{path}: store schema version {version}, this retime reads version {SCHEMA_VERSION}; "
                          "re-ingest the traces into a new store")
+    return False
+
+
+def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 adds the derived gpu_timeline: create it and derive every stored trace, in one
+    transaction (an interrupted upgrade leaves a version-1 store)."""
+    with transaction(con):
+        con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the new table is made
+        derive_all(con)
+        con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()

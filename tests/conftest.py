@@ -48,6 +48,9 @@ def load_json(path: Path):
     return orjson.loads(data)
 
 
+STORE_TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline")
+
+
 def table_counts(s: retime.Store) -> dict[str, int]:
     """Row counts of every store table: equal before and after a failed ingest."""
-    return {t: s.sql(f"SELECT count(*) AS n FROM {t}")["n"][0] for t in ("traces", "lanes", "events", "deps", "counters")}
+    return {t: s.sql(f"SELECT count(*) AS n FROM {t}")["n"][0] for t in STORE_TABLES}

@@ -5,3 +5,4 @@ INSERT INTO lanes BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) F
 INSERT INTO events BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.events WHERE trace_id = getvariable('old_id');
 INSERT INTO deps BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.deps WHERE trace_id = getvariable('old_id');
 INSERT INTO counters BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.counters WHERE trace_id = getvariable('old_id');
+INSERT INTO gpu_timeline BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.gpu_timeline WHERE trace_id = getvariable('old_id');

@@ -22,23 +22,21 @@ CREATE OR REPLACE TEMP MACRO gpu_resource(kind) AS
     CASE WHEN kind = 'collective' THEN 'communication' WHEN kind IN ('memcpy', 'memset') THEN 'memory'
          ELSE 'compute' END;
 
--- The GPU ops of trace t with the device and stream of the lane they ran on.
--- gpu_spans: the same ops with only what time accounting needs (no class, no args).
+-- The GPU ops of trace t with only what time accounting needs (no class, no args): the derived
+-- gpu_timeline (retime/schema.sql), under the column names the queries use.
 CREATE OR REPLACE TEMP MACRO gpu_spans(t) AS TABLE
-    SELECT e.event_id, e.kind, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns, e.ts_ns + e.dur_ns AS end_ns,
-           gpu_resource(e.kind) AS resource
-    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-    WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL;
+    SELECT event_id, kind, device AS lane_device, stream AS lane_stream, ts_ns, end_ns, resource
+    FROM gpu_timeline WHERE trace_id = t;
 
 -- The GPU ops of trace t that a host call launched, with the start of that call (call_t): the
 -- launch path (queue depth, launch-bound windows).
 CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
-    SELECT g.event_id, g.lane_device AS device, g.lane_stream AS stream, g.ts_ns, g.end_ns, c.ts_ns AS call_t
-    FROM gpu_spans(t) g
-    JOIN deps d ON d.trace_id = t AND d.dst_event_id = g.event_id AND d.kind = 'launch'
-    JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id;
+    SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns AS call_t
+    FROM gpu_timeline WHERE trace_id = t AND call_event_id IS NOT NULL;
 
--- (classes are computed once per distinct name: a trace repeats a few hundred kernels millions of times)
+-- The GPU ops of trace t with the device and stream of the lane they ran on, every event column,
+-- and their class (computed once per distinct name: a trace repeats a few hundred kernels millions
+-- of times)
 CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
     WITH ops AS (
         SELECT e.*, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns + e.dur_ns AS end_ns,

@@ -10,12 +10,10 @@
 -- @column max_ns BIGINT
 -- @column short_op_pct DOUBLE  share of launched ops that ran for less than their launch latency
 -- @empty the trace has no launch edges (no runtime calls with correlation ids)
-SELECT c.name AS call, g.kind AS op_kind, count(*) AS launches,
-       quantile_cont(g.ts_ns - c.ts_ns, 0.5) AS p50_ns, quantile_cont(g.ts_ns - c.ts_ns, 0.9) AS p90_ns,
-       quantile_cont(g.ts_ns - c.ts_ns, 0.99) AS p99_ns, max(g.ts_ns - c.ts_ns) AS max_ns,
-       round(100.0 * count(*) FILTER (WHERE g.dur_ns < g.ts_ns - c.ts_ns) / count(*), 2) AS short_op_pct
-FROM deps d
-JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
-JOIN events g ON g.trace_id = d.trace_id AND g.event_id = d.dst_event_id
-WHERE d.trace_id = $trace_id AND d.kind = 'launch'
+SELECT call_name AS call, kind AS op_kind, count(*) AS launches,
+       quantile_cont(ts_ns - call_ts_ns, 0.5) AS p50_ns, quantile_cont(ts_ns - call_ts_ns, 0.9) AS p90_ns,
+       quantile_cont(ts_ns - call_ts_ns, 0.99) AS p99_ns, max(ts_ns - call_ts_ns) AS max_ns,
+       round(100.0 * count(*) FILTER (WHERE end_ns - ts_ns < ts_ns - call_ts_ns) / count(*), 2) AS short_op_pct
+FROM gpu_timeline  -- each GPU op with the call that launched it (retime/schema.sql)
+WHERE trace_id = $trace_id AND call_event_id IS NOT NULL
 GROUP BY ALL ORDER BY launches DESC, call;

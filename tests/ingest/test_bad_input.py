@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from retime.cli import main
-from tests.conftest import SAMPLE_TRACES, table_counts
+from tests.conftest import SAMPLE_TRACES, STORE_TABLES, table_counts
 
 GOOD = SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"
 
@@ -55,7 +55,7 @@ def test_a_value_duckdb_cannot_read_rolls_back_the_whole_file(store, tmp_path):
     [result] = store.ingest(path)
     assert result.status == "failed"
     assert "the events array" in result.error
-    assert table_counts(store) == {"traces": 0, "lanes": 0, "events": 0, "deps": 0, "counters": 0}
+    assert table_counts(store) == dict.fromkeys(STORE_TABLES, 0)
 
 
 def test_the_cli_reports_bad_files_in_one_line_and_still_ingests_the_good_one(tmp_path):

@@ -1,0 +1,18 @@
+-- gpu_timeline rows of trace `trace_id` (schema.sql says why the table exists). Needs the
+-- foundation macros (gpu_resource).
+INSERT INTO gpu_timeline
+WITH launch AS (
+    SELECT d.dst_event_id AS event_id, arg_max(c.event_id, c.ts_ns) AS call_event_id,
+           arg_max(c.name, c.ts_ns) AS call_name, max(c.ts_ns) AS call_ts_ns
+    FROM deps d JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
+    WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch'
+    GROUP BY d.dst_event_id
+)
+SELECT e.trace_id, e.event_id, e.kind, gpu_resource(e.kind), l.device, l.stream, e.ts_ns, e.ts_ns + e.dur_ns,
+       launch.call_event_id, launch.call_name, launch.call_ts_ns
+FROM events e
+JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+LEFT JOIN launch USING (event_id)
+WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+  AND e.dur_ns IS NOT NULL
+ORDER BY l.device, e.ts_ns, e.event_id;

@@ -1,0 +1,25 @@
+"""Tables derived from a trace when it is written (gpu_timeline), in the same transaction as its
+events, so every query reads one narrow table instead of joining lanes, deps and launch calls again
+on each run. Older stores gain them once, on upgrade."""
+from __future__ import annotations
+
+import duckdb
+
+from retime.queries import runner
+from retime.sqlfiles import load_sql, run_script, set_variables
+
+
+def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
+    """Write the derived rows of a trace whose events and deps are in the store."""
+    for macros in runner.foundation():
+        con.execute(macros).fetchall()
+    set_variables(con, trace_id=trace_id)
+    run_script(con, "retime", "derive_gpu_timeline")
+
+
+def derive_all(con: duckdb.DuckDBPyConnection) -> int:
+    """Derive every trace of the store (an upgrade from a store without the derived tables)."""
+    trace_ids = [row[0] for row in con.execute(load_sql("retime", "trace_ids")).fetchall()]
+    for trace_id in trace_ids:
+        derive_trace(con, trace_id)
+    return len(trace_ids)
