@@ -53,21 +53,23 @@ CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
 
 -- The busy islands of trace t per device: maximal intervals during which at least one GPU op of the
 -- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op
--- starts a new island when it starts after every earlier op has ended.
+-- starts a new island when it starts after every earlier op has ended, and an island ends where
+-- the ops before the next island's first op ended (the device's last end for the last island).
 CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     WITH ops AS (
         SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
     ),
-    marked AS (
-        SELECT *, max(e) OVER (PARTITION BY device ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end
-        FROM ops
+    starts AS (
+        SELECT * FROM (
+            SELECT device, s, max(e) OVER (PARTITION BY device ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                   AS before_end
+            FROM ops)
+        WHERE before_end IS NULL OR s > before_end
     ),
-    islands AS (
-        SELECT *, sum(CASE WHEN before_end IS NULL OR s > before_end THEN 1 ELSE 0 END)
-                      OVER (PARTITION BY device ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
-        FROM marked
-    )
-    SELECT device, min(s) AS island_start, max(e) AS island_end FROM islands GROUP BY device, island;
+    last_end AS (SELECT device, max(e) AS e FROM ops GROUP BY device)
+    SELECT st.device, st.s AS island_start,
+           coalesce(lead(st.before_end) OVER (PARTITION BY st.device ORDER BY st.s), l.e) AS island_end
+    FROM starts st JOIN last_end l USING (device);
 
 -- The busy islands with the busy time before each (before_ns): the time covered up to any t is
 -- then one ASOF lookup of the last island starting at or before t, and covered_until of it.
