@@ -13,16 +13,17 @@
 -- @column idle_pct DOUBLE            of the stream's span (first op start to last op end)
 -- @empty the trace has no GPU stream with two or more ops
 WITH
-ops AS (SELECT event_id, lane_device AS device, lane_stream AS stream, ts_ns, end_ns FROM gpu_spans($trace_id)),
+ops AS (  -- each GPU op with its stream and its launch call's start (gpu_timeline, retime/schema.sql)
+    SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns FROM gpu_timeline WHERE trace_id = $trace_id
+),
 ordered AS (
     SELECT *, max(end_ns) OVER (PARTITION BY device, stream ORDER BY ts_ns, event_id
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS free_since
     FROM ops
 ),
-launches AS (SELECT event_id, max(call_t) AS launched_at FROM gpu_launches($trace_id) GROUP BY event_id),
 gaps AS (
-    SELECT o.device, o.stream, o.ts_ns - o.free_since AS gap_ns, o.free_since, l.launched_at
-    FROM ordered o LEFT JOIN launches l USING (event_id) WHERE o.ts_ns > o.free_since
+    SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
+    FROM ordered WHERE ts_ns > free_since
 ),
 spans AS (SELECT device, stream, max(end_ns) - min(ts_ns) AS span_ns FROM ops GROUP BY ALL)
 SELECT g.device, g.stream,
