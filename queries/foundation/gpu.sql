@@ -102,7 +102,9 @@ CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
                sum(CASE WHEN resource = 'memory' THEN delta ELSE 0 END) OVER w AS memory,
                lead(t_ns) OVER w - t_ns AS len
         FROM changes
-        WINDOW w AS (PARTITION BY device ORDER BY t_ns ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        -- one ordered pass over all devices: each device's +1s and -1s cancel, so every count is back
+        -- at 0 on a device's last change, and the length that runs on into the next device counts nowhere
+        WINDOW w AS (ORDER BY device, t_ns ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
     SELECT device,
            coalesce(sum(len) FILTER (WHERE compute > 0), 0)::BIGINT AS compute_ns,

@@ -59,8 +59,9 @@ waited AS (
                       ASOF LEFT JOIN wait_cum e ON e.device = w.device AND e.lo <= w.we
     GROUP BY w.ws
 ),
-queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is the ops in flight
-    SELECT device, t, is_launch, sum(delta) OVER (PARTITION BY device ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS depth
+queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is the ops in flight (one
+            -- pass over all devices: each device's +1s and -1s cancel, so its sum starts at 0)
+    SELECT device, t, is_launch, sum(delta) OVER (ORDER BY device, t, delta ROWS UNBOUNDED PRECEDING) AS depth
     FROM (SELECT device, call_t AS t, 1 AS delta, true AS is_launch FROM launched
           UNION ALL SELECT device, end_ns, -1, false FROM launched)
 ),
