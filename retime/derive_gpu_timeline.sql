@@ -8,7 +8,7 @@ WITH launch AS (
     WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch'
     GROUP BY d.dst_event_id
 )
-SELECT e.trace_id, e.event_id, e.kind, gpu_resource(e.kind), l.device, l.stream, e.ts_ns, e.ts_ns + e.dur_ns,
+SELECT e.trace_id, e.event_id, e.kind, e.name, gpu_resource(e.kind), l.device, l.stream, e.ts_ns, e.ts_ns + e.dur_ns,
        launch.call_event_id, launch.call_name, launch.call_ts_ns
 FROM events e
 JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id

@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     trace_id       BIGINT NOT NULL,
     event_id       BIGINT NOT NULL,     -- the op in events
     kind           VARCHAR NOT NULL,    -- 'kernel' | 'collective' | 'memcpy' | 'memset'
+    name           VARCHAR,
     resource       VARCHAR NOT NULL,    -- 'compute' | 'communication' | 'memory' (queries/foundation/gpu.sql)
     device         INTEGER,             -- of the lane the op ran on
     stream         BIGINT,

@@ -12,13 +12,13 @@
 -- @column ratio DOUBLE        other_ns / base_ns
 -- @empty neither trace has GPU kernels, copies or memsets
 WITH
-a AS (SELECT resource, class, dur_ns FROM gpu_ops($trace_id)),
-b AS (SELECT resource, class, dur_ns FROM gpu_ops($other_id)),
+a AS (SELECT resource, class, ops, ns FROM gpu_name_totals($trace_id)),  -- foundation/gpu.sql
+b AS (SELECT resource, class, ops, ns FROM gpu_name_totals($other_id)),
 per AS (
-    SELECT 'resource' AS level, resource AS bucket, 'a' AS side, count(*) AS ops, sum(dur_ns) AS ns FROM a GROUP BY 1, 2, 3
-    UNION ALL SELECT 'resource', resource, 'b', count(*), sum(dur_ns) FROM b GROUP BY 1, 2, 3
-    UNION ALL SELECT 'class', class, 'a', count(*), sum(dur_ns) FROM a GROUP BY 1, 2, 3
-    UNION ALL SELECT 'class', class, 'b', count(*), sum(dur_ns) FROM b GROUP BY 1, 2, 3
+    SELECT 'resource' AS level, resource AS bucket, 'a' AS side, sum(ops) AS ops, sum(ns) AS ns FROM a GROUP BY 1, 2, 3
+    UNION ALL SELECT 'resource', resource, 'b', sum(ops), sum(ns) FROM b GROUP BY 1, 2, 3
+    UNION ALL SELECT 'class', class, 'a', sum(ops), sum(ns) FROM a GROUP BY 1, 2, 3
+    UNION ALL SELECT 'class', class, 'b', sum(ops), sum(ns) FROM b GROUP BY 1, 2, 3
 )
 SELECT level, bucket,
        coalesce(sum(ops) FILTER (WHERE side = 'a'), 0) AS base_ops, coalesce(sum(ns) FILTER (WHERE side = 'a'), 0)::BIGINT AS base_ns,

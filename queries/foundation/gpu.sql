@@ -34,22 +34,12 @@ CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
     SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns AS call_t
     FROM gpu_timeline WHERE trace_id = t AND call_event_id IS NOT NULL;
 
--- The GPU ops of trace t with the device and stream of the lane they ran on, every event column,
--- and their class (computed once per distinct name: a trace repeats a few hundred kernels millions
--- of times)
-CREATE OR REPLACE TEMP MACRO gpu_ops(t) AS TABLE
-    WITH ops AS (
-        SELECT e.*, l.device AS lane_device, l.stream AS lane_stream, e.ts_ns + e.dur_ns AS end_ns,
-               gpu_resource(e.kind) AS resource
-        FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-        WHERE e.trace_id = t AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset') AND e.dur_ns IS NOT NULL
-    ),
-    classes AS (
-        SELECT kind, name_key, gpu_class(kind, name_key) AS class
-        FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM ops)
-    )
-    SELECT ops.*, classes.class
-    FROM ops JOIN classes ON classes.kind = ops.kind AND classes.name_key = coalesce(ops.name, '');
+-- GPU time per op name of trace t (kind, name, resource, class, ops, ns: durations summed): the
+-- breakdowns add up first and class the few hundred names a trace repeats, not its millions of ops.
+CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
+    SELECT kind, name, gpu_resource(kind) AS resource, gpu_class(kind, coalesce(name, '')) AS class, ops, ns
+    FROM (SELECT kind, name, count(*) AS ops, sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = t
+          GROUP BY kind, name);
 
 -- The busy islands of trace t per device: maximal intervals during which at least one GPU op of the
 -- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op

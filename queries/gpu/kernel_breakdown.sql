@@ -12,11 +12,16 @@
 -- @column max_ns BIGINT
 -- @column share_pct DOUBLE   total_ns as a share of all GPU op time
 -- @empty the trace has no GPU kernels, copies or memsets
-SELECT name, any_value(class) AS class, count(*) AS count, sum(dur_ns)::BIGINT AS total_ns,
-       round(avg(dur_ns), 1) AS mean_ns, quantile_cont(dur_ns, 0.5) AS p50_ns, quantile_cont(dur_ns, 0.99) AS p99_ns,
-       max(dur_ns) AS max_ns,
-       round(100.0 * sum(dur_ns) / sum(sum(dur_ns)) OVER (), 2) AS share_pct
-FROM gpu_ops($trace_id)
-GROUP BY name
+WITH per_name AS (
+    SELECT name, any_value(kind) AS kind, count(*) AS count, sum(end_ns - ts_ns) AS total_ns,
+           avg(end_ns - ts_ns) AS mean_ns, quantile_cont(end_ns - ts_ns, 0.5) AS p50_ns,
+           quantile_cont(end_ns - ts_ns, 0.99) AS p99_ns, max(end_ns - ts_ns) AS max_ns
+    FROM gpu_timeline WHERE trace_id = $trace_id  -- every GPU op (retime/schema.sql)
+    GROUP BY name
+)
+SELECT name, gpu_class(kind, coalesce(name, '')) AS class, count, total_ns::BIGINT AS total_ns,
+       round(mean_ns, 1) AS mean_ns, p50_ns, p99_ns, max_ns,
+       round(100.0 * total_ns / sum(total_ns) OVER (), 2) AS share_pct
+FROM per_name
 ORDER BY total_ns DESC, name
 LIMIT $top_n;

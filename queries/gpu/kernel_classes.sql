@@ -5,6 +5,6 @@
 -- @column total_ns BIGINT    durations summed
 -- @column share_pct DOUBLE   of all GPU op time
 -- @empty the trace has no GPU kernels, copies or memsets
-SELECT class, count(*) AS count, sum(dur_ns)::BIGINT AS total_ns,
-       round(100.0 * sum(dur_ns) / sum(sum(dur_ns)) OVER (), 2) AS share_pct
-FROM gpu_ops($trace_id) GROUP BY class ORDER BY total_ns DESC;
+SELECT class, sum(ops) AS count, sum(ns)::BIGINT AS total_ns,
+       round(100.0 * sum(ns) / sum(sum(ns)) OVER (), 2) AS share_pct
+FROM gpu_name_totals($trace_id) GROUP BY class ORDER BY total_ns DESC;
