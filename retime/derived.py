@@ -14,7 +14,7 @@ def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     for macros in runner.foundation():
         con.execute(macros).fetchall()
     set_variables(con, trace_id=trace_id)
-    run_script(con, "retime", "derive_gpu_timeline")
+    run_script(con, "retime", "derive_trace")
 
 
 def derive_all(con: duckdb.DuckDBPyConnection) -> int:

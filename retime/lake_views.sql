@@ -8,3 +8,4 @@ CREATE VIEW events AS SELECT * FROM lake_table(getvariable('lake_events'));
 CREATE VIEW deps AS SELECT * FROM lake_table(getvariable('lake_deps'));
 CREATE VIEW counters AS SELECT * FROM lake_table(getvariable('lake_counters'));
 CREATE VIEW gpu_timeline AS SELECT * FROM lake_table(getvariable('lake_gpu_timeline'));
+CREATE VIEW gpu_device_time AS SELECT * FROM lake_table(getvariable('lake_gpu_device_time'));

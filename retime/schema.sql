@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS deps (
 );
 
 -- One row per GPU op (kernel, collective, copy, memset with a duration), written with its trace by
--- retime/derive_gpu_timeline.sql: the device and stream it ran on and the host call that launched it,
+-- retime/derive_trace.sql: the device and stream it ran on and the host call that launched it,
 -- which the launch-path and time-accounting queries would otherwise join from lanes, deps and events
 -- on every run. Derived, so any row can be re-derived from those three tables.
 CREATE TABLE IF NOT EXISTS gpu_timeline (
@@ -108,6 +108,20 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     call_event_id  BIGINT,              -- the launch call (deps kind 'launch'; the latest to start, if several); NULL when none
     call_name      VARCHAR,
     call_ts_ns     BIGINT
+);
+
+-- Each device's GPU time over the whole trace, split by what ran (queries/foundation/gpu.sql,
+-- gpu_time_split), written with gpu_timeline: the temporal breakdown and the communication overlap
+-- of a trace are then a read, not a sweep over its ops.
+CREATE TABLE IF NOT EXISTS gpu_device_time (
+    trace_id            BIGINT NOT NULL,
+    device              INTEGER,
+    span_ns             BIGINT NOT NULL,   -- first GPU op start to last GPU op end on the device
+    compute_ns          BIGINT NOT NULL,   -- some compute op ran
+    comm_overlapped_ns  BIGINT NOT NULL,   -- a collective ran under compute
+    comm_exposed_ns     BIGINT NOT NULL,   -- a collective ran, no compute
+    memory_only_ns      BIGINT NOT NULL,   -- only copies / memsets ran
+    busy_ns             BIGINT NOT NULL    -- anything ran
 );
 
 -- Counter samples ('C' events): one row per series per sample.

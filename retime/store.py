@@ -16,7 +16,7 @@ import duckdb
 from retime.derived import derive_all
 from retime.errors import StoreError
 
-SCHEMA_VERSION = 2  # 2: gpu_timeline (derived); a version-1 store is upgraded in place on open
+SCHEMA_VERSION = 2  # 2: gpu_timeline and gpu_device_time (derived); a version-1 store is upgraded in place on open
 DEFAULT_DB = "retime.duckdb"
 
 
@@ -114,7 +114,7 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
 
 
 def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
-    """Version 2 adds the derived gpu_timeline: create it and derive every stored trace, in one
+    """Version 2 adds the derived gpu_timeline and gpu_device_time: create them and derive every stored trace, in one
     transaction (an interrupted upgrade leaves a version-1 store)."""
     with transaction(con):
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the new table is made

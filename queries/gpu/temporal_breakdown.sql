@@ -13,14 +13,12 @@
 -- @column memory_pct DOUBLE
 -- @column idle_pct DOUBLE
 -- @empty the trace has no GPU kernels, copies or memsets
-WITH
-span AS (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_spans($trace_id) GROUP BY 1),
-split AS (SELECT * FROM gpu_time_split($trace_id))  -- foundation/gpu.sql
 SELECT device, span_ns,
        compute_ns, comm_exposed_ns AS communication_ns, memory_only_ns AS memory_ns, span_ns - busy_ns AS idle_ns,
        round(100.0 * compute_ns / span_ns, 2) AS compute_pct,
        round(100.0 * communication_ns / span_ns, 2) AS communication_pct,
        round(100.0 * memory_ns / span_ns, 2) AS memory_pct,
        round(100.0 * idle_ns / span_ns, 2) AS idle_pct
-FROM span JOIN split USING (device)
+FROM gpu_device_time  -- gpu_time_split of foundation/gpu.sql, written with the trace (retime/schema.sql)
+WHERE trace_id = $trace_id
 ORDER BY device;

@@ -14,7 +14,8 @@ CONTENT = ["SELECT trace_id, job, rank, format, event_count, sha256, source_path
            "SELECT trace_id, kind, count(*) AS n FROM deps GROUP BY ALL ORDER BY ALL",
            "SELECT trace_id, count(*) AS n FROM lanes GROUP BY 1 ORDER BY 1",
            "SELECT trace_id, count(*) AS n, sum(end_ns - ts_ns) AS busy, count(call_event_id) AS launched, "
-           "sum(ts_ns - call_ts_ns) AS latency FROM gpu_timeline GROUP BY 1 ORDER BY 1"]
+           "sum(ts_ns - call_ts_ns) AS latency FROM gpu_timeline GROUP BY 1 ORDER BY 1",
+           "SELECT * FROM gpu_device_time ORDER BY ALL"]
 
 
 def content(store):

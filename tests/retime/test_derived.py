@@ -1,5 +1,6 @@
-"""gpu_timeline, derived when a trace is written: each GPU op with its device, stream and launch
-call, checked against the JSON the profiler wrote; replays and upgraded stores get it too."""
+"""Tables derived when a trace is written: gpu_timeline (each GPU op with its device, stream and
+launch call, checked against the JSON the profiler wrote) and gpu_device_time; replays and upgraded
+stores get them too."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,6 +12,7 @@ from tests.conftest import SAMPLE_TRACES, load_json
 
 GPU_CATS = {"kernel", "gpu_memcpy", "gpu_memset"}
 CALL_CATS = {"cuda_runtime", "cuda_driver"}
+DERIVED = ("gpu_timeline", "gpu_device_time")
 STREAMS_GRAPH = SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz"
 
 
@@ -46,11 +48,12 @@ def test_a_version_1_store_gains_the_timeline_when_opened(tmp_path):
     db = tmp_path / "old.duckdb"
     with retime.open(db) as s:
         s.ingest(STREAMS_GRAPH)
-        before = s.sql("SELECT * FROM gpu_timeline ORDER BY ALL").to_dicts()
+        before = [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED]
     with duckdb.connect(str(db)) as con:  # as the previous schema left it
-        con.execute("DROP TABLE gpu_timeline")
+        for table in DERIVED:
+            con.execute(f"DROP TABLE {table}")
         con.execute("UPDATE schema_info SET version = 1")
     with retime.open(db, read_only=True) as s:  # a reading command upgrades it first
-        assert s.sql("SELECT * FROM gpu_timeline ORDER BY ALL").to_dicts() == before
+        assert [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED] == before
         assert s.sql("SELECT max(version) AS v FROM schema_info")["v"][0] == 2
-    assert len(before) > 50
+    assert len(before[0]) > 50 and len(before[1]) == 1

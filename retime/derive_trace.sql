@@ -1,5 +1,5 @@
--- gpu_timeline rows of trace `trace_id` (schema.sql says why the table exists). Needs the
--- foundation macros (gpu_resource).
+-- The derived rows of trace `trace_id`: gpu_timeline, then gpu_device_time from it (schema.sql
+-- says why each table exists). Needs the foundation macros of queries/foundation.
 INSERT INTO gpu_timeline
 WITH launch AS (
     SELECT d.dst_event_id AS event_id, arg_max(c.event_id, c.ts_ns) AS call_event_id,
@@ -16,3 +16,8 @@ LEFT JOIN launch USING (event_id)
 WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')
   AND e.dur_ns IS NOT NULL
 ORDER BY l.device, e.ts_ns, e.event_id;
+
+INSERT INTO gpu_device_time
+SELECT getvariable('trace_id'), device, span_ns, compute_ns, comm_overlapped_ns, comm_exposed_ns, memory_only_ns, busy_ns
+FROM (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_spans(getvariable('trace_id')) GROUP BY 1)
+JOIN gpu_time_split(getvariable('trace_id')) USING (device);
