@@ -79,6 +79,13 @@ def foundation() -> tuple[str, ...]:
     return tuple(f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql"))
 
 
+def load_foundation(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the shared macros (foundation/*.sql) on a connection: the queries, the derived tables
+    and the replayer all read them."""
+    for macros in foundation():
+        con.execute(macros).fetchall()
+
+
 def listing() -> pl.DataFrame:
     rows = [{"query": q.name, "topic": q.topic,
              "params": " ".join(p.name + (f"={p.default}" if p.default is not None else "") for p in q.params),
@@ -105,6 +112,5 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) ->
         except ValueError:
             raise QueryError(f"query {name}: {p.name} must be {p.type}, got {value!r}") from None
     with as_query_error(f"query {name}"):
-        for macros in foundation():
-            con.execute(macros).fetchall()
+        load_foundation(con)
         return con.sql(query.sql, params=bound).pl()

@@ -86,8 +86,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(_gpu_names(con, trace_id)))
-    for macros in runner.foundation():  # the kernel classifier the queries use
-        con.execute(macros).fetchall()
+    runner.load_foundation(con)  # the kernel classifier the queries use
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
         run_script(con, PACKAGE, "graph_points")
         run_script(con, PACKAGE, "graph_edges")

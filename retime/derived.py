@@ -1,4 +1,4 @@
-"""Tables derived from a trace when it is written (gpu_timeline), in the same transaction as its
+"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time), in the same transaction as its
 events, so every query reads one narrow table instead of joining lanes, deps and launch calls again
 on each run. Older stores gain them once, on upgrade."""
 from __future__ import annotations
@@ -11,8 +11,7 @@ from retime.sqlfiles import load_sql, run_script, set_variables
 
 def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Write the derived rows of a trace whose events and deps are in the store."""
-    for macros in runner.foundation():
-        con.execute(macros).fetchall()
+    runner.load_foundation(con)
     set_variables(con, trace_id=trace_id)
     run_script(con, "retime", "derive_trace")
 

@@ -117,6 +117,6 @@ def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
     """Version 2 adds the derived gpu_timeline and gpu_device_time: create them and derive every stored trace, in one
     transaction (an interrupted upgrade leaves a version-1 store)."""
     with transaction(con):
-        con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the new table is made
+        con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the new tables are made
         derive_all(con)
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()
