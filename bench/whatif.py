@@ -18,7 +18,6 @@ from pathlib import Path
 
 from common import fresh_store_path  # bench/common.py
 from retime.replay import scenario
-from retime.sqlfiles import one_row
 
 import retime
 
@@ -50,7 +49,7 @@ def main() -> None:
             chosen = scenario.parse(knobs, scale=scale)
             result = store.replay(base, chosen)
             check = store.against(result, target)
-            base_step = one_row(store.con, "retime", "trace_steps", {"trace_id": base})["step_ns"]
+            base_step = store.iteration(base)["step_ns"]
             naive = base_step + _duration_change(store, base, chosen)
             naive_error = 100 * (naive - check["measured_ns"]) / check["measured_ns"]
             print(f"| {pair:<4} | {direction:<20} | {chosen.label:<22} | {base_step / 1e6:>12.3f} "

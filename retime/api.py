@@ -191,7 +191,7 @@ class Store:
         same workload recorded with the hardware change made): median ProfilerStep time when both
         have steps, else the span. error_pct > 0: the replay predicted slower than measured."""
         target_id = self.resolve_trace(target)
-        measured = one_row(self.con, "retime", "trace_steps", {"trace_id": target_id})
+        measured = self.iteration(target_id)
         predicted_steps = sorted(s.predicted_ns for s in result.steps)
         if predicted_steps and measured["step_ns"] is not None:
             basis, predicted, actual = "median step", int(np.median(predicted_steps)), measured["step_ns"]
@@ -199,6 +199,12 @@ class Store:
             basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
         return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
                 "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None}
+
+    def iteration(self, trace: int | str) -> dict[str, int | None]:
+        """A measured trace's iteration time as replays are compared with it: step_ns, its median
+        ProfilerStep window (None without one), and span_ns, first event start to last end."""
+        runner.load_foundation(self.con)  # annotation_windows
+        return one_row(self.con, "retime", "trace_steps", {"trace_id": self.resolve_trace(trace)})
 
     def replay_job(self, trace: int | str,
                    settings: Scenario | list[str] | dict[str, str] | None = None) -> list[tuple[int, ReplayResult]]:

@@ -4,3 +4,12 @@
 CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
     regexp_matches(coalesce(name, ''),
                    '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize');
+
+-- The windows of trace t that per-step answers are reported on: annotations on a CPU thread whose
+-- name matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length.
+-- Columns: name, ws, we (start and end, ns).
+CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
+    SELECT e.name, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE e.trace_id = t AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
+      AND regexp_matches(e.name, pattern);

@@ -1,6 +1,6 @@
 -- The links of a saved replay's critical path (deps of kinds critical_ss / _se / _es / _ee, written
 -- by `retime replay --save`), with their times, what they stand for, and the window (an annotation
--- matching window_pattern) each ends in: for the critical_path queries.
+-- matching window_pattern, annotation_windows) each ends in: for the critical_path queries.
 CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS TABLE
     WITH
     path AS (
@@ -12,7 +12,7 @@ CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS T
                e.copy_kind
         FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
         WHERE e.trace_id = replay_id
-          AND (e.event_id IN (SELECT src_event_id FROM path UNION SELECT dst_event_id FROM path) OR e.kind = 'annotation')
+          AND e.event_id IN (SELECT src_event_id FROM path UNION SELECT dst_event_id FROM path)
     ),
     links AS (
         SELECT s.name AS from_event, t.name AS to_event,
@@ -24,17 +24,14 @@ CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS T
                     WHEN s.gpu AND NOT t.gpu THEN CASE WHEN p.src_pt = 's' THEN 'staged copy' ELSE 'sync wait' END
                     WHEN s.lane_id = t.lane_id THEN 'stream order' ELSE 'stream wait' END AS link,
                CASE WHEN p.src_event_id = p.dst_event_id AND s.gpu THEN
-                         CASE WHEN s.kind = 'collective' THEN 'communication' WHEN s.kind IN ('memcpy', 'memset') THEN 'memory'
-                              ELSE 'gpu:' || gpu_class(s.kind, coalesce(s.name, '')) END
+                         CASE gpu_resource(s.kind) WHEN 'compute' THEN 'gpu:' || gpu_class(s.kind, coalesce(s.name, ''))
+                              ELSE gpu_resource(s.kind) END
                     WHEN NOT s.gpu AND NOT t.gpu THEN 'cpu'
                     WHEN NOT s.gpu AND t.gpu THEN 'launch'
                     WHEN s.gpu AND NOT t.gpu AND p.src_pt = 's' THEN 'memory'
                     ELSE 'wait' END AS resource
         FROM path p JOIN ev s ON s.event_id = p.src_event_id JOIN ev t ON t.event_id = p.dst_event_id
     ),
-    windows AS (
-        SELECT e.name AS step, e.ts_ns AS ws, e.end_ns AS we
-        FROM ev e WHERE e.kind = 'annotation' AND NOT e.gpu AND regexp_matches(e.name, window_pattern)
-    )
-    SELECT CASE WHEN l.to_t < w.we THEN w.step END AS step, l.*
+    windows AS (SELECT * FROM annotation_windows(replay_id, window_pattern))  -- foundation/host.sql
+    SELECT CASE WHEN l.to_t < w.we THEN w.name END AS step, l.*
     FROM links l ASOF LEFT JOIN windows w ON l.to_t >= w.ws;

@@ -18,12 +18,7 @@
 -- @column verdict VARCHAR         launch-bound | gpu-bound | mixed
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
-windows AS (
-    SELECT e.name AS window, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
-    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-    WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
-      AND regexp_matches(e.name, $window)
-),
+windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $window)),  -- foundation/host.sql
 -- busy islands with the busy time before each (foundation/gpu.sql)
 islands AS (SELECT * FROM busy_islands_covered($trace_id, ['compute', 'communication', 'memory'])),
 launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql

@@ -12,10 +12,8 @@
 -- @column gpu_busy_pct DOUBLE  GPU op time in the step (summed) as a share of its wall time; NULL without GPU work
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
-steps AS (
-    SELECT e.name AS step, e.ts_ns AS start_ns, e.dur_ns, e.ts_ns + e.dur_ns AS end_ns
-    FROM events e
-    WHERE e.trace_id = $trace_id AND e.kind = 'annotation' AND regexp_matches(e.name, $window) AND e.dur_ns IS NOT NULL
+steps AS (  -- foundation/host.sql
+    SELECT name AS step, ws AS start_ns, we - ws AS dur_ns, we AS end_ns FROM annotation_windows($trace_id, $window)
 ),
 -- each op counts in every window it started in: time is cut into buckets as wide as the median
 -- window, each window lists the buckets it touches, and an op looks up its own bucket (an equality
@@ -34,10 +32,8 @@ work AS (
            AS outermost
     FROM events
     WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
-    UNION ALL  -- GPU ops need no nesting test
-    SELECT kind, ts_ns, dur_ns, false
-    FROM events
-    WHERE trace_id = $trace_id AND kind IN ('kernel', 'collective', 'memcpy', 'memset') AND dur_ns IS NOT NULL
+    UNION ALL  -- GPU ops need no nesting test (foundation/gpu.sql)
+    SELECT kind, ts_ns, end_ns - ts_ns, false FROM gpu_spans($trace_id)
 ),
 per_step AS (
     SELECT b.start_ns,
