@@ -45,6 +45,7 @@ CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
 -- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op
 -- starts a new island when it starts after every earlier op has ended, and an island ends where
 -- the ops before the next island's first op ended (the device's last end for the last island).
+-- prev_end: where the island before ended (NULL for the first), so the idle gap before is known.
 CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     WITH ops AS (
         SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
@@ -58,13 +59,14 @@ CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     ),
     last_end AS (SELECT device, max(e) AS e FROM ops GROUP BY device)
     SELECT st.device, st.s AS island_start,
-           coalesce(lead(st.before_end) OVER (PARTITION BY st.device ORDER BY st.s), l.e) AS island_end
+           coalesce(lead(st.before_end) OVER (PARTITION BY st.device ORDER BY st.s), l.e) AS island_end,
+           st.before_end AS prev_end
     FROM starts st JOIN last_end l USING (device);
 
--- The busy islands with the busy time before each (before_ns): the time covered up to any t is
+-- The busy islands (lo, hi, prev_hi) with the busy time before each (before_ns): the time covered up to any t is
 -- then one ASOF lookup of the last island starting at or before t, and covered_until of it.
 CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
-    SELECT device, island_start AS lo, island_end AS hi,
+    SELECT device, island_start AS lo, island_end AS hi, prev_end AS prev_hi,
            coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
                                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
     FROM busy_islands(t, resources);

@@ -22,15 +22,11 @@ windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $wi
 -- busy islands with the busy time before each (foundation/gpu.sql)
 islands AS (SELECT * FROM busy_islands_covered($trace_id, ['compute', 'communication', 'memory'])),
 launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
-gaps AS (  -- idle gaps between a device's busy islands, and when the op that ended each was launched
-    SELECT i.device, i.lo AS gap_end, lag(i.hi) OVER (PARTITION BY i.device ORDER BY i.lo) AS gap_start
-    FROM islands i
-),
-host_waits AS (
-    SELECT g.device, g.gap_start, g.gap_end
-    FROM gaps g JOIN launched l ON l.device = g.device AND l.ts_ns = g.gap_end
-    WHERE g.gap_start IS NOT NULL
-    GROUP BY ALL HAVING max(l.call_t) >= g.gap_start
+host_waits AS (  -- idle gaps between a device's busy islands whose ending op was launched after the gap began
+    SELECT i.device, i.prev_hi AS gap_start, i.lo AS gap_end
+    FROM islands i JOIN launched l ON l.device = i.device AND l.ts_ns = i.lo
+    WHERE i.prev_hi IS NOT NULL
+    GROUP BY ALL HAVING max(l.call_t) >= i.prev_hi
 ),
 -- busy islands and host waits are each disjoint: a window's share of either is what is covered by
 -- its end minus what is covered by its start (covered_until, foundation/gpu.sql)
