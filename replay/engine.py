@@ -85,7 +85,7 @@ class ReplayResult:
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
-                  ridge_flop_per_byte=presets.ridge_flop_per_byte(_gpu_names(con, trace_id)))
+                  ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     runner.load_foundation(con)  # the kernel classifier the queries use
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
         run_script(con, PACKAGE, "graph_points")
@@ -110,11 +110,6 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
                        point_event=point_event, point_is_end=points["is_end"].astype(bool),
                        point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
                        point_name=code_of_event[point_event], names=names)
-
-
-def _gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
-    rows = con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()
-    return (rows[0][0] or []) if rows else []
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:

@@ -7,7 +7,10 @@ import tomllib
 from functools import lru_cache
 from importlib import resources
 
+import duckdb
+
 from retime.errors import ScenarioError
+from retime.sqlfiles import load_sql
 
 # knob <- the preset field whose ratio (target / source) sets it
 KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interconnect_gb_s",
@@ -17,6 +20,12 @@ KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interco
 @lru_cache(maxsize=1)
 def presets() -> dict[str, dict]:
     return tomllib.loads(resources.files("retime.replay").joinpath("presets", "gpus.toml").read_text())
+
+
+def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
+    """The GPU names a stored trace recorded ([] when it names none)."""
+    rows = con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()
+    return (rows[0][0] or []) if rows else []
 
 
 def detect(gpu_names: list[str] | None) -> str | None:

@@ -130,7 +130,7 @@ class Store:
         from retime.replay import presets
         if source is None:
             trace_id = self.resolve_trace(trace)
-            names = self.con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()[0][0]
+            names = presets.trace_gpu_names(self.con, trace_id)
             source = presets.detect(names)
             if source is None:
                 raise ScenarioError(f"trace {trace_id} names no GPU retime has a preset for ({names}); "
