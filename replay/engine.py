@@ -19,6 +19,12 @@ PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
 THREAD_WAKE_NS = 1_000_000  # a thread resuming within this after another thread's burst was woken by it
 THREAD_IDLE_NS = 50_000     # a thread idle this long before a burst of work was waiting to be handed it
+# Launch back-pressure (graph_edges.sql, replay_backpressure): a device's launch queue was full when
+# calls at BACKPRESSURE_DEPTH_SHARE of its deepest queue took BACKPRESSURE_SLOW_FACTOR x the median
+# launch call or longer (nsys h100_2gpu_1s: blocked calls 2-7 ms at depth 1134-1140 of 1140, the
+# median cudaLaunchKernel 6 µs; unblocked calls at that depth 5-20 µs).
+BACKPRESSURE_DEPTH_SHARE = 0.9
+BACKPRESSURE_SLOW_FACTOR = 10.0
 STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
 GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
 HOST_CLASSES = ("cpu", "launch_call")
@@ -85,6 +91,7 @@ class ReplayResult:
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
+                  backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     runner.load_foundation(con)  # the kernel classifier the queries use
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
@@ -98,18 +105,43 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     point_event = points["event_id"].astype(np.int64)
     code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
     code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
-    origin = int(times[0]) if len(times) else 0
+    dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
+    point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
+                    "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool)}
+    edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
+                   "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
+    if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
+        times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
+    origin = int(times.min()) if len(times) else 0
     n = len(times)
-    dst = edges["dst"].astype(np.int64)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(dst, minlength=n), out=indptr[1:])
-    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr,
-                       src=edges["src"].astype(np.int64), base_lag=edges["base_lag"].astype(np.int64),
-                       edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
-                       offset=edges["offset_ns"].astype(np.int64),
-                       point_event=point_event, point_is_end=points["is_end"].astype(bool),
-                       point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
-                       point_name=code_of_event[point_event], names=names)
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr, src=src,
+                       **edge_arrays, **point_arrays, point_name=code_of_event[point_arrays["point_event"]], names=names)
+
+
+def _topological(times, src, dst, point_arrays, edge_arrays):
+    """Points renumbered in a topological order of the edges (measured order kept wherever the edges
+    allow), edges re-sorted by destination. Where the backward edges close a cycle they are dropped."""
+    n = len(times)
+    order = np.lexsort((src, dst))
+    topo = kernels.topological_order(n, _csr(dst[order], n), src[order])
+    if len(topo) == 0:
+        keep = src < dst
+        src, dst = src[keep], dst[keep]
+        return times, src, dst, point_arrays, {k: v[keep] for k, v in edge_arrays.items()}
+    rank = np.empty(n, np.int64)
+    rank[topo] = np.arange(n, dtype=np.int64)
+    src, dst = rank[src], rank[dst]
+    by_dst = np.lexsort((src, dst))
+    return (times[topo], src[by_dst], dst[by_dst], {k: v[topo] for k, v in point_arrays.items()},
+            {k: v[by_dst] for k, v in edge_arrays.items()})
+
+
+def _csr(dst_sorted: np.ndarray, n: int) -> np.ndarray:
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(dst_sorted, minlength=n), out=indptr[1:])
+    return indptr
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:

@@ -5,8 +5,9 @@
 --   cpu          host work between consecutive points of a thread (scales with cpu.speed)
 --   launch_call  the body of a launching runtime call, cudaLaunchKernel & co (launch.latency)
 --   launch       launch call start -> the GPU op starting, for an op that waited for its launch
---                (launch.latency); for an op queued behind earlier work, capped at the median of
---                the trace's launch-bound lags, so it follows the stream, not its measured start
+--                (launch.latency); for an op queued behind earlier work (launched before the
+--                op ahead of it on its stream ended), capped at the median of the trace's
+--                launch-bound lags, so it follows the stream, not its measured start
 --   fixed        not rescaled: a sync call's return after the work it waited for, the gap
 --                between back-to-back ops on a stream, an idle gap a hand-off bridges
 --   h2d d2h d2d p2p memset compute membound comm   a GPU op's own duration (pcie.h2d, pcie.d2h,
@@ -85,10 +86,15 @@ WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch';
 
 -- blocking calls: the synchronize family and synchronous copies by name, and any call whose own
 -- GPU op finished while it was still running (a pageable cudaMemcpyAsync returns only after
--- its copy is staged: it blocks although its name says async). A call waited only if that work
--- ended while it was blocked (after it began, before it returned); the waited-for work is the
+-- its copy is staged: it blocks although its name says async). The work a call waits for is the
 -- latest-ending GPU op launched at or before its start (ASOF over launches in call order,
--- carrying the running latest end).
+-- carrying the running latest end). A call waited when that work was still running as it began;
+-- it returned after that work ended, on one clock. Host and GPU clocks can disagree by a few µs,
+-- so the recorded end may come after the return: up to skew_tol_ns (the smallest launch lag in the
+-- trace; a GPU clock further ahead of the host would show an op starting before its launch) it is
+-- still the wait, with a negative lag (the graph is then ordered topologically, not by time).
+-- A synchronize that found the GPU already done still waits for that work under a slower GPU:
+-- it returns no earlier than its own measured duration after the work ends (waited = false).
 CREATE OR REPLACE TEMP TABLE replay_waits AS
 WITH
 blocking_names AS (  -- is_blocking_call (queries/foundation/host.sql, as sync_stalls counts them), once per name
@@ -96,7 +102,8 @@ blocking_names AS (  -- is_blocking_call (queries/foundation/host.sql, as sync_s
     WHERE is_blocking_call(name)
 ),
 blocking AS (
-    SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point
+    SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point,
+           ev.name IN (SELECT name FROM blocking_names) AS by_name
     FROM replay_events ev JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
     WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
       AND (ev.name IN (SELECT name FROM blocking_names)
@@ -106,10 +113,14 @@ blocking AS (
 running AS (
     SELECT call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
     FROM replay_launches WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
+),
+skew AS (
+    SELECT coalesce(min(op_t - call_t), 0) AS tol FROM replay_launches WHERE op_t >= call_t
 )
-SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end
+SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end, r.op_end > b.ts_ns AS waited
 FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
-WHERE r.op_end > b.ts_ns AND r.op_end <= b.end_t;
+WHERE (r.op_end > b.ts_ns AND r.op_end <= b.end_t + (SELECT tol FROM skew))
+   OR (b.by_name AND r.op_end <= b.ts_ns);
 
 -- Copies from or to pageable host memory: the driver stages them through pinned buffers, so the
 -- call that issued one returns only as the copy nears its end although its name says async (a
@@ -125,6 +136,58 @@ JOIN replay_gpu_ops g ON g.event_id = l.op_id
 JOIN replay_points ce ON ce.event_id = l.call_id AND ce.is_end
 WHERE g.kind = 'memcpy' AND 'pageable' IN (g.src_kind, g.dst_kind)
   AND l.op_t >= l.call_t AND l.op_t < l.call_t + l.call_dur AND l.op_end > l.call_t + l.call_dur;
+
+-- Launch back-pressure: a launch call blocks while the device's launch queue is full, and returns
+-- when the GPU retires work. Queue depth at a call's start is the ops launched on its device and
+-- not yet started (ops whose launch came before the trace window count as launched before it).
+-- A device's queue was full when calls near its deepest depth (backpressure_depth_share of it)
+-- lasted far longer than launches usually do (backpressure_slow_factor x the median launch call).
+-- Then every call at that depth returns after the latest GPU op of the device that ended while it
+-- was inside (its measured delay after that end, fixed), and holds only a typical launch call's
+-- host time of its own (the median of its name): a GPU that drains faster frees the host sooner.
+CREATE OR REPLACE TEMP TABLE replay_backpressure AS
+WITH
+dev_ops AS (
+    SELECT l.device, g.event_id, g.ts_ns, g.ts_ns + g.dur_ns AS op_end, g.end_point, rl.call_t
+    FROM replay_gpu_ops g JOIN lanes l ON l.trace_id = getvariable('trace_id') AND l.lane_id = g.lane_id
+    LEFT JOIN (SELECT op_id, min(call_t) AS call_t FROM replay_launches GROUP BY op_id) rl ON rl.op_id = g.event_id
+),
+queue_steps AS (  -- +1 at each launch (before the window where unknown), -1 at each start
+    SELECT device, coalesce(call_t, -9223372036854775807) AS t, 1 AS step FROM dev_ops
+    UNION ALL
+    SELECT device, ts_ns, -1 FROM dev_ops
+),
+queue AS (
+    SELECT device, t, sum(step) OVER (PARTITION BY device ORDER BY t, step ROWS UNBOUNDED PRECEDING) AS depth
+    FROM queue_steps
+),
+calls AS (
+    SELECT l.call_id, any_value(l.call_t) AS call_t, any_value(l.call_dur) AS call_dur, any_value(o.device) AS device,
+           any_value(ev.name) AS name, any_value(ce.point_id) AS call_end_point
+    FROM replay_launches l JOIN dev_ops o ON o.event_id = l.op_id
+    JOIN replay_events ev ON ev.event_id = l.call_id
+    JOIN replay_points ce ON ce.event_id = l.call_id AND ce.is_end
+    WHERE l.call_id NOT IN (SELECT event_id FROM replay_waits) AND l.call_id NOT IN (SELECT call_id FROM replay_staged)
+    GROUP BY l.call_id
+),
+typical AS (SELECT name, median(call_dur)::BIGINT AS typical_dur FROM calls GROUP BY name),
+deep AS (
+    SELECT c.*, coalesce(q.depth, 0) AS depth, t.typical_dur
+    FROM calls c JOIN typical t USING (name) ASOF LEFT JOIN queue q ON q.device = c.device AND q.t < c.call_t
+),
+full_devices AS (
+    SELECT d.device, max_depth FROM deep d
+    JOIN (SELECT device, max(depth) AS max_depth FROM deep GROUP BY device) m USING (device)
+    WHERE d.depth >= getvariable('backpressure_depth_share') * m.max_depth
+    GROUP BY d.device, max_depth
+    HAVING bool_or(d.call_dur > getvariable('backpressure_slow_factor') * (SELECT median(call_dur) FROM calls))
+),
+retired AS (SELECT device, op_end, end_point FROM dev_ops)
+SELECT d.call_id, d.call_end_point, d.call_t + d.call_dur AS end_t, d.typical_dur, r.end_point AS gpu_end_point,
+       r.op_end
+FROM deep d JOIN full_devices f ON f.device = d.device
+ASOF JOIN retired r ON r.device = d.device AND r.op_end <= d.call_t + d.call_dur
+WHERE d.depth >= getvariable('backpressure_depth_share') * f.max_depth AND r.op_end > d.call_t;
 
 -- Waits between streams, from Kineto's 'Stream Wait Event' records (cudaStreamWaitEvent): the
 -- first op launched on the waiting stream after the wait call depends on the last op launched on
@@ -242,17 +305,27 @@ SELECT arg_max(a0, a0_t) AS a0, q, arg_max(q_t - a0_t, a0_t) AS wake_lag,
        arg_max(b_end, a0_t) AS b_end, arg_max(r, a0_t) AS r, arg_max(r_t - b_t, a0_t) AS resume_lag
 FROM joins GROUP BY q;
 
--- GPU streams: each op after the previous op on its stream. An op is queued when it started within
--- queue_gap_ns after the previous op on its stream ended, and wait-bound when it started that soon
--- after the op it waited for on another stream; then that edge binds it, otherwise its launch does
--- (exactly one binds at measured times). A launch recorded after its op started (clock skew) is no
--- constraint.
+-- GPU streams: each op after the previous op on its stream. An op is queued when its launch came
+-- before the previous op on its stream ended (or is not in the trace): it waited in the stream's
+-- queue, so its start follows the stream (the measured gap, the GPU's own time between ops) and
+-- not its launch, however long ago that was. An op launched after the stream ran dry is
+-- launch-bound: its launch edge binds. Wait-bound: it started within queue_gap_ns after the op it
+-- waited for on another stream. A launch recorded after its op started (clock skew) is no
+-- constraint. An op that started before the previous one ended overlapped it (programmatic
+-- dependent launch, PDL, as Hopper and Blackwell kernels in CUDA graphs do): it starts at its
+-- measured offset from the previous op's start, scaled as that op's duration is (overlapped).
 CREATE OR REPLACE TEMP TABLE replay_stream AS
-SELECT *, prev_end IS NOT NULL AND ts_ns - prev_end >= 0 AND ts_ns - prev_end < getvariable('queue_gap_ns') AS own_queued,
+SELECT *, prev_end IS NOT NULL AND ts_ns >= prev_end AND (launch_t IS NULL OR launch_t < prev_end) AS own_queued,
        event_id IN (SELECT consumer_id FROM replay_stream_waits WHERE gap < getvariable('queue_gap_ns')) AS wait_bound,
-       event_id IN (SELECT op_id FROM replay_launches WHERE op_t >= call_t) AS has_launch
-FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end
-      FROM replay_gpu_ops g WINDOW w AS (PARTITION BY g.lane_id ORDER BY g.ts_ns, g.event_id));
+       launch_t IS NOT NULL AS has_launch,
+       prev_end IS NOT NULL AND ts_ns < prev_end AS overlapped
+FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end,
+             lag(g.start_point) OVER w AS prev_start_point, lag(g.ts_ns) OVER w AS prev_ts, lag(g.op_class) OVER w AS prev_class,
+             lag(g.dur_ns) OVER w AS prev_dur, rl.launch_t
+      FROM replay_gpu_ops g
+      LEFT JOIN (SELECT op_id, min(call_t) AS launch_t FROM replay_launches WHERE op_t >= call_t GROUP BY op_id) rl
+             ON rl.op_id = g.event_id
+      WINDOW w AS (PARTITION BY g.lane_id ORDER BY g.ts_ns, g.event_id));
 
 CREATE OR REPLACE TEMP TABLE replay_edges AS
 WITH
@@ -263,7 +336,7 @@ cpu_chain AS (
 handed_off AS (SELECT q AS point_id FROM replay_handoffs UNION SELECT r FROM replay_handoffs),
 launch_lags AS (
     SELECT l.op_id, s.start_point, l.call_start_point, l.op_t - l.call_t AS measured_lag,
-           NOT (s.own_queued OR s.wait_bound) AS launch_bound
+           NOT (s.own_queued OR s.wait_bound OR s.overlapped) AS launch_bound
     FROM replay_launches l JOIN replay_stream s ON s.event_id = l.op_id
     WHERE l.op_t >= l.call_t
 ),
@@ -271,54 +344,67 @@ typical_launch AS (
     SELECT coalesce(median(measured_lag) FILTER (WHERE launch_bound), min(measured_lag), 0)::BIGINT AS lag_ns
     FROM launch_lags
 )
-SELECT src, dst, base_lag, edge_class, bytes, offset_ns FROM (
+SELECT src, dst, base_lag, edge_class, bytes, offset_ns, backward FROM (
     -- CPU threads; the step into a blocking call's return keeps only the host time before the wait
     SELECT c.src, c.dst,
-           CASE WHEN w.event_id IS NOT NULL THEN greatest(0, c.base_lag - greatest(0, w.op_end - (w.end_t - c.base_lag)))
+           CASE WHEN w.event_id IS NOT NULL AND w.waited THEN greatest(0, c.base_lag - greatest(0, w.op_end - (w.end_t - c.base_lag)))
+                WHEN bp.call_id IS NOT NULL THEN least(c.base_lag, bp.typical_dur)
                 WHEN st.call_id IS NOT NULL THEN greatest(0, least(c.base_lag, st.copy_start - (c.t - c.base_lag)))
                 WHEN h.point_id IS NOT NULL THEN 0  -- an idle gap: the hand-off edge times it
                 ELSE c.base_lag END AS base_lag,
-           CASE WHEN w.event_id IS NOT NULL OR h.point_id IS NOT NULL THEN 'fixed'
+           CASE WHEN (w.event_id IS NOT NULL AND w.waited) OR h.point_id IS NOT NULL THEN 'fixed'
                 WHEN c.is_end AND c.prev_event = c.event_id AND lc.call_id IS NOT NULL THEN 'launch_call'
                 ELSE 'cpu' END AS edge_class,
-           NULL::BIGINT AS bytes, 0::BIGINT AS offset_ns
+           NULL::BIGINT AS bytes, 0::BIGINT AS offset_ns, false AS backward
     FROM cpu_chain c
     LEFT JOIN replay_waits w ON c.is_end AND w.end_point = c.dst
+    LEFT JOIN replay_backpressure bp ON c.is_end AND c.prev_event = c.event_id AND bp.call_end_point = c.dst
     LEFT JOIN replay_staged st ON c.is_end AND st.call_end_point = c.dst
     LEFT JOIN handed_off h ON h.point_id = c.dst
     LEFT JOIN (SELECT DISTINCT call_id FROM replay_launches) lc ON lc.call_id = c.event_id
     WHERE c.src IS NOT NULL
     UNION ALL
-    -- blocking call end waits for the GPU work launched before it
-    SELECT gpu_end_point, end_point, greatest(0, end_t - op_end), 'fixed', NULL, 0 FROM replay_waits
+    -- blocking call end waits for the GPU work launched before it (clock skew: a negative lag, the
+    -- one kind of edge that may point backwards in measured time); a synchronize that found the GPU
+    -- done returns no sooner than its own duration after that work
+    SELECT gpu_end_point, end_point, CASE WHEN waited THEN end_t - op_end ELSE end_t - ev.ts_ns END, 'fixed', NULL, 0,
+           waited AND op_end > end_t
+    FROM replay_waits JOIN replay_events ev USING (event_id)
+    UNION ALL
+    -- a launch call held by a full launch queue returns after the GPU retires an op
+    SELECT gpu_end_point, call_end_point, end_t - op_end, 'fixed', NULL, 0, false FROM replay_backpressure
     UNION ALL
     -- hand-offs between threads: B's burst after A's hand-off, A's return after B's burst
-    SELECT a0, q, wake_lag, 'cpu', NULL, 0 FROM replay_handoffs
+    SELECT a0, q, wake_lag, 'cpu', NULL, 0, false FROM replay_handoffs
     UNION ALL
-    SELECT b_end, r, resume_lag, 'cpu', NULL, 0 FROM replay_handoffs
+    SELECT b_end, r, resume_lag, 'cpu', NULL, 0, false FROM replay_handoffs
     UNION ALL
     -- a staged copy's call returns as the copy ends (offset: usually a little before)
-    SELECT start_point, call_end_point, dur_ns, op_class, bytes, offset_ns FROM replay_staged
+    SELECT start_point, call_end_point, dur_ns, op_class, bytes, offset_ns, false FROM replay_staged
     UNION ALL
     -- GPU op durations
-    SELECT start_point, end_point, dur_ns, op_class, bytes, 0 FROM replay_gpu_ops
+    SELECT start_point, end_point, dur_ns, op_class, bytes, 0, false FROM replay_gpu_ops
     UNION ALL
     -- stream order: a queued op keeps its measured gap, so does an op with no usable launch edge;
-    -- after a launch-bound gap the op follows its launch instead. Ops overlapping on one stream
-    -- (negative gap) get no stream edge.
+    -- after a launch-bound gap the op follows its launch instead
     SELECT prev_end_point, start_point,
-           CASE WHEN own_queued OR (NOT has_launch AND NOT wait_bound) THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL, 0
+           CASE WHEN own_queued OR (NOT has_launch AND NOT wait_bound) THEN ts_ns - prev_end ELSE 0 END, 'fixed', NULL, 0, false
     FROM replay_stream WHERE prev_end_point IS NOT NULL AND ts_ns >= prev_end
+    UNION ALL
+    -- an op overlapping the previous one on its stream (PDL) starts at its offset from that op's
+    -- start, rescaled with that op's duration
+    SELECT prev_start_point, start_point, ts_ns - prev_ts, prev_class, NULL, 0, false
+    FROM replay_stream WHERE overlapped
     UNION ALL
     -- cross-stream waits: the measured gap when the wait bound the op, else only the ordering
     SELECT producer_end_point, consumer_start_point, CASE WHEN gap < getvariable('queue_gap_ns') THEN gap ELSE 0 END,
-           'fixed', NULL, 0
+           'fixed', NULL, 0, false
     FROM replay_stream_waits
     UNION ALL
     -- launches
     SELECT call_start_point, start_point,
            CASE WHEN launch_bound THEN measured_lag ELSE least(measured_lag, (SELECT lag_ns FROM typical_launch)) END,
-           'launch', NULL, 0
+           'launch', NULL, 0, false
     FROM launch_lags
 )
-WHERE src < dst;
+WHERE src < dst OR (backward AND src <> dst);
