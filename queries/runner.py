@@ -8,12 +8,14 @@ name (never formatted into the SQL) and returns a polars DataFrame.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from retime.errors import QueryError, as_query_error
 
@@ -75,15 +77,34 @@ def catalogue() -> dict[str, Query]:
 
 @lru_cache(maxsize=1)
 def foundation() -> tuple[str, ...]:
+    """The shared macro files (foundation/*.sql), in the order they are defined (by file name)."""
     folder = resources.files("retime.queries").joinpath("foundation")
     return tuple(f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql"))
 
 
+def kernel_classes_text() -> str:
+    """foundation/kernel_classes.toml as written: the data the kernel classes come from."""
+    return resources.files("retime.queries").joinpath("foundation", "kernel_classes.toml").read_text()
+
+
+@lru_cache(maxsize=1)
+def kernel_class_rules() -> list[dict]:
+    """The kernel class rules of foundation/kernel_classes.toml, in order (class, pattern, why)."""
+    return tomllib.loads(kernel_classes_text())["rule"]
+
+
 def load_foundation(con: duckdb.DuckDBPyConnection) -> None:
     """Define the shared macros (foundation/*.sql) on a connection: the queries, the derived tables
-    and the replayer all read them."""
-    for macros in foundation():
-        con.execute(macros).fetchall()
+    and the replayer all read them. The kernel class rules go in first, as a table gpu_class reads."""
+    rules = kernel_class_rules()
+    con.register("kernel_class_rules_data", pa.table({"priority": list(range(len(rules))),
+                                                      "class": [r["class"] for r in rules],
+                                                      "pattern": [r["pattern"] for r in rules]}))
+    try:
+        for macros in foundation():
+            con.execute(macros).fetchall()
+    finally:
+        con.unregister("kernel_class_rules_data")
 
 
 def listing() -> pl.DataFrame:

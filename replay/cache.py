@@ -30,7 +30,8 @@ ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offse
 @lru_cache(maxsize=1)
 def replayer_version() -> str:
     """A digest of everything that shapes a graph besides the trace: the graph SQL, the shared
-    macros it uses, and the engine's constants."""
+    macros it uses, the kernel class rules and the GPU presets (the ridge point) they read, and the
+    engine's constants."""
     digest = hashlib.sha256()
     folder = resources.files("retime.replay").joinpath("sql")
     for item in sorted(folder.iterdir(), key=lambda f: f.name):
@@ -38,7 +39,10 @@ def replayer_version() -> str:
             digest.update(item.read_bytes())
     for text in runner.foundation():
         digest.update(text.encode())
-    digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES)).encode())
+    digest.update(runner.kernel_classes_text().encode())
+    digest.update(resources.files("retime.replay").joinpath("presets", "gpus.toml").read_bytes())
+    digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES,
+                        engine.BACKPRESSURE_DEPTH_SHARE, engine.BACKPRESSURE_SLOW_FACTOR)).encode())
     return digest.hexdigest()[:16]
 
 

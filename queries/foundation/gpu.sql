@@ -1,21 +1,14 @@
 -- Building blocks every GPU query shares: one definition of "GPU op", its class, and "busy".
 
 -- The class of a GPU op, for breakdowns and for the replayer (gemm, attention and convolution are
--- the compute-bound classes that gpu.flops scales). Communication: NCCL/RCCL kernels. Memory:
--- copies and memsets. Kernels by name: attention (flash, fmha, attention, attn_fwd/attn_bwd, sdpa),
--- convolution (conv, winograd, implicit_gemm, cudnn), GEMM (gemm, matmul, cutlass, cublas, xmma,
--- wgmma, and on AMD Tensile/hipBLASLt 'Cijk_' kernels, rocblas, hipblaslt), reduction (reduce,
--- softmax, norm, sum, mean, argmax), elementwise (elementwise, vectorized, unrolled, pointwise,
--- triton_poi); otherwise 'other'. Case-insensitive, first match wins, in this order.
+-- the compute-bound classes that gpu.flops scales). Communication: collectives. Memory: copies and
+-- memsets. Kernels by name: the first rule of foundation/kernel_classes.toml whose pattern matches
+-- (loaded as the table kernel_class_rules by runner.load_foundation), otherwise 'other'.
 CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
     CASE WHEN kind = 'collective' THEN 'communication'
          WHEN kind IN ('memcpy', 'memset') THEN 'memory'
-         WHEN regexp_matches(name, 'flash|fmha|attention|attn_(fwd|bwd)|sdpa', 'i') THEN 'attention'
-         WHEN regexp_matches(name, 'conv|winograd|implicit_gemm|cudnn', 'i') THEN 'convolution'
-         WHEN regexp_matches(name, 'gemm|matmul|cutlass|cublas|xmma|wgmma|_tensorop_|^Cijk_|rocblas|hipblaslt', 'i') THEN 'gemm'
-         WHEN regexp_matches(name, 'reduce|softmax|norm|_sum|_mean|argmax|welford|triton_red', 'i') THEN 'reduction'
-         WHEN regexp_matches(name, 'elementwise|vectorized|unrolled|pointwise|triton_poi', 'i') THEN 'elementwise'
-         ELSE 'other' END;
+         ELSE coalesce((SELECT arg_min(class, priority) FROM kernel_class_rules WHERE regexp_matches(name, pattern, 'i')),
+                       'other') END;
 
 -- Compute, communication or memory: the three resources the temporal breakdown splits GPU time into.
 CREATE OR REPLACE TEMP MACRO gpu_resource(kind) AS
