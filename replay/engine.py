@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 from retime.queries import runner
-from retime.replay import kernels, presets
+from retime.replay import fidelity, kernel_model, kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 
 from retime.derived import derive_trace
@@ -28,6 +28,8 @@ BACKPRESSURE_SLOW_FACTOR = 10.0
 STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
 GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
 HOST_CLASSES = ("cpu", "launch_call")
+# gpu_class values (queries/foundation/gpu.sql) as ReplayGraph.point_gpu_class codes them
+GPU_CLASSES = ("gemm", "attention", "convolution", "reduction", "elementwise", "other", "memory", "communication")
 
 
 @dataclass
@@ -47,6 +49,7 @@ class ReplayGraph:
     point_is_gpu: np.ndarray    # bool[n]
     point_name: np.ndarray      # int32[n], index into names
     names: list[str]            # distinct event names of the replayed points
+    point_gpu_class: np.ndarray | None = None  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
 
     @property
     def dst(self) -> np.ndarray:
@@ -77,6 +80,7 @@ class ReplayResult:
     critical_path_ns: dict[str, int]   # time on the predicted critical path per edge class
     steps: list[StepTime] = field(default_factory=list)  # ProfilerStep windows, in order
     saved_trace_id: int | None = None  # the replay written back to the store (--save)
+    error_bar: "fidelity.ErrorBar | None" = None  # how far predictions of this kind land from measured runs
 
     @property
     def speedup(self) -> float:
@@ -90,7 +94,7 @@ class ReplayResult:
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
-                  thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
+                  thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     runner.load_foundation(con)  # the kernel classifier the queries use
@@ -107,7 +111,8 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
     dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
     point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
-                    "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool)}
+                    "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool),
+                    "point_gpu_class": points["gpu_class"].astype(np.int8)}
     edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
                    "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
     if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
@@ -148,14 +153,18 @@ def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     """Every edge's lag under the scenario (kernels.edge_lag, the formula sweeps use too)."""
     multiplier, bandwidth, link_latency, launch_ns = scenario.class_arrays()
     return kernels.edge_lags(graph.base_lag, graph.edge_class, graph.bytes, graph.offset,
-                             edge_factors(graph, scenario.scale), multiplier, bandwidth, link_latency, launch_ns,
+                             edge_factors(graph, scenario), multiplier, bandwidth, link_latency, launch_ns,
                              EDGE_CLASSES.index("launch"))
 
 
-def edge_factors(graph: ReplayGraph, scale: list[tuple[str, float]]) -> np.ndarray:
-    """float64[m]: what the per-name rules multiply each edge's lag by (1 where none applies)."""
+def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
+    """float64[m]: what each edge's lag is multiplied by: the per-kernel performance model where the
+    scenario retargets the GPU (kernel_model), times the per-name rules (1 where none applies)."""
     factor = np.ones(len(graph.src))
-    for pattern, f in scale:
+    if scenario.kernel_model is not None:
+        gpu_ops = [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES]
+        factor *= kernel_model.edge_factors(graph, scenario.kernel_model, scenario.class_arrays()[0], np.array(gpu_ops))
+    for pattern, f in scenario.scale:
         factor[own_time_edges(graph, pattern)] *= f
     return factor
 
@@ -214,9 +223,11 @@ def retimed(graph: ReplayGraph, scenario: Scenario) -> tuple[np.ndarray, np.ndar
 
 def replay(graph: ReplayGraph, scenario: Scenario) -> ReplayResult:
     if len(graph.measured) == 0:
-        return ReplayResult(graph.trace_id, scenario.label, 0, 0, {})
+        return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag = retimed(graph, scenario)
-    return summarize(graph, graph.trace_id, scenario.label, new, binding, lag)
+    result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag)
+    result.error_bar = fidelity.error_bar(scenario)
+    return result
 
 
 def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, binding: np.ndarray,
@@ -243,6 +254,25 @@ def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, bi
         critical_path_ns={c: int(v) for c, v in zip(EDGE_CLASSES, per_class) if v},
         steps=steps,
     )
+
+
+def gpu_busy_ns(graph: ReplayGraph, times: np.ndarray, classes: tuple[str, ...] | None = None) -> int:
+    """Time at least one GPU op ran (overlaps counted once), at the given point times (measured or
+    replayed); `classes` limits it to GPU ops of those gpu_class values."""
+    mask = graph.point_is_gpu.copy()
+    if classes is not None and graph.point_gpu_class is not None:
+        mask &= np.isin(graph.point_gpu_class, [GPU_CLASSES.index(c) for c in classes])
+    starts, ends = event_points(graph, mask)
+    if len(starts) == 0:
+        return 0
+    lo, hi = times[starts], times[ends]
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    first = np.r_[True, lo[1:] > reach[:-1]]  # an op after everything before it ended opens an island
+    island_lo = lo[first]
+    island_hi = np.r_[reach[np.flatnonzero(first)[1:] - 1], reach[-1]]
+    return int((island_hi - island_lo).sum())
 
 
 def step_windows(graph: ReplayGraph) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from retime.errors import QueryError
 from retime.queries import runner
-from retime.replay import cache, engine, kernels
+from retime.replay import cache, engine, fidelity, kernels
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
 
@@ -134,6 +134,8 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         point_name=arrange(np.concatenate([g.point_name + name_offset[i] for i, g in enumerate(graphs)]).astype(np.int32),
                            np.int32(0)),
         names=[name for g in graphs for name in g.names] or [""],
+        point_gpu_class=(arrange(np.concatenate([g.point_gpu_class for g in graphs]), np.int8(-1))
+                         if all(g.point_gpu_class is not None for g in graphs) else None),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
@@ -142,5 +144,8 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
 def replay(job: JobGraph, scenario) -> list[engine.ReplayResult]:
     """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it)."""
     new, binding, lag = engine.retimed(job.graph, scenario)
-    return [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i))
-            for i, trace_id in enumerate(job.trace_ids)]
+    results = [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i))
+               for i, trace_id in enumerate(job.trace_ids)]
+    for result in results:
+        result.error_bar = fidelity.error_bar(scenario)
+    return results

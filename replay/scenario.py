@@ -51,11 +51,15 @@ class Scenario:
     link_latency_ns: dict[str, float] = field(default_factory=dict)
     # (regular expression searched in event names, factor on the matching events' own time)
     scale: list[tuple[str, float]] = field(default_factory=list)
+    # retargeting onto another GPU: each kernel's time from the per-kernel performance model
+    # (replay/kernel_model.py) instead of the hbm / gpu.flops knobs
+    kernel_model: "RetargetModel | None" = None
 
     @property
     def label(self) -> str:
         rules = [f"{p}={f:g}x" if f else f"remove {p}" for p, f in self.scale]
-        return " ".join([f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
+        model = [f"--to {self.kernel_model.target} (from {self.kernel_model.source})"] if self.kernel_model else []
+        return " ".join(model + [f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
 
     def class_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """What kernels.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
@@ -68,7 +72,8 @@ class Scenario:
     def as_dict(self) -> dict:
         """The scenario as a saved replay stores it: the knobs, and the duration rules under "scale"."""
         rules = {"scale": [{"match": p, "factor": f} for p, f in self.scale]} if self.scale else {}
-        return {**self.settings, **rules}
+        model = ({"from": self.kernel_model.source, "to": self.kernel_model.target} if self.kernel_model else {})
+        return {**model, **self.settings, **rules}
 
 
 def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[str, float]] = (),

@@ -9,13 +9,13 @@ from __future__ import annotations
 import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
 from retime.errors import ScenarioError
-from retime.replay import engine, kernels
+from retime.replay import engine, fidelity, kernels
 from retime.replay.scenario import EDGE_CLASSES, Scenario, parse
 
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
@@ -55,7 +55,7 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]:
     """Every point of the grid on top of the base scenario (a grid knob overrides the base's)."""
     knobs = list(grid)
-    return [parse({**base.settings, **dict(zip(knobs, values))}, scale=base.scale)
+    return [replace(parse({**base.settings, **dict(zip(knobs, values))}, scale=base.scale), kernel_model=base.kernel_model)
             for values in itertools.product(*(grid[k] for k in knobs))]
 
 
@@ -64,7 +64,7 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
     rows = [s.class_arrays() for s in chosen]
     multiplier, bandwidth, link_latency = (np.stack([r[i] for r in rows]) for i in range(3))
     launch = np.array([r[3] for r in rows], np.float64)
-    factor = engine.edge_factors(graph, base.scale)
+    factor = engine.edge_factors(graph, base)
     starts, ends = engine.step_windows(graph)
     watch = np.concatenate([starts, ends]).astype(np.int64)
     n = max(len(graph.measured), 1)
@@ -89,7 +89,8 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
     columns = {k: [values[i] for values in itertools.product(*(grid[k] for k in knobs))] for i, k in enumerate(knobs)}
     table = pl.DataFrame({**columns, "predicted_ns": span,
                           "predicted_step_ns": np.median(steps, axis=1).astype(np.int64) if len(starts) else None})
-    table = table.with_columns(speedup=(measured_ns / pl.col("predicted_ns")).round(4))
+    table = table.with_columns(speedup=(measured_ns / pl.col("predicted_ns")).round(4),
+                               expected_error_pct=pl.Series([fidelity.error_bar(c).pct for c in chosen], dtype=pl.Float64))
     return SweepResult(graph.trace_id, measured_ns, measured_step, table, sensitivity(table, knobs, measured_ns))
 
 

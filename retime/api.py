@@ -128,6 +128,11 @@ class Store:
     def retarget(self, trace: int | str, to: str, source: str | None = None) -> dict[str, str]:
         """Scenario settings that move TRACE from the GPU it ran on (or `source`) to preset `to`."""
         from retime.replay import presets
+        return presets.retarget(self.source_gpu(trace, source), to)
+
+    def source_gpu(self, trace: int | str, source: str | None = None) -> str:
+        """The GPU preset TRACE ran on: `source` where given, else the one its GPU name matches."""
+        from retime.replay import presets
         if source is None:
             trace_id = self.resolve_trace(trace)
             names = presets.trace_gpu_names(self.con, trace_id)
@@ -135,7 +140,9 @@ class Store:
             if source is None:
                 raise ScenarioError(f"trace {trace_id} names no GPU retime has a preset for ({names}); "
                                     f"give --from (presets: {', '.join(presets.presets())})")
-        return presets.retarget(source, to)
+        elif source not in presets.presets():
+            raise ScenarioError(f"unknown hardware preset {source!r}; presets: {', '.join(presets.presets())}")
+        return source
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
                  remove: list[str] = (), file: str | os.PathLike | None = None, to: str | None = None,
@@ -149,7 +156,11 @@ class Store:
         knobs.update(doc["set"])
         pairs = settings.items() if isinstance(settings, dict) else [scenario.split_setting(s) for s in settings]
         knobs.update(pairs)
-        return scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
+        chosen = scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
+        if to:  # each kernel's time from the per-kernel performance model, not the class ratios alone
+            from retime.replay import kernel_model
+            chosen.kernel_model = kernel_model.retarget_model(self.source_gpu(trace, source), to)
+        return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
                save: bool = False) -> ReplayResult:

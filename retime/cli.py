@@ -251,18 +251,24 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
-           "against": against}
+           "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against")}
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar")}
+        flat["expected_error_pct"] = result.error_bar.pct if result.error_bar else None
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
     click.echo(f"trace {result.trace_id} on {result.scenario}")
     click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms")
     click.echo(f"  predicted  {result.predicted_ns / 1e6:12.3f} ms   speedup {result.speedup:.3f}x")
+    if result.error_bar is not None:
+        click.echo(f"  expected error {result.error_bar.text}")
+    if chosen.kernel_model is not None:
+        click.echo(f"  retargeted {chosen.kernel_model.source} -> {chosen.kernel_model.target} (per-kernel model; "
+                   "the host is unchanged unless --set cpu.speed)")
     if steps:
         measured = sum(s["measured_ns"] for s in steps) / len(steps)
         predicted = sum(s["predicted_ns"] for s in steps) / len(steps)
@@ -328,13 +334,16 @@ def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
              "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}
     total["speedup"] = round(total["measured_ns"] / total["predicted_ns"], 4) if total["predicted_ns"] else None
     if fmt == "json":
-        click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total}, indent=1))
+        click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
+                               "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None}, indent=1))
         return
     df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
     click.echo(render(df, fmt))
     if fmt == "table":
         click.echo(f"scenario: {results[0].scenario}; the ranks are re-timed as one graph (a GPU collective's "
                    "transfer starts when the last rank arrives); the last row is the job (its slowest rank)")
+        if results[0].error_bar is not None:
+            click.echo(f"expected error {results[0].error_bar.text}")
 
 
 @main.command("export-lake")

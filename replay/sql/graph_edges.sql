@@ -52,13 +52,15 @@ SELECT external_id, any_value(elem) AS elem,
 FROM sized WHERE m > 0 AND n > 0 AND k > 0
 GROUP BY external_id;
 
+-- one definition of an op's class by name: gpu_class in queries/foundation/gpu.sql, matched once
+-- per distinct name
+CREATE OR REPLACE TEMP TABLE replay_gpu_names AS
+SELECT kind, name_key, gpu_class(kind, name_key) AS class
+FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WHERE is_gpu);
+
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
-WITH classes AS (  -- one definition of an op's class by name: gpu_class in queries/foundation/gpu.sql,
-                   -- matched once per distinct name
-    SELECT kind, name_key, gpu_class(kind, name_key) AS class
-    FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WHERE is_gpu)
-)
-SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
+WITH classes AS (SELECT * FROM replay_gpu_names)
+SELECT ev.*, c.class, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
@@ -74,6 +76,8 @@ JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
 JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
 LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
 WHERE ev.is_gpu;
+
+CREATE OR REPLACE TEMP TABLE replay_gpu_classes AS SELECT event_id, class FROM replay_gpu_ops;
 
 CREATE OR REPLACE TEMP TABLE replay_launches AS
 SELECT d.src_event_id AS call_id, d.dst_event_id AS op_id, c.ts_ns AS call_t, c.dur_ns AS call_dur,

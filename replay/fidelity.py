@@ -1,0 +1,60 @@
+"""The error bar a prediction carries: how far predictions of its kind landed from measured runs.
+
+replay/presets/fidelity.toml holds, per kind of prediction, the mean absolute error over the
+validated pair-directions bench/fidelity.py replayed (`--to` on cross-hardware pairs; a knob on
+measured what-if pairs that change only it). A scenario's error bar is the largest among the kinds
+it uses; a knob with no measured pair makes the prediction unvalidated, and says which.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from retime.replay.scenario import Scenario
+
+# knobs that --to sets itself (their error is the --to error, not each knob's)
+RETARGET_KNOBS = ("hbm", "gpu.flops", "nvlink", "net", "pcie.h2d", "pcie.d2h")
+
+
+@dataclass(frozen=True)
+class ErrorBar:
+    pct: float | None          # expected absolute error, percent; None where unvalidated (0 for no change)
+    basis: str                 # where it comes from, for people
+
+    @property
+    def text(self) -> str:
+        return f"±{self.pct:.0f}% ({self.basis})" if self.pct is not None else f"unvalidated ({self.basis})"
+
+    def as_dict(self) -> dict:
+        return {"expected_error_pct": self.pct, "basis": self.basis}
+
+
+@lru_cache(maxsize=1)
+def table() -> dict:
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "fidelity.toml").read_text())
+
+
+def error_bar(scenario: Scenario) -> ErrorBar:
+    kinds: list[str] = []
+    changed = [k for k, v in scenario.settings.items() if str(v).strip().lower() not in ("1x", "1", "1.0x")]
+    if scenario.kernel_model is not None:
+        kinds.append("to")
+        own = [k for k in changed if k not in RETARGET_KNOBS]
+    else:
+        own = changed
+    kinds += own
+    if scenario.scale:
+        kinds.append("scale")
+    if not kinds:
+        return ErrorBar(0.0, "measured hardware: the replay reproduces the trace exactly")
+    known = table()
+    missing = [k for k in kinds if k not in known]
+    if missing:
+        return ErrorBar(None, f"no measured pair validates {', '.join('--to' if k == 'to' else k for k in missing)}")
+    worst = max(kinds, key=lambda k: known[k]["mean_abs_error_pct"])
+    entry = known[worst]
+    name = "--to" if worst == "to" else ("--scale/--remove" if worst == "scale" else worst)
+    return ErrorBar(float(entry["mean_abs_error_pct"]),
+                    f"mean abs error of {entry['directions']} validated pair-directions of {name}: {entry['basis']}")
