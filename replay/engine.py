@@ -221,17 +221,19 @@ def retimed(graph: ReplayGraph, scenario: Scenario) -> tuple[np.ndarray, np.ndar
     return new, binding, lag
 
 
-def replay(graph: ReplayGraph, scenario: Scenario) -> ReplayResult:
+def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None) -> ReplayResult:
+    """Re-time the graph under the scenario; `window` (a regular expression over annotation names)
+    picks the steps reported, ProfilerStep#N by default."""
     if len(graph.measured) == 0:
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag = retimed(graph, scenario)
-    result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag)
+    result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag, window=window)
     result.error_bar = fidelity.error_bar(scenario)
     return result
 
 
 def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, binding: np.ndarray,
-              lag: np.ndarray, points: np.ndarray | None = None) -> ReplayResult:
+              lag: np.ndarray, points: np.ndarray | None = None, window: str | None = None) -> ReplayResult:
     """Measured against predicted for `points` (default all; a job replay passes one rank's): their
     span, the critical path into the latest of them by edge class, and the steps that start in them."""
     mine = np.arange(len(new)) if points is None else points
@@ -240,7 +242,7 @@ def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, bi
     last = int(mine[np.argmax(new[mine])])
     path, _ = kernels.critical_path_edges(binding, graph.src, last)
     per_class = np.bincount(graph.edge_class[path], weights=lag[path], minlength=len(EDGE_CLASSES))
-    starts, ends = step_windows(graph)
+    starts, ends = step_windows(graph, window)
     if points is not None:
         keep = np.isin(starts, points)
         starts, ends = starts[keep], ends[keep]
@@ -275,9 +277,11 @@ def gpu_busy_ns(graph: ReplayGraph, times: np.ndarray, classes: tuple[str, ...] 
     return int((island_hi - island_lo).sum())
 
 
-def step_windows(graph: ReplayGraph) -> tuple[np.ndarray, np.ndarray]:
-    """(start point, end point) of every ProfilerStep window on a CPU thread, in measured order."""
-    is_step = np.fromiter((STEP_NAME.match(n) is not None for n in graph.names), bool, len(graph.names))
+def step_windows(graph: ReplayGraph, window: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(start point, end point) of every ProfilerStep window (or every event matching `window`, a
+    regular expression) on a CPU thread, in measured order."""
+    rx = STEP_NAME if window is None else re.compile(window)
+    is_step = np.fromiter((rx.search(n) is not None for n in graph.names), bool, len(graph.names))
     if not is_step.any():
         return np.empty(0, np.int64), np.empty(0, np.int64)
     starts, ends = event_points(graph, is_step[graph.point_name] & ~graph.point_is_gpu)
@@ -292,8 +296,9 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     new, binding, _ = retimed(graph, scenario)
     starts, ends = event_points(graph)
     times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
+    target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
-                  scenario=orjson.dumps(scenario.as_dict()).decode())
+                  scenario=orjson.dumps(scenario.as_dict()).decode(), target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)
     last = int(np.argmax(new)) if len(new) else -1  # a trace with nothing to replay has no path

@@ -141,10 +141,11 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
 
 
-def replay(job: JobGraph, scenario) -> list[engine.ReplayResult]:
+def replay(job: JobGraph, scenario, window: str | None = None) -> list[engine.ReplayResult]:
     """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it)."""
     new, binding, lag = engine.retimed(job.graph, scenario)
-    results = [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i))
+    results = [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i),
+                                window=window)
                for i, trace_id in enumerate(job.trace_ids)]
     for result in results:
         result.error_bar = fidelity.error_bar(scenario)

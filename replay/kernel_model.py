@@ -3,7 +3,8 @@
 A kernel's measured time t on the source GPU is a fixed floor (launch-to-retire latency of a tiny
 kernel of its class on that GPU) plus its work. On the target:
 
-    t' = floor_target[class] + max(0, t - floor_source[class]) x ratio[class]
+    t' = floor_target[class] + (t - floor_source[class]) x ratio[class]     (t at or above the floor)
+    t' = t x floor_target[class] / floor_source[class]                       (t below it)
     ratio[class] = (peak_source x efficiency_source[class]) / (peak_target x efficiency_target[class])
 
 where peak is dense BF16 FLOP/s for the compute classes (gemm, attention, convolution) and HBM
@@ -56,9 +57,14 @@ class RetargetModel:
         return known.get(cls, 0.0)
 
     def times(self, durations: np.ndarray, cls: str) -> np.ndarray:
-        """Predicted target times (ns, float) of kernels of one class that took `durations` on the source."""
-        work = np.maximum(0.0, durations - self.floor(self.source, cls))
-        return self.floor(self.target, cls) + work * self.ratio(cls)
+        """Predicted target times (ns, float) of kernels of one class that took `durations` on the
+        source: the target's floor plus the work above the source's floor at the class's ratio; a
+        kernel shorter than the source's floor scales by the ratio of the floors."""
+        floor_s, floor_t = self.floor(self.source, cls), self.floor(self.target, cls)
+        durations = np.asarray(durations, np.float64)
+        above = floor_t + (durations - floor_s) * self.ratio(cls)
+        below = durations * (floor_t / floor_s) if floor_s > 0 else durations
+        return np.where(durations >= floor_s, above, below)
 
     def calibrated_on(self) -> bool:
         """Whether both GPUs have floors from measured traces (else the model is peak ratios only)."""

@@ -17,6 +17,14 @@ from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
 
+DEFAULT_WINDOW = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows
+# --against: below MIN_OVERLAP of shared CPU-operator and kernel names the target is another workload
+# (refused), below SAME_OVERLAP it may be (a warning). Same model on H100 and MI300X: 0.91-1.0 of CPU
+# operator names; the B300/MI300X decode pair 0.69; different HF models 0.55-0.58; a decode step
+# against an HF forward 0.24 (../shared/traces/tracelens).
+MIN_OVERLAP = 0.3
+SAME_OVERLAP = 0.6
+
 if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.engine import ReplayResult
     from retime.replay.scenario import Scenario
@@ -163,11 +171,13 @@ class Store:
         return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-               save: bool = False) -> ReplayResult:
+               save: bool = False, window: str | None = None) -> ReplayResult:
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
-        With save=True the replay is also written as a new trace (format 'replay', parent_trace_id)."""
+        With save=True the replay is also written as a new trace (format 'replay', parent_trace_id).
+        `window`: the annotations (a regular expression) whose times are reported as steps, instead of
+        ProfilerStep#N."""
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
@@ -175,7 +185,7 @@ class Store:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path)
-            result = engine.replay(graph, chosen)
+            result = engine.replay(graph, chosen, window)
             if save:
                 new_id = self.con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
                 engine.save(self.con, graph, chosen, new_id)
@@ -197,28 +207,60 @@ class Store:
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
-    def against(self, result: ReplayResult, target: int | str) -> dict:
+    def against(self, result: ReplayResult, target: int | str, window: str | None = None) -> dict:
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
-        same workload recorded with the hardware change made): median ProfilerStep time when both
-        have steps, else the span. error_pct > 0: the replay predicted slower than measured."""
+        same workload recorded with the hardware change made): the median window (`window`, a regular
+        expression over annotation / NVTX range names; ProfilerStep#N by default) when both have
+        windows, else the span. error_pct > 0: the replay predicted slower than measured.
+        Refuses (QueryError) a TARGET whose workload is plainly another one: too few CPU operator
+        and kernel names in common with the replayed trace (workload_overlap.sql)."""
         target_id = self.resolve_trace(target)
-        measured = self.iteration(target_id)
+        overlap = self.workload_overlap(result.trace_id, target_id)
+        known = [v for v in overlap.values() if v is not None]
+        if known and max(known) < MIN_OVERLAP:
+            raise QueryError(
+                f"trace {target_id} does not look like the same workload as trace {result.trace_id}: "
+                f"{100 * max(known):.0f}% of their CPU operator or kernel names in common (need "
+                f"{100 * MIN_OVERLAP:.0f}%); compare a run of the same model")
+        pattern = window or DEFAULT_WINDOW
+        measured = self.iteration(target_id, pattern)
         predicted_steps = sorted(s.predicted_ns for s in result.steps)
         if predicted_steps and measured["step_ns"] is not None:
-            basis, predicted, actual = "median step", int(np.median(predicted_steps)), measured["step_ns"]
+            basis = "median step" if window is None else f"median window {window}"
+            predicted, actual = int(np.median(predicted_steps)), measured["step_ns"]
         else:
             basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
+        known = [v for v in overlap.values() if v is not None]
+        warning = (f"only {100 * max(known):.0f}% of names in common with trace {result.trace_id}: "
+                   "check that trace {target_id} runs the same workload") if known and max(known) < SAME_OVERLAP else None
         return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
-                "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None}
+                "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None,
+                "name_overlap": {k: (round(v, 3) if v is not None else None) for k, v in overlap.items()},
+                "warning": warning.replace("{target_id}", str(target_id)) if warning else None}
 
-    def iteration(self, trace: int | str) -> dict[str, int | None]:
+    def workload_overlap(self, a: int | str, b: int | str) -> dict[str, float | None]:
+        """Jaccard index of the distinct CPU operator names and of the kernel names of two traces
+        (None where either has none of that kind)."""
+        rows = self.con.execute(load_sql("retime", "workload_overlap"),
+                                {"a": self.resolve_trace(a), "b": self.resolve_trace(b)}).fetchall()
+        found = {kind: (jaccard if in_a and in_b else None) for kind, in_a, in_b, _, jaccard in rows}
+        return {"cpu_op": found.get("cpu_op"), "kernel": found.get("kernel")}
+
+    def iteration(self, trace: int | str, window: str = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
-        ProfilerStep window (None without one), and span_ns, first event start to last end."""
+        window (ProfilerStep#N unless `window` says another regular expression; None without one),
+        windows (how many matched) and span_ns, first event start to last end."""
         runner.load_foundation(self.con)  # annotation_windows
-        return one_row(self.con, "retime", "trace_steps", {"trace_id": self.resolve_trace(trace)})
+        return one_row(self.con, "retime", "trace_steps",
+                       {"trace_id": self.resolve_trace(trace), "window": window or DEFAULT_WINDOW})
 
-    def replay_job(self, trace: int | str,
-                   settings: Scenario | list[str] | dict[str, str] | None = None) -> list[tuple[int, ReplayResult]]:
+    def job_ranks(self, trace: int | str) -> dict[int | None, int]:
+        """rank -> trace id of the measured traces of the job TRACE belongs to (TRACE alone without one)."""
+        _, ranks = self._job_of(self.resolve_trace(trace))
+        return {rank: trace_id for trace_id, rank in ranks}
+
+    def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
+                   window: str | None = None) -> list[tuple[int, ReplayResult]]:
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
         per rank, by rank; a trace of no job is a job of one."""
@@ -229,8 +271,8 @@ class Store:
             job, ranks = self._job_of(trace_id)
             graph = self._job_graph(job, ranks)
             if graph is None:
-                return [(rank, self.replay(rank_trace, chosen)) for rank_trace, rank in ranks]
-            return list(zip(graph.ranks, job_graph.replay(graph, chosen)))
+                return [(rank, self.replay(rank_trace, chosen, window=window)) for rank_trace, rank in ranks]
+            return list(zip(graph.ranks, job_graph.replay(graph, chosen, window)))
 
     def _job_of(self, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
         """TRACE's job and the (trace_id, rank) of its measured traces, by rank (TRACE alone without a job)."""

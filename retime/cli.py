@@ -232,21 +232,24 @@ def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu,
 @click.option("--save", is_flag=True, help="Also write the replay as a new trace (queries, reports and diffs then work on it).")
 @click.option("--all-ranks", is_flag=True, help="Replay every rank of TRACE's job; print each and the job's total.")
 @click.option("--against", "target", metavar="TRACE",
-              help="A measured trace of the changed run: report the prediction's error against it.")
+              help="A measured trace of the changed run: report the prediction's error against it "
+                   "(with --all-ranks: each rank against the same rank of TRACE's job).")
+@click.option("--window", metavar="REGEX", default=None,
+              help="Report and compare these annotation / NVTX windows instead of ProfilerStep#N.")
 @format_option
 def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
            scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
-           target: str | None, fmt: str) -> None:
+           target: str | None, window: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if all_ranks and save:
         raise click.UsageError("--save applies to one trace; run it per rank")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt)
+            _print_job_replay(store, trace, chosen, fmt, target, window)
             return
-        result = store.replay(trace, chosen, save=save)
-        against = store.against(result, target) if target else None
+        result = store.replay(trace, chosen, save=save, window=window)
+        against = store.against(result, target, window) if target else None
     steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
@@ -273,7 +276,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         measured = sum(s["measured_ns"] for s in steps) / len(steps)
         predicted = sum(s["predicted_ns"] for s in steps) / len(steps)
         click.echo(f"  per step   {measured / 1e6:12.3f} ms measured, {predicted / 1e6:.3f} ms predicted "
-                   f"(mean of {len(steps)} ProfilerStep windows; speedup {measured / predicted:.3f}x)")
+                   f"(mean of {len(steps)} {window or 'ProfilerStep'} windows; speedup {measured / predicted:.3f}x)")
     total = sum(result.critical_path_ns.values()) or 1
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
@@ -282,6 +285,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         click.echo(f"  against    trace {against['target_trace_id']}: {against['basis']} measured "
                    f"{against['measured_ns'] / 1e6:.3f} ms, predicted {against['predicted_ns'] / 1e6:.3f} ms, "
                    f"error {against['error_pct']:+.1f}%")
+        if against["warning"]:
+            click.echo(f"  warning    {against['warning']}")
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
@@ -323,12 +328,20 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
     click.echo(render(result.sensitivity, "table"))
 
 
-def _print_job_replay(store, trace: str, settings, fmt: str) -> None:
+def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None) -> None:
     import polars as pl
-    ranked = store.replay_job(trace, settings)
+    ranked = store.replay_job(trace, settings, window=window)
     results = [r for _, r in ranked]
     rows = [{"trace_id": r.trace_id, "rank": rank, "measured_ns": r.measured_ns,
              "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
+    if target is not None:  # each rank against the same rank of the target's job
+        target_ranks = store.job_ranks(target)
+        for row, (rank, result) in zip(rows, ranked):
+            if rank not in target_ranks:
+                raise click.UsageError(f"rank {rank} has no trace in the job of {target}; --against needs the same ranks")
+            check = store.against(result, target_ranks[rank], window)
+            row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
+                       against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
     # the job takes as long as its slowest rank
     total = {"trace_id": None, "rank": None, "measured_ns": max(r["measured_ns"] for r in rows),
              "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}
