@@ -37,6 +37,6 @@ def test_the_source_gpu_is_read_from_the_trace(tmp_path, shared_traces):
                               str(shared_traces / "param" / "dlrm_8rank" / "worker0_step_12.1694128201545.pt.trace.json.gz"),
                               "--db", str(db)])
     doc = json.loads(CliRunner().invoke(main, ["replay", "1", "--to", "h200", "--db", str(db), "--format", "json"]).output)
-    assert doc["scenario"].startswith(f"hbm={4.8 / 3.35:.6g}x gpu.flops=1x")
+    assert doc["scenario"].startswith(f"--to h200 (from h100) hbm={4.8 / 3.35:.6g}x gpu.flops=1x")
     v100 = CliRunner().invoke(main, ["replay", "2", "--to", "h100", "--db", str(db)])
     assert v100.exit_code == 2 and "no GPU retime has a preset for" in v100.output
