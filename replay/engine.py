@@ -298,7 +298,8 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
-                  scenario=orjson.dumps(scenario.as_dict()).decode(), target_gpu_name=target)
+                  scenario=orjson.dumps({**scenario.as_dict(), "error_bar": fidelity.error_bar(scenario).as_dict()}).decode(),
+                  target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)
     last = int(np.argmax(new)) if len(new) else -1  # a trace with nothing to replay has no path

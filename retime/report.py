@@ -57,7 +57,8 @@ def build(store, trace: int | str) -> str:
                                  lambda df: _bars([f"{s} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
     sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
-                             lambda df: _bars([str(v) for v in df["scenario"]], df["speedup"].to_list(), "x", 1)))
+                             lambda df: _bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
+                                              df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
         sections.append(_section(store, f"Stragglers in job {info['job']}", "straggler_ranks", trace_id,
                                  lambda df: _bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),
@@ -78,6 +79,10 @@ made {made} by retime</p>
 {''.join(sections)}
 </body></html>
 """
+
+
+def _error_bar(pct) -> str:
+    return f"expected error ±{pct:.0f}%" if pct is not None else "unvalidated"
 
 
 def _section(store, title: str, query: str, trace_id: int, chart) -> str:

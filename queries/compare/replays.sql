@@ -6,6 +6,8 @@
 -- @column measured_ns BIGINT  the measured span of the events the replay holds
 -- @column predicted_ns BIGINT the replay's span
 -- @column speedup DOUBLE      measured / predicted
+-- @column expected_error_pct DOUBLE  the error bar the replay was saved with (replay/presets/fidelity.toml; NULL: unvalidated)
+-- @column error_basis VARCHAR where that error bar comes from
 -- @empty the trace has no saved replays (run retime replay TRACE --set ... --save)
 WITH
 anchor AS (SELECT coalesce(parent_trace_id, trace_id) AS trace_id FROM traces WHERE trace_id = $trace_id),
@@ -19,6 +21,8 @@ spans AS (
     JOIN events m ON m.trace_id = r.parent_trace_id AND m.event_id = e.event_id
     GROUP BY r.trace_id
 )
-SELECT s.replay_id, r.scenario, s.measured_ns, s.predicted_ns, round(s.measured_ns / s.predicted_ns, 4) AS speedup
+SELECT s.replay_id, r.scenario, s.measured_ns, s.predicted_ns, round(s.measured_ns / s.predicted_ns, 4) AS speedup,
+       TRY_CAST(json_extract(r.scenario, '$.error_bar.expected_error_pct') AS DOUBLE) AS expected_error_pct,
+       json_extract_string(r.scenario, '$.error_bar.basis') AS error_basis
 FROM spans s JOIN replays r ON r.trace_id = s.replay_id
 ORDER BY s.replay_id;

@@ -24,7 +24,9 @@ def test_an_unchanged_replay_saves_the_measured_timeline(store, shared_traces):
     assert moved["n"] > 800 and moved["changed"] == 0
     row = store.sql("SELECT format, parent_trace_id, scenario FROM traces WHERE trace_id = $t",
                     {"t": result.saved_trace_id}).to_dicts()[0]
-    assert row == {"format": "replay", "parent_trace_id": r.trace_id, "scenario": "{}"}
+    assert (row["format"], row["parent_trace_id"]) == ("replay", r.trace_id)
+    saved = json.loads(row["scenario"])  # no knobs; the error bar of an unchanged replay is exactly 0
+    assert saved == {"error_bar": {"expected_error_pct": 0.0, "basis": saved["error_bar"]["basis"]}}
 
 
 def test_trace_diff_of_run_and_replay_shows_the_change(tmp_path, shared_traces):
