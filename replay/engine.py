@@ -104,15 +104,18 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
         points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
         edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
         coded = con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchnumpy()
+        classed = con.execute(load_sql(PACKAGE, "graph_arrays_gpu_classes")).fetchnumpy()
         names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
     times = points["t"].astype(np.int64)
     point_event = points["event_id"].astype(np.int64)
     code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
     code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
+    class_of_event = np.full(len(code_of_event), -1, np.int8)
+    class_of_event[classed["event_id"].astype(np.int64)] = classed["gpu_class"]
     dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
     point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
                     "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool),
-                    "point_gpu_class": points["gpu_class"].astype(np.int8)}
+                    "point_gpu_class": class_of_event[point_event]}
     edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
                    "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
     if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
