@@ -60,7 +60,7 @@ FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WH
 
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
 WITH classes AS (SELECT * FROM replay_gpu_names)
-SELECT ev.*, c.class, s.point_id AS start_point, en.point_id AS end_point,
+SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
@@ -77,7 +77,9 @@ JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
 LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
 WHERE ev.is_gpu;
 
-CREATE OR REPLACE TEMP TABLE replay_gpu_classes AS SELECT event_id, class FROM replay_gpu_ops;
+CREATE OR REPLACE TEMP TABLE replay_gpu_classes AS
+SELECT ev.event_id, c.class FROM replay_events ev JOIN replay_gpu_names c ON c.kind = ev.kind AND c.name_key = coalesce(ev.name, '')
+WHERE ev.is_gpu;
 
 CREATE OR REPLACE TEMP TABLE replay_launches AS
 SELECT d.src_event_id AS call_id, d.dst_event_id AS op_id, c.ts_ns AS call_t, c.dur_ns AS call_dur,
@@ -325,7 +327,7 @@ SELECT *, prev_end IS NOT NULL AND ts_ns >= prev_end AND (launch_t IS NULL OR la
        prev_end IS NOT NULL AND ts_ns < prev_end AS overlapped
 FROM (SELECT g.*, lag(g.end_point) OVER w AS prev_end_point, lag(g.ts_ns + g.dur_ns) OVER w AS prev_end,
              lag(g.start_point) OVER w AS prev_start_point, lag(g.ts_ns) OVER w AS prev_ts, lag(g.op_class) OVER w AS prev_class,
-             lag(g.dur_ns) OVER w AS prev_dur, rl.launch_t
+             rl.launch_t
       FROM replay_gpu_ops g
       LEFT JOIN (SELECT op_id, min(call_t) AS launch_t FROM replay_launches WHERE op_t >= call_t GROUP BY op_id) rl
              ON rl.op_id = g.event_id
