@@ -16,7 +16,8 @@
 -- copies): kernels.edge_lag.
 -- Blocking calls (device/stream/event synchronize, synchronous memcpy/memset, and calls whose own
 -- op finished before they returned) are modelled as waiting for every GPU op launched at or
--- before their start (stream- and event-specific waits are taken as device-wide). Waits between
+-- before their start; a stream synchronize whose stream the trace records waits for that stream's
+-- ops only (event synchronizes are still taken as device-wide). Waits between
 -- streams come from Kineto's cudaStreamWaitEvent records (replay_stream_waits below).
 -- Roofline: the arithmetic intensity (FLOP per byte) of matrix products whose shapes the trace
 -- records (torch.profiler with record_shapes=True): aten::mm / addmm / bmm / baddbmm with inputs
@@ -107,26 +108,55 @@ blocking_names AS (  -- is_blocking_call (queries/foundation/host.sql, as sync_s
     SELECT name FROM (SELECT DISTINCT name FROM replay_events WHERE NOT is_gpu AND kind IN ('runtime', 'driver'))
     WHERE is_blocking_call(name)
 ),
+-- the stream a stream synchronize waited on: its 'Stream Sync' record (Kineto's cuda_sync events,
+-- nsys's SYNCHRONIZATION rows) sits on that stream's lane with the call's correlation id. Matched
+-- by stream number: an nsys rank's records can sit on another device's lane of the same stream.
+synced AS (
+    SELECT c.event_id, any_value(sl.stream) AS sync_stream
+    FROM events s JOIN lanes sl ON sl.trace_id = s.trace_id AND sl.lane_id = s.lane_id
+    JOIN events c ON c.trace_id = s.trace_id AND c.correlation = s.correlation
+    WHERE s.trace_id = getvariable('trace_id') AND s.kind = 'sync' AND s.name = 'Stream Sync'
+      AND c.kind IN ('runtime', 'driver') AND s.correlation IS NOT NULL
+    GROUP BY c.event_id
+),
 blocking AS (
     SELECT ev.event_id, ev.ts_ns, ev.ts_ns + ev.dur_ns AS end_t, en.point_id AS end_point,
-           ev.name IN (SELECT name FROM blocking_names) AS by_name
+           ev.name IN (SELECT name FROM blocking_names) AS by_name, sy.sync_stream
     FROM replay_events ev JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
+    LEFT JOIN synced sy ON sy.event_id = ev.event_id
     WHERE NOT ev.is_gpu AND ev.kind IN ('runtime', 'driver')
       AND (ev.name IN (SELECT name FROM blocking_names)
            OR ev.event_id IN (SELECT call_id FROM replay_launches
                               WHERE op_end > call_t AND op_end <= call_t + call_dur))
 ),
-running AS (
+launched AS (
+    SELECT l.call_t, l.op_end, l.op_end_point, ln.stream
+    FROM replay_launches l JOIN replay_gpu_ops g ON g.event_id = l.op_id
+    JOIN lanes ln ON ln.trace_id = getvariable('trace_id') AND ln.lane_id = g.lane_id
+),
+running AS (  -- device-wide: the latest-ending op launched so far
     SELECT call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
-    FROM replay_launches WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
+    FROM launched WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
+),
+running_on_stream AS (  -- per stream, for a stream synchronize whose stream is known
+    SELECT stream, call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
+    FROM launched WINDOW w AS (PARTITION BY stream ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
 ),
 skew AS (
     SELECT coalesce(min(op_t - call_t), 0) AS tol FROM replay_launches WHERE op_t >= call_t
+),
+matched AS (
+    SELECT b.*, r.end_point AS gpu_end_point, r.op_end
+    FROM (SELECT * FROM blocking WHERE sync_stream IS NULL) b ASOF JOIN running r ON b.ts_ns >= r.call_t
+    UNION ALL
+    SELECT b.*, r.end_point AS gpu_end_point, r.op_end
+    FROM (SELECT * FROM blocking WHERE sync_stream IS NOT NULL) b
+    ASOF JOIN running_on_stream r ON r.stream = b.sync_stream AND b.ts_ns >= r.call_t
 )
-SELECT b.event_id, b.end_point, b.end_t, r.end_point AS gpu_end_point, r.op_end, r.op_end > b.ts_ns AS waited
-FROM blocking b ASOF JOIN running r ON b.ts_ns >= r.call_t
-WHERE (r.op_end > b.ts_ns AND r.op_end <= b.end_t + (SELECT tol FROM skew))
-   OR (b.by_name AND r.op_end <= b.ts_ns);
+SELECT event_id, end_point, end_t, gpu_end_point, op_end, op_end > ts_ns AS waited
+FROM matched
+WHERE (op_end > ts_ns AND op_end <= end_t + (SELECT tol FROM skew))
+   OR (by_name AND op_end <= ts_ns);
 
 -- Copies from or to pageable host memory: the driver stages them through pinned buffers, so the
 -- call that issued one returns only as the copy nears its end although its name says async (a

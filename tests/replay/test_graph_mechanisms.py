@@ -114,3 +114,42 @@ def test_a_sync_that_found_the_gpu_done_waits_for_a_slower_gpu(shared_store):
     assert slow[graph.point_is_gpu].max() > graph.measured[sync_end]  # the GPU now runs past the sync's start...
     assert slow[sync_end] >= slow[graph.point_is_gpu].max()           # ...and the sync returns after it
     assert np.all(slow >= graph.measured)
+
+
+def test_a_stream_synchronize_waits_for_its_own_stream(tmp_path):
+    """streams_graph (H100 sample: a side-stream prefetch, an eager forward, a CUDA graph replay),
+    with one op on another stream made to run on into a cudaStreamSynchronize: the call still waits
+    for the last op launched on the stream its 'Stream Sync' record names, not for that op."""
+    from retime.queries import runner
+    from retime.replay.scenario import EDGE_CLASSES
+    from retime.sqlfiles import run_script, set_variables
+    with retime.open(tmp_path / "streams.duckdb") as store:
+        [ingested] = store.ingest([SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz"])
+        t, con = ingested.trace_id, store.con
+        # the first stream sync, its stream, and the last op launched before it on another stream
+        sync_id, sync_end, synced = con.execute(
+            "SELECT c.event_id, c.ts_ns + c.dur_ns, sl.stream FROM events c JOIN events s ON s.trace_id = c.trace_id "
+            "AND s.kind = 'sync' AND s.name = 'Stream Sync' AND s.correlation = c.correlation "
+            "JOIN lanes sl ON sl.trace_id = s.trace_id AND sl.lane_id = s.lane_id "
+            "WHERE c.trace_id = $t AND c.name = 'cudaStreamSynchronize' ORDER BY c.ts_ns LIMIT 1", {"t": t}).fetchall()[0]
+        other = con.execute(
+            "SELECT g.event_id FROM deps d JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id "
+            "JOIN events g ON g.trace_id = d.trace_id AND g.event_id = d.dst_event_id "
+            "JOIN lanes l ON l.trace_id = g.trace_id AND l.lane_id = g.lane_id "
+            "WHERE d.trace_id = $t AND d.kind = 'launch' AND l.stream <> $s "
+            "AND c.ts_ns < (SELECT ts_ns FROM events WHERE trace_id = $t AND event_id = $c) ORDER BY c.ts_ns DESC LIMIT 1",
+            {"t": t, "s": synced, "c": sync_id}).fetchall()
+        assert other, "the sample has no op on another stream before its first stream sync"
+        con.execute("UPDATE events SET dur_ns = $e - 1000 - ts_ns WHERE trace_id = $t AND event_id = $o",
+                    {"t": t, "o": other[0][0], "e": sync_end})
+        set_variables(con, trace_id=t, queue_gap_ns=engine.QUEUE_GAP_NS, thread_wake_ns=engine.THREAD_WAKE_NS,
+                      thread_idle_ns=engine.THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
+                      gpu_classes=list(engine.GPU_CLASSES), backpressure_depth_share=engine.BACKPRESSURE_DEPTH_SHARE,
+                      backpressure_slow_factor=engine.BACKPRESSURE_SLOW_FACTOR, ridge_flop_per_byte=295.0)
+        runner.load_foundation(con)
+        run_script(con, engine.PACKAGE, "graph_points")
+        run_script(con, engine.PACKAGE, "graph_edges")
+        [(waited_on,)] = con.execute(
+            "SELECT l.stream FROM replay_waits w JOIN replay_points p ON p.point_id = w.gpu_end_point "
+            "JOIN lanes l ON l.trace_id = $t AND l.lane_id = p.lane_id WHERE w.event_id = $c", {"t": t, "c": sync_id}).fetchall()
+    assert waited_on == synced
