@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 from retime.queries import runner
 from retime.replay import fidelity, kernel_model, kernels, presets
-from retime.replay.scenario import EDGE_CLASSES, Scenario
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, Scenario
 
 from retime.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
@@ -28,8 +28,6 @@ BACKPRESSURE_SLOW_FACTOR = 10.0
 STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
 GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
 HOST_CLASSES = ("cpu", "launch_call")
-# gpu_class values (queries/foundation/gpu.sql) as ReplayGraph.point_gpu_class codes them
-GPU_CLASSES = ("gemm", "attention", "convolution", "reduction", "elementwise", "other", "memory", "communication")
 
 
 @dataclass
@@ -121,10 +119,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
     origin = int(times.min()) if len(times) else 0
-    n = len(times)
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(dst, minlength=n), out=indptr[1:])
-    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr, src=src,
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=csr_indptr(dst, len(times)), src=src,
                        **edge_arrays, **point_arrays, point_name=code_of_event[point_arrays["point_event"]], names=names)
 
 
@@ -133,7 +128,7 @@ def _topological(times, src, dst, point_arrays, edge_arrays):
     allow), edges re-sorted by destination. Where the backward edges close a cycle they are dropped."""
     n = len(times)
     order = np.lexsort((src, dst))
-    topo = kernels.topological_order(n, _csr(dst[order], n), src[order])
+    topo = kernels.topological_order(n, csr_indptr(dst[order], n), src[order])
     if len(topo) == 0:
         keep = src < dst
         src, dst = src[keep], dst[keep]
@@ -146,10 +141,20 @@ def _topological(times, src, dst, point_arrays, edge_arrays):
             {k: v[by_dst] for k, v in edge_arrays.items()})
 
 
-def _csr(dst_sorted: np.ndarray, n: int) -> np.ndarray:
+def csr_indptr(dst_sorted: np.ndarray, n: int) -> np.ndarray:
+    """int64[n+1]: CSR row pointers of edges sorted by destination, over n points."""
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(dst_sorted, minlength=n), out=indptr[1:])
     return indptr
+
+
+def merged_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals [lo, hi) merged where they overlap: (starts, ends) of the unions, in order."""
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    first = np.flatnonzero(np.r_[True, lo[1:] > reach[:-1]])  # starts after everything before it ended
+    return lo[first], np.maximum.reduceat(hi, first)
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
@@ -203,12 +208,8 @@ def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
         # one interval per matching event, keyed by (lane, point) so lanes never mix; nested
         # matches merge into their outermost span
         width = len(graph.measured) + 1
-        lo, hi = graph.point_lane[starts] * width + starts, graph.point_lane[ends] * width + ends
-        order = np.argsort(lo, kind="stable")
-        lo, hi = lo[order], hi[order]
-        reach = np.maximum.accumulate(hi)
-        first = np.flatnonzero(np.r_[True, lo[1:] > reach[:-1]])
-        span_lo, span_hi = lo[first], np.maximum.reduceat(hi, first)
+        span_lo, span_hi = merged_intervals(graph.point_lane[starts] * width + starts,
+                                            graph.point_lane[ends] * width + ends)
         dst = graph.dst
         key = graph.point_lane[dst] * width + dst
         i = np.searchsorted(span_lo, key, side="right") - 1
@@ -261,22 +262,12 @@ def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, bi
     )
 
 
-def gpu_busy_ns(graph: ReplayGraph, times: np.ndarray, classes: tuple[str, ...] | None = None) -> int:
-    """Time at least one GPU op ran (overlaps counted once), at the given point times (measured or
-    replayed); `classes` limits it to GPU ops of those gpu_class values."""
-    mask = graph.point_is_gpu.copy()
-    if classes is not None and graph.point_gpu_class is not None:
-        mask &= np.isin(graph.point_gpu_class, [GPU_CLASSES.index(c) for c in classes])
-    starts, ends = event_points(graph, mask)
+def gpu_busy_ns(graph: ReplayGraph, times: np.ndarray) -> int:
+    """Time at least one GPU op ran (overlaps counted once), at the given point times (measured or replayed)."""
+    starts, ends = event_points(graph, graph.point_is_gpu)
     if len(starts) == 0:
         return 0
-    lo, hi = times[starts], times[ends]
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
-    reach = np.maximum.accumulate(hi)
-    first = np.r_[True, lo[1:] > reach[:-1]]  # an op after everything before it ended opens an island
-    island_lo = lo[first]
-    island_hi = np.r_[reach[np.flatnonzero(first)[1:] - 1], reach[-1]]
+    island_lo, island_hi = merged_intervals(times[starts], times[ends])
     return int((island_hi - island_lo).sum())
 
 

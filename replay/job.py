@@ -102,9 +102,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     rank_of[by_time] = np.arange(n)
     order_src, order_dst = rank_of[src], rank_of[dst]
     csr = np.lexsort((order_src, order_dst))
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(order_dst, minlength=n), out=indptr[1:])
-    topo = kernels.topological_order(n, indptr, order_src[csr])
+    topo = kernels.topological_order(n, engine.csr_indptr(order_dst[csr], n), order_src[csr])
     if len(topo) != n:
         raise QueryError(f"job {job}: its ranks' collectives do not line up (the n-th collective of each rank "
                          "cannot be the same one); replay the ranks one by one")
@@ -113,8 +111,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     new_of_old = position[rank_of]  # old point -> final number
     final_src, final_dst = new_of_old[src], new_of_old[dst]
     csr = np.lexsort((final_src, final_dst))
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(final_dst, minlength=n), out=indptr[1:])
+    indptr = engine.csr_indptr(final_dst, n)
 
     def arrange(values: np.ndarray, fill) -> np.ndarray:
         out = np.full(n, fill, values.dtype)

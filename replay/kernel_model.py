@@ -27,6 +27,7 @@ from importlib import resources
 import numpy as np
 
 from retime.replay import presets
+from retime.replay.scenario import GPU_CLASSES
 
 MODELLED = ("gemm", "attention", "convolution", "reduction", "elementwise", "other")
 COMPUTE = ("gemm", "attention", "convolution")  # bounded by tensor FLOP/s; the rest by HBM bandwidth
@@ -66,10 +67,6 @@ class RetargetModel:
         below = durations * (floor_t / floor_s) if floor_s > 0 else durations
         return np.where(durations >= floor_s, above, below)
 
-    def calibrated_on(self) -> bool:
-        """Whether both GPUs have floors from measured traces (else the model is peak ratios only)."""
-        return self.source in self.floor_ns and self.target in self.floor_ns
-
 
 @lru_cache(maxsize=1)
 def shipped() -> dict:
@@ -86,7 +83,6 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
     """float64[m]: the factor that turns each kernel-duration edge's lag (its base lag times its edge
     class's multiplier) into the model's time; 1 on every other edge. A PDL offset edge starting at
     a kernel's start scales as that kernel does."""
-    from retime.replay.engine import GPU_CLASSES  # engine imports this module
     factor = np.ones(len(graph.src))
     if graph.point_gpu_class is None:
         return factor
