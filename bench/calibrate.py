@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common import fresh_store_path  # bench/common.py
-from pairs import SHARED, CROSS_HARDWARE, ingest_cross_hardware, kernel_durations  # bench/pairs.py
+from pairs import SHARED, CROSS_HARDWARE, ingest_cross_hardware  # bench/pairs.py
 from retime.replay import kernel_model
 
 import retime
@@ -22,7 +22,8 @@ def main() -> None:
         pairs = ingest_cross_hardware(store)
         if not pairs:
             raise SystemExit(f"no cross-hardware pairs under {SHARED}: nothing to calibrate on")
-        data = [(ga, gb, kernel_durations(store, a), kernel_durations(store, b)) for _, ga, a, gb, b in pairs]
+        data = [(ga, gb, kernel_model.kernel_durations(store.con, a), kernel_model.kernel_durations(store.con, b))
+                for _, ga, a, gb, b in pairs]
     model = kernel_model.calibrate(data)
     lines = ["# Per-kernel performance model (replay/kernel_model.py): per GPU preset and kernel class, the",
              "# latency floor (ns: the 5th percentile of that class's kernel durations on that GPU) and the",

@@ -15,12 +15,13 @@ with "no change" and a sum of durations as their baselines.
 from __future__ import annotations
 
 import sys
-import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from common import fresh_store_path  # bench/common.py
-from pairs import SAMPLES, ingest_cross_hardware, kernel_durations  # bench/pairs.py
+from pairs import ingest_cross_hardware, whatif_pairs  # bench/pairs.py
+
 from retime.replay import cache, engine, kernel_model, presets, scenario
 
 import retime
@@ -34,64 +35,55 @@ def err(predicted: float, measured: float) -> float:
 
 def cross_hardware(store) -> list[dict]:
     pairs = ingest_cross_hardware(store)
-    durations = {t: kernel_durations(store, t) for _, _, a, _, b in pairs for t in (a, b)}
+    durations = {t: kernel_model.kernel_durations(store.con, t) for _, _, a, _, b in pairs for t in (a, b)}
     rows = []
     for held in pairs:
-        others = [(ga, gb, durations[a], durations[b]) for p in pairs if p is not held for _, ga, a, gb, b in [p]]
+        others = [(ga, gb, durations[a], durations[b]) for _, ga, a, gb, b in pairs if (ga, a, gb, b) != held[1:]]
         name, gpu_a, trace_a, gpu_b, trace_b = held
         for src_gpu, src, tgt_gpu, tgt in ((gpu_a, trace_a, gpu_b, trace_b), (gpu_b, trace_b, gpu_a, trace_a)):
             # the other pairs, and the source trace itself for its own GPU's floors (never the target)
-            calibration = kernel_model.calibrate(others, traces=[(src_gpu, durations[src])])
+            model = kernel_model.retarget_model(src_gpu, tgt_gpu,
+                                                kernel_model.calibrate(others, traces=[(src_gpu, durations[src])]))
             graph_s = cache.graph(store.con, src, str(store.path))
             graph_t = cache.graph(store.con, tgt, str(store.path))
-            knobs = presets.retarget(src_gpu, tgt_gpu)
-            modelled = scenario.parse(knobs)
-            modelled.kernel_model = kernel_model.retarget_model(src_gpu, tgt_gpu, calibration)
-            peaks = scenario.parse(knobs)
+            peaks = scenario.parse(presets.retarget(src_gpu, tgt_gpu))
+            modelled = replace(peaks, kernel_model=model)
             busy_s, busy_t = engine.gpu_busy_ns(graph_s, graph_s.measured), engine.gpu_busy_ns(graph_t, graph_t.measured)
             new_m, _, _ = engine.retimed(graph_s, modelled)
             new_p, _, _ = engine.retimed(graph_s, peaks)
-            span_s = int(np.ptp(graph_s.measured))
-            span_t = int(np.ptp(graph_t.measured))
+            span_s, span_t, span_m = int(np.ptp(graph_s.measured)), int(np.ptp(graph_t.measured)), int(np.ptp(new_m))
             a, b = presets.presets()[src_gpu], presets.presets()[tgt_gpu]
             flops, hbm = a["bf16_tflops"] / b["bf16_tflops"], a["hbm_tb_s"] / b["hbm_tb_s"]
             pred_busy = engine.gpu_busy_ns(graph_s, new_m)
             classes = {}
             for cls in kernel_model.MODELLED:
+                source_cls = durations[src].get(cls, np.empty(0))
                 measured_cls = durations[tgt].get(cls, np.empty(0)).sum()
                 if measured_cls > 0.05 * busy_t:  # classes that hold at least 5% of the target's GPU time
-                    model = kernel_model.retarget_model(src_gpu, tgt_gpu, calibration)
-                    predicted_cls = model.times(durations[src].get(cls, np.empty(0)), cls).sum()
-                    classes[cls] = (err(predicted_cls, measured_cls),
-                                    err(durations[src].get(cls, np.empty(0)).sum() * (flops if cls in kernel_model.COMPUTE else hbm), measured_cls))
+                    peak_ratio = flops if cls in kernel_model.COMPUTE else hbm
+                    classes[cls] = (err(model.times(source_cls, cls).sum(), measured_cls),
+                                    err(source_cls.sum() * peak_ratio, measured_cls))
             rows.append({
                 "pair": name, "direction": f"{src_gpu} -> {tgt_gpu}", "busy_src": busy_s, "busy_tgt": busy_t,
                 "busy_pred": pred_busy, "busy_err": err(pred_busy, busy_t),
                 "peaks_err": err(engine.gpu_busy_ns(graph_s, new_p), busy_t),
                 "same_err": err(busy_s, busy_t), "flops_err": err(busy_s * flops, busy_t), "hbm_err": err(busy_s * hbm, busy_t),
-                "span_src": span_s, "span_tgt": span_t, "span_pred": int(np.ptp(new_m)),
-                "span_err": err(int(np.ptp(new_m)), span_t), "span_same_err": err(span_s, span_t),
+                "span_src": span_s, "span_tgt": span_t, "span_pred": span_m,
+                "span_err": err(span_m, span_t), "span_same_err": err(span_s, span_t),
                 "span_flops_err": err(span_s - busy_s + busy_s * flops, span_t), "classes": classes,
-                "calibrated": modelled.kernel_model.source in calibration["floor_ns"]
-                              and modelled.kernel_model.target in calibration["floor_ns"],
             })
     return rows
 
 
 def whatif(store) -> list[dict]:
-    measured = tomllib.loads((SAMPLES / "measurements.toml").read_text())
-    results = store.ingest(sorted(SAMPLES.glob("*.json.gz")))
-    t = {Path(r.path).name.split(".")[0]: r.trace_id for r in results}
     rows = []
-    for knob, src, tgt, settings, rules in (
-            ("pcie.h2d", "h2d_pageable", "h2d_pinned", {"pcie.h2d": f"{measured['h2d_pinned']['copy_gb_per_s']:.1f}GB/s"}, []),
-            ("pcie.h2d", "h2d_pinned", "h2d_pageable", {"pcie.h2d": f"{measured['h2d_pageable']['copy_gb_per_s']:.1f}GB/s"}, []),
-            ("scale", "hostwork_1x", "hostwork_2x", {}, [("^host_prep$", 2.0)]),
-            ("scale", "hostwork_2x", "hostwork_1x", {}, [("^host_prep$", 0.5)])):
+    for knob, direction, src, tgt, settings, rules, fair in whatif_pairs(store):
+        if not fair:  # its scenario reads the target's own trace: no validation
+            continue
         chosen = scenario.parse(settings, scale=rules)
-        check = store.against(store.replay(t[src], chosen), t[tgt])
-        base = store.iteration(t[src])["step_ns"]
-        rows.append({"knob": knob, "direction": f"{src} -> {tgt}", "scenario": chosen.label, "base": base,
+        check = store.against(store.replay(src, chosen), tgt)
+        base = store.iteration(src)["step_ns"]
+        rows.append({"knob": knob, "direction": direction, "scenario": chosen.label, "base": base,
                      "predicted": check["predicted_ns"], "measured": check["measured_ns"], "error": check["error_pct"],
                      "same_err": err(base, check["measured_ns"])})
     return rows

@@ -3,10 +3,8 @@ recorded on two GPUs (../shared/traces/tracelens), and one workload run two ways
 (sample_traces/gpu_h100)."""
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
-
-import numpy as np
-from retime.queries import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "traces"
@@ -24,15 +22,23 @@ CROSS_HARDWARE = [
      "mi300x", "tracelens/mi300_sglang_qwen3_30b_a3b_decode.json.gz"),
 ]
 
-KERNEL_DURATIONS = (ROOT / "bench" / "kernel_durations.sql").read_text()
-
-
-def kernel_durations(store, trace_id: int) -> dict[str, np.ndarray]:
-    """Every kernel's duration (ns) of a trace, by gpu_class."""
-    runner.load_foundation(store.con)
-    rows = store.con.execute(KERNEL_DURATIONS, {"trace_id": trace_id}).fetchnumpy()
-    classes = rows["class"]
-    return {cls: rows["dur_ns"][classes == cls].astype(np.float64) for cls in np.unique(classes)}
+def whatif_pairs(store) -> list[tuple[str, str, int, int, dict[str, str], list[tuple[str, float]], bool]]:
+    """The measured what-if pairs of sample_traces/gpu_h100, ingested: (knob, direction, base trace,
+    target trace, knobs, duration rules, fair). A pair is not fair where its scenario takes a number
+    from the target's own trace (the pageable copies' bandwidth as the pageable run shows it)."""
+    measured = tomllib.loads((SAMPLES / "measurements.toml").read_text())
+    pinned_bw, pageable_bw = measured["h2d_pinned"]["copy_gb_per_s"], measured["h2d_pageable"]["copy_gb_per_s"]
+    t = {Path(r.path).name.split(".")[0]: r.trace_id for r in store.ingest(sorted(SAMPLES.glob("*.json.gz")))}
+    seen_pageable = store.sql("SELECT sum(bytes) / sum(dur_ns) AS bw FROM events WHERE trace_id = $t "
+                              "AND copy_kind = 'H2D' AND bytes > 1e6", {"t": t["h2d_pageable"]})["bw"][0]
+    return [
+        ("pcie.h2d", "pageable -> pinned", t["h2d_pageable"], t["h2d_pinned"], {"pcie.h2d": f"{pinned_bw:.1f}GB/s"}, [], True),
+        ("pcie.h2d", "pinned -> pageable", t["h2d_pinned"], t["h2d_pageable"], {"pcie.h2d": f"{pageable_bw:.1f}GB/s"}, [], True),
+        ("pcie.h2d", "pinned -> pageable*", t["h2d_pinned"], t["h2d_pageable"], {"pcie.h2d": f"{seen_pageable:.2f}GB/s"}, [],
+         False),
+        ("scale", "1x -> 2x host work", t["hostwork_1x"], t["hostwork_2x"], {}, [("^host_prep$", 2.0)], True),
+        ("scale", "2x -> 1x host work", t["hostwork_2x"], t["hostwork_1x"], {}, [("^host_prep$", 0.5)], True),
+    ]
 
 
 def ingest_cross_hardware(store) -> list[tuple[str, str, int, str, int]]:

@@ -13,46 +13,31 @@ Each row gives retime's prediction (dependency graph) and, for comparison, a sum
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from common import fresh_store_path  # bench/common.py
+from pairs import whatif_pairs  # bench/pairs.py
 from retime.replay import scenario
 
 import retime
 
-ROOT = Path(__file__).resolve().parents[1]
-PAIRS = ROOT / "sample_traces" / "gpu_h100"
 DURATIONS = Path(__file__).with_name("whatif_durations.sql").read_text()
 
 
 def main() -> None:
-    measured = tomllib.loads((PAIRS / "measurements.toml").read_text())
-    pinned_bw, pageable_bw = measured["h2d_pinned"]["copy_gb_per_s"], measured["h2d_pageable"]["copy_gb_per_s"]
     with retime.open(fresh_store_path("whatif")) as store:
-        store.ingest(sorted(PAIRS.glob("*.json.gz")))
-        t = {name: store.resolve_trace(f"{name}.pt.trace.json.gz")
-             for name in ("h2d_pageable", "h2d_pinned", "hostwork_1x", "hostwork_2x")}
-        seen_pageable = store.sql("SELECT sum(bytes) / sum(dur_ns) AS bw FROM events WHERE trace_id = $t "
-                                  "AND copy_kind = 'H2D' AND bytes > 1e6", {"t": t["h2d_pageable"]})["bw"][0]
-        rows = [
-            ("h2d", "pageable -> pinned", t["h2d_pageable"], t["h2d_pinned"], {"pcie.h2d": f"{pinned_bw:.1f}GB/s"}, []),
-            ("h2d", "pinned -> pageable", t["h2d_pinned"], t["h2d_pageable"], {"pcie.h2d": f"{pageable_bw:.1f}GB/s"}, []),
-            ("h2d", "pinned -> pageable*", t["h2d_pinned"], t["h2d_pageable"], {"pcie.h2d": f"{seen_pageable:.2f}GB/s"}, []),
-            ("host", "1x -> 2x host work", t["hostwork_1x"], t["hostwork_2x"], {}, [("^host_prep$", 2.0)]),
-            ("host", "2x -> 1x host work", t["hostwork_2x"], t["hostwork_1x"], {}, [("^host_prep$", 0.5)]),
-        ]
-        print(f"| {'pair':<4} | {'direction':<20} | {'scenario':<22} | {'base step ms':>12} | {'predicted ms':>12} "
+        rows = whatif_pairs(store)
+        print(f"| {'knob':<8} | {'direction':<20} | {'scenario':<22} | {'base step ms':>12} | {'predicted ms':>12} "
               f"| {'measured ms':>11} | {'error':>7} | {'sum of durations ms':>19} | {'its error':>9} |")
-        print(f"|{'-' * 6}|{'-' * 22}|{'-' * 24}|{'-' * 14}|{'-' * 14}|{'-' * 13}|{'-' * 9}|{'-' * 21}|{'-' * 11}|")
-        for pair, direction, base, target, knobs, scale in rows:
+        print(f"|{'-' * 10}|{'-' * 22}|{'-' * 24}|{'-' * 14}|{'-' * 14}|{'-' * 13}|{'-' * 9}|{'-' * 21}|{'-' * 11}|")
+        for pair, direction, base, target, knobs, scale, _ in rows:
             chosen = scenario.parse(knobs, scale=scale)
             result = store.replay(base, chosen)
             check = store.against(result, target)
             base_step = store.iteration(base)["step_ns"]
             naive = base_step + _duration_change(store, base, chosen)
             naive_error = 100 * (naive - check["measured_ns"]) / check["measured_ns"]
-            print(f"| {pair:<4} | {direction:<20} | {chosen.label:<22} | {base_step / 1e6:>12.3f} "
+            print(f"| {pair:<8} | {direction:<20} | {chosen.label:<22} | {base_step / 1e6:>12.3f} "
                   f"| {check['predicted_ns'] / 1e6:>12.3f} | {check['measured_ns'] / 1e6:>11.3f} "
                   f"| {check['error_pct']:>+6.1f}% | {naive / 1e6:>19.3f} | {naive_error:>+8.1f}% |")
     print("\nsteps are medians of the 4 profiled ProfilerStep windows; * uses the pageable copies' bandwidth "

@@ -68,6 +68,15 @@ class RetargetModel:
         return np.where(durations >= floor_s, above, below)
 
 
+def kernel_durations(con, trace_id: int) -> dict[str, np.ndarray]:
+    """Every kernel's duration (ns, float) of a stored trace, by gpu_class: what `calibrate` reads."""
+    from retime.queries import runner
+    from retime.sqlfiles import load_sql
+    runner.load_foundation(con)  # gpu_class
+    rows = con.execute(load_sql("retime.replay", "kernel_durations"), {"trace_id": trace_id}).fetchnumpy()
+    return {cls: rows["dur_ns"][rows["class"] == cls].astype(np.float64) for cls in np.unique(rows["class"])}
+
+
 @lru_cache(maxsize=1)
 def shipped() -> dict:
     """replay/presets/kernel_model.toml: floors, efficiencies and where they come from."""

@@ -96,13 +96,11 @@ def test_the_kernel_model_beats_the_naive_baselines_on_held_out_pairs(tmp_path):
     if not SHARED_TRACES.is_dir():
         pytest.skip("../shared/traces is not present in this checkout")
     with retime.open(tmp_path / "cross.duckdb") as store:
-        from retime.queries import runner
-        runner.load_foundation(store.con)
         pairs = []
         for gpu_a, file_a, gpu_b, file_b in CROSS:
             a, b = (r.trace_id for r in store.ingest([SHARED_TRACES / file_a, SHARED_TRACES / file_b]))
             pairs.append((gpu_a, a, gpu_b, b))
-        durations = {t: _durations(store, t) for _, a, _, b in pairs for t in (a, b)}
+        durations = {t: kernel_model.kernel_durations(store.con, t) for _, a, _, b in pairs for t in (a, b)}
         errors = {"model": [], "no change": [], "flops": [], "hbm": []}
         for held in pairs:
             others = [(ga, gb, durations[a], durations[b]) for ga, a, gb, b in pairs if (ga, a, gb, b) != held]
@@ -123,10 +121,3 @@ def test_the_kernel_model_beats_the_naive_baselines_on_held_out_pairs(tmp_path):
     assert len(errors["model"]) == 8
     assert mae["model"] < min(mae["no change"], mae["flops"], mae["hbm"]), mae
 
-
-def _durations(store, trace_id: int) -> dict[str, np.ndarray]:
-    rows = store.con.execute(
-        "SELECT gpu_class(e.kind, coalesce(e.name, '')) AS class, e.dur_ns FROM events e JOIN lanes l "
-        "ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id WHERE e.trace_id = $t AND l.kind = 'gpu_stream' "
-        "AND e.kind = 'kernel' AND e.dur_ns > 0", {"t": trace_id}).fetchnumpy()
-    return {c: rows["dur_ns"][rows["class"] == c].astype(np.float64) for c in np.unique(rows["class"])}
