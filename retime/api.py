@@ -249,7 +249,7 @@ class Store:
     def iteration(self, trace: int | str, window: str = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
-        windows (how many matched) and span_ns, first event start to last end."""
+        and span_ns, first event start to last end."""
         runner.load_foundation(self.con)  # annotation_windows
         return one_row(self.con, "retime", "trace_steps",
                        {"trace_id": self.resolve_trace(trace), "window": window or DEFAULT_WINDOW})

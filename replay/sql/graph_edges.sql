@@ -60,7 +60,6 @@ SELECT kind, name_key, gpu_class(kind, name_key) AS class
 FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WHERE is_gpu);
 
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
-WITH classes AS (SELECT * FROM replay_gpu_names)
 SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
        CASE WHEN ev.kind = 'collective' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
@@ -72,7 +71,7 @@ SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
             WHEN c.class IN ('gemm', 'attention', 'convolution') THEN 'compute'
             ELSE 'membound' END AS op_class
 FROM replay_events ev
-JOIN classes c ON c.kind = ev.kind AND c.name_key = coalesce(ev.name, '')
+JOIN replay_gpu_names c ON c.kind = ev.kind AND c.name_key = coalesce(ev.name, '')
 JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
 JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
 LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
@@ -129,29 +128,23 @@ blocking AS (
            OR ev.event_id IN (SELECT call_id FROM replay_launches
                               WHERE op_end > call_t AND op_end <= call_t + call_dur))
 ),
+-- the latest-ending op launched so far, on the device (stream_key NULL) and on each stream
 launched AS (
     SELECT l.call_t, l.op_end, l.op_end_point, ln.stream
     FROM replay_launches l JOIN replay_gpu_ops g ON g.event_id = l.op_id
     JOIN lanes ln ON ln.trace_id = getvariable('trace_id') AND ln.lane_id = g.lane_id
 ),
-running AS (  -- device-wide: the latest-ending op launched so far
-    SELECT call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
-    FROM launched WINDOW w AS (ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
-),
-running_on_stream AS (  -- per stream, for a stream synchronize whose stream is known
-    SELECT stream, call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
-    FROM launched WINDOW w AS (PARTITION BY stream ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
+running AS (
+    SELECT stream_key, call_t, arg_max(op_end_point, op_end) OVER w AS end_point, max(op_end) OVER w AS op_end
+    FROM (SELECT NULL::BIGINT AS stream_key, * FROM launched UNION ALL SELECT stream AS stream_key, * FROM launched)
+    WINDOW w AS (PARTITION BY stream_key ORDER BY call_t, op_end ROWS UNBOUNDED PRECEDING)
 ),
 skew AS (
     SELECT coalesce(min(op_t - call_t), 0) AS tol FROM replay_launches WHERE op_t >= call_t
 ),
 matched AS (
     SELECT b.*, r.end_point AS gpu_end_point, r.op_end
-    FROM (SELECT * FROM blocking WHERE sync_stream IS NULL) b ASOF JOIN running r ON b.ts_ns >= r.call_t
-    UNION ALL
-    SELECT b.*, r.end_point AS gpu_end_point, r.op_end
-    FROM (SELECT * FROM blocking WHERE sync_stream IS NOT NULL) b
-    ASOF JOIN running_on_stream r ON r.stream = b.sync_stream AND b.ts_ns >= r.call_t
+    FROM blocking b ASOF JOIN running r ON r.stream_key IS NOT DISTINCT FROM b.sync_stream AND b.ts_ns >= r.call_t
 )
 SELECT event_id, end_point, end_t, gpu_end_point, op_end, op_end > ts_ns AS waited
 FROM matched
@@ -218,11 +211,10 @@ full_devices AS (
     GROUP BY d.device, max_depth
     HAVING bool_or(d.call_dur > getvariable('backpressure_slow_factor') * (SELECT median(call_dur) FROM calls))
 ),
-retired AS (SELECT device, op_end, end_point FROM dev_ops)
 SELECT d.call_id, d.call_end_point, d.call_t + d.call_dur AS end_t, d.typical_dur, r.end_point AS gpu_end_point,
        r.op_end
 FROM deep d JOIN full_devices f ON f.device = d.device
-ASOF JOIN retired r ON r.device = d.device AND r.op_end <= d.call_t + d.call_dur
+ASOF JOIN dev_ops r ON r.device = d.device AND r.op_end <= d.call_t + d.call_dur
 WHERE d.depth >= getvariable('backpressure_depth_share') * f.max_depth AND r.op_end > d.call_t;
 
 -- Waits between streams, from Kineto's 'Stream Wait Event' records (cudaStreamWaitEvent): the
