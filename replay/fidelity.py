@@ -37,14 +37,8 @@ def table() -> dict:
 
 
 def error_bar(scenario: Scenario) -> ErrorBar:
-    kinds: list[str] = []
-    changed = [k for k, v in scenario.settings.items() if str(v).strip().lower() not in ("1x", "1", "1.0x")]
-    if scenario.kernel_model is not None:
-        kinds.append("to")
-        own = [k for k in changed if k not in RETARGET_KNOBS]
-    else:
-        own = changed
-    kinds += own
+    retargeted = scenario.kernel_model is not None
+    kinds = (["to"] if retargeted else []) + [k for k in scenario.changed_knobs() if not (retargeted and k in RETARGET_KNOBS)]
     if scenario.scale:
         kinds.append("scale")
     if not kinds:

@@ -63,6 +63,15 @@ class Scenario:
         model = [f"--to {self.kernel_model.target} (from {self.kernel_model.source})"] if self.kernel_model else []
         return " ".join(model + [f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
 
+    def changed_knobs(self) -> list[str]:
+        """The knobs set to something other than a factor of 1 (`pcie.h2d=1x` changes nothing)."""
+        changed = []
+        for knob, raw in self.settings.items():
+            m = VALUE.match(raw)
+            if not (m and (m[2] or "x").lower() == "x" and float(m[1]) == 1.0):
+                changed.append(knob)
+        return changed
+
     def class_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """What kernels.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
         bandwidths (0: none), link latencies, and the absolute launch latency (-1: none)."""

@@ -160,14 +160,17 @@ class Store:
         from retime.replay import scenario
         doc = scenario.read_file(file) if file is not None else {"set": {}, "scale": [], "remove": []}
         to, source = to or doc.get("to"), source or doc.get("from")
-        knobs = self.retarget(trace, to, source) if to else {}
+        if to:
+            from retime.replay import presets
+            source = self.source_gpu(trace, source)
+        knobs = presets.retarget(source, to) if to else {}
         knobs.update(doc["set"])
         pairs = settings.items() if isinstance(settings, dict) else [scenario.split_setting(s) for s in settings]
         knobs.update(pairs)
         chosen = scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
         if to:  # each kernel's time from the per-kernel performance model, not the class ratios alone
             from retime.replay import kernel_model
-            chosen.kernel_model = kernel_model.retarget_model(self.source_gpu(trace, source), to)
+            chosen.kernel_model = kernel_model.retarget_model(source, to)
         return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
@@ -222,21 +225,19 @@ class Store:
                 f"trace {target_id} does not look like the same workload as trace {result.trace_id}: "
                 f"{100 * max(known):.0f}% of their CPU operator or kernel names in common (need "
                 f"{100 * MIN_OVERLAP:.0f}%); compare a run of the same model")
-        pattern = window or DEFAULT_WINDOW
-        measured = self.iteration(target_id, pattern)
+        measured = self.iteration(target_id, window)
         predicted_steps = sorted(s.predicted_ns for s in result.steps)
         if predicted_steps and measured["step_ns"] is not None:
             basis = "median step" if window is None else f"median window {window}"
             predicted, actual = int(np.median(predicted_steps)), measured["step_ns"]
         else:
             basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
-        known = [v for v in overlap.values() if v is not None]
         warning = (f"only {100 * max(known):.0f}% of names in common with trace {result.trace_id}: "
-                   "check that trace {target_id} runs the same workload") if known and max(known) < SAME_OVERLAP else None
+                   f"check that trace {target_id} runs the same workload") if known and max(known) < SAME_OVERLAP else None
         return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
                 "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None,
                 "name_overlap": {k: (round(v, 3) if v is not None else None) for k, v in overlap.items()},
-                "warning": warning.replace("{target_id}", str(target_id)) if warning else None}
+                "warning": warning}
 
     def workload_overlap(self, a: int | str, b: int | str) -> dict[str, float | None]:
         """Jaccard index of the distinct CPU operator names and of the kernel names of two traces
@@ -246,7 +247,7 @@ class Store:
         found = {kind: (jaccard if in_a and in_b else None) for kind, in_a, in_b, _, jaccard in rows}
         return {"cpu_op": found.get("cpu_op"), "kernel": found.get("kernel")}
 
-    def iteration(self, trace: int | str, window: str = None) -> dict[str, int | None]:
+    def iteration(self, trace: int | str, window: str | None = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
         and span_ns, first event start to last end."""
