@@ -90,15 +90,22 @@ class ReplayResult:
         return max(shares, key=shares.get) if shares and max(shares.values()) > 0 else "fixed"
 
 
-def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
+def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
+    """The replay graph of a trace as temporary tables (replay_points, replay_edges and the tables
+    they are built from: replay_waits, replay_backpressure, ...), as graph_points.sql and
+    graph_edges.sql define them."""
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     runner.load_foundation(con)  # the kernel classifier the queries use
+    run_script(con, PACKAGE, "graph_points")
+    run_script(con, PACKAGE, "graph_edges")
+
+
+def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
-        run_script(con, PACKAGE, "graph_points")
-        run_script(con, PACKAGE, "graph_edges")
+        graph_tables(con, trace_id)
         points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
         edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
         coded = con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchnumpy()

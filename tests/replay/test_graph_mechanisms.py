@@ -120,9 +120,6 @@ def test_a_stream_synchronize_waits_for_its_own_stream(tmp_path):
     """streams_graph (H100 sample: a side-stream prefetch, an eager forward, a CUDA graph replay),
     with one op on another stream made to run on into a cudaStreamSynchronize: the call still waits
     for the last op launched on the stream its 'Stream Sync' record names, not for that op."""
-    from retime.queries import runner
-    from retime.replay.scenario import EDGE_CLASSES
-    from retime.sqlfiles import run_script, set_variables
     with retime.open(tmp_path / "streams.duckdb") as store:
         [ingested] = store.ingest([SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz"])
         t, con = ingested.trace_id, store.con
@@ -142,13 +139,7 @@ def test_a_stream_synchronize_waits_for_its_own_stream(tmp_path):
         assert other, "the sample has no op on another stream before its first stream sync"
         con.execute("UPDATE events SET dur_ns = $e - 1000 - ts_ns WHERE trace_id = $t AND event_id = $o",
                     {"t": t, "o": other[0][0], "e": sync_end})
-        set_variables(con, trace_id=t, queue_gap_ns=engine.QUEUE_GAP_NS, thread_wake_ns=engine.THREAD_WAKE_NS,
-                      thread_idle_ns=engine.THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES),
-                      gpu_classes=list(engine.GPU_CLASSES), backpressure_depth_share=engine.BACKPRESSURE_DEPTH_SHARE,
-                      backpressure_slow_factor=engine.BACKPRESSURE_SLOW_FACTOR, ridge_flop_per_byte=295.0)
-        runner.load_foundation(con)
-        run_script(con, engine.PACKAGE, "graph_points")
-        run_script(con, engine.PACKAGE, "graph_edges")
+        engine.graph_tables(con, t)
         [(waited_on,)] = con.execute(
             "SELECT l.stream FROM replay_waits w JOIN replay_points p ON p.point_id = w.gpu_end_point "
             "JOIN lanes l ON l.trace_id = $t AND l.lane_id = p.lane_id WHERE w.event_id = $c", {"t": t, "c": sync_id}).fetchall()
