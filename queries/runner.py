@@ -93,13 +93,17 @@ def kernel_class_rules() -> list[dict]:
     return tomllib.loads(kernel_classes_text())["rule"]
 
 
+@lru_cache(maxsize=1)
+def _kernel_class_table() -> pa.Table:
+    rules = kernel_class_rules()
+    return pa.table({"priority": list(range(len(rules))), "class": [r["class"] for r in rules],
+                     "pattern": [r["pattern"] for r in rules]})
+
+
 def load_foundation(con: duckdb.DuckDBPyConnection) -> None:
     """Define the shared macros (foundation/*.sql) on a connection: the queries, the derived tables
     and the replayer all read them. The kernel class rules go in first, as a table gpu_class reads."""
-    rules = kernel_class_rules()
-    con.register("kernel_class_rules_data", pa.table({"priority": list(range(len(rules))),
-                                                      "class": [r["class"] for r in rules],
-                                                      "pattern": [r["pattern"] for r in rules]}))
+    con.register("kernel_class_rules_data", _kernel_class_table())
     try:
         for macros in foundation():
             con.execute(macros).fetchall()
