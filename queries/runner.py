@@ -2,21 +2,21 @@
 
 Each query is a .sql file whose header says what it finds, its parameters (`-- @param name TYPE
 [= default] text`), its columns (`-- @column name TYPE text`) and what an empty answer means
-(`-- @empty text`). The runner loads the shared macros of foundation/ first, binds parameters by
-name (never formatted into the SQL) and returns a polars DataFrame.
+(`-- @empty text`) and which shared macro modules it builds on (`-- @include gpu`, from
+retime/foundation/). The runner defines those macros first, binds parameters by name (never
+formatted into the SQL) and returns a polars DataFrame.
 """
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
+from retime import foundation
 from retime.errors import QueryError, as_query_error
 
 PARAM = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
@@ -43,10 +43,11 @@ class Query:
     params: list[Param] = field(default_factory=list)
     columns: list[tuple[str, str, str]] = field(default_factory=list)
     empty: str = "no rows"
+    includes: list[str] = field(default_factory=list)
 
 
 def parse(name: str, topic: str, sql: str) -> Query:
-    query = Query(name=name, topic=topic, summary="", sql=sql)
+    query = Query(name=name, topic=topic, summary="", sql=sql, includes=foundation.includes(sql))
     summary = []
     for line in sql.splitlines():
         if not line.startswith("--"):
@@ -57,6 +58,8 @@ def parse(name: str, topic: str, sql: str) -> Query:
             query.columns.append((m[1], m[2].upper(), m[3].strip()))
         elif m := EMPTY.match(line):
             query.empty = m[1].strip()
+        elif foundation.INCLUDE.match(line):
+            continue
         elif not query.params and not query.columns:
             summary.append(line[2:].strip())
     query.summary = " ".join(summary)
@@ -68,47 +71,11 @@ def catalogue() -> dict[str, Query]:
     """Every named query, by name."""
     root = resources.files("retime.queries")
     found = {}
-    for topic in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("foundation", "__pycache__")):
+    for topic in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "__pycache__"):
         for file in sorted(f for f in topic.iterdir() if f.name.endswith(".sql")):
             name = file.name[:-4]
             found[name] = parse(name, topic.name, file.read_text())
     return found
-
-
-@lru_cache(maxsize=1)
-def foundation() -> tuple[str, ...]:
-    """The shared macro files (foundation/*.sql), in the order they are defined (by file name)."""
-    folder = resources.files("retime.queries").joinpath("foundation")
-    return tuple(f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql"))
-
-
-def kernel_classes_text() -> str:
-    """foundation/kernel_classes.toml as written: the data the kernel classes come from."""
-    return resources.files("retime.queries").joinpath("foundation", "kernel_classes.toml").read_text()
-
-
-@lru_cache(maxsize=1)
-def kernel_class_rules() -> list[dict]:
-    """The kernel class rules of foundation/kernel_classes.toml, in order (class, pattern, why)."""
-    return tomllib.loads(kernel_classes_text())["rule"]
-
-
-@lru_cache(maxsize=1)
-def _kernel_class_table() -> pa.Table:
-    rules = kernel_class_rules()
-    return pa.table({"priority": list(range(len(rules))), "class": [r["class"] for r in rules],
-                     "pattern": [r["pattern"] for r in rules]})
-
-
-def load_foundation(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the shared macros (foundation/*.sql) on a connection: the queries, the derived tables
-    and the replayer all read them. The kernel class rules go in first, as a table gpu_class reads."""
-    con.register("kernel_class_rules_data", _kernel_class_table())
-    try:
-        for macros in foundation():
-            con.execute(macros).fetchall()
-    finally:
-        con.unregister("kernel_class_rules_data")
 
 
 def listing() -> pl.DataFrame:
@@ -137,5 +104,5 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) ->
         except ValueError:
             raise QueryError(f"query {name}: {p.name} must be {p.type}, got {value!r}") from None
     with as_query_error(f"query {name}"):
-        load_foundation(con)
+        foundation.load(con, *query.includes)
         return con.sql(query.sql, params=bound).pl()

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from retime.queries import runner
+from retime import foundation
 from retime.replay import engine
 from retime.sqlfiles import load_sql
 
@@ -37,9 +37,9 @@ def replayer_version() -> str:
     for item in sorted(folder.iterdir(), key=lambda f: f.name):
         if item.name.startswith("graph_"):
             digest.update(item.read_bytes())
-    for text in runner.foundation():
-        digest.update(text.encode())
-    digest.update(runner.kernel_classes_text().encode())
+    for module in foundation.modules():
+        digest.update(foundation.text(module).encode())
+    digest.update(foundation.kernel_classes_text().encode())
     digest.update(resources.files("retime.replay").joinpath("presets", "gpus.toml").read_bytes())
     digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES,
                         engine.BACKPRESSURE_DEPTH_SHARE, engine.BACKPRESSURE_SLOW_FACTOR)).encode())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
-from retime.queries import runner
+from retime import foundation
 from retime.replay import fidelity, kernel_model, kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, Scenario
 
@@ -25,7 +25,7 @@ THREAD_IDLE_NS = 50_000     # a thread idle this long before a burst of work was
 # median cudaLaunchKernel 6 µs; unblocked calls at that depth 5-20 µs).
 BACKPRESSURE_DEPTH_SHARE = 0.9
 BACKPRESSURE_SLOW_FACTOR = 10.0
-STEP_NAME = re.compile(r"^ProfilerStep#\d+$")  # torch.profiler's iteration windows
+STEP_NAME = re.compile(foundation.STEP_PATTERN)
 GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
 HOST_CLASSES = ("cpu", "launch_call")
 
@@ -98,7 +98,7 @@ def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
-    runner.load_foundation(con)  # the kernel classifier the queries use
+    foundation.load(con, "gpu", "comm", "host")  # gpu_class, collective_bus_bytes, is_blocking_call
     run_script(con, PACKAGE, "graph_points")
     run_script(con, PACKAGE, "graph_edges")
 

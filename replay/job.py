@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 
 from retime.errors import QueryError
-from retime.queries import runner
+from retime import foundation
 from retime.replay import cache, engine, fidelity, kernels
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
@@ -40,7 +40,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
     graph cache beside store_path where there is one."""
     graphs = [cache.graph(con, trace_id, store_path) for trace_id, _ in ranked]
-    runner.load_foundation(con)  # collective_bus_bytes, for job_collectives.sql
+    foundation.load(con, "comm")  # collective_bus_bytes, for job_collectives.sql
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
     rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}

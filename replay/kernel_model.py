@@ -26,6 +26,7 @@ from importlib import resources
 
 import numpy as np
 
+from retime import foundation
 from retime.replay import presets
 from retime.replay.scenario import GPU_CLASSES
 
@@ -70,9 +71,8 @@ class RetargetModel:
 
 def kernel_durations(con, trace_id: int) -> dict[str, np.ndarray]:
     """Every kernel's duration (ns, float) of a stored trace, by gpu_class: what `calibrate` reads."""
-    from retime.queries import runner
     from retime.sqlfiles import load_sql
-    runner.load_foundation(con)  # gpu_class
+    foundation.load(con, "gpu")
     rows = con.execute(load_sql("retime.replay", "kernel_durations"), {"trace_id": trace_id}).fetchnumpy()
     return {cls: rows["dur_ns"][rows["class"] == cls].astype(np.float64) for cls in np.unique(rows["class"])}
 

@@ -34,7 +34,7 @@ KNOBS = {
 }
 EDGE_CLASSES = ("cpu", "launch_call", "launch", "fixed", "h2d", "d2h", "d2d", "p2p", "memset", "compute",
                 "membound", "comm")
-# gpu_class values (queries/foundation/gpu.sql), as ReplayGraph.point_gpu_class codes them
+# gpu_class values (retime/foundation/gpu.sql), as ReplayGraph.point_gpu_class codes them
 GPU_CLASSES = ("gemm", "attention", "convolution", "reduction", "elementwise", "other", "memory", "communication")
 VALUE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(x|gb/s|mb/s|tb/s|ns|us|µs|ms|s)?\s*$", re.I)
 BYTES_PER_NS = {"mb/s": 1e-3, "gb/s": 1.0, "tb/s": 1e3}

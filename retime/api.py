@@ -14,10 +14,11 @@ import polars as pl
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
 from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
+from retime import foundation
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
 
-DEFAULT_WINDOW = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows
+DEFAULT_WINDOW = foundation.STEP_PATTERN
 # --against: below MIN_OVERLAP of shared CPU-operator and kernel names the target is another workload
 # (refused), below SAME_OVERLAP it may be (a warning). Same model on H100 and MI300X: 0.91-1.0 of CPU
 # operator names; the B300/MI300X decode pair 0.69; different HF models 0.55-0.58; a decode step
@@ -251,7 +252,7 @@ class Store:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
         and span_ns, first event start to last end."""
-        runner.load_foundation(self.con)  # annotation_windows
+        foundation.load(self.con, "host")  # annotation_windows
         return one_row(self.con, "retime", "trace_steps",
                        {"trace_id": self.resolve_trace(trace), "window": window or DEFAULT_WINDOW})
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import duckdb
 
-from retime.queries import runner
+from retime import foundation
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 
 def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Write the derived rows of a trace whose events and deps are in the store."""
-    runner.load_foundation(con)
+    foundation.load(con, "gpu")
     set_variables(con, trace_id=trace_id)
     run_script(con, "retime", "derive_trace")
 

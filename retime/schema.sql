@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     event_id       BIGINT NOT NULL,     -- the op in events
     kind           VARCHAR NOT NULL,    -- 'kernel' | 'collective' | 'memcpy' | 'memset'
     name           VARCHAR,
-    resource       VARCHAR NOT NULL,    -- 'compute' | 'communication' | 'memory' (queries/foundation/gpu.sql)
+    resource       VARCHAR NOT NULL,    -- 'compute' | 'communication' | 'memory' (retime/foundation/gpu.sql)
     device         INTEGER,             -- of the lane the op ran on
     stream         BIGINT,
     ts_ns          BIGINT NOT NULL,
@@ -110,7 +110,7 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     call_ts_ns     BIGINT
 );
 
--- Each device's GPU time over the whole trace, split by what ran (queries/foundation/gpu.sql,
+-- Each device's GPU time over the whole trace, split by what ran (retime/foundation/gpu.sql,
 -- gpu_time_split), written with gpu_timeline: the temporal breakdown and the communication overlap
 -- of a trace are then a read, not a sweep over its ops.
 CREATE TABLE IF NOT EXISTS gpu_device_time (

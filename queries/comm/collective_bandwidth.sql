@@ -1,9 +1,10 @@
 -- Collectives by type and message size: how long they took, the bandwidth they achieved, and how
 -- much of their time no compute kernel hid. algbw is the buffer's bytes over the kernel's time;
 -- busbw is what each rank moved over the links under the ring algorithm (collective_bus_bytes in
--- foundation/comm.sql) over the same time, comparable with the link's peak as nccl-tests reports
+-- retime/foundation/comm.sql) over the same time, comparable with the link's peak as nccl-tests reports
 -- it. A kernel's time includes waiting for the other ranks, so a low busbw can be a straggler
 -- (see collective_skew) as well as a slow link.
+-- @include gpu comm
 -- @param trace_id BIGINT          trace to analyse
 -- @column coll_op VARCHAR         the collective, as the trace names it
 -- @column dtype VARCHAR           element type ('' where the trace does not say)
@@ -26,7 +27,7 @@ colls AS (
     WHERE e.trace_id = $trace_id AND e.kind = 'collective' AND e.dur_ns IS NOT NULL
 ),
 -- a collective's hidden time: the compute time covered by its end minus that covered by its start
-compute AS (SELECT * FROM busy_islands_covered($trace_id, ['compute'])),  -- foundation/gpu.sql
+compute AS (SELECT * FROM busy_islands_covered($trace_id, ['compute'])),  -- retime/foundation/gpu.sql
 at_start AS (
     SELECT c.event_id, covered_until(k.before_ns, k.lo, k.hi, c.s) AS upto
     FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.lo <= c.s

@@ -1,4 +1,5 @@
 -- Which ranks of a job arrive last at collectives, and by how much (see collective_skew).
+-- @include comm
 -- @param job VARCHAR            job whose rank traces to compare
 -- @column rank INTEGER
 -- @column collectives BIGINT    collectives this rank took part in
@@ -6,7 +7,7 @@
 -- @column mean_lateness_ns DOUBLE  mean of (its start - first rank's start)
 -- @column max_lateness_ns BIGINT
 -- @empty the job has no rank traces with collective kernels
-WITH per_rank AS (SELECT * FROM collective_arrivals($job)),  -- foundation/comm.sql
+WITH per_rank AS (SELECT * FROM collective_arrivals($job)),  -- retime/foundation/comm.sql
 framed AS (
     SELECT *, ts_ns - min(ts_ns) OVER (PARTITION BY seq) AS lateness_ns,
            rank = arg_max(rank, ts_ns) OVER (PARTITION BY seq) AS is_last

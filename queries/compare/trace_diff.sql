@@ -1,5 +1,6 @@
 -- Two traces side by side (run vs run, e.g. two GPUs or two software versions): GPU time per
 -- resource and per class of op, with the change. Positive delta: the second trace spends more.
+-- @include gpu
 -- @param trace_id BIGINT      the baseline trace
 -- @param other_id BIGINT      the trace to compare with it
 -- @column level VARCHAR       'resource' (compute | communication | memory) or 'class' (gemm, attention, ...)
@@ -12,7 +13,7 @@
 -- @column ratio DOUBLE        other_ns / base_ns
 -- @empty neither trace has GPU kernels, copies or memsets
 WITH
-a AS (SELECT resource, class, ops, ns FROM gpu_name_totals($trace_id)),  -- foundation/gpu.sql
+a AS (SELECT resource, class, ops, ns FROM gpu_name_totals($trace_id)),  -- retime/foundation/gpu.sql
 b AS (SELECT resource, class, ops, ns FROM gpu_name_totals($other_id)),
 per AS (
     SELECT 'resource' AS level, resource AS bucket, 'a' AS side, sum(ops) AS ops, sum(ns) AS ns FROM a GROUP BY 1, 2, 3

@@ -1,5 +1,6 @@
 -- The GPU ops that take the most time: per name, with its class, count, duration statistics and
 -- share of all GPU op time (durations summed, so concurrent ops each count).
+-- @include gpu
 -- @param trace_id BIGINT     trace to analyse
 -- @param top_n BIGINT = 20   how many names to return
 -- @column name VARCHAR       kernel (or copy / memset) name

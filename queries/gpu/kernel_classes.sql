@@ -1,4 +1,5 @@
--- GPU time per class of op (see gpu_class in foundation/gpu.sql for the rules).
+-- GPU time per class of op (see gpu_class in retime/foundation/gpu.sql for the rules).
+-- @include gpu
 -- @param trace_id BIGINT     trace to analyse
 -- @column class VARCHAR
 -- @column count BIGINT

@@ -5,6 +5,7 @@
 -- 'launch-bound' when host waits are 25% or more of the window and the median queue depth at a
 -- launch is at most 1 (the host never got ahead); 'gpu-bound' when the GPU was busy 90% or more;
 -- else 'mixed'. Faster launches or a faster CPU help the first; faster GPU work the second.
+-- @include gpu host
 -- @param trace_id BIGINT          trace to analyse
 -- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names
 -- @column window VARCHAR
@@ -18,10 +19,10 @@
 -- @column verdict VARCHAR         launch-bound | gpu-bound | mixed
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
-windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $window)),  -- foundation/host.sql
--- busy islands with the busy time before each (foundation/gpu.sql)
+windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $window)),  -- retime/foundation/host.sql
+-- busy islands with the busy time before each (retime/foundation/gpu.sql)
 islands AS (SELECT * FROM busy_islands_covered($trace_id, ['compute', 'communication', 'memory'])),
-launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
+launched AS (SELECT * FROM gpu_launches($trace_id)),  -- retime/foundation/gpu.sql
 host_waits AS (  -- idle gaps between a device's busy islands whose ending op was launched after the gap began
     SELECT i.device, i.prev_hi AS gap_start, i.lo AS gap_end
     FROM islands i JOIN launched l ON l.device = i.device AND l.ts_ns = i.lo
@@ -29,7 +30,7 @@ host_waits AS (  -- idle gaps between a device's busy islands whose ending op wa
     GROUP BY ALL HAVING max(l.call_t) >= i.prev_hi
 ),
 -- busy islands and host waits are each disjoint: a window's share of either is what is covered by
--- its end minus what is covered by its start (covered_until, foundation/gpu.sql)
+-- its end minus what is covered by its start (covered_until, retime/foundation/gpu.sql)
 wait_cum AS (
     SELECT device, gap_start AS lo, gap_end AS hi,
            coalesce(sum(gap_end - gap_start) OVER (PARTITION BY device ORDER BY gap_start

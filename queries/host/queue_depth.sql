@@ -2,6 +2,7 @@
 -- stream and not yet finished (a launch call's start counts it in, the op's end out), per time
 -- bucket. A depth near 0 while the stream idles means the GPU waited for launches; a deep queue
 -- means the host was ahead and the GPU was the bottleneck.
+-- @include gpu
 -- @param trace_id BIGINT           trace to analyse
 -- @param bucket_ns BIGINT = 1000000  bucket width (ns)
 -- @column device INTEGER
@@ -11,7 +12,7 @@
 -- @column max_depth BIGINT
 -- @empty the trace has no GPU op with a launch call
 WITH
-launched AS (SELECT * FROM gpu_launches($trace_id)),  -- foundation/gpu.sql
+launched AS (SELECT * FROM gpu_launches($trace_id)),  -- retime/foundation/gpu.sql
 bounds AS (
     SELECT device, stream, min(call_t) // $bucket_ns * $bucket_ns AS lo, max(end_ns) AS hi FROM launched GROUP BY ALL
 ),

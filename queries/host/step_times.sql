@@ -1,6 +1,7 @@
 -- Iteration time: each ProfilerStep#N window of a trace, with the host and GPU work that started
 -- inside it (counted in each window it started in, where windows nest). The step that stands out
 -- (slow, or with the GPU mostly idle) is where to look first.
+-- @include gpu host
 -- @param trace_id BIGINT       trace to analyse
 -- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names (an NVTX range, a record_function)
 -- @column step VARCHAR         the window's name (ProfilerStep#N by default)
@@ -12,7 +13,7 @@
 -- @column gpu_busy_pct DOUBLE  GPU op time in the step (summed) as a share of its wall time; NULL without GPU work
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
-steps AS (  -- foundation/host.sql
+steps AS (  -- retime/foundation/host.sql
     SELECT name AS step, ws AS start_ns, we - ws AS dur_ns, we AS end_ns FROM annotation_windows($trace_id, $window)
 ),
 -- each op counts in every window it started in: time is cut into buckets as wide as the median
@@ -32,7 +33,7 @@ work AS (
            AS outermost
     FROM events
     WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
-    UNION ALL  -- GPU ops need no nesting test (foundation/gpu.sql)
+    UNION ALL  -- GPU ops need no nesting test (retime/foundation/gpu.sql)
     SELECT kind, ts_ns, end_ns - ts_ns, false FROM gpu_spans($trace_id)
 ),
 per_step AS (

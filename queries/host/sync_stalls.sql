@@ -1,5 +1,6 @@
 -- Time host threads spent blocked in synchronizing calls (device, stream and event synchronize,
 -- and synchronous memcpy / memset), per call: where the CPU waited for the GPU.
+-- @include host
 -- @param trace_id BIGINT     trace to analyse
 -- @column call VARCHAR       API name (cudaDeviceSynchronize, cudaStreamSynchronize, cudaMemcpy, hip...)
 -- @column calls BIGINT
@@ -11,5 +12,5 @@ SELECT name AS call, count(*) AS calls, sum(dur_ns)::BIGINT AS blocked_ns, max(d
        round(100.0 * sum(dur_ns) / any_value(t.end_ns - t.start_ns), 3) AS span_pct
 FROM events e JOIN traces t USING (trace_id)
 WHERE e.trace_id = $trace_id AND e.kind IN ('runtime', 'driver')
-  AND is_blocking_call(e.name)  -- foundation/host.sql
+  AND is_blocking_call(e.name)  -- retime/foundation/host.sql
 GROUP BY name ORDER BY blocked_ns DESC;

@@ -5,6 +5,7 @@
 -- (between threads), 'launch' (call to GPU op), 'sync wait' (GPU op end to the blocking call's
 -- return), 'staged copy' (a pageable copy holding its call), 'stream order' and 'stream wait'
 -- (GPU op to the next on its stream, or on another stream).
+-- @include critical_path
 -- @param trace_id BIGINT            a saved replay
 -- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names: the step column
 -- @column step VARCHAR              the window the link ends in (NULL outside every window)
@@ -20,5 +21,5 @@
 SELECT step, row_number() OVER (ORDER BY to_t, from_t) AS seq, from_event, to_event, link, resource,
        to_t AS end_ns, to_t - from_t AS time_ns,
        round(100.0 * (to_t - from_t) / sum(to_t - from_t) OVER (), 2) AS share_pct
-FROM critical_path_links($trace_id, $window)  -- foundation/replay.sql
+FROM critical_path_links($trace_id, $window)  -- retime/foundation/critical_path.sql
 ORDER BY seq;

@@ -53,7 +53,7 @@ SELECT external_id, any_value(elem) AS elem,
 FROM sized WHERE m > 0 AND n > 0 AND k > 0
 GROUP BY external_id;
 
--- one definition of an op's class by name: gpu_class in queries/foundation/gpu.sql, matched once
+-- one definition of an op's class by name: gpu_class in retime/foundation/gpu.sql, matched once
 -- per distinct name
 CREATE OR REPLACE TEMP TABLE replay_gpu_names AS
 SELECT kind, name_key, gpu_class(kind, name_key) AS class
@@ -103,7 +103,7 @@ WHERE d.trace_id = getvariable('trace_id') AND d.kind = 'launch';
 -- it returns no earlier than its own measured duration after the work ends (waited = false).
 CREATE OR REPLACE TEMP TABLE replay_waits AS
 WITH
-blocking_names AS (  -- is_blocking_call (queries/foundation/host.sql, as sync_stalls counts them), once per name
+blocking_names AS (  -- is_blocking_call (retime/foundation/host.sql, as sync_stalls counts them), once per name
     SELECT name FROM (SELECT DISTINCT name FROM replay_events WHERE NOT is_gpu AND kind IN ('runtime', 'driver'))
     WHERE is_blocking_call(name)
 ),

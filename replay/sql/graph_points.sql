@@ -7,7 +7,7 @@
 -- slices open before and close after inner ones.
 CREATE OR REPLACE TEMP TABLE replay_events AS
 SELECT e.event_id, e.lane_id, l.kind = 'gpu_stream' AS is_gpu, e.kind, e.name, e.ts_ns, e.dur_ns,
-       -- a collective's size is what it moves over the links (foundation/comm.sql), for `net=BW`
+       -- a collective's size is what it moves over the links (retime/foundation/comm.sql), for `net=BW`
        CASE WHEN e.kind = 'collective' THEN collective_bus_bytes(e.coll_op, e.coll_dtype, e.coll_in_nelems,
                                                                  e.coll_group_size) ELSE e.bytes END AS bytes,
        e.copy_kind, coalesce(e.src_kind, '') AS src_kind, coalesce(e.dst_kind, '') AS dst_kind, e.external_id

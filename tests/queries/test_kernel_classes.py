@@ -1,4 +1,4 @@
-"""The kernel class table (queries/foundation/kernel_classes.toml) against every kernel name in the
+"""The kernel class table (retime/foundation/kernel_classes.toml) against every kernel name in the
 real traces: the names that decide replays land in the class their library says, every rule is
 used, and little GPU time is left unclassed."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from retime.queries import runner
+from retime import foundation
 
 import retime
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
@@ -18,7 +18,7 @@ def kernel_names(tmp_path_factory):
     with retime.open(tmp_path_factory.mktemp("classes") / "k.duckdb") as store:
         paths = [SAMPLE_TRACES] + ([SHARED_TRACES] if SHARED_TRACES.is_dir() else [])
         store.ingest(paths)
-        runner.load_foundation(store.con)
+        foundation.load(store.con, "gpu")
         yield store.con.sql("SELECT name, gpu_class(kind, name) AS class, sum(dur_ns) AS ns "
                             "FROM events WHERE kind = 'kernel' GROUP BY ALL").pl()
 
@@ -37,7 +37,7 @@ def kernel_names(tmp_path_factory):
 ])
 def test_a_kernel_name_gets_its_class(store, name, expected):
     con = store.con
-    runner.load_foundation(con)
+    foundation.load(con, "gpu")
     assert con.execute("SELECT gpu_class('kernel', $n)", {"n": name}).fetchone()[0] == expected
 
 
@@ -45,7 +45,7 @@ def test_every_rule_classes_some_real_kernel(kernel_names):
     if not SHARED_TRACES.is_dir():
         pytest.skip("../shared/traces is not present in this checkout")
     names = kernel_names["name"].to_list()
-    for rule in runner.kernel_class_rules():
+    for rule in foundation.kernel_class_rules():
         rx = re.compile(rule["pattern"], re.I)
         assert any(rx.search(n) for n in names), rule["pattern"]
 

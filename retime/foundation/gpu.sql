@@ -1,9 +1,10 @@
 -- Building blocks every GPU query shares: one definition of "GPU op", its class, and "busy".
+-- @include _kernel_class_rules
 
 -- The class of a GPU op, for breakdowns and for the replayer (gemm, attention and convolution are
 -- the compute-bound classes that gpu.flops scales). Communication: collectives. Memory: copies and
--- memsets. Kernels by name: the first rule of foundation/kernel_classes.toml whose pattern matches
--- (loaded as the table kernel_class_rules by runner.load_foundation), otherwise 'other'.
+-- memsets. Kernels by name: the first rule of kernel_classes.toml whose pattern matches (the table
+-- kernel_class_rules, _kernel_class_rules.sql), otherwise 'other'.
 CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
     CASE WHEN kind = 'collective' THEN 'communication'
          WHEN kind IN ('memcpy', 'memset') THEN 'memory'

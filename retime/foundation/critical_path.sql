@@ -1,6 +1,7 @@
 -- The links of a saved replay's critical path (deps of kinds critical_ss / _se / _es / _ee, written
 -- by `retime replay --save`), with their times, what they stand for, and the window (an annotation
 -- matching window_pattern, annotation_windows) each ends in: for the critical_path queries.
+-- @include gpu host
 CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS TABLE
     WITH
     path AS (
@@ -32,6 +33,6 @@ CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS T
                     ELSE 'wait' END AS resource
         FROM path p JOIN ev s ON s.event_id = p.src_event_id JOIN ev t ON t.event_id = p.dst_event_id
     ),
-    windows AS (SELECT * FROM annotation_windows(replay_id, window_pattern))  -- foundation/host.sql
+    windows AS (SELECT * FROM annotation_windows(replay_id, window_pattern))  -- host.sql
     SELECT CASE WHEN l.to_t < w.we THEN w.name END AS step, l.*
     FROM links l ASOF LEFT JOIN windows w ON l.to_t >= w.ws;
