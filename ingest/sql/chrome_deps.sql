@@ -51,9 +51,15 @@ WITH links AS (
                 THEN 'launch'
                 WHEN f.cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END,
            false
-    FROM (SELECT cat, lag(event_id) OVER w AS src_event_id, event_id AS dst_event_id
+    -- an arrow ends at each point from the chain's latest 's' or 't' before it: an 'f' ends the
+    -- flow, so the next 'f' of the same id (the kernels of one cudaGraphLaunch share its
+    -- correlation id) is another arrow from that source, not an arrow from the earlier op; a chain
+    -- whose 's' fell before the trace window has no source at all
+    FROM (SELECT cat, last_value(CASE WHEN ph <> 'f' THEN event_id END IGNORE NULLS) OVER w AS src_event_id,
+                 event_id AS dst_event_id
           FROM flow_bound WHERE event_id IS NOT NULL
-          WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx)) f
+          WINDOW w AS (PARTITION BY cat, id, chain ORDER BY ts_ns, idx
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) f
     JOIN staged_events g ON g.event_id = f.dst_event_id
     WHERE f.src_event_id IS NOT NULL
     UNION ALL
