@@ -53,8 +53,8 @@ def main() -> None:
     print(f"store built in {time.perf_counter() - started:.1f} s: trace {trace_id} with {single_events:,} events "
           f"(from {SINGLE.name}), job {job} with {job_events:,} events over 8 ranks (from {JOB.name})\n")
 
-    print(f"| {'query':<20} | {'on':<28} | {'rows':>6} | {'seconds':>8} |")
-    print(f"|{'-' * 22}|{'-' * 30}|{'-' * 8}|{'-' * 10}|")
+    print(f"| {'query':<26} | {'on':<28} | {'rows':>6} | {'seconds':>8} |")
+    print(f"|{'-' * 28}|{'-' * 30}|{'-' * 8}|{'-' * 10}|")
     total = 0.0
     with retime.open(db, read_only=True) as store:
         for name, query in runner.catalogue().items():
@@ -67,8 +67,8 @@ def main() -> None:
             df = store.query(name, **params)
             seconds = time.perf_counter() - t
             total += seconds
-            print(f"| {name:<20} | {on:<28} | {df.height:>6} | {seconds:8.2f} |")
-    print(f"| {'all queries':<20} | {'':<28} | {'':>6} | {total:8.2f} |")
+            print(f"| {name:<26} | {on:<28} | {df.height:>6} | {seconds:8.2f} |")
+    print(f"| {'all queries':<26} | {'':<28} | {'':>6} | {total:8.2f} |")
     compare_with_hta()
 
 

@@ -53,7 +53,8 @@ def parse(name: str, topic: str, sql: str) -> Query:
         if not line.startswith("--"):
             break
         if m := PARAM.match(line):
-            query.params.append(Param(m[1], m[2].upper(), m[3], m[4].strip()))
+            default = "" if m[3] == "''" else m[3]  # `= ''`: the empty string
+            query.params.append(Param(m[1], m[2].upper(), default, m[4].strip()))
         elif m := COLUMN.match(line):
             query.columns.append((m[1], m[2].upper(), m[3].strip()))
         elif m := EMPTY.match(line):

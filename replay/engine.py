@@ -98,7 +98,7 @@ def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
-    foundation.load(con, "gpu", "comm", "host")  # gpu_class, collective_bus_bytes, is_blocking_call
+    foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
     run_script(con, PACKAGE, "graph_points")
     run_script(con, PACKAGE, "graph_edges")
 

@@ -8,7 +8,7 @@ kernel of its class on that GPU) plus its work. On the target:
     ratio[class] = (peak_source x efficiency_source[class]) / (peak_target x efficiency_target[class])
 
 where peak is dense BF16 FLOP/s for the compute classes (gemm, attention, convolution) and HBM
-bandwidth for the rest (replay/presets/gpus.toml), and efficiency is the fraction of that peak the
+bandwidth for the rest (retime/foundation/gpus.toml), and efficiency is the fraction of that peak the
 class reaches on each GPU, relative to the H100's (1.0). So a latency-bound kernel stays at the
 target's floor, and a GEMM library's real fraction of peak carries over instead of the datasheet
 ratio. Floors and efficiencies are data (replay/presets/kernel_model.toml), calibrated by

@@ -1,14 +1,13 @@
-"""Hardware presets: public peak numbers per accelerator (presets/gpus.toml), turned into the
+"""Hardware presets: public peak numbers per accelerator (retime/foundation/gpus.toml), turned into the
 scenario knobs that retarget a trace from the part it ran on to another (`--from h100 --to h200`)."""
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
-from importlib import resources
 
 import duckdb
 
+from retime import foundation
 from retime.errors import ScenarioError
 from retime.sqlfiles import load_sql
 
@@ -19,7 +18,7 @@ KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interco
 
 @lru_cache(maxsize=1)
 def presets() -> dict[str, dict]:
-    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "gpus.toml").read_text())
+    return foundation.gpu_presets()
 
 
 def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:

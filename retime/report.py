@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
+from retime import charts
 from retime.queries import runner
 
 RESOURCE_COLORS = {"compute": "#3b7dd8", "communication": "#e0883b", "memory": "#8a5cc2", "idle": "#c9ccd1"}
@@ -38,30 +39,40 @@ def build(store, trace: int | str) -> str:
     sections = [
         _section(store, "Where GPU time went", "temporal_breakdown", trace_id, _temporal_chart),
         _section(store, "GPU time by kind of kernel", "kernel_classes", trace_id,
-                 lambda df: _bars(df["class"].to_list(), df["total_ns"].to_list(), "ms", 1e6)),
+                 lambda df: charts.bars(df["class"].to_list(), df["total_ns"].to_list(), "ms", 1e6)),
+        _section(store, "What overlapped what on the GPU", "overlap_combinations", trace_id,
+                 lambda df: charts.bars([f"GPU {d} {c}" for d, c in zip(df["device"], df["combination"])],
+                                        df["ns"].to_list(), "ms", 1e6)),
+        _section(store, "GPU time by category of operator", "op_categories", trace_id,
+                 lambda df: charts.bars([f"{c} (by {s})" for c, s in zip(df["category"], df["source"])],
+                                        df["gpu_ns"].to_list(), "ms", 1e6)),
         _section(store, "Top GPU ops", "kernel_breakdown", trace_id, None),
+        _section(store, "Operators against the roofline", "op_roofline", trace_id, _roofline_chart),
+        _section(store, "GPU time by the operator that launched it", "op_attribution", trace_id, None),
         _section(store, "Why the GPU was idle", "idle_breakdown", trace_id, _idle_chart),
+        _section(store, "Idle gaps per stream", "idle_intervals", trace_id, None),
         _section(store, "Steps", "step_times", trace_id,
-                 lambda df: _bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
+                 lambda df: charts.bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
         _section(store, "Launch-bound or GPU-bound, step by step", "launch_bound", trace_id,
-                 lambda df: _bars([f"{w} ({v})" for w, v in zip(df["window"][:50], df["verdict"][:50])],
+                 lambda df: charts.bars([f"{w} ({v})" for w, v in zip(df["window"][:50], df["verdict"][:50])],
                                   df["gpu_busy_pct"][:50].to_list(), "% GPU busy", 1)),
         _section(store, "Communication hidden under compute", "comm_overlap", trace_id, None),
         _section(store, "Collectives by type and size", "collective_bandwidth", trace_id, None),
         _section(store, "Launch latency", "launch_latency", trace_id, None),
         _section(store, "Copy bandwidth", "memcpy_bandwidth", trace_id, None),
+        _section(store, "Copy bandwidth over time", "memory_bandwidth_timeline", trace_id, _bandwidth_chart, limit=0),
         _section(store, "Host blocked in synchronization", "sync_stalls", trace_id, None),
     ]
     if info["format"] == "replay":
         sections.append(_section(store, "Critical path by step and resource", "critical_path_shares", trace_id,
-                                 lambda df: _bars([f"{s} {r}" for s, r in zip(df["step"], df["resource"])],
+                                 lambda df: charts.bars([f"{s} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
     sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
-                             lambda df: _bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
+                             lambda df: charts.bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
                                               df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
         sections.append(_section(store, f"Stragglers in job {info['job']}", "straggler_ranks", trace_id,
-                                 lambda df: _bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),
+                                 lambda df: charts.bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),
                                                   "times last", 1)))
     names = info["gpu_names"] or []  # deviceProperties lists every GPU of the node, often all alike
     gpus = ", ".join(f"{names.count(n)}× {n}" if names.count(n) > 1 else n for n in dict.fromkeys(names)) or "none recorded"
@@ -85,12 +96,12 @@ def _error_bar(pct) -> str:
     return f"expected error ±{pct:.0f}%" if pct is not None else "unvalidated"
 
 
-def _section(store, title: str, query: str, trace_id: int, chart) -> str:
+def _section(store, title: str, query: str, trace_id: int, chart, limit: int = 30) -> str:
     df = store.query(query, trace_id)
     header = f'<h2>{html.escape(title)}</h2><p class="query">retime query {query} {trace_id}</p>'
     if df.height == 0:
         return header + f'<p class="empty">Nothing to show: {html.escape(runner.catalogue()[query].empty)}.</p>'
-    return header + (chart(df) if chart else "") + _table(df)
+    return header + (chart(df) if chart else "") + (_table(df, limit) if limit else "")
 
 
 def _table(df: pl.DataFrame, limit: int = 30) -> str:
@@ -113,42 +124,10 @@ def _fmt(value) -> str:
     return text if len(text) <= 70 else text[:67] + "…"
 
 
-def _bars(labels: list, values: list, unit: str, scale: float) -> str:
-    """Horizontal bars, one per label."""
-    top = max((v or 0) for v in values) or 1
-    height = 22 * len(labels) + 10
-    bars = []
-    for n, (label, value) in enumerate(zip(labels, values)):
-        y = 5 + 22 * n
-        width = 560 * (value or 0) / top
-        bars.append(f'<text x="0" y="{y + 14}">{html.escape(_fmt(label)[:40])}</text>'
-                    f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="#3b7dd8"/>'
-                    f'<text x="{265 + width:.1f}" y="{y + 13}">{(value or 0) / scale:,.2f} {html.escape(unit)}</text>')
-    return f'<svg width="960" height="{height}" role="img">{"".join(bars)}</svg>'
-
-
-def _stacked(rows: list[tuple[str, dict[str, float]]], colors: dict[str, str]) -> str:
-    """One 100% bar per row, split into the given parts."""
-    height = 26 * len(rows) + 10
-    shapes = []
-    for n, (label, parts) in enumerate(rows):
-        y, x = 5 + 26 * n, 140.0
-        total = sum(parts.values()) or 1
-        shapes.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>')
-        for part, value in parts.items():
-            width = 780 * value / total
-            if width > 0:
-                shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="18" fill="{colors[part]}">'
-                              f'<title>{html.escape(part)}: {100 * value / total:.1f}%</title></rect>')
-            x += width
-    legend = "".join(f'<span><i style="background:{c}"></i>{html.escape(p)}</span>' for p, c in colors.items())
-    return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'
-
-
 def _temporal_chart(df: pl.DataFrame) -> str:
     rows = [(f"GPU {r['device']}", {"compute": r["compute_ns"], "communication": r["communication_ns"],
                                     "memory": r["memory_ns"], "idle": r["idle_ns"]}) for r in df.to_dicts()]
-    return _stacked(rows, RESOURCE_COLORS)
+    return charts.stacked(rows, RESOURCE_COLORS)
 
 
 def _idle_chart(df: pl.DataFrame) -> str:
@@ -156,4 +135,25 @@ def _idle_chart(df: pl.DataFrame) -> str:
     for r in df.to_dicts():
         parts = by_stream.setdefault(f"GPU {r['device']} stream {r['stream']}", {c: 0 for c in CAUSE_COLORS})
         parts[r["cause"]] += r["idle_ns"]
-    return _stacked(list(by_stream.items()), CAUSE_COLORS)
+    return charts.stacked(list(by_stream.items()), CAUSE_COLORS)
+
+
+def _roofline_chart(df: pl.DataFrame) -> str:
+    rows = df.to_dicts()
+    roofs = {}
+    for r in rows:
+        if r["compute_roof_tflops"]:
+            units = "matrix" if r["category"] in ("gemm", "attention", "conv") else "vector FP32"
+            roofs.setdefault(r["compute_roof_tflops"], f"{units} {r['dtype']}" if units == "matrix" else units)
+    points = [{"flop_per_byte": r["flop_per_byte"], "achieved_tflops": r["achieved_tflops"], "category": r["category"],
+               "label": f"{r['op']} {r['dims']} {r['dtype']}: {r['achieved_tflops']} TFLOPS, {r['pct_of_roof']}% of roof"}
+              for r in rows]
+    hbm = next((r["memory_roof_tb_s"] for r in rows if r["memory_roof_tb_s"]), None)
+    return charts.roofline(points, [(dtype, peak) for peak, dtype in sorted(roofs.items())], hbm)
+
+
+def _bandwidth_chart(df: pl.DataFrame) -> str:
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in df.to_dicts():
+        series.setdefault(f"GPU {r['device']} {r['direction']}", []).append((r["offset_ms"], r["gbps"]))
+    return charts.timeline(series, "GB/s")

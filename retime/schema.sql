@@ -1,4 +1,4 @@
--- retime store schema, version 1.
+-- retime store schema, version 3 (retime/store.py SCHEMA_VERSION; older stores are upgraded on open).
 --
 -- One DuckDB file holds any number of traces (measured files and, later, their replays), so
 -- that a trace and its variants compare in one query. All times are integer nanoseconds on the
@@ -107,7 +107,9 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     end_ns         BIGINT NOT NULL,
     call_event_id  BIGINT,              -- the launch call (deps kind 'launch'; the latest to start, if several); NULL when none
     call_name      VARCHAR,
-    call_ts_ns     BIGINT
+    call_ts_ns     BIGINT,
+    call_stack     BIGINT[]             -- the CPU slices open on the call's thread when it started (event ids,
+                                        -- outermost first; the last is the operator that launched the op); NULL without a call
 );
 
 -- Each device's GPU time over the whole trace, split by what ran (retime/foundation/gpu.sql,

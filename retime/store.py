@@ -15,8 +15,11 @@ import duckdb
 
 from retime.derived import derive_all
 from retime.errors import StoreError
+from retime.sqlfiles import load_sql
 
-SCHEMA_VERSION = 2  # 2: gpu_timeline and gpu_device_time (derived); a version-1 store is upgraded in place on open
+# 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack. An older store is upgraded in place on
+# open: its derived tables are made again from its events.
+SCHEMA_VERSION = 3
 DEFAULT_DB = "retime.duckdb"
 
 
@@ -102,10 +105,10 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
         con.execute("COMMIT")
         return False
     version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
-    if version == 1:
+    if version in (1, 2):
         if read_only:
             return True
-        _upgrade_from_1(con)
+        _upgrade_derived(con)
         return False
     if version != SCHEMA_VERSION:
         raise StoreError(f"{path}: store schema version {version}, this retime reads version {SCHEMA_VERSION}; "
@@ -113,10 +116,11 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
     return False
 
 
-def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
-    """Version 2 adds the derived gpu_timeline and gpu_device_time: create them and derive every stored trace, in one
-    transaction (an interrupted upgrade leaves a version-1 store)."""
+def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Versions 2 and 3 changed only the derived tables (gpu_timeline, gpu_device_time): make them again and derive
+    every stored trace, in one transaction (an interrupted upgrade leaves the store as it was)."""
     with transaction(con):
-        con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the new tables are made
+        con.execute(load_sql("retime", "drop_derived")).fetchall()
+        con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made
         derive_all(con)
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()

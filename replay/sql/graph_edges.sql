@@ -20,38 +20,17 @@
 -- ops only (event synchronizes are still taken as device-wide). Waits between
 -- streams come from Kineto's cudaStreamWaitEvent records (replay_stream_waits below).
 -- Roofline: the arithmetic intensity (FLOP per byte) of matrix products whose shapes the trace
--- records (torch.profiler with record_shapes=True): aten::mm / addmm / bmm / baddbmm with inputs
--- [.., M, K] and [.., K, N] do 2·b·M·N·K FLOP over b·(MK + KN + MN) elements. Their GEMM kernels
+-- records (torch.profiler with record_shapes=True): aten::mm / addmm / bmm / baddbmm, their FLOPs
+-- and bytes as op_costs (retime/foundation/ops.sql) counts them for the roofline queries. Their GEMM kernels
 -- (same External id) below the GPU's ridge point (ridge_flop_per_byte: peak FLOP/s over HBM B/s,
 -- from the trace's GPU preset; halved for 4-byte types) are memory-bound and follow `hbm`; the
 -- rest follow `gpu.flops`.
 CREATE OR REPLACE TEMP TABLE replay_matmul_intensity AS
-WITH ops AS (
-    SELECT external_id, name, json_extract_string(args, '$."Input Dims"') AS dims_text,
-           lower(coalesce(json_extract_string(args, '$."Input type"[0]'), '')) AS dtype
-    FROM events
-    WHERE trace_id = getvariable('trace_id') AND kind = 'cpu_op' AND external_id IS NOT NULL
-      AND name IN ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm')
-),
-shapes AS (  -- a training loop repeats a few shapes: parse each once
-    SELECT dims_text, TRY_CAST(dims_text::JSON AS BIGINT[][]) AS dims FROM (SELECT DISTINCT dims_text FROM ops)
-),
-operands AS (
-    SELECT o.external_id, o.dtype,
-           CASE WHEN o.name IN ('aten::addmm', 'aten::baddbmm') THEN s.dims[2] ELSE s.dims[1] END AS a,
-           CASE WHEN o.name IN ('aten::addmm', 'aten::baddbmm') THEN s.dims[3] ELSE s.dims[2] END AS b
-    FROM ops o JOIN shapes s USING (dims_text) WHERE s.dims IS NOT NULL
-),
-sized AS (
-    SELECT external_id,
-           CASE WHEN dtype LIKE '%half%' OR dtype LIKE '%bfloat16%' THEN 2 WHEN dtype LIKE '%double%' THEN 8 ELSE 4 END AS elem,
-           CASE WHEN len(a) = 3 THEN a[1] ELSE 1 END AS batch, a[len(a) - 1] AS m, a[len(a)] AS k, b[len(b)] AS n
-    FROM operands WHERE len(a) IN (2, 3) AND len(b) IN (2, 3)
-)
-SELECT external_id, any_value(elem) AS elem,
-       any_value(2.0 * batch * m * n * k / (elem * batch * (m * k + k * n + m * n))) AS flop_per_byte
-FROM sized WHERE m > 0 AND n > 0 AND k > 0
-GROUP BY external_id;
+SELECT e.external_id, any_value(dtype_bytes(c.dtype)) AS elem, any_value(c.flops / c.bytes) AS flop_per_byte
+FROM op_costs(getvariable('trace_id')) c  -- the FLOPs and bytes the roofline queries use (retime/foundation/ops.sql)
+JOIN events e ON e.trace_id = getvariable('trace_id') AND e.event_id = c.event_id
+WHERE c.model IN ('mm', 'addmm', 'bmm', 'baddbmm') AND e.external_id IS NOT NULL
+GROUP BY e.external_id;
 
 -- one definition of an op's class by name: gpu_class in retime/foundation/gpu.sql, matched once
 -- per distinct name
@@ -61,7 +40,7 @@ FROM (SELECT DISTINCT kind, coalesce(name, '') AS name_key FROM replay_events WH
 
 CREATE OR REPLACE TEMP TABLE replay_gpu_ops AS
 SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
-       CASE WHEN ev.kind = 'collective' THEN 'comm'
+       CASE WHEN ev.kind = 'collective' OR c.class = 'communication' THEN 'comm'
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
                                                            WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END

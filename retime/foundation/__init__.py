@@ -17,7 +17,6 @@ import pyarrow as pa
 
 INCLUDE = re.compile(r"^--\s*@include\s+([\w ]+?)\s*$")
 STEP_PATTERN = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows: the default step of every answer
-_RULES_MODULE = "_kernel_class_rules"
 
 
 @lru_cache(maxsize=None)
@@ -68,14 +67,16 @@ def modules() -> list[str]:
 def load(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Define the macros of `names` (and of what they include) on a connection."""
     for module in closure(tuple(names)):
-        if module == _RULES_MODULE:
-            con.register("kernel_class_rules_data", _kernel_class_table())
-            try:
-                con.execute(text(module)).fetchall()
-            finally:
-                con.unregister("kernel_class_rules_data")
-        else:
+        data = _DATA_TABLES.get(module)
+        if data is None:
             con.execute(text(module)).fetchall()
+            continue
+        view, table = data
+        con.register(view, table())
+        try:
+            con.execute(text(module)).fetchall()
+        finally:
+            con.unregister(view)
 
 
 def load_for(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -99,3 +100,51 @@ def _kernel_class_table() -> pa.Table:
     rules = kernel_class_rules()
     return pa.table({"priority": list(range(len(rules))), "class": [r["class"] for r in rules],
                      "pattern": [r["pattern"] for r in rules]})
+
+
+def gpus_text() -> str:
+    """gpus.toml as written: the public peak numbers of each accelerator."""
+    return resources.files("retime.foundation").joinpath("gpus.toml").read_text()
+
+
+@lru_cache(maxsize=1)
+def gpu_presets() -> dict[str, dict]:
+    """The accelerators of gpus.toml, by preset key, in file order."""
+    return tomllib.loads(gpus_text())
+
+
+PEAK_FIELDS = ("hbm_tb_s", "bf16_tflops", "fp32_tflops", "tf32_tflops", "fp8_tflops", "pcie_gb_s", "interconnect_gb_s")
+
+
+@lru_cache(maxsize=1)
+def _gpu_preset_table() -> pa.Table:
+    rows = list(gpu_presets().items())
+    columns = {"priority": list(range(len(rows))), "preset": [k for k, _ in rows], "match": [p["match"] for _, p in rows]}
+    for name in PEAK_FIELDS:
+        columns[name] = pa.array([p.get(name) for _, p in rows], pa.float64())
+    return pa.table(columns)
+
+
+def op_rules_text() -> str:
+    """op_rules.toml as written: what each CPU operator is and how its FLOPs follow from its shapes."""
+    return resources.files("retime.foundation").joinpath("op_rules.toml").read_text()
+
+
+@lru_cache(maxsize=1)
+def op_rules() -> list[dict]:
+    """The CPU operator rules of op_rules.toml, in order (pattern, category, model)."""
+    return tomllib.loads(op_rules_text())["rule"]
+
+
+@lru_cache(maxsize=1)
+def _op_rule_table() -> pa.Table:
+    rules = op_rules()
+    return pa.table({"priority": list(range(len(rules))), "pattern": [r["pattern"] for r in rules],
+                     "category": [r["category"] for r in rules], "model": [r["model"] or None for r in rules],
+                     "causal_arg": pa.array([r.get("causal_arg") or None for r in rules], pa.int64())})
+
+
+# modules that read a data file: (the name the file's rows are registered under, the rows)
+_DATA_TABLES = {"_kernel_class_rules": ("kernel_class_rules_data", _kernel_class_table),
+                "_gpu_presets": ("gpu_presets_data", _gpu_preset_table),
+                "_op_rules": ("op_rules_data", _op_rule_table)}

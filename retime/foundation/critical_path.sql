@@ -25,8 +25,9 @@ CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS T
                     WHEN s.gpu AND NOT t.gpu THEN CASE WHEN p.src_pt = 's' THEN 'staged copy' ELSE 'sync wait' END
                     WHEN s.lane_id = t.lane_id THEN 'stream order' ELSE 'stream wait' END AS link,
                CASE WHEN p.src_event_id = p.dst_event_id AND s.gpu THEN
-                         CASE gpu_resource(s.kind) WHEN 'compute' THEN 'gpu:' || gpu_class(s.kind, coalesce(s.name, ''))
-                              ELSE gpu_resource(s.kind) END
+                         CASE class_resource(gpu_class(s.kind, coalesce(s.name, '')))
+                              WHEN 'compute' THEN 'gpu:' || gpu_class(s.kind, coalesce(s.name, ''))
+                              ELSE class_resource(gpu_class(s.kind, coalesce(s.name, ''))) END
                     WHEN NOT s.gpu AND NOT t.gpu THEN 'cpu'
                     WHEN NOT s.gpu AND t.gpu THEN 'launch'
                     WHEN s.gpu AND NOT t.gpu AND p.src_pt = 's' THEN 'memory'

@@ -11,10 +11,12 @@ CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
          ELSE coalesce((SELECT arg_min(class, priority) FROM kernel_class_rules WHERE regexp_matches(name, pattern, 'i')),
                        'other') END;
 
--- Compute, communication or memory: the three resources the temporal breakdown splits GPU time into.
-CREATE OR REPLACE TEMP MACRO gpu_resource(kind) AS
-    CASE WHEN kind = 'collective' THEN 'communication' WHEN kind IN ('memcpy', 'memset') THEN 'memory'
-         ELSE 'compute' END;
+-- Compute, communication or memory: the three resources the temporal breakdown splits GPU time
+-- into, from an op's class (gpu_class): collectives and the kernels that move data between GPUs
+-- without being collectives (DeepEP, custom all-reduce, ...: kernel_classes.toml) are
+-- communication, copies and memsets memory, every other kernel compute.
+CREATE OR REPLACE TEMP MACRO class_resource(class) AS
+    CASE class WHEN 'communication' THEN 'communication' WHEN 'memory' THEN 'memory' ELSE 'compute' END;
 
 -- The GPU ops of trace t with only what time accounting needs (no class, no args): the derived
 -- gpu_timeline (retime/schema.sql), under the column names the queries use.
@@ -31,9 +33,10 @@ CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
 -- GPU time per op name of trace t (kind, name, resource, class, ops, ns: durations summed): the
 -- breakdowns add up first and class the few hundred names a trace repeats, not its millions of ops.
 CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
-    SELECT kind, name, gpu_resource(kind) AS resource, gpu_class(kind, coalesce(name, '')) AS class, ops, ns
-    FROM (SELECT kind, name, count(*) AS ops, sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = t
-          GROUP BY kind, name);
+    SELECT kind, name, class_resource(class) AS resource, class, ops, ns
+    FROM (SELECT kind, name, gpu_class(kind, coalesce(name, '')) AS class, ops, ns
+          FROM (SELECT kind, name, count(*) AS ops, sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = t
+                GROUP BY kind, name));
 
 -- The busy islands of trace t per device: maximal intervals during which at least one GPU op of the
 -- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op

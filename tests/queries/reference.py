@@ -67,3 +67,27 @@ def by_device(ops, resources) -> dict[int, int]:
         if op["resource"] in resources:
             grouped[op["device"]].append((op["start"], op["end"]))
     return {device: union_length(spans) for device, spans in grouped.items()}
+
+
+def launch_stacks(doc) -> dict[int, list[dict]]:
+    """For each GPU op (by correlation id) whose launch call is in the trace: the host slices open on
+    the call's thread when it started, outermost first (name, cat, start, end, args), as the
+    trace's own timestamps nest them. One correlation id can carry several GPU ops (CUDA graphs)."""
+    base = doc.get("baseTimeNanoseconds", 0)
+    slices = defaultdict(list)
+    calls = {}
+    for e in doc["traceEvents"]:
+        if e.get("ph") != "X" or e.get("cat") in GPU_CATS or not _ns(e.get("dur")):
+            continue
+        start = base + _ns(e["ts"])
+        record = {"name": e.get("name"), "cat": e.get("cat"), "start": start, "end": start + _ns(e["dur"]),
+                  "args": e.get("args") or {}}
+        slices[(e["pid"], e["tid"])].append(record)
+        if e.get("cat") in ("cuda_runtime", "cuda_driver") and "correlation" in record["args"]:
+            calls[record["args"]["correlation"]] = ((e["pid"], e["tid"]), record)
+    stacks = {}
+    for correlation, (thread, call) in calls.items():
+        open_ = [s for s in slices[thread] if s is not call and s["start"] <= call["start"] <= s["end"]
+                 and (s["start"], -(s["end"] - s["start"])) < (call["start"], -(call["end"] - call["start"]))]
+        stacks[correlation] = sorted(open_, key=lambda s: (s["start"], -(s["end"] - s["start"])))
+    return stacks

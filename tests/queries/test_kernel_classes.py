@@ -47,7 +47,15 @@ def test_every_rule_classes_some_real_kernel(kernel_names):
     names = kernel_names["name"].to_list()
     for rule in foundation.kernel_class_rules():
         rx = re.compile(rule["pattern"], re.I)
-        assert any(rx.search(n) for n in names), rule["pattern"]
+        assert any(rx.search(n) for n in names + rule.get("examples", [])), rule["pattern"]
+
+
+def test_a_rule_written_from_sources_classes_the_names_it_lists(store):
+    foundation.load(store.con, "gpu")
+    listed = [(name, rule["class"]) for rule in foundation.kernel_class_rules() for name in rule.get("examples", [])]
+    assert listed
+    for name, expected in listed:
+        assert store.con.execute("SELECT gpu_class('kernel', $n)", {"n": name}).fetchone()[0] == expected, name
 
 
 def test_little_gpu_time_is_left_unclassed(kernel_names):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 import duckdb
+import pytest
+from retime.store import SCHEMA_VERSION
 
 import retime
 from tests.conftest import SAMPLE_TRACES, load_json
@@ -44,16 +46,20 @@ def test_a_saved_replay_has_its_own_timeline(store):
     assert counts[1]["copy_ns"] < 0.6 * counts[0]["copy_ns"]  # twice the H2D bandwidth, copies about halve
 
 
-def test_a_version_1_store_gains_the_timeline_when_opened(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_gains_the_derived_tables_when_opened(tmp_path, version):
     db = tmp_path / "old.duckdb"
     with retime.open(db) as s:
         s.ingest(STREAMS_GRAPH)
         before = [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED]
-    with duckdb.connect(str(db)) as con:  # as the previous schema left it
-        for table in DERIVED:
-            con.execute(f"DROP TABLE {table}")
-        con.execute("UPDATE schema_info SET version = 1")
+    with duckdb.connect(str(db)) as con:  # as the older schema left it
+        if version == 1:  # no derived tables
+            for table in DERIVED:
+                con.execute(f"DROP TABLE {table}")
+        else:  # gpu_timeline without call_stack
+            con.execute("ALTER TABLE gpu_timeline DROP COLUMN call_stack")
+        con.execute("UPDATE schema_info SET version = $v", {"v": version})
     with retime.open(db, read_only=True) as s:  # a reading command upgrades it first
         assert [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED] == before
-        assert s.sql("SELECT max(version) AS v FROM schema_info")["v"][0] == 2
+        assert s.sql("SELECT max(version) AS v FROM schema_info")["v"][0] == SCHEMA_VERSION
     assert len(before[0]) > 50 and len(before[1]) == 1

@@ -1,0 +1,101 @@
+"""Inline SVG charts for the HTML report: plain shapes, no scripts, readable offline."""
+from __future__ import annotations
+
+import html
+import math
+
+def bars(labels: list, values: list, unit: str, scale: float) -> str:
+    """Horizontal bars, one per label."""
+    top = max((v or 0) for v in values) or 1
+    height = 22 * len(labels) + 10
+    bars = []
+    for n, (label, value) in enumerate(zip(labels, values)):
+        y = 5 + 22 * n
+        width = 560 * (value or 0) / top
+        bars.append(f'<text x="0" y="{y + 14}">{html.escape(str(label)[:40])}</text>'
+                    f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="#3b7dd8"/>'
+                    f'<text x="{265 + width:.1f}" y="{y + 13}">{(value or 0) / scale:,.2f} {html.escape(unit)}</text>')
+    return f'<svg width="960" height="{height}" role="img">{"".join(bars)}</svg>'
+
+
+def stacked(rows: list[tuple[str, dict[str, float]]], colors: dict[str, str]) -> str:
+    """One 100% bar per row, split into the given parts."""
+    height = 26 * len(rows) + 10
+    shapes = []
+    for n, (label, parts) in enumerate(rows):
+        y, x = 5 + 26 * n, 140.0
+        total = sum(parts.values()) or 1
+        shapes.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>')
+        for part, value in parts.items():
+            width = 780 * value / total
+            if width > 0:
+                shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="18" fill="{colors[part]}">'
+                              f'<title>{html.escape(part)}: {100 * value / total:.1f}%</title></rect>')
+            x += width
+    legend = "".join(f'<span><i style="background:{c}"></i>{html.escape(p)}</span>' for p, c in colors.items())
+    return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'
+
+
+ROOFLINE_COLORS = {"gemm": "#3b7dd8", "attention": "#d8523b", "conv": "#2f9e6e", "norm": "#8a5cc2",
+                   "elementwise": "#e8b04b", "other": "#9aa1aa"}
+
+
+def roofline(points: list[dict], roofs: list[tuple[str, float]], hbm_tb_s: float | None) -> str:
+    """Log-log roofline: each point (flop_per_byte, achieved_tflops, category, label) against the
+    memory roof (intensity x HBM TB/s) and each compute roof (label, TFLOPS)."""
+    points = [p for p in points if p["flop_per_byte"] and p["achieved_tflops"]]
+    if not points:
+        return ""
+    xs = [p["flop_per_byte"] for p in points]
+    tops = [t for _, t in roofs if t] + [p["achieved_tflops"] for p in points]
+    x_lo, x_hi = math.floor(math.log10(min(xs + [0.1]))), math.ceil(math.log10(max(xs + [1000.0])))
+    y_lo, y_hi = math.floor(math.log10(min(p["achieved_tflops"] for p in points))), math.ceil(math.log10(max(tops)))
+    w, h, left, top = 760, 360, 60, 10
+
+    def px(x: float) -> float:
+        return left + w * (math.log10(x) - x_lo) / max(x_hi - x_lo, 1)
+
+    def py(y: float) -> float:
+        return top + h - h * (math.log10(y) - y_lo) / max(y_hi - y_lo, 1)
+
+    shapes = [f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#dde1e6"/>']
+    for e in range(x_lo, x_hi + 1):
+        shapes.append(f'<text x="{px(10 ** e) - 10:.1f}" y="{top + h + 16}">1e{e}</text>')
+    for e in range(y_lo, y_hi + 1):
+        shapes.append(f'<text x="10" y="{py(10 ** e) + 4:.1f}">1e{e}</text>')
+    shapes.append(f'<text x="{left + w / 2 - 80}" y="{top + h + 34}">FLOPs per byte (log)</text>')
+    for label, peak in roofs:
+        if not peak or not hbm_tb_s:
+            continue
+        ridge = peak / hbm_tb_s
+        x0 = 10 ** x_lo
+        shapes.append(f'<polyline fill="none" stroke="#1d2430" stroke-width="1.5" points="{px(x0):.1f},'
+                      f'{py(max(x0 * hbm_tb_s, 10 ** y_lo)):.1f} {px(ridge):.1f},{py(peak):.1f} {px(10 ** x_hi):.1f},{py(peak):.1f}"/>'
+                      f'<text x="{px(10 ** x_hi) - 150:.1f}" y="{py(peak) - 4:.1f}">{html.escape(label)} {peak:,.0f} TFLOPS</text>')
+    for p in points:
+        color = ROOFLINE_COLORS.get(p["category"], ROOFLINE_COLORS["other"])
+        shapes.append(f'<circle cx="{px(p["flop_per_byte"]):.1f}" cy="{py(p["achieved_tflops"]):.1f}" r="4" fill="{color}" '
+                      f'fill-opacity=".75"><title>{html.escape(p["label"])}</title></circle>')
+    legend = "".join(f'<span><i style="background:{c}"></i>{html.escape(k)}</span>' for k, c in ROOFLINE_COLORS.items())
+    return (f'<svg width="960" height="{h + 50}" role="img">{"".join(shapes)}</svg>'
+            f'<p class="legend">{legend} (achieved TFLOPS, log; lines: the roofs)</p>')
+
+
+def timeline(series: dict[str, list[tuple[float, float]]], unit: str) -> str:
+    """One line per series of (x, y) points, x and y on linear axes from 0."""
+    if not series:
+        return ""
+    x_hi = max(x for pts in series.values() for x, _ in pts) or 1
+    y_hi = max(y for pts in series.values() for _, y in pts) or 1
+    w, h, left, top = 760, 200, 60, 10
+    palette = ["#3b7dd8", "#d8523b", "#2f9e6e", "#8a5cc2", "#e8b04b", "#9aa1aa"]
+    shapes = [f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#dde1e6"/>',
+              f'<text x="5" y="{top + 10}">{y_hi:,.2f}</text><text x="5" y="{top + h}">0 {html.escape(unit)}</text>',
+              f'<text x="{left + w - 60}" y="{top + h + 16}">{x_hi:,.1f} ms</text>']
+    legend = []
+    for n, (name, pts) in enumerate(series.items()):
+        color = palette[n % len(palette)]
+        coords = " ".join(f"{left + w * x / x_hi:.1f},{top + h - h * y / y_hi:.1f}" for x, y in sorted(pts))
+        shapes.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{coords}"/>')
+        legend.append(f'<span><i style="background:{color}"></i>{html.escape(name)}</span>')
+    return f'<svg width="960" height="{h + 30}" role="img">{"".join(shapes)}</svg><p class="legend">{"".join(legend)}</p>'

@@ -1,0 +1,31 @@
+-- The hardware a trace ran on, as the queries compare with it: the peak numbers of the preset
+-- (gpus.toml) its GPU names, found as replay/presets.py detect() finds it (the trace's GPU names in
+-- order, each tried against the presets in file order; the first match wins).
+-- @include _gpu_presets
+
+-- The preset of trace t: one row (preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops,
+-- fp8_tflops, pcie_gb_s, interconnect_gb_s), none when the trace names no GPU a preset matches.
+CREATE OR REPLACE TEMP MACRO trace_preset(t) AS TABLE
+    SELECT p.preset, p.hbm_tb_s, p.bf16_tflops, p.fp32_tflops, p.tf32_tflops, p.fp8_tflops, p.pcie_gb_s,
+           p.interconnect_gb_s
+    FROM (SELECT unnest(gpu_names) AS gpu_name, generate_subscripts(gpu_names, 1) AS i FROM traces WHERE trace_id = t) g
+    JOIN gpu_presets p ON regexp_matches(g.gpu_name, p.match, 'i')
+    ORDER BY g.i, p.priority
+    LIMIT 1;
+
+-- The compute roof, TFLOPS, of work of a data type on a preset's row: matrix work (`tensor`) on
+-- its tensor units at that type's dense peak (FP32 matmuls at the FP32 peak, PyTorch's default;
+-- `tf32` asks for TF32, falling back to FP32 where a part has none), other work at the FP32 vector
+-- peak. dtype: the first input's "Input type" as torch.profiler writes it.
+CREATE OR REPLACE TEMP MACRO compute_roof(dtype, tensor, tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS
+    CASE WHEN NOT tensor THEN fp32_tflops
+         WHEN dtype IN ('c10::BFloat16', 'c10::Half', 'bfloat16', 'half', 'float16') THEN bf16_tflops
+         WHEN dtype LIKE 'c10::Float8%' THEN fp8_tflops
+         WHEN dtype IN ('float', 'float32') THEN CASE WHEN tf32 THEN coalesce(tf32_tflops, fp32_tflops) ELSE fp32_tflops END
+         END;
+
+-- A kernel whose name shows it ran FP32 inputs on TF32 tensor cores (CUTLASS's s1688 / s16816
+-- tensor-op GEMMs, cuBLAS's and cuDNN's *tf32* kernels, AMD's xf32): such an FP32 matmul is held to
+-- the TF32 roof, not the FP32 one it outran.
+CREATE OR REPLACE TEMP MACRO tf32_kernel(name) AS
+    regexp_matches(coalesce(name, ''), 'tensorop_s1688|tensorop_s16816|tf32|xf32', 'i');

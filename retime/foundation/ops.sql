@@ -1,0 +1,105 @@
+-- CPU operators as the roofline and attribution queries see them: each op's category, and the
+-- FLOPs and bytes its recorded shapes imply (formulas named in op_rules.toml, written out here).
+-- @include _op_rules
+
+-- A CPU operator's name without what torch.autograd.profiler.emit_nvtx appends to its NVTX range
+-- ("aten::copy_, op_id = 317175", "aten::addmm, seq = 12, op_id = 5, sizes = [...]"), so the ranges
+-- of one operator in an Nsight trace share its name.
+CREATE OR REPLACE TEMP MACRO op_name(name) AS
+    regexp_replace(name, ', (seq|op_id|sizes|input_op_ids) = .*$', '');
+
+-- The category of a CPU operator name (op_rules.toml: the first rule whose pattern matches), NULL
+-- when no rule names it.
+CREATE OR REPLACE TEMP MACRO op_category(name) AS
+    (SELECT arg_min(category, priority) FROM op_rules WHERE regexp_matches(coalesce(name, ''), pattern));
+
+-- Bytes per element of a torch.profiler "Input type" (NULL for what is not a tensor's type).
+CREATE OR REPLACE TEMP MACRO dtype_bytes(dtype) AS
+    CASE WHEN dtype IN ('double', 'long', 'c10::complex<float>', 'int64') THEN 8
+         WHEN dtype IN ('float', 'int', 'float32', 'int32') THEN 4
+         WHEN dtype IN ('c10::Half', 'c10::BFloat16', 'short', 'half', 'bfloat16') THEN 2
+         WHEN dtype IN ('bool', 'unsigned char', 'signed char', 'char') OR dtype LIKE 'c10::Float8%' THEN 1 END;
+
+-- Elements of a tensor of dims d (NULL for an empty list: a scalar or no tensor).
+CREATE OR REPLACE TEMP MACRO numel(d) AS
+    CASE WHEN len(d) > 0 THEN list_reduce(d, lambda a, b: a * b)::DOUBLE END;
+
+-- Output length of a convolution along one axis.
+CREATE OR REPLACE TEMP MACRO conv_out(size, kernel, stride, pad, dilation) AS
+    floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+
+-- FLOPs and bytes of one op from its model (op_rules.toml), input dims, element size, concrete
+-- inputs (stride, padding, dilation of a convolution) and whether it was causal attention: a struct
+-- {flops, bytes}, NULL fields where the shapes do not fit the model.
+CREATE OR REPLACE TEMP MACRO op_cost(model, d, elt, concrete, causal) AS
+    CASE model
+    WHEN 'mm' THEN {'flops': 2.0 * d[1][1] * d[1][2] * d[2][2],
+                    'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[2][2])}
+    WHEN 'addmm' THEN {'flops': 2.0 * d[2][1] * d[2][2] * d[3][2] + 1.0 * d[2][1] * d[3][2],
+                       'bytes': elt * (coalesce(numel(d[1]), 0) + numel(d[2]) + numel(d[3]) + 1.0 * d[2][1] * d[3][2])}
+    WHEN 'bmm' THEN {'flops': 2.0 * d[1][1] * d[1][2] * d[1][3] * d[2][3],
+                     'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[1][2] * d[2][3])}
+    WHEN 'baddbmm' THEN {'flops': 2.0 * d[2][1] * d[2][2] * d[2][3] * d[3][3] + 1.0 * d[2][1] * d[2][2] * d[3][3],
+                         'bytes': elt * (coalesce(numel(d[1]), 0) + numel(d[2]) + numel(d[3]) + 1.0 * d[2][1] * d[2][2] * d[3][3])}
+    WHEN 'linear' THEN {'flops': 2.0 * numel(d[1]) * d[2][1],
+                        'bytes': elt * (numel(d[1]) + numel(d[2]) + coalesce(numel(d[3]), 0) + numel(d[1]) / d[1][-1] * d[2][1])}
+    WHEN 'sdpa' THEN {'flops': 4.0 * numel(d[1]) * d[2][-2] / CASE WHEN causal AND d[1][-2] = d[2][-2] THEN 2 ELSE 1 END,
+                      'bytes': elt * (2 * numel(d[1]) + numel(d[2]) + numel(d[3]))}
+    WHEN 'sdpa_bwd' THEN {'flops': 10.0 * numel(d[2]) * d[3][-2] / CASE WHEN causal AND d[2][-2] = d[3][-2] THEN 2 ELSE 1 END,
+                          'bytes': elt * (3 * numel(d[2]) + 2 * numel(d[3]) + 2 * numel(d[4]))}
+    WHEN 'flash_fwd' THEN {'flops': 4.0 * numel(d[1]) * d[2][2] / CASE WHEN causal AND d[1][2] = d[2][2] THEN 2 ELSE 1 END,
+                           'bytes': elt * (2 * numel(d[1]) + numel(d[2]) + numel(d[3]))}
+    WHEN 'conv' THEN (
+        WITH c AS (SELECT TRY_CAST(concrete[4] AS BIGINT[]) AS st, TRY_CAST(concrete[5] AS BIGINT[]) AS pd,
+                          TRY_CAST(concrete[6] AS BIGINT[]) AS dl)
+        SELECT CASE WHEN len(d[1]) = 4 AND len(d[2]) = 4 AND len(st) = 2 AND len(pd) = 2 AND len(dl) = 2 THEN
+               {'flops': 2.0 * d[1][1] * d[2][1] * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1])
+                             * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]) * d[2][2] * d[2][3] * d[2][4],
+                'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[2][1]
+                                * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1]) * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]))}
+               END FROM c)
+    WHEN 'pointwise' THEN {'flops': list_max(list_transform(d, lambda x: numel(x))),
+                           'bytes': elt * (coalesce(list_sum(list_transform(d, lambda x: numel(x))), 0)
+                                           + list_max(list_transform(d, lambda x: numel(x))))}
+    WHEN 'reduce' THEN {'flops': numel(d[1]), 'bytes': elt * numel(d[1])}
+    WHEN 'softmax' THEN {'flops': numel(d[1]), 'bytes': 2 * elt * numel(d[1])}
+    WHEN 'norm' THEN {'flops': 5 * numel(d[1]), 'bytes': 2 * elt * numel(d[1])}
+    END;
+
+-- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
+-- event_id, name, dims and dtype as written (the shape key of op_roofline), category, model, the
+-- roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.
+-- A run repeats a few shapes: each distinct (operator, shape, type, concrete inputs) is parsed and
+-- costed once.
+CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
+    WITH
+    names AS (
+        SELECT name, arg_min(category, priority) AS category, arg_min(model, priority) AS model,
+               arg_min(causal_arg, priority) AS causal_arg
+        FROM (SELECT DISTINCT name FROM events WHERE trace_id = t AND kind = 'cpu_op') n
+        JOIN op_rules r ON regexp_matches(n.name, r.pattern)
+        GROUP BY name
+    ),
+    shaped AS (
+        SELECT e.event_id, e.name, json_extract_string(e.args, '$."Input Dims"') AS dims_text,
+               json_extract_string(e.args, '$."Input type"[0]') AS dtype,
+               json_extract_string(e.args, '$."Concrete Inputs"') AS concrete_text
+        FROM events e
+        WHERE e.trace_id = t AND e.kind = 'cpu_op' AND e.args IS NOT NULL
+          AND e.name IN (SELECT name FROM names WHERE model IS NOT NULL)
+    ),
+    keys AS (SELECT DISTINCT name, dims_text, dtype, concrete_text FROM shaped WHERE dims_text IS NOT NULL),
+    costed AS (
+        SELECT k.*, n.category, n.model,
+               op_cost(n.model, TRY_CAST(k.dims_text AS BIGINT[][]), dtype_bytes(k.dtype),
+                       TRY_CAST(k.concrete_text AS VARCHAR[]),
+                       coalesce(lower(TRY_CAST(k.concrete_text AS VARCHAR[])[n.causal_arg]) = 'true', false)) AS cost
+        FROM keys k JOIN names n USING (name)
+    )
+    SELECT s.event_id, s.name, s.dims_text AS dims, s.dtype, c.category, c.model,
+           c.category IN ('gemm', 'attention', 'conv') AS tensor, c.category = 'conv' AND s.dtype = 'float' AS tf32,
+           c.cost.flops, c.cost.bytes
+    FROM shaped s
+    JOIN costed c ON c.name = s.name AND c.dims_text = s.dims_text AND c.dtype IS NOT DISTINCT FROM s.dtype
+                 AND c.concrete_text IS NOT DISTINCT FROM s.concrete_text
+    WHERE c.cost.flops IS NOT NULL AND c.cost.bytes > 0;
