@@ -86,6 +86,25 @@ def listing() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def describe(name: str) -> str:
+    """One query's help: what it finds, its parameters with defaults, its columns with units, and
+    what an empty answer means (`retime query list NAME`)."""
+    query = catalogue().get(name)
+    if query is None:
+        raise QueryError(f"no query named {name!r} (see `retime query list`)")
+    lines = [f"{query.name} ({query.topic}): {query.summary}", "", "parameters:"]
+    for p in query.params:
+        default = " (required)" if p.default is None else f" = {p.default!r}" if p.type == "VARCHAR" else f" = {p.default}"
+        lines.append(f"  {p.name} {p.type}{default}  {p.doc}")
+    lines += ["", "columns:"]
+    width = max(len(c) for c, _, _ in query.columns)
+    lines += [f"  {c:<{width}} {t:<8} {doc}".rstrip() for c, t, doc in query.columns]
+    lines += ["", f"no rows means: {query.empty}"]
+    if query.includes:
+        lines.append(f"builds on: {', '.join(f'retime/foundation/{m}.sql' for m in query.includes)}")
+    return "\n".join(lines)
+
+
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
     """Run query `name` with `params` (strings are converted to the header's types)."""
     query = catalogue().get(name)

@@ -31,6 +31,10 @@ class RetimeGroup(click.Group):
         except RetimeError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except OSError as exc:  # an output path that cannot be written: a missing folder, no permission, a full disk
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: cannot write {where}{exc.strerror or exc}", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=RetimeGroup)
@@ -166,9 +170,9 @@ def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
 def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: str, out: Path | None) -> None:
     """Run a named stress-point query on TRACE (or its job); `retime query list` shows them all."""
-    if name == "list":
+    if name == "list":  # `query list`: every query; `query list NAME`: one query's parameters and columns
         from retime.queries import runner
-        click.echo(render(runner.listing(), fmt if fmt != "parquet" else "table"))
+        click.echo(runner.describe(trace) if trace else render(runner.listing(), fmt if fmt != "parquet" else "table"))
         return
     values = {}
     for item in params:
@@ -196,7 +200,8 @@ def _emit(df, fmt: str, out: Path | None) -> None:
         out.write_text(render(df, fmt))
         click.echo(f"{df.height} rows written to {out}")
     else:
-        click.echo(render(df, fmt))
+        text = render(df, fmt)
+        click.echo(text, nl=not text.endswith("\n"))  # CSV ends with its own newline
 
 
 def scenario_options(command):

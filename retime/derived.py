@@ -1,11 +1,11 @@
-"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time), in the same transaction as its
+"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time, op_shapes), in the same transaction as its
 events, so every query reads one narrow table instead of joining lanes, deps and launch calls again
 on each run. Older stores gain them once, on upgrade."""
 from __future__ import annotations
 
 import duckdb
 
-from retime import foundation
+from retime import foundation, nesting
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 
@@ -13,7 +13,11 @@ def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Write the derived rows of a trace whose events and deps are in the store."""
     foundation.load(con, "gpu")
     set_variables(con, trace_id=trace_id)
-    run_script(con, "retime", "derive_trace")
+    con.register("derived_call_stacks", nesting.call_stacks(con, trace_id))
+    try:
+        run_script(con, "retime", "derive_trace")
+    finally:
+        con.unregister("derived_call_stacks")
 
 
 def derive_all(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,3 +1,4 @@
 -- The derived tables, dropped before an upgrade makes them again from the stored events.
 DROP TABLE IF EXISTS gpu_timeline;
 DROP TABLE IF EXISTS gpu_device_time;
+DROP TABLE IF EXISTS op_shapes;

@@ -12,7 +12,7 @@ import duckdb
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, set_variables
 
-TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time")
+TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time", "op_shapes")
 
 
 def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:

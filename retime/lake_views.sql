@@ -9,3 +9,4 @@ CREATE VIEW deps AS SELECT * FROM lake_table(getvariable('lake_deps'));
 CREATE VIEW counters AS SELECT * FROM lake_table(getvariable('lake_counters'));
 CREATE VIEW gpu_timeline AS SELECT * FROM lake_table(getvariable('lake_gpu_timeline'));
 CREATE VIEW gpu_device_time AS SELECT * FROM lake_table(getvariable('lake_gpu_device_time'));
+CREATE VIEW op_shapes AS SELECT * FROM lake_table(getvariable('lake_op_shapes'));

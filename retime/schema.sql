@@ -112,6 +112,18 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
                                         -- outermost first; the last is the operator that launched the op); NULL without a call
 );
 
+-- The recorded shapes of a trace's CPU operators (torch.profiler record_shapes=True), taken out of
+-- events.args once when the trace is written: the roofline queries and the replay's matmul
+-- intensities (op_costs, retime/foundation/ops.sql) read these instead of parsing JSON on each run.
+CREATE TABLE IF NOT EXISTS op_shapes (
+    trace_id   BIGINT NOT NULL,
+    event_id   BIGINT NOT NULL,     -- the CPU operator in events
+    name       VARCHAR,
+    dims       VARCHAR,             -- "Input Dims" as written, e.g. [[512,1024],[1024,1024]]
+    dtype      VARCHAR,             -- the first entry of "Input type", e.g. float, c10::BFloat16
+    concrete   VARCHAR              -- "Concrete Inputs" as written (scalars: stride, padding, is_causal, ...); NULL without
+);
+
 -- Each device's GPU time over the whole trace, split by what ran (retime/foundation/gpu.sql,
 -- gpu_time_split), written with gpu_timeline: the temporal breakdown and the communication overlap
 -- of a trace are then a read, not a sweep over its ops.

@@ -17,7 +17,7 @@ from retime.derived import derive_all
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql
 
-# 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack. An older store is upgraded in place on
+# 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes. An older store is upgraded in place on
 # open: its derived tables are made again from its events.
 SCHEMA_VERSION = 3
 DEFAULT_DB = "retime.duckdb"
@@ -117,7 +117,7 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
 
 
 def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Versions 2 and 3 changed only the derived tables (gpu_timeline, gpu_device_time): make them again and derive
+    """Versions 2 and 3 changed only the derived tables (gpu_timeline, gpu_device_time, op_shapes): make them again and derive
     every stored trace, in one transaction (an interrupted upgrade leaves the store as it was)."""
     with transaction(con):
         con.execute(load_sql("retime", "drop_derived")).fetchall()

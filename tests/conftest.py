@@ -48,7 +48,7 @@ def load_json(path: Path):
     return orjson.loads(data)
 
 
-STORE_TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time")
+STORE_TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time", "op_shapes")
 
 
 def table_counts(s: retime.Store) -> dict[str, int]:

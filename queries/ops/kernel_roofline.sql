@@ -22,8 +22,8 @@
 -- @column preset VARCHAR
 -- @empty no kernel was launched by an operator with recorded shapes (record_shapes off, or a CPU-only trace)
 WITH
-costs AS (SELECT * FROM op_costs($trace_id)),
-owned AS (
+costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
+owned AS MATERIALIZED (
     SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
     FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor,
                  generate_subscripts(call_stack, 1) AS pos
@@ -40,12 +40,15 @@ roofs AS (
     SELECT preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops, pcie_gb_s, interconnect_gb_s
     FROM gpu_presets WHERE preset = $gpu
 ),
-rows AS (
-    SELECT k.name AS kernel, c.name AS op, c.dims, c.dtype, c.tensor,
-           c.tf32 OR (c.dtype = 'float' AND c.tensor AND tf32_kernel(k.name)) AS tf32, count(*) AS kernels, sum(k.ns)::BIGINT AS gpu_ns,
+grouped AS (  -- by kernel name and the shape's number, the shape's text taken once per group
+    SELECT k.name AS kernel, any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype,
+           any_value(c.tensor) AS tensor, bool_or(c.tf32) AS tf32_op, count(*) AS kernels, sum(k.ns)::BIGINT AS gpu_ns,
            sum(c.flops * coalesce(k.share, 0)) AS flops, sum(c.bytes * coalesce(k.share, 0)) AS bytes
     FROM shared k JOIN costs c ON c.event_id = k.op_event_id
-    GROUP BY ALL
+    GROUP BY k.name, c.shape_id
+),
+rows AS (  -- the kernel name's TF32 test once per row, not once per launch
+    SELECT *, tf32_op OR (dtype = 'float' AND tensor AND tf32_kernel(kernel)) AS tf32 FROM grouped
 )
 SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9, 3) AS gflops,
        round(s.flops / nullif(s.bytes, 0), 2) AS flop_per_byte,

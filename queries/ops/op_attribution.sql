@@ -23,28 +23,44 @@
 -- @column pct_of_gpu DOUBLE    total_ns as a share of all the trace's GPU op time
 -- @empty no GPU op has a launch call inside a CPU slice (a CPU-only trace, or launches outside any operator)
 WITH
-stacked AS (
-    SELECT g.event_id AS op_id, g.end_ns - g.ts_ns AS ns, unnest(g.call_stack) AS slice_id,
-           generate_subscripts(g.call_stack, 1) - 1 AS depth, len(g.call_stack) AS height
-    FROM gpu_timeline g WHERE g.trace_id = $trace_id AND g.call_stack IS NOT NULL
+ops AS (
+    SELECT event_id AS op_id, end_ns - ts_ns AS ns, call_stack
+    FROM gpu_timeline WHERE trace_id = $trace_id AND call_stack IS NOT NULL
 ),
-named AS (
-    SELECT s.*, op_name(e.name) AS name, e.kind
-    FROM stacked s JOIN events e ON e.trace_id = $trace_id AND e.event_id = s.slice_id
-    WHERE $kind = '' OR e.kind = $kind
+-- any kind, one depth (or the innermost): one slice per op, read straight from its stack
+direct AS (
+    SELECT slice_id, count(*) AS gpu_ops, sum(ns) FILTER (WHERE is_self) AS self_ns, sum(ns) AS total_ns
+    FROM (SELECT ns, call_stack[CASE WHEN $depth >= 0 THEN $depth + 1 ELSE len(call_stack) END] AS slice_id,
+                 $depth < 0 OR len(call_stack) = $depth + 1 AS is_self
+          FROM ops WHERE $kind = '' AND $depth >= -1 AND len(call_stack) > greatest($depth, 0))
+    GROUP BY slice_id
+),
+direct_named AS (
+    SELECT op_name(e.name) AS name, e.kind, count(*) AS instances, sum(d.gpu_ops) AS gpu_ops,
+           sum(d.self_ns) AS self_ns, sum(d.total_ns) AS total_ns
+    FROM direct d JOIN events e ON e.trace_id = $trace_id AND e.event_id = d.slice_id
+    GROUP BY ALL
+),
+-- one kind, or every depth: every open slice of each op, with its name and kind
+stacked AS (
+    SELECT o.op_id, o.ns, s.slice_id, s.depth, s.depth = len(o.call_stack) - 1 AS is_self, op_name(e.name) AS name, e.kind
+    FROM ops o,
+         LATERAL (SELECT unnest(o.call_stack) AS slice_id, generate_subscripts(o.call_stack, 1) - 1 AS depth) s
+    JOIN events e ON e.trace_id = $trace_id AND e.event_id = s.slice_id
+    WHERE ($kind <> '' OR $depth = -2) AND ($kind = '' OR e.kind = $kind)
 ),
 picked AS (
-    SELECT *, depth = height - 1 AS is_self FROM named
-    WHERE CASE WHEN $depth >= 0 THEN depth = $depth WHEN $depth = -2 THEN true
-               ELSE depth = (SELECT max(n2.depth) FROM named n2 WHERE n2.op_id = named.op_id) END
+    SELECT * FROM (SELECT *, max(depth) OVER (PARTITION BY op_id) AS innermost FROM stacked)
+    WHERE CASE WHEN $depth >= 0 THEN depth = $depth WHEN $depth = -2 THEN true ELSE depth = innermost END
 ),
-per_name AS (
+stacked_named AS (
     SELECT name, kind, count(DISTINCT slice_id) AS instances, count(DISTINCT op_id) AS gpu_ops,
-           sum(ns) FILTER (WHERE is_self)::BIGINT AS self_ns, sum(ns)::BIGINT AS total_ns
-    FROM (SELECT DISTINCT ON (op_id, name) * FROM picked)  -- recursion: one name counts an op once
+           sum(ns) FILTER (WHERE is_self) AS self_ns, sum(ns) AS total_ns
+    FROM (SELECT DISTINCT ON (op_id, name) * FROM picked ORDER BY op_id, name, is_self DESC)  -- recursion: a name counts an op once
     GROUP BY name, kind
-)
-SELECT name, kind, instances, gpu_ops, coalesce(self_ns, 0) AS self_ns, total_ns,
+),
+per_name AS (SELECT * FROM direct_named UNION ALL SELECT * FROM stacked_named)
+SELECT name, kind, instances, gpu_ops, coalesce(self_ns, 0)::BIGINT AS self_ns, total_ns::BIGINT AS total_ns,
        round(100.0 * total_ns / (SELECT sum(end_ns - ts_ns) FROM gpu_timeline WHERE trace_id = $trace_id), 2) AS pct_of_gpu
 FROM per_name
 ORDER BY total_ns DESC, name

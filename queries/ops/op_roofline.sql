@@ -28,16 +28,18 @@
 -- @column preset VARCHAR        the preset the roofs come from
 -- @empty no operator with recorded shapes launched a kernel (record_shapes off, a CPU-only trace, or no modelled operator)
 WITH
-costs AS (SELECT * FROM op_costs($trace_id)),
-owned AS (  -- each kernel with the innermost modelled operator open around its launch call
+costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
+owned AS MATERIALIZED (  -- each kernel with the innermost modelled operator open around its launch call
     SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
     FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
           FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
     WHERE k.ancestor IN (SELECT event_id FROM costs)
     GROUP BY k.event_id, k.name, k.ns
 ),
+kernel_names AS (SELECT name, tf32_kernel(name) AS tf32 FROM (SELECT DISTINCT name FROM owned)),  -- matched once per name
 per_op AS (
-    SELECT op_event_id, sum(ns) AS ns, bool_or(tf32_kernel(name)) AS tf32 FROM owned GROUP BY op_event_id
+    SELECT o.op_event_id, sum(o.ns) AS ns, bool_or(n.tf32) AS tf32
+    FROM owned o JOIN kernel_names n ON n.name IS NOT DISTINCT FROM o.name GROUP BY o.op_event_id
 ),
 roofs AS (
     SELECT * FROM trace_preset($trace_id) WHERE $gpu = ''
@@ -45,12 +47,12 @@ roofs AS (
     SELECT preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops, pcie_gb_s, interconnect_gb_s
     FROM gpu_presets WHERE preset = $gpu
 ),
-shapes AS (
-    SELECT c.name AS op, c.dims, c.dtype, c.category, c.tensor, c.tf32 OR (c.dtype = 'float' AND c.tensor AND p.tf32) AS tf32,
-           count(*) AS calls, sum(p.ns)::BIGINT AS gpu_ns,
-           sum(c.flops) AS flops, sum(c.bytes) AS bytes
+shapes AS (  -- grouped by the shape's number, its text taken once per group
+    SELECT any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype, any_value(c.category) AS category,
+           any_value(c.tensor) AS tensor, bool_or(c.tf32 OR (c.dtype = 'float' AND c.tensor AND p.tf32)) AS tf32,
+           count(*) AS calls, sum(p.ns)::BIGINT AS gpu_ns, sum(c.flops) AS flops, sum(c.bytes) AS bytes
     FROM costs c JOIN per_op p ON p.op_event_id = c.event_id
-    GROUP BY ALL
+    GROUP BY c.shape_id
 )
 SELECT s.op, s.dims, s.dtype, s.category, s.calls, s.gpu_ns,
        round(s.flops / 1e9, 3) AS gflops, round(s.bytes / 1e9, 4) AS gbytes,

@@ -67,8 +67,8 @@ CREATE OR REPLACE TEMP MACRO op_cost(model, d, elt, concrete, causal) AS
     END;
 
 -- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
--- event_id, name, dims and dtype as written (the shape key of op_roofline), category, model, the
--- roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.
+-- event_id, shape_id (one number per distinct operator, dims, dtype and concrete inputs: the key to
+-- group by), name, dims and dtype as written, category, model, the roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.
 -- A run repeats a few shapes: each distinct (operator, shape, type, concrete inputs) is parsed and
 -- costed once.
 CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
@@ -76,19 +76,19 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
     names AS (
         SELECT name, arg_min(category, priority) AS category, arg_min(model, priority) AS model,
                arg_min(causal_arg, priority) AS causal_arg
-        FROM (SELECT DISTINCT name FROM events WHERE trace_id = t AND kind = 'cpu_op') n
+        FROM (SELECT DISTINCT name FROM op_shapes WHERE trace_id = t) n
         JOIN op_rules r ON regexp_matches(n.name, r.pattern)
         GROUP BY name
     ),
-    shaped AS (
-        SELECT e.event_id, e.name, json_extract_string(e.args, '$."Input Dims"') AS dims_text,
-               json_extract_string(e.args, '$."Input type"[0]') AS dtype,
-               json_extract_string(e.args, '$."Concrete Inputs"') AS concrete_text
-        FROM events e
-        WHERE e.trace_id = t AND e.kind = 'cpu_op' AND e.args IS NOT NULL
-          AND e.name IN (SELECT name FROM names WHERE model IS NOT NULL)
+    shaped AS (  -- the shapes as recorded, taken out of args when the trace was written (op_shapes)
+        SELECT s.event_id, s.name, s.dims AS dims_text, s.dtype, s.concrete AS concrete_text
+        FROM op_shapes s JOIN names n ON n.name = s.name AND n.model IS NOT NULL
+        WHERE s.trace_id = t
     ),
-    keys AS (SELECT DISTINCT name, dims_text, dtype, concrete_text FROM shaped WHERE dims_text IS NOT NULL),
+    keys AS (
+        SELECT *, row_number() OVER () AS shape_id
+        FROM (SELECT DISTINCT name, dims_text, dtype, concrete_text FROM shaped WHERE dims_text IS NOT NULL)
+    ),
     costed AS (
         SELECT k.*, n.category, n.model,
                op_cost(n.model, TRY_CAST(k.dims_text AS BIGINT[][]), dtype_bytes(k.dtype),
@@ -96,7 +96,7 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
                        coalesce(lower(TRY_CAST(k.concrete_text AS VARCHAR[])[n.causal_arg]) = 'true', false)) AS cost
         FROM keys k JOIN names n USING (name)
     )
-    SELECT s.event_id, s.name, s.dims_text AS dims, s.dtype, c.category, c.model,
+    SELECT s.event_id, c.shape_id, s.name, s.dims_text AS dims, s.dtype, c.category, c.model,
            c.category IN ('gemm', 'attention', 'conv') AS tensor, c.category = 'conv' AND s.dtype = 'float' AS tf32,
            c.cost.flops, c.cost.bytes
     FROM shaped s
