@@ -47,13 +47,15 @@ classed AS (
     LEFT JOIN by_operator b USING (event_id)
     LEFT JOIN kernel_names k ON k.kind = o.kind AND k.name IS NOT DISTINCT FROM o.name
 ),
+per_operator AS (  -- one pass over the ops: time per category, source and deciding operator (or kernel name)
+    SELECT category, source, operator, count(*) AS gpu_ops, sum(ns) AS ns FROM classed GROUP BY ALL
+),
 rows AS (
-    SELECT category, source, count(*) AS gpu_ops, sum(ns)::BIGINT AS gpu_ns FROM classed GROUP BY ALL
+    SELECT category, source, sum(gpu_ops) AS gpu_ops, sum(ns)::BIGINT AS gpu_ns FROM per_operator GROUP BY ALL
 ),
 tops AS (
-    SELECT category, source, arg_max(operator, ns) AS top_operator
-    FROM (SELECT category, source, operator, sum(ns) AS ns FROM classed GROUP BY ALL) GROUP BY ALL
+    SELECT category, source, arg_max(operator, ns) AS top_operator FROM per_operator GROUP BY ALL
 )
-SELECT r.category, r.source, r.gpu_ops, r.gpu_ns, round(100.0 * r.gpu_ns / sum(r.gpu_ns) OVER (), 2) AS pct, t.top_operator
+SELECT r.category, r.source, r.gpu_ops::BIGINT AS gpu_ops, r.gpu_ns, round(100.0 * r.gpu_ns / sum(r.gpu_ns) OVER (), 2) AS pct, t.top_operator
 FROM rows r JOIN tops t USING (category, source)
 ORDER BY r.gpu_ns DESC, r.category, r.source;
