@@ -79,6 +79,7 @@ class ReplayResult:
     steps: list[StepTime] = field(default_factory=list)  # ProfilerStep windows, in order
     saved_trace_id: int | None = None  # the replay written back to the store (--save)
     error_bar: "fidelity.ErrorBar | None" = None  # how far predictions of this kind land from measured runs
+    warnings: list[str] = field(default_factory=list)  # what in the scenario changed nothing (a rule matching no event)
 
     @property
     def speedup(self) -> float:
@@ -240,7 +241,20 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None) ->
     new, binding, lag = retimed(graph, scenario)
     result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag, window=window)
     result.error_bar = fidelity.error_bar(scenario)
+    result.warnings = unmatched_rules(graph, scenario)
     return result
+
+
+def unmatched_rules(graph: ReplayGraph, scenario: Scenario) -> list[str]:
+    """A line for each --scale / --remove rule whose pattern names no event with own time in the
+    trace: such a rule changes nothing, and a speedup of 1.000x would otherwise look like an answer."""
+    lines = []
+    for pattern, factor in scenario.scale:
+        if not graph.name_mask(pattern).any():
+            rule = f"--remove {pattern}" if factor == 0 else f"--scale {pattern}={factor:g}x"
+            lines.append(f"{rule} matches no event of trace {graph.trace_id}: it changes nothing "
+                         "(patterns are regular expressions searched in event names)")
+    return lines
 
 
 def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, binding: np.ndarray,

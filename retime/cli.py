@@ -259,13 +259,14 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
-           "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None}
+           "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None,
+           "warnings": result.warnings}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar")}
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings")}
         flat["expected_error_pct"] = result.error_bar.pct if result.error_bar else None
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
@@ -292,6 +293,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
                    f"error {against['error_pct']:+.1f}%")
         if against["warning"]:
             click.echo(f"  warning    {against['warning']}")
+    for line in result.warnings:
+        click.echo(f"  warning    {line}")
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")

@@ -4,7 +4,8 @@
 -- launch queue was (GPU ops launched and not yet finished, seen at each launch call). Verdict:
 -- 'launch-bound' when host waits are 25% or more of the window and the median queue depth at a
 -- launch is at most 1 (the host never got ahead); 'gpu-bound' when the GPU was busy 90% or more;
--- else 'mixed'. Faster launches or a faster CPU help the first; faster GPU work the second.
+-- else 'mixed'; 'no GPU work' for a trace without GPU ops (a CPU-only run). Faster launches or a
+-- faster CPU help the first; faster GPU work the second.
 -- @include gpu host
 -- @param trace_id BIGINT          trace to analyse
 -- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names
@@ -16,7 +17,7 @@
 -- @column launches BIGINT         GPU ops launched in the window
 -- @column p50_queue_depth DOUBLE  ops in flight on the device at a launch call, median
 -- @column max_queue_depth BIGINT
--- @column verdict VARCHAR         launch-bound | gpu-bound | mixed
+-- @column verdict VARCHAR         launch-bound | gpu-bound | mixed | no GPU work
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
 windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $window)),  -- retime/foundation/host.sql
@@ -67,7 +68,8 @@ SELECT w.window, w.ws AS start_ns, w.we - w.ws AS dur_ns,
        round(100.0 * coalesce(b.busy_ns, 0) / (w.we - w.ws), 2) AS gpu_busy_pct,
        round(100.0 * coalesce(h.host_wait_ns, 0) / (w.we - w.ws), 2) AS host_wait_pct,
        coalesce(d.launches, 0) AS launches, d.p50_depth AS p50_queue_depth, d.max_depth AS max_queue_depth,
-       CASE WHEN coalesce(h.host_wait_ns, 0) >= 0.25 * (w.we - w.ws) AND coalesce(d.p50_depth, 0) <= 1 THEN 'launch-bound'
+       CASE WHEN NOT EXISTS (SELECT 1 FROM gpu_timeline WHERE trace_id = $trace_id) THEN 'no GPU work'
+            WHEN coalesce(h.host_wait_ns, 0) >= 0.25 * (w.we - w.ws) AND coalesce(d.p50_depth, 0) <= 1 THEN 'launch-bound'
             WHEN coalesce(b.busy_ns, 0) >= 0.9 * (w.we - w.ws) THEN 'gpu-bound'
             ELSE 'mixed' END AS verdict
 FROM windows w LEFT JOIN busy b USING (ws) LEFT JOIN waited h USING (ws) LEFT JOIN depths d USING (ws)

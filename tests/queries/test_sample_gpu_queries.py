@@ -69,3 +69,11 @@ def test_queue_depth_over_time(store):
     assert got.keys() == expected.keys()
     for lo, (mean, peak) in got.items():
         assert abs(mean - expected[lo][0]) <= 0.001 and peak == expected[lo][1], lo
+
+
+def test_launch_bound_says_when_a_trace_ran_no_gpu_work(store):
+    """The CPU sample has ProfilerStep windows and no GPU: no verdict about launches or the GPU."""
+    [r] = store.ingest(SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz")
+    rows = store.query("launch_bound", r.trace_id).to_dicts()
+    assert rows and {row["verdict"] for row in rows} == {"no GPU work"}
+    assert {row["gpu_busy_pct"] for row in rows} == {0.0}

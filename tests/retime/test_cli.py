@@ -92,3 +92,16 @@ def test_csv_ends_with_one_newline_and_query_list_names_one_query(tmp_path):
     assert described.startswith("op_roofline (ops): ")
     assert "  top_n BIGINT = 30  " in described and "  gpu VARCHAR = ''  " in described
     assert "achieved_tflops" in described and "no rows means: " in described
+
+
+def test_a_rule_that_matches_no_event_is_said_to_change_nothing(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz", "--db", db)
+    missing = run("replay", "1", "--remove", "^no_such_op$", "--scale", "^host_prep$=2x", "--db", db)
+    assert missing.exit_code == 0, missing.output
+    warnings = [line for line in missing.output.splitlines() if "warning" in line]
+    assert warnings == ["  warning    --remove ^no_such_op$ matches no event of trace 1: it changes nothing "
+                        "(patterns are regular expressions searched in event names)"]
+    as_json = json.loads(run("replay", "1", "--scale", "^nope$=3x", "--format", "json", "--db", db).output)
+    assert as_json["warnings"] == ["--scale ^nope$=3x matches no event of trace 1: it changes nothing "
+                                   "(patterns are regular expressions searched in event names)"]
