@@ -67,6 +67,48 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str | N
     return found
 
 
+# ranks of one run start their profiles together; files whose first events lie further apart than
+# this are different runs (an hour: longer than any profiler warm-up, far shorter than a day of jobs)
+JOB_START_SPREAD_NS = 3600 * 10**9
+
+
+def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | None]],
+                       results: list[IngestResult]) -> None:
+    """A folder's files form the job named after it only when they look like the ranks of one run:
+    every trace names a rank, no rank twice, one world size, first events within
+    JOB_START_SPREAD_NS. Otherwise the files just ingested leave that job (job NULL) and each says
+    why in its warnings (not when no file names a rank and nothing else disagrees: profiles of
+    single processes, which were no job to begin with). Traces already in the job stay in it."""
+    new: dict[str, list[IngestResult]] = {}
+    for (_, folder), result in zip(files, results):
+        if folder is not None and result.status == "ingested":
+            new.setdefault(folder, []).append(result)
+    for folder, landed in new.items():
+        ids = [t for r in landed for t in r.trace_ids]
+        check = con.execute(load_sql(PACKAGE, "folder_job_check"), {"job": folder}).fetchall()[0]
+        traces, no_rank, repeated, world_sizes, spread = check
+        if not traces:
+            continue  # the files named their own job (an nsys report of several ranks)
+        reasons = []
+        if no_rank:
+            reasons.append(f"{no_rank} of {traces} traces name no rank")
+        if repeated:
+            reasons.append(f"rank {', '.join(map(str, repeated))} appears more than once")
+        if world_sizes and len(world_sizes) > 1:
+            reasons.append(f"world sizes disagree ({', '.join(map(str, world_sizes))})")
+        if spread is not None and spread > JOB_START_SPREAD_NS:
+            reasons.append(f"first events {spread / 3.6e12:,.1f} hours apart")
+        if not reasons:
+            continue
+        con.execute(load_sql(PACKAGE, "folder_job_clear"), {"job": folder, "ids": ids}).fetchall()
+        if reasons == [f"{traces} of {traces} traces name no rank"]:
+            continue  # single-process profiles of one session (no rank anywhere): no job, and nothing to warn of
+        note = (f"not grouped into job {folder!r} (the folder's name): its files are not the ranks of one run: "
+                f"{'; '.join(reasons)}. Give --job NAME to group them anyway")
+        for result in landed:
+            result.warnings.append(note)
+
+
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
     everything else is read as Chrome/Kineto JSON (which reports what it is when it is not)."""

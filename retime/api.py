@@ -13,7 +13,7 @@ import polars as pl
 
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
-from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file
+from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file, settle_folder_jobs
 from retime import foundation
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
@@ -83,14 +83,17 @@ class Store:
         files = expand_paths(paths)
         if jobs > 1 and len(files) > 1:
             from retime.ingest.parallel import ingest_many
-            return list(ingest_many(self.con, files, job, min(jobs, len(files)), self.memory_limit, on_result))
-        results = []
-        for path, dir_job in files:
-            size = path.stat().st_size if path.is_file() else 0
-            on_bytes = on_file(str(path), size) if on_file else None
-            results.append(ingest_file(self.con, path, job=job, on_bytes=on_bytes, folder_job=dir_job))
-            if on_result:
-                on_result(results[-1])
+            results = list(ingest_many(self.con, files, job, min(jobs, len(files)), self.memory_limit, on_result))
+        else:
+            results = []
+            for path, dir_job in files:
+                size = path.stat().st_size if path.is_file() else 0
+                on_bytes = on_file(str(path), size) if on_file else None
+                results.append(ingest_file(self.con, path, job=job, on_bytes=on_bytes, folder_job=dir_job))
+                if on_result:
+                    on_result(results[-1])
+        if job is None:
+            settle_folder_jobs(self.con, files, results)
         return results
 
     # -- reading ------------------------------------------------------------------------------

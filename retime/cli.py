@@ -81,7 +81,10 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
         file_bars.append(bar)
         return bar.update
 
+    shown: dict[int, int] = {}  # warnings each result had when its line was printed
+
     def landed(result) -> None:
+        shown[id(result)] = len(result.warnings)
         for bar in file_bars:
             bar.__exit__(None, None, None)
         file_bars.clear()
@@ -96,6 +99,9 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
     finally:
         if job_bar is not None:
             job_bar.__exit__(None, None, None)
+    if fmt == "table":  # what was found once every file had landed (a folder that is not one job), once each
+        for line in dict.fromkeys(w for r in results for w in r.warnings[shown.get(id(r), 0):]):
+            click.echo(f"warning: {line}")
     _summarize_ingest(results, fmt)
 
 

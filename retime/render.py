@@ -11,8 +11,11 @@ FORMATS = ("table", "csv", "json")
 
 
 def render(df: pl.DataFrame, fmt: str) -> str:
-    if fmt == "csv":
-        return df.write_csv()
+    if fmt == "csv":  # CSV has no nested values: lists and structs as their JSON text
+        nested = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
+        flat = df.with_columns(pl.struct(c).struct.json_encode().str.slice(len(c) + 4).str.head(-1).alias(c)
+                               for c in nested) if nested else df
+        return flat.write_csv()
     if fmt == "json":
         return json.dumps(df.to_dicts(), default=_json_value, indent=1)
     with pl.Config(tbl_rows=200, tbl_cols=-1, tbl_width_chars=max(120, _terminal_width()),

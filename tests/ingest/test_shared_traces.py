@@ -40,3 +40,23 @@ def test_reingesting_the_same_bytes_is_a_no_op(store, shared_traces):
     [second] = store.ingest(path)
     assert second.status == "already" and second.trace_id == first.trace_id
     assert store.sql("SELECT count(*) AS n FROM traces")["n"][0] == 1
+
+
+def test_a_folder_of_unrelated_traces_is_not_made_one_job(store, shared_traces):
+    """hta/ holds test traces of many runs (ranks 0 eight times, world sizes 2, 8 and 300, clocks
+    years apart): they are not grouped into job 'hta', and each says why; its sampled_job/ subfolder
+    (ranks 0 and 1 of one 128-rank run) stays a job."""
+    results = store.ingest(shared_traces / "hta")
+    jobs = store.sql("SELECT DISTINCT job FROM traces ORDER BY job")["job"].to_list()
+    assert "hta" not in jobs and "sampled_job" in jobs
+    notes = {w for r in results for w in r.warnings if w.startswith("not grouped into job 'hta'")}
+    assert len(notes) == 1
+    [note] = notes
+    assert "appears more than once" in note and "world sizes disagree (2, 8, 300)" in note
+    assert store.sql("SELECT count(*) AS n FROM traces WHERE job = 'sampled_job'")["n"][0] == 2
+
+
+def test_the_ranks_of_one_run_stay_one_job(store, shared_traces):
+    results = store.ingest(shared_traces / "param" / "dlrm_8rank")
+    assert not any(w.startswith("not grouped") for r in results for w in r.warnings)
+    assert store.sql("SELECT count(*) AS n FROM traces WHERE job = 'dlrm_8rank'")["n"][0] == 8

@@ -105,3 +105,10 @@ def test_a_rule_that_matches_no_event_is_said_to_change_nothing(tmp_path):
     as_json = json.loads(run("replay", "1", "--scale", "^nope$=3x", "--format", "json", "--db", db).output)
     assert as_json["warnings"] == ["--scale ^nope$=3x matches no event of trace 1: it changes nothing "
                                    "(patterns are regular expressions searched in event names)"]
+
+
+def test_csv_writes_lists_and_structs_as_json_text(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz", "--db", db)
+    out = run("sql", "SELECT [1, 2] AS l, {'a': 1} AS s", "--format", "csv", "--db", db).output
+    assert out == 'l,s\n"[1,2]","{""a"":1}"\n'
