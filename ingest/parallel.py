@@ -20,7 +20,7 @@ from retime.ingest.pipeline import IngestResult, ingest_file
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, run_script, set_variables
-from retime.store import transaction
+from retime.store import configure, connect, transaction
 
 PACKAGE = "retime.ingest"
 
@@ -36,9 +36,12 @@ def _remember(known: frozenset[str]) -> None:
 def _stage(path: str, job: str | None, folder_job: str | None, stage_db: str, threads: int,
            memory_limit: str | None) -> IngestResult:
     """In a worker: ingest one file into a fresh staging store, unless the store already holds it."""
-    import retime
-    with retime.open(stage_db, threads=threads, memory_limit=memory_limit) as stage:
-        return ingest_file(stage.con, path, job=job, folder_job=folder_job, known_sha256=_known_sha256)
+    stage = connect(stage_db)  # through the store module, as the front door opens stores
+    try:
+        configure(stage, threads=threads, memory_limit=memory_limit)
+        return ingest_file(stage, path, job=job, folder_job=folder_job, known_sha256=_known_sha256)
+    finally:
+        stage.close()
 
 
 def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | None]], job: str | None,
