@@ -39,9 +39,8 @@ def replayer_version() -> str:
             digest.update(item.read_bytes())
     for module in foundation.modules():
         digest.update(foundation.text(module).encode())
-    digest.update(foundation.kernel_classes_text().encode())
-    digest.update(foundation.op_rules_text().encode())
-    digest.update(foundation.gpus_text().encode())
+    for file in foundation.DATA_FILES:
+        digest.update(foundation.data_text(file).encode())
     digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES,
                         engine.BACKPRESSURE_DEPTH_SHARE, engine.BACKPRESSURE_SLOW_FACTOR)).encode())
     return digest.hexdigest()[:16]

@@ -13,8 +13,8 @@ FORMATS = ("table", "csv", "json")
 def render(df: pl.DataFrame, fmt: str) -> str:
     if fmt == "csv":  # CSV has no nested values: lists and structs as their JSON text
         nested = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
-        flat = df.with_columns(pl.struct(c).struct.json_encode().str.slice(len(c) + 4).str.head(-1).alias(c)
-                               for c in nested) if nested else df
+        flat = df.with_columns(pl.struct(pl.col(c).alias("v")).struct.json_encode()  # '{"v":...}' -> '...'
+                               .str.slice(len('{"v":')).str.head(-1).alias(c) for c in nested) if nested else df
         return flat.write_csv()
     if fmt == "json":
         return json.dumps(df.to_dicts(), default=_json_value, indent=1)

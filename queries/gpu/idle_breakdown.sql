@@ -3,6 +3,7 @@
 -- that launched the next op started only after the gap began (the GPU waited for the CPU to
 -- enqueue work); otherwise 'other' (the op was queued but waited on something else: a
 -- synchronization, another stream, a dependency).
+-- @include gpu
 -- @param trace_id BIGINT              trace to analyse
 -- @param kernel_gap BIGINT = 10000    gaps shorter than this (ns) count as kernel_wait
 -- @column device INTEGER
@@ -13,18 +14,8 @@
 -- @column idle_pct DOUBLE            of the stream's span (first op start to last op end)
 -- @empty the trace has no GPU stream with two or more ops
 WITH
-ops AS (  -- each GPU op with its stream and its launch call's start (gpu_timeline, retime/schema.sql)
-    SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns FROM gpu_timeline WHERE trace_id = $trace_id
-),
-ordered AS (
-    SELECT *, max(end_ns) OVER (PARTITION BY device, stream ORDER BY ts_ns, event_id
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS free_since
-    FROM ops
-),
-gaps AS (
-    SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
-    FROM ordered WHERE ts_ns > free_since
-),
+ops AS (SELECT device, stream, ts_ns, end_ns FROM gpu_timeline WHERE trace_id = $trace_id),
+gaps AS (SELECT * FROM stream_gaps($trace_id)),  -- retime/foundation/gpu.sql
 spans AS (SELECT device, stream, max(end_ns) - min(ts_ns) AS span_ns FROM ops GROUP BY ALL)
 SELECT g.device, g.stream,
        CASE WHEN gap_ns < $kernel_gap THEN 'kernel_wait'

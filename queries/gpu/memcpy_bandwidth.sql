@@ -30,9 +30,9 @@ copies AS (
     FROM events
     WHERE trace_id = $trace_id AND kind = 'memcpy' AND bytes IS NOT NULL
 ),
-peaks AS (
-    SELECT coalesce(nullif($link_peak_gbps, 0), (SELECT pcie_gb_s FROM trace_preset($trace_id))) AS link,
-           coalesce(nullif($hbm_peak_gbps, 0), (SELECT 1000 * hbm_tb_s FROM trace_preset($trace_id))) AS hbm
+peaks AS (  -- the given peaks, else the trace's preset's (one row either way)
+    SELECT coalesce(nullif($link_peak_gbps, 0), p.pcie_gb_s) AS link, coalesce(nullif($hbm_peak_gbps, 0), 1000 * p.hbm_tb_s) AS hbm
+    FROM (SELECT 1) LEFT JOIN trace_preset($trace_id) p ON true
 ),
 rows AS (
     SELECT copy_kind, src_kind, dst_kind, count(*) AS copies, sum(bytes)::BIGINT AS bytes, sum(dur_ns)::BIGINT AS busy_ns,

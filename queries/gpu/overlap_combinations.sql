@@ -2,9 +2,10 @@
 -- copies, compute with communication, communication with copies, all three, copies alone, and
 -- idle, between the device's first op start and last op end. Unlike temporal_breakdown (which
 -- counts an overlap once, in the first of compute > communication > memory), every combination is
--- its own row, so what overlaps what is visible; the rows of a device add up to its span. One
--- sweep over the ops' starts and ends, as gpu_time_split. Resources as gpu_timeline.resource
+-- its own row, so what overlaps what is visible; the rows of a device add up to its span. The
+-- same sweep as gpu_time_split (gpu_segments). Resources as gpu_timeline.resource
 -- (communication: collectives and the kernels kernel_classes.toml names as moving data between GPUs).
+-- @include gpu
 -- @param trace_id BIGINT        trace to analyse
 -- @column device INTEGER        GPU index
 -- @column combination VARCHAR   the kinds running, joined by '+' (compute, communication, memory), or idle
@@ -12,30 +13,14 @@
 -- @column pct_of_span DOUBLE    share of the device's span
 -- @empty the trace has no GPU kernels, copies or memsets
 WITH
-changes AS (
-    SELECT device, ts_ns AS t, resource, 1 AS delta FROM gpu_timeline WHERE trace_id = $trace_id
-    UNION ALL
-    SELECT device, end_ns, resource, -1 FROM gpu_timeline WHERE trace_id = $trace_id
-),
-counted AS (
-    SELECT device, t,
-           sum(CASE WHEN resource = 'compute' THEN delta ELSE 0 END) OVER w AS compute,
-           sum(CASE WHEN resource = 'communication' THEN delta ELSE 0 END) OVER w AS comm,
-           sum(CASE WHEN resource = 'memory' THEN delta ELSE 0 END) OVER w AS memory,
-           lead(t) OVER w - t AS len, lead(device) OVER w AS next_device
-    FROM changes
-    -- one ordered pass over all devices: every count is back at 0 on a device's last change, and
-    -- the length that runs on from there into the next device is dropped below
-    WINDOW w AS (ORDER BY device, t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
 spans AS (SELECT device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_timeline WHERE trace_id = $trace_id GROUP BY device),
 combined AS (
-    SELECT c.device,
+    SELECT device,
            coalesce(nullif(concat_ws('+', CASE WHEN compute > 0 THEN 'compute' END, CASE WHEN comm > 0 THEN 'communication' END,
                                      CASE WHEN memory > 0 THEN 'memory' END), ''), 'idle') AS combination,
            sum(len) AS ns
-    FROM counted c
-    WHERE len > 0 AND next_device = c.device
+    FROM gpu_segments($trace_id)  -- retime/foundation/gpu.sql, as temporal_breakdown's split
+    WHERE len > 0
     GROUP BY ALL
 )
 SELECT device, combination, ns::BIGINT AS ns, round(100.0 * ns / s.span_ns, 2) AS pct_of_span

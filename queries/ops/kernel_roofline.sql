@@ -22,30 +22,15 @@
 -- @column preset VARCHAR
 -- @empty no kernel was launched by an operator with recorded shapes (record_shapes off, or a CPU-only trace)
 WITH
-costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
-owned AS MATERIALIZED (
-    SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
-    FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor,
-                 generate_subscripts(call_stack, 1) AS pos
-          FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
-    WHERE k.ancestor IN (SELECT event_id FROM costs)
-    GROUP BY k.event_id, k.name, k.ns
-),
-shared AS (  -- each kernel's share of its operator's GPU time
-    SELECT o.*, o.ns / nullif(sum(o.ns) OVER (PARTITION BY o.op_event_id), 0) AS share FROM owned o
-),
-roofs AS (
-    SELECT * FROM trace_preset($trace_id) WHERE $gpu = ''
-    UNION ALL
-    SELECT preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops, pcie_gb_s, interconnect_gb_s
-    FROM gpu_presets WHERE preset = $gpu
+kernels AS (  -- each kernel with its operator's costs (retime/foundation/ops.sql) and its share of that operator's GPU time
+    SELECT *, ns / nullif(sum(ns) OVER (PARTITION BY event_id), 0) AS share FROM kernel_costs($trace_id)
 ),
 grouped AS (  -- by kernel name and the shape's number, the shape's text taken once per group
-    SELECT k.name AS kernel, any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype,
-           any_value(c.tensor) AS tensor, bool_or(c.tf32) AS tf32_op, count(*) AS kernels, sum(k.ns)::BIGINT AS gpu_ns,
-           sum(c.flops * coalesce(k.share, 0)) AS flops, sum(c.bytes * coalesce(k.share, 0)) AS bytes
-    FROM shared k JOIN costs c ON c.event_id = k.op_event_id
-    GROUP BY k.name, c.shape_id
+    SELECT kernel, any_value(name) AS op, any_value(dims) AS dims, any_value(dtype) AS dtype,
+           any_value(tensor) AS tensor, bool_or(tf32) AS tf32_op, count(*) AS kernels, sum(ns)::BIGINT AS gpu_ns,
+           sum(flops * coalesce(share, 0)) AS flops, sum(bytes * coalesce(share, 0)) AS bytes
+    FROM kernels
+    GROUP BY kernel, shape_id
 ),
 rows AS (  -- the kernel name's TF32 test once per row, not once per launch
     SELECT *, tf32_op OR (dtype = 'float' AND tensor AND tf32_kernel(kernel)) AS tf32 FROM grouped
@@ -54,13 +39,12 @@ SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9
        round(s.flops / nullif(s.bytes, 0), 2) AS flop_per_byte,
        round(s.flops / nullif(s.gpu_ns, 0) / 1e3, 3) AS achieved_tflops,
        round(s.bytes / nullif(s.gpu_ns, 0) / 1e3, 4) AS achieved_tb_s,
-       CASE WHEN s.flops / nullif(s.bytes, 0) >= r.roof / r.hbm_tb_s THEN 'compute'
-            WHEN r.roof IS NOT NULL THEN 'memory' END AS bound,
-       round(100 * (s.flops / nullif(s.gpu_ns, 0) / 1e3) / least(r.roof, s.flops / nullif(s.bytes, 0) * r.hbm_tb_s), 2) AS pct_of_roof,
+       roof_bound(s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS bound,
+       roof_pct(s.flops / nullif(s.gpu_ns, 0) / 1e3, s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS pct_of_roof,
        r.preset
 FROM rows s
 LEFT JOIN LATERAL (SELECT preset, hbm_tb_s,
                           compute_roof(s.dtype, s.tensor, s.tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS roof
-                   FROM roofs) r ON true
+                   FROM roofs($trace_id, $gpu)) r ON true  -- retime/foundation/hardware.sql
 ORDER BY s.gpu_ns DESC, s.kernel, s.op, s.dims
 LIMIT $top_n;

@@ -29,7 +29,8 @@
 -- @empty no operator with recorded shapes launched a kernel (record_shapes off, a CPU-only trace, or no modelled operator)
 WITH
 costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
-owned AS MATERIALIZED (  -- each kernel with the innermost modelled operator open around its launch call
+owned AS MATERIALIZED (  -- each kernel with its innermost modelled operator, as kernel_costs (retime/foundation/ops.sql)
+                         -- finds it; written out here so the operators' costs are computed once
     SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
     FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
           FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
@@ -40,12 +41,6 @@ kernel_names AS (SELECT name, tf32_kernel(name) AS tf32 FROM (SELECT DISTINCT na
 per_op AS (
     SELECT o.op_event_id, sum(o.ns) AS ns, bool_or(n.tf32) AS tf32
     FROM owned o JOIN kernel_names n ON n.name IS NOT DISTINCT FROM o.name GROUP BY o.op_event_id
-),
-roofs AS (
-    SELECT * FROM trace_preset($trace_id) WHERE $gpu = ''
-    UNION ALL
-    SELECT preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops, pcie_gb_s, interconnect_gb_s
-    FROM gpu_presets WHERE preset = $gpu
 ),
 shapes AS (  -- grouped by the shape's number, its text taken once per group
     SELECT any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype, any_value(c.category) AS category,
@@ -60,13 +55,12 @@ SELECT s.op, s.dims, s.dtype, s.category, s.calls, s.gpu_ns,
        round(s.flops / nullif(s.gpu_ns, 0) / 1e3, 3) AS achieved_tflops,
        round(s.bytes / nullif(s.gpu_ns, 0) / 1e3, 4) AS achieved_tb_s,
        r.roof AS compute_roof_tflops, r.hbm_tb_s AS memory_roof_tb_s,
-       CASE WHEN s.flops / s.bytes >= r.roof / r.hbm_tb_s THEN 'compute'
-            WHEN r.roof IS NOT NULL THEN 'memory' END AS bound,
-       round(100 * (s.flops / nullif(s.gpu_ns, 0) / 1e3) / least(r.roof, s.flops / s.bytes * r.hbm_tb_s), 2) AS pct_of_roof,
+       roof_bound(s.flops / s.bytes, r.roof, r.hbm_tb_s) AS bound,
+       roof_pct(s.flops / nullif(s.gpu_ns, 0) / 1e3, s.flops / s.bytes, r.roof, r.hbm_tb_s) AS pct_of_roof,
        r.preset
 FROM shapes s
 LEFT JOIN LATERAL (SELECT preset, hbm_tb_s,
                           compute_roof(s.dtype, s.tensor, s.tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS roof
-                   FROM roofs) r ON true
+                   FROM roofs($trace_id, $gpu)) r ON true  -- retime/foundation/hardware.sql
 ORDER BY s.gpu_ns DESC, s.op, s.dims
 LIMIT $top_n;

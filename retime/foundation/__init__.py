@@ -79,72 +79,62 @@ def load(con: duckdb.DuckDBPyConnection, *names: str) -> None:
             con.unregister(view)
 
 
-def load_for(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Define what a SQL text's header includes."""
-    load(con, *includes(sql))
+DATA_FILES = ("kernel_classes.toml", "op_rules.toml", "gpus.toml")  # what the modules' rules and numbers come from
 
 
-def kernel_classes_text() -> str:
-    """kernel_classes.toml as written: the data the kernel classes come from."""
-    return resources.files("retime.foundation").joinpath("kernel_classes.toml").read_text()
+def data_text(file: str) -> str:
+    """One of DATA_FILES as written."""
+    return resources.files("retime.foundation").joinpath(file).read_text()
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)
+def data(file: str) -> dict:
+    """One of DATA_FILES, parsed."""
+    return tomllib.loads(data_text(file))
+
+
 def kernel_class_rules() -> list[dict]:
     """The kernel class rules of kernel_classes.toml, in order (class, pattern, why)."""
-    return tomllib.loads(kernel_classes_text())["rule"]
+    return data("kernel_classes.toml")["rule"]
 
 
-@lru_cache(maxsize=1)
-def _kernel_class_table() -> pa.Table:
-    rules = kernel_class_rules()
-    return pa.table({"priority": list(range(len(rules))), "class": [r["class"] for r in rules],
-                     "pattern": [r["pattern"] for r in rules]})
+def op_rules() -> list[dict]:
+    """The CPU operator rules of op_rules.toml, in order (pattern, category, model, causal_arg)."""
+    return data("op_rules.toml")["rule"]
 
 
-def gpus_text() -> str:
-    """gpus.toml as written: the public peak numbers of each accelerator."""
-    return resources.files("retime.foundation").joinpath("gpus.toml").read_text()
-
-
-@lru_cache(maxsize=1)
 def gpu_presets() -> dict[str, dict]:
     """The accelerators of gpus.toml, by preset key, in file order."""
-    return tomllib.loads(gpus_text())
+    return data("gpus.toml")
+
+
+def _ranked(rows: list[dict], columns: dict[str, pa.DataType]) -> pa.Table:
+    """Rows of a data file as a table: priority (the row's place in the file) and the given fields
+    (NULL where a row lacks one), for a module's SQL to read."""
+    return pa.table({"priority": pa.array(range(len(rows)), pa.int32()),
+                     **{name: pa.array([row.get(name) for row in rows], kind) for name, kind in columns.items()}})
 
 
 PEAK_FIELDS = ("hbm_tb_s", "bf16_tflops", "fp32_tflops", "tf32_tflops", "fp8_tflops", "pcie_gb_s", "interconnect_gb_s")
 
+@lru_cache(maxsize=1)
+def _kernel_class_table() -> pa.Table:
+    return _ranked(kernel_class_rules(), {"class": pa.string(), "pattern": pa.string()})
+
 
 @lru_cache(maxsize=1)
 def _gpu_preset_table() -> pa.Table:
-    rows = list(gpu_presets().items())
-    columns = {"priority": list(range(len(rows))), "preset": [k for k, _ in rows], "match": [p["match"] for _, p in rows]}
-    for name in PEAK_FIELDS:
-        columns[name] = pa.array([p.get(name) for _, p in rows], pa.float64())
-    return pa.table(columns)
-
-
-def op_rules_text() -> str:
-    """op_rules.toml as written: what each CPU operator is and how its FLOPs follow from its shapes."""
-    return resources.files("retime.foundation").joinpath("op_rules.toml").read_text()
-
-
-@lru_cache(maxsize=1)
-def op_rules() -> list[dict]:
-    """The CPU operator rules of op_rules.toml, in order (pattern, category, model)."""
-    return tomllib.loads(op_rules_text())["rule"]
+    parts = [{"preset": key, **part} for key, part in gpu_presets().items()]
+    return _ranked(parts, {"preset": pa.string(), "match": pa.string(), **{f: pa.float64() for f in PEAK_FIELDS}})
 
 
 @lru_cache(maxsize=1)
 def _op_rule_table() -> pa.Table:
-    rules = op_rules()
-    return pa.table({"priority": list(range(len(rules))), "pattern": [r["pattern"] for r in rules],
-                     "category": [r["category"] for r in rules], "model": [r["model"] or None for r in rules],
-                     "causal_arg": pa.array([r.get("causal_arg") or None for r in rules], pa.int64())})
+    rules = [{**rule, "model": rule["model"] or None, "causal_arg": rule.get("causal_arg") or None} for rule in op_rules()]
+    return _ranked(rules, {"pattern": pa.string(), "category": pa.string(), "model": pa.string(), "causal_arg": pa.int64()})
 
 
-# modules that read a data file: (the name the file's rows are registered under, the rows)
+# modules that read a data file: (the name its rows are registered under, the rows as a table)
 _DATA_TABLES = {"_kernel_class_rules": ("kernel_class_rules_data", _kernel_class_table),
                 "_gpu_presets": ("gpu_presets_data", _gpu_preset_table),
                 "_op_rules": ("op_rules_data", _op_rule_table)}

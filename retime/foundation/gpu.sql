@@ -38,6 +38,17 @@ CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
           FROM (SELECT kind, name, count(*) AS ops, sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = t
                 GROUP BY kind, name));
 
+-- The idle gaps of each GPU stream of trace t: an op that starts after every earlier op of its
+-- stream has ended opens a gap from that end (free_since) to its start. Columns: device, stream,
+-- gap_ns, free_since, launched_at (the start of the call that launched the op ending the gap).
+CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
+    SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
+    FROM (SELECT device, stream, ts_ns, call_ts_ns,
+                 max(end_ns) OVER (PARTITION BY device, stream ORDER BY ts_ns, event_id
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS free_since
+          FROM gpu_timeline WHERE trace_id = t)
+    WHERE ts_ns > free_since;
+
 -- The busy islands of trace t per device: maximal intervals during which at least one GPU op of the
 -- given resources ran (overlapping ops merged). Algorithm: sort ops by start per device; an op
 -- starts a new island when it starts after every earlier op has ended, and an island ends where
@@ -74,11 +85,12 @@ CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
 -- instead of a range join.
 CREATE OR REPLACE TEMP MACRO covered_until(before_ns, lo, hi, until_ns) AS coalesce(before_ns + least(until_ns, hi) - lo, 0);
 
--- GPU time per device split by what ran, in one sweep over the ops' starts and ends (each +1 or -1
--- to its resource's running count; a segment between two change points is classed by the counts
--- over it): compute (some compute op ran), communication with and without compute, memory only
--- (only copies / memsets), and busy (anything ran): the unions of busy_islands, in one sort.
-CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
+-- The segments of trace t's GPU time per device between consecutive change points (an op starting
+-- or ending), with how many ops of each resource ran over each: one sweep over the ops' starts and
+-- ends, each +1 or -1 to its resource's running count. Columns: device, compute, comm, memory
+-- (the counts), len (ns). The gap from a device's last end to the next device's first start is no
+-- segment.
+CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
     WITH changes AS (
         SELECT lane_device AS device, ts_ns AS t_ns, resource, 1 AS delta FROM gpu_spans(t)
         UNION ALL
@@ -89,17 +101,23 @@ CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
                sum(CASE WHEN resource = 'compute' THEN delta ELSE 0 END) OVER w AS compute,
                sum(CASE WHEN resource = 'communication' THEN delta ELSE 0 END) OVER w AS comm,
                sum(CASE WHEN resource = 'memory' THEN delta ELSE 0 END) OVER w AS memory,
-               lead(t_ns) OVER w - t_ns AS len
+               lead(t_ns) OVER w - t_ns AS len, lead(device) OVER w AS next_device
         FROM changes
         -- one ordered pass over all devices: each device's +1s and -1s cancel, so every count is back
-        -- at 0 on a device's last change, and the length that runs on into the next device counts nowhere
+        -- at 0 on a device's last change; what runs on from there into the next device is dropped
         WINDOW w AS (ORDER BY device, t_ns ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
+    SELECT device, compute, comm, memory, len FROM counted WHERE len IS NOT NULL AND next_device = device;
+
+-- GPU time per device split by what ran (gpu_segments): compute (some compute op ran),
+-- communication with and without compute, memory only (only copies / memsets), and busy (anything
+-- ran): the unions of busy_islands, in one sort.
+CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
     SELECT device,
            coalesce(sum(len) FILTER (WHERE compute > 0), 0)::BIGINT AS compute_ns,
            coalesce(sum(len) FILTER (WHERE comm > 0 AND compute > 0), 0)::BIGINT AS comm_overlapped_ns,
            coalesce(sum(len) FILTER (WHERE comm > 0 AND compute = 0), 0)::BIGINT AS comm_exposed_ns,
            coalesce(sum(len) FILTER (WHERE memory > 0 AND comm = 0 AND compute = 0), 0)::BIGINT AS memory_only_ns,
            coalesce(sum(len) FILTER (WHERE compute > 0 OR comm > 0 OR memory > 0), 0)::BIGINT AS busy_ns
-    FROM counted WHERE len IS NOT NULL
+    FROM gpu_segments(t)
     GROUP BY device;

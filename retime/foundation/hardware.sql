@@ -13,6 +13,23 @@ CREATE OR REPLACE TEMP MACRO trace_preset(t) AS TABLE
     ORDER BY g.i, p.priority
     LIMIT 1;
 
+-- The roofs answers are held to: the preset named `gpu` (a gpus.toml key), or trace t's own when
+-- gpu is empty. One row (as trace_preset), none when neither names a known part.
+CREATE OR REPLACE TEMP MACRO roofs(t, gpu) AS TABLE
+    SELECT * FROM trace_preset(t) WHERE gpu = ''
+    UNION ALL
+    SELECT preset, hbm_tb_s, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops, pcie_gb_s, interconnect_gb_s
+    FROM gpu_presets WHERE preset = gpu;
+
+-- Which roof binds work of this intensity (FLOP per byte) under a compute roof (TFLOPS) and an HBM
+-- roof (TB/s): compute at or above the ridge point (their ratio), memory below, NULL without roofs.
+CREATE OR REPLACE TEMP MACRO roof_bound(flop_per_byte, compute_tflops, hbm_tb_s) AS
+    CASE WHEN flop_per_byte >= compute_tflops / hbm_tb_s THEN 'compute' WHEN compute_tflops IS NOT NULL THEN 'memory' END;
+
+-- Achieved TFLOPS as a percentage of the roofline at that intensity: min(compute roof, intensity x HBM).
+CREATE OR REPLACE TEMP MACRO roof_pct(tflops, flop_per_byte, compute_tflops, hbm_tb_s) AS
+    round(100 * tflops / least(compute_tflops, flop_per_byte * hbm_tb_s), 2);
+
 -- The compute roof, TFLOPS, of work of a data type on a preset's row: matrix work (`tensor`) on
 -- its tensor units at that type's dense peak (FP32 matmuls at the FP32 peak, PyTorch's default;
 -- `tf32` asks for TF32, falling back to FP32 where a part has none), other work at the FP32 vector

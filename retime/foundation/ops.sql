@@ -103,3 +103,21 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
     JOIN costed c ON c.name = s.name AND c.dims_text = s.dims_text AND c.dtype IS NOT DISTINCT FROM s.dtype
                  AND c.concrete_text IS NOT DISTINCT FROM s.concrete_text
     WHERE c.cost.flops IS NOT NULL AND c.cost.bytes > 0;
+
+-- Each kernel of trace t with the innermost operator of op_costs open around its launch call
+-- (gpu_timeline.call_stack) and that operator's costs: aten::linear -> aten::addmm -> GEMM
+-- belongs to aten::addmm. Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
+-- columns for the operator (event_id is the operator's). Kernels under no modelled operator are
+-- left out.
+CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
+    WITH costs AS MATERIALIZED (SELECT * FROM op_costs(t)),
+    owned AS (
+        SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
+        FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor,
+                     generate_subscripts(call_stack, 1) AS pos
+              FROM gpu_timeline WHERE trace_id = t AND kind = 'kernel' AND call_stack IS NOT NULL) k
+        WHERE k.ancestor IN (SELECT event_id FROM costs)
+        GROUP BY k.event_id, k.name, k.ns
+    )
+    SELECT o.event_id AS kernel_id, o.name AS kernel, o.ns, c.*
+    FROM owned o JOIN costs c ON c.event_id = o.op_event_id;
