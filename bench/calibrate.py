@@ -22,16 +22,22 @@ def main() -> None:
         pairs = ingest_cross_hardware(store)
         if not pairs:
             raise SystemExit(f"no cross-hardware pairs under {SHARED}: nothing to calibrate on")
-        data = [(ga, gb, kernel_model.kernel_durations(store.con, a), kernel_model.kernel_durations(store.con, b))
+        data = [(ga, gb, kernel_model.kernel_samples(store.con, a), kernel_model.kernel_samples(store.con, b))
                 for _, ga, a, gb, b in pairs]
     model = kernel_model.calibrate(data)
-    lines = ["# Per-kernel performance model (replay/kernel_model.py): per GPU preset and kernel class, the",
-             "# latency floor (ns: the 5th percentile of that class's kernel durations on that GPU) and the",
-             "# efficiency (fraction of the class's peak, dense BF16 FLOP/s or HBM bandwidth, relative to the",
-             "# H100's). Written by `python bench/calibrate.py` from these measured pairs (same model, two GPUs):"]
+    lines = ["# Per-kernel performance model (replay/kernel_model.py): per GPU preset, the latency floor",
+             "# (floor_ns: the 5th percentile of its kernels' durations) and per kernel class the efficiencies,",
+             "# fractions of a peak relative to the H100's: `efficiency` pooled over all of a class's kernels",
+             "# against its class roof (dense BF16 FLOP/s or HBM bandwidth), for kernels without recorded shapes;",
+             "# `compute_efficiency` and `memory_efficiency` from matched, throughput-bound kernels of known",
+             "# intensity bound by that roof on both GPUs (weighted median), for kernels with recorded shapes.",
+             "# Written by `python bench/calibrate.py` from these measured pairs (same model, two GPUs):"]
     lines += [f"#   {name}: {ga} {fa} vs {gb} {fb}" for name, ga, fa, gb, fb in CROSS_HARDWARE]
-    lines += ["# A GPU not listed has no calibration: --to onto or from it uses peak ratios and the other GPU's floors.", ""]
-    for section in ("floor_ns", "efficiency"):
+    lines += ["# A GPU or class not listed has no calibration: it reaches the H100's fraction of each peak, and a",
+              "# GPU without a floor takes a listed part's of its vendor (else the other GPU's).", "", "[floor_ns]"]
+    lines += [f"{gpu} = {value}" for gpu, value in sorted(model["floor_ns"].items())]
+    lines.append("")
+    for section in ("efficiency", "compute_efficiency", "memory_efficiency"):
         for gpu, values in sorted(model[section].items()):
             lines.append(f"[{section}.{gpu}]")
             lines += [f"{cls} = {value}" for cls, value in values.items()]

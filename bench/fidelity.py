@@ -35,15 +35,15 @@ def err(predicted: float, measured: float) -> float:
 
 def cross_hardware(store) -> list[dict]:
     pairs = ingest_cross_hardware(store)
-    durations = {t: kernel_model.kernel_durations(store.con, t) for _, _, a, _, b in pairs for t in (a, b)}
+    kernels = {t: kernel_model.kernel_samples(store.con, t) for _, _, a, _, b in pairs for t in (a, b)}
     rows = []
     for held in pairs:
-        others = [(ga, gb, durations[a], durations[b]) for _, ga, a, gb, b in pairs if (ga, a, gb, b) != held[1:]]
+        others = [(ga, gb, kernels[a], kernels[b]) for _, ga, a, gb, b in pairs if (ga, a, gb, b) != held[1:]]
         name, gpu_a, trace_a, gpu_b, trace_b = held
         for src_gpu, src, tgt_gpu, tgt in ((gpu_a, trace_a, gpu_b, trace_b), (gpu_b, trace_b, gpu_a, trace_a)):
             # the other pairs, and the source trace itself for its own GPU's floors (never the target)
             model = kernel_model.retarget_model(src_gpu, tgt_gpu,
-                                                kernel_model.calibrate(others, traces=[(src_gpu, durations[src])]))
+                                                kernel_model.calibrate(others, traces=[(src_gpu, kernels[src])]))
             graph_s = cache.graph(store.con, src, str(store.path))
             graph_t = cache.graph(store.con, tgt, str(store.path))
             peaks = scenario.parse(presets.retarget(src_gpu, tgt_gpu))
@@ -57,11 +57,11 @@ def cross_hardware(store) -> list[dict]:
             pred_busy = engine.gpu_busy_ns(graph_s, new_m)
             classes = {}
             for cls in kernel_model.MODELLED:
-                source_cls = durations[src].get(cls, np.empty(0))
-                measured_cls = durations[tgt].get(cls, np.empty(0)).sum()
+                source_cls = kernels[src].durations(cls)
+                measured_cls = kernels[tgt].durations(cls).sum()
                 if measured_cls > 0.05 * busy_t:  # classes that hold at least 5% of the target's GPU time
                     peak_ratio = flops if cls in kernel_model.COMPUTE else hbm
-                    classes[cls] = (err(model.times(source_cls, cls).sum(), measured_cls),
+                    classes[cls] = (err(kernels[src].predicted(model, cls).sum(), measured_cls),
                                     err(source_cls.sum() * peak_ratio, measured_cls))
             rows.append({
                 "pair": name, "direction": f"{src_gpu} -> {tgt_gpu}", "busy_src": busy_s, "busy_tgt": busy_t,

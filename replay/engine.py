@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 from retime import foundation
 from retime.replay import fidelity, kernel_model, kernels, presets
-from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, Scenario
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES, Scenario
 
 from retime.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
@@ -48,6 +48,8 @@ class ReplayGraph:
     point_name: np.ndarray      # int32[n], index into names
     names: list[str]            # distinct event names of the replayed points
     point_gpu_class: np.ndarray | None = None  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
+    point_flop_per_byte: np.ndarray | None = None  # float32[n], a kernel's arithmetic intensity; NaN where unknown
+    point_roof: np.ndarray | None = None  # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
 
     @property
     def dst(self) -> np.ndarray:
@@ -97,6 +99,7 @@ def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     graph_edges.sql define them."""
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
+                  roof_types=list(ROOF_TYPES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
@@ -118,10 +121,15 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
     code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
     class_of_event = np.full(len(code_of_event), -1, np.int8)
     class_of_event[classed["event_id"].astype(np.int64)] = classed["gpu_class"]
+    intensity_of_event = np.full(len(code_of_event), np.nan, np.float32)
+    intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
+    roof_of_event = np.full(len(code_of_event), -1, np.int8)
+    roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
     dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
     point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
                     "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool),
-                    "point_gpu_class": class_of_event[point_event]}
+                    "point_gpu_class": class_of_event[point_event], "point_flop_per_byte": intensity_of_event[point_event],
+                    "point_roof": roof_of_event[point_event]}
     edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
                    "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
     if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically

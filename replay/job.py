@@ -133,6 +133,10 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         names=[name for g in graphs for name in g.names] or [""],
         point_gpu_class=(arrange(np.concatenate([g.point_gpu_class for g in graphs]), np.int8(-1))
                          if all(g.point_gpu_class is not None for g in graphs) else None),
+        point_flop_per_byte=(arrange(np.concatenate([g.point_flop_per_byte for g in graphs]), np.float32(np.nan))
+                             if all(g.point_flop_per_byte is not None for g in graphs) else None),
+        point_roof=(arrange(np.concatenate([g.point_roof for g in graphs]), np.int8(-1))
+                    if all(g.point_roof is not None for g in graphs) else None),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))

@@ -1,26 +1,38 @@
 """The per-kernel performance model: how long one GPU kernel takes on another GPU.
 
 A kernel's measured time t on the source GPU is a fixed floor (launch-to-retire latency of a tiny
-kernel of its class on that GPU) plus its work. On the target:
+kernel on that GPU) plus its work. On the target:
 
-    t' = floor_target[class] + (t - floor_source[class]) x ratio[class]     (t at or above the floor)
-    t' = t x floor_target[class] / floor_source[class]                       (t below it)
-    ratio[class] = (peak_source x efficiency_source[class]) / (peak_target x efficiency_target[class])
+    t' = floor_target + (t - floor_source) x ratio     (t at or above the source's floor)
+    t' = t x floor_target / floor_source               (t below it)
 
-where peak is dense BF16 FLOP/s for the compute classes (gemm, attention, convolution) and HBM
-bandwidth for the rest (retime/foundation/gpus.toml), and efficiency is the fraction of that peak the
-class reaches on each GPU, relative to the H100's (1.0). So a latency-bound kernel stays at the
-target's floor, and a GEMM library's real fraction of peak carries over instead of the datasheet
-ratio. Floors and efficiencies are data (replay/presets/kernel_model.toml), calibrated by
-`calibrate` from measured pairs of the same workload on two GPUs only (bench/calibrate.py writes the
-file; bench/fidelity.py holds each pair out of its own calibration). Copies, memsets and
-collectives are not kernels of this model: links and the network retarget them.
+The ratio is the roofline's where the trace recorded the shapes of the operator that launched the
+kernel (its FLOPs and bytes, kernel_work in retime/foundation/ops.sql, as the roofline queries count
+them): the time per FLOP on a GPU is
+
+    max(1 / (compute peak x compute_efficiency[class]), 1 / (intensity x HBM x memory_efficiency[class]))
+
+with the compute peak of the kernel's data type (roof_type: BF16, FP8, TF32 or FP32 from
+retime/foundation/gpus.toml), and ratio = target's / source's. So a kernel's own intensity decides
+which roof binds on each GPU: a large GEMM follows the tensor peaks, a batched matmul of low
+intensity the HBM ratio, and a GPU whose ridge point differs can move a kernel across it. Kernels
+without recorded shapes take their class's roof (dense BF16 FLOP/s for gemm, attention and
+convolution, HBM bandwidth for the rest) at the class's pooled efficiency.
+
+Efficiencies are the fraction of a peak a class reaches on a GPU, relative to the H100's (1.0);
+floors and efficiencies are data (replay/presets/kernel_model.toml), calibrated by `calibrate` from
+measured pairs of the same workload on two GPUs only (bench/calibrate.py writes the file;
+bench/fidelity.py holds each pair out of its own calibration). An efficiency by bound is measured
+on kernels matched one to one across the pair (the same operator shape, in the same order) that
+are throughput-bound on both GPUs; a class and bound with no such measurement takes the
+datasheet ratio (efficiency 1). Copies, memsets and collectives are not kernels of this model:
+links and the network retarget them.
 """
 from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -28,13 +40,45 @@ import numpy as np
 
 from retime import foundation
 from retime.replay import presets
-from retime.replay.scenario import GPU_CLASSES
+from retime.replay.scenario import GPU_CLASSES, ROOF_TYPES
 
 MODELLED = ("gemm", "attention", "convolution", "reduction", "elementwise", "other")
-COMPUTE = ("gemm", "attention", "convolution")  # bounded by tensor FLOP/s; the rest by HBM bandwidth
+COMPUTE = ("gemm", "attention", "convolution")  # without shapes: bounded by tensor FLOP/s; the rest by HBM bandwidth
 ANCHOR = "h100"              # efficiencies are relative to this GPU's
-FLOOR_QUANTILE = 0.05        # a class's floor: this quantile of its kernels' durations on a GPU
-MIN_KERNELS = 10             # fewer kernels of a class than this: the GPU's floor over all classes
+FLOOR_QUANTILE = 0.05        # a GPU's floor: this quantile of its kernels' durations, over every class
+THROUGHPUT_FLOORS = 2.0      # a kernel this many floors long or longer spends most of its time on work
+ROOF_FALLBACK = {"tf32": "fp32", "fp8": "bf16"}  # a part without that peak runs the work on this one
+
+
+def compute_peak(gpu: str, roof: str) -> float:
+    """TFLOPS of a preset for work of a roof type (ROOF_TYPES)."""
+    part = presets.presets()[gpu]
+    return float(part.get(f"{roof}_tflops") or part[f"{ROOF_FALLBACK.get(roof, 'bf16')}_tflops"])
+
+
+def _vendor(gpu: str) -> str:
+    """The maker of a preset's part: the first word of its name ("NVIDIA", "AMD")."""
+    part = presets.presets().get(gpu)
+    return part["name"].split()[0] if part else ""
+
+
+@dataclass
+class Kernels:
+    """The kernels of one trace as calibration reads them (kernel_samples.sql), one entry each."""
+    cls: np.ndarray             # str: gpu_class
+    dur_ns: np.ndarray          # float64
+    flop_per_byte: np.ndarray   # float64, NaN where the operator's shapes are unknown
+    roof: np.ndarray            # str: roof_type, '' where unknown
+    op_key: np.ndarray          # str: operator shape and occurrence, '' where unknown
+
+    def durations(self, cls: str) -> np.ndarray:
+        return self.dur_ns[self.cls == cls]
+
+    def predicted(self, model: "RetargetModel", cls: str) -> np.ndarray:
+        """The model's target times of this trace's kernels of one class."""
+        mine = self.cls == cls
+        roof = np.array([ROOF_TYPES.index(r) if r else -1 for r in self.roof[mine]], np.int64)
+        return model.times(self.dur_ns[mine], cls, self.flop_per_byte[mine], roof)
 
 
 @dataclass(frozen=True)
@@ -42,39 +86,78 @@ class RetargetModel:
     """The model moving a trace from GPU preset `source` to `target`."""
     source: str
     target: str
-    floor_ns: dict[str, dict[str, float]]     # gpu -> class -> floor
-    efficiency: dict[str, dict[str, float]]   # gpu -> class -> fraction of peak relative to ANCHOR's
+    floor_ns: dict[str, float]                # gpu -> floor
+    efficiency: dict[str, dict[str, float]]   # gpu -> class -> pooled fraction of the class's peak relative to ANCHOR's
+    compute_efficiency: dict[str, dict[str, float]] = field(default_factory=dict)  # gpu -> class -> of the compute peak
+    memory_efficiency: dict[str, dict[str, float]] = field(default_factory=dict)   # gpu -> class -> of HBM bandwidth
+
+    @staticmethod
+    def _pair(table: dict[str, dict[str, float]], source: str, target: str, cls: str) -> tuple[float, float]:
+        """A class's efficiencies on source and target: measured where both GPUs have one, else
+        the datasheet's (1, 1)."""
+        return table.get(source, {}).get(cls, 1.0), table.get(target, {}).get(cls, 1.0)
 
     def ratio(self, cls: str) -> float:
-        field = "bf16_tflops" if cls in COMPUTE else "hbm_tb_s"
+        """Target over source time of a class's work whose shapes are unknown: its class's roof."""
+        field_name = "bf16_tflops" if cls in COMPUTE else "hbm_tb_s"
         a, b = presets.presets()[self.source], presets.presets()[self.target]
-        eff_a = self.efficiency.get(self.source, {}).get(cls, 1.0)
-        eff_b = self.efficiency.get(self.target, {}).get(cls, 1.0)
-        return (a[field] * eff_a) / (b[field] * eff_b)
+        eff_a, eff_b = self._pair(self.efficiency, self.source, self.target, cls)
+        return (a[field_name] * eff_a) / (b[field_name] * eff_b)
 
-    def floor(self, gpu: str, cls: str) -> float:
-        """A GPU's floor for a class; a GPU with no measured traces takes the other GPU's (no floor
-        change can be predicted without a measurement)."""
-        known = self.floor_ns.get(gpu) or self.floor_ns.get(self.source if gpu == self.target else self.target, {})
-        return known.get(cls, 0.0)
+    def _seconds_per_flop(self, gpu: str, cls: str, intensity: np.ndarray, roof: np.ndarray) -> np.ndarray:
+        side = 0 if gpu == self.source else 1
+        compute_eff = self._pair(self.compute_efficiency, self.source, self.target, cls)[side]
+        memory_eff = self._pair(self.memory_efficiency, self.source, self.target, cls)[side]
+        compute = np.array([compute_peak(gpu, r) for r in ROOF_TYPES])[roof] * compute_eff
+        memory = presets.presets()[gpu]["hbm_tb_s"] * memory_eff
+        return np.maximum(1.0 / compute, 1.0 / (intensity * memory))
 
-    def times(self, durations: np.ndarray, cls: str) -> np.ndarray:
+    def ratios(self, cls: str, intensity: np.ndarray | None = None, roof: np.ndarray | None = None) -> np.ndarray:
+        """Target over source time of each kernel's work: the roofline's at the kernel's intensity
+        and roof where known (finite intensity, roof >= 0), the class's pooled ratio elsewhere."""
+        n = len(intensity) if intensity is not None else 0
+        out = np.full(n, self.ratio(cls))
+        if intensity is None or roof is None:
+            return out
+        known = np.isfinite(intensity) & (intensity > 0) & (roof >= 0)
+        if known.any():
+            i, r = intensity[known].astype(np.float64), roof[known].astype(np.int64)
+            out[known] = self._seconds_per_flop(self.target, cls, i, r) / self._seconds_per_flop(self.source, cls, i, r)
+        return out
+
+    def floor(self, gpu: str) -> float:
+        """A GPU's floor. A GPU with no measured traces takes a measured part's of the same vendor
+        (the launch path is the vendor's driver and runtime: H100 2,240 ns and B300 2,272 ns over
+        all their kernels here), else the other GPU's (no floor change can be predicted without a
+        measurement)."""
+        if gpu in self.floor_ns:
+            return self.floor_ns[gpu]
+        kin = [g for g in sorted(self.floor_ns, key=lambda g: (g != ANCHOR, g)) if _vendor(g) == _vendor(gpu)]
+        other = self.source if gpu == self.target else self.target
+        return self.floor_ns[kin[0]] if kin else self.floor_ns.get(other, 0.0)
+
+    def times(self, durations: np.ndarray, cls: str, intensity: np.ndarray | None = None,
+              roof: np.ndarray | None = None) -> np.ndarray:
         """Predicted target times (ns, float) of kernels of one class that took `durations` on the
-        source: the target's floor plus the work above the source's floor at the class's ratio; a
+        source: the target's floor plus the work above the source's floor at each kernel's ratio
+        (`intensity` FLOP/byte and `roof` index into ROOF_TYPES where known: NaN / -1 elsewhere); a
         kernel shorter than the source's floor scales by the ratio of the floors."""
-        floor_s, floor_t = self.floor(self.source, cls), self.floor(self.target, cls)
+        floor_s, floor_t = self.floor(self.source), self.floor(self.target)
         durations = np.asarray(durations, np.float64)
-        above = floor_t + (durations - floor_s) * self.ratio(cls)
+        ratio = self.ratios(cls, intensity, roof) if intensity is not None else self.ratio(cls)
+        above = floor_t + (durations - floor_s) * ratio
         below = durations * (floor_t / floor_s) if floor_s > 0 else durations
         return np.where(durations >= floor_s, above, below)
 
 
-def kernel_durations(con, trace_id: int) -> dict[str, np.ndarray]:
-    """Every kernel's duration (ns, float) of a stored trace, by gpu_class: what `calibrate` reads."""
+def kernel_samples(con, trace_id: int) -> Kernels:
+    """Every kernel of a stored trace with its class, duration and recorded work: what `calibrate` reads."""
     from retime.sqlfiles import load_sql
-    foundation.load(con, "gpu")
-    rows = con.execute(load_sql("retime.replay", "kernel_durations"), {"trace_id": trace_id}).fetchnumpy()
-    return {cls: rows["dur_ns"][rows["class"] == cls].astype(np.float64) for cls in np.unique(rows["class"])}
+    foundation.load(con, "gpu", "ops")
+    rows = con.execute(load_sql("retime.replay", "kernel_samples"), {"trace_id": trace_id}).fetchnumpy()
+    return Kernels(cls=np.asarray(rows["class"], str), dur_ns=rows["dur_ns"].astype(np.float64),
+                   flop_per_byte=rows["flop_per_byte"].astype(np.float64), roof=np.asarray(rows["roof"], str),
+                   op_key=np.asarray(rows["op_key"], str))
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +168,8 @@ def shipped() -> dict:
 
 def retarget_model(source: str, target: str, calibration: dict | None = None) -> RetargetModel:
     data = calibration or shipped()
-    return RetargetModel(source, target, data.get("floor_ns", {}), data.get("efficiency", {}))
+    return RetargetModel(source, target, data.get("floor_ns", {}), data.get("efficiency", {}),
+                         data.get("compute_efficiency", {}), data.get("memory_efficiency", {}))
 
 
 def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_classes: np.ndarray) -> np.ndarray:
@@ -102,6 +186,7 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
     point_factor = np.ones(len(graph.measured))
     source_class = graph.point_gpu_class[graph.src]
     base = graph.base_lag.astype(np.float64)
+    shaped = graph.point_flop_per_byte is not None and graph.point_roof is not None
     for code, cls in enumerate(GPU_CLASSES):
         if cls not in MODELLED:
             continue
@@ -109,61 +194,133 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
         if len(edges) == 0:
             continue
         durations = base[edges]
-        point_factor[graph.src[edges]] = model.times(durations, cls) / (durations * multiplier[graph.edge_class[edges]])
+        starts = graph.src[edges]
+        predicted = (model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts]) if shaped
+                     else model.times(durations, cls))
+        point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])
     # the duration edge and any PDL offset edge from the same kernel's start scale alike
     factor[from_op_start] = point_factor[graph.src[from_op_start]]
     return factor
 
 
-def calibrate(pairs: list[tuple[str, str, dict[str, np.ndarray], dict[str, np.ndarray]]],
-              traces: list[tuple[str, dict[str, np.ndarray]]] = ()) -> dict:
-    """Floors and efficiencies from measured pairs: (gpu_a, gpu_b, kernel durations per class on a,
-    the same workload's on b), and for floors also single traces (gpu, durations per class).
-    Floors: per GPU and class, the FLOOR_QUANTILE of its kernels over all its traces here.
-    Efficiency of b relative to a per class: peak ratio over the measured ratio of work above the
-    floors, averaged (geometric mean) over pairs, then chained from ANCHOR."""
-    per_gpu: dict[str, dict[str, list[np.ndarray]]] = {}
-    for gpu, durations in [(g, d) for ga, gb, a, b in pairs for g, d in ((ga, a), (gb, b))] + list(traces):
-        for cls, values in durations.items():
-            per_gpu.setdefault(gpu, {}).setdefault(cls, []).append(np.asarray(values, np.float64))
-    floors: dict[str, dict[str, float]] = {}
-    for gpu, by_class in per_gpu.items():
-        every = np.concatenate([v for lists in by_class.values() for v in lists])
-        overall = float(np.quantile(every, FLOOR_QUANTILE)) if len(every) else 0.0
-        floors[gpu] = {}
-        for cls in MODELLED:
-            values = np.concatenate(by_class.get(cls, [np.empty(0)]))
-            floors[gpu][cls] = round(float(np.quantile(values, FLOOR_QUANTILE)) if len(values) >= MIN_KERNELS else overall)
-    logs: dict[tuple[str, str, str], list[float]] = {}
-    for gpu_a, gpu_b, a, b in pairs:
-        for cls in MODELLED:
-            ta, tb = np.asarray(a.get(cls, []), np.float64), np.asarray(b.get(cls, []), np.float64)
-            if min(len(ta), len(tb)) < 3:
-                continue
-            work_a = np.maximum(0.0, ta - floors[gpu_a][cls]).sum()
-            work_b = np.maximum(0.0, tb - floors[gpu_b][cls]).sum()
-            if work_a <= 0 or work_b <= 0:
-                continue
-            model = RetargetModel(gpu_a, gpu_b, {}, {})
-            peak_ratio = model.ratio(cls)  # peak_a / peak_b with equal efficiencies
-            # work_b / work_a = peak_ratio * eff_a / eff_b  ->  log(eff_b / eff_a)
-            logs.setdefault((gpu_a, gpu_b, cls), []).append(math.log(peak_ratio * work_a / work_b))
-    efficiency: dict[str, dict[str, float]] = {}
+def _floors(pairs: list[tuple[str, str, Kernels, Kernels]], traces: list[tuple[str, Kernels]]) -> dict[str, float]:
+    """Per GPU, the FLOOR_QUANTILE of its kernels' durations over all its traces here. One floor per
+    GPU, not per class: a class with few kernels would give its kernels' typical time (the H100's
+    flash-attention kernels here, 9 µs), not a latency."""
+    per_gpu: dict[str, list[np.ndarray]] = {}
+    for gpu, kernels in [(g, k) for ga, gb, a, b in pairs for g, k in ((ga, a), (gb, b))] + list(traces):
+        per_gpu.setdefault(gpu, []).append(kernels.dur_ns)
+    return {gpu: round(float(np.quantile(np.concatenate(sets), FLOOR_QUANTILE))) for gpu, sets in per_gpu.items()
+            if sum(len(s) for s in sets)}
+
+
+def _pooled_logs(gpu_a: str, gpu_b: str, a: Kernels, b: Kernels, floors: dict) -> dict[str, float]:
+    """log(eff_b / eff_a) per class from all of a class's kernels: work above the floors summed on
+    each side against the class's peak ratio."""
+    logs = {}
     for cls in MODELLED:
-        edges: dict[str, list[tuple[str, float]]] = {}
-        for (a, b, c), values in logs.items():
-            if c == cls:
-                mean = sum(values) / len(values)
-                edges.setdefault(a, []).append((b, mean))
-                edges.setdefault(b, []).append((a, -mean))
-        known = {ANCHOR: 0.0} if ANCHOR in edges else ({next(iter(edges)): 0.0} if edges else {})
-        frontier = list(known)
-        while frontier:
-            gpu = frontier.pop()
-            for other, log_ratio in edges.get(gpu, []):
-                if other not in known:
-                    known[other] = known[gpu] + log_ratio
-                    frontier.append(other)
-        for gpu, value in known.items():
-            efficiency.setdefault(gpu, {})[cls] = round(math.exp(value), 4)
-    return {"floor_ns": floors, "efficiency": efficiency}
+        ta, tb = a.durations(cls), b.durations(cls)
+        if min(len(ta), len(tb)) < 3:
+            continue
+        work_a = np.maximum(0.0, ta - floors[gpu_a]).sum()
+        work_b = np.maximum(0.0, tb - floors[gpu_b]).sum()
+        if work_a > 0 and work_b > 0:
+            # work_b / work_a = peak_ratio * eff_a / eff_b  ->  log(eff_b / eff_a)
+            logs[cls] = math.log(RetargetModel(gpu_a, gpu_b, {}, {}).ratio(cls) * work_a / work_b)
+    return logs
+
+
+def _grouped(k: Kernels) -> dict[str, tuple[int, float, float, str]]:
+    """Kernels with an operator key, summed per (operator occurrence, class): key -> (kernels,
+    total ns, intensity, roof)."""
+    shaped = np.flatnonzero(k.op_key != "")
+    keys = np.char.add(np.char.add(k.op_key[shaped], " # "), k.cls[shaped])
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(unique))
+    totals = np.bincount(inverse, weights=k.dur_ns[shaped], minlength=len(unique))
+    rows = shaped[first]
+    return {key: (int(n), float(s), float(k.flop_per_byte[i]), str(k.roof[i]))
+            for key, n, s, i in zip(unique, counts, totals, rows)}
+
+
+def _bound_logs(gpu_a: str, gpu_b: str, a: Kernels, b: Kernels, floors: dict) -> dict[tuple[str, str], float]:
+    """log(eff_b / eff_a) per (class, bound) from operator occurrences matched across the pair whose
+    kernels are throughput-bound on both GPUs and bound by the same roof on both (intensity at or
+    above both ridge points: compute; at or below both: memory)."""
+    ga, gb = _grouped(a), _grouped(b)
+    sums: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (class, bound) -> (log ratio, work on a) per occurrence
+    hbm_a, hbm_b = presets.presets()[gpu_a]["hbm_tb_s"], presets.presets()[gpu_b]["hbm_tb_s"]
+    for key in ga.keys() & gb.keys():
+        (n_a, s_a, intensity, roof), (n_b, s_b, _, _) = ga[key], gb[key]
+        cls = key.rsplit(" # ", 1)[1]
+        if cls not in MODELLED or not roof or not math.isfinite(intensity):
+            continue
+        floor_a, floor_b = floors[gpu_a], floors[gpu_b]
+        if s_a < THROUGHPUT_FLOORS * n_a * floor_a or s_b < THROUGHPUT_FLOORS * n_b * floor_b:
+            continue
+        peak_a, peak_b = compute_peak(gpu_a, roof), compute_peak(gpu_b, roof)
+        ridges = (peak_a / hbm_a, peak_b / hbm_b)
+        if intensity >= max(ridges):
+            bound, peak_ratio = "compute", peak_a / peak_b
+        elif intensity <= min(ridges):
+            bound, peak_ratio = "memory", hbm_a / hbm_b
+        else:
+            continue
+        sums.setdefault((cls, bound), []).append(
+            (math.log((s_a - n_a * floor_a) * peak_ratio / (s_b - n_b * floor_b)), s_a - n_a * floor_a))
+    return {key: weighted_median(np.array(values)) for key, values in sums.items()}
+
+
+def weighted_median(values_weights: np.ndarray) -> float:
+    """The median of column 0 with column 1 as weights: the value at half the total weight."""
+    order = np.argsort(values_weights[:, 0])
+    cumulative = np.cumsum(values_weights[order, 1])
+    return float(values_weights[order[np.searchsorted(cumulative, 0.5 * cumulative[-1])], 0])
+
+
+def _chain(logs: dict[tuple[str, str], list[float]]) -> dict[str, float]:
+    """Efficiencies relative to ANCHOR from measured log ratios between GPU pairs: (gpu_a, gpu_b) ->
+    [log(eff_b / eff_a) per pair], averaged per GPU pair (a geometric mean) and chained outwards
+    from ANCHOR, or from the first GPU in name order where no pair reaches ANCHOR. Only GPUs linked
+    to that one get a value: a prediction uses an efficiency only where source and target both have
+    one (RetargetModel._pair), so values from pairs that never meet are never compared."""
+    edges: dict[str, list[tuple[str, float]]] = {}
+    for (a, b), values in logs.items():
+        mean = sum(values) / len(values)
+        edges.setdefault(a, []).append((b, mean))
+        edges.setdefault(b, []).append((a, -mean))
+    known = {ANCHOR: 0.0} if ANCHOR in edges else {}
+    frontier = list(known)
+    while frontier:
+        gpu = frontier.pop()
+        for other, log_ratio in edges.get(gpu, []):
+            if other not in known:
+                known[other] = known[gpu] + log_ratio
+                frontier.append(other)
+    return {gpu: round(math.exp(value), 4) for gpu, value in known.items()}
+
+
+def calibrate(pairs: list[tuple[str, str, Kernels, Kernels]], traces: list[tuple[str, Kernels]] = ()) -> dict:
+    """Floors and efficiencies from measured pairs: (gpu_a, gpu_b, the kernels of a workload on a,
+    the same workload's on b), and for floors also single traces (gpu, kernels).
+    Floors: per GPU, the FLOOR_QUANTILE of its kernels over all its traces here.
+    Pooled efficiency of b relative to a per class: the class's peak ratio over the measured ratio
+    of its work above the floors. Efficiency by bound (compute, memory) per class: the same over
+    matched, throughput-bound operator occurrences bound by that roof on both GPUs. Each is
+    averaged (geometric mean) over the pairs of two GPUs, then chained from ANCHOR."""
+    floors = _floors(pairs, list(traces))
+    pooled: dict[str, dict[tuple[str, str], list[float]]] = {}
+    by_bound: dict[tuple[str, str], dict[tuple[str, str], list[float]]] = {}
+    for gpu_a, gpu_b, a, b in pairs:
+        for cls, value in _pooled_logs(gpu_a, gpu_b, a, b, floors).items():
+            pooled.setdefault(cls, {}).setdefault((gpu_a, gpu_b), []).append(value)
+        for key, value in _bound_logs(gpu_a, gpu_b, a, b, floors).items():
+            by_bound.setdefault(key, {}).setdefault((gpu_a, gpu_b), []).append(value)
+    out: dict = {"floor_ns": floors, "efficiency": {}, "compute_efficiency": {}, "memory_efficiency": {}}
+    for cls in MODELLED:
+        for gpu, value in _chain(pooled.get(cls, {})).items():
+            out["efficiency"].setdefault(gpu, {})[cls] = value
+        for bound in ("compute", "memory"):
+            for gpu, value in _chain(by_bound.get((cls, bound), {})).items():
+                out[f"{bound}_efficiency"].setdefault(gpu, {})[cls] = value
+    return out

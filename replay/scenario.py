@@ -36,6 +36,9 @@ EDGE_CLASSES = ("cpu", "launch_call", "launch", "fixed", "h2d", "d2h", "d2d", "p
                 "membound", "comm")
 # gpu_class values (retime/foundation/gpu.sql), as ReplayGraph.point_gpu_class codes them
 GPU_CLASSES = ("gemm", "attention", "convolution", "reduction", "elementwise", "other", "memory", "communication")
+# roof_type values (retime/foundation/hardware.sql), as ReplayGraph.point_roof codes them: each names
+# the compute peak `<type>_tflops` of a GPU preset (retime/foundation/gpus.toml)
+ROOF_TYPES = ("bf16", "fp8", "tf32", "fp32")
 VALUE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(x|gb/s|mb/s|tb/s|ns|us|µs|ms|s)?\s*$", re.I)
 BYTES_PER_NS = {"mb/s": 1e-3, "gb/s": 1.0, "tb/s": 1e3}
 NS = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}

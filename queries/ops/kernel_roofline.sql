@@ -22,18 +22,12 @@
 -- @column preset VARCHAR
 -- @empty no kernel was launched by an operator with recorded shapes (record_shapes off, or a CPU-only trace)
 WITH
-kernels AS (  -- each kernel with its operator's costs (retime/foundation/ops.sql) and its share of that operator's GPU time
-    SELECT *, ns / nullif(sum(ns) OVER (PARTITION BY event_id), 0) AS share FROM kernel_costs($trace_id)
-),
-grouped AS (  -- by kernel name and the shape's number, the shape's text taken once per group
+grouped AS (  -- each kernel's share of its operator's work (kernel_work, retime/foundation/ops.sql), by kernel name and shape
     SELECT kernel, any_value(name) AS op, any_value(dims) AS dims, any_value(dtype) AS dtype,
-           any_value(tensor) AS tensor, bool_or(tf32) AS tf32_op, count(*) AS kernels, sum(ns)::BIGINT AS gpu_ns,
-           sum(flops * coalesce(share, 0)) AS flops, sum(bytes * coalesce(share, 0)) AS bytes
-    FROM kernels
+           any_value(tensor) AS tensor, bool_or(tf32) AS tf32, count(*) AS kernels, sum(ns)::BIGINT AS gpu_ns,
+           sum(flops) AS flops, sum(bytes) AS bytes
+    FROM kernel_work($trace_id)
     GROUP BY kernel, shape_id
-),
-rows AS (  -- the kernel name's TF32 test once per row, not once per launch
-    SELECT *, tf32_op OR (dtype = 'float' AND tensor AND tf32_kernel(kernel)) AS tf32 FROM grouped
 )
 SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9, 3) AS gflops,
        round(s.flops / nullif(s.bytes, 0), 2) AS flop_per_byte,
@@ -42,7 +36,7 @@ SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9
        roof_bound(s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS bound,
        roof_pct(s.flops / nullif(s.gpu_ns, 0) / 1e3, s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS pct_of_roof,
        r.preset
-FROM rows s
+FROM grouped s
 LEFT JOIN LATERAL (SELECT preset, hbm_tb_s,
                           compute_roof(s.dtype, s.tensor, s.tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS roof
                    FROM roofs($trace_id, $gpu)) r ON true  -- retime/foundation/hardware.sql

@@ -1,3 +1,8 @@
 -- The class of every replayed GPU op (gpu_class, as an index into the gpu_classes list the engine
--- passes), which the per-kernel performance model reads; the engine maps it onto the op's points.
-SELECT event_id, (list_position(getvariable('gpu_classes'), class) - 1)::TINYINT AS gpu_class FROM replay_gpu_classes;
+-- passes) and, for a kernel whose operator's shapes were recorded, its arithmetic intensity and its
+-- compute roof (an index into roof_types; NaN and -1 where unknown), which the per-kernel
+-- performance model reads; the engine maps them onto the op's points.
+SELECT c.event_id, (list_position(getvariable('gpu_classes'), c.class) - 1)::TINYINT AS gpu_class,
+       coalesce(kw.flop_per_byte, 'NaN'::DOUBLE) AS flop_per_byte,
+       coalesce(list_position(getvariable('roof_types'), kw.roof) - 1, -1)::TINYINT AS roof
+FROM replay_gpu_classes c LEFT JOIN replay_kernel_work kw USING (event_id);

@@ -19,18 +19,17 @@
 -- before their start; a stream synchronize whose stream the trace records waits for that stream's
 -- ops only (event synchronizes are still taken as device-wide). Waits between
 -- streams come from Kineto's cudaStreamWaitEvent records (replay_stream_waits below).
--- Roofline: the arithmetic intensity (FLOP per byte) of matrix products whose shapes the trace
--- records (torch.profiler with record_shapes=True): aten::mm / addmm / bmm / baddbmm, their FLOPs
--- and bytes as op_costs (retime/foundation/ops.sql) counts them for the roofline queries. Their GEMM kernels
--- (same External id) below the GPU's ridge point (ridge_flop_per_byte: peak FLOP/s over HBM B/s,
--- from the trace's GPU preset; halved for 4-byte types) are memory-bound and follow `hbm`; the
--- rest follow `gpu.flops`.
-CREATE OR REPLACE TEMP TABLE replay_matmul_intensity AS
-SELECT e.external_id, any_value(dtype_bytes(c.dtype)) AS elem, any_value(c.flops / c.bytes) AS flop_per_byte
-FROM op_costs(getvariable('trace_id')) c  -- the FLOPs and bytes the roofline queries use (retime/foundation/ops.sql)
-JOIN events e ON e.trace_id = getvariable('trace_id') AND e.event_id = c.event_id
-WHERE c.model IN ('mm', 'addmm', 'bmm', 'baddbmm') AND e.external_id IS NOT NULL
-GROUP BY e.external_id;
+-- Roofline: each kernel's arithmetic intensity (FLOP per byte) and compute roof, where the trace
+-- records the shapes of the operator that launched it (torch.profiler with record_shapes=True), as
+-- kernel_work (retime/foundation/ops.sql) gives them to the roofline queries. GEMM kernels below the
+-- GPU's ridge point (ridge_flop_per_byte: peak FLOP/s over HBM B/s, from the trace's GPU preset;
+-- halved for 4-byte types) are memory-bound and follow `hbm`; the rest follow `gpu.flops`. The
+-- per-kernel model of --to reads every kernel's intensity and roof (graph_arrays_gpu_classes.sql).
+CREATE OR REPLACE TEMP TABLE replay_kernel_work AS
+SELECT kernel_id AS event_id, flops / bytes AS flop_per_byte, dtype_bytes(dtype) AS elem,
+       roof_type(dtype, tensor, tf32) AS roof
+FROM kernel_work(getvariable('trace_id'))  -- the work the roofline queries use (retime/foundation/ops.sql)
+WHERE bytes > 0;
 
 -- one definition of an op's class by name: gpu_class in retime/foundation/gpu.sql, matched once
 -- per distinct name
@@ -44,8 +43,8 @@ SELECT ev.*, s.point_id AS start_point, en.point_id AS end_point,
             WHEN ev.kind = 'memset' THEN 'memset'
             WHEN ev.kind = 'memcpy' THEN CASE ev.copy_kind WHEN 'H2D' THEN 'h2d' WHEN 'D2H' THEN 'd2h'
                                                            WHEN 'P2P' THEN 'p2p' ELSE 'd2d' END
-            WHEN c.class = 'gemm' AND mi.flop_per_byte IS NOT NULL THEN
-                 CASE WHEN mi.flop_per_byte < getvariable('ridge_flop_per_byte') / (mi.elem / 2) THEN 'membound'
+            WHEN c.class = 'gemm' AND kw.flop_per_byte IS NOT NULL THEN
+                 CASE WHEN kw.flop_per_byte < getvariable('ridge_flop_per_byte') / (coalesce(kw.elem, 2) / 2) THEN 'membound'
                       ELSE 'compute' END
             WHEN c.class IN ('gemm', 'attention', 'convolution') THEN 'compute'
             ELSE 'membound' END AS op_class
@@ -53,7 +52,7 @@ FROM replay_events ev
 JOIN replay_gpu_names c ON c.kind = ev.kind AND c.name_key = coalesce(ev.name, '')
 JOIN replay_points s ON s.event_id = ev.event_id AND NOT s.is_end
 JOIN replay_points en ON en.event_id = ev.event_id AND en.is_end
-LEFT JOIN replay_matmul_intensity mi ON mi.external_id = ev.external_id AND ev.kind = 'kernel'
+LEFT JOIN replay_kernel_work kw ON kw.event_id = ev.event_id
 WHERE ev.is_gpu;
 
 CREATE OR REPLACE TEMP TABLE replay_gpu_classes AS

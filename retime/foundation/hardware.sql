@@ -30,16 +30,22 @@ CREATE OR REPLACE TEMP MACRO roof_bound(flop_per_byte, compute_tflops, hbm_tb_s)
 CREATE OR REPLACE TEMP MACRO roof_pct(tflops, flop_per_byte, compute_tflops, hbm_tb_s) AS
     round(100 * tflops / least(compute_tflops, flop_per_byte * hbm_tb_s), 2);
 
--- The compute roof, TFLOPS, of work of a data type on a preset's row: matrix work (`tensor`) on
--- its tensor units at that type's dense peak (FP32 matmuls at the FP32 peak, PyTorch's default;
--- `tf32` asks for TF32, falling back to FP32 where a part has none), other work at the FP32 vector
--- peak. dtype: the first input's "Input type" as torch.profiler writes it.
-CREATE OR REPLACE TEMP MACRO compute_roof(dtype, tensor, tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS
-    CASE WHEN NOT tensor THEN fp32_tflops
-         WHEN dtype IN ('c10::BFloat16', 'c10::Half', 'bfloat16', 'half', 'float16') THEN bf16_tflops
-         WHEN dtype LIKE 'c10::Float8%' THEN fp8_tflops
-         WHEN dtype IN ('float', 'float32') THEN CASE WHEN tf32 THEN coalesce(tf32_tflops, fp32_tflops) ELSE fp32_tflops END
+-- Which compute roof binds work of a data type: matrix work (`tensor`) on its tensor units at that
+-- type's dense peak ('bf16', 'fp8'; FP32 matmuls at the FP32 peak, PyTorch's default, and 'tf32'
+-- where `tf32` asks for it), other work at the FP32 vector peak ('fp32'); NULL for a matrix type no
+-- roof covers. dtype: the first input's "Input type" as torch.profiler writes it.
+CREATE OR REPLACE TEMP MACRO roof_type(dtype, tensor, tf32) AS
+    CASE WHEN NOT tensor THEN 'fp32'
+         WHEN dtype IN ('c10::BFloat16', 'c10::Half', 'bfloat16', 'half', 'float16') THEN 'bf16'
+         WHEN dtype LIKE 'c10::Float8%' THEN 'fp8'
+         WHEN dtype IN ('float', 'float32') THEN CASE WHEN tf32 THEN 'tf32' ELSE 'fp32' END
          END;
+
+-- The compute roof, TFLOPS, of work of a data type on a preset's row (roof_type's; TF32 falls back
+-- to FP32 where a part has none).
+CREATE OR REPLACE TEMP MACRO compute_roof(dtype, tensor, tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS
+    CASE roof_type(dtype, tensor, tf32) WHEN 'fp32' THEN fp32_tflops WHEN 'bf16' THEN bf16_tflops
+         WHEN 'fp8' THEN fp8_tflops WHEN 'tf32' THEN coalesce(tf32_tflops, fp32_tflops) END;
 
 -- A kernel whose name shows it ran FP32 inputs on TF32 tensor cores (CUTLASS's s1688 / s16816
 -- tensor-op GEMMs, cuBLAS's and cuDNN's *tf32* kernels, AMD's xf32): such an FP32 matmul is held to

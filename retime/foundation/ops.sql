@@ -1,6 +1,6 @@
 -- CPU operators as the roofline and attribution queries see them: each op's category, and the
 -- FLOPs and bytes its recorded shapes imply (formulas named in op_rules.toml, written out here).
--- @include _op_rules
+-- @include _op_rules hardware
 
 -- A CPU operator's name without what torch.autograd.profiler.emit_nvtx appends to its NVTX range
 -- ("aten::copy_, op_id = 317175", "aten::addmm, seq = 12, op_id = 5, sizes = [...]"), so the ranges
@@ -121,3 +121,21 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     )
     SELECT o.event_id AS kernel_id, o.name AS kernel, o.ns, c.*
     FROM owned o JOIN costs c ON c.event_id = o.op_event_id;
+
+
+-- The work of each kernel of trace t, as the roofline queries and the per-kernel performance model
+-- of `--to` (replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched
+-- several kernels splitting its FLOPs and bytes over them by their share of its GPU time (so each
+-- keeps the operator's intensity), and `tf32` also true for an FP32 matmul whose kernel name shows
+-- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested once per kernel name).
+-- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
+-- model, tensor, tf32, flops, bytes.
+CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
+    WITH k AS MATERIALIZED (
+        SELECT *, ns / nullif(sum(ns) OVER (PARTITION BY event_id), 0) AS share FROM kernel_costs(t)
+    ),
+    tf32_names AS (SELECT kernel, tf32_kernel(kernel) AS tf32_name FROM (SELECT DISTINCT kernel FROM k WHERE dtype = 'float' AND tensor))
+    SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model,
+           k.tensor, k.tf32 OR coalesce(n.tf32_name, false) AS tf32,
+           k.flops * coalesce(k.share, 0) AS flops, k.bytes * coalesce(k.share, 0) AS bytes
+    FROM k LEFT JOIN tf32_names n ON n.kernel = k.kernel;

@@ -41,11 +41,30 @@ def test_retargeting_onto_the_same_gpu_changes_nothing(samples):
 
 def test_a_kernel_at_the_source_floor_lands_on_the_target_floor_and_longer_kernels_scale():
     model = kernel_model.retarget_model("h100", "mi300x")
+    floor_h100, floor_mi300 = model.floor("h100"), model.floor("mi300x")
     for cls in ("gemm", "elementwise"):
-        floor_h100, floor_mi300 = model.floor("h100", cls), model.floor("mi300x", cls)
         at_floor, half, long = model.times(np.array([floor_h100, 0.5 * floor_h100, 100 * floor_h100]), cls)
         assert at_floor == pytest.approx(floor_mi300) and long > at_floor
         assert half == pytest.approx(0.5 * floor_mi300)  # below the floor: the floors' ratio
+
+
+def test_a_kernel_of_known_intensity_follows_the_roof_that_binds_it():
+    """A GEMM far above both ridge points scales with the compute peaks and the class's compute
+    efficiency, one far below with HBM bandwidth and its memory efficiency."""
+    model = kernel_model.RetargetModel("h100", "b200", {"h100": 0.0, "b200": 0.0}, {},
+                                       compute_efficiency={"h100": {"gemm": 1.0}, "b200": {"gemm": 0.5}})
+    h100, b200 = presets.presets()["h100"], presets.presets()["b200"]
+    bf16 = scenario.ROOF_TYPES.index("bf16")
+    compute_bound, memory_bound = model.times(np.array([1e6, 1e6]), "gemm", np.array([1e4, 1.0]), np.array([bf16, bf16]))
+    assert compute_bound == pytest.approx(1e6 * h100["bf16_tflops"] / (0.5 * b200["bf16_tflops"]))
+    assert memory_bound == pytest.approx(1e6 * h100["hbm_tb_s"] / b200["hbm_tb_s"])
+    unknown, = model.times(np.array([1e6]), "gemm", np.array([np.nan]), np.array([-1]))
+    assert unknown == pytest.approx(1e6 * h100["bf16_tflops"] / b200["bf16_tflops"])  # the class's roof, pooled efficiency 1
+
+
+def test_a_gpu_without_a_measured_floor_takes_its_vendors():
+    model = kernel_model.RetargetModel("mi300x", "b200", {"h100": 2000.0, "mi300x": 4000.0}, {})
+    assert model.floor("b200") == 2000.0 and model.floor("mi355x") == 4000.0
 
 
 def test_a_saved_retarget_names_its_target_gpu_so_a_second_one_starts_there(samples):
@@ -100,7 +119,7 @@ def test_the_kernel_model_beats_the_naive_baselines_on_held_out_pairs(tmp_path):
         for gpu_a, file_a, gpu_b, file_b in CROSS:
             a, b = (r.trace_id for r in store.ingest([SHARED_TRACES / file_a, SHARED_TRACES / file_b]))
             pairs.append((gpu_a, a, gpu_b, b))
-        durations = {t: kernel_model.kernel_durations(store.con, t) for _, a, _, b in pairs for t in (a, b)}
+        durations = {t: kernel_model.kernel_samples(store.con, t) for _, a, _, b in pairs for t in (a, b)}
         errors = {"model": [], "no change": [], "flops": [], "hbm": []}
         for held in pairs:
             others = [(ga, gb, durations[a], durations[b]) for ga, a, gb, b in pairs if (ga, a, gb, b) != held]
