@@ -20,7 +20,7 @@ from retime.ingest.pipeline import IngestResult, ingest_file
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, run_script, set_variables
-from retime.store import configure, connect, transaction
+from retime.store import configure, connect, next_trace_id, transaction
 
 PACKAGE = "retime.ingest"
 
@@ -93,7 +93,7 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, result: IngestResult) 
         new_ids = []
         with transaction(con):
             for old_id in result.trace_ids:
-                new_id = con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
+                new_id = next_trace_id(con)
                 set_variables(con, old_id=old_id, new_id=new_id)
                 run_script(con, PACKAGE, "commit_staged")
                 new_ids.append(new_id)

@@ -21,7 +21,7 @@ from retime.ingest.trace_row import TraceRow, to_json
 from retime.derived import derive_trace
 from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
-from retime.store import transaction
+from retime.store import next_trace_id, transaction
 
 PACKAGE = "retime.ingest"
 TRACE_SUFFIXES = (".json", ".json.gz", ".sqlite")
@@ -168,7 +168,7 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, reader, prepared, job: st
     """All traces of one file in one transaction: the store gains all of them or none."""
     try:
         with transaction(con):
-            rows = reader.load(con, prepared, lambda: con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0])
+            rows = reader.load(con, prepared, lambda: next_trace_id(con))
             for row in rows:
                 derive_trace(con, row.trace_id)
                 con.execute(load_sql(PACKAGE, "insert_trace"), {

@@ -194,7 +194,7 @@ class Store:
             graph = cache.graph(self.con, trace_id, self.path)
             result = engine.replay(graph, chosen, window)
             if save:
-                new_id = self.con.execute("SELECT nextval('trace_id_seq')").fetchall()[0][0]
+                new_id = store_mod.next_trace_id(self.con)
                 engine.save(self.con, graph, chosen, new_id)
                 result.saved_trace_id = new_id
         return result

@@ -35,6 +35,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT").fetchall()
 
 
+def next_trace_id(con: duckdb.DuckDBPyConnection) -> int:
+    """A new trace id from the store's sequence (each call a new one, never reused)."""
+    return con.execute(load_sql("retime", "next_trace_id")).fetchall()[0][0]
+
+
 def default_db_path() -> str:
     """The store a command uses when none is given: $RETIME_DB, else ./retime.duckdb."""
     return os.environ.get("RETIME_DB") or DEFAULT_DB
@@ -99,10 +104,9 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
         user_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
         if user_tables:
             raise StoreError(f"{path}: a DuckDB file with other tables, not a retime store; use another --db")
-        con.execute("BEGIN")
-        con.execute(schema_sql())
-        con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
-        con.execute("COMMIT")
+        with transaction(con):
+            con.execute(schema_sql())
+            con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
         return False
     version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
     if version in (1, 2):
