@@ -6,6 +6,7 @@ one line with a non-zero exit status; no traceback reaches the user.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class RetimeGroup(click.Group):
         except RetimeError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except BrokenPipeError:  # the reader went away (`retime ... | head`): stop quietly, as cat and grep do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's final flush is silent
+            sys.exit(0)
         except OSError as exc:  # an output path that cannot be written: a missing folder, no permission, a full disk
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: cannot write {where}{exc.strerror or exc}", err=True)

@@ -112,3 +112,16 @@ def test_csv_writes_lists_and_structs_as_json_text(tmp_path):
     run("ingest", SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz", "--db", db)
     out = run("sql", "SELECT [1, 2] AS l, {'a': 1} AS s", "--format", "csv", "--db", db).output
     assert out == 'l,s\n"[1,2]","{""a"":1}"\n'
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`retime query list | head -1`: a reader that closed the pipe before the output ends is not an error."""
+    import os
+    import subprocess
+    import sys
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    done = subprocess.run([sys.executable, "-m", "retime.cli", "query", "list"], stdout=write_end,
+                          stderr=subprocess.PIPE, timeout=120)
+    os.close(write_end)
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
