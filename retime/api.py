@@ -115,6 +115,11 @@ class Store:
             raise QueryError(f"{trace!r} matches traces {', '.join(str(r[0]) for r in row)}; use the trace id")
         return row[0][0]
 
+    def trace_start_ns(self, trace: int | str) -> int | None:
+        """When a trace's first event started (ns on its own clock), None for an empty trace."""
+        row = self.con.execute(load_sql("retime", "trace_start"), {"trace_id": self.resolve_trace(trace)}).fetchall()
+        return row[0][0] if row else None
+
     def queries(self) -> pl.DataFrame:
         """The named stress-point queries: name, topic, parameters, what each finds."""
         return runner.listing()
@@ -136,6 +141,21 @@ class Store:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
         return runner.run(self.con, name, params)
+
+    def query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
+        """A per-trace query over every rank of the job TRACE belongs to, as HTA gives its breakdowns:
+        each rank's rows after its trace_id and rank, by rank (TRACE alone when it is in no job)."""
+        query = runner.catalogue().get(name)
+        if query is None:
+            raise QueryError(f"no query named {name!r} (see `retime query list`)")
+        if "trace_id" not in {p.name for p in query.params}:
+            raise QueryError(f"{name} is not a per-trace query; it already answers for the whole job")
+        frames = []
+        for rank, trace_id in sorted(self.job_ranks(trace).items(), key=lambda kv: (kv[0] is None, kv[0])):
+            rows = self.query(name, trace_id, **params)
+            frames.append(rows.select(pl.lit(trace_id, pl.Int64).alias("trace_id"), pl.lit(rank, pl.Int64).alias("rank"),
+                                      pl.exclude("trace_id", "rank")))
+        return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
     def retarget(self, trace: int | str, to: str, source: str | None = None) -> dict[str, str]:
         """Scenario settings that move TRACE from the GPU it ran on (or `source`) to preset `to`."""

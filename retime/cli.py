@@ -16,13 +16,21 @@ from retime import api
 from retime.errors import RetimeError
 from retime.replay import presets
 from retime.replay.scenario import KNOBS
-from retime.render import FORMATS, render
+from retime.render import FORMATS, UNITS, render
 
 PROGRESS_MIN_BYTES = 64 << 20  # files smaller than this ingest too fast for a bar to help
 
 db_option = click.option("--db", envvar="RETIME_DB", default="retime.duckdb", show_default=True,
                          help="Store file (or set RETIME_DB).")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+
+
+def view_options(command):
+    """--units and --wide: how a table shows times and text (csv, json and parquet keep raw ns)."""
+    command = click.option("--wide", is_flag=True, help="Show every text cell in full (always so when piped).")(command)
+    return click.option("--units", type=click.Choice(UNITS), default="auto", show_default=True,
+                        help="Unit of a table's time columns (auto: the one that suits its values; ns: the store's numbers, "
+                             "absolute times as stored).")(command)
 
 
 class RetimeGroup(click.Group):
@@ -153,10 +161,11 @@ def _print_ingest_line(r) -> None:
 @main.command()
 @db_option
 @format_option
-def traces(db: str, fmt: str) -> None:
+@view_options
+def traces(db: str, fmt: str, units: str, wide: bool) -> None:
     """List the traces the store holds."""
     with _reader(db) as store:
-        click.echo(render(store.traces(), fmt))
+        click.echo(render(store.traces(), fmt, units, wide))
 
 
 @main.command()
@@ -164,11 +173,12 @@ def traces(db: str, fmt: str) -> None:
 @db_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("parquet",)), default="table", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
-def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
+@view_options
+def sql(query: str, db: str, fmt: str, out: Path | None, units: str, wide: bool) -> None:
     """Run SQL on the store (read-only connection)."""
     with _reader(db) as store:
         df = store.sql(query)
-    _emit(df, fmt, out)
+    _emit(df, fmt, out, units, wide)
 
 
 @main.command()
@@ -178,11 +188,15 @@ def sql(query: str, db: str, fmt: str, out: Path | None) -> None:
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS + ("parquet",)), default="table", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the result here (required for parquet).")
-def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: str, out: Path | None) -> None:
+@click.option("--all-ranks", is_flag=True, help="A per-trace query for every rank of TRACE's job, one block of rows per rank.")
+@view_options
+def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: str, out: Path | None,
+          all_ranks: bool, units: str, wide: bool) -> None:
     """Run a named stress-point query on TRACE (or its job); `retime query list` shows them all."""
     if name == "list":  # `query list`: every query; `query list NAME`: one query's parameters and columns
         from retime.queries import runner
-        click.echo(runner.describe(trace) if trace else render(runner.listing(), fmt if fmt != "parquet" else "table"))
+        click.echo(runner.describe(trace) if trace else render(runner.listing(), fmt if fmt != "parquet" else "table",
+                                                              units, wide))
         return
     values = {}
     for item in params:
@@ -190,17 +204,22 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
         if not sep:
             raise click.UsageError(f"--param {item!r}: expected K=V")
         values[key.strip()] = value
+    if all_ranks and trace is None:
+        raise click.UsageError("--all-ranks needs a TRACE of the job")
     with _reader(db) as store:
-        df = store.query(name, trace, **values)
+        df = store.query_ranks(name, trace, **values) if all_ranks else store.query(name, trace, **values)
         empty = df.height == 0
         if empty and fmt == "table":
             from retime.queries import runner
             click.echo(f"no rows: {runner.catalogue()[name].empty}")
             return
-    _emit(df, fmt, out)
+        from retime.queries import runner
+        per_trace = trace is not None and not all_ranks and "trace_id" in {p.name for p in runner.catalogue()[name].params}
+        origin = store.trace_start_ns(trace) if per_trace else None  # a job's ranks: from the earliest time shown
+    _emit(df, fmt, out, units, wide, origin)
 
 
-def _emit(df, fmt: str, out: Path | None) -> None:
+def _emit(df, fmt: str, out: Path | None, units: str = "auto", wide: bool = False, origin_ns: int | None = None) -> None:
     if fmt == "parquet":
         if out is None:
             raise click.UsageError("--format parquet needs --out FILE")
@@ -210,7 +229,7 @@ def _emit(df, fmt: str, out: Path | None) -> None:
         out.write_text(render(df, fmt))
         click.echo(f"{df.height} rows written to {out}")
     else:
-        text = render(df, fmt)
+        text = render(df, fmt, units, wide, origin_ns)
         click.echo(text, nl=not text.endswith("\n"))  # CSV ends with its own newline
 
 
@@ -319,9 +338,10 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
 @click.option("--all-ranks", is_flag=True, help="Sweep TRACE's whole job as one graph (span: the job's).")
 @click.option("--limit", default=20, show_default=True, help="Scenarios to print, fastest first (0: all).")
 @format_option
+@view_options
 def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...], scale: tuple[str, ...],
           remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
-          all_ranks: bool, limit: int, fmt: str) -> None:
+          all_ranks: bool, limit: int, fmt: str, units: str, wide: bool) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
@@ -339,11 +359,11 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
                f"{result.measured_ns / 1e6:.3f} ms" + (f", median step {result.measured_step_ns / 1e6:.3f} ms"
                                                         if result.measured_step_ns else ""))
     shown = table if limit == 0 else table.head(limit)
-    click.echo(render(shown, "table"))
+    click.echo(render(shown, "table", units, wide))
     if shown.height < table.height:
         click.echo(f"({table.height - shown.height} slower scenarios not shown; --limit 0 or --format csv for all)")
     click.echo("knobs by effect (mean predicted span at each knob's best and worst value, over the other knobs):")
-    click.echo(render(result.sensitivity, "table"))
+    click.echo(render(result.sensitivity, "table", units, wide))
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None) -> None:

@@ -125,3 +125,32 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
                           stderr=subprocess.PIPE, timeout=120)
     os.close(write_end)
     assert done.returncode == 0 and done.stderr == b"", done.stderr
+
+
+def test_tables_show_times_in_a_unit_people_read_and_scripts_keep_ns(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "gpu_h100" / "h2d_pinned.pt.trace.json.gz", "--db", db)
+    sql = ("SELECT name, ts_ns, dur_ns, 1e7 / 3 AS ratio FROM events WHERE trace_id = 1 AND kind = 'memcpy' "
+           "ORDER BY ts_ns LIMIT 2")
+    raw = pl.read_csv(run("sql", sql, "--db", db, "--format", "csv").output.encode())
+    table = run("sql", sql, "--db", db).output
+    assert "ts_us" in table or "ts_ms" in table  # durations of µs-ms copies, absolute times from the first shown
+    unit = "us" if "dur_us" in table else "ms"
+    first_dur = raw["dur_ns"][0] / {"us": 1e3, "ms": 1e6}[unit]
+    assert f"{round(first_dur, 3):g}" in table and "from the earliest time shown" in table
+    assert "e6" not in table and "3333333" in table  # no scientific notation, whole digits kept
+    assert str(raw["ts_ns"][0]) in run("sql", sql, "--db", db, "--units", "ns").output  # the store's numbers
+    assert raw["ts_ns"][0] > 10**17  # csv keeps the absolute ns
+
+
+def test_a_per_trace_query_over_every_rank_of_a_job(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "ddp_gloo_2rank", "--db", db)
+    ranks = json.loads(run("query", "step_times", "1", "--all-ranks", "--db", db, "--format", "json").output)
+    one = {t: json.loads(run("query", "step_times", t, "--db", db, "--format", "json").output) for t in ("1", "2")}
+    assert len(ranks) >= 2 and sorted({(r["trace_id"], r["rank"]) for r in ranks}) == [(1, 0), (2, 1)]
+    for trace_id in (1, 2):
+        mine = [{k: v for k, v in r.items() if k not in ("trace_id", "rank")} for r in ranks if r["trace_id"] == trace_id]
+        assert mine == one[str(trace_id)]
+    refused = CliRunner().invoke(main, ["query", "straggler_ranks", "1", "--all-ranks", "--db", str(db)])
+    assert refused.exit_code == 2 and "not a per-trace query" in refused.output
