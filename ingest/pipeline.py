@@ -67,6 +67,19 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str | N
     return found
 
 
+def skipped_files(paths: Iterable[str | os.PathLike]) -> dict[Path, list[Path]]:
+    """Per directory given, the files under it that expand_paths leaves out (their names do not end
+    in a trace suffix), so an ingest can say what it did not read."""
+    skipped = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            others = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.endswith(TRACE_SUFFIXES))
+            if others:
+                skipped[path] = others
+    return skipped
+
+
 # ranks of one run start their profiles together; files whose first events lie further apart than
 # this are different runs (an hour: longer than any profiler warm-up, far shorter than a day of jobs)
 JOB_START_SPREAD_NS = 3600 * 10**9

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 from retime import foundation
 from retime.errors import ScenarioError
-from retime.sqlfiles import load_sql
 
 # knob <- the preset field whose ratio (target / source) sets it
 KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interconnect_gb_s",
@@ -23,6 +25,7 @@ def presets() -> dict[str, dict]:
 
 def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
     """The GPU names a stored trace recorded ([] when it names none)."""
+    from retime.sqlfiles import load_sql
     rows = con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()
     return (rows[0][0] or []) if rows else []
 

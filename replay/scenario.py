@@ -14,7 +14,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from retime.errors import ScenarioError
 
@@ -75,9 +78,10 @@ class Scenario:
                 changed.append(knob)
         return changed
 
-    def class_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    def class_arrays(self) -> tuple["np.ndarray", "np.ndarray", "np.ndarray", float]:
         """What kernels.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
         bandwidths (0: none), link latencies, and the absolute launch latency (-1: none)."""
+        import numpy as np
         return (np.array([self.multiplier[c] for c in EDGE_CLASSES], np.float64),
                 np.array([self.bandwidth_bytes_per_ns.get(c, 0.0) for c in EDGE_CLASSES], np.float64),
                 np.array([self.link_latency_ns.get(c, 0.0) for c in EDGE_CLASSES], np.float64),

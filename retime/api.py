@@ -8,12 +8,10 @@ import builtins
 import os
 from typing import TYPE_CHECKING, Callable, Iterable
 
-import numpy as np
 import polars as pl
 
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
-from retime.ingest.pipeline import IngestResult, expand_paths, ingest_file, settle_folder_jobs
 from retime import foundation
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
@@ -28,6 +26,7 @@ SAME_OVERLAP = 0.6
 
 if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.engine import ReplayResult
+    from retime.ingest.pipeline import IngestResult
     from retime.replay.scenario import Scenario
     from retime.replay.sweep import SweepResult
 
@@ -76,6 +75,7 @@ class Store:
         store commits each as it is ready (ingest/parallel.py); `on_result` hears of every file as
         it lands.
         """
+        from retime.ingest.pipeline import expand_paths, ingest_file, settle_folder_jobs  # numba: loaded to ingest
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot ingest")
         if isinstance(paths, (str, os.PathLike)):
@@ -253,6 +253,7 @@ class Store:
         predicted_steps = sorted(s.predicted_ns for s in result.steps)
         if predicted_steps and measured["step_ns"] is not None:
             basis = "median step" if window is None else f"median window {window}"
+            import numpy as np
             predicted, actual = int(np.median(predicted_steps)), measured["step_ns"]
         else:
             basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]

@@ -12,12 +12,19 @@ from pathlib import Path
 
 import click
 
-from retime import api
 from retime.errors import RetimeError
 from retime.replay import presets
 from retime.replay.scenario import KNOBS
 from retime.render import FORMATS, UNITS, render
 
+class _Api:
+    """retime.api, imported when a command first uses it (so `retime --help` loads no DuckDB)."""
+    def __getattr__(self, name: str):
+        from retime import api as module
+        return getattr(module, name)
+
+
+api = _Api()
 PROGRESS_MIN_BYTES = 64 << 20  # files smaller than this ingest too fast for a bar to help
 
 db_option = click.option("--db", envvar="RETIME_DB", default="retime.duckdb", show_default=True,
@@ -76,7 +83,13 @@ def _reader(db: str):
 def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | None, memory_limit: str | None,
            jobs: int, fmt: str) -> None:
     """Ingest trace files and job directories (one directory = one job, ranks read from the traces)."""
-    from retime.ingest.pipeline import expand_paths
+    from retime.ingest.pipeline import TRACE_SUFFIXES, expand_paths, skipped_files
+    if click.get_current_context().find_root().obj.get("lake"):
+        raise click.UsageError("--lake is read-only (a Parquet lake is written by export-lake); ingest writes to --db")
+    if not expand_paths(paths):
+        click.echo(f"error: no trace files ({', '.join(TRACE_SUFFIXES)}) under {', '.join(str(p) for p in paths)}; "
+                   "nothing to ingest", err=True)
+        sys.exit(1)
     on_terminal = fmt == "table" and sys.stderr.isatty()
     file_bars = []  # one file read at a time: a bar per large file
     job_bar = None  # --jobs N: one bar for the whole set
@@ -114,6 +127,10 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
     if fmt == "table":  # what was found once every file had landed (a folder that is not one job), once each
         for line in dict.fromkeys(w for r in results for w in r.warnings[shown.get(id(r), 0):]):
             click.echo(f"warning: {line}")
+        for folder, others in skipped_files(paths).items():
+            names = ", ".join(p.name for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            click.echo(f"not read: {len(others)} file{'s' * (len(others) > 1)} under {folder} not named as traces "
+                       f"({', '.join(TRACE_SUFFIXES)}): {names}")
     _summarize_ingest(results, fmt)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from retime import foundation, nesting
+from retime import foundation
 from retime.sqlfiles import load_sql, run_script, set_variables
 
 
@@ -13,6 +13,7 @@ def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Write the derived rows of a trace whose events and deps are in the store."""
     foundation.load(con, "gpu")
     set_variables(con, trace_id=trace_id)
+    from retime import nesting  # numba, loaded when a trace is written
     con.register("derived_call_stacks", nesting.call_stacks(con, trace_id))
     try:
         run_script(con, "retime", "derive_trace")

@@ -12,7 +12,10 @@ import shutil
 import sys
 from decimal import Decimal
 
-import polars as pl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded when a table is rendered, not when the CLI starts
+    import polars as pl
 
 FORMATS = ("table", "csv", "json")
 UNITS = ("auto", "ns", "us", "ms", "s")
@@ -27,6 +30,7 @@ def render(df: pl.DataFrame, fmt: str, units: str = "auto", wide: bool = False, 
     """`df` as text in `fmt`. For tables: `units` for the time columns (auto: each column's own),
     `wide` for full text cells, `origin_ns` the start of the trace absolute times count from (by
     default the earliest absolute time in the table)."""
+    import polars as pl
     if fmt == "csv":  # CSV has no nested values: lists and structs as their JSON text
         nested = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Array, pl.Struct))]
         flat = df.with_columns(pl.struct(pl.col(c).alias("v")).struct.json_encode()  # '{"v":...}' -> '...'
@@ -48,6 +52,7 @@ def readable(df: pl.DataFrame, units: str = "auto", origin_ns: int | None = None
     """The table a person reads, and the notes it needs: time columns in `units` (auto: the unit of
     the median time shown, one for the whole table) and renamed for it, absolute clock times from `origin_ns` (else
     the earliest shown), other floats to SIGNIFICANT digits. units='ns' keeps the store's numbers."""
+    import polars as pl
     if units not in UNITS:
         raise ValueError(f"units {units!r}: one of {', '.join(UNITS)}")
     floats = [c for c, t in df.schema.items() if t.is_float() and not _is_time(c)]
@@ -81,6 +86,7 @@ def _is_time(column: str) -> bool:
 
 def _unit_of(values: pl.Series) -> str | None:
     """The unit whose range holds the column's median non-zero magnitude; None for no such value."""
+    import polars as pl
     magnitude = values.drop_nulls().abs()
     magnitude = magnitude.filter(magnitude > 0)
     if not len(magnitude):

@@ -12,8 +12,11 @@ import tomllib
 from functools import lru_cache
 from importlib import resources
 
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the rule tables are built on first use, so reading a data file loads neither
+    import duckdb
+    import pyarrow as pa
 
 INCLUDE = re.compile(r"^--\s*@include\s+([\w ]+?)\s*$")
 STEP_PATTERN = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows: the default step of every answer
@@ -64,7 +67,7 @@ def modules() -> list[str]:
     return sorted(f.name[:-4] for f in folder.iterdir() if f.name.endswith(".sql"))
 
 
-def load(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+def load(con: "duckdb.DuckDBPyConnection", *names: str) -> None:
     """Define the macros of `names` (and of what they include) on a connection."""
     for module in closure(tuple(names)):
         data = _DATA_TABLES.get(module)
@@ -108,30 +111,33 @@ def gpu_presets() -> dict[str, dict]:
     return data("gpus.toml")
 
 
-def _ranked(rows: list[dict], columns: dict[str, pa.DataType]) -> pa.Table:
-    """Rows of a data file as a table: priority (the row's place in the file) and the given fields
-    (NULL where a row lacks one), for a module's SQL to read."""
+def _ranked(rows: list[dict], columns: dict[str, str]) -> "pa.Table":
+    """Rows of a data file as a table: priority (the row's place in the file) and the given fields,
+    each of a pyarrow type named by its factory ("string", "float64", "int64"; NULL where a row
+    lacks the field), for a module's SQL to read."""
+    import pyarrow as pa
     return pa.table({"priority": pa.array(range(len(rows)), pa.int32()),
-                     **{name: pa.array([row.get(name) for row in rows], kind) for name, kind in columns.items()}})
+                     **{name: pa.array([row.get(name) for row in rows], getattr(pa, kind)()) for name, kind in columns.items()}})
 
 
 PEAK_FIELDS = ("hbm_tb_s", "bf16_tflops", "fp32_tflops", "tf32_tflops", "fp8_tflops", "pcie_gb_s", "interconnect_gb_s")
 
+
 @lru_cache(maxsize=1)
-def _kernel_class_table() -> pa.Table:
-    return _ranked(kernel_class_rules(), {"class": pa.string(), "pattern": pa.string()})
+def _kernel_class_table() -> "pa.Table":
+    return _ranked(kernel_class_rules(), {"class": "string", "pattern": "string"})
 
 
 @lru_cache(maxsize=1)
-def _gpu_preset_table() -> pa.Table:
+def _gpu_preset_table() -> "pa.Table":
     parts = [{"preset": key, **part} for key, part in gpu_presets().items()]
-    return _ranked(parts, {"preset": pa.string(), "match": pa.string(), **{f: pa.float64() for f in PEAK_FIELDS}})
+    return _ranked(parts, {"preset": "string", "match": "string", **{f: "float64" for f in PEAK_FIELDS}})
 
 
 @lru_cache(maxsize=1)
-def _op_rule_table() -> pa.Table:
+def _op_rule_table() -> "pa.Table":
     rules = [{**rule, "model": rule["model"] or None, "causal_arg": rule.get("causal_arg") or None} for rule in op_rules()]
-    return _ranked(rules, {"pattern": pa.string(), "category": pa.string(), "model": pa.string(), "causal_arg": pa.int64()})
+    return _ranked(rules, {"pattern": "string", "category": "string", "model": "string", "causal_arg": "int64"})
 
 
 # modules that read a data file: (the name its rows are registered under, the rows as a table)

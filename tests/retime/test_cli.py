@@ -154,3 +154,15 @@ def test_a_per_trace_query_over_every_rank_of_a_job(tmp_path):
         assert mine == one[str(trace_id)]
     refused = CliRunner().invoke(main, ["query", "straggler_ranks", "1", "--all-ranks", "--db", str(db)])
     assert refused.exit_code == 2 and "not a per-trace query" in refused.output
+
+
+def test_ingest_says_what_it_did_not_read(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = CliRunner().invoke(main, ["ingest", str(empty), "--db", str(db)])
+    assert nothing.exit_code == 1 and "no trace files" in nothing.output and str(empty) in nothing.output
+    read = run("ingest", SAMPLE_TRACES / "gpu_h100", "--db", db)
+    assert read.exit_code == 0 and "not read: 1 file under" in read.output and "measurements.toml" in read.output
+    lake = CliRunner().invoke(main, ["--lake", str(tmp_path / "lake"), "ingest", str(SAMPLE_TRACES), "--db", str(db)])
+    assert lake.exit_code == 2 and "--lake is read-only" in lake.output
