@@ -31,11 +31,13 @@ WITH
 costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
 owned AS MATERIALIZED (  -- each kernel with its innermost modelled operator, as kernel_costs (retime/foundation/ops.sql)
                          -- finds it; written out here so the operators' costs are computed once
-    SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
-    FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
-          FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
-    WHERE k.ancestor IN (SELECT event_id FROM costs)
-    GROUP BY k.event_id, k.name, k.ns
+    SELECT o.op_event_id, g.name, g.end_ns - g.ts_ns AS ns
+    FROM (SELECT k.event_id, arg_max(k.ancestor, k.pos) AS op_event_id
+          FROM (SELECT event_id, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
+                FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
+          WHERE k.ancestor IN (SELECT event_id FROM costs)
+          GROUP BY k.event_id) o
+    JOIN gpu_timeline g ON g.trace_id = $trace_id AND g.event_id = o.event_id
 ),
 kernel_names AS (SELECT name, tf32_kernel(name) AS tf32 FROM (SELECT DISTINCT name FROM owned)),  -- matched once per name
 per_op AS (

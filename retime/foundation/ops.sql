@@ -111,31 +111,29 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 -- left out.
 CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     WITH costs AS MATERIALIZED (SELECT * FROM op_costs(t)),
-    owned AS (
-        SELECT k.event_id, k.name, k.ns, arg_max(k.ancestor, k.pos) AS op_event_id
-        FROM (SELECT event_id, name, end_ns - ts_ns AS ns, unnest(call_stack) AS ancestor,
-                     generate_subscripts(call_stack, 1) AS pos
+    owned AS (  -- grouped by the kernel's id alone; its name and duration joined back after
+        SELECT k.event_id, arg_max(k.ancestor, k.pos) AS op_event_id
+        FROM (SELECT event_id, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
               FROM gpu_timeline WHERE trace_id = t AND kind = 'kernel' AND call_stack IS NOT NULL) k
         WHERE k.ancestor IN (SELECT event_id FROM costs)
-        GROUP BY k.event_id, k.name, k.ns
+        GROUP BY k.event_id
     )
-    SELECT o.event_id AS kernel_id, o.name AS kernel, o.ns, c.*
-    FROM owned o JOIN costs c ON c.event_id = o.op_event_id;
-
+    SELECT o.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns, c.*
+    FROM owned o
+    JOIN gpu_timeline g ON g.trace_id = t AND g.event_id = o.event_id
+    JOIN costs c ON c.event_id = o.op_event_id;
 
 -- The work of each kernel of trace t, as the roofline queries and the per-kernel performance model
 -- of `--to` (replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched
 -- several kernels splitting its FLOPs and bytes over them by their share of its GPU time (so each
 -- keeps the operator's intensity), and `tf32` also true for an FP32 matmul whose kernel name shows
--- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested once per kernel name).
+-- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested on FP32 matmul kernels only).
 -- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
 -- model, tensor, tf32, flops, bytes.
 CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
-    WITH k AS MATERIALIZED (
-        SELECT *, ns / nullif(sum(ns) OVER (PARTITION BY event_id), 0) AS share FROM kernel_costs(t)
-    ),
-    tf32_names AS (SELECT kernel, tf32_kernel(kernel) AS tf32_name FROM (SELECT DISTINCT kernel FROM k WHERE dtype = 'float' AND tensor))
-    SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model,
-           k.tensor, k.tf32 OR coalesce(n.tf32_name, false) AS tf32,
-           k.flops * coalesce(k.share, 0) AS flops, k.bytes * coalesce(k.share, 0) AS bytes
-    FROM k LEFT JOIN tf32_names n ON n.kernel = k.kernel;
+    WITH k AS MATERIALIZED (SELECT * FROM kernel_costs(t)),
+    per_op AS (SELECT event_id, sum(ns) AS op_ns FROM k GROUP BY event_id)
+    SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model, k.tensor,
+           k.tf32 OR CASE WHEN k.dtype = 'float' AND k.tensor THEN tf32_kernel(k.kernel) ELSE false END AS tf32,
+           k.flops * coalesce(k.ns / nullif(p.op_ns, 0), 0) AS flops, k.bytes * coalesce(k.ns / nullif(p.op_ns, 0), 0) AS bytes
+    FROM k JOIN per_op p USING (event_id);
