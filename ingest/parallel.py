@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
-from retime.ingest.pipeline import IngestResult, ingest_file
+from retime.ingest.pipeline import IngestResult, SameEvents, check_not_stored, ingest_file, mark_same_events
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, run_script, set_variables
@@ -91,12 +91,17 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, result: IngestResult) 
             result.events = result.lanes = 0
             return
         new_ids = []
-        with transaction(con):
-            for old_id in result.trace_ids:
-                new_id = next_trace_id(con)
-                set_variables(con, old_id=old_id, new_id=new_id)
-                run_script(con, PACKAGE, "commit_staged")
-                new_ids.append(new_id)
+        try:
+            with transaction(con):
+                for old_id in result.trace_ids:
+                    new_id = next_trace_id(con)
+                    set_variables(con, old_id=old_id, new_id=new_id)
+                    run_script(con, PACKAGE, "commit_staged")
+                    new_ids.append(new_id)
+                check_not_stored(con, new_ids[0])
+        except SameEvents as stored:  # another file of a trace the store holds: as a one-by-one ingest leaves it
+            mark_same_events(result, stored)
+            return
         result.trace_ids, result.trace_id = new_ids, new_ids[0]
     finally:
         con.execute("DETACH staged").fetchall()

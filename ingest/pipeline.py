@@ -18,6 +18,7 @@ import duckdb
 from retime.ingest import chrome, nsys
 from retime.ingest.trace_row import TraceRow, to_json
 
+from retime import jobs
 from retime.derived import derive_trace
 from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
@@ -44,7 +45,8 @@ class IngestResult:
     seconds: float = 0.0
     size_bytes: int = 0
     json_bytes: int = 0
-    sha256: str | None = None        # of the file's bytes: what "already in the store" compares
+    sha256: str | None = None        # of the file's bytes: what "already in the store" compares first
+    same: str = "bytes"              # an 'already' file's match: 'bytes' (its sha256) or 'events' (another file of that trace)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -80,16 +82,11 @@ def skipped_files(paths: Iterable[str | os.PathLike]) -> dict[Path, list[Path]]:
     return skipped
 
 
-# ranks of one run start their profiles together; files whose first events lie further apart than
-# this are different runs (an hour: longer than any profiler warm-up, far shorter than a day of jobs)
-JOB_START_SPREAD_NS = 3600 * 10**9
-
-
 def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | None]],
                        results: list[IngestResult]) -> None:
     """A folder's files form the job named after it only when they look like the ranks of one run:
-    every trace names a rank, no rank twice, one world size, first events within
-    JOB_START_SPREAD_NS. Otherwise the files just ingested leave that job (job NULL) and each says
+    every trace names a rank, no rank twice, one world size, first events within an hour
+    (retime/jobs.py). Otherwise the files just ingested leave that job (job NULL) and each says
     why in its warnings (not when no file names a rank and nothing else disagrees: profiles of
     single processes, which were no job to begin with). Traces already in the job stay in it."""
     new: dict[str, list[IngestResult]] = {}
@@ -98,19 +95,9 @@ def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, s
             new.setdefault(folder, []).append(result)
     for folder, landed in new.items():
         ids = [t for r in landed for t in r.trace_ids]
-        check = con.execute(load_sql(PACKAGE, "folder_job_check"), {"job": folder}).fetchall()[0]
-        traces, no_rank, repeated, world_sizes, spread = check
+        traces, reasons = jobs.problems(con, folder)
         if not traces:
             continue  # the files named their own job (an nsys report of several ranks)
-        reasons = []
-        if no_rank:
-            reasons.append(f"{no_rank} of {traces} traces name no rank")
-        if repeated:
-            reasons.append(f"rank {', '.join(map(str, repeated))} appears more than once")
-        if world_sizes and len(world_sizes) > 1:
-            reasons.append(f"world sizes disagree ({', '.join(map(str, world_sizes))})")
-        if spread is not None and spread > JOB_START_SPREAD_NS:
-            reasons.append(f"first events {spread / 3.6e12:,.1f} hours apart")
         if not reasons:
             continue
         con.execute(load_sql(PACKAGE, "folder_job_clear"), {"job": folder, "ids": ids}).fetchall()
@@ -120,6 +107,29 @@ def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, s
                 f"{'; '.join(reasons)}. Give --job NAME to group them anyway")
         for result in landed:
             result.warnings.append(note)
+
+
+class SameEvents(Exception):
+    """Raised inside an ingest's transaction (so it rolls back) when the file's first trace holds
+    the same events as a stored trace: another file of one trace."""
+
+    def __init__(self, trace_id: int):
+        super().__init__(trace_id)
+        self.trace_id = trace_id
+
+
+def check_not_stored(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
+    """Raise SameEvents when a trace stored before `trace_id` holds the same events
+    (find_same_events.sql): a re-compressed or copied file is not stored twice."""
+    found = con.execute(load_sql(PACKAGE, "find_same_events"), {"trace_id": trace_id}).fetchall()
+    if found and found[0][0] is not None:
+        raise SameEvents(found[0][0])
+
+
+def mark_same_events(result: IngestResult, stored: SameEvents) -> None:
+    """The result of a file whose events the store already held, pointing at that trace."""
+    result.status, result.same, result.trace_id, result.trace_ids = "already", "events", stored.trace_id, [stored.trace_id]
+    result.events = result.lanes = 0
 
 
 def reader_for(path: Path):
@@ -157,7 +167,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: st
             result.status, result.trace_id = "already", existing[0][0]
             result.trace_ids = [r[0] for r in existing]
             return result
-        rows = _write(con, path, reader, prepared, job, folder_job)
+        try:
+            rows = _write(con, path, reader, prepared, job, folder_job)
+        except SameEvents as stored:
+            mark_same_events(result, stored)
+            return result
         result.status, result.format = "ingested", rows[0].format
         result.trace_ids = [r.trace_id for r in rows]
         result.trace_id = rows[0].trace_id
@@ -192,6 +206,7 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, reader, prepared, job: st
                     "metadata": to_json(row.metadata), "time_base_ns": row.time_base_ns, "start_ns": row.start_ns,
                     "end_ns": row.end_ns, "event_count": row.event_count, "warnings": row.warnings,
                 }).fetchall()
+            check_not_stored(con, rows[0].trace_id)
         return rows
     except duckdb.Error as exc:
         raise TraceFormatError(reader.explain(path, prepared, exc)) from None

@@ -140,6 +140,8 @@ class Store:
                 if job is None:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
+        if "job" in wanted and params.get("job") is not None:
+            self._check_job(str(params["job"]), name)
         return runner.run(self.con, name, params)
 
     def query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
@@ -306,9 +308,19 @@ class Store:
         sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
         return job, self.con.execute(load_sql("retime", sql), params).fetchall()
 
+    def _check_job(self, job: str, what: str) -> None:
+        """Refuse to compare the ranks of a job whose traces are not the ranks of one run, saying why."""
+        from retime import jobs
+        traces, reasons = jobs.problems(self.con, job)
+        if traces and reasons:
+            raise QueryError(f"{what}: job {job!r} is not the ranks of one run: {'; '.join(reasons)}. "
+                             "Re-ingest its files with --job NAME per run")
+
     def _job_graph(self, job: str | None, ranks: list[tuple[int, int | None]]):
         """The job as one replay graph, or None where it is not two or more ranked traces."""
         from retime.replay import job as job_graph
+        if job is not None and len(ranks) > 1:
+            self._check_job(job, "the job replay")
         if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
             return None
         return job_graph.build(self.con, job, ranks, self.path)

@@ -157,7 +157,8 @@ def _print_ingest_line(r) -> None:
         click.echo(f"error: {r.error}", err=True)
         return
     if r.status == "already":
-        click.echo(f"trace {r.trace_id}: {r.path} is already in the store (same sha256); nothing to do")
+        why = "same sha256" if r.same == "bytes" else "the same events: another file of that trace"
+        click.echo(f"trace {r.trace_id}: {r.path} is already in the store ({why}); nothing to do")
         return
     size = f"/{r.world_size}" if r.world_size is not None else "/?"
     if len(r.trace_ids) > 1:

@@ -50,3 +50,23 @@ def test_a_bad_file_among_good_ones_fails_alone(tmp_path):
     with retime.open(tmp_path / "s.duckdb", read_only=True) as store:
         assert store.sql("SELECT job, rank FROM traces ORDER BY trace_id").to_dicts() == [
             {"job": "job", "rank": 0}, {"job": "job", "rank": 1}]
+
+
+def test_another_file_of_a_stored_trace_is_not_stored_again(tmp_path):
+    """A trace re-compressed (other bytes, same events) is reported as already stored, one by one
+    and in parallel alike, and the store keeps one copy."""
+    import gzip
+    original = SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"
+    copy = tmp_path / "copy" / "mlp_again.json.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(gzip.compress(gzip.decompress(original.read_bytes()), compresslevel=1))
+    assert copy.read_bytes() != original.read_bytes()
+    for jobs in (1, 2):
+        db = tmp_path / f"s{jobs}.duckdb"
+        with retime.open(db) as store:
+            results = store.ingest([original, copy], jobs=jobs)
+            assert [r.status for r in results] == ["ingested", "already"]
+            assert results[1].same == "events" and results[1].trace_id == results[0].trace_id
+            assert store.sql("SELECT count(*) AS n FROM traces")["n"][0] == 1
+    out = CliRunner().invoke(main, ["ingest", str(copy), "--db", str(tmp_path / "s1.duckdb")])
+    assert "already in the store (the same events: another file of that trace)" in out.output

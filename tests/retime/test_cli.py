@@ -166,3 +166,14 @@ def test_ingest_says_what_it_did_not_read(tmp_path):
     assert read.exit_code == 0 and "not read: 1 file under" in read.output and "measurements.toml" in read.output
     lake = CliRunner().invoke(main, ["--lake", str(tmp_path / "lake"), "ingest", str(SAMPLE_TRACES), "--db", str(db)])
     assert lake.exit_code == 2 and "--lake is read-only" in lake.output
+
+
+def test_job_queries_refuse_a_job_that_is_not_the_ranks_of_one_run(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "ddp_gloo_2rank", "--db", db)
+    assert run("query", "straggler_ranks", "1", "--db", db).exit_code == 0
+    run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--job", "ddp_gloo_2rank", "--db", db)
+    refused = CliRunner().invoke(main, ["query", "straggler_ranks", "1", "--db", str(db)])
+    assert refused.exit_code == 2 and "is not the ranks of one run: 1 of 3 traces name no rank" in refused.output
+    replay = CliRunner().invoke(main, ["replay", "1", "--all-ranks", "--db", str(db)])
+    assert replay.exit_code == 2 and "not the ranks of one run" in replay.output

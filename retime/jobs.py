@@ -1,0 +1,30 @@
+"""Whether the traces of a job look like the ranks of one run: every trace names a rank, no rank
+twice, one world size, first events within an hour. Ingest asks it of a folder's files before
+grouping them; job-wide queries and job replays ask it before comparing ranks."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from retime.sqlfiles import load_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+# ranks of one run start their profiles together; files whose first events lie further apart than
+# this are different runs (an hour: longer than any profiler warm-up, far shorter than a day of jobs)
+JOB_START_SPREAD_NS = 3600 * 10**9
+
+
+def problems(con: "duckdb.DuckDBPyConnection", job: str) -> tuple[int, list[str]]:
+    """The measured traces of `job` and why they are not the ranks of one run (empty: they are)."""
+    traces, no_rank, repeated, world_sizes, spread = con.execute(load_sql("retime", "job_check"), {"job": job}).fetchall()[0]
+    reasons = []
+    if no_rank:
+        reasons.append(f"{no_rank} of {traces} traces name no rank")
+    if repeated:
+        reasons.append(f"rank {', '.join(map(str, repeated))} appears more than once")
+    if world_sizes and len(world_sizes) > 1:
+        reasons.append(f"world sizes disagree ({', '.join(map(str, world_sizes))})")
+    if spread is not None and spread > JOB_START_SPREAD_NS:
+        reasons.append(f"first events {spread / 3.6e12:,.1f} hours apart")
+    return traces, reasons
