@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 from retime import foundation
 from retime.replay import fidelity, kernel_model, kernels, presets
-from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES, Scenario
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, KNOBS, ROOF_TYPES, Scenario
 
 from retime.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
@@ -249,8 +249,40 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None) ->
     new, binding, lag = retimed(graph, scenario)
     result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag, window=window)
     result.error_bar = fidelity.error_bar(scenario)
-    result.warnings = unmatched_rules(graph, scenario)
+    result.warnings = unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
     return result
+
+
+# what a knob's edges are, for saying that a trace has none
+KNOB_WORK = {"cpu.speed": "host work", "launch.latency": "launch calls", "pcie.h2d": "host-to-device copies",
+             "pcie.d2h": "device-to-host copies", "hbm": "memory-bound GPU work (copies on the device, memsets, "
+             "memory-bound kernels)", "nvlink": "peer-to-peer copies", "net": "GPU collectives",
+             "net.latency": "GPU collectives", "gpu.flops": "compute-bound kernels"}
+
+
+def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
+    """A line for each changed knob that cannot act on this trace: none of its edges are in the
+    graph (net= on a trace whose collectives run on the CPU, as gloo's do), or it sets an absolute
+    bandwidth and none (or only some) of its ops record their bytes, so the rest keep their time.
+    Not for --to, whose knobs are the presets' ratios, set whether the trace has such work or not."""
+    lines = []
+    for knob in ([] if scenario.kernel_model is not None else scenario.changed_knobs()):
+        classes, _ = KNOBS[knob]
+        codes = [EDGE_CLASSES.index(c) for c in classes]
+        mine = np.isin(graph.edge_class, codes)
+        value = scenario.settings[knob]
+        if not mine.any():
+            lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+            continue
+        if any(c in scenario.bandwidth_bytes_per_ns for c in classes):
+            sized = int((graph.bytes[mine] >= 0).sum())
+            if sized == 0:
+                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id}'s {KNOB_WORK[knob]} record no "
+                             "byte counts, so an absolute bandwidth cannot time them; give a factor (e.g. 2x) instead")
+            elif sized < int(mine.sum()):
+                lines.append(f"{knob}={value} times {sized} of {int(mine.sum())} {KNOB_WORK[knob]} of trace "
+                             f"{graph.trace_id}; the rest record no byte counts and keep their measured time")
+    return lines
 
 
 def unmatched_rules(graph: ReplayGraph, scenario: Scenario) -> list[str]:

@@ -107,6 +107,15 @@ def test_a_rule_that_matches_no_event_is_said_to_change_nothing(tmp_path):
                                    "(patterns are regular expressions searched in event names)"]
 
 
+
+def test_a_knob_with_nothing_to_act_on_is_said_to_change_nothing(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "ddp_gloo_2rank", "--db", db)
+    gloo = json.loads(run("replay", "1", "--set", "net=2x", "--set", "cpu.speed=2x", "--format", "json", "--db", db).output)
+    assert gloo["warnings"] == ["net=2x changes nothing: trace 1 has no GPU collectives"]  # gloo's run on the CPU
+    retargeted = json.loads(run("replay", "1", "--to", "h200", "--from", "h100", "--format", "json", "--db", db).output)
+    assert retargeted["warnings"] == []  # --to's knobs are the presets' ratios, not the user's
+
 def test_csv_writes_lists_and_structs_as_json_text(tmp_path):
     db = tmp_path / "cli.duckdb"
     run("ingest", SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz", "--db", db)
