@@ -5,33 +5,49 @@ import html
 import math
 
 def bars(labels: list, values: list, unit: str, scale: float) -> str:
-    """Horizontal bars, one per label."""
+    """Horizontal bars, one per label (its full text as a tooltip where it is cut); whole numbers
+    (counts) are written without decimals."""
     top = max((v or 0) for v in values) or 1
     height = 22 * len(labels) + 10
+    counts = scale == 1 and all(float(v or 0).is_integer() for v in values)
     bars = []
     for n, (label, value) in enumerate(zip(labels, values)):
         y = 5 + 22 * n
         width = 560 * (value or 0) / top
-        bars.append(f'<text x="0" y="{y + 14}">{html.escape(str(label)[:40])}</text>'
+        shown = f"{(value or 0) / scale:,.0f}" if counts else f"{(value or 0) / scale:,.2f}"
+        bars.append(f'<text x="0" y="{y + 14}">{_cut(str(label), 40)}</text>'
                     f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="#3b7dd8"/>'
-                    f'<text x="{265 + width:.1f}" y="{y + 13}">{(value or 0) / scale:,.2f} {html.escape(unit)}</text>')
+                    f'<text x="{265 + width:.1f}" y="{y + 13}">{shown} {html.escape(unit)}</text>')
     return f'<svg width="960" height="{height}" role="img">{"".join(bars)}</svg>'
 
 
-def stacked(rows: list[tuple[str, dict[str, float]]], colors: dict[str, str]) -> str:
-    """One 100% bar per row, split into the given parts."""
+def _cut(text: str, limit: int) -> str:
+    """SVG text of at most `limit` characters, the whole of it as a tooltip when cut."""
+    if len(text) <= limit:
+        return html.escape(text)
+    return f"{html.escape(text[:limit - 1])}…<title>{html.escape(text)}</title>"
+
+
+def stacked(rows: list[tuple[str, dict[str, float]]], colors: dict[str, str], to_scale: bool = False,
+            unit: str = "ms", scale: float = 1e6) -> str:
+    """One bar per row, split into the given parts: each 100% wide, or with `to_scale` as long as
+    its total against the longest row's, written at its end (in `unit`, values / `scale`)."""
     height = 26 * len(rows) + 10
+    longest = max((sum(parts.values()) for _, parts in rows), default=0) or 1
     shapes = []
     for n, (label, parts) in enumerate(rows):
         y, x = 5 + 26 * n, 140.0
         total = sum(parts.values()) or 1
-        shapes.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>')
+        full = 700 * total / longest if to_scale else 780
+        shapes.append(f'<text x="0" y="{y + 14}">{_cut(label, 22)}</text>')
         for part, value in parts.items():
-            width = 780 * value / total
+            width = full * value / total
             if width > 0:
                 shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="18" fill="{colors[part]}">'
                               f'<title>{html.escape(part)}: {100 * value / total:.1f}%</title></rect>')
             x += width
+        if to_scale:
+            shapes.append(f'<text x="{x + 5:.1f}" y="{y + 14}">{sum(parts.values()) / scale:,.2f} {html.escape(unit)}</text>')
     legend = "".join(f'<span><i style="background:{c}"></i>{html.escape(p)}</span>' for p, c in colors.items())
     return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'
 

@@ -11,8 +11,10 @@ from datetime import datetime, timezone
 import polars as pl
 
 from retime import charts
+from retime.render import readable
 from retime.queries import runner
 
+CUT_AT = 70  # characters of a text cell shown; the rest in its tooltip
 RESOURCE_COLORS = {"compute": "#3b7dd8", "communication": "#e0883b", "memory": "#8a5cc2", "idle": "#c9ccd1"}
 CAUSE_COLORS = {"host_wait": "#d8523b", "kernel_wait": "#e8b04b", "other": "#9aa1aa"}
 STYLE = """
@@ -47,6 +49,8 @@ def build(store, trace: int | str) -> str:
                  lambda df: charts.bars([f"{c} (by {s})" for c, s in zip(df["category"], df["source"])],
                                         df["gpu_ns"].to_list(), "ms", 1e6)),
         _section(store, "Top GPU ops", "kernel_breakdown", trace_id, None),
+        _section(store, "Top CPU operators", "cpu_ops", trace_id,
+                 lambda df: charts.bars(df["name"][:15].to_list(), df["total_ns"][:15].to_list(), "ms", 1e6)),
         _section(store, "Operators against the roofline", "op_roofline", trace_id, _roofline_chart),
         _section(store, "GPU time by the operator that launched it", "op_attribution", trace_id, None),
         _section(store, "Why the GPU was idle", "idle_breakdown", trace_id, _idle_chart),
@@ -65,7 +69,7 @@ def build(store, trace: int | str) -> str:
     ]
     if info["format"] == "replay":
         sections.append(_section(store, "Critical path by step and resource", "critical_path_shares", trace_id,
-                                 lambda df: charts.bars([f"{s} {r}" for s, r in zip(df["step"], df["resource"])],
+                                 lambda df: charts.bars([f"{s or 'whole trace'} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
     sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
                              lambda df: charts.bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
@@ -78,11 +82,14 @@ def build(store, trace: int | str) -> str:
     gpus = ", ".join(f"{names.count(n)}× {n}" if names.count(n) > 1 else n for n in dict.fromkeys(names)) or "none recorded"
     rank = f"rank {info['rank']} of {info['world_size']}" if info["rank"] is not None else "no rank"
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    title = str(info["source_path"]).rsplit("/", 1)[-1]
+    if info["format"] == "replay":  # its source path is its parent's: say what it is
+        title = f"replay of trace {info['parent_trace_id']} ({title}) under {_scenario_label(info['scenario'])}"
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in info["warnings"] or [])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>retime report: trace {trace_id}</title>
 <style>{STYLE}</style></head><body>
-<h1>Trace {trace_id}: {html.escape(str(info['source_path']).rsplit('/', 1)[-1])}</h1>
+<h1>Trace {trace_id}: {html.escape(title)}</h1>
 <p class="meta">{html.escape(info['format'])} trace · {html.escape(rank)} · job {html.escape(str(info['job']))} ·
 GPUs: {html.escape(gpus)} · {info['events']:,} events on {info['lanes']} lanes · span {info['span_ms']} ms ·
 made {made} by retime</p>
@@ -90,6 +97,20 @@ made {made} by retime</p>
 {''.join(sections)}
 </body></html>
 """
+
+
+def _scenario_label(scenario) -> str:
+    """A saved replay's scenario in words ("--to h200 (from h100) pcie.h2d=2x ^host_prep$=0.5x"),
+    from the JSON the store keeps (Scenario.as_dict)."""
+    import json
+    try:
+        doc = json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {})
+    except (TypeError, ValueError):
+        return "its scenario"
+    parts = [f"--to {doc['to']} (from {doc.get('from')})"] if doc.get("to") else []
+    parts += [f"{k}={v}" for k, v in doc.items() if k not in ("to", "from", "scale", "error_bar")]
+    parts += [f"{r['match']}={r['factor']:g}x" for r in doc.get("scale") or []]
+    return " ".join(parts) or "measured hardware"
 
 
 def _error_bar(pct) -> str:
@@ -101,27 +122,38 @@ def _section(store, title: str, query: str, trace_id: int, chart, limit: int = 3
     header = f'<h2>{html.escape(title)}</h2><p class="query">retime query {query} {trace_id}</p>'
     if df.height == 0:
         return header + f'<p class="empty">Nothing to show: {html.escape(runner.catalogue()[query].empty)}.</p>'
-    return header + (chart(df) if chart else "") + (_table(df, limit) if limit else "")
+    origin = store.trace_start_ns(trace_id)
+    return header + (chart(df) if chart else "") + (_table(df, limit, origin) if limit else "")
 
 
-def _table(df: pl.DataFrame, limit: int = 30) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
+def _table(df: pl.DataFrame, limit: int = 30, origin_ns: int | None = None) -> str:
+    """The first `limit` rows, times in the unit that suits them (as the terminal shows them)."""
+    shown, notes = readable(df.head(limit), origin_ns=origin_ns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
     rows = []
-    for row in df.head(limit).iter_rows():
-        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>")
+    for row in shown.iter_rows():
+        rows.append("<tr>" + "".join(_cell(v) for v in row) + "</tr>")
     more = f'<p class="meta">{df.height - limit} more rows: run the query to see them.</p>' if df.height > limit else ""
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
+    note = "".join(f'<p class="meta">{html.escape(n)}</p>' for n in notes)
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{note}{more}"
+
+
+def _cell(value) -> str:
+    """A table cell; text cut to CUT_AT characters keeps its whole as a tooltip."""
+    text = _fmt(value)
+    if len(text) <= CUT_AT:
+        return f"<td>{html.escape(text)}</td>"
+    return f'<td title="{html.escape(text)}">{html.escape(text[:CUT_AT - 1])}…</td>'
 
 
 def _fmt(value) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:,.6g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    text = str(value)
-    return text if len(text) <= 70 else text[:67] + "…"
+    return str(value)
 
 
 def _temporal_chart(df: pl.DataFrame) -> str:
@@ -135,7 +167,7 @@ def _idle_chart(df: pl.DataFrame) -> str:
     for r in df.to_dicts():
         parts = by_stream.setdefault(f"GPU {r['device']} stream {r['stream']}", {c: 0 for c in CAUSE_COLORS})
         parts[r["cause"]] += r["idle_ns"]
-    return charts.stacked(list(by_stream.items()), CAUSE_COLORS)
+    return charts.stacked(list(by_stream.items()), CAUSE_COLORS, to_scale=True)  # a 145 µs stream is not an 11 ms one
 
 
 def _roofline_chart(df: pl.DataFrame) -> str:

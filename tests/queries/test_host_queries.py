@@ -36,3 +36,17 @@ def test_step_times_on_the_mlp_training_sample(store):
         assert row["cpu_ops"] == len(inside)
         assert row["top_level_cpu_ns"] == sum(d for s, d in outermost if start <= s < start + dur)
         assert row["gpu_ops"] == 0 and row["gpu_busy_pct"] is None
+
+
+def test_cpu_ops_on_the_convnet_sample(store):
+    path = SAMPLE_TRACES / "cpu_convnet_inference.pt.trace.json.gz"
+    totals, calls = defaultdict(int), defaultdict(int)
+    for e in load_json(path)["traceEvents"]:
+        if e.get("ph") == "X" and e.get("cat") == "cpu_op":
+            totals[e["name"]] += _ns(e["dur"])
+            calls[e["name"]] += 1
+    [r] = store.ingest(path)
+    got = store.query("cpu_ops", r.trace_id, top_n=1000).to_dicts()
+    assert {row["name"]: (row["calls"], row["total_ns"]) for row in got} == {n: (calls[n], totals[n]) for n in totals}
+    assert [row["total_ns"] for row in got] == sorted(totals.values(), reverse=True)
+    assert got[0]["name"] == max(totals, key=totals.get)

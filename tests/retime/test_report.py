@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from click.testing import CliRunner
 
 from retime.cli import main
@@ -20,7 +22,7 @@ def test_a_gpu_job_report_shows_the_query_answers_and_needs_nothing_online(tmp_p
         assert title in text
     temporal = CliRunner().invoke(main, ["query", "temporal_breakdown", "1", "--db", str(db), "--format", "csv"])
     idle_ns = temporal.output.splitlines()[1].split(",")[5]
-    assert f"<td>{int(idle_ns):,}</td>" in text
+    assert "<th>idle_ms</th>" in text and f"<td>{int(idle_ns) / 1e6:g}</td>" in text  # ms, as the terminal shows it
     assert "8× Tesla V100-SXM2-32GB" in text
 
 
@@ -31,6 +33,7 @@ def test_a_cpu_trace_report_says_what_it_did_not_find(tmp_path):
     text = page.read_text()
     assert "Nothing to show: the trace has no GPU kernels, copies or memsets." in text
     assert text.count("ProfilerStep#") >= 6  # three steps, in the chart and the table
+    assert "Top CPU operators" in text and "<td>aten::linear</td>" in text  # a page for a trace with no GPU
 
 
 def test_a_saved_replay_report_shows_its_critical_path_and_verdicts(tmp_path):
@@ -42,3 +45,17 @@ def test_a_saved_replay_report_shows_its_critical_path_and_verdicts(tmp_path):
     text = page.read_text()
     assert "Critical path by step and resource" in text and "ProfilerStep#4 cpu" in text
     assert "Launch-bound or GPU-bound, step by step" in text and "(launch-bound)" in text
+    assert "<h1>Trace 2: replay of trace 1 (hostwork_2x.pt.trace.json.gz) under cpu.speed=2x</h1>" in text
+
+
+def test_charts_draw_to_scale_count_in_whole_numbers_and_keep_cut_text_as_a_tooltip():
+    import re as regex
+
+    from retime import charts, report
+    svg = charts.stacked([("short stream", {"a": 145e3}), ("long stream", {"a": 11e6})], {"a": "#000"}, to_scale=True)
+    widths = [float(w) for w in regex.findall(r'width="([\d.]+)" height="18"', svg)]
+    assert widths[1] / widths[0] == pytest.approx(11e6 / 145e3, rel=1e-2) and "11.00 ms" in svg
+    assert "5 times last" in charts.bars(["rank 7"], [5], "times last", 1)
+    name = "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8>(Params)"
+    cell = report._cell(name)
+    assert cell.startswith(f'<td title="{name.replace("<", "&lt;").replace(">", "&gt;")}">') and "…" in cell
