@@ -115,3 +115,32 @@ def timeline(series: dict[str, list[tuple[float, float]]], unit: str) -> str:
         shapes.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{coords}"/>')
         legend.append(f'<span><i style="background:{color}"></i>{html.escape(name)}</span>')
     return f'<svg width="960" height="{h + 30}" role="img">{"".join(shapes)}</svg><p class="legend">{"".join(legend)}</p>'
+
+
+GANTT_COLORS = {"cpu_op": "#3b7dd8", "python": "#9cc1ee", "annotation": "#c9ccd1", "runtime": "#e8b04b",
+                "driver": "#e8b04b", "kernel": "#2f9e6e", "memcpy": "#8a5cc2", "memset": "#b59ad9",
+                "collective": "#e0883b"}
+
+
+def gantt(events: list[dict], unit: str = "ms", scale: float = 1e6) -> str:
+    """A timeline: one row per lane (in order of first appearance), each event (lane, kind, name,
+    start_ns, dur_ns) a bar from its start, colored by kind, its name and length as a tooltip."""
+    if not events:
+        return ""
+    lanes = list(dict.fromkeys(e["lane"] for e in sorted(events, key=lambda e: (not e["lane"].startswith("CPU"), e["lane"]))))
+    end = max(e["start_ns"] + e["dur_ns"] for e in events) or 1
+    w, left, row = 760, 180, 20
+    shapes = [f'<text x="0" y="{14 + row * n}">{_cut(lane, 26)}</text>' for n, lane in enumerate(lanes)]
+    for e in sorted(events, key=lambda e: -e["dur_ns"]):  # the long ones first, so short ones draw on top
+        y = 2 + row * lanes.index(e["lane"])
+        x, width = left + w * e["start_ns"] / end, max(w * e["dur_ns"] / end, 0.5)
+        color = GANTT_COLORS.get(e["kind"], "#9aa1aa")
+        shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{color}" fill-opacity=".85">'
+                      f'<title>{html.escape(str(e["name"]))}: {e["dur_ns"] / scale:,.3f} {unit} at {e["start_ns"] / scale:,.3f}'
+                      f'</title></rect>')
+    height = row * len(lanes) + 24
+    shapes.append(f'<text x="{left}" y="{height - 4}">0</text><text x="{left + w - 60}" y="{height - 4}">'
+                  f'{end / scale:,.3f} {unit}</text>')
+    kinds = dict.fromkeys(e["kind"] for e in events)
+    legend = "".join(f'<span><i style="background:{GANTT_COLORS.get(k, "#9aa1aa")}"></i>{html.escape(k)}</span>' for k in kinds)
+    return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'

@@ -57,6 +57,8 @@ def build(store, trace: int | str) -> str:
         _section(store, "Idle gaps per stream", "idle_intervals", trace_id, None),
         _section(store, "Steps", "step_times", trace_id,
                  lambda df: charts.bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
+        _section(store, "One step, lane by lane", "step_timeline", trace_id, lambda df: charts.gantt(df.to_dicts()),
+                 limit=10),
         _section(store, "Launch-bound or GPU-bound, step by step", "launch_bound", trace_id,
                  lambda df: charts.bars([f"{w} ({v})" for w, v in zip(df["window"][:50], df["verdict"][:50])],
                                   df["gpu_busy_pct"][:50].to_list(), "% GPU busy", 1)),

@@ -50,3 +50,24 @@ def test_cpu_ops_on_the_convnet_sample(store):
     assert {row["name"]: (row["calls"], row["total_ns"]) for row in got} == {n: (calls[n], totals[n]) for n in totals}
     assert [row["total_ns"] for row in got] == sorted(totals.values(), reverse=True)
     assert got[0]["name"] == max(totals, key=totals.get)
+
+
+def test_step_timeline_shows_one_step_lane_by_lane(store):
+    path = SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz"
+    doc = load_json(path)
+    base = doc.get("baseTimeNanoseconds", 0)
+    [r] = store.ingest(path)
+    steps = store.query("step_times", r.trace_id).to_dicts()
+    median = sorted(s["dur_ns"] for s in steps)[(len(steps) - 1) // 2]
+    chosen = next(s for s in steps if s["dur_ns"] == median)
+    got = store.query("step_timeline", r.trace_id, max_events=100_000).to_dicts()
+    assert {row["step"] for row in got} == {chosen["step"]}
+    assert all(0 <= row["start_ns"] and row["start_ns"] + row["dur_ns"] <= chosen["dur_ns"] for row in got)
+    lo, hi = chosen["start_ns"], chosen["start_ns"] + chosen["dur_ns"]
+    kernels = [e for e in doc["traceEvents"] if e.get("ph") == "X" and e.get("cat") == "kernel"
+               and base + _ns(e["ts"]) < hi and base + _ns(e["ts"]) + _ns(e["dur"]) > lo and _ns(e["dur"]) > 0]
+    assert sum(row["kind"] == "kernel" for row in got) == len(kernels) > 0
+    assert any(row["name"] == chosen["step"] and row["dur_ns"] == chosen["dur_ns"] for row in got)
+    from retime import charts
+    svg = charts.gantt(got)
+    assert svg.count("<rect") == len(got) and "GPU 0 stream" in svg
