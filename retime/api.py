@@ -215,6 +215,7 @@ class Store:
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path)
             result = engine.replay(graph, chosen, window)
+            result.warnings += self._launched_by_rules(trace_id, chosen)
             if save:
                 new_id = store_mod.next_trace_id(self.con)
                 engine.save(self.con, graph, chosen, new_id)
@@ -307,6 +308,22 @@ class Store:
         job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
         sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
         return job, self.con.execute(load_sql("retime", sql), params).fetchall()
+
+    def _launched_by_rules(self, trace_id: int, chosen: Scenario) -> list[str]:
+        """A line for each --scale / --remove rule whose events launched GPU ops it does not name:
+        the rule times the events' own host time, and their kernels keep theirs (rule_launches.sql)."""
+        lines = []
+        for pattern, factor in chosen.scale:
+            gpu_ops, gpu_ns, names = self.con.execute(load_sql("retime.replay", "rule_launches"),
+                                                      {"trace_id": trace_id, "pattern": pattern,
+                                                       "patterns": [p for p, _ in chosen.scale]}).fetchall()[0]
+            if not gpu_ops:
+                continue
+            rule = f"--remove {pattern}" if factor == 0 else f"--scale {pattern}={factor:g}x"
+            top = ", ".join(names or [])
+            lines.append(f"{rule} times the host time of its events only: the {gpu_ops} GPU ops they launched "
+                         f"({gpu_ns / 1e6:.3f} ms; {top}) keep theirs; name them in a rule too to change them")
+        return lines
 
     def _check_job(self, job: str, what: str) -> None:
         """Refuse to compare the ranks of a job whose traces are not the ranks of one run, saying why."""

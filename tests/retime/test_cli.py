@@ -108,6 +108,18 @@ def test_a_rule_that_matches_no_event_is_said_to_change_nothing(tmp_path):
 
 
 
+
+def test_a_rule_on_an_operator_says_that_the_kernels_it_launched_keep_their_time(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run("ingest", SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz", "--db", db)
+    alone = json.loads(run("replay", "1", "--remove", "^aten::mm$", "--format", "json", "--db", db).output)
+    [line] = alone["warnings"]
+    assert line.startswith("--remove ^aten::mm$ times the host time of its events only: the 8 GPU ops they launched")
+    assert "sm80_xmma_gemm" in line
+    both = json.loads(run("replay", "1", "--remove", "^aten::mm$", "--remove", "^sm80_xmma", "--format", "json",
+                          "--db", db).output)
+    assert both["warnings"] == []  # the kernels are named too
+
 def test_a_knob_with_nothing_to_act_on_is_said_to_change_nothing(tmp_path):
     db = tmp_path / "cli.duckdb"
     run("ingest", SAMPLE_TRACES / "ddp_gloo_2rank", "--db", db)
