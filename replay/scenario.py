@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 from retime.errors import ScenarioError
 
-__all__ = ["ScenarioError", "Scenario", "parse", "read_file", "KNOBS", "EDGE_CLASSES", "GPU_CLASSES"]
+__all__ = ["ScenarioError", "Scenario", "assemble", "parse", "read_file", "KNOBS", "EDGE_CLASSES", "GPU_CLASSES"]
 
 # knob -> the edge classes it rescales (see replay/sql/graph_edges.sql) and what kind of quantity it is
 KNOBS = {
@@ -92,6 +92,23 @@ class Scenario:
         rules = {"scale": [{"match": p, "factor": f} for p, f in self.scale]} if self.scale else {}
         model = ({"from": self.kernel_model.source, "to": self.kernel_model.target} if self.kernel_model else {})
         return {**model, **self.settings, **rules}
+
+
+def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), remove: list[str] = (),
+             doc: dict | None = None, to: str | None = None, source: str | None = None) -> "Scenario":
+    """One Scenario from a scenario file's contents (`doc`, read_file's), a retarget from GPU preset
+    `source` to `to`, and explicit settings, in that order of precedence (later wins); the duration
+    rules and removals of the file and the flags add up. A retarget times each kernel with the
+    per-kernel performance model (replay/kernel_model.py), not the class ratios alone."""
+    from retime.replay import kernel_model, presets
+    doc = doc or {"set": {}, "scale": [], "remove": []}
+    knobs = presets.retarget(source, to) if to else {}
+    knobs.update(doc["set"])
+    knobs.update(settings.items() if isinstance(settings, dict) else [split_setting(s) for s in settings])
+    chosen = parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
+    if to:
+        chosen.kernel_model = kernel_model.retarget_model(source, to)
+    return chosen
 
 
 def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[str, float]] = (),

@@ -16,14 +16,6 @@ from retime import foundation
 from retime.queries import runner
 from retime.sqlfiles import load_sql, one_row
 
-DEFAULT_WINDOW = foundation.STEP_PATTERN
-# --against: below MIN_OVERLAP of shared CPU-operator and kernel names the target is another workload
-# (refused), below SAME_OVERLAP it may be (a warning). Same model on H100 and MI300X: 0.91-1.0 of CPU
-# operator names; the B300/MI300X decode pair 0.69; different HF models 0.55-0.58; a decode step
-# against an HF forward 0.24 (../shared/traces/tracelens).
-MIN_OVERLAP = 0.3
-SAME_OVERLAP = 0.6
-
 if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.engine import ReplayResult
     from retime.ingest.pipeline import IngestResult
@@ -184,20 +176,11 @@ class Store:
         """One Scenario from a scenario file, a preset retarget (`to`, from `source` or the GPU the trace
         ran on) and explicit settings, in that order of precedence (later wins); duration rules add up."""
         from retime.replay import scenario
-        doc = scenario.read_file(file) if file is not None else {"set": {}, "scale": [], "remove": []}
-        to, source = to or doc.get("to"), source or doc.get("from")
+        doc = scenario.read_file(file) if file is not None else None
+        to, source = to or (doc or {}).get("to"), source or (doc or {}).get("from")
         if to:
-            from retime.replay import presets
             source = self.source_gpu(trace, source)
-        knobs = presets.retarget(source, to) if to else {}
-        knobs.update(doc["set"])
-        pairs = settings.items() if isinstance(settings, dict) else [scenario.split_setting(s) for s in settings]
-        knobs.update(pairs)
-        chosen = scenario.parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
-        if to:  # each kernel's time from the per-kernel performance model, not the class ratios alone
-            from retime.replay import kernel_model
-            chosen.kernel_model = kernel_model.retarget_model(source, to)
-        return chosen
+        return scenario.assemble(settings, scale, remove, doc, to, source)
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
                save: bool = False, window: str | None = None) -> ReplayResult:
@@ -243,45 +226,22 @@ class Store:
         expression over annotation / NVTX range names; ProfilerStep#N by default) when both have
         windows, else the span. error_pct > 0: the replay predicted slower than measured.
         Refuses (QueryError) a TARGET whose workload is plainly another one: too few CPU operator
-        and kernel names in common with the replayed trace (workload_overlap.sql)."""
-        target_id = self.resolve_trace(target)
-        overlap = self.workload_overlap(result.trace_id, target_id)
-        known = [v for v in overlap.values() if v is not None]
-        if known and max(known) < MIN_OVERLAP:
-            raise QueryError(
-                f"trace {target_id} does not look like the same workload as trace {result.trace_id}: "
-                f"{100 * max(known):.0f}% of their CPU operator or kernel names in common (need "
-                f"{100 * MIN_OVERLAP:.0f}%); compare a run of the same model")
-        measured = self.iteration(target_id, window)
-        predicted_steps = sorted(s.predicted_ns for s in result.steps)
-        if predicted_steps and measured["step_ns"] is not None:
-            basis = "median step" if window is None else f"median window {window}"
-            import numpy as np
-            predicted, actual = int(np.median(predicted_steps)), measured["step_ns"]
-        else:
-            basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
-        warning = (f"only {100 * max(known):.0f}% of names in common with trace {result.trace_id}: "
-                   f"check that trace {target_id} runs the same workload") if known and max(known) < SAME_OVERLAP else None
-        return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
-                "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None,
-                "name_overlap": {k: (round(v, 3) if v is not None else None) for k, v in overlap.items()},
-                "warning": warning}
+        and kernel names in common with the replayed trace (replay/compare.py)."""
+        from retime.replay import compare
+        return compare.against(self.con, result, self.resolve_trace(target), window)
 
     def workload_overlap(self, a: int | str, b: int | str) -> dict[str, float | None]:
         """Jaccard index of the distinct CPU operator names and of the kernel names of two traces
         (None where either has none of that kind)."""
-        rows = self.con.execute(load_sql("retime", "workload_overlap"),
-                                {"a": self.resolve_trace(a), "b": self.resolve_trace(b)}).fetchall()
-        found = {kind: (jaccard if in_a and in_b else None) for kind, in_a, in_b, _, jaccard in rows}
-        return {"cpu_op": found.get("cpu_op"), "kernel": found.get("kernel")}
+        from retime.replay import compare
+        return compare.workload_overlap(self.con, self.resolve_trace(a), self.resolve_trace(b))
 
     def iteration(self, trace: int | str, window: str | None = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
         and span_ns, first event start to last end."""
-        foundation.load(self.con, "host")  # annotation_windows
-        return one_row(self.con, "retime", "trace_steps",
-                       {"trace_id": self.resolve_trace(trace), "window": window or DEFAULT_WINDOW})
+        from retime.replay import compare
+        return compare.iteration(self.con, self.resolve_trace(trace), window)
 
     def job_ranks(self, trace: int | str) -> dict[int | None, int]:
         """rank -> trace id of the measured traces of the job TRACE belongs to (TRACE alone without one)."""
