@@ -46,14 +46,25 @@ def replayer_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _path(con: duckdb.DuckDBPyConnection, trace_id: int, folder: Path) -> Path:
+    """Where the cache keeps this trace's current graph."""
+    key = con.execute(load_sql("retime.replay", "graph_cache_key"), {"trace_id": trace_id}).fetchall()
+    stamp = hashlib.sha256(repr((key, replayer_version())).encode()).hexdigest()[:20]
+    return folder / f"trace_{trace_id}_{stamp}.npz"
+
+
+def cached(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> bool:
+    """Whether the cache holds this trace's current graph (a replay will not build it)."""
+    folder = _folder(store_path)
+    return folder is not None and _path(con, trace_id, folder).is_file()
+
+
 def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> engine.ReplayGraph:
     """The replay graph of a trace, from the cache when it holds this trace's current graph."""
     folder = _folder(store_path)
     if folder is None:
         return engine.build_graph(con, trace_id)
-    key = con.execute(load_sql("retime.replay", "graph_cache_key"), {"trace_id": trace_id}).fetchall()
-    stamp = hashlib.sha256(repr((key, replayer_version())).encode()).hexdigest()[:20]
-    path = folder / f"trace_{trace_id}_{stamp}.npz"
+    path = _path(con, trace_id, folder)
     if path.is_file():
         try:
             return _load(path, trace_id)

@@ -220,6 +220,12 @@ class Store:
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path)
         return sweep.sweep(graph, grid, base)
 
+    def graph_cached(self, trace: int | str) -> bool:
+        """Whether TRACE's replay graph is already built (in the cache beside the store): a replay or
+        sweep of it will not spend the graph build's time again."""
+        from retime.replay import cache
+        return cache.cached(self.con, self.resolve_trace(trace), self.path)
+
     def against(self, result: ReplayResult, target: int | str, window: str | None = None) -> dict:
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
         same workload recorded with the hardware change made): the median window (`window`, a regular

@@ -300,6 +300,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window)
             return
+        _say_graph_build(store, trace)
         result = store.replay(trace, chosen, save=save, window=window)
         against = store.against(result, target, window) if target else None
     steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
@@ -363,6 +364,8 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
+        if not all_ranks:
+            _say_graph_build(store, trace)
         result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
     table = result.scenarios.sort("predicted_ns")
     if fmt == "json":
@@ -382,6 +385,20 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
         click.echo(f"({table.height - shown.height} slower scenarios not shown; --limit 0 or --format csv for all)")
     click.echo("knobs by effect (mean predicted span at each knob's best and worst value, over the other knobs):")
     click.echo(render(result.sensitivity, "table", units, wide))
+
+
+GRAPH_NOTE_EVENTS = 200_000  # traces this large take seconds to build a replay graph for: say so first
+
+
+def _say_graph_build(store, trace: str) -> None:
+    """On a terminal, a line on stderr before a long graph build, so the wait is not silent."""
+    if not sys.stderr.isatty():
+        return
+    trace_id = store.resolve_trace(trace)
+    events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+    if events >= GRAPH_NOTE_EVENTS and not store.graph_cached(trace_id):
+        click.echo(f"building the replay graph of trace {trace_id} ({events:,} events; "
+                   "once: later replays and sweeps of it read it back)...", err=True)
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None) -> None:

@@ -41,3 +41,11 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path):
         path.write_bytes(b"not an npz file")
         assert store.replay(r.trace_id, ["hbm=2x"]).predicted_ns == expected
         assert path.read_bytes()[:2] == b"PK"  # written again
+
+
+def test_the_store_says_whether_a_trace_graph_is_built(tmp_path):
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(PAGEABLE)
+        assert not store.graph_cached(r.trace_id)
+        store.replay(r.trace_id, ["pcie.h2d=2x"])
+        assert store.graph_cached(r.trace_id)
