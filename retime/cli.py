@@ -319,18 +319,19 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
     click.echo(f"trace {result.trace_id} on {result.scenario}")
-    click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms")
+    click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms   (span: first event start to last end)")
     click.echo(f"  predicted  {result.predicted_ns / 1e6:12.3f} ms   speedup {result.speedup:.3f}x")
     if result.error_bar is not None:
         click.echo(f"  expected error {result.error_bar.text}")
     if chosen.kernel_model is not None:
         click.echo(f"  retargeted {chosen.kernel_model.source} -> {chosen.kernel_model.target} (per-kernel model; "
                    "the host is unchanged unless --set cpu.speed)")
-    if steps:
-        measured = sum(s["measured_ns"] for s in steps) / len(steps)
-        predicted = sum(s["predicted_ns"] for s in steps) / len(steps)
+    if steps:  # the median step, as --against, bench/fidelity.py and the error bars compare steps
+        import statistics
+        measured = statistics.median(s["measured_ns"] for s in steps)
+        predicted = statistics.median(s["predicted_ns"] for s in steps)
         click.echo(f"  per step   {measured / 1e6:12.3f} ms measured, {predicted / 1e6:.3f} ms predicted "
-                   f"(mean of {len(steps)} {window or 'ProfilerStep'} windows; speedup {measured / predicted:.3f}x)")
+                   f"(median of {len(steps)} {window or 'ProfilerStep'} windows; speedup {measured / predicted:.3f}x)")
     total = sum(result.critical_path_ns.values()) or 1
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
