@@ -88,7 +88,7 @@ def listing() -> pl.DataFrame:
 
 def describe(name: str) -> str:
     """One query's help: what it finds, its parameters with defaults, its columns with units, and
-    what an empty answer means (`retime query list NAME`)."""
+    what an empty answer means (`retime query describe NAME`)."""
     query = catalogue().get(name)
     if query is None:
         raise QueryError(f"no query named {name!r} (see `retime query list`)")

@@ -211,8 +211,10 @@ def sql(query: str, db: str, fmt: str, out: Path | None, units: str, wide: bool)
 def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: str, out: Path | None,
           all_ranks: bool, units: str, wide: bool) -> None:
     """Run a named stress-point query on TRACE (or its job); `retime query list` shows them all."""
-    if name == "list":  # `query list`: every query; `query list NAME`: one query's parameters and columns
+    if name in ("list", "describe"):  # `query list`: every query; `query describe NAME` (or list NAME): one, in full
         from retime.queries import runner
+        if name == "describe" and not trace:
+            raise click.UsageError("query describe NAME: which query (retime query list shows them)")
         click.echo(runner.describe(trace) if trace else render(runner.listing(), fmt if fmt != "parquet" else "table",
                                                               units, wide))
         return

@@ -88,6 +88,7 @@ def test_csv_ends_with_one_newline_and_query_list_names_one_query(tmp_path):
     db = tmp_path / "cli.duckdb"
     run("ingest", SAMPLE_TRACES / "gpu_h100" / "streams_graph.pt.trace.json.gz", "--db", db)
     assert run("sql", "SELECT 1 AS a", "--format", "csv", "--db", db).output == "a\n1\n"
+    assert run("query", "describe", "op_roofline").output == run("query", "list", "op_roofline").output
     described = run("query", "list", "op_roofline").output
     assert described.startswith("op_roofline (ops): ")
     assert "  top_n BIGINT = 30  " in described and "  gpu VARCHAR = ''  " in described
