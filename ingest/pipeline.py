@@ -95,16 +95,14 @@ def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, s
             new.setdefault(folder, []).append(result)
     for folder, landed in new.items():
         ids = [t for r in landed for t in r.trace_ids]
-        traces, reasons = jobs.problems(con, folder)
-        if not traces:
-            continue  # the files named their own job (an nsys report of several ranks)
-        if not reasons:
+        check = jobs.problems(con, folder)  # no traces (the files named their own job, as an nsys report does): no reasons
+        if not check.reasons:
             continue
         con.execute(load_sql(PACKAGE, "folder_job_clear"), {"job": folder, "ids": ids}).fetchall()
-        if reasons == [f"{traces} of {traces} traces name no rank"]:
+        if check.single_processes:
             continue  # single-process profiles of one session (no rank anywhere): no job, and nothing to warn of
         note = (f"not grouped into job {folder!r} (the folder's name): its files are not the ranks of one run: "
-                f"{'; '.join(reasons)}. Give --job NAME to group them anyway")
+                f"{'; '.join(check.reasons)}. Give --job NAME to group them anyway")
         for result in landed:
             result.warnings.append(note)
 

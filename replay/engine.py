@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 from retime import foundation
 from retime.replay import fidelity, kernel_model, kernels, presets
-from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, KNOBS, ROOF_TYPES, Scenario
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, KNOBS, ROOF_TYPES, Scenario, rule_text
 
 from retime.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
@@ -285,14 +285,28 @@ def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
     return lines
 
 
+def launched_by_rules(con: duckdb.DuckDBPyConnection, trace_id: int, scenario: Scenario) -> list[str]:
+    """A line for each --scale / --remove rule whose events launched GPU ops no rule names: the rule
+    times its events' own host time, and their kernels keep theirs (rule_launches.sql)."""
+    lines = []
+    patterns = [p for p, _ in scenario.scale]
+    for pattern, factor in scenario.scale:
+        gpu_ops, gpu_ns, names = con.execute(load_sql(PACKAGE, "rule_launches"),
+                                             {"trace_id": trace_id, "pattern": pattern, "patterns": patterns}).fetchall()[0]
+        if gpu_ops:
+            lines.append(f"{rule_text(pattern, factor)} times the host time of its events only: the {gpu_ops} GPU ops "
+                         f"they launched ({gpu_ns / 1e6:.3f} ms; {', '.join(names or [])}) keep theirs; name them in a "
+                         "rule too to change them")
+    return lines
+
+
 def unmatched_rules(graph: ReplayGraph, scenario: Scenario) -> list[str]:
     """A line for each --scale / --remove rule whose pattern names no event with own time in the
     trace: such a rule changes nothing, and a speedup of 1.000x would otherwise look like an answer."""
     lines = []
     for pattern, factor in scenario.scale:
         if not graph.name_mask(pattern).any():
-            rule = f"--remove {pattern}" if factor == 0 else f"--scale {pattern}={factor:g}x"
-            lines.append(f"{rule} matches no event of trace {graph.trace_id}: it changes nothing "
+            lines.append(f"{rule_text(pattern, factor)} matches no event of trace {graph.trace_id}: it changes nothing "
                          "(patterns are regular expressions searched in event names)")
     return lines
 

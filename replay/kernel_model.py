@@ -68,7 +68,7 @@ class Kernels:
     cls: np.ndarray             # str: gpu_class
     dur_ns: np.ndarray          # float64
     flop_per_byte: np.ndarray   # float64, NaN where the operator's shapes are unknown
-    roof: np.ndarray            # str: roof_type, '' where unknown
+    roof: np.ndarray            # int: index into ROOF_TYPES, -1 where unknown
     op_key: np.ndarray          # str: operator shape and occurrence, '' where unknown
 
     def durations(self, cls: str) -> np.ndarray:
@@ -77,8 +77,7 @@ class Kernels:
     def predicted(self, model: "RetargetModel", cls: str) -> np.ndarray:
         """The model's target times of this trace's kernels of one class."""
         mine = self.cls == cls
-        roof = np.array([ROOF_TYPES.index(r) if r else -1 for r in self.roof[mine]], np.int64)
-        return model.times(self.dur_ns[mine], cls, self.flop_per_byte[mine], roof)
+        return model.times(self.dur_ns[mine], cls, self.flop_per_byte[mine], self.roof[mine])
 
 
 @dataclass(frozen=True)
@@ -154,9 +153,10 @@ def kernel_samples(con, trace_id: int) -> Kernels:
     """Every kernel of a stored trace with its class, duration and recorded work: what `calibrate` reads."""
     from retime.sqlfiles import load_sql
     foundation.load(con, "gpu", "ops")
-    rows = con.execute(load_sql("retime.replay", "kernel_samples"), {"trace_id": trace_id}).fetchnumpy()
+    rows = con.execute(load_sql("retime.replay", "kernel_samples"),
+                       {"trace_id": trace_id, "roof_types": list(ROOF_TYPES)}).fetchnumpy()
     return Kernels(cls=np.asarray(rows["class"], str), dur_ns=rows["dur_ns"].astype(np.float64),
-                   flop_per_byte=rows["flop_per_byte"].astype(np.float64), roof=np.asarray(rows["roof"], str),
+                   flop_per_byte=rows["flop_per_byte"].astype(np.float64), roof=rows["roof"].astype(np.int64),
                    op_key=np.asarray(rows["op_key"], str))
 
 
@@ -230,7 +230,7 @@ def _pooled_logs(gpu_a: str, gpu_b: str, a: Kernels, b: Kernels, floors: dict) -
     return logs
 
 
-def _grouped(k: Kernels) -> dict[str, tuple[int, float, float, str]]:
+def _grouped(k: Kernels) -> dict[str, tuple[int, float, float, int]]:
     """Kernels with an operator key, summed per (operator occurrence, class): key -> (kernels,
     total ns, intensity, roof)."""
     shaped = np.flatnonzero(k.op_key != "")
@@ -239,7 +239,7 @@ def _grouped(k: Kernels) -> dict[str, tuple[int, float, float, str]]:
     counts = np.bincount(inverse, minlength=len(unique))
     totals = np.bincount(inverse, weights=k.dur_ns[shaped], minlength=len(unique))
     rows = shaped[first]
-    return {key: (int(n), float(s), float(k.flop_per_byte[i]), str(k.roof[i]))
+    return {key: (int(n), float(s), float(k.flop_per_byte[i]), int(k.roof[i]))
             for key, n, s, i in zip(unique, counts, totals, rows)}
 
 
@@ -253,12 +253,12 @@ def _bound_logs(gpu_a: str, gpu_b: str, a: Kernels, b: Kernels, floors: dict) ->
     for key in ga.keys() & gb.keys():
         (n_a, s_a, intensity, roof), (n_b, s_b, _, _) = ga[key], gb[key]
         cls = key.rsplit(" # ", 1)[1]
-        if cls not in MODELLED or not roof or not math.isfinite(intensity):
+        if cls not in MODELLED or roof < 0 or not math.isfinite(intensity):
             continue
         floor_a, floor_b = floors[gpu_a], floors[gpu_b]
         if s_a < THROUGHPUT_FLOORS * n_a * floor_a or s_b < THROUGHPUT_FLOORS * n_b * floor_b:
             continue
-        peak_a, peak_b = compute_peak(gpu_a, roof), compute_peak(gpu_b, roof)
+        peak_a, peak_b = compute_peak(gpu_a, ROOF_TYPES[roof]), compute_peak(gpu_b, ROOF_TYPES[roof])
         ridges = (peak_a / hbm_a, peak_b / hbm_b)
         if intensity >= max(ridges):
             bound, peak_ratio = "compute", peak_a / peak_b

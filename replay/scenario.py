@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+    from retime.replay.kernel_model import RetargetModel
+
 from retime.errors import ScenarioError
 
 __all__ = ["ScenarioError", "Scenario", "assemble", "parse", "read_file", "KNOBS", "EDGE_CLASSES", "GPU_CLASSES"]
@@ -92,6 +94,11 @@ class Scenario:
         rules = {"scale": [{"match": p, "factor": f} for p, f in self.scale]} if self.scale else {}
         model = ({"from": self.kernel_model.source, "to": self.kernel_model.target} if self.kernel_model else {})
         return {**model, **self.settings, **rules}
+
+
+def rule_text(pattern: str, factor: float) -> str:
+    """A duration rule as the user wrote it: `--remove PATTERN` (factor 0) or `--scale PATTERN=Fx`."""
+    return f"--remove {pattern}" if factor == 0 else f"--scale {pattern}={factor:g}x"
 
 
 def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), remove: list[str] = (),

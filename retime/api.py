@@ -12,9 +12,8 @@ import polars as pl
 
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
-from retime import foundation
 from retime.queries import runner
-from retime.sqlfiles import load_sql, one_row
+from retime.sqlfiles import load_sql
 
 if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.engine import ReplayResult
@@ -107,10 +106,10 @@ class Store:
             raise QueryError(f"{trace!r} matches traces {', '.join(str(r[0]) for r in row)}; use the trace id")
         return row[0][0]
 
-    def trace_start_ns(self, trace: int | str) -> int | None:
-        """When a trace's first event started (ns on its own clock), None for an empty trace."""
-        row = self.con.execute(load_sql("retime", "trace_start"), {"trace_id": self.resolve_trace(trace)}).fetchall()
-        return row[0][0] if row else None
+    def trace_extent(self, trace: int | str) -> tuple[int | None, int]:
+        """When a trace's first event started (ns on its own clock; None for an empty trace) and how
+        many events it holds."""
+        return self.con.execute(load_sql("retime", "trace_extent"), {"trace_id": self.resolve_trace(trace)}).fetchall()[0]
 
     def queries(self) -> pl.DataFrame:
         """The named stress-point queries: name, topic, parameters, what each finds."""
@@ -198,7 +197,7 @@ class Store:
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path)
             result = engine.replay(graph, chosen, window)
-            result.warnings += self._launched_by_rules(trace_id, chosen)
+            result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
             if save:
                 new_id = store_mod.next_trace_id(self.con)
                 engine.save(self.con, graph, chosen, new_id)
@@ -275,27 +274,11 @@ class Store:
         sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
         return job, self.con.execute(load_sql("retime", sql), params).fetchall()
 
-    def _launched_by_rules(self, trace_id: int, chosen: Scenario) -> list[str]:
-        """A line for each --scale / --remove rule whose events launched GPU ops it does not name:
-        the rule times the events' own host time, and their kernels keep theirs (rule_launches.sql)."""
-        lines = []
-        for pattern, factor in chosen.scale:
-            gpu_ops, gpu_ns, names = self.con.execute(load_sql("retime.replay", "rule_launches"),
-                                                      {"trace_id": trace_id, "pattern": pattern,
-                                                       "patterns": [p for p, _ in chosen.scale]}).fetchall()[0]
-            if not gpu_ops:
-                continue
-            rule = f"--remove {pattern}" if factor == 0 else f"--scale {pattern}={factor:g}x"
-            top = ", ".join(names or [])
-            lines.append(f"{rule} times the host time of its events only: the {gpu_ops} GPU ops they launched "
-                         f"({gpu_ns / 1e6:.3f} ms; {top}) keep theirs; name them in a rule too to change them")
-        return lines
-
     def _check_job(self, job: str, what: str) -> None:
         """Refuse to compare the ranks of a job whose traces are not the ranks of one run, saying why."""
         from retime import jobs
-        traces, reasons = jobs.problems(self.con, job)
-        if traces and reasons:
+        reasons = jobs.problems(self.con, job).reasons
+        if reasons:
             raise QueryError(f"{what}: job {job!r} is not the ranks of one run: {'; '.join(reasons)}. "
                              "Re-ingest its files with --job NAME per run")
 

@@ -130,9 +130,10 @@ def gantt(events: list[dict], unit: str = "ms", scale: float = 1e6) -> str:
     lanes = list(dict.fromkeys(e["lane"] for e in sorted(events, key=lambda e: (not e["lane"].startswith("CPU"), e["lane"]))))
     end = max(e["start_ns"] + e["dur_ns"] for e in events) or 1
     w, left, row = 760, 180, 20
-    shapes = [f'<text x="0" y="{14 + row * n}">{_cut(lane, 26)}</text>' for n, lane in enumerate(lanes)]
+    place = {lane: n for n, lane in enumerate(lanes)}
+    shapes = [f'<text x="0" y="{14 + row * n}">{_cut(lane, 26)}</text>' for lane, n in place.items()]
     for e in sorted(events, key=lambda e: -e["dur_ns"]):  # the long ones first, so short ones draw on top
-        y = 2 + row * lanes.index(e["lane"])
+        y = 2 + row * place[e["lane"]]
         x, width = left + w * e["start_ns"] / end, max(w * e["dur_ns"] / end, 0.5)
         color = GANTT_COLORS.get(e["kind"], "#9aa1aa")
         shapes.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{color}" fill-opacity=".85">'

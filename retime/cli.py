@@ -86,14 +86,15 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
     from retime.ingest.pipeline import TRACE_SUFFIXES, expand_paths, skipped_files
     if click.get_current_context().find_root().obj.get("lake"):
         raise click.UsageError("--lake is read-only (a Parquet lake is written by export-lake); ingest writes to --db")
-    if not expand_paths(paths):
+    found = expand_paths(paths)
+    if not found:
         click.echo(f"error: no trace files ({', '.join(TRACE_SUFFIXES)}) under {', '.join(str(p) for p in paths)}; "
                    "nothing to ingest", err=True)
         sys.exit(1)
     on_terminal = fmt == "table" and sys.stderr.isatty()
     file_bars = []  # one file read at a time: a bar per large file
     job_bar = None  # --jobs N: one bar for the whole set
-    total = len(expand_paths(paths)) if jobs > 1 else 0
+    total = len(found) if jobs > 1 else 0
     if on_terminal and total > 1:
         job_bar = click.progressbar(length=total, label=f"ingesting {total} files with {jobs} workers", file=sys.stderr)
         job_bar.__enter__()
@@ -235,7 +236,7 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
             return
         from retime.queries import runner
         per_trace = trace is not None and not all_ranks and "trace_id" in {p.name for p in runner.catalogue()[name].params}
-        origin = store.trace_start_ns(trace) if per_trace else None  # a job's ranks: from the earliest time shown
+        origin = store.trace_extent(trace)[0] if per_trace else None  # a job's ranks: from the earliest time shown
     _emit(df, fmt, out, units, wide, origin)
 
 
@@ -398,7 +399,7 @@ def _say_graph_build(store, trace: str) -> None:
     if not sys.stderr.isatty():
         return
     trace_id = store.resolve_trace(trace)
-    events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+    events = store.trace_extent(trace_id)[1]
     if events >= GRAPH_NOTE_EVENTS and not store.graph_cached(trace_id):
         click.echo(f"building the replay graph of trace {trace_id} ({events:,} events; "
                    "once: later replays and sweeps of it read it back)...", err=True)

@@ -3,6 +3,7 @@ twice, one world size, first events within an hour. Ingest asks it of a folder's
 grouping them; job-wide queries and job replays ask it before comparing ranks."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retime.sqlfiles import load_sql
@@ -15,8 +16,21 @@ if TYPE_CHECKING:
 JOB_START_SPREAD_NS = 3600 * 10**9
 
 
-def problems(con: "duckdb.DuckDBPyConnection", job: str) -> tuple[int, list[str]]:
-    """The measured traces of `job` and why they are not the ranks of one run (empty: they are)."""
+@dataclass
+class JobCheck:
+    """What job_check.sql found of a job's measured traces, and why they are not the ranks of one run."""
+    traces: int
+    no_rank: int
+    reasons: list[str] = field(default_factory=list)  # empty: they are (or there are none)
+
+    @property
+    def single_processes(self) -> bool:
+        """Only that no trace names a rank: profiles of single processes, which were never a job."""
+        return self.traces > 0 and self.no_rank == self.traces and len(self.reasons) == 1
+
+
+def problems(con: "duckdb.DuckDBPyConnection", job: str) -> JobCheck:
+    """The measured traces of `job` and why they are not the ranks of one run."""
     traces, no_rank, repeated, world_sizes, spread = con.execute(load_sql("retime", "job_check"), {"job": job}).fetchall()[0]
     reasons = []
     if no_rank:
@@ -27,4 +41,4 @@ def problems(con: "duckdb.DuckDBPyConnection", job: str) -> tuple[int, list[str]
         reasons.append(f"world sizes disagree ({', '.join(map(str, world_sizes))})")
     if spread is not None and spread > JOB_START_SPREAD_NS:
         reasons.append(f"first events {spread / 3.6e12:,.1f} hours apart")
-    return traces, reasons
+    return JobCheck(traces, no_rank, reasons)

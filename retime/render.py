@@ -27,7 +27,7 @@ SIGNIFICANT = 6  # digits a table shows of a non-time float (all of its whole pa
 
 
 def render(df: pl.DataFrame, fmt: str, units: str = "auto", wide: bool = False, origin_ns: int | None = None) -> str:
-    """`df` as text in `fmt`. For tables: `units` for the time columns (auto: each column's own),
+    """`df` as text in `fmt`. For tables: `units` for the time columns (auto: one unit that suits the table),
     `wide` for full text cells, `origin_ns` the start of the trace absolute times count from (by
     default the earliest absolute time in the table)."""
     import polars as pl
@@ -85,8 +85,7 @@ def _is_time(column: str) -> bool:
 
 
 def _unit_of(values: pl.Series) -> str | None:
-    """The unit whose range holds the column's median non-zero magnitude; None for no such value."""
-    import polars as pl
+    """The unit whose range holds the median non-zero magnitude of `values`; None for no such value."""
     magnitude = values.drop_nulls().abs()
     magnitude = magnitude.filter(magnitude > 0)
     if not len(magnitude):

@@ -38,46 +38,49 @@ def build(store, trace: int | str) -> str:
     """The report page for one trace of `store` (a retime.Store), as HTML text."""
     trace_id = store.resolve_trace(trace)
     info = store.info(trace_id)["trace"].to_dicts()[0]
+    def section(title: str, query: str, chart, limit: int = 30) -> str:  # absolute times from the trace's start
+        return _section(store, title, query, trace_id, chart, limit, info["start_ns"])
+
     sections = [
-        _section(store, "Where GPU time went", "temporal_breakdown", trace_id, _temporal_chart),
-        _section(store, "GPU time by kind of kernel", "kernel_classes", trace_id,
+        section("Where GPU time went", "temporal_breakdown", _temporal_chart),
+        section("GPU time by kind of kernel", "kernel_classes",
                  lambda df: charts.bars(df["class"].to_list(), df["total_ns"].to_list(), "ms", 1e6)),
-        _section(store, "What overlapped what on the GPU", "overlap_combinations", trace_id,
+        section("What overlapped what on the GPU", "overlap_combinations",
                  lambda df: charts.bars([f"GPU {d} {c}" for d, c in zip(df["device"], df["combination"])],
                                         df["ns"].to_list(), "ms", 1e6)),
-        _section(store, "GPU time by category of operator", "op_categories", trace_id,
+        section("GPU time by category of operator", "op_categories",
                  lambda df: charts.bars([f"{c} (by {s})" for c, s in zip(df["category"], df["source"])],
                                         df["gpu_ns"].to_list(), "ms", 1e6)),
-        _section(store, "Top GPU ops", "kernel_breakdown", trace_id, None),
-        _section(store, "Top CPU operators", "cpu_ops", trace_id,
+        section("Top GPU ops", "kernel_breakdown", None),
+        section("Top CPU operators", "cpu_ops",
                  lambda df: charts.bars(df["name"][:15].to_list(), df["total_ns"][:15].to_list(), "ms", 1e6)),
-        _section(store, "Operators against the roofline", "op_roofline", trace_id, _roofline_chart),
-        _section(store, "GPU time by the operator that launched it", "op_attribution", trace_id, None),
-        _section(store, "Why the GPU was idle", "idle_breakdown", trace_id, _idle_chart),
-        _section(store, "Idle gaps per stream", "idle_intervals", trace_id, None),
-        _section(store, "Steps", "step_times", trace_id,
+        section("Operators against the roofline", "op_roofline", _roofline_chart),
+        section("GPU time by the operator that launched it", "op_attribution", None),
+        section("Why the GPU was idle", "idle_breakdown", _idle_chart),
+        section("Idle gaps per stream", "idle_intervals", None),
+        section("Steps", "step_times",
                  lambda df: charts.bars(df["step"].to_list(), df["dur_ns"].to_list(), "ms", 1e6)),
-        _section(store, "One step, lane by lane", "step_timeline", trace_id, lambda df: charts.gantt(df.to_dicts()),
+        section("One step, lane by lane", "step_timeline", lambda df: charts.gantt(df.to_dicts()),
                  limit=10),
-        _section(store, "Launch-bound or GPU-bound, step by step", "launch_bound", trace_id,
+        section("Launch-bound or GPU-bound, step by step", "launch_bound",
                  lambda df: charts.bars([f"{w} ({v})" for w, v in zip(df["window"][:50], df["verdict"][:50])],
                                   df["gpu_busy_pct"][:50].to_list(), "% GPU busy", 1)),
-        _section(store, "Communication hidden under compute", "comm_overlap", trace_id, None),
-        _section(store, "Collectives by type and size", "collective_bandwidth", trace_id, None),
-        _section(store, "Launch latency", "launch_latency", trace_id, None),
-        _section(store, "Copy bandwidth", "memcpy_bandwidth", trace_id, None),
-        _section(store, "Copy bandwidth over time", "memory_bandwidth_timeline", trace_id, _bandwidth_chart, limit=0),
-        _section(store, "Host blocked in synchronization", "sync_stalls", trace_id, None),
+        section("Communication hidden under compute", "comm_overlap", None),
+        section("Collectives by type and size", "collective_bandwidth", None),
+        section("Launch latency", "launch_latency", None),
+        section("Copy bandwidth", "memcpy_bandwidth", None),
+        section("Copy bandwidth over time", "memory_bandwidth_timeline", _bandwidth_chart, limit=0),
+        section("Host blocked in synchronization", "sync_stalls", None),
     ]
     if info["format"] == "replay":
-        sections.append(_section(store, "Critical path by step and resource", "critical_path_shares", trace_id,
+        sections.append(section("Critical path by step and resource", "critical_path_shares",
                                  lambda df: charts.bars([f"{s or 'whole trace'} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
-    sections.append(_section(store, "Replays on other hardware", "replays", trace_id,
+    sections.append(section("Replays on other hardware", "replays",
                              lambda df: charts.bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
                                               df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
-        sections.append(_section(store, f"Stragglers in job {info['job']}", "straggler_ranks", trace_id,
+        sections.append(section(f"Stragglers in job {info['job']}", "straggler_ranks",
                                  lambda df: charts.bars([f"rank {r}" for r in df["rank"]], df["times_last"].to_list(),
                                                   "times last", 1)))
     names = info["gpu_names"] or []  # deviceProperties lists every GPU of the node, often all alike
@@ -119,13 +122,12 @@ def _error_bar(pct) -> str:
     return f"expected error ±{pct:.0f}%" if pct is not None else "unvalidated"
 
 
-def _section(store, title: str, query: str, trace_id: int, chart, limit: int = 30) -> str:
+def _section(store, title: str, query: str, trace_id: int, chart, limit: int = 30, origin_ns: int | None = None) -> str:
     df = store.query(query, trace_id)
     header = f'<h2>{html.escape(title)}</h2><p class="query">retime query {query} {trace_id}</p>'
     if df.height == 0:
         return header + f'<p class="empty">Nothing to show: {html.escape(runner.catalogue()[query].empty)}.</p>'
-    origin = store.trace_start_ns(trace_id)
-    return header + (chart(df) if chart else "") + (_table(df, limit, origin) if limit else "")
+    return header + (chart(df) if chart else "") + (_table(df, limit, origin_ns) if limit else "")
 
 
 def _table(df: pl.DataFrame, limit: int = 30, origin_ns: int | None = None) -> str:
