@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 
 from retime import foundation
+from retime.progress import Progress
 from retime.replay import engine
 from retime.sqlfiles import load_sql
 
@@ -59,18 +60,20 @@ def cached(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None
     return folder is not None and _path(con, trace_id, folder).is_file()
 
 
-def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> engine.ReplayGraph:
-    """The replay graph of a trace, from the cache when it holds this trace's current graph."""
+def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None,
+          progress: Progress | None = None) -> engine.ReplayGraph:
+    """The replay graph of a trace, from the cache when it holds this trace's current graph.
+    `progress` hears how a build goes (nothing when the graph is read back)."""
     folder = _folder(store_path)
     if folder is None:
-        return engine.build_graph(con, trace_id)
+        return engine.build_graph(con, trace_id, progress)
     path = _path(con, trace_id, folder)
     if path.is_file():
         try:
             return _load(path, trace_id)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # a damaged cache file is rebuilt, never trusted
-    built = engine.build_graph(con, trace_id)
+    built = engine.build_graph(con, trace_id, progress)
     _save(folder, path, built)
     return built
 

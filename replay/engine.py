@@ -12,7 +12,8 @@ from retime.replay import fidelity, kernel_model, kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, KNOBS, ROOF_TYPES, Scenario, rule_text
 
 from retime.derived import derive_trace
-from retime.sqlfiles import load_sql, run_script, scratch_tables, set_variables
+from retime.progress import Progress, Steps
+from retime.sqlfiles import load_sql, run_script, script_length, scratch_tables, set_variables
 from retime.store import transaction
 
 PACKAGE = "retime.replay"
@@ -93,27 +94,37 @@ class ReplayResult:
         return max(shares, key=shares.get) if shares and max(shares.values()) > 0 else "fixed"
 
 
-def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
+GRAPH_SCRIPTS = ("graph_points", "graph_edges")
+GRAPH_ARRAYS = ("graph_arrays_points", "graph_arrays_edges", "graph_arrays_names", "graph_arrays_gpu_classes")
+
+
+def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int, step: Steps | None = None) -> None:
     """The replay graph of a trace as temporary tables (replay_points, replay_edges and the tables
     they are built from: replay_waits, replay_backpressure, ...), as graph_points.sql and
-    graph_edges.sql define them."""
+    graph_edges.sql define them. `step` is called after each statement."""
     set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                   thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
                   roof_types=list(ROOF_TYPES),
                   backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                   ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
     foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
-    run_script(con, PACKAGE, "graph_points")
-    run_script(con, PACKAGE, "graph_edges")
+    for script in GRAPH_SCRIPTS:
+        run_script(con, PACKAGE, script, step)
 
 
-def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int) -> ReplayGraph:
+def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
+    """The replay graph of a trace, built from the store. `progress` hears (task, done, total) after
+    each of the build's SQL statements."""
+    total = sum(script_length(con, PACKAGE, s) for s in GRAPH_SCRIPTS) + len(GRAPH_ARRAYS) if progress else 0
+    step = Steps(progress, f"building the replay graph of trace {trace_id}", total) if progress else None
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
-        graph_tables(con, trace_id)
-        points = con.execute(load_sql(PACKAGE, "graph_arrays_points")).fetchnumpy()
-        edges = con.execute(load_sql(PACKAGE, "graph_arrays_edges")).fetchnumpy()
-        coded = con.execute(load_sql(PACKAGE, "graph_arrays_names")).fetchnumpy()
-        classed = con.execute(load_sql(PACKAGE, "graph_arrays_gpu_classes")).fetchnumpy()
+        graph_tables(con, trace_id, step)
+        fetched = []
+        for name in GRAPH_ARRAYS:
+            fetched.append(con.execute(load_sql(PACKAGE, name)).fetchnumpy())
+            if step:
+                step()
+        points, edges, coded, classed = fetched
         names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
     times = points["t"].astype(np.int64)
     point_event = points["event_id"].astype(np.int64)

@@ -18,6 +18,7 @@ import numpy as np
 
 from retime.errors import QueryError
 from retime import foundation
+from retime.progress import Progress
 from retime.replay import cache, engine, fidelity, kernels
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
@@ -36,10 +37,10 @@ class JobGraph:
 
 
 def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]],
-          store_path: str | None = None) -> JobGraph:
+          store_path: str | None = None, progress: Progress | None = None) -> JobGraph:
     """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
-    graph cache beside store_path where there is one."""
-    graphs = [cache.graph(con, trace_id, store_path) for trace_id, _ in ranked]
+    graph cache beside store_path where there is one; `progress` hears each rank graph's build."""
+    graphs = [cache.graph(con, trace_id, store_path, progress) for trace_id, _ in ranked]
     foundation.load(con, "comm")  # collective_bus_bytes, for job_collectives.sql
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
 from retime.errors import ScenarioError
+from retime.progress import Progress, Steps
 from retime.replay import engine, fidelity, kernels
 from retime.replay.scenario import EDGE_CLASSES, Scenario, parse
 
@@ -59,7 +60,10 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
             for values in itertools.product(*(grid[k] for k in knobs))]
 
 
-def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None) -> SweepResult:
+def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None,
+          progress: Progress | None = None) -> SweepResult:
+    """Every scenario of the grid re-timed in batches over the graph; `progress` hears
+    (task, scenarios done, scenarios in all) after each batch."""
     chosen = grid_scenarios(grid, base)
     rows = [s.class_arrays() for s in chosen]
     multiplier, bandwidth, link_latency = (np.stack([r[i] for r in rows]) for i in range(3))
@@ -77,8 +81,12 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
                                    bandwidth[lo:lo + batch], link_latency[lo:lo + batch], launch[lo:lo + batch],
                                    EDGE_CLASSES.index("launch"), watch)
 
+    step = Steps(progress, f"sweeping {len(chosen)} scenarios of trace {graph.trace_id}", len(chosen))
     with ThreadPoolExecutor(threads) as pool:
-        parts = list(pool.map(run, range(0, len(chosen), batch)))
+        pending = {pool.submit(run, lo): lo for lo in range(0, len(chosen), batch)}
+        for done in as_completed(pending):  # in the order they finish: the bar moves as they do
+            step(min(batch, len(chosen) - pending[done]))
+        parts = [future.result() for future in pending]  # submission order: scenario order
     span = np.concatenate([p[0] for p in parts]) if len(graph.measured) else np.zeros(len(chosen), np.int64)
     watched = np.concatenate([p[1] for p in parts]) if len(graph.measured) else np.zeros((len(chosen), 0), np.int64)
     steps = watched[:, len(starts):] - watched[:, :len(starts)]

@@ -12,6 +12,7 @@ import polars as pl
 
 from retime import store as store_mod
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
+from retime.progress import Progress
 from retime.queries import runner
 from retime.sqlfiles import load_sql
 
@@ -23,7 +24,12 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
 
 
 class Store:
-    """A retime store: one DuckDB file holding any number of traces."""
+    """A retime store: one DuckDB file holding any number of traces.
+
+    `on_progress`, when set to a function, hears (task, done, total) as long steps run: a replay
+    graph's build (per SQL statement), a sweep (per batch of scenarios). The CLI draws it as a bar."""
+
+    on_progress: Progress | None = None
 
     def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, threads: int | None = None,
                  memory_limit: str | None = None):
@@ -195,7 +201,7 @@ class Store:
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
-            graph = cache.graph(self.con, trace_id, self.path)
+            graph = cache.graph(self.con, trace_id, self.path, self.on_progress)
             result = engine.replay(graph, chosen, window)
             result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
             if save:
@@ -216,8 +222,8 @@ class Store:
         base = _as_scenario(base)
         with as_query_error(f"sweep of trace {trace_id}"):
             job = self._job_graph(*self._job_of(trace_id)) if all_ranks else None
-            graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path)
-        return sweep.sweep(graph, grid, base)
+            graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
+        return sweep.sweep(graph, grid, base, progress=self.on_progress)
 
     def graph_cached(self, trace: int | str) -> bool:
         """Whether TRACE's replay graph is already built (in the cache beside the store): a replay or
@@ -289,7 +295,7 @@ class Store:
             self._check_job(job, "the job replay")
         if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
             return None
-        return job_graph.build(self.con, job, ranks, self.path)
+        return job_graph.build(self.con, job, ranks, self.path, self.on_progress)
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

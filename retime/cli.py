@@ -300,10 +300,10 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         raise click.UsageError("--save applies to one trace; run it per rank")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
+        _show_progress(store, fmt)
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window)
             return
-        _say_graph_build(store, trace)
         result = store.replay(trace, chosen, save=save, window=window)
         against = store.against(result, target, window) if target else None
     steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
@@ -368,8 +368,7 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
-        if not all_ranks:
-            _say_graph_build(store, trace)
+        _show_progress(store, fmt)
         result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
     table = result.scenarios.sort("predicted_ns")
     if fmt == "json":
@@ -391,18 +390,34 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
     click.echo(render(result.sensitivity, "table", units, wide))
 
 
-GRAPH_NOTE_EVENTS = 200_000  # traces this large take seconds to build a replay graph for: say so first
+class _Bars:
+    """Progress of the store's long steps as bars on stderr, one per task (a graph build, a sweep),
+    each closed when its task is done, so result lines never run into a bar."""
+
+    def __init__(self):
+        self.task, self.bar, self.done = None, None, 0
+
+    def __call__(self, task: str, done: int, total: int) -> None:
+        if task != self.task:
+            self.close()
+            self.task, self.done = task, 0
+            self.bar = click.progressbar(length=max(total, 1), label=task, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        self.task, self.bar = None, None
 
 
-def _say_graph_build(store, trace: str) -> None:
-    """On a terminal, a line on stderr before a long graph build, so the wait is not silent."""
-    if not sys.stderr.isatty():
-        return
-    trace_id = store.resolve_trace(trace)
-    events = store.trace_extent(trace_id)[1]
-    if events >= GRAPH_NOTE_EVENTS and not store.graph_cached(trace_id):
-        click.echo(f"building the replay graph of trace {trace_id} ({events:,} events; "
-                   "once: later replays and sweeps of it read it back)...", err=True)
+def _show_progress(store, fmt: str = "table") -> None:
+    """On a terminal, the store's long steps draw bars on stderr (never into csv/json output)."""
+    if fmt == "table" and sys.stderr.isatty():
+        store.on_progress = _Bars()
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None) -> None:

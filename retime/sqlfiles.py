@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -31,9 +31,21 @@ def set_variables(con: duckdb.DuckDBPyConnection, **values) -> None:
         con.execute(f"SET VARIABLE {key} = ?", [value]).fetchall()
 
 
-def run_script(con: duckdb.DuckDBPyConnection, package: str, name: str) -> None:
-    """Run every statement of a script (its inputs already set as variables)."""
-    con.execute(load_sql(package, name)).fetchall()
+def run_script(con: duckdb.DuckDBPyConnection, package: str, name: str,
+               on_statement: Callable[[], None] | None = None) -> None:
+    """Run every statement of a script (its inputs already set as variables); `on_statement` is
+    called after each one (a progress bar's step)."""
+    if on_statement is None:
+        con.execute(load_sql(package, name)).fetchall()
+        return
+    for statement in con.extract_statements(load_sql(package, name)):
+        con.execute(statement).fetchall()
+        on_statement()
+
+
+def script_length(con: duckdb.DuckDBPyConnection, package: str, name: str) -> int:
+    """How many statements a script runs (the steps run_script reports)."""
+    return len(con.extract_statements(load_sql(package, name)))
 
 
 def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dict | None = None) -> dict:
