@@ -244,7 +244,12 @@ def _emit(df, fmt: str, out: Path | None, units: str = "auto", wide: bool = Fals
     if fmt == "parquet":
         if out is None:
             raise click.UsageError("--format parquet needs --out FILE")
-        df.write_parquet(out)
+        try:
+            df.write_parquet(out)
+        except OSError as exc:  # polars puts the path inside its message and leaves errno and filename empty
+            reason = "Is a directory" if isinstance(exc, IsADirectoryError) else \
+                "No such file or directory" if isinstance(exc, FileNotFoundError) else str(exc)
+            raise OSError(exc.errno, reason, str(out)) from None
         click.echo(f"{df.height} rows written to {out}")
     elif out is not None:
         out.write_text(render(df, fmt))
