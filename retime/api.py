@@ -101,7 +101,8 @@ class Store:
 
     def traces(self) -> pl.DataFrame:
         """One row per trace: id, job, format, rank, events, span, source."""
-        return self.sql(load_sql("retime", "traces_list"))
+        with as_query_error():  # a row per trace, all scalars: built from rows, without loading Arrow (startup)
+            return store_mod.rows_frame(self.con.execute(load_sql("retime", "traces_list")))
 
     def resolve_trace(self, trace: int | str) -> int:
         """A trace id from an id, a sha256 prefix or a source path (suffix) the user typed."""
