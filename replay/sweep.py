@@ -26,9 +26,10 @@ MAX_SCENARIOS = 100_000
 @dataclass
 class SweepResult:
     trace_id: int
-    measured_ns: int
+    measured_ns: int              # span: first event start to last end
     measured_step_ns: int | None  # median ProfilerStep window, None without steps
-    scenarios: pl.DataFrame       # one row per grid point: the knobs' values, predicted span and step, speedup
+    scenarios: pl.DataFrame       # one row per grid point: the knobs' values, predicted_span_ns, predicted_step_ns
+                                  # (median ProfilerStep window), speedup of the span
     sensitivity: pl.DataFrame     # one row per knob, the knob that moves the predicted time most first
 
 
@@ -95,9 +96,9 @@ def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario,
 
     knobs = list(grid)
     columns = {k: [values[i] for values in itertools.product(*(grid[k] for k in knobs))] for i, k in enumerate(knobs)}
-    table = pl.DataFrame({**columns, "predicted_ns": span,
+    table = pl.DataFrame({**columns, "predicted_span_ns": span,
                           "predicted_step_ns": np.median(steps, axis=1).astype(np.int64) if len(starts) else None})
-    table = table.with_columns(speedup=(measured_ns / pl.col("predicted_ns")).round(4),
+    table = table.with_columns(speedup=(measured_ns / pl.col("predicted_span_ns")).round(4),
                                expected_error_pct=pl.Series([fidelity.error_bar(c).pct for c in chosen], dtype=pl.Float64))
     return SweepResult(graph.trace_id, measured_ns, measured_step, table, sensitivity(table, knobs, measured_ns))
 
@@ -107,9 +108,9 @@ def sensitivity(table: pl.DataFrame, knobs: list[str], measured_ns: int) -> pl.D
     effect); spread_pct is the gap between its best and worst value, as a share of the measured span."""
     rows = []
     for knob in knobs:
-        means = table.group_by(knob, maintain_order=True).agg(pl.col("predicted_ns").mean().alias("mean_ns"))
+        means = table.group_by(knob, maintain_order=True).agg(pl.col("predicted_span_ns").mean().alias("mean_ns"))
         best, worst = means.sort("mean_ns").row(0), means.sort("mean_ns").row(-1)
         rows.append({"knob": knob, "values": ",".join(means[knob].to_list()), "best_value": best[0],
-                     "best_mean_ns": int(best[1]), "worst_value": worst[0], "worst_mean_ns": int(worst[1]),
+                     "best_mean_span_ns": int(best[1]), "worst_value": worst[0], "worst_mean_span_ns": int(worst[1]),
                      "spread_pct": round(100 * (worst[1] - best[1]) / measured_ns, 2) if measured_ns else 0.0})
     return pl.DataFrame(rows).sort("spread_pct", descending=True).with_row_index("rank", offset=1)

@@ -375,7 +375,7 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
         result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
-    table = result.scenarios.sort("predicted_ns")
+    table = result.scenarios.sort("predicted_span_ns")
     if fmt == "json":
         click.echo(json.dumps({"trace_id": result.trace_id, "measured_ns": result.measured_ns,
                                "measured_step_ns": result.measured_step_ns, "base": base.label,
@@ -384,7 +384,7 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
     if fmt == "csv":
         click.echo(render(table, "csv"), nl=False)
         return
-    click.echo(f"trace {result.trace_id}: {table.height} scenarios on {base.label}; measured "
+    click.echo(f"trace {result.trace_id}: {table.height} scenarios on {base.label}; measured span "
                f"{result.measured_ns / 1e6:.3f} ms" + (f", median step {result.measured_step_ns / 1e6:.3f} ms"
                                                         if result.measured_step_ns else ""))
     shown = table if limit == 0 else table.head(limit)
@@ -429,8 +429,8 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
     import polars as pl
     ranked = store.replay_job(trace, settings, window=window)
     results = [r for _, r in ranked]
-    rows = [{"trace_id": r.trace_id, "rank": rank, "measured_ns": r.measured_ns,
-             "predicted_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
+    rows = [{"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
+             "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
     if target is not None:  # each rank against the same rank of the target's job
         target_ranks = store.job_ranks(target)
         for row, (rank, result) in zip(rows, ranked):
@@ -440,9 +440,9 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
             row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
                        against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
     # the job takes as long as its slowest rank
-    total = {"trace_id": None, "rank": None, "measured_ns": max(r["measured_ns"] for r in rows),
-             "predicted_ns": max(r["predicted_ns"] for r in rows), "bound_by": "slowest rank"}
-    total["speedup"] = round(total["measured_ns"] / total["predicted_ns"], 4) if total["predicted_ns"] else None
+    total = {"trace_id": None, "rank": None, "measured_span_ns": max(r["measured_span_ns"] for r in rows),
+             "predicted_span_ns": max(r["predicted_span_ns"] for r in rows), "bound_by": "slowest rank"}
+    total["speedup"] = round(total["measured_span_ns"] / total["predicted_span_ns"], 4) if total["predicted_span_ns"] else None
     if fmt == "json":
         click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
                                "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None}, indent=1))

@@ -90,5 +90,5 @@ def test_a_job_sweeps_as_one_graph(dlrm):
     assert result.scenarios.height == 4
     for row in result.scenarios.iter_rows(named=True):
         new, _, _ = engine.retimed(graph.graph, scenario.parse({"cpu.speed": row["cpu.speed"], "net": row["net"]}))
-        assert row["predicted_ns"] == new.max() - new.min()  # the whole job's span
+        assert row["predicted_span_ns"] == new.max() - new.min()  # the whole job's span
     assert result.sensitivity["knob"][0] == "cpu.speed"

@@ -48,8 +48,8 @@ def test_a_job_replays_all_its_ranks_and_takes_as_long_as_its_slowest_rank(tmp_p
     doc = json.loads(CliRunner().invoke(main, ["replay", "1", "--all-ranks", "--set", "cpu.speed=2x", "--db", str(db),
                                                "--format", "json"]).output)
     assert [r["rank"] for r in doc["ranks"]] == list(range(8))
-    assert all(r["predicted_ns"] < r["measured_ns"] for r in doc["ranks"])
-    assert doc["total"]["predicted_ns"] == max(r["predicted_ns"] for r in doc["ranks"])
+    assert all(r["predicted_span_ns"] < r["measured_span_ns"] for r in doc["ranks"])
+    assert doc["total"]["predicted_span_ns"] == max(r["predicted_span_ns"] for r in doc["ranks"])
 
 
 def test_duration_rules_and_removals():

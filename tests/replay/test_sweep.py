@@ -31,7 +31,7 @@ def test_every_row_equals_its_own_replay(gpu_store):
     for row in result.scenarios.iter_rows(named=True):
         one = gpu_store.replay(1, scenario.parse({k: row[k] for k in ("pcie.h2d", "cpu.speed", "launch.latency")},
                                                  scale=base.scale))
-        assert row["predicted_ns"] == one.predicted_ns
+        assert row["predicted_span_ns"] == one.predicted_ns
         assert row["predicted_step_ns"] == int(np.median([s.predicted_ns for s in one.steps]))
 
 
@@ -40,7 +40,7 @@ def test_the_copy_bound_trace_ranks_the_host_link_first(gpu_store):
     assert result.sensitivity["knob"].to_list()[0] == "pcie.h2d"
     assert result.sensitivity["spread_pct"].to_list() == sorted(result.sensitivity["spread_pct"].to_list(), reverse=True)
     # faster hardware is never slower: the all-1x row is the slowest of the grid
-    assert result.scenarios["predicted_ns"].max() == result.measured_ns
+    assert result.scenarios["predicted_span_ns"].max() == result.measured_ns
 
 
 def test_many_scenarios_are_batched_under_the_memory_budget(gpu_store, monkeypatch):
