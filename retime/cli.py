@@ -114,10 +114,13 @@ def ingest(paths: tuple[Path, ...], db: str, job: str | None, threads: int | Non
         for bar in file_bars:
             bar.__exit__(None, None, None)
         file_bars.clear()
-        if job_bar is not None:
-            job_bar.update(1)
+        if job_bar is not None:  # the result line takes the bar's line; the bar is drawn again below it
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
         if fmt == "table":
             _print_ingest_line(result)
+        if job_bar is not None:
+            job_bar.update(1)
 
     try:
         with api.open(db, threads=threads, memory_limit=memory_limit) as store:
