@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from common import fresh_store_path, replicate  # bench/common.py
 from retime.replay import engine, kernels, scenario
+from retime.replay.graph import build_graph
 
 import retime
 
@@ -44,7 +45,7 @@ def main() -> None:
             trace_id = 100 + n
             events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
             t = time.perf_counter()
-            graph = engine.build_graph(store.con, trace_id)
+            graph = build_graph(store.con, trace_id)
             build_s = time.perf_counter() - t
             lag = engine.edge_lags(graph, scenario.parse(["pcie.h2d=2x"]))
             kernels.retime(graph.measured[:10], np.zeros(11, np.int64), graph.src[:0], lag[:0])  # compile / load cache

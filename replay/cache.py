@@ -21,7 +21,7 @@ import numpy as np
 
 from retime import foundation
 from retime.progress import Progress
-from retime.replay import engine
+from retime.replay import graph as replay_graph
 from retime.sqlfiles import load_sql
 
 ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offset", "point_event", "point_is_end",
@@ -42,8 +42,8 @@ def replayer_version() -> str:
         digest.update(foundation.text(module).encode())
     for file in foundation.DATA_FILES:
         digest.update(foundation.data_text(file).encode())
-    digest.update(repr((engine.QUEUE_GAP_NS, engine.THREAD_WAKE_NS, engine.THREAD_IDLE_NS, engine.EDGE_CLASSES,
-                        engine.BACKPRESSURE_DEPTH_SHARE, engine.BACKPRESSURE_SLOW_FACTOR)).encode())
+    digest.update(repr((replay_graph.QUEUE_GAP_NS, replay_graph.THREAD_WAKE_NS, replay_graph.THREAD_IDLE_NS, replay_graph.EDGE_CLASSES,
+                        replay_graph.BACKPRESSURE_DEPTH_SHARE, replay_graph.BACKPRESSURE_SLOW_FACTOR)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -61,19 +61,19 @@ def cached(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None
 
 
 def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None,
-          progress: Progress | None = None) -> engine.ReplayGraph:
+          progress: Progress | None = None) -> replay_graph.ReplayGraph:
     """The replay graph of a trace, from the cache when it holds this trace's current graph.
     `progress` hears how a build goes (nothing when the graph is read back)."""
     folder = _folder(store_path)
     if folder is None:
-        return engine.build_graph(con, trace_id, progress)
+        return replay_graph.build_graph(con, trace_id, progress)
     path = _path(con, trace_id, folder)
     if path.is_file():
         try:
             return _load(path, trace_id)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             path.unlink(missing_ok=True)  # a damaged cache file is rebuilt, never trusted
-    built = engine.build_graph(con, trace_id, progress)
+    built = replay_graph.build_graph(con, trace_id, progress)
     _save(folder, path, built)
     return built
 
@@ -89,7 +89,7 @@ def _folder(store_path: str | None) -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
-def _save(folder: Path, path: Path, g: engine.ReplayGraph) -> None:
+def _save(folder: Path, path: Path, g: replay_graph.ReplayGraph) -> None:
     arrays = {name: getattr(g, name) for name in ARRAYS}
     handle, aside = tempfile.mkstemp(dir=folder, suffix=".npz")
     try:  # written aside, then renamed: a reader never sees half a file
@@ -103,7 +103,7 @@ def _save(folder: Path, path: Path, g: engine.ReplayGraph) -> None:
         Path(aside).unlink(missing_ok=True)
 
 
-def _load(path: Path, trace_id: int) -> engine.ReplayGraph:
+def _load(path: Path, trace_id: int) -> replay_graph.ReplayGraph:
     with np.load(path, allow_pickle=False) as data:
-        return engine.ReplayGraph(trace_id=trace_id, origin_ns=int(data["origin_ns"]), names=data["names"].tolist(),
+        return replay_graph.ReplayGraph(trace_id=trace_id, origin_ns=int(data["origin_ns"]), names=data["names"].tolist(),
                                   **{name: data[name] for name in ARRAYS})

@@ -17,9 +17,10 @@ import duckdb
 import numpy as np
 
 from retime.errors import QueryError
-from retime import foundation
+from retime import foundation, jobs
 from retime.progress import Progress
 from retime.replay import cache, engine, fidelity, kernels
+from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
 
@@ -28,12 +29,40 @@ PACKAGE = "retime.replay"
 
 @dataclass
 class JobGraph:
-    graph: engine.ReplayGraph   # all ranks' points and edges, plus one virtual point per collective
+    graph: replay_graph.ReplayGraph   # all ranks' points and edges, plus one virtual point per collective
     ranks: list[int]
     trace_ids: list[int]
     point_rank: np.ndarray      # int64[n]: index into ranks, -1 for the virtual points
     collectives: int            # collectives synchronized across ranks
     unmatched: int              # collectives left per rank (ranks issued different numbers)
+
+
+def ranks_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
+    """The job a trace belongs to and the (trace_id, rank) of its measured traces, by rank; a trace of
+    no job is a job of one (job None)."""
+    job = con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+    sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
+    return job, con.execute(load_sql("retime", sql), params).fetchall()
+
+
+def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[int, int | None]],
+             store_path: str | None = None, progress: Progress | None = None) -> JobGraph | None:
+    """The job as one replay graph, or None where it is not two or more ranked traces (its ranks are
+    then replayed one by one)."""
+    if job is not None and len(ranks) > 1:
+        jobs.refuse_if_not_one_run(con, job, "the job replay")
+    if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
+        return None
+    return build(con, job, ranks, store_path, progress)
+
+
+def slowest(results: list[engine.ReplayResult]) -> dict[str, float | int | None]:
+    """The job's span, measured and predicted: its slowest rank's (each rank's span runs from the
+    job's first event, on one clock), and the speedup of that."""
+    measured = max(r.measured_ns for r in results)
+    predicted = max(r.predicted_ns for r in results)
+    return {"measured_ns": measured, "predicted_ns": predicted,
+            "speedup": round(measured / predicted, 4) if predicted else None}
 
 
 def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]],
@@ -102,8 +131,8 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     rank_of = np.empty(n, np.int64)
     rank_of[by_time] = np.arange(n)
     order_src, order_dst = rank_of[src], rank_of[dst]
-    csr = np.lexsort((order_src, order_dst))
-    topo = kernels.topological_order(n, engine.csr_indptr(order_dst[csr], n), order_src[csr])
+    csr, indptr = replay_graph.by_destination(order_src, order_dst, n)
+    topo = kernels.topological_order(n, indptr, order_src[csr])
     if len(topo) != n:
         raise QueryError(f"job {job}: its ranks' collectives do not line up (the n-th collective of each rank "
                          "cannot be the same one); replay the ranks one by one")
@@ -111,8 +140,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     position[topo] = np.arange(n)
     new_of_old = position[rank_of]  # old point -> final number
     final_src, final_dst = new_of_old[src], new_of_old[dst]
-    csr = np.lexsort((final_src, final_dst))
-    indptr = engine.csr_indptr(final_dst, n)
+    csr, indptr = replay_graph.by_destination(final_src, final_dst, n)
 
     def arrange(values: np.ndarray, fill) -> np.ndarray:
         out = np.full(n, fill, values.dtype)
@@ -120,7 +148,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         return out
 
     point_rank = arrange(np.repeat(np.arange(len(graphs)), sizes), -1)
-    graph = engine.ReplayGraph(
+    graph = replay_graph.ReplayGraph(
         trace_id=ranked[0][0], origin_ns=origin, measured=arrange(measured, 0),
         indptr=indptr, src=final_src[csr], base_lag=base_lag[csr], edge_class=edge_class[csr],
         bytes=nbytes[csr], offset=offset[csr],

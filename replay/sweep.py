@@ -17,6 +17,7 @@ import polars as pl
 from retime.errors import ScenarioError
 from retime.progress import Progress, Steps
 from retime.replay import engine, fidelity, kernels
+from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, Scenario, parse
 
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
@@ -61,7 +62,7 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
             for values in itertools.product(*(grid[k] for k in knobs))]
 
 
-def sweep(graph: engine.ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None,
+def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None,
           progress: Progress | None = None) -> SweepResult:
     """Every scenario of the grid re-timed in batches over the graph; `progress` hears
     (task, scenarios done, scenarios in all) after each batch."""

@@ -139,7 +139,8 @@ class Store:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
         if "job" in wanted and params.get("job") is not None:
-            self._check_job(str(params["job"]), name)
+            from retime import jobs
+            jobs.refuse_if_not_one_run(self.con, str(params["job"]), name)
         return runner.run(self.con, name, params)
 
     def query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
@@ -218,11 +219,13 @@ class Store:
         all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
         row's span is then the job's, from its first rank's start to its last rank's end."""
         from retime.replay import cache, sweep
+        from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
         base = _as_scenario(base)
         with as_query_error(f"sweep of trace {trace_id}"):
-            job = self._job_graph(*self._job_of(trace_id)) if all_ranks else None
+            job = job_graph.of_ranks(self.con, *job_graph.ranks_of(self.con, trace_id), self.path,
+                                     self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
         return sweep.sweep(graph, grid, base, progress=self.on_progress)
 
@@ -257,7 +260,8 @@ class Store:
 
     def job_ranks(self, trace: int | str) -> dict[int | None, int]:
         """rank -> trace id of the measured traces of the job TRACE belongs to (TRACE alone without one)."""
-        _, ranks = self._job_of(self.resolve_trace(trace))
+        from retime.replay import job as job_graph
+        _, ranks = job_graph.ranks_of(self.con, self.resolve_trace(trace))
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
@@ -269,34 +273,11 @@ class Store:
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
         with as_query_error(f"replay of the job of trace {trace_id}"):
-            job, ranks = self._job_of(trace_id)
-            graph = self._job_graph(job, ranks)
+            job, ranks = job_graph.ranks_of(self.con, trace_id)
+            graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
                 return [(rank, self.replay(rank_trace, chosen, window=window)) for rank_trace, rank in ranks]
             return list(zip(graph.ranks, job_graph.replay(graph, chosen, window)))
-
-    def _job_of(self, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
-        """TRACE's job and the (trace_id, rank) of its measured traces, by rank (TRACE alone without a job)."""
-        job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
-        sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
-        return job, self.con.execute(load_sql("retime", sql), params).fetchall()
-
-    def _check_job(self, job: str, what: str) -> None:
-        """Refuse to compare the ranks of a job whose traces are not the ranks of one run, saying why."""
-        from retime import jobs
-        reasons = jobs.problems(self.con, job).reasons
-        if reasons:
-            raise QueryError(f"{what}: job {job!r} is not the ranks of one run: {'; '.join(reasons)}. "
-                             "Re-ingest its files with --job NAME per run")
-
-    def _job_graph(self, job: str | None, ranks: list[tuple[int, int | None]]):
-        """The job as one replay graph, or None where it is not two or more ranked traces."""
-        from retime.replay import job as job_graph
-        if job is not None and len(ranks) > 1:
-            self._check_job(job, "the job replay")
-        if job is None or len(ranks) < 2 or any(rank is None for _, rank in ranks):
-            return None
-        return job_graph.build(self.con, job, ranks, self.path, self.on_progress)
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

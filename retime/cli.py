@@ -442,10 +442,10 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
             check = store.against(result, target_ranks[rank], window)
             row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
                        against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
-    # the job takes as long as its slowest rank
-    total = {"trace_id": None, "rank": None, "measured_span_ns": max(r["measured_span_ns"] for r in rows),
-             "predicted_span_ns": max(r["predicted_span_ns"] for r in rows), "bound_by": "slowest rank"}
-    total["speedup"] = round(total["measured_span_ns"] / total["predicted_span_ns"], 4) if total["predicted_span_ns"] else None
+    from retime.replay.job import slowest
+    job = slowest(results)  # the job takes as long as its slowest rank
+    total = {"trace_id": None, "rank": None, "measured_span_ns": job["measured_ns"], "predicted_span_ns": job["predicted_ns"],
+             "speedup": job["speedup"], "bound_by": "slowest rank"}
     if fmt == "json":
         click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
                                "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None}, indent=1))

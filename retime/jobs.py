@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from retime.errors import QueryError
 from retime.sqlfiles import load_sql
 
 if TYPE_CHECKING:
@@ -42,3 +43,12 @@ def problems(con: "duckdb.DuckDBPyConnection", job: str) -> JobCheck:
     if spread is not None and spread > JOB_START_SPREAD_NS:
         reasons.append(f"first events {spread / 3.6e12:,.1f} hours apart")
     return JobCheck(traces, no_rank, reasons)
+
+
+def refuse_if_not_one_run(con: "duckdb.DuckDBPyConnection", job: str, what: str) -> None:
+    """QueryError, saying why, where `job`'s traces are not the ranks of one run (`what` names the
+    comparison refused: a job-wide query, the job replay)."""
+    reasons = problems(con, job).reasons
+    if reasons:
+        raise QueryError(f"{what}: job {job!r} is not the ranks of one run: {'; '.join(reasons)}. "
+                         "Re-ingest its files with --job NAME per run")

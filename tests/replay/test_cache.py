@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from retime.replay import cache, engine, scenario
+from retime.replay import graph as replay_graph
 
 import retime
 from tests.conftest import SAMPLE_TRACES
@@ -19,13 +20,13 @@ def test_the_second_replay_reads_the_graph_from_the_cache(tmp_path, monkeypatch)
 
         def no_building(*_):
             raise AssertionError("the graph was built again")
-        monkeypatch.setattr(engine, "build_graph", no_building)
+        monkeypatch.setattr(replay_graph, "build_graph", no_building)
         again = store.replay(r.trace_id, ["pcie.h2d=4x"])
         assert (again.predicted_ns, again.critical_path_ns, again.steps) == (first.predicted_ns, first.critical_path_ns,
                                                                              first.steps)
         cached = cache.graph(store.con, r.trace_id, store.path)
         monkeypatch.undo()
-        built = engine.build_graph(store.con, r.trace_id)
+        built = replay_graph.build_graph(store.con, r.trace_id)
         for name in cache.ARRAYS:
             assert np.array_equal(getattr(cached, name), getattr(built, name), equal_nan=name == "point_flop_per_byte"), name
         assert cached.names == built.names and cached.origin_ns == built.origin_ns

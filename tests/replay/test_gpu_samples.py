@@ -7,6 +7,7 @@ import tomllib
 import numpy as np
 import pytest
 from retime.replay import engine, scenario
+from retime.replay.graph import build_graph
 
 import retime
 from tests.conftest import SAMPLE_TRACES
@@ -28,7 +29,7 @@ def trace(store, name: str) -> int:
 
 @pytest.mark.parametrize("name", ["h2d_pageable", "h2d_pinned", "hostwork_1x", "hostwork_2x", "streams_graph"])
 def test_unchanged_hardware_reproduces_every_point_and_step(gpu_store, name):
-    graph = engine.build_graph(gpu_store.con, trace(gpu_store, name))
+    graph = build_graph(gpu_store.con, trace(gpu_store, name))
     new, _, _ = engine.retimed(graph, scenario.parse([]))
     assert (new == graph.measured).all()
     result = engine.replay(graph, scenario.parse([]))
@@ -83,7 +84,7 @@ def test_removing_the_host_work_leaves_the_gpu_bound(gpu_store):
 def test_a_pageable_copy_holds_its_call_until_it_is_staged(gpu_store):
     """cudaMemcpyAsync from pageable memory returns as its copy ends: a faster link shortens the call."""
     t = trace(gpu_store, "h2d_pageable")
-    graph = engine.build_graph(gpu_store.con, t)
+    graph = build_graph(gpu_store.con, t)
     calls = gpu_store.sql("""SELECT c.event_id FROM deps d
                              JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
                              JOIN events m ON m.trace_id = d.trace_id AND m.event_id = d.dst_event_id
@@ -100,7 +101,7 @@ def test_the_autograd_thread_follows_the_main_thread(gpu_store):
     """Backward runs on PyTorch's autograd thread, handed off by loss.backward() on the main thread:
     when the copies before it get faster, the backward ops move earlier with the main thread."""
     t = trace(gpu_store, "h2d_pageable")
-    graph = engine.build_graph(gpu_store.con, t)
+    graph = build_graph(gpu_store.con, t)
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=4x"]))
     backward = gpu_store.sql("""SELECT e.event_id FROM events e JOIN lanes l USING (trace_id, lane_id)
                                 WHERE e.trace_id = $t AND l.name LIKE '%autograd%'
@@ -116,7 +117,7 @@ def test_a_side_stream_copy_holds_back_the_work_that_waits_for_it(gpu_store):
     """streams_graph: a prefetch on a side stream, joined by cudaStreamWaitEvent before a CUDA graph
     replay. Slowing only the prefetch delays the graph's kernels on the main stream."""
     t = trace(gpu_store, "streams_graph")
-    graph = engine.build_graph(gpu_store.con, t)
+    graph = build_graph(gpu_store.con, t)
     launched_by_graph = gpu_store.sql("""SELECT count(*) AS n FROM deps d
                                          JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
                                          WHERE d.trace_id = $t AND d.kind = 'launch' AND c.name = 'cudaGraphLaunch'""",
@@ -141,7 +142,7 @@ def test_thin_matrix_products_follow_memory_bandwidth_not_flops(gpu_store):
     the H100's ridge point, so `hbm` speeds its GEMM kernel up and `gpu.flops` does not; a
     4096x1024 @ 1024x1024 product (~230 FLOP/byte in float32) is compute-bound."""
     t = trace(gpu_store, "h2d_pageable")
-    graph = engine.build_graph(gpu_store.con, t)
+    graph = build_graph(gpu_store.con, t)
     kernels_of = gpu_store.sql("""SELECT json_extract(o.args, '$."Input Dims"')::VARCHAR AS dims, k.event_id
                                   FROM events o JOIN events k ON k.trace_id = o.trace_id AND k.external_id = o.external_id
                                   WHERE o.trace_id = $t AND o.name = 'aten::mm' AND k.kind = 'kernel'

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from retime.replay import engine, scenario
+from retime.replay.graph import build_graph, graph_tables
 
 import retime
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
@@ -34,7 +35,7 @@ def _trace(store, part: str, rank: int | None = None) -> int:
 
 
 def _replay(store, trace_id: int, knobs=(), remove=()) -> engine.ReplayResult:
-    return engine.replay(engine.build_graph(store.con, trace_id), scenario.parse(list(knobs), remove=list(remove)))
+    return engine.replay(build_graph(store.con, trace_id), scenario.parse(list(knobs), remove=list(remove)))
 
 
 def test_a_copy_bound_run_gets_faster_with_faster_copies(shared_store):
@@ -54,7 +55,7 @@ def test_a_full_launch_queue_releases_the_host_as_the_gpu_drains(shared_store):
         "AND d.src_event_id = c.event_id AND d.kind = 'launch' WHERE c.trace_id = $t AND c.dur_ns > 1000000",
         {"t": trace_id})
     assert len(blocked) > 30 and blocked["dur_ns"].sum() > 200e6
-    graph = engine.build_graph(shared_store.con, trace_id)
+    graph = build_graph(shared_store.con, trace_id)
     starts, ends = engine.points_of_events(graph, blocked["event_id"].to_numpy())
     faster, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=2x"]))
     measured_total = (graph.measured[ends] - graph.measured[starts]).sum()
@@ -94,7 +95,7 @@ def test_waits_survive_clock_skew(tmp_path):
             "max(op_end) AS e FROM launched WHERE call_t < s.ts_ns) k "
             "WHERE s.trace_id = $t AND s.name = 'cudaStreamSynchronize' AND k.e > s.ts_ns + s.dur_ns", {"t": trace_id})
         assert len(early) >= 3  # they return "before" the work ends, on these clocks
-        graph = engine.build_graph(store.con, trace_id)
+        graph = build_graph(store.con, trace_id)
         identity, _, _ = engine.retimed(graph, scenario.parse([]))
         assert (identity == graph.measured).all()
         slow, _, _ = engine.retimed(graph, scenario.parse(["gpu.flops=0.25x", "hbm=0.25x", "pcie.d2h=0.25x"]))
@@ -105,7 +106,7 @@ def test_waits_survive_clock_skew(tmp_path):
 
 def test_a_sync_that_found_the_gpu_done_waits_for_a_slower_gpu(shared_store):
     trace_id = _trace(shared_store, IDLE_SYNC)
-    graph = engine.build_graph(shared_store.con, trace_id)
+    graph = build_graph(shared_store.con, trace_id)
     sync = shared_store.sql("SELECT event_id FROM events WHERE trace_id = $t AND name = 'hipDeviceSynchronize' "
                             "ORDER BY ts_ns DESC LIMIT 1", {"t": trace_id})["event_id"].to_numpy()
     _, [sync_end] = engine.points_of_events(graph, sync)
@@ -139,7 +140,7 @@ def test_a_stream_synchronize_waits_for_its_own_stream(tmp_path):
         assert other, "the sample has no op on another stream before its first stream sync"
         con.execute("UPDATE events SET dur_ns = $e - 1000 - ts_ns WHERE trace_id = $t AND event_id = $o",
                     {"t": t, "o": other[0][0], "e": sync_end})
-        engine.graph_tables(con, t)
+        graph_tables(con, t)
         [(waited_on,)] = con.execute(
             "SELECT l.stream FROM replay_waits w JOIN replay_points p ON p.point_id = w.gpu_end_point "
             "JOIN lanes l ON l.trace_id = $t AND l.lane_id = p.lane_id WHERE w.event_id = $c", {"t": t, "c": sync_id}).fetchall()

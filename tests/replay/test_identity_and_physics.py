@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from retime.replay import engine, kernels, scenario
+from retime.replay.graph import build_graph
 
 import retime
 from tests.conftest import SHARED_TRACES, shared_json_traces
@@ -26,7 +27,7 @@ def test_unchanged_hardware_reproduces_every_shared_trace(shared_store):
     measured = scenario.parse([])
     worst = []
     for trace_id in shared_store.sql("SELECT trace_id FROM traces ORDER BY trace_id")["trace_id"]:
-        graph = engine.build_graph(shared_store.con, trace_id)
+        graph = build_graph(shared_store.con, trace_id)
         if len(graph.measured) == 0:
             continue
         new, _, _ = engine.retimed(graph, measured)
@@ -41,7 +42,7 @@ def test_unchanged_hardware_reproduces_every_shared_trace(shared_store):
 
 def test_twice_the_h2d_bandwidth_halves_h2d_copies(shared_store):
     trace_id = _trace(shared_store, "alexnet_cuda_sync.json.gz")
-    graph = engine.build_graph(shared_store.con, trace_id)
+    graph = build_graph(shared_store.con, trace_id)
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=2x"]))
     h2d = shared_store.sql("SELECT event_id, dur_ns FROM events WHERE trace_id = $t AND copy_kind = 'H2D'", {"t": trace_id})
     starts, ends = engine.points_of_events(graph, h2d["event_id"].to_numpy())
@@ -53,7 +54,7 @@ def test_twice_the_h2d_bandwidth_halves_h2d_copies(shared_store):
                                   "launch.latency=0.5x"])
 def test_faster_hardware_is_never_slower(shared_store, knob):
     for trace_id in shared_store.sql("SELECT trace_id FROM traces WHERE format <> 'chrome'")["trace_id"]:
-        graph = engine.build_graph(shared_store.con, trace_id)
+        graph = build_graph(shared_store.con, trace_id)
         base, _, _ = engine.retimed(graph, scenario.parse([]))
         faster, _, _ = engine.retimed(graph, scenario.parse([knob]))
         assert (faster <= base).all(), (knob, trace_id)
@@ -63,7 +64,7 @@ def test_a_faster_cpu_shrinks_gpu_idle_on_a_launch_bound_trace(shared_store):
     trace_id = _trace(shared_store, "dlrm_8rank/worker0")
     [idle] = shared_store.query("idle_breakdown", trace_id).filter(cause="host_wait").head(1)["idle_pct"]
     assert idle > 50  # the GPU mostly waited for the host
-    graph = engine.build_graph(shared_store.con, trace_id)
+    graph = build_graph(shared_store.con, trace_id)
     gpu_points = np.isin(graph.point_event, shared_store.sql(
         "SELECT event_id FROM events WHERE trace_id = $t AND kind IN ('kernel', 'collective', 'memcpy', 'memset')",
         {"t": trace_id})["event_id"].to_numpy())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from retime.replay import engine, job, scenario
+from retime.replay.graph import build_graph
 
 import retime
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
@@ -73,7 +74,7 @@ def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, sh
     """nccl_parser_config_rank0 records each collective's size: at net=100GB/s and net.latency=10us a
     2-rank all-reduce of n floats takes 10 µs + 2(n-1)/n * 4n bytes / 100 GB/s."""
     [r] = store.ingest(shared_traces / "hta" / "nccl_parser_config_rank0.json.gz")
-    graph = engine.build_graph(store.con, r.trace_id)
+    graph = build_graph(store.con, r.trace_id)
     new, _, _ = engine.retimed(graph, scenario.parse(["net=100GB/s", "net.latency=10us"]))
     colls = store.sql("SELECT event_id, coll_op, coll_in_nelems AS n, coll_group_size AS g FROM events "
                       "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", {"t": r.trace_id})

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from retime.replay import engine, fidelity, kernel_model, presets, scenario
+from retime.replay.graph import build_graph
 
 import retime
 from retime.cli import main
@@ -34,7 +35,7 @@ def samples(store):
 def test_retargeting_onto_the_same_gpu_changes_nothing(samples):
     store, ids = samples
     chosen = store.scenario(ids["hostwork_1x"], to="h100")
-    graph = engine.build_graph(store.con, ids["hostwork_1x"])
+    graph = build_graph(store.con, ids["hostwork_1x"])
     new, _, _ = engine.retimed(graph, chosen)
     assert np.abs(new - graph.measured).max() <= 1  # ns rounding of factor x lag
 
@@ -128,7 +129,7 @@ def test_the_kernel_model_beats_the_naive_baselines_on_held_out_pairs(tmp_path):
                 calibration = kernel_model.calibrate(others, traces=[(src_gpu, durations[src])])
                 chosen = scenario.parse(presets.retarget(src_gpu, tgt_gpu))
                 chosen.kernel_model = kernel_model.retarget_model(src_gpu, tgt_gpu, calibration)
-                gs, gt = engine.build_graph(store.con, src), engine.build_graph(store.con, tgt)
+                gs, gt = build_graph(store.con, src), build_graph(store.con, tgt)
                 new, _, _ = engine.retimed(gs, chosen)
                 busy_s, busy_t = engine.gpu_busy_ns(gs, gs.measured), engine.gpu_busy_ns(gt, gt.measured)
                 p_s, p_t = presets.presets()[src_gpu], presets.presets()[tgt_gpu]

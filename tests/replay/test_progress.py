@@ -3,7 +3,8 @@ scenarios; the answer is the same whether anyone listens or not."""
 from __future__ import annotations
 
 import numpy as np
-from retime.replay import cache, engine
+from retime.replay import cache
+from retime.replay.graph import build_graph
 
 import retime
 from tests.conftest import SAMPLE_TRACES
@@ -19,8 +20,8 @@ def heard(calls: list):
 def test_a_graph_build_reports_each_statement_and_builds_the_same_graph(store):
     [r] = store.ingest(PAGEABLE)
     calls = []
-    reported = engine.build_graph(store.con, r.trace_id, heard(calls))
-    silent = engine.build_graph(store.con, r.trace_id)
+    reported = build_graph(store.con, r.trace_id, heard(calls))
+    silent = build_graph(store.con, r.trace_id)
     task, _, total = calls[0]
     assert task == f"building the replay graph of trace {r.trace_id}"
     assert [done for _, done, _ in calls] == list(range(total + 1))  # 0 at the start, then one per statement

@@ -1,0 +1,148 @@
+"""A trace's replay graph: its points (the start and end of each event) and the edges between them
+(what each waited for, and how long), built once from the store in DuckDB (graph_points.sql,
+graph_edges.sql) and kept as flat arrays that the re-time kernels (replay/kernels.py) read.
+
+Edges are held as CSR over their destination point (`indptr`, `src`): `by_destination` is the one
+place that order is made.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+from retime import foundation
+from retime.replay import kernels, presets
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
+
+from retime.progress import Progress, Steps
+from retime.sqlfiles import load_sql, run_script, script_length, scratch_tables, set_variables
+
+PACKAGE = "retime.replay"
+QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
+THREAD_WAKE_NS = 1_000_000  # a thread resuming within this after another thread's burst was woken by it
+THREAD_IDLE_NS = 50_000     # a thread idle this long before a burst of work was waiting to be handed it
+# Launch back-pressure (graph_edges.sql, replay_backpressure): a device's launch queue was full when
+# calls at BACKPRESSURE_DEPTH_SHARE of its deepest queue took BACKPRESSURE_SLOW_FACTOR x the median
+# launch call or longer (nsys h100_2gpu_1s: blocked calls 2-7 ms at depth 1134-1140 of 1140, the
+# median cudaLaunchKernel 6 µs; unblocked calls at that depth 5-20 µs).
+BACKPRESSURE_DEPTH_SHARE = 0.9
+BACKPRESSURE_SLOW_FACTOR = 10.0
+
+@dataclass
+class ReplayGraph:
+    trace_id: int
+    origin_ns: int              # measured time of the first point; times below are relative to it
+    measured: np.ndarray        # int64[n]
+    indptr: np.ndarray          # int64[n+1], CSR over incoming edges
+    src: np.ndarray             # int64[m]
+    base_lag: np.ndarray        # int64[m]
+    edge_class: np.ndarray      # int64[m], index into EDGE_CLASSES
+    bytes: np.ndarray           # int64[m], -1 where unknown
+    offset: np.ndarray          # int64[m], added to the rescaled lag (staged copies; else 0)
+    point_event: np.ndarray     # int64[n], the event each point belongs to
+    point_is_end: np.ndarray    # bool[n]
+    point_lane: np.ndarray      # int64[n]
+    point_is_gpu: np.ndarray    # bool[n]
+    point_name: np.ndarray      # int32[n], index into names
+    names: list[str]            # distinct event names of the replayed points
+    point_gpu_class: np.ndarray | None = None  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
+    point_flop_per_byte: np.ndarray | None = None  # float32[n], a kernel's arithmetic intensity; NaN where unknown
+    point_roof: np.ndarray | None = None  # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
+
+    @property
+    def dst(self) -> np.ndarray:
+        """Destination point of every edge (edges are sorted by destination)."""
+        return np.repeat(np.arange(len(self.measured), dtype=np.int64), np.diff(self.indptr))
+
+    def name_mask(self, pattern: str) -> np.ndarray:
+        """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
+        rx = re.compile(pattern)
+        hit = np.fromiter((rx.search(name) is not None for name in self.names), bool, len(self.names))
+        return hit[self.point_name] if len(self.names) else np.zeros(len(self.measured), bool)
+
+
+GRAPH_SCRIPTS = ("graph_points", "graph_edges")
+GRAPH_ARRAYS = ("graph_arrays_points", "graph_arrays_edges", "graph_arrays_names", "graph_arrays_gpu_classes")
+
+
+def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int, step: Steps | None = None) -> None:
+    """The replay graph of a trace as temporary tables (replay_points, replay_edges and the tables
+    they are built from: replay_waits, replay_backpressure, ...), as graph_points.sql and
+    graph_edges.sql define them. `step` is called after each statement."""
+    set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
+                  thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
+                  roof_types=list(ROOF_TYPES),
+                  backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
+                  ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
+    foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
+    for script in GRAPH_SCRIPTS:
+        run_script(con, PACKAGE, script, step)
+
+
+def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
+    """The replay graph of a trace, built from the store. `progress` hears (task, done, total) after
+    each of the build's SQL statements."""
+    total = sum(script_length(con, PACKAGE, s) for s in GRAPH_SCRIPTS) + len(GRAPH_ARRAYS) if progress else 0
+    step = Steps(progress, f"building the replay graph of trace {trace_id}", total) if progress else None
+    with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
+        graph_tables(con, trace_id, step)
+        fetched = []
+        for name in GRAPH_ARRAYS:
+            fetched.append(con.execute(load_sql(PACKAGE, name)).fetchnumpy())
+            if step:
+                step()
+        points, edges, coded, classed = fetched
+        names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
+    times = points["t"].astype(np.int64)
+    point_event = points["event_id"].astype(np.int64)
+    code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
+    code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
+    class_of_event = np.full(len(code_of_event), -1, np.int8)
+    class_of_event[classed["event_id"].astype(np.int64)] = classed["gpu_class"]
+    intensity_of_event = np.full(len(code_of_event), np.nan, np.float32)
+    intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
+    roof_of_event = np.full(len(code_of_event), -1, np.int8)
+    roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
+    dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
+    point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
+                    "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool),
+                    "point_gpu_class": class_of_event[point_event], "point_flop_per_byte": intensity_of_event[point_event],
+                    "point_roof": roof_of_event[point_event]}
+    edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
+                   "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
+    if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
+        times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
+    origin = int(times.min()) if len(times) else 0
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=by_destination(src, dst, len(times))[1], src=src,
+                       **edge_arrays, **point_arrays, point_name=code_of_event[point_arrays["point_event"]], names=names)
+
+
+def _topological(times, src, dst, point_arrays, edge_arrays):
+    """Points renumbered in a topological order of the edges (measured order kept wherever the edges
+    allow), edges re-sorted by destination. Where the backward edges close a cycle they are dropped."""
+    n = len(times)
+    order, indptr = by_destination(src, dst, n)
+    topo = kernels.topological_order(n, indptr, src[order])
+    if len(topo) == 0:
+        keep = src < dst
+        src, dst = src[keep], dst[keep]
+        return times, src, dst, point_arrays, {k: v[keep] for k, v in edge_arrays.items()}
+    rank = np.empty(n, np.int64)
+    rank[topo] = np.arange(n, dtype=np.int64)
+    src, dst = rank[src], rank[dst]
+    by_dst, _ = by_destination(src, dst, n)
+    return (times[topo], src[by_dst], dst[by_dst], {k: v[topo] for k, v in point_arrays.items()},
+            {k: v[by_dst] for k, v in edge_arrays.items()})
+
+
+def by_destination(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges as CSR over their destination, among n points: the order that sorts them by destination
+    (then source), and the int64[n+1] row pointers of that order."""
+    order = np.lexsort((src, dst))
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(dst, minlength=n), out=indptr[1:])
+    return order, indptr
+
+
