@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from retime.derived import derive_trace
+from retime.store.derived import derive_trace
 from retime.sqlfiles import set_variables
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -18,8 +18,8 @@ import duckdb
 from retime.ingest import chrome, nsys
 from retime.ingest.trace_row import TraceRow, to_json
 
-from retime import jobs
-from retime.derived import derive_trace
+from retime.store import jobs
+from retime.store.derived import derive_trace
 from retime.errors import RetimeError, TraceFormatError
 from retime.sqlfiles import load_sql
 from retime.store import next_trace_id, transaction
@@ -86,7 +86,7 @@ def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, s
                        results: list[IngestResult]) -> None:
     """A folder's files form the job named after it only when they look like the ranks of one run:
     every trace names a rank, no rank twice, one world size, first events within an hour
-    (retime/jobs.py). Otherwise the files just ingested leave that job (job NULL) and each says
+    (retime/store/jobs.py). Otherwise the files just ingested leave that job (job NULL) and each says
     why in its warnings (not when no file names a rank and nothing else disagrees: profiles of
     single processes, which were no job to begin with). Traces already in the job stay in it."""
     new: dict[str, list[IngestResult]] = {}

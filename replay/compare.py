@@ -25,7 +25,7 @@ SAME_OVERLAP = 0.6
 def workload_overlap(con: "duckdb.DuckDBPyConnection", a: int, b: int) -> dict[str, float | None]:
     """Jaccard index of the distinct CPU operator names and of the kernel names of traces a and b
     (None where either has none of that kind)."""
-    rows = con.execute(load_sql("retime", "workload_overlap"), {"a": a, "b": b}).fetchall()
+    rows = con.execute(load_sql("retime.reads", "workload_overlap"), {"a": a, "b": b}).fetchall()
     found = {kind: (jaccard if in_a and in_b else None) for kind, in_a, in_b, _, jaccard in rows}
     return {"cpu_op": found.get("cpu_op"), "kernel": found.get("kernel")}
 
@@ -35,7 +35,7 @@ def iteration(con: "duckdb.DuckDBPyConnection", trace_id: int, window: str | Non
     (ProfilerStep#N unless `window` says another regular expression; None without one), and span_ns,
     first event start to last end."""
     foundation.load(con, "host")  # annotation_windows
-    return one_row(con, "retime", "trace_steps", {"trace_id": trace_id, "window": window or foundation.STEP_PATTERN})
+    return one_row(con, "retime.reads", "trace_steps", {"trace_id": trace_id, "window": window or foundation.STEP_PATTERN})
 
 
 def against(con: "duckdb.DuckDBPyConnection", result: "ReplayResult", target_id: int, window: str | None = None) -> dict:

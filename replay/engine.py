@@ -12,7 +12,7 @@ from retime.replay import fidelity, kernel_model, kernels, presets
 from retime.replay.graph import PACKAGE, ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, KNOBS, Scenario, rule_text
 
-from retime.derived import derive_trace
+from retime.store.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, set_variables
 from retime.store import transaction
 

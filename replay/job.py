@@ -17,7 +17,8 @@ import duckdb
 import numpy as np
 
 from retime.errors import QueryError
-from retime import foundation, jobs
+from retime import foundation
+from retime.store import jobs
 from retime.progress import Progress
 from retime.replay import cache, engine, fidelity, kernels
 from retime.replay import graph as replay_graph
@@ -40,9 +41,9 @@ class JobGraph:
 def ranks_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
     """The job a trace belongs to and the (trace_id, rank) of its measured traces, by rank; a trace of
     no job is a job of one (job None)."""
-    job = con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+    job = con.execute(load_sql("retime.reads", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
     sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
-    return job, con.execute(load_sql("retime", sql), params).fetchall()
+    return job, con.execute(load_sql("retime.reads", sql), params).fetchall()
 
 
 def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[int, int | None]],

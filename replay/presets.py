@@ -26,7 +26,7 @@ def presets() -> dict[str, dict]:
 def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
     """The GPU names a stored trace recorded ([] when it names none)."""
     from retime.sqlfiles import load_sql
-    rows = con.execute(load_sql("retime", "trace_gpus"), {"trace_id": trace_id}).fetchall()
+    rows = con.execute(load_sql("retime.reads", "trace_gpus"), {"trace_id": trace_id}).fetchall()
     return (rows[0][0] or []) if rows else []
 
 

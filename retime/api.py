@@ -42,14 +42,14 @@ class Store:
     @classmethod
     def on_lake(cls, lake_dir: str | os.PathLike) -> "Store":
         """A read-only Store over a Parquet lake written by export_lake: same verbs, same answers."""
-        from retime.lake import open_lake
+        from retime.export.lake import open_lake
         store = cls.__new__(cls)
         store.path, store.read_only, store.con = str(lake_dir), True, open_lake(lake_dir)
         return store
 
     def export_lake(self, out_dir: str | os.PathLike) -> dict[str, int]:
         """Write every table as Parquet partitioned by trace (Hive layout) under out_dir."""
-        from retime.lake import export_lake
+        from retime.export.lake import export_lake
         return export_lake(self.con, out_dir)
 
     def close(self) -> None:
@@ -102,11 +102,11 @@ class Store:
     def traces(self) -> pl.DataFrame:
         """One row per trace: id, job, format, rank, events, span, source."""
         with as_query_error():  # a row per trace, all scalars: built from rows, without loading Arrow (startup)
-            return store_mod.rows_frame(self.con.execute(load_sql("retime", "traces_list")))
+            return store_mod.rows_frame(self.con.execute(load_sql("retime.reads", "traces_list")))
 
     def resolve_trace(self, trace: int | str) -> int:
         """A trace id from an id, a sha256 prefix or a source path (suffix) the user typed."""
-        row = self.con.execute(load_sql("retime", "resolve_trace"), {"key": str(trace)}).fetchall()
+        row = self.con.execute(load_sql("retime.reads", "resolve_trace"), {"key": str(trace)}).fetchall()
         if not row:
             raise QueryError(f"no trace matches {trace!r} (see `retime traces`)")
         if len(row) > 1:
@@ -116,7 +116,7 @@ class Store:
     def trace_extent(self, trace: int | str) -> tuple[int | None, int]:
         """When a trace's first event started (ns on its own clock; None for an empty trace) and how
         many events it holds."""
-        return self.con.execute(load_sql("retime", "trace_extent"), {"trace_id": self.resolve_trace(trace)}).fetchall()[0]
+        return self.con.execute(load_sql("retime.reads", "trace_extent"), {"trace_id": self.resolve_trace(trace)}).fetchall()[0]
 
     def queries(self) -> pl.DataFrame:
         """The named stress-point queries: name, topic, parameters, what each finds."""
@@ -134,12 +134,12 @@ class Store:
             if "trace_id" in wanted:
                 params.setdefault("trace_id", trace_id)
             elif "job" in wanted:
-                job = self.con.execute(load_sql("retime", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+                job = self.con.execute(load_sql("retime.reads", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
                 if job is None:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
         if "job" in wanted and params.get("job") is not None:
-            from retime import jobs
+            from retime.store import jobs
             jobs.refuse_if_not_one_run(self.con, str(params["job"]), name)
         return runner.run(self.con, name, params)
 
@@ -281,7 +281,7 @@ class Store:
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
-        from retime.export import export_chrome
+        from retime.export.chrome import export_chrome
         trace_id = self.resolve_trace(trace)
         with as_query_error(f"export of trace {trace_id}"):
             return export_chrome(self.con, trace_id, out)
@@ -291,9 +291,9 @@ class Store:
         trace_id = self.resolve_trace(trace)
         p = {"trace_id": trace_id}
         return {
-            "trace": self.sql(load_sql("retime", "info_trace"), p),
-            "lanes": self.sql(load_sql("retime", "info_lanes"), p),
-            "kinds": self.sql(load_sql("retime", "info_kinds"), p),
+            "trace": self.sql(load_sql("retime.reads", "info_trace"), p),
+            "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),
+            "kinds": self.sql(load_sql("retime.reads", "info_kinds"), p),
         }
 
 

@@ -9,6 +9,6 @@
 -- @empty the trace has no collective kernels
 SELECT device, comm_overlapped_ns + comm_exposed_ns AS communication_ns, comm_overlapped_ns AS overlapped_ns,
        comm_exposed_ns AS exposed_ns, round(100.0 * overlapped_ns / communication_ns, 2) AS overlap_pct
-FROM gpu_device_time  -- gpu_time_split of retime/foundation/gpu.sql, written with the trace (retime/schema.sql)
+FROM gpu_device_time  -- gpu_time_split of retime/foundation/gpu.sql, written with the trace (retime/store/sql/schema.sql)
 WHERE trace_id = $trace_id AND comm_overlapped_ns + comm_exposed_ns > 0
 ORDER BY device;

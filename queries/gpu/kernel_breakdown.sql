@@ -17,7 +17,7 @@ WITH per_name AS (
     SELECT name, any_value(kind) AS kind, count(*) AS count, sum(end_ns - ts_ns) AS total_ns,
            avg(end_ns - ts_ns) AS mean_ns, quantile_cont(end_ns - ts_ns, 0.5) AS p50_ns,
            quantile_cont(end_ns - ts_ns, 0.99) AS p99_ns, max(end_ns - ts_ns) AS max_ns
-    FROM gpu_timeline WHERE trace_id = $trace_id  -- every GPU op (retime/schema.sql)
+    FROM gpu_timeline WHERE trace_id = $trace_id  -- every GPU op (retime/store/sql/schema.sql)
     GROUP BY name
 )
 SELECT name, gpu_class(kind, coalesce(name, '')) AS class, count, total_ns::BIGINT AS total_ns,

@@ -19,6 +19,6 @@ SELECT device, span_ns,
        round(100.0 * communication_ns / span_ns, 2) AS communication_pct,
        round(100.0 * memory_ns / span_ns, 2) AS memory_pct,
        round(100.0 * idle_ns / span_ns, 2) AS idle_pct
-FROM gpu_device_time  -- gpu_time_split of retime/foundation/gpu.sql, written with the trace (retime/schema.sql)
+FROM gpu_device_time  -- gpu_time_split of retime/foundation/gpu.sql, written with the trace (retime/store/sql/schema.sql)
 WHERE trace_id = $trace_id
 ORDER BY device;

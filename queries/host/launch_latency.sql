@@ -14,6 +14,6 @@ SELECT call_name AS call, kind AS op_kind, count(*) AS launches,
        quantile_cont(ts_ns - call_ts_ns, 0.5) AS p50_ns, quantile_cont(ts_ns - call_ts_ns, 0.9) AS p90_ns,
        quantile_cont(ts_ns - call_ts_ns, 0.99) AS p99_ns, max(ts_ns - call_ts_ns) AS max_ns,
        round(100.0 * count(*) FILTER (WHERE end_ns - ts_ns < ts_ns - call_ts_ns) / count(*), 2) AS short_op_pct
-FROM gpu_timeline  -- each GPU op with the call that launched it (retime/schema.sql)
+FROM gpu_timeline  -- each GPU op with the call that launched it (retime/store/sql/schema.sql)
 WHERE trace_id = $trace_id AND call_event_id IS NOT NULL
 GROUP BY ALL ORDER BY launches DESC, call;

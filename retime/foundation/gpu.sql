@@ -19,7 +19,7 @@ CREATE OR REPLACE TEMP MACRO class_resource(class) AS
     CASE class WHEN 'communication' THEN 'communication' WHEN 'memory' THEN 'memory' ELSE 'compute' END;
 
 -- The GPU ops of trace t with only what time accounting needs (no class, no args): the derived
--- gpu_timeline (retime/schema.sql), under the column names the queries use.
+-- gpu_timeline (retime/store/sql/schema.sql), under the column names the queries use.
 CREATE OR REPLACE TEMP MACRO gpu_spans(t) AS TABLE
     SELECT event_id, kind, device AS lane_device, stream AS lane_stream, ts_ns, end_ns, resource
     FROM gpu_timeline WHERE trace_id = t;

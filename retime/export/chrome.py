@@ -21,11 +21,11 @@ BATCH_ROWS = 100_000
 def export_chrome(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.PathLike) -> int:
     """Write trace_id to `out` (.json or .json.gz); returns the bytes written."""
     out = Path(out)
-    origin = con.execute(load_sql("retime", "export_origin"), {"trace_id": trace_id}).fetchall()[0][0]
+    origin = con.execute(load_sql("retime.export", "export_origin"), {"trace_id": trace_id}).fetchall()[0][0]
     if origin is None:
         raise QueryError(f"trace {trace_id} has no events to export")
     set_variables(con, trace_id=trace_id, origin_ns=origin)
-    batches = con.sql(load_sql("retime", "export_chrome")).to_arrow_reader(BATCH_ROWS)
+    batches = con.sql(load_sql("retime.export", "export_chrome")).to_arrow_reader(BATCH_ROWS)
     opener = gzip.open if out.name.endswith(".gz") else open
     with opener(out, "wb") as dst:
         dst.write(b'{"schemaVersion": 1, "displayTimeUnit": "ms", "baseTimeNanoseconds": %d,\n"traceEvents": [\n' % origin)

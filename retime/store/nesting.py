@@ -63,7 +63,7 @@ def chains(calls: np.ndarray, parent: np.ndarray, start: np.ndarray, end: np.nda
 
 def call_stacks(con: duckdb.DuckDBPyConnection, trace_id: int) -> pa.Table:
     """(call_event_id, call_stack) for every launch call of a stored trace that sits inside a slice."""
-    cols = con.execute(load_sql("retime", "cpu_slices"), {"trace_id": trace_id}).fetchnumpy()
+    cols = con.execute(load_sql("retime.store", "cpu_slices"), {"trace_id": trace_id}).fetchnumpy()
     event_id = cols["event_id"].astype(np.int64)
     start, end = cols["ts_ns"].astype(np.int64), cols["end_ns"].astype(np.int64)
     parent = parents(cols["lane_id"].astype(np.int64), start, end)

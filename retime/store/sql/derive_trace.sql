@@ -1,6 +1,6 @@
 -- The derived rows of trace `trace_id`: gpu_timeline, op_shapes, then gpu_device_time (schema.sql
 -- says why each table exists). Needs the foundation module gpu (retime/foundation/gpu.sql) and
--- derived_call_stacks (each launch call's open CPU slices, retime/nesting.py), registered by retime/derived.py.
+-- derived_call_stacks (each launch call's open CPU slices, retime/store/nesting.py), registered by retime/store/derived.py.
 
 -- each GPU op name's class, matched once per distinct name (gpu_class)
 CREATE OR REPLACE TEMP TABLE derived_gpu_names AS
@@ -21,7 +21,7 @@ SELECT e.trace_id, e.event_id, e.kind, e.name, class_resource(c.class), l.device
 FROM events e
 JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
 LEFT JOIN launch USING (event_id)
-LEFT JOIN derived_call_stacks stacks USING (call_event_id)  -- registered by retime/derived.py (retime/nesting.py)
+LEFT JOIN derived_call_stacks stacks USING (call_event_id)  -- registered by retime/store/derived.py (retime/store/nesting.py)
 JOIN derived_gpu_names c ON c.kind = e.kind AND c.name IS NOT DISTINCT FROM e.name
 WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')
   AND e.dur_ns IS NOT NULL

@@ -1,4 +1,4 @@
--- retime store schema, version 3 (retime/store.py SCHEMA_VERSION; older stores are upgraded on open).
+-- retime store schema, version 3 (retime/store/__init__.py SCHEMA_VERSION; older stores are upgraded on open).
 --
 -- One DuckDB file holds any number of traces (measured files and, later, their replays), so
 -- that a trace and its variants compare in one query. All times are integer nanoseconds on the
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS deps (
 );
 
 -- One row per GPU op (kernel, collective, copy, memset with a duration), written with its trace by
--- retime/derive_trace.sql: the device and stream it ran on and the host call that launched it,
+-- retime/store/sql/derive_trace.sql: the device and stream it ran on and the host call that launched it,
 -- which the launch-path and time-accounting queries would otherwise join from lanes, deps and events
 -- on every run. Derived, so any row can be re-derived from those three tables.
 CREATE TABLE IF NOT EXISTS gpu_timeline (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import duckdb
 
-from retime.derived import derive_all
+from retime.store.derived import derive_all
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql
 
@@ -40,7 +40,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def next_trace_id(con: duckdb.DuckDBPyConnection) -> int:
     """A new trace id from the store's sequence (each call a new one, never reused)."""
-    return con.execute(load_sql("retime", "next_trace_id")).fetchall()[0][0]
+    return con.execute(load_sql("retime.store", "next_trace_id")).fetchall()[0][0]
 
 
 def default_db_path() -> str:
@@ -65,7 +65,7 @@ def configure(con: duckdb.DuckDBPyConnection, threads: int | None = None, memory
 
 
 def schema_sql() -> str:
-    return resources.files("retime").joinpath("schema.sql").read_text()
+    return resources.files("retime.store").joinpath("sql", "schema.sql").read_text()
 
 
 def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -127,7 +127,7 @@ def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Versions 2 and 3 changed only the derived tables (gpu_timeline, gpu_device_time, op_shapes): make them again and derive
     every stored trace, in one transaction (an interrupted upgrade leaves the store as it was)."""
     with transaction(con):
-        con.execute(load_sql("retime", "drop_derived")).fetchall()
+        con.execute(load_sql("retime.store", "drop_derived")).fetchall()
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made
         derive_all(con)
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()

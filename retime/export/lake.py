@@ -25,14 +25,14 @@ def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> d
             shutil.rmtree(target)  # a lake is rewritten whole: no stale partitions of removed traces
         target.mkdir(parents=True)
         set_variables(con, lake_table=table)
-        written[table] = con.execute(load_sql("retime", "lake_table_rows")).fetchall()[0][0]
+        written[table] = con.execute(load_sql("retime.export", "lake_table_rows")).fetchall()[0][0]
         if written[table]:
             set_variables(con, lake_table_dir=str(target))
-            con.execute(load_sql("retime", "lake_export")).fetchall()
+            con.execute(load_sql("retime.export", "lake_export")).fetchall()
         else:
             (target / "trace_id=0").mkdir()
             set_variables(con, lake_empty_file=str(target / "trace_id=0" / "empty.parquet"))
-            con.execute(load_sql("retime", "lake_export_empty")).fetchall()
+            con.execute(load_sql("retime.export", "lake_export_empty")).fetchall()
     return written
 
 
@@ -45,5 +45,5 @@ def open_lake(lake_dir: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for table in TABLES:
         set_variables(con, **{f"lake_{table}": str(lake / table / "**" / "*.parquet")})
-    con.execute(load_sql("retime", "lake_views")).fetchall()
+    con.execute(load_sql("retime.export", "lake_views")).fetchall()
     return con

@@ -1,5 +1,5 @@
 -- The CPU slices (any kind, with a length) on the threads of trace $trace_id that launch GPU work,
--- sorted for retime/nesting.py: by thread, start, the longer first, then event id; is_call marks the
+-- sorted for retime/store/nesting.py: by thread, start, the longer first, then event id; is_call marks the
 -- launch calls whose stacks are wanted.
 WITH calls AS (
     SELECT DISTINCT d.src_event_id AS event_id, c.lane_id

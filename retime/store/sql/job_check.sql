@@ -1,5 +1,5 @@
 -- Do the measured traces of job $job (a folder's name, given to the files found in it, or a name
--- given with --job) look like the ranks of one run (retime/jobs.py)? One row: how many traces, how many name no rank, the ranks written more than
+-- given with --job) look like the ranks of one run (retime/store/jobs.py)? One row: how many traces, how many name no rank, the ranks written more than
 -- once, the world sizes written, and how far apart their first events are (ns).
 SELECT count(*) AS traces, count(*) FILTER (WHERE rank IS NULL) AS no_rank,
        (SELECT list(rank ORDER BY rank) FROM (SELECT rank FROM traces WHERE job = $job AND format <> 'replay'

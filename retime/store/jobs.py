@@ -32,7 +32,7 @@ class JobCheck:
 
 def problems(con: "duckdb.DuckDBPyConnection", job: str) -> JobCheck:
     """The measured traces of `job` and why they are not the ranks of one run."""
-    traces, no_rank, repeated, world_sizes, spread = con.execute(load_sql("retime", "job_check"), {"job": job}).fetchall()[0]
+    traces, no_rank, repeated, world_sizes, spread = con.execute(load_sql("retime.store", "job_check"), {"job": job}).fetchall()[0]
     reasons = []
     if no_rank:
         reasons.append(f"{no_rank} of {traces} traces name no rank")

@@ -1,0 +1,2 @@
+-- A new trace id: the store's sequence (retime/store/sql/schema.sql), one number per call.
+SELECT nextval('trace_id_seq');
