@@ -31,9 +31,10 @@ class StepTime:
 
 @dataclass
 class ReplayResult:
+    """A replay's answer: the trace's measured and predicted span and steps, and what bounds the prediction."""
     trace_id: int
     scenario: str
-    measured_ns: int
+    measured_ns: int                   # span: first event start to last end
     predicted_ns: int
     critical_path_ns: dict[str, int]   # time on the predicted critical path per edge class
     steps: list[StepTime] = field(default_factory=list)  # ProfilerStep windows, in order
@@ -43,10 +44,12 @@ class ReplayResult:
 
     @property
     def speedup(self) -> float:
+        """Measured span over predicted span (above 1: the scenario is faster)."""
         return self.measured_ns / self.predicted_ns if self.predicted_ns else float("nan")
 
     @property
     def bound_by(self) -> str:
+        """The edge class with the largest share of the predicted critical path ("fixed" when none has one)."""
         shares = {k: v for k, v in self.critical_path_ns.items() if k != "fixed"}
         return max(shares, key=shares.get) if shares and max(shares.values()) > 0 else "fixed"
 

@@ -20,23 +20,29 @@ RETARGET_KNOBS = ("hbm", "gpu.flops", "nvlink", "net", "pcie.h2d", "pcie.d2h")
 
 @dataclass(frozen=True)
 class ErrorBar:
+    """How far predictions of one kind landed from measured runs (fidelity.toml), quoted with a replay."""
     pct: float | None          # expected absolute error, percent; None where unvalidated (0 for no change)
     basis: str                 # where it comes from, for people
 
     @property
     def text(self) -> str:
+        """For people: "±8% (basis)" or "unvalidated (why)"."""
         return f"±{self.pct:.0f}% ({self.basis})" if self.pct is not None else f"unvalidated ({self.basis})"
 
     def as_dict(self) -> dict:
+        """For JSON output: expected_error_pct and basis."""
         return {"expected_error_pct": self.pct, "basis": self.basis}
 
 
 @lru_cache(maxsize=1)
 def table() -> dict:
+    """replay/presets/fidelity.toml: the measured error of each kind of prediction, with its pairs."""
     return tomllib.loads(resources.files("retime.replay").joinpath("presets", "fidelity.toml").read_text())
 
 
 def error_bar(scenario: Scenario) -> ErrorBar:
+    """The expected error of a scenario's prediction: the largest of its changed knobs' validated
+    errors (a retarget counts as `to`, scale rules as `scale`); unvalidated where any knob has none."""
     retargeted = scenario.kernel_model is not None
     kinds = (["to"] if retargeted else []) + [k for k in scenario.changed_knobs() if not (retargeted and k in RETARGET_KNOBS)]
     if scenario.scale:

@@ -32,6 +32,7 @@ BACKPRESSURE_SLOW_FACTOR = 10.0
 
 @dataclass
 class ReplayGraph:
+    """A trace's points (n: each event's start and end) and edges (m, CSR by destination) as arrays."""
     trace_id: int
     origin_ns: int              # measured time of the first point; times below are relative to it
     measured: np.ndarray        # int64[n]

@@ -30,6 +30,7 @@ PACKAGE = "retime.replay"
 
 @dataclass
 class JobGraph:
+    """A job's ranks as one replay graph, and which rank each point belongs to."""
     graph: replay_graph.ReplayGraph   # all ranks' points and edges, plus one virtual point per collective
     ranks: list[int]
     trace_ids: list[int]

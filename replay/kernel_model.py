@@ -72,6 +72,7 @@ class Kernels:
     op_key: np.ndarray          # str: operator shape and occurrence, '' where unknown
 
     def durations(self, cls: str) -> np.ndarray:
+        """The measured durations of this trace's kernels of one class."""
         return self.dur_ns[self.cls == cls]
 
     def predicted(self, model: "RetargetModel", cls: str) -> np.ndarray:
@@ -167,6 +168,8 @@ def shipped() -> dict:
 
 
 def retarget_model(source: str, target: str, calibration: dict | None = None) -> RetargetModel:
+    """The per-kernel model from preset `source` to `target`, with the shipped calibration
+    (replay/presets/kernel_model.toml) unless another is given."""
     data = calibration or shipped()
     return RetargetModel(source, target, data.get("floor_ns", {}), data.get("efficiency", {}),
                          data.get("compute_efficiency", {}), data.get("memory_efficiency", {}))

@@ -20,6 +20,8 @@ KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interco
 
 @lru_cache(maxsize=1)
 def presets() -> dict[str, dict]:
+    """Every GPU preset by key (a100, h100, ...): peaks per data type, HBM, links, with sources
+    (retime/foundation/gpus.toml)."""
     return foundation.gpu_presets()
 
 

@@ -67,6 +67,7 @@ class Scenario:
 
     @property
     def label(self) -> str:
+        """The scenario in words, as the CLI prints it ("--to h200 (from h100) pcie.h2d=2x")."""
         rules = [f"{p}={f:g}x" if f else f"remove {p}" for p, f in self.scale]
         model = [f"--to {self.kernel_model.target} (from {self.kernel_model.source})"] if self.kernel_model else []
         return " ".join(model + [f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
@@ -214,6 +215,7 @@ def _split_rule(item: str) -> tuple[str, str]:
 
 
 def split_setting(item: str) -> tuple[str, str]:
+    """"knob=value" as (knob, value); ScenarioError without an "="."""
     key, sep, value = item.partition("=")
     if not sep:
         raise ScenarioError(f"{item!r}: expected knob=value, e.g. pcie.h2d=2x")

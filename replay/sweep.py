@@ -26,6 +26,7 @@ MAX_SCENARIOS = 100_000
 
 @dataclass
 class SweepResult:
+    """A sweep's answer: a row per scenario of the grid, and the knobs ranked by their effect."""
     trace_id: int
     measured_ns: int              # span: first event start to last end
     measured_step_ns: int | None  # median ProfilerStep window, None without steps

@@ -31,7 +31,7 @@ class Store:
 
     on_progress: Progress | None = None
 
-    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, threads: int | None = None,
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False, threads: int | None = None,
                  memory_limit: str | None = None):
         self.path = str(path) if path is not None else store_mod.default_db_path()
         self.read_only = read_only
@@ -53,6 +53,7 @@ class Store:
         return export_lake(self.con, out_dir)
 
     def close(self) -> None:
+        """Close the store's connection (a `with` block does it on leaving)."""
         self.con.close()
 
     def __enter__(self) -> "Store":
@@ -62,7 +63,7 @@ class Store:
         self.close()
 
     # -- ingest -------------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | os.PathLike] | str | os.PathLike, job: str | None = None,
+    def ingest(self, paths: Iterable[str | os.PathLike] | str | os.PathLike, *, job: str | None = None,
                on_file: Callable[[str, int], Callable[[int], None] | None] | None = None, jobs: int = 1,
                on_result: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
         """Ingest files and job directories; one result per file, failures included.
@@ -178,7 +179,7 @@ class Store:
         return source
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
-                 remove: list[str] = (), file: str | os.PathLike | None = None, to: str | None = None,
+                 remove: list[str] = (), *, file: str | os.PathLike | None = None, to: str | None = None,
                  source: str | None = None) -> Scenario:
         """One Scenario from a scenario file, a preset retarget (`to`, from `source` or the GPU the trace
         ran on) and explicit settings, in that order of precedence (later wins); duration rules add up."""
@@ -190,7 +191,7 @@ class Store:
         return scenario.assemble(settings, scale, remove, doc, to, source)
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-               save: bool = False, window: str | None = None) -> ReplayResult:
+               *, save: bool = False, window: str | None = None) -> ReplayResult:
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
@@ -213,7 +214,7 @@ class Store:
         return result
 
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
-              base: Scenario | list[str] | dict[str, str] | None = None, all_ranks: bool = False) -> SweepResult:
+              base: Scenario | list[str] | dict[str, str] | None = None, *, all_ranks: bool = False) -> SweepResult:
         """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
         a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect.
         all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
@@ -265,7 +266,7 @@ class Store:
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-                   window: str | None = None) -> list[tuple[int, ReplayResult]]:
+                   *, window: str | None = None) -> list[tuple[int, ReplayResult]]:
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
         per rank, by rank; a trace of no job is a job of one."""
@@ -308,7 +309,7 @@ def open_lake(lake_dir: str | os.PathLike) -> Store:
     return Store.on_lake(lake_dir)
 
 
-def open(path: str | os.PathLike | None = None, read_only: bool = False,  # noqa: A001 - the API's verb
+def open(path: str | os.PathLike | None = None, *, read_only: bool = False,  # noqa: A001 - the API's verb
          threads: int | None = None, memory_limit: str | None = None) -> Store:
     """Open (creating on first write) the store at `path`, default $RETIME_DB or ./retime.duckdb.
 

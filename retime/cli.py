@@ -459,6 +459,48 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
             click.echo(f"expected error {results[0].error_bar.text}")
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@db_option
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the traces (default: ./capture-YYYYMMDD-HHMMSS).")
+@click.option("--steps", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Optimizer steps to record (0: the whole run, for scripts without an optimizer).")
+@click.option("--wait", type=click.IntRange(min=0), default=1, show_default=True, help="Optimizer steps skipped first.")
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Optimizer steps profiled but not kept, after the wait.")
+@click.option("--with-stack", is_flag=True, help="Record Python stacks too (larger traces, slower run).")
+@click.option("--job", help="Job name for the traces (default: the folder's name).")
+@click.option("--no-ingest", is_flag=True, help="Only write the traces.")
+def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int, wait: int, warmup: int,
+            with_stack: bool, job: str | None, no_ingest: bool) -> None:
+    """Run a PyTorch command under torch.profiler with what a replay needs, then ingest its traces.
+
+    retime capture -- python train.py ARGS; retime capture -- torchrun --nproc-per-node 8 train.py (a trace
+    per rank, one job). Shapes, FLOPs and CUDA sync events are on; the schedule advances at each optimizer
+    step. The command's own Python needs torch."""
+    from datetime import datetime
+
+    from retime import capture as capture_mod
+    if not no_ingest:  # a store that cannot take the traces is said before the run, not after it
+        api.open(db).close()
+    out_dir = out_dir or Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
+    result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    if result.returncode != 0:
+        click.echo(f"warning: {command[0]} exited with status {result.returncode}", err=True)
+    if not result.traces:
+        raise capture_mod.CaptureError(f"{out_dir}: no trace was written")
+    click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {out_dir}")
+    if no_ingest:
+        return
+    with api.open(db) as store:
+        target = [out_dir] if len(result.traces) > 1 else result.traces
+        results = store.ingest(target, job=job, on_result=_print_ingest_line)
+    _summarize_ingest(results, "table")
+
+
 @main.command("export-lake")
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @db_option

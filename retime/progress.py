@@ -20,7 +20,3 @@ class Steps:
         self.done += units
         if self.report is not None:
             self.report(self.task, self.done, self.total)
-
-    @property
-    def listening(self) -> bool:
-        return self.report is not None

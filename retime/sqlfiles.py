@@ -25,6 +25,7 @@ def load_sql(package: str, name: str) -> str:
 
 
 def set_variables(con: duckdb.DuckDBPyConnection, **values) -> None:
+    """Bind each value to a DuckDB variable of its name (getvariable('name') in a script)."""
     for key, value in values.items():
         if not key.isidentifier():
             raise ValueError(f"bad variable name {key!r}")

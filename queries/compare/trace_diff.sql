@@ -22,8 +22,8 @@ per AS (
     UNION ALL SELECT 'class', class, 'b', sum(ops), sum(ns) FROM b GROUP BY 1, 2, 3
 )
 SELECT level, bucket,
-       coalesce(sum(ops) FILTER (WHERE side = 'a'), 0) AS base_ops, coalesce(sum(ns) FILTER (WHERE side = 'a'), 0)::BIGINT AS base_ns,
-       coalesce(sum(ops) FILTER (WHERE side = 'b'), 0) AS other_ops, coalesce(sum(ns) FILTER (WHERE side = 'b'), 0)::BIGINT AS other_ns,
+       coalesce(sum(ops) FILTER (WHERE side = 'a'), 0)::BIGINT AS base_ops, coalesce(sum(ns) FILTER (WHERE side = 'a'), 0)::BIGINT AS base_ns,
+       coalesce(sum(ops) FILTER (WHERE side = 'b'), 0)::BIGINT AS other_ops, coalesce(sum(ns) FILTER (WHERE side = 'b'), 0)::BIGINT AS other_ns,
        (other_ns - base_ns)::BIGINT AS delta_ns, round(other_ns / nullif(base_ns, 0), 3) AS ratio
 FROM per GROUP BY level, bucket
-ORDER BY level DESC, abs(other_ns - base_ns) DESC;
+ORDER BY level DESC, abs(other_ns - base_ns) DESC, greatest(base_ns, other_ns) DESC, bucket;  -- ties in a fixed order

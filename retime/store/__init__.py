@@ -65,6 +65,7 @@ def configure(con: duckdb.DuckDBPyConnection, threads: int | None = None, memory
 
 
 def schema_sql() -> str:
+    """The store's DDL (sql/schema.sql)."""
     return resources.files("retime.store").joinpath("sql", "schema.sql").read_text()
 
 

@@ -4,6 +4,7 @@ readable line naming it, never a traceback. The walk covers every command and ev
 takes: a new command or path option fails the first test until it is walked here too."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -27,11 +28,12 @@ BASE = {
     "export": ["1"],
     "report": ["1"],
     "info": ["1"],
+    "capture": ["--", sys.executable, "-c", "pass"],  # what follows "--" is the command captured: kept last
 }
 OUTPUT_FILES = {("sql", "out"): "--out", ("query", "out"): "--out", ("export", "out"): "--chrome",
                 ("report", "out"): "--html"}
 INPUT_FILES = {("replay", "scenario_file"): "--scenario", ("sweep", "scenario_file"): "--scenario"}
-FOLDERS_WRITTEN = {("export-lake", "out_dir")}
+FOLDERS_WRITTEN = {("export-lake", "out_dir"), ("capture", "out_dir")}
 TRACES_READ = {("ingest", "paths")}
 
 
@@ -59,6 +61,9 @@ def place(tmp_path_factory) -> dict[str, Path]:
 
 
 def check(args: list, named: Path | str) -> None:
+    if "--" in args:  # a captured command stays at the end, after the options
+        at = args.index("--")
+        args = args[:at] + args[at + len(BASE["capture"]):] + args[at:at + len(BASE["capture"])]
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert result.exit_code in (1, 2), (args, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
@@ -82,10 +87,11 @@ def test_an_output_file_that_cannot_be_written(place, command, param):
             check([command, *BASE[command], option, bad, *extra, "--db", place["db"]], bad)
 
 
-def test_a_lake_folder_that_cannot_be_written(place):
+def test_a_lake_or_capture_folder_that_cannot_be_written(place):
     bad = place["root"] / "not_a_store.txt" / "lake"
     check(["export-lake", bad, "--db", place["db"]], bad)
     check(["export-lake", place["root"] / "not_a_store.txt", "--db", place["db"]], place["root"] / "not_a_store.txt")
+    check(["capture", *BASE["capture"], "--no-ingest", "--out", bad], bad)
 
 
 @pytest.mark.parametrize("command,param", sorted(INPUT_FILES))
@@ -117,7 +123,7 @@ def test_a_store_that_is_not_there_a_folder_or_not_a_store(place, command):
     if command in ("export", "report"):
         args += [OUTPUT_FILES[(command, "out")], root / f"{command}.out"]
     bad_stores = [root / "a_folder", root / "not_a_store.txt"]
-    if command != "ingest":  # ingest creates its store; every other command reads one
+    if command not in ("ingest", "capture"):  # these create their store; every other command reads one
         bad_stores.append(root / "no_such_store.duckdb")
     for bad in bad_stores:
         check([command, *args, "--db", bad], bad)
