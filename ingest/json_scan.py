@@ -24,6 +24,7 @@ CLOSE = 5          # ']' or '}' landing back at depth <= record_depth
 
 
 def new_state() -> np.ndarray:
+    """The scan's state before a file's first byte (carried from one chunk to the next)."""
     state = np.zeros(STATE_SIZE, dtype=np.int64)
     state[LAST_ELEMENT_END] = -1
     return state

@@ -67,6 +67,7 @@ class _Router:
 
 
 def is_gzip(path: Path) -> bool:
+    """Whether the file starts with gzip's magic bytes (whatever its name says)."""
     with open(path, "rb") as raw:
         return raw.read(2) == b"\x1f\x8b"
 

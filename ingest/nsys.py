@@ -31,6 +31,7 @@ READ_BLOCK = 16 << 20
 
 @dataclass
 class NsysReport:
+    """An Nsight Systems SQLite export as found on disk, before its rows are read."""
     path: Path
     sha256: str
     size_bytes: int
@@ -154,4 +155,5 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
 
 
 def explain(path: Path, report: NsysReport, exc: Exception) -> str:
+    """One readable line naming the file, for an export that could not be read."""
     return f"{path}: {str(exc).strip().splitlines()[0]}"

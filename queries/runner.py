@@ -28,6 +28,7 @@ CASTS = {"BIGINT": int, "INTEGER": int, "DOUBLE": float, "VARCHAR": str,
 
 @dataclass
 class Param:
+    """A parameter a query's header declares (`-- @param name TYPE = default   doc`)."""
     name: str
     type: str
     default: str | None
@@ -36,6 +37,7 @@ class Param:
 
 @dataclass
 class Query:
+    """A named query: its SQL and what its header says (summary, parameters, columns, includes, empty)."""
     name: str
     topic: str
     summary: str
@@ -47,6 +49,7 @@ class Query:
 
 
 def parse(name: str, topic: str, sql: str) -> Query:
+    """A query file's text read into a Query, its header parsed."""
     query = Query(name=name, topic=topic, summary="", sql=sql, includes=foundation.includes(sql))
     summary = []
     for line in sql.splitlines():
@@ -80,6 +83,7 @@ def catalogue() -> dict[str, Query]:
 
 
 def listing() -> pl.DataFrame:
+    """One row per named query: name, topic, parameters with defaults, what it finds."""
     rows = [{"query": q.name, "topic": q.topic,
              "params": " ".join(p.name + (f"={p.default}" if p.default is not None else "") for p in q.params),
              "finds": q.summary} for q in catalogue().values()]
