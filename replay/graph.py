@@ -48,9 +48,9 @@ class ReplayGraph:
     point_is_gpu: np.ndarray    # bool[n]
     point_name: np.ndarray      # int32[n], index into names
     names: list[str]            # distinct event names of the replayed points
-    point_gpu_class: np.ndarray | None = None  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
-    point_flop_per_byte: np.ndarray | None = None  # float32[n], a kernel's arithmetic intensity; NaN where unknown
-    point_roof: np.ndarray | None = None  # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
+    point_gpu_class: np.ndarray  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
+    point_flop_per_byte: np.ndarray  # float32[n], a kernel's arithmetic intensity; NaN where unknown
+    point_roof: np.ndarray      # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
 
     @property
     def dst(self) -> np.ndarray:

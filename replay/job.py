@@ -39,14 +39,6 @@ class JobGraph:
     unmatched: int              # collectives left per rank (ranks issued different numbers)
 
 
-def ranks_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
-    """The job a trace belongs to and the (trace_id, rank) of its measured traces, by rank; a trace of
-    no job is a job of one (job None)."""
-    job = con.execute(load_sql("retime.reads", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
-    sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
-    return job, con.execute(load_sql("retime.reads", sql), params).fetchall()
-
-
 def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[int, int | None]],
              store_path: str | None = None, progress: Progress | None = None) -> JobGraph | None:
     """The job as one replay graph, or None where it is not two or more ranked traces (its ranks are
@@ -162,12 +154,9 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         point_name=arrange(np.concatenate([g.point_name + name_offset[i] for i, g in enumerate(graphs)]).astype(np.int32),
                            np.int32(0)),
         names=[name for g in graphs for name in g.names] or [""],
-        point_gpu_class=(arrange(np.concatenate([g.point_gpu_class for g in graphs]), np.int8(-1))
-                         if all(g.point_gpu_class is not None for g in graphs) else None),
-        point_flop_per_byte=(arrange(np.concatenate([g.point_flop_per_byte for g in graphs]), np.float32(np.nan))
-                             if all(g.point_flop_per_byte is not None for g in graphs) else None),
-        point_roof=(arrange(np.concatenate([g.point_roof for g in graphs]), np.int8(-1))
-                    if all(g.point_roof is not None for g in graphs) else None),
+        point_gpu_class=arrange(np.concatenate([g.point_gpu_class for g in graphs]), np.int8(-1)),
+        point_flop_per_byte=arrange(np.concatenate([g.point_flop_per_byte for g in graphs]), np.float32(np.nan)),
+        point_roof=arrange(np.concatenate([g.point_roof for g in graphs]), np.int8(-1)),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))

@@ -112,13 +112,10 @@ class RetargetModel:
         memory = presets.presets()[gpu]["hbm_tb_s"] * memory_eff
         return np.maximum(1.0 / compute, 1.0 / (intensity * memory))
 
-    def ratios(self, cls: str, intensity: np.ndarray | None = None, roof: np.ndarray | None = None) -> np.ndarray:
+    def ratios(self, cls: str, intensity: np.ndarray, roof: np.ndarray) -> np.ndarray:
         """Target over source time of each kernel's work: the roofline's at the kernel's intensity
         and roof where known (finite intensity, roof >= 0), the class's pooled ratio elsewhere."""
-        n = len(intensity) if intensity is not None else 0
-        out = np.full(n, self.ratio(cls))
-        if intensity is None or roof is None:
-            return out
+        out = np.full(len(intensity), self.ratio(cls))
         known = np.isfinite(intensity) & (intensity > 0) & (roof >= 0)
         if known.any():
             i, r = intensity[known].astype(np.float64), roof[known].astype(np.int64)
@@ -180,8 +177,6 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
     class's multiplier) into the model's time; 1 on every other edge. A PDL offset edge starting at
     a kernel's start scales as that kernel does."""
     factor = np.ones(len(graph.src))
-    if graph.point_gpu_class is None:
-        return factor
     dst = graph.dst
     from_op_start = (np.isin(graph.edge_class, gpu_op_classes) & graph.point_is_gpu[graph.src]
                      & ~graph.point_is_end[graph.src])
@@ -189,7 +184,6 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
     point_factor = np.ones(len(graph.measured))
     source_class = graph.point_gpu_class[graph.src]
     base = graph.base_lag.astype(np.float64)
-    shaped = graph.point_flop_per_byte is not None and graph.point_roof is not None
     for code, cls in enumerate(GPU_CLASSES):
         if cls not in MODELLED:
             continue
@@ -198,8 +192,7 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
             continue
         durations = base[edges]
         starts = graph.src[edges]
-        predicted = (model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts]) if shaped
-                     else model.times(durations, cls))
+        predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])
     # the duration edge and any PDL offset edge from the same kernel's start scale alike
     factor[from_op_start] = point_factor[graph.src[from_op_start]]
@@ -284,8 +277,7 @@ def weighted_median(values_weights: np.ndarray) -> float:
 def _chain(logs: dict[tuple[str, str], list[float]]) -> dict[str, float]:
     """Efficiencies relative to ANCHOR from measured log ratios between GPU pairs: (gpu_a, gpu_b) ->
     [log(eff_b / eff_a) per pair], averaged per GPU pair (a geometric mean) and chained outwards
-    from ANCHOR, or from the first GPU in name order where no pair reaches ANCHOR. Only GPUs linked
-    to that one get a value: a prediction uses an efficiency only where source and target both have
+    from ANCHOR (nothing where no pair reaches it). Only GPUs linked to ANCHOR get a value: a prediction uses an efficiency only where source and target both have
     one (RetargetModel._pair), so values from pairs that never meet are never compared."""
     edges: dict[str, list[tuple[str, float]]] = {}
     for (a, b), values in logs.items():

@@ -68,9 +68,7 @@ class Scenario:
     @property
     def label(self) -> str:
         """The scenario in words, as the CLI prints it ("--to h200 (from h100) pcie.h2d=2x")."""
-        rules = [f"{p}={f:g}x" if f else f"remove {p}" for p, f in self.scale]
-        model = [f"--to {self.kernel_model.target} (from {self.kernel_model.source})"] if self.kernel_model else []
-        return " ".join(model + [f"{k}={v}" for k, v in self.settings.items()] + rules) or "measured hardware"
+        return label_of(self.as_dict())
 
     def changed_knobs(self) -> list[str]:
         """The knobs set to something other than a factor of 1 (`pcie.h2d=1x` changes nothing)."""
@@ -95,6 +93,15 @@ class Scenario:
         rules = {"scale": [{"match": p, "factor": f} for p, f in self.scale]} if self.scale else {}
         model = ({"from": self.kernel_model.source, "to": self.kernel_model.target} if self.kernel_model else {})
         return {**model, **self.settings, **rules}
+
+
+def label_of(doc: dict) -> str:
+    """A scenario in words from its stored form (Scenario.as_dict, as a saved replay keeps it):
+    the retarget, the knobs, then the duration rules ("^host_prep$=2x", "remove Optimizer")."""
+    model = [f"--to {doc['to']} (from {doc.get('from')})"] if doc.get("to") else []
+    knobs = [f"{k}={v}" for k, v in doc.items() if k in KNOBS]
+    rules = [f"{r['match']}={r['factor']:g}x" if r["factor"] else f"remove {r['match']}" for r in doc.get("scale") or []]
+    return " ".join(model + knobs + rules) or "measured hardware"
 
 
 def rule_text(pattern: str, factor: float) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import polars as pl
 
 from retime import store as store_mod
+from retime.store import jobs
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
 from retime.progress import Progress
 from retime.queries import runner
@@ -103,7 +104,7 @@ class Store:
     def traces(self) -> pl.DataFrame:
         """One row per trace: id, job, format, rank, events, span, source."""
         with as_query_error():  # a row per trace, all scalars: built from rows, without loading Arrow (startup)
-            return store_mod.rows_frame(self.con.execute(load_sql("retime.reads", "traces_list")))
+            return _rows_frame(self.con.execute(load_sql("retime.reads", "traces_list")))
 
     def resolve_trace(self, trace: int | str) -> int:
         """A trace id from an id, a sha256 prefix or a source path (suffix) the user typed."""
@@ -135,12 +136,11 @@ class Store:
             if "trace_id" in wanted:
                 params.setdefault("trace_id", trace_id)
             elif "job" in wanted:
-                job = self.con.execute(load_sql("retime.reads", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+                job = jobs.job_of(self.con, trace_id)
                 if job is None:
                     raise QueryError(f"trace {trace_id} belongs to no job; {name} compares the ranks of a job")
                 params.setdefault("job", job)
         if "job" in wanted and params.get("job") is not None:
-            from retime.store import jobs
             jobs.refuse_if_not_one_run(self.con, str(params["job"]), name)
         return runner.run(self.con, name, params)
 
@@ -225,7 +225,7 @@ class Store:
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
         base = _as_scenario(base)
         with as_query_error(f"sweep of trace {trace_id}"):
-            job = job_graph.of_ranks(self.con, *job_graph.ranks_of(self.con, trace_id), self.path,
+            job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
         return sweep.sweep(graph, grid, base, progress=self.on_progress)
@@ -261,8 +261,7 @@ class Store:
 
     def job_ranks(self, trace: int | str) -> dict[int | None, int]:
         """rank -> trace id of the measured traces of the job TRACE belongs to (TRACE alone without one)."""
-        from retime.replay import job as job_graph
-        _, ranks = job_graph.ranks_of(self.con, self.resolve_trace(trace))
+        _, ranks = jobs.ranks_of(self.con, self.resolve_trace(trace))
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
@@ -274,7 +273,7 @@ class Store:
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
         with as_query_error(f"replay of the job of trace {trace_id}"):
-            job, ranks = job_graph.ranks_of(self.con, trace_id)
+            job, ranks = jobs.ranks_of(self.con, trace_id)
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
                 return [(rank, self.replay(rank_trace, chosen, window=window)) for rank_trace, rank in ranks]
@@ -296,6 +295,16 @@ class Store:
             "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),
             "kinds": self.sql(load_sql("retime.reads", "info_kinds"), p),
         }
+
+
+SCALAR_TYPES = {"BIGINT": "Int64", "INTEGER": "Int32", "DOUBLE": "Float64", "VARCHAR": "String", "BOOLEAN": "Boolean"}
+
+
+def _rows_frame(result) -> pl.DataFrame:
+    """A small result of scalar columns (a row per trace) as a DataFrame built from its rows, so a
+    short command does not load pyarrow (its import costs more than the query)."""
+    schema = {name: getattr(pl, SCALAR_TYPES[str(kind)]) for name, kind, *_ in result.description}
+    return pl.DataFrame(result.fetchall(), schema=schema, orient="row")
 
 
 def _as_scenario(settings) -> Scenario:

@@ -26,6 +26,7 @@ class CaptureResult:
     returncode: int                # the command's exit status
     traces: list[Path]             # one per captured process (rank<R>.pt.trace.json.gz, or pid<P>...)
     notes: list[str] = field(default_factory=list)  # what a person should know (steps too few, no optimizer)
+    ranked: bool = False           # every trace is a rank of one torchrun job
 
 
 def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup: int = 1,
@@ -48,12 +49,13 @@ def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup
     for path in sorted(out_dir.glob(f"{STATUS_PREFIX}*.json")):  # read, then gone: the folder holds traces only
         statuses.append(json.loads(path.read_text()))
         path.unlink()
-    traces = sorted(Path(s["trace"]) for s in statuses if s["trace"] and Path(s["trace"]).is_file())
-    notes = [_note(s) for s in statuses if _note(s)]
+    written = [s for s in statuses if s["trace"] and Path(s["trace"]).is_file()]
+    notes = [note for note in map(_note, statuses) if note]
     if not statuses:
         notes.append("no process of the command imported retime's capture hook: is it a Python command "
                      "(python SCRIPT, python -m MODULE, torchrun ...)?")
-    return CaptureResult(returncode, traces, notes)
+    return CaptureResult(returncode, sorted(Path(s["trace"]) for s in written), notes,
+                         ranked=bool(written) and all(s["rank"] is not None for s in written))
 
 
 def _note(status: dict) -> str | None:

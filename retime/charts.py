@@ -123,11 +123,12 @@ GANTT_COLORS = {"cpu_op": "#3b7dd8", "python": "#9cc1ee", "annotation": "#c9ccd1
 
 
 def gantt(events: list[dict], unit: str = "ms", scale: float = 1e6) -> str:
-    """A timeline: one row per lane (in order of first appearance), each event (lane, kind, name,
-    start_ns, dur_ns) a bar from its start, colored by kind, its name and length as a tooltip."""
+    """A timeline: one row per lane (CPU threads first, then GPU streams, each by name), each event
+    (lane, kind, name, start_ns, dur_ns) a bar from its start, colored by kind, its name and length
+    as a tooltip."""
     if not events:
         return ""
-    lanes = list(dict.fromkeys(e["lane"] for e in sorted(events, key=lambda e: (not e["lane"].startswith("CPU"), e["lane"]))))
+    lanes = sorted({e["lane"] for e in events}, key=lambda lane: (not lane.startswith("CPU"), lane))
     end = max(e["start_ns"] + e["dur_ns"] for e in events) or 1
     w, left, row = 760, 180, 20
     place = {lane: n for n, lane in enumerate(lanes)}

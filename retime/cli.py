@@ -232,12 +232,10 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
         raise click.UsageError("--all-ranks needs a TRACE of the job")
     with _reader(db) as store:
         df = store.query_ranks(name, trace, **values) if all_ranks else store.query(name, trace, **values)
-        empty = df.height == 0
-        if empty and fmt == "table":
-            from retime.queries import runner
+        from retime.queries import runner
+        if df.height == 0 and fmt == "table":
             click.echo(f"no rows: {runner.catalogue()[name].empty}")
             return
-        from retime.queries import runner
         per_trace = trace is not None and not all_ranks and "trace_id" in {p.name for p in runner.catalogue()[name].params}
         origin = store.trace_extent(trace)[0] if per_trace else None  # a job's ranks: from the earliest time shown
     _emit(df, fmt, out, units, wide, origin)
@@ -495,9 +493,9 @@ def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int,
     click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {out_dir}")
     if no_ingest:
         return
-    with api.open(db) as store:
-        target = [out_dir] if len(result.traces) > 1 else result.traces
-        results = store.ingest(target, job=job, on_result=_print_ingest_line)
+    with api.open(db) as store:  # this run's traces only (a reused --out may hold older ones); ranks form one job
+        job = job or (out_dir.resolve().name if result.ranked else None)
+        results = store.ingest(result.traces, job=job, on_result=_print_ingest_line)
     _summarize_ingest(results, "table")
 
 

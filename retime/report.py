@@ -105,17 +105,14 @@ made {made} by retime</p>
 
 
 def _scenario_label(scenario) -> str:
-    """A saved replay's scenario in words ("--to h200 (from h100) pcie.h2d=2x ^host_prep$=0.5x"),
-    from the JSON the store keeps (Scenario.as_dict)."""
+    """A saved replay's scenario in words, from the JSON the store keeps (scenario.label_of)."""
     import json
+
+    from retime.replay.scenario import label_of
     try:
-        doc = json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {})
+        return label_of(json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {}))
     except (TypeError, ValueError):
         return "its scenario"
-    parts = [f"--to {doc['to']} (from {doc.get('from')})"] if doc.get("to") else []
-    parts += [f"{k}={v}" for k, v in doc.items() if k not in ("to", "from", "scale", "error_bar")]
-    parts += [f"{r['match']}={r['factor']:g}x" for r in doc.get("scale") or []]
-    return " ".join(parts) or "measured hardware"
 
 
 def _error_bar(pct) -> str:

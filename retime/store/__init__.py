@@ -9,16 +9,13 @@ import os
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import duckdb
 
 from retime.store.derived import derive_all
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql
-
-if TYPE_CHECKING:
-    import polars as pl
 
 # 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes. An older store is upgraded in place on
 # open: its derived tables are made again from its events.
@@ -133,16 +130,3 @@ def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
         derive_all(con)
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()
 
-
-SCALAR_TYPES = {"BIGINT": "Int64", "INTEGER": "Int32", "DOUBLE": "Float64", "VARCHAR": "String", "BOOLEAN": "Boolean"}
-
-
-def rows_frame(result: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """A small result of scalar columns as a DataFrame, read as rows: no Arrow to load (pyarrow's
-    import costs a short command more than its query). Other column types go through Arrow."""
-    import polars as pl
-    types = [str(d[1]) for d in result.description]
-    if not all(t in SCALAR_TYPES for t in types):
-        return pl.from_arrow(result.to_arrow_table())
-    schema = {d[0]: getattr(pl, SCALAR_TYPES[t]) for d, t in zip(result.description, types)}
-    return pl.DataFrame(result.fetchall(), schema=schema, orient="row")

@@ -45,6 +45,19 @@ def problems(con: "duckdb.DuckDBPyConnection", job: str) -> JobCheck:
     return JobCheck(traces, no_rank, reasons)
 
 
+def job_of(con: "duckdb.DuckDBPyConnection", trace_id: int) -> str | None:
+    """The job a trace belongs to (None: none)."""
+    return con.execute(load_sql("retime.reads", "trace_job"), {"trace_id": trace_id}).fetchall()[0][0]
+
+
+def ranks_of(con: "duckdb.DuckDBPyConnection", trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
+    """The job a trace belongs to and the (trace_id, rank) of its measured traces, by rank; a trace of
+    no job is a job of one (job None)."""
+    job = job_of(con, trace_id)
+    sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
+    return job, con.execute(load_sql("retime.reads", sql), params).fetchall()
+
+
 def refuse_if_not_one_run(con: "duckdb.DuckDBPyConnection", job: str, what: str) -> None:
     """QueryError, saying why, where `job`'s traces are not the ranks of one run (`what` names the
     comparison refused: a job-wide query, the job replay)."""
