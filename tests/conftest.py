@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from retime.store import derived
 
 import retime
 
@@ -48,7 +49,7 @@ def load_json(path: Path):
     return orjson.loads(data)
 
 
-STORE_TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time", "op_shapes")
+STORE_TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES
 
 
 def table_counts(s: retime.Store) -> dict[str, int]:

@@ -8,3 +8,5 @@ INSERT INTO counters BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id
 INSERT INTO gpu_timeline BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.gpu_timeline WHERE trace_id = getvariable('old_id');
 INSERT INTO gpu_device_time BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.gpu_device_time WHERE trace_id = getvariable('old_id');
 INSERT INTO op_shapes BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.op_shapes WHERE trace_id = getvariable('old_id');
+INSERT INTO op_work BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.op_work WHERE trace_id = getvariable('old_id');
+INSERT INTO cpu_top_ops BY NAME SELECT * REPLACE (getvariable('new_id') AS trace_id) FROM staged.cpu_top_ops WHERE trace_id = getvariable('old_id');

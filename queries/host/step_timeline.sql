@@ -35,5 +35,5 @@ inside AS (
 )
 SELECT step, lane, kind, name, start_ns, dur_ns
 FROM inside
-ORDER BY dur_ns DESC, lane, start_ns
+ORDER BY dur_ns DESC, lane, start_ns, kind, name  -- ties (same length, lane and start: nested ops) in one order run after run
 LIMIT $max_events;

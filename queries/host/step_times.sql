@@ -24,24 +24,22 @@ step_buckets AS (
     SELECT s.start_ns, s.end_ns, unnest(range(s.start_ns // w.b, s.end_ns // w.b + 1)) AS bucket
     FROM steps s, width w
 ),
--- a CPU op is outermost when it starts after every earlier op on its thread has ended (ops sorted by
--- start, longer first, so a parent precedes the children that start with it)
+-- the outermost CPU ops (cpu_top_ops, written with the trace: outermost_cpu_ops in
+-- retime/foundation/host.sql) carry the host time; every CPU op counts towards cpu_ops
 work AS (
-    SELECT kind, ts_ns, dur_ns,
-           ts_ns >= coalesce(max(ts_ns + dur_ns) OVER (
-               PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), ts_ns)
-           AS outermost
-    FROM events
+    SELECT kind, ts_ns, 0 AS dur_ns, false AS outermost FROM events
     WHERE trace_id = $trace_id AND kind = 'cpu_op' AND dur_ns IS NOT NULL
+    UNION ALL
+    SELECT 'cpu_top', ts_ns, dur_ns, true FROM cpu_top_ops WHERE trace_id = $trace_id
     UNION ALL  -- GPU ops need no nesting test (retime/foundation/gpu.sql)
     SELECT kind, ts_ns, end_ns - ts_ns, false FROM gpu_spans($trace_id)
 ),
 per_step AS (
     SELECT b.start_ns,
            count(*) FILTER (WHERE o.kind = 'cpu_op') AS cpu_ops,
-           sum(o.dur_ns) FILTER (WHERE o.kind = 'cpu_op' AND o.outermost) AS top_level_cpu_ns,
-           count(*) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ops,
-           sum(o.dur_ns) FILTER (WHERE o.kind <> 'cpu_op') AS gpu_ns
+           sum(o.dur_ns) FILTER (WHERE o.outermost) AS top_level_cpu_ns,
+           count(*) FILTER (WHERE o.kind NOT IN ('cpu_op', 'cpu_top')) AS gpu_ops,
+           sum(o.dur_ns) FILTER (WHERE o.kind NOT IN ('cpu_op', 'cpu_top')) AS gpu_ns
     FROM (SELECT o.*, o.ts_ns // w.b AS bucket FROM work o, width w) o JOIN step_buckets b USING (bucket)
     WHERE o.ts_ns >= b.start_ns AND o.ts_ns < b.end_ns
     GROUP BY b.start_ns

@@ -6,7 +6,7 @@
 -- modelled operator open around its launch call (gpu_timeline.call_stack), so aten::linear's GEMM
 -- counts once, under aten::addmm. Concurrent kernels each count their whole duration. FP32
 -- matmuls are held to the FP32 peak unless a kernel's name shows TF32 tensor cores (tf32_kernel).
--- @include ops hardware
+-- @include hardware
 -- @param trace_id BIGINT        trace to analyse
 -- @param gpu VARCHAR = ''       preset whose roofs to use (gpus.toml key, e.g. h100; empty: the trace's GPU)
 -- @param top_n BIGINT = 30      how many shapes to return, by GPU time
@@ -28,27 +28,20 @@
 -- @column preset VARCHAR        the preset the roofs come from
 -- @empty no operator with recorded shapes launched a kernel (record_shapes off, a CPU-only trace, or no modelled operator)
 WITH
-costs AS MATERIALIZED (SELECT * FROM op_costs($trace_id)),
-owned AS MATERIALIZED (  -- each kernel with its innermost modelled operator, as kernel_costs (retime/foundation/ops.sql)
-                         -- finds it; written out here so the operators' costs are computed once
-    SELECT o.op_event_id, g.name, g.end_ns - g.ts_ns AS ns
-    FROM (SELECT k.event_id, arg_max(k.ancestor, k.pos) AS op_event_id
-          FROM (SELECT event_id, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
-                FROM gpu_timeline WHERE trace_id = $trace_id AND kind = 'kernel' AND call_stack IS NOT NULL) k
-          WHERE k.ancestor IN (SELECT event_id FROM costs)
-          GROUP BY k.event_id) o
-    JOIN gpu_timeline g ON g.trace_id = $trace_id AND g.event_id = o.event_id
+owned AS (  -- each kernel with its innermost modelled operator (gpu_timeline.op_event_id, as kernel_costs in retime/foundation/ops.sql)
+    SELECT op_event_id, name, end_ns - ts_ns AS ns FROM gpu_timeline WHERE trace_id = $trace_id AND op_event_id IS NOT NULL
 ),
 kernel_names AS (SELECT name, tf32_kernel(name) AS tf32 FROM (SELECT DISTINCT name FROM owned)),  -- matched once per name
 per_op AS (
     SELECT o.op_event_id, sum(o.ns) AS ns, bool_or(n.tf32) AS tf32
     FROM owned o JOIN kernel_names n ON n.name IS NOT DISTINCT FROM o.name GROUP BY o.op_event_id
 ),
-shapes AS (  -- grouped by the shape's number, its text taken once per group
+shapes AS (  -- grouped by the shape's number, its text taken once per group (op_work: op_costs' rows, written with the trace)
     SELECT any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype, any_value(c.category) AS category,
            any_value(c.tensor) AS tensor, bool_or(c.tf32 OR (c.dtype = 'float' AND c.tensor AND p.tf32)) AS tf32,
            count(*) AS calls, sum(p.ns)::BIGINT AS gpu_ns, sum(c.flops) AS flops, sum(c.bytes) AS bytes
-    FROM costs c JOIN per_op p ON p.op_event_id = c.event_id
+    FROM op_work c JOIN per_op p ON p.op_event_id = c.event_id
+    WHERE c.trace_id = $trace_id
     GROUP BY c.shape_id
 )
 SELECT s.op, s.dims, s.dtype, s.category, s.calls, s.gpu_ns,

@@ -11,8 +11,9 @@ import duckdb
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, set_variables
+from retime.store import derived
 
-TABLES = ("traces", "lanes", "events", "deps", "counters", "gpu_timeline", "gpu_device_time", "op_shapes")
+TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES
 
 
 def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:

@@ -13,3 +13,15 @@ CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = t AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
       AND regexp_matches(e.name, pattern);
+
+-- The outermost CPU operators of trace t: an operator is outermost when it starts after every earlier
+-- operator of its thread has ended (operators sorted by start, the longer first, so a parent precedes
+-- the children that start with it). Written to cpu_top_ops when a trace is (retime/store/sql/derive_trace.sql).
+-- Columns: event_id, lane_id, ts_ns, dur_ns.
+CREATE OR REPLACE TEMP MACRO outermost_cpu_ops(t) AS TABLE
+    SELECT event_id, lane_id, ts_ns, dur_ns
+    FROM (SELECT event_id, lane_id, ts_ns, dur_ns,
+                 max(ts_ns + dur_ns) OVER (PARTITION BY lane_id ORDER BY ts_ns, dur_ns DESC
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS open_until
+          FROM events WHERE trace_id = t AND kind = 'cpu_op' AND dur_ns IS NOT NULL)
+    WHERE open_until IS NULL OR ts_ns >= open_until;

@@ -13,6 +13,15 @@ CREATE OR REPLACE TEMP MACRO op_name(name) AS
 CREATE OR REPLACE TEMP MACRO op_category(name) AS
     (SELECT arg_min(category, priority) FROM op_rules WHERE regexp_matches(coalesce(name, ''), pattern));
 
+-- The category of a GPU op (op_categories): collectives are communication and copies / memsets
+-- memory by their kind; a kernel takes the category of the innermost categorised CPU operator around
+-- its launch call (operator_category, NULL when none), else its own class (gpu_class: convolution
+-- -> conv, reduction -> elementwise, the rest as named). Written to gpu_timeline.category.
+CREATE OR REPLACE TEMP MACRO gpu_op_category(kind, class, operator_category) AS
+    CASE WHEN kind = 'collective' THEN 'communication' WHEN kind IN ('memcpy', 'memset') THEN 'memory'
+         WHEN operator_category IS NOT NULL THEN operator_category
+         ELSE CASE class WHEN 'convolution' THEN 'conv' WHEN 'reduction' THEN 'elementwise' ELSE class END END;
+
 -- Bytes per element of a torch.profiler "Input type" (NULL for what is not a tensor's type).
 CREATE OR REPLACE TEMP MACRO dtype_bytes(dtype) AS
     CASE WHEN dtype IN ('double', 'long', 'c10::complex<float>', 'int64') THEN 8
@@ -86,7 +95,7 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
         WHERE s.trace_id = t
     ),
     keys AS (
-        SELECT *, row_number() OVER () AS shape_id
+        SELECT *, row_number() OVER (ORDER BY name, dims_text, dtype, concrete_text) AS shape_id  -- the same numbers run after run
         FROM (SELECT DISTINCT name, dims_text, dtype, concrete_text FROM shaped WHERE dims_text IS NOT NULL)
     ),
     costed AS (
@@ -106,22 +115,16 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 
 -- Each kernel of trace t with the innermost operator of op_costs open around its launch call
 -- (gpu_timeline.call_stack) and that operator's costs: aten::linear -> aten::addmm -> GEMM
--- belongs to aten::addmm. Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
+-- belongs to aten::addmm. Both are found once, when the trace is written: the operator in
+-- gpu_timeline.op_event_id (retime/store/nesting.py walks each call's stack), its costs in op_work
+-- (op_costs' rows). Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
 -- columns for the operator (event_id is the operator's). Kernels under no modelled operator are
 -- left out.
 CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
-    WITH costs AS MATERIALIZED (SELECT * FROM op_costs(t)),
-    owned AS (  -- grouped by the kernel's id alone; its name and duration joined back after
-        SELECT k.event_id, arg_max(k.ancestor, k.pos) AS op_event_id
-        FROM (SELECT event_id, unnest(call_stack) AS ancestor, generate_subscripts(call_stack, 1) AS pos
-              FROM gpu_timeline WHERE trace_id = t AND kind = 'kernel' AND call_stack IS NOT NULL) k
-        WHERE k.ancestor IN (SELECT event_id FROM costs)
-        GROUP BY k.event_id
-    )
-    SELECT o.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns, c.*
-    FROM owned o
-    JOIN gpu_timeline g ON g.trace_id = t AND g.event_id = o.event_id
-    JOIN costs c ON c.event_id = o.op_event_id;
+    SELECT g.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns,
+           w.event_id, w.shape_id, w.name, w.dims, w.dtype, w.category, w.model, w.tensor, w.tf32, w.flops, w.bytes
+    FROM gpu_timeline g JOIN op_work w ON w.trace_id = g.trace_id AND w.event_id = g.op_event_id
+    WHERE g.trace_id = t AND g.op_event_id IS NOT NULL;
 
 -- The work of each kernel of trace t, as the roofline queries and the per-kernel performance model
 -- of `--to` (replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched

@@ -13,13 +13,14 @@ from typing import Iterator
 
 import duckdb
 
-from retime.store.derived import derive_all
+from retime.store import derived
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql
 
-# 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes. An older store is upgraded in place on
-# open: its derived tables are made again from its events.
-SCHEMA_VERSION = 3
+# 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes; 4: op_work, cpu_top_ops,
+# gpu_timeline's operator and category, derived_info. An older store is upgraded in place on open: its derived
+# tables are made again from its events (as they are when the rules they follow change: derived.fingerprint).
+SCHEMA_VERSION = 4
 DEFAULT_DB = "retime.duckdb"
 
 
@@ -108,9 +109,10 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
         with transaction(con):
             con.execute(schema_sql())
             con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION})
+            derived.mark_current(con)
         return False
     version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
-    if version in (1, 2):
+    if version in (1, 2, 3) or (version == SCHEMA_VERSION and not derived.is_current(con)):
         if read_only:
             return True
         _upgrade_derived(con)
@@ -122,11 +124,12 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
 
 
 def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Versions 2 and 3 changed only the derived tables (gpu_timeline, gpu_device_time, op_shapes): make them again and derive
-    every stored trace, in one transaction (an interrupted upgrade leaves the store as it was)."""
+    """Versions 2 to 4 changed only the derived tables (derived.TABLES), and so does a change of the
+    rules they follow: make them again and derive every stored trace, in one transaction (an
+    interrupted upgrade leaves the store as it was)."""
     with transaction(con):
         con.execute(load_sql("retime.store", "drop_derived")).fetchall()
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made
-        derive_all(con)
+        derived.derive_all(con)
         con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()
 

@@ -1,5 +1,7 @@
 """The CPU slices open around each launch call, from the timestamps' nesting: one pass per thread
-with a stack (numba), for gpu_timeline.call_stack.
+with a stack (numba), for gpu_timeline.call_stack, and the innermost of them that the operator
+queries pick (gpu_timeline.op_event_id: an operator op_work costs; .category: one op_rules.toml
+categorises).
 
 On each thread, slices sorted by start (the longer first at one timestamp): a slice's parent is the
 innermost earlier slice still open when it starts (one that ends at that instant is closed). A
@@ -12,6 +14,7 @@ import duckdb
 import numba
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from retime.sqlfiles import load_sql
 
@@ -61,14 +64,38 @@ def chains(calls: np.ndarray, parent: np.ndarray, start: np.ndarray, end: np.nda
     return offsets, values
 
 
+@numba.njit(cache=True)
+def innermost(calls: np.ndarray, parent: np.ndarray, start: np.ndarray, end: np.ndarray,
+              marked: np.ndarray) -> np.ndarray:
+    """For each call, the innermost of its open ancestors (as `chains` keeps them) that is marked,
+    as an index into the slices; -1 when none is."""
+    found = np.full(len(calls), -1, np.int64)
+    for k in range(len(calls)):
+        j = parent[calls[k]]
+        while j >= 0:
+            if marked[j] and end[j] >= start[calls[k]]:
+                found[k] = j
+                break
+            j = parent[j]
+    return found
+
+
 def call_stacks(con: duckdb.DuckDBPyConnection, trace_id: int) -> pa.Table:
-    """(call_event_id, call_stack) for every launch call of a stored trace that sits inside a slice."""
-    cols = con.execute(load_sql("retime.store", "cpu_slices"), {"trace_id": trace_id}).fetchnumpy()
-    event_id = cols["event_id"].astype(np.int64)
-    start, end = cols["ts_ns"].astype(np.int64), cols["end_ns"].astype(np.int64)
-    parent = parents(cols["lane_id"].astype(np.int64), start, end)
-    calls = np.flatnonzero(cols["is_call"].astype(np.bool_))
+    """For every launch call of a stored trace that sits inside a slice: call_event_id, call_stack,
+    op_event_id (the innermost costed operator), category and category_operator (of the innermost
+    categorised slice; NULL when none)."""
+    cols = con.sql(load_sql("retime.store", "cpu_slices"), params={"trace_id": trace_id}).to_arrow_table()
+    event_id, start, end, lane = (cols[c].to_numpy().astype(np.int64) for c in ("event_id", "ts_ns", "end_ns", "lane_id"))
+    parent = parents(lane, start, end)
+    calls = np.flatnonzero(cols["is_call"].to_numpy())
     offsets, values = chains(calls, parent, start, end, event_id)
-    keep = np.diff(offsets) > 0
+    costed = innermost(calls, parent, start, end, cols["costed"].to_numpy())
+    categorised = innermost(calls, parent, start, end, pc.is_valid(cols["category"]).to_numpy())
     stacks = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.int64()))
-    return pa.table({"call_event_id": pa.array(event_id[calls], pa.int64()), "call_stack": stacks}).filter(pa.array(keep))
+    return pa.table({
+        "call_event_id": pa.array(event_id[calls], pa.int64()),
+        "call_stack": stacks,
+        "op_event_id": pa.array(event_id[costed], pa.int64(), mask=costed < 0),
+        "category": cols["category"].take(pa.array(categorised, mask=categorised < 0)),
+        "category_operator": cols["operator"].take(pa.array(categorised, mask=categorised < 0)),
+    }).filter(pa.array(np.diff(offsets) > 0))

@@ -10,3 +10,5 @@ CREATE VIEW counters AS SELECT * FROM lake_table(getvariable('lake_counters'));
 CREATE VIEW gpu_timeline AS SELECT * FROM lake_table(getvariable('lake_gpu_timeline'));
 CREATE VIEW gpu_device_time AS SELECT * FROM lake_table(getvariable('lake_gpu_device_time'));
 CREATE VIEW op_shapes AS SELECT * FROM lake_table(getvariable('lake_op_shapes'));
+CREATE VIEW op_work AS SELECT * FROM lake_table(getvariable('lake_op_work'));
+CREATE VIEW cpu_top_ops AS SELECT * FROM lake_table(getvariable('lake_cpu_top_ops'));

@@ -1,6 +1,7 @@
--- The derived rows of trace `trace_id`: gpu_timeline, op_shapes, then gpu_device_time (schema.sql
--- says why each table exists). Needs the foundation module gpu (retime/foundation/gpu.sql) and
--- derived_call_stacks (each launch call's open CPU slices, retime/store/nesting.py), registered by retime/store/derived.py.
+-- The derived rows of trace `trace_id` about its GPU ops: gpu_timeline, then gpu_device_time
+-- (schema.sql says why each table exists), after derive_operators.sql. Needs the foundation modules
+-- gpu and ops (retime/foundation/) and derived_call_stacks (each launch call's open CPU slices and
+-- the innermost costed and categorised of them, retime/store/nesting.py), registered by retime/store/derived.py.
 
 -- each GPU op name's class, matched once per distinct name (gpu_class)
 CREATE OR REPLACE TEMP TABLE derived_gpu_names AS
@@ -17,7 +18,11 @@ WITH launch AS (
     GROUP BY d.dst_event_id
 )
 SELECT e.trace_id, e.event_id, e.kind, e.name, class_resource(c.class), l.device, l.stream, e.ts_ns, e.ts_ns + e.dur_ns,
-       launch.call_event_id, launch.call_name, launch.call_ts_ns, stacks.call_stack
+       launch.call_event_id, launch.call_name, launch.call_ts_ns, stacks.call_stack,
+       CASE WHEN e.kind = 'kernel' THEN stacks.op_event_id END,
+       gpu_op_category(e.kind, c.class, CASE WHEN e.kind = 'kernel' THEN stacks.category END),
+       CASE WHEN e.kind = 'kernel' AND stacks.category IS NOT NULL THEN 'operator' ELSE 'kernel' END,
+       coalesce(CASE WHEN e.kind = 'kernel' THEN stacks.category_operator END, e.name)
 FROM events e
 JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
 LEFT JOIN launch USING (event_id)
@@ -26,13 +31,6 @@ JOIN derived_gpu_names c ON c.kind = e.kind AND c.name IS NOT DISTINCT FROM e.na
 WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')
   AND e.dur_ns IS NOT NULL
 ORDER BY l.device, e.ts_ns, e.event_id;
-
-INSERT INTO op_shapes
-SELECT trace_id, event_id, name, shapes[1], shapes[2], shapes[3]
-FROM (SELECT trace_id, event_id, name,
-             json_extract_string(args, ['$."Input Dims"', '$."Input type"[0]', '$."Concrete Inputs"']) AS shapes  -- one parse
-      FROM events WHERE trace_id = getvariable('trace_id') AND kind = 'cpu_op' AND args IS NOT NULL)
-WHERE shapes[1] IS NOT NULL;
 
 INSERT INTO gpu_device_time
 SELECT getvariable('trace_id'), device, span_ns, compute_ns, comm_overlapped_ns, comm_exposed_ns, memory_only_ns, busy_ns

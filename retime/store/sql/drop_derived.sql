@@ -2,3 +2,6 @@
 DROP TABLE IF EXISTS gpu_timeline;
 DROP TABLE IF EXISTS gpu_device_time;
 DROP TABLE IF EXISTS op_shapes;
+DROP TABLE IF EXISTS op_work;
+DROP TABLE IF EXISTS cpu_top_ops;
+DROP TABLE IF EXISTS derived_info;

@@ -1,4 +1,4 @@
--- retime store schema, version 3 (retime/store/__init__.py SCHEMA_VERSION; older stores are upgraded on open).
+-- retime store schema, version 4 (retime/store/__init__.py SCHEMA_VERSION; older stores are upgraded on open).
 --
 -- One DuckDB file holds any number of traces (measured files and, later, their replays), so
 -- that a trace and its variants compare in one query. All times are integer nanoseconds on the
@@ -108,8 +108,14 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
     call_event_id  BIGINT,              -- the launch call (deps kind 'launch'; the latest to start, if several); NULL when none
     call_name      VARCHAR,
     call_ts_ns     BIGINT,
-    call_stack     BIGINT[]             -- the CPU slices open on the call's thread when it started (event ids,
+    call_stack     BIGINT[],            -- the CPU slices open on the call's thread when it started (event ids,
                                         -- outermost first; the last is the operator that launched the op); NULL without a call
+    op_event_id    BIGINT,              -- a kernel's operator for the roofline: the innermost slice of call_stack
+                                        -- in op_work (kernel_costs, retime/foundation/ops.sql); NULL when none
+    category       VARCHAR,             -- gemm | attention | conv | norm | elementwise | communication | memory | other
+                                        -- (gpu_op_category, retime/foundation/ops.sql)
+    category_source VARCHAR,            -- 'operator': a categorised slice of call_stack decided it; 'kernel': its kind or name
+    category_operator VARCHAR           -- that slice's operator name (op_name), else the op's own name
 );
 
 -- The recorded shapes of a trace's CPU operators (torch.profiler record_shapes=True), taken out of
@@ -122,6 +128,42 @@ CREATE TABLE IF NOT EXISTS op_shapes (
     dims       VARCHAR,             -- "Input Dims" as written, e.g. [[512,1024],[1024,1024]]
     dtype      VARCHAR,             -- the first entry of "Input type", e.g. float, c10::BFloat16
     concrete   VARCHAR              -- "Concrete Inputs" as written (scalars: stride, padding, is_causal, ...); NULL without
+);
+
+-- The CPU operators of a trace that op_costs (retime/foundation/ops.sql) can cost from their recorded
+-- shapes, with those costs: written once when the trace is, so the roofline queries, the operator
+-- of each kernel (gpu_timeline.op_event_id) and the replay's kernel model read them instead of
+-- parsing and costing every shape on each run.
+CREATE TABLE IF NOT EXISTS op_work (
+    trace_id   BIGINT NOT NULL,
+    event_id   BIGINT NOT NULL,     -- the CPU operator in events
+    shape_id   BIGINT NOT NULL,     -- one number per distinct (name, dims, dtype, concrete inputs) in the trace
+    name       VARCHAR,
+    dims       VARCHAR,
+    dtype      VARCHAR,
+    category   VARCHAR,             -- op_rules.toml's category of the operator
+    model      VARCHAR,             -- the op_rules.toml model its FLOPs and bytes follow (mm, addmm, sdpa, conv, ...)
+    tensor     BOOLEAN,             -- runs against the matrix-unit roof (gemm, attention, conv)
+    tf32       BOOLEAN,             -- a cuDNN convolution on FP32 (TF32 tensor cores)
+    flops      DOUBLE,
+    bytes      DOUBLE
+);
+
+-- The outermost CPU operators of each thread (outermost_cpu_ops, retime/foundation/host.sql): the
+-- host time per step without nested operators counted twice (step_times).
+CREATE TABLE IF NOT EXISTS cpu_top_ops (
+    trace_id   BIGINT NOT NULL,
+    event_id   BIGINT NOT NULL,
+    lane_id    INTEGER NOT NULL,
+    ts_ns      BIGINT NOT NULL,
+    dur_ns     BIGINT NOT NULL
+);
+
+-- Which rules and definitions the derived tables were made with (retime/store/derived.py
+-- fingerprint): a store opened by a retime whose rules differ derives them again.
+CREATE TABLE IF NOT EXISTS derived_info (
+    fingerprint  VARCHAR NOT NULL,
+    derived_at   TIMESTAMP NOT NULL
 );
 
 -- Each device's GPU time over the whole trace, split by what ran (retime/foundation/gpu.sql,
