@@ -27,16 +27,15 @@ colls AS (
     WHERE e.trace_id = $trace_id AND e.kind = 'collective' AND e.dur_ns IS NOT NULL
 ),
 -- a collective's hidden time: the compute time covered by its end minus that covered by its start
-compute AS (SELECT * FROM busy_islands_covered($trace_id, ['compute'])),  -- retime/foundation/gpu.sql
-at_start AS (
-    SELECT c.event_id, covered_until(k.before_ns, k.lo, k.hi, c.s) AS upto
-    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.lo <= c.s
+compute AS (  -- busy_islands_covered of retime/foundation/gpu.sql, written with the trace
+    SELECT device, lo, hi, before_ns FROM gpu_busy_islands WHERE trace_id = $trace_id AND resources = 'compute'
 ),
-at_end AS (
-    SELECT c.event_id, covered_until(k.before_ns, k.lo, k.hi, c.e) AS upto
-    FROM colls c ASOF LEFT JOIN compute k ON k.device = c.device AND k.lo <= c.e
-),
-hidden AS (SELECT event_id, e.upto - s.upto AS hidden_ns FROM at_start s JOIN at_end e USING (event_id))
+ends AS (SELECT event_id, device, s AS t, -1 AS sign FROM colls UNION ALL SELECT event_id, device, e, 1 FROM colls),
+hidden AS (  -- both ends in one ASOF lookup (one sort of the islands)
+    SELECT x.event_id, sum(x.sign * covered_until(k.before_ns, k.lo, k.hi, x.t)) AS hidden_ns
+    FROM ends x ASOF LEFT JOIN compute k ON k.device = x.device AND k.lo <= x.t
+    GROUP BY x.event_id
+)
 SELECT coll_op, dtype, message_bytes, group_size, count(*) AS calls, sum(dur_ns)::BIGINT AS total_ns,
        median(dur_ns)::BIGINT AS p50_ns, sum(dur_ns - coalesce(hidden_ns, 0))::BIGINT AS exposed_ns,
        round(sum(message_bytes) / nullif(sum(dur_ns), 0), 3) AS algbw_gbps,

@@ -3,7 +3,6 @@
 -- that launched the next op started only after the gap began (the GPU waited for the CPU to
 -- enqueue work); otherwise 'other' (the op was queued but waited on something else: a
 -- synchronization, another stream, a dependency).
--- @include gpu
 -- @param trace_id BIGINT              trace to analyse
 -- @param kernel_gap BIGINT = 10000    gaps shorter than this (ns) count as kernel_wait
 -- @column device INTEGER
@@ -15,7 +14,7 @@
 -- @empty the trace has no GPU stream with two or more ops
 WITH
 ops AS (SELECT device, stream, ts_ns, end_ns FROM gpu_timeline WHERE trace_id = $trace_id),
-gaps AS (SELECT * FROM stream_gaps($trace_id)),  -- retime/foundation/gpu.sql
+gaps AS (SELECT * FROM gpu_stream_gaps WHERE trace_id = $trace_id),  -- stream_gaps of retime/foundation/gpu.sql, written with the trace
 spans AS (SELECT device, stream, max(end_ns) - min(ts_ns) AS span_ns FROM ops GROUP BY ALL)
 SELECT g.device, g.stream,
        CASE WHEN gap_ns < $kernel_gap THEN 'kernel_wait'

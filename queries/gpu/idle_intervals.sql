@@ -3,7 +3,6 @@
 -- finds them), their quantiles and a histogram by decade of length. Many gaps of a few µs mean
 -- back-to-back kernels the host keeps up with; a few long ones mean the stream waited on the host,
 -- a synchronization or another stream (idle_breakdown says which).
--- @include gpu
 -- @param trace_id BIGINT      trace to analyse
 -- @column device INTEGER
 -- @column stream BIGINT
@@ -20,7 +19,7 @@
 -- @column ms_1_10 BIGINT      1 ms to under 10 ms
 -- @column over_10ms BIGINT    10 ms and longer
 -- @empty the trace has no GPU stream with a gap between two ops
-WITH gaps AS (SELECT * FROM stream_gaps($trace_id))  -- retime/foundation/gpu.sql, as idle_breakdown finds them
+WITH gaps AS (SELECT * FROM gpu_stream_gaps WHERE trace_id = $trace_id)  -- stream_gaps of retime/foundation/gpu.sql, as idle_breakdown finds them
 SELECT device, stream, count(*) AS gaps, sum(gap_ns)::BIGINT AS idle_ns,
        quantile_cont(gap_ns, 0.5) AS p50_ns, quantile_cont(gap_ns, 0.9) AS p90_ns, quantile_cont(gap_ns, 0.99) AS p99_ns,
        max(gap_ns) AS max_ns,

@@ -21,8 +21,8 @@
 -- @empty the trace has no annotation matching the window pattern (torch.profiler without a schedule writes no ProfilerStep)
 WITH
 windows AS (SELECT name AS window, ws, we FROM annotation_windows($trace_id, $window)),  -- retime/foundation/host.sql
--- busy islands with the busy time before each (retime/foundation/gpu.sql)
-islands AS (SELECT * FROM busy_islands_covered($trace_id, ['compute', 'communication', 'memory'])),
+-- busy islands with the busy time before each (busy_islands_covered of retime/foundation/gpu.sql, written with the trace)
+islands AS (SELECT device, lo, hi, prev_hi, before_ns FROM gpu_busy_islands WHERE trace_id = $trace_id AND resources = 'any'),
 launched AS (SELECT * FROM gpu_launches($trace_id)),  -- retime/foundation/gpu.sql
 host_waits AS (  -- idle gaps between a device's busy islands whose ending op was launched after the gap began
     SELECT i.device, i.prev_hi AS gap_start, i.lo AS gap_end
@@ -38,29 +38,31 @@ wait_cum AS (
                                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
     FROM host_waits
 ),
-per_device AS (SELECT w.*, d.device FROM windows w, (SELECT DISTINCT device FROM islands) d),
+-- each window's start (sign -1) and end (+1) on each device, both looked up in one ASOF join
+numbered AS MATERIALIZED (SELECT *, row_number() OVER () AS wid FROM windows),  -- one numbering, read twice
+ends AS (
+    SELECT w.wid, w.ws, d.device, w.ws AS t, -1 AS sign FROM numbered w, (SELECT DISTINCT device FROM islands) d
+    UNION ALL
+    SELECT w.wid, w.ws, d.device, w.we, 1 FROM numbered w, (SELECT DISTINCT device FROM islands) d
+),
 busy AS (  -- with several GPUs in one trace: the mean over its devices
-    SELECT w.ws, avg(covered_until(e.before_ns, e.lo, e.hi, w.we) - covered_until(s.before_ns, s.lo, s.hi, w.ws)) AS busy_ns
-    FROM per_device w ASOF LEFT JOIN islands s ON s.device = w.device AND s.lo <= w.ws
-                      ASOF LEFT JOIN islands e ON e.device = w.device AND e.lo <= w.we
-    GROUP BY w.ws
+    SELECT ws, avg(ns) AS busy_ns
+    FROM (SELECT x.ws, x.device, sum(x.sign * covered_until(i.before_ns, i.lo, i.hi, x.t)) AS ns
+          FROM ends x ASOF LEFT JOIN islands i ON i.device = x.device AND i.lo <= x.t
+          GROUP BY x.wid, x.ws, x.device)
+    GROUP BY ws
 ),
 waited AS (
-    SELECT w.ws, avg(covered_until(e.before_ns, e.lo, e.hi, w.we) - covered_until(s.before_ns, s.lo, s.hi, w.ws))
-           AS host_wait_ns
-    FROM per_device w ASOF LEFT JOIN wait_cum s ON s.device = w.device AND s.lo <= w.ws
-                      ASOF LEFT JOIN wait_cum e ON e.device = w.device AND e.lo <= w.we
-    GROUP BY w.ws
+    SELECT ws, avg(ns) AS host_wait_ns
+    FROM (SELECT x.ws, x.device, sum(x.sign * covered_until(c.before_ns, c.lo, c.hi, x.t)) AS ns
+          FROM ends x ASOF LEFT JOIN wait_cum c ON c.device = x.device AND c.lo <= x.t
+          GROUP BY x.wid, x.ws, x.device)
+    GROUP BY ws
 ),
-queue AS (  -- +1 at each launch call, -1 at each op's end: the running sum is the ops in flight (one
-            -- pass over all devices: each device's +1s and -1s cancel, so its sum starts at 0)
-    SELECT device, t, is_launch, sum(delta) OVER (ORDER BY device, t, delta ROWS UNBOUNDED PRECEDING) AS depth
-    FROM (SELECT device, call_t AS t, 1 AS delta, true AS is_launch FROM launched
-          UNION ALL SELECT device, end_ns, -1, false FROM launched)
-),
-depths AS (  -- each launch belongs to the last window that started at or before it, if still open
+depths AS (  -- each launch (with the ops in flight at it: launch_queue of retime/foundation/gpu.sql, written
+             -- with the trace) belongs to the last window that started at or before it, if still open
     SELECT w.ws, count(*) AS launches, median(q.depth) AS p50_depth, max(q.depth) AS max_depth
-    FROM (SELECT * FROM queue WHERE is_launch) q ASOF JOIN windows w ON q.t >= w.ws
+    FROM (SELECT call_ts_ns AS t, depth FROM gpu_launch_queue WHERE trace_id = $trace_id) q ASOF JOIN windows w ON q.t >= w.ws
     WHERE q.t < w.we
     GROUP BY w.ws
 )

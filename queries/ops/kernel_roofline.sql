@@ -23,12 +23,16 @@
 -- @empty no kernel was launched by an operator with recorded shapes (record_shapes off, or a CPU-only trace)
 WITH
 grouped AS (  -- each kernel's share of its operator's work (kernel_work, retime/foundation/ops.sql), by kernel name and shape
-    SELECT kernel, any_value(name) AS op, any_value(dims) AS dims, any_value(dtype) AS dtype,
-           any_value(tensor) AS tensor, bool_or(tf32) AS tf32, count(*) AS kernels, sum(ns)::BIGINT AS gpu_ns,
+    SELECT kernel, shape_id, bool_or(tf32) AS tf32, count(*) AS kernels, sum(ns)::BIGINT AS gpu_ns,
            sum(flops) AS flops, sum(bytes) AS bytes
     FROM kernel_work($trace_id)
     GROUP BY kernel, shape_id
-)
+),
+shapes AS (  -- the shapes' text, once per shape
+    SELECT shape_id, any_value(name) AS op, any_value(dims) AS dims, any_value(dtype) AS dtype, any_value(tensor) AS tensor
+    FROM op_work WHERE trace_id = $trace_id AND shape_id IN (SELECT shape_id FROM grouped) GROUP BY shape_id
+),
+s AS (SELECT * FROM grouped JOIN shapes USING (shape_id))
 SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9, 3) AS gflops,
        round(s.flops / nullif(s.bytes, 0), 2) AS flop_per_byte,
        round(s.flops / nullif(s.gpu_ns, 0) / 1e3, 3) AS achieved_tflops,
@@ -36,7 +40,7 @@ SELECT s.kernel, s.op, s.dims, s.dtype, s.kernels, s.gpu_ns, round(s.flops / 1e9
        roof_bound(s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS bound,
        roof_pct(s.flops / nullif(s.gpu_ns, 0) / 1e3, s.flops / nullif(s.bytes, 0), r.roof, r.hbm_tb_s) AS pct_of_roof,
        r.preset
-FROM grouped s
+FROM s
 LEFT JOIN LATERAL (SELECT preset, hbm_tb_s,
                           compute_roof(s.dtype, s.tensor, s.tf32, bf16_tflops, fp32_tflops, tf32_tflops, fp8_tflops) AS roof
                    FROM roofs($trace_id, $gpu)) r ON true  -- retime/foundation/hardware.sql

@@ -28,21 +28,14 @@
 -- @column preset VARCHAR        the preset the roofs come from
 -- @empty no operator with recorded shapes launched a kernel (record_shapes off, a CPU-only trace, or no modelled operator)
 WITH
-owned AS (  -- each kernel with its innermost modelled operator (gpu_timeline.op_event_id, as kernel_costs in retime/foundation/ops.sql)
-    SELECT op_event_id, name, end_ns - ts_ns AS ns FROM gpu_timeline WHERE trace_id = $trace_id AND op_event_id IS NOT NULL
-),
-kernel_names AS (SELECT name, tf32_kernel(name) AS tf32 FROM (SELECT DISTINCT name FROM owned)),  -- matched once per name
-per_op AS (
-    SELECT o.op_event_id, sum(o.ns) AS ns, bool_or(n.tf32) AS tf32
-    FROM owned o JOIN kernel_names n ON n.name IS NOT DISTINCT FROM o.name GROUP BY o.op_event_id
-),
-shapes AS (  -- grouped by the shape's number, its text taken once per group (op_work: op_costs' rows, written with the trace)
-    SELECT any_value(c.name) AS op, any_value(c.dims) AS dims, any_value(c.dtype) AS dtype, any_value(c.category) AS category,
-           any_value(c.tensor) AS tensor, bool_or(c.tf32 OR (c.dtype = 'float' AND c.tensor AND p.tf32)) AS tf32,
-           count(*) AS calls, sum(p.ns)::BIGINT AS gpu_ns, sum(c.flops) AS flops, sum(c.bytes) AS bytes
-    FROM op_work c JOIN per_op p ON p.op_event_id = c.event_id
-    WHERE c.trace_id = $trace_id
-    GROUP BY c.shape_id
+shapes AS (  -- op_work: op_costs' rows (retime/foundation/ops.sql) with their kernels' time, written with the
+             -- trace; grouped by the shape's number, its text taken once per group
+    SELECT any_value(name) AS op, any_value(dims) AS dims, any_value(dtype) AS dtype, any_value(category) AS category,
+           any_value(tensor) AS tensor, bool_or(tf32 OR (dtype = 'float' AND tensor AND tf32_kernels)) AS tf32,
+           count(*) AS calls, sum(kernel_ns)::BIGINT AS gpu_ns, sum(flops) AS flops, sum(bytes) AS bytes
+    FROM op_work
+    WHERE trace_id = $trace_id AND kernel_ns > 0
+    GROUP BY shape_id
 )
 SELECT s.op, s.dims, s.dtype, s.category, s.calls, s.gpu_ns,
        round(s.flops / 1e9, 3) AS gflops, round(s.bytes / 1e9, 4) AS gbytes,

@@ -30,6 +30,20 @@ CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
     SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns AS call_t
     FROM gpu_timeline WHERE trace_id = t AND call_event_id IS NOT NULL;
 
+-- The launch queue of trace t at each launch: for every GPU op a host call launched, how many ops of
+-- its device were launched (by their call's start) and not yet finished when its call started,
+-- itself included. +1 at each launch call, -1 at each op's end, summed in time order over all
+-- devices at once (each device's +1s and -1s cancel, so its sum starts at 0); an end at the instant
+-- of a launch counts first, launches at one instant in event order. Written to gpu_launch_queue
+-- when a trace is. Columns: event_id, device, call_t, depth.
+CREATE OR REPLACE TEMP MACRO launch_queue(t) AS TABLE
+    SELECT event_id, device, t_ns AS call_t, depth
+    FROM (SELECT event_id, device, t_ns, is_launch,
+                 sum(delta) OVER (ORDER BY device, t_ns, delta, event_id ROWS UNBOUNDED PRECEDING) AS depth
+          FROM (SELECT event_id, device, call_t AS t_ns, 1 AS delta, true AS is_launch FROM gpu_launches(t)
+                UNION ALL SELECT event_id, device, end_ns, -1, false FROM gpu_launches(t)))
+    WHERE is_launch;
+
 -- GPU time per op name of trace t (kind, name, resource, class, ops, ns: durations summed): the
 -- breakdowns add up first and class the few hundred names a trace repeats, not its millions of ops.
 CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
@@ -41,6 +55,7 @@ CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
 -- The idle gaps of each GPU stream of trace t: an op that starts after every earlier op of its
 -- stream has ended opens a gap from that end (free_since) to its start. Columns: device, stream,
 -- gap_ns, free_since, launched_at (the start of the call that launched the op ending the gap).
+-- Written to gpu_stream_gaps when a trace is; the queries read that.
 CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
     SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
     FROM (SELECT device, stream, ts_ns, call_ts_ns,
@@ -109,15 +124,24 @@ CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
     )
     SELECT device, compute, comm, memory, len FROM counted WHERE len IS NOT NULL AND next_device = device;
 
--- GPU time per device split by what ran (gpu_segments): compute (some compute op ran),
--- communication with and without compute, memory only (only copies / memsets), and busy (anything
--- ran): the unions of busy_islands, in one sort.
+-- GPU time of trace t per device and combination of resources running at once (gpu_segments): the
+-- flags compute, communication, memory (some op of that resource ran; all false: idle between
+-- the device's first start and last end) and ns, the time exactly that combination ran. Written
+-- to gpu_overlap when a trace is (retime/store/sql/derive_trace.sql).
+CREATE OR REPLACE TEMP MACRO gpu_combinations(t) AS TABLE
+    SELECT device, compute > 0 AS compute, comm > 0 AS communication, memory > 0 AS memory, sum(len)::BIGINT AS ns
+    FROM gpu_segments(t)
+    GROUP BY ALL;
+
+-- GPU time per device of trace t split by what ran, from its stored combinations (gpu_overlap,
+-- gpu_combinations): compute (some compute op ran), communication with and without compute,
+-- memory only (only copies / memsets), and busy (anything ran): the unions of busy_islands.
 CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
     SELECT device,
-           coalesce(sum(len) FILTER (WHERE compute > 0), 0)::BIGINT AS compute_ns,
-           coalesce(sum(len) FILTER (WHERE comm > 0 AND compute > 0), 0)::BIGINT AS comm_overlapped_ns,
-           coalesce(sum(len) FILTER (WHERE comm > 0 AND compute = 0), 0)::BIGINT AS comm_exposed_ns,
-           coalesce(sum(len) FILTER (WHERE memory > 0 AND comm = 0 AND compute = 0), 0)::BIGINT AS memory_only_ns,
-           coalesce(sum(len) FILTER (WHERE compute > 0 OR comm > 0 OR memory > 0), 0)::BIGINT AS busy_ns
-    FROM gpu_segments(t)
+           coalesce(sum(ns) FILTER (WHERE compute), 0)::BIGINT AS compute_ns,
+           coalesce(sum(ns) FILTER (WHERE communication AND compute), 0)::BIGINT AS comm_overlapped_ns,
+           coalesce(sum(ns) FILTER (WHERE communication AND NOT compute), 0)::BIGINT AS comm_exposed_ns,
+           coalesce(sum(ns) FILTER (WHERE memory AND NOT communication AND NOT compute), 0)::BIGINT AS memory_only_ns,
+           coalesce(sum(ns) FILTER (WHERE compute OR communication OR memory), 0)::BIGINT AS busy_ns
+    FROM gpu_overlap WHERE trace_id = t
     GROUP BY device;

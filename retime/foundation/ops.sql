@@ -118,11 +118,11 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 -- belongs to aten::addmm. Both are found once, when the trace is written: the operator in
 -- gpu_timeline.op_event_id (retime/store/nesting.py walks each call's stack), its costs in op_work
 -- (op_costs' rows). Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
--- columns for the operator (event_id is the operator's). Kernels under no modelled operator are
+-- columns for the operator (event_id is the operator's) and kernel_ns (its kernels' time, summed). Kernels under no modelled operator are
 -- left out.
 CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     SELECT g.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns,
-           w.event_id, w.shape_id, w.name, w.dims, w.dtype, w.category, w.model, w.tensor, w.tf32, w.flops, w.bytes
+           w.event_id, w.shape_id, w.name, w.dims, w.dtype, w.category, w.model, w.tensor, w.tf32, w.flops, w.bytes, w.kernel_ns
     FROM gpu_timeline g JOIN op_work w ON w.trace_id = g.trace_id AND w.event_id = g.op_event_id
     WHERE g.trace_id = t AND g.op_event_id IS NOT NULL;
 
@@ -134,9 +134,7 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
 -- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
 -- model, tensor, tf32, flops, bytes.
 CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
-    WITH k AS MATERIALIZED (SELECT * FROM kernel_costs(t)),
-    per_op AS (SELECT event_id, sum(ns) AS op_ns FROM k GROUP BY event_id)
-    SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model, k.tensor,
-           k.tf32 OR CASE WHEN k.dtype = 'float' AND k.tensor THEN tf32_kernel(k.kernel) ELSE false END AS tf32,
-           k.flops * coalesce(k.ns / nullif(p.op_ns, 0), 0) AS flops, k.bytes * coalesce(k.ns / nullif(p.op_ns, 0), 0) AS bytes
-    FROM k JOIN per_op p USING (event_id);
+    SELECT kernel_id, kernel, ns, event_id, shape_id, name, dims, dtype, category, model, tensor,
+           tf32 OR CASE WHEN dtype = 'float' AND tensor THEN tf32_kernel(kernel) ELSE false END AS tf32,
+           flops * coalesce(ns / nullif(kernel_ns, 0), 0) AS flops, bytes * coalesce(ns / nullif(kernel_ns, 0), 0) AS bytes
+    FROM kernel_costs(t);

@@ -1,5 +1,5 @@
-"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time, op_shapes, op_work,
-cpu_top_ops), in the same transaction as its events, so every query reads one narrow table instead
+"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time, gpu_overlap,
+gpu_busy_islands, gpu_launch_queue, gpu_stream_gaps, op_shapes, op_work, cpu_top_ops), in the same transaction as its events, so every query reads one narrow table instead
 of joining lanes, deps and launch calls, or costing shapes, again on each run. Older stores gain
 them once, on upgrade; a store derived under other rules (kernel classes, operator rules, the
 definitions in retime/foundation) is derived again when opened (fingerprint)."""
@@ -14,7 +14,7 @@ import duckdb
 from retime import foundation
 from retime.sqlfiles import load_sql, run_script, set_variables
 
-TABLES = ("gpu_timeline", "gpu_device_time", "op_shapes", "op_work", "cpu_top_ops")
+TABLES = ("gpu_timeline", "gpu_device_time", "gpu_overlap", "gpu_busy_islands", "gpu_launch_queue", "gpu_stream_gaps", "op_shapes", "op_work", "cpu_top_ops")
 
 
 @lru_cache(maxsize=1)

@@ -12,3 +12,7 @@ CREATE VIEW gpu_device_time AS SELECT * FROM lake_table(getvariable('lake_gpu_de
 CREATE VIEW op_shapes AS SELECT * FROM lake_table(getvariable('lake_op_shapes'));
 CREATE VIEW op_work AS SELECT * FROM lake_table(getvariable('lake_op_work'));
 CREATE VIEW cpu_top_ops AS SELECT * FROM lake_table(getvariable('lake_cpu_top_ops'));
+CREATE VIEW gpu_overlap AS SELECT * FROM lake_table(getvariable('lake_gpu_overlap'));
+CREATE VIEW gpu_busy_islands AS SELECT * FROM lake_table(getvariable('lake_gpu_busy_islands'));
+CREATE VIEW gpu_launch_queue AS SELECT * FROM lake_table(getvariable('lake_gpu_launch_queue'));
+CREATE VIEW gpu_stream_gaps AS SELECT * FROM lake_table(getvariable('lake_gpu_stream_gaps'));

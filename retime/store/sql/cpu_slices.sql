@@ -1,6 +1,6 @@
 -- The CPU slices (any kind, with a length) on the threads of trace $trace_id that launch GPU work,
 -- sorted for retime/store/nesting.py: by thread, start, the longer first, then event id; is_call marks the
--- launch calls whose stacks are wanted; costed marks the operators op_work costs (the roofline's
+-- launch calls whose stacks are wanted; costed marks the operators op_costs costs (the roofline's
 -- operator of a kernel); category and operator are set on the operators and annotations that
 -- op_rules.toml categorises (op_category of op_name, retime/foundation/ops.sql; op_categories).
 WITH calls AS (
@@ -20,7 +20,7 @@ names AS (  -- categorised once per distinct name
 )
 SELECT s.event_id, s.lane_id, s.ts_ns, s.ts_ns + s.dur_ns AS end_ns,
        s.event_id IN (SELECT event_id FROM calls) AS is_call,
-       s.event_id IN (SELECT event_id FROM op_work WHERE trace_id = $trace_id) AS costed,
+       s.event_id IN (SELECT event_id FROM derived_op_costs) AS costed,  -- derive_operators.sql
        n.category, CASE WHEN n.category IS NOT NULL THEN n.operator END AS operator
 FROM slices s LEFT JOIN names n ON n.kind = s.kind AND n.name IS NOT DISTINCT FROM s.name
 ORDER BY s.lane_id, s.ts_ns, s.dur_ns DESC, s.event_id;

@@ -1,5 +1,7 @@
--- The derived rows of trace `trace_id` about its CPU operators, before the GPU ops' (derive_trace.sql
--- reads them): op_shapes, then op_work. Needs the foundation module ops (retime/foundation/ops.sql).
+-- The derived rows of trace `trace_id` about its CPU operators, before the GPU ops' (the nesting pass
+-- and derive_trace.sql read them): op_shapes, the costed operators (derived_op_costs, written to
+-- op_work by derive_trace.sql once their kernels are known) and cpu_top_ops. Needs the foundation
+-- modules host and ops (retime/foundation/).
 
 INSERT INTO op_shapes
 SELECT trace_id, event_id, name, shapes[1], shapes[2], shapes[3]
@@ -8,9 +10,7 @@ FROM (SELECT trace_id, event_id, name,
       FROM events WHERE trace_id = getvariable('trace_id') AND kind = 'cpu_op' AND args IS NOT NULL)
 WHERE shapes[1] IS NOT NULL;
 
-INSERT INTO op_work
-SELECT getvariable('trace_id'), event_id, shape_id, name, dims, dtype, category, model, tensor, tf32, flops, bytes
-FROM op_costs(getvariable('trace_id'));
+CREATE OR REPLACE TEMP TABLE derived_op_costs AS SELECT * FROM op_costs(getvariable('trace_id'));
 
 INSERT INTO cpu_top_ops
 SELECT getvariable('trace_id'), event_id, lane_id, ts_ns, dur_ns FROM outermost_cpu_ops(getvariable('trace_id'));

@@ -1,5 +1,7 @@
--- The derived rows of trace `trace_id` about its GPU ops: gpu_timeline, then gpu_device_time
--- (schema.sql says why each table exists), after derive_operators.sql. Needs the foundation modules
+-- The derived rows of trace `trace_id` about its GPU ops: gpu_timeline, op_work (the costed
+-- operators with their kernels' time), then gpu_busy_islands, gpu_launch_queue, gpu_stream_gaps,
+-- gpu_overlap and gpu_device_time (schema.sql says why
+-- each table exists), after derive_operators.sql. Needs the foundation modules
 -- gpu and ops (retime/foundation/) and derived_call_stacks (each launch call's open CPU slices and
 -- the innermost costed and categorised of them, retime/store/nesting.py), registered by retime/store/derived.py.
 
@@ -32,9 +34,32 @@ WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective'
   AND e.dur_ns IS NOT NULL
 ORDER BY l.device, e.ts_ns, e.event_id;
 
+INSERT INTO op_work
+SELECT getvariable('trace_id'), c.event_id, c.shape_id, c.name, c.dims, c.dtype, c.category, c.model, c.tensor, c.tf32,
+       c.flops, c.bytes, coalesce(k.kernel_ns, 0), coalesce(k.tf32_kernels, false)
+FROM derived_op_costs c
+LEFT JOIN (SELECT g.op_event_id AS event_id, sum(g.end_ns - g.ts_ns) AS kernel_ns, bool_or(n.tf32) AS tf32_kernels
+           FROM gpu_timeline g
+           JOIN (SELECT DISTINCT name, tf32_kernel(name) AS tf32 FROM gpu_timeline  -- matched once per name
+                 WHERE trace_id = getvariable('trace_id') AND op_event_id IS NOT NULL) n ON n.name IS NOT DISTINCT FROM g.name
+           WHERE g.trace_id = getvariable('trace_id') AND g.op_event_id IS NOT NULL GROUP BY 1) k USING (event_id);
+
+INSERT INTO gpu_busy_islands
+SELECT getvariable('trace_id'), 'compute', device, lo, hi, prev_hi, before_ns FROM busy_islands_covered(getvariable('trace_id'), ['compute'])
+UNION ALL
+SELECT getvariable('trace_id'), 'any', device, lo, hi, prev_hi, before_ns
+FROM busy_islands_covered(getvariable('trace_id'), ['compute', 'communication', 'memory']);
+
+INSERT INTO gpu_launch_queue SELECT getvariable('trace_id'), * FROM launch_queue(getvariable('trace_id'));
+
+INSERT INTO gpu_stream_gaps SELECT getvariable('trace_id'), * FROM stream_gaps(getvariable('trace_id'));
+
+INSERT INTO gpu_overlap SELECT getvariable('trace_id'), * FROM gpu_combinations(getvariable('trace_id'));
+
 INSERT INTO gpu_device_time
 SELECT getvariable('trace_id'), device, span_ns, compute_ns, comm_overlapped_ns, comm_exposed_ns, memory_only_ns, busy_ns
 FROM (SELECT lane_device AS device, max(end_ns) - min(ts_ns) AS span_ns FROM gpu_spans(getvariable('trace_id')) GROUP BY 1)
 JOIN gpu_time_split(getvariable('trace_id')) USING (device);
 
 DROP TABLE derived_gpu_names;
+DROP TABLE derived_op_costs;

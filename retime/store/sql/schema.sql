@@ -146,7 +146,9 @@ CREATE TABLE IF NOT EXISTS op_work (
     tensor     BOOLEAN,             -- runs against the matrix-unit roof (gemm, attention, conv)
     tf32       BOOLEAN,             -- a cuDNN convolution on FP32 (TF32 tensor cores)
     flops      DOUBLE,
-    bytes      DOUBLE
+    bytes      DOUBLE,
+    kernel_ns  BIGINT NOT NULL,     -- the kernels it launched (gpu_timeline.op_event_id), durations summed; 0 for none
+    tf32_kernels BOOLEAN NOT NULL   -- one of them ran on TF32 tensor cores by its name (tf32_kernel, retime/foundation/hardware.sql)
 );
 
 -- The outermost CPU operators of each thread (outermost_cpu_ops, retime/foundation/host.sql): the
@@ -157,6 +159,51 @@ CREATE TABLE IF NOT EXISTS cpu_top_ops (
     lane_id    INTEGER NOT NULL,
     ts_ns      BIGINT NOT NULL,
     dur_ns     BIGINT NOT NULL
+);
+
+-- Each device's GPU time per combination of work kinds running at once (gpu_combinations,
+-- retime/foundation/gpu.sql): overlap_combinations and gpu_device_time read it.
+CREATE TABLE IF NOT EXISTS gpu_overlap (
+    trace_id       BIGINT NOT NULL,
+    device         INTEGER,
+    compute        BOOLEAN NOT NULL,   -- some compute op ran
+    communication  BOOLEAN NOT NULL,   -- some collective (or data-moving kernel) ran
+    memory         BOOLEAN NOT NULL,   -- some copy or memset ran
+    ns             BIGINT NOT NULL     -- time exactly this combination ran (all false: idle inside the device's span)
+);
+
+-- Each device's busy islands (busy_islands_covered, retime/foundation/gpu.sql): the maximal intervals
+-- during which some GPU op ran, of compute alone or of any resource, with the busy time before each,
+-- so the time covered up to any instant is one ASOF lookup (launch_bound, collective_bandwidth).
+CREATE TABLE IF NOT EXISTS gpu_busy_islands (
+    trace_id   BIGINT NOT NULL,
+    resources  VARCHAR NOT NULL,   -- 'compute' (compute ops only) | 'any' (compute, communication and memory)
+    device     INTEGER,
+    lo         BIGINT NOT NULL,    -- the island's start
+    hi         BIGINT NOT NULL,    -- its end
+    prev_hi    BIGINT,             -- where the island before it ended (NULL for the first)
+    before_ns  BIGINT NOT NULL     -- busy time of the device's earlier islands
+);
+
+-- The depth of each device's launch queue at each launch call (launch_queue, retime/foundation/gpu.sql):
+-- ops launched and not yet finished, the new one included (launch_bound).
+CREATE TABLE IF NOT EXISTS gpu_launch_queue (
+    trace_id     BIGINT NOT NULL,
+    event_id     BIGINT NOT NULL,   -- the GPU op launched
+    device       INTEGER,
+    call_ts_ns   BIGINT NOT NULL,   -- its launch call's start
+    depth        BIGINT NOT NULL
+);
+
+-- The idle gaps of each GPU stream (stream_gaps, retime/foundation/gpu.sql): an op that starts after
+-- every earlier op of its stream has ended opens a gap from that end (idle_breakdown, idle_intervals).
+CREATE TABLE IF NOT EXISTS gpu_stream_gaps (
+    trace_id     BIGINT NOT NULL,
+    device       INTEGER,
+    stream       BIGINT,
+    gap_ns       BIGINT NOT NULL,
+    free_since   BIGINT NOT NULL,   -- the end of the stream's earlier ops
+    launched_at  BIGINT             -- the start of the call that launched the op ending the gap (NULL: none)
 );
 
 -- Which rules and definitions the derived tables were made with (retime/store/derived.py
