@@ -68,18 +68,32 @@ def modules() -> list[str]:
 
 
 def load(con: "duckdb.DuckDBPyConnection", *names: str) -> None:
-    """Define the macros of `names` (and of what they include) on a connection."""
+    """Define the macros of `names` (and of what they include) on a connection, each module once:
+    the connection's temp table foundation_loaded lists those already defined (a rolled-back
+    transaction takes both the macros and their rows with it)."""
+    done = _loaded(con)
     for module in closure(tuple(names)):
+        if module in done:
+            continue
         data = _DATA_TABLES.get(module)
         if data is None:
             con.execute(text(module)).fetchall()
-            continue
-        view, table = data
-        con.register(view, table())
-        try:
-            con.execute(text(module)).fetchall()
-        finally:
-            con.unregister(view)
+        else:
+            view, table = data
+            con.register(view, table())
+            try:
+                con.execute(text(module)).fetchall()
+            finally:
+                con.unregister(view)
+        con.execute("INSERT INTO foundation_loaded VALUES ($m)", {"m": module}).fetchall()
+        done.add(module)
+
+
+def _loaded(con: "duckdb.DuckDBPyConnection") -> set[str]:
+    """The modules already defined on this connection (no error raised: one would abort the
+    caller's transaction)."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS foundation_loaded (module VARCHAR)").fetchall()
+    return {row[0] for row in con.execute("SELECT module FROM foundation_loaded").fetchall()}
 
 
 DATA_FILES = ("kernel_classes.toml", "op_rules.toml", "gpus.toml")  # what the modules' rules and numbers come from
