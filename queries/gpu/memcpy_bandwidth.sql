@@ -46,4 +46,4 @@ SELECT r.*, CASE WHEN copy_kind IN ('H2D', 'D2H') THEN p.link WHEN copy_kind = '
        round(100 * CASE WHEN copy_kind IN ('H2D', 'D2H') THEN achieved_gbps / p.link
                         WHEN copy_kind = 'D2D' THEN 2 * achieved_gbps / p.hbm END, 2) AS pct_of_peak
 FROM rows r, peaks p
-ORDER BY bytes DESC;
+ORDER BY bytes DESC, copy_kind, src_kind, dst_kind;  -- ties (copies of one size) in one order

@@ -85,6 +85,8 @@ def load(con: "duckdb.DuckDBPyConnection", *names: str) -> None:
                 con.execute(text(module)).fetchall()
             finally:
                 con.unregister(view)
+            if module in _FIRST_MATCH:
+                con.execute(first_match_macro(*_FIRST_MATCH[module])).fetchall()
         con.execute("INSERT INTO foundation_loaded VALUES ($m)", {"m": module}).fetchall()
         done.add(module)
 
@@ -153,6 +155,24 @@ def _op_rule_table() -> "pa.Table":
     rules = [{**rule, "model": rule["model"] or None, "causal_arg": rule.get("causal_arg") or None} for rule in op_rules()]
     return _ranked(rules, {"pattern": "string", "category": "string", "model": "string", "causal_arg": "int64"})
 
+
+@lru_cache(maxsize=None)
+def first_match_macro(macro: str, file: str, options: str) -> str:
+    """A macro `macro(name)` giving the priority (place in the file) of the first rule of `file`
+    (one of DATA_FILES) whose pattern matches name, NULL when none does: one CASE over constant patterns, so each regular
+    expression is compiled once per query, not once per (name, rule) pair as a join of names with
+    the rule table compiles them."""
+    rules = data(file)["rule"]
+    flags = f", '{options}'" if options else ""
+    whens = " ".join(f"WHEN regexp_matches(name, '{rule['pattern'].replace(chr(39), chr(39) * 2)}'{flags}) THEN {priority}"
+                     for priority, rule in enumerate(rules))
+    return f"CREATE OR REPLACE TEMP MACRO {macro}(name) AS CASE {whens} END;" if rules else \
+        f"CREATE OR REPLACE TEMP MACRO {macro}(name) AS NULL::INTEGER;"
+
+
+# modules that also define a first-match macro over their rules: (macro, rules, regexp options)
+_FIRST_MATCH = {"_kernel_class_rules": ("kernel_class_rule", "kernel_classes.toml", "i"),
+                "_op_rules": ("op_rule", "op_rules.toml", "")}
 
 # modules that read a data file: (the name its rows are registered under, the rows as a table)
 _DATA_TABLES = {"_kernel_class_rules": ("kernel_class_rules_data", _kernel_class_table),

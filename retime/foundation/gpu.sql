@@ -4,11 +4,12 @@
 -- The class of a GPU op, for breakdowns and for the replayer (gemm, attention and convolution are
 -- the compute-bound classes that gpu.flops scales). Communication: collectives. Memory: copies and
 -- memsets. Kernels by name: the first rule of kernel_classes.toml whose pattern matches (the table
--- kernel_class_rules, _kernel_class_rules.sql), otherwise 'other'.
+-- kernel_class_rules, _kernel_class_rules.sql; kernel_class_rule, the first-match macro foundation.load
+-- defines over them), otherwise 'other'.
 CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
     CASE WHEN kind = 'collective' THEN 'communication'
          WHEN kind IN ('memcpy', 'memset') THEN 'memory'
-         ELSE coalesce((SELECT arg_min(class, priority) FROM kernel_class_rules WHERE regexp_matches(name, pattern, 'i')),
+         ELSE coalesce((SELECT class FROM kernel_class_rules WHERE priority = kernel_class_rule(name)),
                        'other') END;
 
 -- Compute, communication or memory: the three resources the temporal breakdown splits GPU time

@@ -11,7 +11,7 @@ CREATE OR REPLACE TEMP MACRO op_name(name) AS
 -- The category of a CPU operator name (op_rules.toml: the first rule whose pattern matches), NULL
 -- when no rule names it.
 CREATE OR REPLACE TEMP MACRO op_category(name) AS
-    (SELECT arg_min(category, priority) FROM op_rules WHERE regexp_matches(coalesce(name, ''), pattern));
+    (SELECT category FROM op_rules WHERE priority = op_rule(coalesce(name, '')));  -- op_rule: the first match (foundation.load)
 
 -- The category of a GPU op (op_categories): collectives are communication and copies / memsets
 -- memory by their kind; a kernel takes the category of the innermost categorised CPU operator around
@@ -37,42 +37,42 @@ CREATE OR REPLACE TEMP MACRO numel(d) AS
 CREATE OR REPLACE TEMP MACRO conv_out(size, kernel, stride, pad, dilation) AS
     floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
 
--- FLOPs and bytes of one op from its model (op_rules.toml), input dims, element size, concrete
--- inputs (stride, padding, dilation of a convolution) and whether it was causal attention: a struct
+-- FLOPs and bytes of a 2-D convolution: input d[1] [N,C,H,W], weight d[2] [O,C/g,kh,kw] (n: their
+-- element counts), stride st, padding pd and dilation dl (two each).
+CREATE OR REPLACE TEMP MACRO conv_cost(d, n, elt, st, pd, dl) AS
+    {'flops': 2.0 * d[1][1] * d[2][1] * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1])
+                  * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]) * d[2][2] * d[2][3] * d[2][4],
+     'bytes': elt * (n[1] + n[2] + 1.0 * d[1][1] * d[2][1]
+                     * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1]) * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]))};
+
+-- FLOPs and bytes of one op from its model (op_rules.toml), input dims d, their element counts n
+-- (numel of each input, NULL for a scalar), element size, a convolution's stride, padding and
+-- dilation (Concrete Inputs 4 to 6, parsed) and whether it was causal attention: a struct
 -- {flops, bytes}, NULL fields where the shapes do not fit the model.
-CREATE OR REPLACE TEMP MACRO op_cost(model, d, elt, concrete, causal) AS
+CREATE OR REPLACE TEMP MACRO op_cost(model, d, n, elt, st, pd, dl, causal) AS
     CASE model
     WHEN 'mm' THEN {'flops': 2.0 * d[1][1] * d[1][2] * d[2][2],
-                    'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[2][2])}
+                    'bytes': elt * (n[1] + n[2] + 1.0 * d[1][1] * d[2][2])}
     WHEN 'addmm' THEN {'flops': 2.0 * d[2][1] * d[2][2] * d[3][2] + 1.0 * d[2][1] * d[3][2],
-                       'bytes': elt * (coalesce(numel(d[1]), 0) + numel(d[2]) + numel(d[3]) + 1.0 * d[2][1] * d[3][2])}
+                       'bytes': elt * (coalesce(n[1], 0) + n[2] + n[3] + 1.0 * d[2][1] * d[3][2])}
     WHEN 'bmm' THEN {'flops': 2.0 * d[1][1] * d[1][2] * d[1][3] * d[2][3],
-                     'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[1][2] * d[2][3])}
+                     'bytes': elt * (n[1] + n[2] + 1.0 * d[1][1] * d[1][2] * d[2][3])}
     WHEN 'baddbmm' THEN {'flops': 2.0 * d[2][1] * d[2][2] * d[2][3] * d[3][3] + 1.0 * d[2][1] * d[2][2] * d[3][3],
-                         'bytes': elt * (coalesce(numel(d[1]), 0) + numel(d[2]) + numel(d[3]) + 1.0 * d[2][1] * d[2][2] * d[3][3])}
-    WHEN 'linear' THEN {'flops': 2.0 * numel(d[1]) * d[2][1],
-                        'bytes': elt * (numel(d[1]) + numel(d[2]) + coalesce(numel(d[3]), 0) + numel(d[1]) / d[1][-1] * d[2][1])}
-    WHEN 'sdpa' THEN {'flops': 4.0 * numel(d[1]) * d[2][-2] / CASE WHEN causal AND d[1][-2] = d[2][-2] THEN 2 ELSE 1 END,
-                      'bytes': elt * (2 * numel(d[1]) + numel(d[2]) + numel(d[3]))}
-    WHEN 'sdpa_bwd' THEN {'flops': 10.0 * numel(d[2]) * d[3][-2] / CASE WHEN causal AND d[2][-2] = d[3][-2] THEN 2 ELSE 1 END,
-                          'bytes': elt * (3 * numel(d[2]) + 2 * numel(d[3]) + 2 * numel(d[4]))}
-    WHEN 'flash_fwd' THEN {'flops': 4.0 * numel(d[1]) * d[2][2] / CASE WHEN causal AND d[1][2] = d[2][2] THEN 2 ELSE 1 END,
-                           'bytes': elt * (2 * numel(d[1]) + numel(d[2]) + numel(d[3]))}
-    WHEN 'conv' THEN (
-        WITH c AS (SELECT TRY_CAST(concrete[4] AS BIGINT[]) AS st, TRY_CAST(concrete[5] AS BIGINT[]) AS pd,
-                          TRY_CAST(concrete[6] AS BIGINT[]) AS dl)
-        SELECT CASE WHEN len(d[1]) = 4 AND len(d[2]) = 4 AND len(st) = 2 AND len(pd) = 2 AND len(dl) = 2 THEN
-               {'flops': 2.0 * d[1][1] * d[2][1] * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1])
-                             * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]) * d[2][2] * d[2][3] * d[2][4],
-                'bytes': elt * (numel(d[1]) + numel(d[2]) + 1.0 * d[1][1] * d[2][1]
-                                * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1]) * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]))}
-               END FROM c)
-    WHEN 'pointwise' THEN {'flops': list_max(list_transform(d, lambda x: numel(x))),
-                           'bytes': elt * (coalesce(list_sum(list_transform(d, lambda x: numel(x))), 0)
-                                           + list_max(list_transform(d, lambda x: numel(x))))}
-    WHEN 'reduce' THEN {'flops': numel(d[1]), 'bytes': elt * numel(d[1])}
-    WHEN 'softmax' THEN {'flops': numel(d[1]), 'bytes': 2 * elt * numel(d[1])}
-    WHEN 'norm' THEN {'flops': 5 * numel(d[1]), 'bytes': 2 * elt * numel(d[1])}
+                         'bytes': elt * (coalesce(n[1], 0) + n[2] + n[3] + 1.0 * d[2][1] * d[2][2] * d[3][3])}
+    WHEN 'linear' THEN {'flops': 2.0 * n[1] * d[2][1],
+                        'bytes': elt * (n[1] + n[2] + coalesce(n[3], 0) + n[1] / d[1][-1] * d[2][1])}
+    WHEN 'sdpa' THEN {'flops': 4.0 * n[1] * d[2][-2] / CASE WHEN causal AND d[1][-2] = d[2][-2] THEN 2 ELSE 1 END,
+                      'bytes': elt * (2 * n[1] + n[2] + n[3])}
+    WHEN 'sdpa_bwd' THEN {'flops': 10.0 * n[2] * d[3][-2] / CASE WHEN causal AND d[2][-2] = d[3][-2] THEN 2 ELSE 1 END,
+                          'bytes': elt * (3 * n[2] + 2 * n[3] + 2 * n[4])}
+    WHEN 'flash_fwd' THEN {'flops': 4.0 * n[1] * d[2][2] / CASE WHEN causal AND d[1][2] = d[2][2] THEN 2 ELSE 1 END,
+                           'bytes': elt * (2 * n[1] + n[2] + n[3])}
+    WHEN 'conv' THEN
+        CASE WHEN len(d[1]) = 4 AND len(d[2]) = 4 AND len(st) = 2 AND len(pd) = 2 AND len(dl) = 2 THEN conv_cost(d, n, elt, st, pd, dl) END
+    WHEN 'pointwise' THEN {'flops': list_max(n), 'bytes': elt * (coalesce(list_sum(n), 0) + list_max(n))}
+    WHEN 'reduce' THEN {'flops': n[1], 'bytes': elt * n[1]}
+    WHEN 'softmax' THEN {'flops': n[1], 'bytes': 2 * elt * n[1]}
+    WHEN 'norm' THEN {'flops': 5 * n[1], 'bytes': 2 * elt * n[1]}
     END;
 
 -- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
@@ -83,11 +83,9 @@ CREATE OR REPLACE TEMP MACRO op_cost(model, d, elt, concrete, causal) AS
 CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
     WITH
     names AS (
-        SELECT name, arg_min(category, priority) AS category, arg_min(model, priority) AS model,
-               arg_min(causal_arg, priority) AS causal_arg
+        SELECT n.name, r.category, r.model, r.causal_arg
         FROM (SELECT DISTINCT name FROM op_shapes WHERE trace_id = t) n
-        JOIN op_rules r ON regexp_matches(n.name, r.pattern)
-        GROUP BY name
+        JOIN op_rules r ON r.priority = op_rule(n.name)  -- the first rule that matches (foundation.load)
     ),
     shaped AS (  -- the shapes as recorded, taken out of args when the trace was written (op_shapes)
         SELECT s.event_id, s.name, s.dims AS dims_text, s.dtype, s.concrete AS concrete_text
@@ -98,12 +96,20 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
         SELECT *, row_number() OVER (ORDER BY name, dims_text, dtype, concrete_text) AS shape_id  -- the same numbers run after run
         FROM (SELECT DISTINCT name, dims_text, dtype, concrete_text FROM shaped WHERE dims_text IS NOT NULL)
     ),
-    costed AS (
-        SELECT k.*, n.category, n.model,
-               op_cost(n.model, TRY_CAST(k.dims_text AS BIGINT[][]), dtype_bytes(k.dtype),
-                       TRY_CAST(k.concrete_text AS VARCHAR[]),
-                       coalesce(lower(TRY_CAST(k.concrete_text AS VARCHAR[])[n.causal_arg]) = 'true', false)) AS cost
+    parsed AS (  -- each text parsed once, so op_cost's many uses of its arguments repeat a column, not a cast
+        SELECT k.*, n.category, n.model, TRY_CAST(k.dims_text AS BIGINT[][]) AS d, dtype_bytes(k.dtype) AS elt,
+               TRY_CAST(k.concrete_text AS VARCHAR[]) AS concrete, n.causal_arg
         FROM keys k JOIN names n USING (name)
+    ),
+    parsed_inputs AS (
+        SELECT *, TRY_CAST(concrete[4] AS BIGINT[]) AS st, TRY_CAST(concrete[5] AS BIGINT[]) AS pd,
+               TRY_CAST(concrete[6] AS BIGINT[]) AS dl, list_transform(d, lambda x: numel(x)) AS n
+        FROM parsed
+    ),
+    costed AS MATERIALIZED (  -- cost read four times below: computed (and planned) once
+        SELECT name, dims_text, dtype, concrete_text, shape_id, category, model,
+               op_cost(model, d, n, elt, st, pd, dl, coalesce(lower(concrete[causal_arg]) = 'true', false)) AS cost
+        FROM parsed_inputs
     )
     SELECT s.event_id, c.shape_id, s.name, s.dims_text AS dims, s.dtype, c.category, c.model,
            c.category IN ('gemm', 'attention', 'conv') AS tensor, c.category = 'conv' AND s.dtype = 'float' AS tf32,

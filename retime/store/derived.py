@@ -20,10 +20,11 @@ TABLES = ("gpu_timeline", "gpu_device_time", "gpu_overlap", "gpu_busy_islands", 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
     """A digest of what the derived rows follow from: every rule and definition file of
-    retime/foundation and the store's derivation (its SQL and the nesting pass)."""
+    retime/foundation (with the loader that makes macros of the rules) and the store's derivation
+    (its SQL and the nesting pass)."""
     digest = hashlib.sha256()
     store = resources.files("retime.store")
-    files = [f for f in resources.files("retime.foundation").iterdir() if f.name.endswith((".sql", ".toml"))]
+    files = [f for f in resources.files("retime.foundation").iterdir() if f.name.endswith((".sql", ".toml", ".py"))]
     files += [store / "sql" / "derive_operators.sql", store / "sql" / "derive_trace.sql",
               store / "sql" / "cpu_slices.sql", store / "nesting.py"]
     for file in sorted(files, key=lambda f: f.name):
