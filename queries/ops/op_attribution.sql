@@ -35,10 +35,13 @@ direct AS (
           FROM ops WHERE $kind = '' AND $depth >= -1 AND len(call_stack) > greatest($depth, 0))
     GROUP BY slice_id
 ),
-direct_named AS (
-    SELECT op_name(e.name) AS name, e.kind, count(*) AS instances, sum(d.gpu_ops) AS gpu_ops,
-           sum(d.self_ns) AS self_ns, sum(d.total_ns) AS total_ns
-    FROM direct d JOIN events e ON e.trace_id = $trace_id AND e.event_id = d.slice_id
+direct_named AS (  -- per slice name first, then per operator name (op_name once per distinct name)
+    SELECT op_name(name) AS name, kind, sum(instances) AS instances, sum(gpu_ops) AS gpu_ops,
+           sum(self_ns) AS self_ns, sum(total_ns) AS total_ns
+    FROM (SELECT e.name, e.kind, count(*) AS instances, sum(d.gpu_ops) AS gpu_ops,
+                 sum(d.self_ns) AS self_ns, sum(d.total_ns) AS total_ns
+          FROM direct d JOIN events e ON e.trace_id = $trace_id AND e.event_id = d.slice_id
+          GROUP BY ALL)
     GROUP BY ALL
 ),
 -- one kind, or every depth: every open slice of each op, with its name and kind

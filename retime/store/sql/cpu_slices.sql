@@ -15,8 +15,9 @@ slices AS (
       AND e.lane_id IN (SELECT lane_id FROM calls)
 ),
 names AS (  -- categorised once per distinct name
-    SELECT kind, name, op_name(name) AS operator, op_category(op_name(name)) AS category
-    FROM (SELECT DISTINCT kind, name FROM slices WHERE kind IN ('cpu_op', 'annotation'))
+    SELECT kind, name, operator, op_category(operator) AS category
+    FROM (SELECT kind, name, op_name(name) AS operator
+          FROM (SELECT DISTINCT kind, name FROM slices WHERE kind IN ('cpu_op', 'annotation')))
 )
 SELECT s.event_id, s.lane_id, s.ts_ns, s.ts_ns + s.dur_ns AS end_ns,
        s.event_id IN (SELECT event_id FROM calls) AS is_call,
