@@ -1,4 +1,5 @@
-"""Ingest throughput and peak memory: retime vs Holistic Trace Analysis vs a raw orjson parse.
+"""Ingest throughput and peak memory: retime vs Holistic Trace Analysis vs a raw orjson parse and a
+msgspec typed decode (the decode limit of Python: events as structs, args left raw).
 
 Builds a Kineto JSON of the requested size by replicating a real trace's events with shifted
 times (each copy starts where the previous one ended), then parses it with each tool in its own
@@ -7,7 +8,7 @@ process, so that each peak RSS is that tool's alone. Prints one table.
     python bench/ingest.py                       # 1 GB from a real A100 trace (or the shipped sample)
     python bench/ingest.py --size-gb 0.25 --peers orjson
     python bench/ingest.py --size-gb 8 --peers "" --gzip   # larger than memory allows peers: retime alone, plain and .gz
-HTA is optional (pip install -e '.[bench]'); it is skipped with a note when absent.
+HTA and msgspec are optional (pip install -e '.[bench]'); each is skipped with a note when absent.
 """
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ def worker(tool: str, path: str, threads: int) -> dict:
     elif tool == "orjson":
         with open(path, "rb") as fh:
             events = len(orjson.loads(fh.read())["traceEvents"])
+    elif tool == "msgspec":  # the decode limit: events as typed structs, args left as raw JSON bytes
+        events = len(decode_msgspec(Path(path).read_bytes()))
     elif tool == "hta":
         import logging
         logging.disable(logging.WARNING)
@@ -132,6 +135,28 @@ def worker(tool: str, path: str, threads: int) -> dict:
     return {"tool": tool, "seconds": seconds, "events": events, "rss_mb": rss_mb}
 
 
+def decode_msgspec(data: bytes) -> list:
+    """The trace's events decoded by msgspec into structs of the fields an ingest reads (name, cat,
+    ph, ts, dur, pid, tid, id), args kept as raw JSON: what decoding alone costs in Python."""
+    import msgspec
+
+    class Event(msgspec.Struct):
+        ph: str = ""
+        name: str | None = None
+        cat: str | None = None
+        ts: float | str | None = None
+        dur: float | str | None = None
+        pid: int | str | None = None
+        tid: int | str | None = None
+        id: int | str | None = None
+        args: msgspec.Raw | None = None
+
+    class Trace(msgspec.Struct):
+        traceEvents: list[Event]
+
+    return msgspec.json.decode(data, type=Trace).traceEvents
+
+
 def run_tool(tool: str, path: Path, threads: int) -> dict | None:
     proc = subprocess.run([sys.executable, __file__, "--worker", tool, "--file", str(path), "--threads", str(threads)],
                           capture_output=True, text=True)
@@ -141,18 +166,16 @@ def run_tool(tool: str, path: Path, threads: int) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def hta_available() -> bool:
-    try:
-        import hta  # noqa: F401
-        return True
-    except ImportError:
-        return False
+def available(module: str) -> bool:
+    """Whether an optional peer is installed."""
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-gb", type=float, default=1.0)
-    parser.add_argument("--peers", default="orjson,hta", help="comma list from: orjson, hta")
+    parser.add_argument("--peers", default="orjson,msgspec,hta", help="comma list from: orjson, msgspec, hta")
     parser.add_argument("--threads", type=int, default=1, help="DuckDB threads for the single-core row (default 1)")
     parser.add_argument("--nsys", action="store_true", help="benchmark Nsight Systems SQLite ingest instead")
     parser.add_argument("--gzip", action="store_true", help="also ingest a gzipped copy of the built trace")
@@ -188,8 +211,13 @@ def main() -> None:
     peers = [p for p in args.peers.split(",") if p]
     if "orjson" in peers:
         runs.append(("orjson", 1, "orjson.loads (parse only)", target))
+    if "msgspec" in peers:
+        if available("msgspec"):
+            runs.append(("msgspec", 1, "msgspec typed decode", target))
+        else:
+            print("  msgspec: not installed (pip install -e '.[bench]'); skipped", file=sys.stderr)
     if "hta" in peers:
-        if hta_available():
+        if available("hta"):
             runs.append(("hta", 1, "HTA parse_trace_dataframe", target))
         else:
             print("  hta: not installed (pip install -e '.[bench]'); skipped", file=sys.stderr)
