@@ -11,7 +11,8 @@ node's offset (8 ranks a node, as the DLRM job's 8 GPUs; the offset drawn unifor
 +-SKEW_US, as NTP-synchronised hosts disagree by up to a few hundred microseconds), then, each
 step in its own process with its time and peak memory: ingest (2 workers), export to the Parquet
 lake, straggler_ranks, collective_skew, a replay of the whole job as one graph (ranks joined at
-their collectives, net=2x), and Spark SQL (local mode) over the lake.
+their collectives, cpu.speed=2x: the DLRM job is host-bound, and its collectives carry no sizes
+for net= to scale), and Spark SQL (local mode) over the lake.
 
     python bench/jobs.py
     python bench/jobs.py --ranks 1024
@@ -104,10 +105,10 @@ def step(name: str, db: Path, lake: Path, folder: Path) -> str:
     if name == "job replay":
         with retime.open(db) as store:
             first = store.sql("SELECT min(trace_id) AS t FROM traces")["t"][0]
-            ranks = store.replay_job(first, {"net": "2x"})
+            ranks = store.replay_job(first, {"cpu.speed": "2x"})
         measured = max(r.measured_ns for _, r in ranks)
         predicted = max(r.predicted_ns for _, r in ranks)
-        return f"{len(ranks):,} ranks joined, slowest rank {measured / 1e6:.2f} -> {predicted / 1e6:.2f} ms at net=2x"
+        return f"{len(ranks):,} ranks joined, slowest rank {measured / 1e6:.2f} -> {predicted / 1e6:.2f} ms at cpu.speed=2x"
     if name == "spark sql":
         from pyspark.sql import SparkSession
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
