@@ -140,7 +140,10 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
 -- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
 -- model, tensor, tf32, flops, bytes.
 CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
-    SELECT kernel_id, kernel, ns, event_id, shape_id, name, dims, dtype, category, model, tensor,
-           tf32 OR CASE WHEN dtype = 'float' AND tensor THEN tf32_kernel(kernel) ELSE false END AS tf32,
-           flops * coalesce(ns / nullif(kernel_ns, 0), 0) AS flops, bytes * coalesce(ns / nullif(kernel_ns, 0), 0) AS bytes
-    FROM kernel_costs(t);
+    SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model, k.tensor,
+           k.tf32 OR (k.dtype = 'float' AND k.tensor AND coalesce(n.tf32_name, false)) AS tf32,
+           k.flops * coalesce(k.ns / nullif(k.kernel_ns, 0), 0) AS flops, k.bytes * coalesce(k.ns / nullif(k.kernel_ns, 0), 0) AS bytes
+    FROM kernel_costs(t) k
+    LEFT JOIN (SELECT name, tf32_kernel(name) AS tf32_name  -- matched once per distinct kernel name
+               FROM (SELECT DISTINCT name FROM gpu_timeline WHERE trace_id = t AND op_event_id IS NOT NULL)) n
+           ON n.name IS NOT DISTINCT FROM k.kernel;
