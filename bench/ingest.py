@@ -139,22 +139,13 @@ def decode_msgspec(data: bytes) -> list:
     """The trace's events decoded by msgspec into structs of the fields an ingest reads (name, cat,
     ph, ts, dur, pid, tid, id), args kept as raw JSON: what decoding alone costs in Python."""
     import msgspec
-
-    class Event(msgspec.Struct):
-        ph: str = ""
-        name: str | None = None
-        cat: str | None = None
-        ts: float | str | None = None
-        dur: float | str | None = None
-        pid: int | str | None = None
-        tid: int | str | None = None
-        id: int | str | None = None
-        args: msgspec.Raw | None = None
-
-    class Trace(msgspec.Struct):
-        traceEvents: list[Event]
-
-    return msgspec.json.decode(data, type=Trace).traceEvents
+    optional = lambda kind: kind | None  # noqa: E731
+    event = msgspec.defstruct("Event", [("ph", str, ""), ("name", optional(str), None), ("cat", optional(str), None),
+                                        ("ts", optional(float | str), None), ("dur", optional(float | str), None),
+                                        ("pid", optional(int | str), None), ("tid", optional(int | str), None),
+                                        ("id", optional(int | str), None), ("args", msgspec.Raw, msgspec.Raw(b"null"))])
+    trace = msgspec.defstruct("Trace", [("traceEvents", list[event])])
+    return msgspec.json.decode(data, type=trace).traceEvents
 
 
 def run_tool(tool: str, path: Path, threads: int) -> dict | None:
