@@ -132,6 +132,12 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     FROM gpu_timeline g JOIN op_work w ON w.trace_id = g.trace_id AND w.event_id = g.op_event_id
     WHERE g.trace_id = t AND g.op_event_id IS NOT NULL;
 
+-- The names of trace t's kernels that have a roofline operator (gpu_timeline.op_event_id), each
+-- with whether it shows TF32 tensor cores (tf32_kernel, hardware.sql): matched once per distinct name.
+CREATE OR REPLACE TEMP MACRO tf32_kernel_names(t) AS TABLE
+    SELECT name, tf32_kernel(name) AS tf32
+    FROM (SELECT DISTINCT name FROM gpu_timeline WHERE trace_id = t AND op_event_id IS NOT NULL);
+
 -- The work of each kernel of trace t, as the roofline queries and the per-kernel performance model
 -- of `--to` (replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched
 -- several kernels splitting its FLOPs and bytes over them by their share of its GPU time (so each
@@ -141,9 +147,7 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
 -- model, tensor, tf32, flops, bytes.
 CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
     SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model, k.tensor,
-           k.tf32 OR (k.dtype = 'float' AND k.tensor AND coalesce(n.tf32_name, false)) AS tf32,
+           k.tf32 OR (k.dtype = 'float' AND k.tensor AND coalesce(n.tf32, false)) AS tf32,
            k.flops * coalesce(k.ns / nullif(k.kernel_ns, 0), 0) AS flops, k.bytes * coalesce(k.ns / nullif(k.kernel_ns, 0), 0) AS bytes
     FROM kernel_costs(t) k
-    LEFT JOIN (SELECT name, tf32_kernel(name) AS tf32_name  -- matched once per distinct kernel name
-               FROM (SELECT DISTINCT name FROM gpu_timeline WHERE trace_id = t AND op_event_id IS NOT NULL)) n
-           ON n.name IS NOT DISTINCT FROM k.kernel;
+    LEFT JOIN tf32_kernel_names(t) n ON n.name IS NOT DISTINCT FROM k.kernel;

@@ -131,5 +131,6 @@ def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(load_sql("retime.store", "drop_derived")).fetchall()
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made
         derived.derive_all(con)
-        con.execute("INSERT INTO schema_info VALUES ($v, now())", {"v": SCHEMA_VERSION}).fetchall()
+        con.execute("INSERT INTO schema_info SELECT $v, now() WHERE $v NOT IN (SELECT version FROM schema_info)",
+                    {"v": SCHEMA_VERSION}).fetchall()
 

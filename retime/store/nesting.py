@@ -91,11 +91,12 @@ def call_stacks(con: duckdb.DuckDBPyConnection, trace_id: int) -> pa.Table:
     offsets, values = chains(calls, parent, start, end, event_id)
     costed = innermost(calls, parent, start, end, cols["costed"].to_numpy())
     categorised = innermost(calls, parent, start, end, pc.is_valid(cols["category"]).to_numpy())
+    categorised = pa.array(categorised, mask=categorised < 0)
     stacks = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.int64()))
     return pa.table({
         "call_event_id": pa.array(event_id[calls], pa.int64()),
         "call_stack": stacks,
         "op_event_id": pa.array(event_id[costed], pa.int64(), mask=costed < 0),
-        "category": cols["category"].take(pa.array(categorised, mask=categorised < 0)),
-        "category_operator": cols["operator"].take(pa.array(categorised, mask=categorised < 0)),
+        "category": cols["category"].take(categorised),
+        "category_operator": cols["operator"].take(categorised),
     }).filter(pa.array(np.diff(offsets) > 0))

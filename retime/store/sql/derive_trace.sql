@@ -22,7 +22,7 @@ WITH launch AS (
 SELECT e.trace_id, e.event_id, e.kind, e.name, class_resource(c.class), l.device, l.stream, e.ts_ns, e.ts_ns + e.dur_ns,
        launch.call_event_id, launch.call_name, launch.call_ts_ns, stacks.call_stack,
        CASE WHEN e.kind = 'kernel' THEN stacks.op_event_id END,
-       gpu_op_category(e.kind, c.class, CASE WHEN e.kind = 'kernel' THEN stacks.category END),
+       gpu_op_category(e.kind, c.class, stacks.category),  -- by kind first: only a kernel takes its operator's
        CASE WHEN e.kind = 'kernel' AND stacks.category IS NOT NULL THEN 'operator' ELSE 'kernel' END,
        coalesce(CASE WHEN e.kind = 'kernel' THEN stacks.category_operator END, e.name)
 FROM events e
@@ -40,8 +40,7 @@ SELECT getvariable('trace_id'), c.event_id, c.shape_id, c.name, c.dims, c.dtype,
 FROM derived_op_costs c
 LEFT JOIN (SELECT g.op_event_id AS event_id, sum(g.end_ns - g.ts_ns) AS kernel_ns, bool_or(n.tf32) AS tf32_kernels
            FROM gpu_timeline g
-           JOIN (SELECT DISTINCT name, tf32_kernel(name) AS tf32 FROM gpu_timeline  -- matched once per name
-                 WHERE trace_id = getvariable('trace_id') AND op_event_id IS NOT NULL) n ON n.name IS NOT DISTINCT FROM g.name
+           JOIN tf32_kernel_names(getvariable('trace_id')) n ON n.name IS NOT DISTINCT FROM g.name  -- retime/foundation/ops.sql
            WHERE g.trace_id = getvariable('trace_id') AND g.op_event_id IS NOT NULL GROUP BY 1) k USING (event_id);
 
 INSERT INTO gpu_busy_islands
