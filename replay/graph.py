@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 from retime import foundation
-from retime.replay import kernels, presets
+from retime.replay import graph_build, kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
 
 from retime.progress import Progress, Steps
@@ -64,27 +64,44 @@ class ReplayGraph:
         return hit[self.point_name] if len(self.names) else np.zeros(len(self.measured), bool)
 
 
-GRAPH_SCRIPTS = ("graph_points", "graph_edges")
+GRAPH_SCRIPTS = ("graph_events", "graph_points", "graph_inputs", "graph_gpu", "graph_stream_waits", "graph_edges")
 GRAPH_ARRAYS = ("graph_arrays_points", "graph_arrays_edges", "graph_arrays_names", "graph_arrays_gpu_classes")
+
+
+def _variables(con: duckdb.DuckDBPyConnection, trace_id: int) -> dict:
+    """The graph's inputs besides the store: its constants and the trace GPU's ridge point."""
+    return dict(trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
+                thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
+                roof_types=list(ROOF_TYPES),
+                backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
+                ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
 
 
 def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int, step: Steps | None = None) -> None:
     """The replay graph of a trace as temporary tables (replay_points, replay_edges and the tables
-    they are built from: replay_waits, replay_backpressure, ...), as graph_points.sql and
-    graph_edges.sql define them. `step` is called after each statement."""
-    set_variables(con, trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
-                  thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
-                  roof_types=list(ROOF_TYPES),
-                  backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
-                  ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
+    they are built from: replay_waits, replay_backpressure, ...), as the graph's SQL defines them
+    (GRAPH_SCRIPTS). `step` is called after each statement."""
+    set_variables(con, **_variables(con, trace_id))
     foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
     for script in GRAPH_SCRIPTS:
         run_script(con, PACKAGE, script, step)
 
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
-    """The replay graph of a trace, built from the store. `progress` hears (task, done, total) after
-    each of the build's SQL statements."""
+    """The replay graph of a trace, built from the store in linear passes over its events
+    (replay/graph_build.py). `progress` hears (task, done, total) after each of the build's steps."""
+    step = Steps(progress, f"building the replay graph of trace {trace_id}", len(graph_build.STEPS)) if progress else None
+    values = _variables(con, trace_id)
+    set_variables(con, **values)
+    foundation.load(con, "gpu", "comm", "host", "ops")
+    with scratch_tables(con):
+        built = graph_build.build_arrays(con, step, **{k: values[k] for k in graph_build.CONSTANTS})
+    return _assemble(trace_id, built)
+
+
+def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
+    """The replay graph of a trace as the graph's SQL defines it (graph_tables), statement by
+    statement: slower than build_graph, and what build_graph is tested against."""
     total = sum(script_length(con, PACKAGE, s) for s in GRAPH_SCRIPTS) + len(GRAPH_ARRAYS) if progress else 0
     step = Steps(progress, f"building the replay graph of trace {trace_id}", total) if progress else None
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
@@ -96,7 +113,6 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
                 step()
         points, edges, coded, classed = fetched
         names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
-    times = points["t"].astype(np.int64)
     point_event = points["event_id"].astype(np.int64)
     code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
     code_of_event[coded["event_id"].astype(np.int64)] = coded["name_code"]
@@ -106,18 +122,30 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
     intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
     roof_of_event = np.full(len(code_of_event), -1, np.int8)
     roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
-    dst, src = edges["dst"].astype(np.int64), edges["src"].astype(np.int64)
-    point_arrays = {"point_event": point_event, "point_is_end": points["is_end"].astype(bool),
-                    "point_lane": points["lane_id"].astype(np.int64), "point_is_gpu": points["is_gpu"].astype(bool),
-                    "point_gpu_class": class_of_event[point_event], "point_flop_per_byte": intensity_of_event[point_event],
-                    "point_roof": roof_of_event[point_event]}
-    edge_arrays = {"base_lag": edges["base_lag"].astype(np.int64), "edge_class": edges["edge_class"].astype(np.int64),
-                   "bytes": edges["bytes"].astype(np.int64), "offset": edges["offset_ns"].astype(np.int64)}
+    return _assemble(trace_id, graph_build.GraphArrays(
+        t=points["t"].astype(np.int64), point_event=point_event, point_is_end=points["is_end"].astype(bool),
+        point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
+        point_name=code_of_event[point_event], point_gpu_class=class_of_event[point_event],
+        point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event], names=names,
+        src=edges["src"].astype(np.int64), dst=edges["dst"].astype(np.int64), base_lag=edges["base_lag"].astype(np.int64),
+        edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
+        offset=edges["offset_ns"].astype(np.int64)))
+
+
+def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
+    """The ReplayGraph of points in point order and edges by (destination, source): numbered
+    topologically where clock-skewed edges point back in time, relative to the first point."""
+    times, src, dst = g.t, g.src, g.dst
+    point_arrays = {"point_event": g.point_event, "point_is_end": g.point_is_end, "point_lane": g.point_lane,
+                    "point_is_gpu": g.point_is_gpu, "point_gpu_class": g.point_gpu_class,
+                    "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name}
+    edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
     if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
     origin = int(times.min()) if len(times) else 0
-    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=by_destination(src, dst, len(times))[1], src=src,
-                       **edge_arrays, **point_arrays, point_name=code_of_event[point_arrays["point_event"]], names=names)
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin,
+                       indptr=by_destination(src, dst, len(times))[1], src=src, **edge_arrays, **point_arrays,
+                       names=g.names)
 
 
 def _topological(times, src, dst, point_arrays, edge_arrays):

@@ -5,15 +5,7 @@
 -- zero-length events; among ends a GPU end precedes a CPU end (work before the sync that waits for
 -- it), among starts a CPU start precedes a GPU start (a call before what it launches); outer
 -- slices open before and close after inner ones.
-CREATE OR REPLACE TEMP TABLE replay_events AS
-SELECT e.event_id, e.lane_id, l.kind = 'gpu_stream' AS is_gpu, e.kind, e.name, e.ts_ns, e.dur_ns,
-       -- a collective's size is what it moves over the links (retime/foundation/comm.sql), for `net=BW`
-       CASE WHEN e.kind = 'collective' THEN collective_bus_bytes(e.coll_op, e.coll_dtype, e.coll_in_nelems,
-                                                                 e.coll_group_size) ELSE e.bytes END AS bytes,
-       e.copy_kind, coalesce(e.src_kind, '') AS src_kind, coalesce(e.dst_kind, '') AS dst_kind, e.external_id
-FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-WHERE e.trace_id = getvariable('trace_id') AND e.dur_ns IS NOT NULL AND e.dur_ns >= 0
-  AND (l.kind = 'cpu_thread' OR (l.kind = 'gpu_stream' AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')));
+CREATE OR REPLACE TEMP TABLE replay_events AS FROM replay_events_of();  -- graph_events.sql
 
 CREATE OR REPLACE TEMP TABLE replay_points AS
 WITH raw_points AS (
