@@ -144,7 +144,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
     origin = int(times.min()) if len(times) else 0
     return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin,
-                       indptr=by_destination(src, dst, len(times))[1], src=src, **edge_arrays, **point_arrays,
+                       indptr=row_pointers(dst, len(times)), src=src, **edge_arrays, **point_arrays,
                        names=g.names)
 
 
@@ -169,9 +169,13 @@ def _topological(times, src, dst, point_arrays, edge_arrays):
 def by_destination(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Edges as CSR over their destination, among n points: the order that sorts them by destination
     (then source), and the int64[n+1] row pointers of that order."""
-    order = np.lexsort((src, dst))
+    return np.lexsort((src, dst)), row_pointers(dst, n)
+
+
+def row_pointers(dst: np.ndarray, n: int) -> np.ndarray:
+    """The int64[n+1] CSR row pointers of edges sorted by destination, among n points."""
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(dst, minlength=n), out=indptr[1:])
-    return order, indptr
+    return indptr
 
 

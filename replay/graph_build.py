@@ -17,11 +17,13 @@ import pyarrow.compute as pc
 
 from retime.replay import graph_kernels as gk
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES
-from retime.sqlfiles import load_sql, run_script
+from retime.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.replay"
 STEPS = ("events", "points", "gpu ops", "launches", "waits", "staged copies", "back-pressure", "stream waits",
          "cpu points", "hand-offs", "streams", "edges", "order")
+EVENT_KINDS = ("kernel", "collective", "memcpy", "memset", "runtime", "driver")  # graph_arrays_events.sql codes them
+COPY_KINDS = ("H2D", "D2H", "P2P")
 _CLASS = {name: i for i, name in enumerate(EDGE_CLASSES)}
 _GPU_CLASS = {name: i for i, name in enumerate(GPU_CLASSES)}
 CONSTANTS = ("queue_gap_ns", "thread_wake_ns", "thread_idle_ns", "backpressure_depth_share",
@@ -67,13 +69,38 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return rank_of[indices] if len(values) else np.zeros(len(indices), np.int32), [values[i] for i in ranks]
 
 
-def _lookup(ids: np.ndarray, sorter: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Local index of each wanted event id among ids, -1 where absent."""
-    if len(ids) == 0:
-        return np.full(len(wanted), -1, np.int64)
-    sorted_ids = ids[sorter]
-    pos = np.minimum(np.searchsorted(sorted_ids, wanted), len(ids) - 1)
-    return np.where(sorted_ids[pos] == wanted, sorter[pos], -1)
+class _Index:
+    """Where each id sits among `ids` (distinct): a dense table where the ids are close together,
+    as a trace's event and lane ids are, else a sorted search."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+        self.lo = int(ids.min()) if len(ids) else 0
+        span = int(ids.max()) - self.lo + 1 if len(ids) else 0
+        self.dense = None
+        if span <= 4 * len(ids) + 1024:
+            self.dense = np.full(span, -1, np.int64)
+            self.dense[ids - self.lo] = np.arange(len(ids), dtype=np.int64)
+        else:
+            self.sorter = np.argsort(ids, kind="stable")
+            self.sorted = ids[self.sorter]
+
+    def of(self, wanted: np.ndarray) -> np.ndarray:
+        """The index of each wanted id, -1 where absent."""
+        wanted = np.asarray(wanted, np.int64)
+        if len(self.ids) == 0:
+            return np.full(len(wanted), -1, np.int64)
+        if self.dense is not None:
+            rel = wanted - self.lo
+            inside = (rel >= 0) & (rel < len(self.dense))
+            return np.where(inside, self.dense[np.where(inside, rel, 0)], -1)
+        pos = np.minimum(np.searchsorted(self.sorted, wanted), len(self.ids) - 1)
+        return np.where(self.sorted[pos] == wanted, self.sorter[pos], -1)
+
+
+def _column(table: pa.Table, name: str, dtype) -> np.ndarray:
+    """A column as a numpy array of dtype, copied only where its type differs."""
+    return np.asarray(table[name].to_numpy(), dtype)
 
 
 def _median_rint(values: np.ndarray) -> float:
@@ -103,64 +130,45 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
         if step:
             step()
 
+    set_variables(con, event_kinds=list(EVENT_KINDS), copy_kinds=list(COPY_KINDS))
     run_script(con, PACKAGE, "graph_events")
     run_script(con, PACKAGE, "graph_inputs")
     table = con.sql(load_sql(PACKAGE, "graph_arrays_events")).to_arrow_table()
-    ev_id = table["event_id"].to_numpy().astype(np.int64)
+    ev_id = _column(table, "event_id", np.int64)
     n = len(ev_id)
-    lane = table["lane_id"].to_numpy().astype(np.int64)
-    is_gpu = table["is_gpu"].to_numpy(zero_copy_only=False).astype(bool)
-    ts = table["ts_ns"].to_numpy().astype(np.int64)
-    dur = table["dur_ns"].to_numpy().astype(np.int64)
-    nbytes = table["bytes"].to_numpy().astype(np.int64)
-    pageable = table["pageable"].to_numpy(zero_copy_only=False).astype(bool)
-    kind_code, kinds = _codes(table["kind"])
+    lane = _column(table, "lane_id", np.int64)
+    is_gpu = _column(table, "is_gpu", bool)
+    ts = _column(table, "ts_ns", np.int64)
+    dur = _column(table, "dur_ns", np.int64)
+    nbytes = _column(table, "bytes", np.int64)
+    pageable = _column(table, "pageable", bool)
+    kind_code = np.asarray(table["kind_code"].fill_null(0).to_numpy(), np.int8)
+    copy_code = _column(table, "copy_code", np.int8)
     name_code, names = _codes(table["name"])
-    copy_code, copy_kinds = _codes(table["copy_kind"])
     del table
-    kind_is = {k: (kind_code == i) if n else np.zeros(0, bool) for i, k in enumerate(kinds)}
-    empty = np.zeros(n, bool)
-    kernelish, collective = kind_is.get("kernel", empty), kind_is.get("collective", empty)
-    memcpy, memset = kind_is.get("memcpy", empty), kind_is.get("memset", empty)
-    is_call = ~is_gpu & (kind_is.get("runtime", empty) | kind_is.get("driver", empty))
+    kernelish, collective, memcpy, memset = (kind_code == 1 + EVENT_KINDS.index(k) for k in ("kernel", "collective", "memcpy", "memset"))
+    is_call = ~is_gpu & ((kind_code == 1 + EVENT_KINDS.index("runtime")) | (kind_code == 1 + EVENT_KINDS.index("driver")))
     end_t = ts + dur
     lanes = _fetch(con, "graph_arrays_lanes")
-    lane_ids = lanes["lane_id"].astype(np.int64)
-    lane_sorter = np.argsort(lane_ids, kind="stable")
-    lane_row = _lookup(lane_ids, lane_sorter, lane)
-    device = lanes["device"].astype(np.int64)[lane_row] if n else np.zeros(0, np.int64)
-    stream = lanes["stream"].astype(np.int64)[lane_row] if n else np.zeros(0, np.int64)
-    has_stream = lanes["has_stream"].astype(bool)[lane_row] if n else np.zeros(0, bool)
-    sorter = np.argsort(ev_id, kind="stable")
+    lane_ids = np.asarray(lanes["lane_id"], np.int64)
+    lane_row = _Index(lane_ids).of(lane)
+    device = np.asarray(lanes["device"], np.int64)[lane_row]
+    has_stream = np.asarray(lanes["has_stream"], bool)[lane_row]
+    events = _Index(ev_id)
     done()
 
     # replay_points: two per event, by time, then the instant's order (graph_points.sql)
-    t2 = np.concatenate([ts, end_t])
-    end2 = np.concatenate([np.zeros(n, bool), np.ones(n, bool)])
-    gpu2 = np.concatenate([is_gpu, is_gpu])
-    dur2 = np.concatenate([dur, dur])
-    instant = np.where(end2, np.where(dur2 > 0, 0, 2), 1).astype(np.int64)
-    k1 = instant * 2 + np.where(end2, ~gpu2, gpu2).astype(np.int64)
-    k2 = np.where(end2, dur2, -dur2)
-    k3 = np.concatenate([ev_id, ev_id])
-    order = np.argsort(t2, kind="stable")
-    gk.order_ties(order, t2, k1, k2, k3)
-    del k1, k2, k3, instant, dur2
-    position = np.empty(2 * n, np.int64)
-    position[order] = np.arange(2 * n, dtype=np.int64)
-    start_point, end_point = position[:n], position[n:]
-    p_local = order % n if n else order
-    p_t = t2[order]
-    p_end = end2[order]
-    del t2, end2, gpu2, position
+    p_t, p_end, p_local, start_point, end_point = gk.point_order(
+        ts, end_t, np.argsort(ts, kind="stable"), np.argsort(end_t, kind="stable"), dur, is_gpu, ev_id)
     done()
 
     # replay_gpu_ops: each GPU op's class by name and the roofline's verdict (graph_gpu.sql)
     gi = np.flatnonzero(is_gpu)
     pair_key = kind_code[gi].astype(np.int64) * (len(names) + 1) + name_code[gi]
     pairs, first_of_pair, pair_of = np.unique(pair_key, return_index=True, return_inverse=True)
+    kind_names = ("",) + EVENT_KINDS
     name_list = pa.table({"i": np.arange(len(pairs), dtype=np.int64),
-                          "kind": pa.array([kinds[kind_code[gi[r]]] for r in first_of_pair], pa.string()),
+                          "kind": pa.array([kind_names[kind_code[gi[r]]] for r in first_of_pair], pa.string()),
                           "name_key": pa.array([names[name_code[gi[r]]] for r in first_of_pair], pa.string())})
     con.register("replay_gpu_name_list", name_list)
     try:
@@ -170,34 +178,32 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gpu_class = np.full(n, -1, np.int8)
     gpu_class[gi] = pair_class[pair_of]
     work = _fetch(con, "graph_arrays_kernel_work")
-    fpb = np.full(n, np.nan, np.float64)
-    elem = np.full(n, 2.0)
-    roof = np.full(n, -1, np.int8)
-    worked = _lookup(ev_id, sorter, work["event_id"].astype(np.int64))
+    worked = events.of(np.asarray(work["event_id"], np.int64))
     known = worked >= 0
-    fpb[worked[known]] = work["flop_per_byte"][known]
-    elem[worked[known]] = work["elem"][known]
-    roof[worked[known]] = work["roof"][known]
-    op_class = np.full(n, _CLASS["membound"], np.int64)
-    op_class[np.isin(gpu_class, [_GPU_CLASS["gemm"], _GPU_CLASS["attention"], _GPU_CLASS["convolution"]])] = _CLASS["compute"]
-    gemm_known = (gpu_class == _GPU_CLASS["gemm"]) & ~np.isnan(fpb)
-    below_ridge = fpb < ridge_flop_per_byte / (elem / 2)
-    op_class[gemm_known] = np.where(below_ridge[gemm_known], _CLASS["membound"], _CLASS["compute"])
-    copy_name = np.array(copy_kinds + [""], dtype=object)[copy_code] if n else np.zeros(0, object)
-    copy_class = np.full(n, _CLASS["d2d"], np.int64)
-    for kind_name, cls in (("H2D", "h2d"), ("D2H", "d2h"), ("P2P", "p2p")):
-        copy_class[copy_name == kind_name] = _CLASS[cls]
-    op_class[memcpy] = copy_class[memcpy]
+    worked, w_fpb, w_elem = worked[known], np.asarray(work["flop_per_byte"])[known], np.asarray(work["elem"])[known]
+    fpb = np.full(n, np.nan, np.float32)  # what the points carry
+    fpb[worked] = w_fpb
+    roof = np.full(n, -1, np.int8)
+    roof[worked] = np.asarray(work["roof"])[known]
+    # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
+    # ridge, compute for GEMM / attention / convolution, else memory-bound
+    by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1
+    by_class[:len(GPU_CLASSES)] = _CLASS["membound"]
+    for name in ("gemm", "attention", "convolution"):
+        by_class[_GPU_CLASS[name]] = _CLASS["compute"]
+    op_class = by_class[gpu_class]
+    gemm = (gpu_class[worked] == _GPU_CLASS["gemm"]) & ~np.isnan(w_fpb)
+    op_class[worked[gemm]] = np.where(w_fpb[gemm] < ridge_flop_per_byte / (w_elem[gemm] / 2), _CLASS["membound"], _CLASS["compute"])
+    copy_class = np.array([_CLASS["d2d"]] + [_CLASS[c.lower()] for c in COPY_KINDS], np.int8)
+    op_class[memcpy] = copy_class[copy_code[memcpy]]
     op_class[memset] = _CLASS["memset"]
     op_class[collective | (gpu_class == _GPU_CLASS["communication"])] = _CLASS["comm"]
-    op_class[~is_gpu] = -1
-    del copy_name, copy_class, below_ridge
     done()
 
     # replay_launches: a replayed call -> the GPU op it launched
     deps = _fetch(con, "graph_arrays_launch_deps")
-    l_call = _lookup(ev_id, sorter, deps["src_event_id"].astype(np.int64))
-    l_op = _lookup(ev_id, sorter, deps["dst_event_id"].astype(np.int64))
+    l_call = events.of(deps["src_event_id"].astype(np.int64))
+    l_op = events.of(deps["dst_event_id"].astype(np.int64))
     keep = (l_call >= 0) & (l_op >= 0)
     l_call, l_op = l_call[keep], l_op[keep]
     keep = ~is_gpu[l_call] & is_gpu[l_op]
@@ -207,39 +213,43 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     done()
 
     # replay_waits: blocking calls and the latest-ending op launched before each began
-    call_names, call_name_of = _dense(name_code[is_call])
+    call_names = np.flatnonzero(np.bincount(name_code[is_call], minlength=len(names)))
     call_list = pa.table({"i": np.arange(len(call_names), dtype=np.int64),
                           "name": pa.array([names[c] for c in call_names], pa.string())})
     con.register("replay_call_name_list", call_list)
     try:
-        blocking_rows = _fetch(con, "graph_arrays_blocking")["i"].astype(np.int64)
+        blocking_rows = np.asarray(_fetch(con, "graph_arrays_blocking")["i"], np.int64)
     finally:
         con.unregister("replay_call_name_list")
-    by_name = np.zeros(n, bool)
-    call_rows = np.flatnonzero(is_call)
-    name_blocks = np.zeros(len(call_names), bool)
-    name_blocks[blocking_rows] = True
-    by_name[call_rows] = name_blocks[call_name_of]
+    blocks = np.zeros(len(names), bool)
+    blocks[call_names[blocking_rows]] = True
+    by_name = is_call & blocks[name_code]
     own_done = np.zeros(n, bool)
     own_done[l_call[(op_end > call_t) & (op_end <= call_end)]] = True
     blocking = np.flatnonzero(is_call & (by_name | own_done))
     synced = _fetch(con, "graph_arrays_synced")
-    sync_stream = np.full(n, _NONE, np.int64)
-    sync_rows = _lookup(ev_id, sorter, synced["event_id"].astype(np.int64))
-    sync_stream[sync_rows[sync_rows >= 0]] = synced["sync_stream"].astype(np.int64)[sync_rows >= 0]
-    op_stream = stream[l_op]
+    sync_rows = events.of(np.asarray(synced["event_id"], np.int64))
+    sync_order = np.argsort(sync_rows, kind="stable")
+    sync_rows, sync_streams = sync_rows[sync_order], np.asarray(synced["sync_stream"], np.int64)[sync_order]
     # partition 0: every launch; partition 1+s: launches onto stream s (rows of stream-less lanes
     # would only repeat partition 0's)
-    stream_ids, stream_of_launch = _dense(op_stream[has_stream[l_op]])
-    part = np.concatenate([np.zeros(len(l_op), np.int64), 1 + stream_of_launch])
-    rows = np.concatenate([np.arange(len(l_op)), np.flatnonzero(has_stream[l_op])])
-    by = np.lexsort((end_point[l_op[rows]], op_end[rows], call_t[rows], part))
+    lane_streams = np.asarray(lanes["stream"], np.int64)
+    stream_ids, stream_of_lane = np.unique(lane_streams[np.asarray(lanes["has_stream"], bool)], return_inverse=True)
+    stream_index = np.full(len(lane_streams), -1, np.int64)
+    stream_index[np.asarray(lanes["has_stream"], bool)] = stream_of_lane
+    streamed = np.flatnonzero(has_stream[l_op])
+    part = np.concatenate([np.zeros(len(l_op), np.int64), 1 + stream_index[lane_row[l_op[streamed]]]])
+    rows = np.concatenate([np.arange(len(l_op)), streamed])
+    by_time = np.argsort(call_t[rows], kind="stable")
+    grouped, _ = gk.group_order(part[by_time], 1 + len(stream_ids))
+    by = by_time[grouped]  # by (partition, launch time)
     part_s, rows_s = part[by], rows[by]
     best_end, best_point = gk.running_latest(part_s, op_end[rows_s], end_point[l_op[rows_s]])
     g_start, g_end = _groups(part_s, 1 + len(stream_ids))
-    b_stream = sync_stream[blocking]
+    at = np.minimum(np.searchsorted(sync_rows, blocking), max(len(sync_rows) - 1, 0))
+    has_sync = (sync_rows[at] == blocking) if len(sync_rows) else np.zeros(len(blocking), bool)
+    b_stream = np.where(has_sync, sync_streams[at] if len(sync_rows) else 0, 0)
     b_part = np.zeros(len(blocking), np.int64)
-    has_sync = b_stream != _NONE
     if len(stream_ids):
         spos = np.minimum(np.searchsorted(stream_ids, b_stream[has_sync]), len(stream_ids) - 1)
         b_part[has_sync] = np.where(stream_ids[spos] == b_stream[has_sync], 1 + spos, -1)
@@ -270,9 +280,10 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
 
     # replay_backpressure: launch calls held by a full launch queue
     op_device = device[l_op]
-    first_call_t = np.full(n, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first_call_t, l_op, call_t)
-    bp = _backpressure(gi, device, ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged,
+    l_row = np.searchsorted(gi, l_op)  # each launch's op among the GPU ops
+    first_call_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first_call_t, l_row, call_t)
+    bp = _backpressure(gi, device, np.asarray(lanes["device"], np.int64), ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged,
                        name_code, call_t, call_dur, backpressure_depth_share, backpressure_slow_factor)
     done()
 
@@ -291,54 +302,40 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
             con.execute("DROP TABLE IF EXISTS temp.replay_stream_waits").fetchall()
         sw_producer = waits["producer_end_point"].astype(np.int64)
         sw_consumer_point = waits["consumer_start_point"].astype(np.int64)
-        sw_consumer = _lookup(ev_id, sorter, waits["consumer_id"].astype(np.int64))
+        sw_consumer = events.of(waits["consumer_id"].astype(np.int64))
         sw_gap = waits["gap"].astype(np.int64)
     done()
 
     # replay_cpu_points: each CPU thread's points in order, with its depth of open events
-    cpu_pts = np.flatnonzero(~is_gpu[p_local])
-    seq = cpu_pts[np.argsort(lane[p_local[cpu_pts]], kind="stable")]
-    seq_lane = lane[p_local[seq]]
-    new_lane = np.ones(len(seq), bool)
-    new_lane[1:] = seq_lane[1:] != seq_lane[:-1]
-    last_of_lane = np.ones(len(seq), bool)
-    last_of_lane[:-1] = new_lane[1:]
-    steps = np.where(p_end[seq], -1, 1).astype(np.int64)
-    running = np.cumsum(steps)
-    lane_base = np.maximum.accumulate(np.where(new_lane, np.arange(len(seq)), 0)) if len(seq) else seq
-    depth = running - (running[lane_base] - steps[lane_base]) if len(seq) else running
-    prev_point = np.where(new_lane, -1, np.roll(seq, 1))
-    next_point = np.where(last_of_lane, -1, np.roll(seq, -1))
-    seq_t = p_t[seq]
-    prev_t = np.where(new_lane, 0, np.roll(seq_t, 1))
-    next_t = np.where(last_of_lane, 0, np.roll(seq_t, -1))
+    n_slots = len(lane_ids)  # a thread's slot: its row among the trace's lanes
+    seq, slot, offsets = gk.thread_points(p_local, is_gpu, lane_row, n_slots)
+    prev_point, next_point, bursts, waiting, ending = gk.thread_walk(seq, offsets, p_t, p_end, thread_idle_ns)
     done()
 
     # replay_handoffs: a thread that waits while another runs a burst of work and wakes it
-    lane_slots, slot = _dense(seq_lane)
-    bursts = ~p_end[seq] & (depth == 1) & (new_lane | (seq_t - prev_t >= thread_idle_ns))
-    waiting = (depth > 0) & ~last_of_lane & (next_t - seq_t >= thread_idle_ns)
-    ending = (depth == 0) & (last_of_lane | (next_t - seq_t >= thread_idle_ns))
-    w_start, w_stop = _groups(slot[waiting], len(lane_slots))
-    e_start, e_stop = _groups(slot[ending], len(lane_slots))
-    handoffs = gk.handoffs(seq[bursts], seq_t[bursts], slot[bursts], np.flatnonzero(w_stop > w_start),
-                           w_start, w_stop, seq[waiting], seq_t[waiting], next_point[waiting], next_t[waiting],
-                           e_start, e_stop, seq[ending], seq_t[ending], next_point[ending], thread_wake_ns)
+    w_start, w_stop = _groups(slot[waiting], n_slots)
+    e_start, e_stop = _groups(slot[ending], n_slots)
+    wait_next, end_next = next_point[waiting], next_point[ending]
+    handoffs = gk.handoffs(seq[bursts], p_t[seq[bursts]], slot[bursts], np.flatnonzero(w_stop > w_start),
+                           w_start, w_stop, seq[waiting], p_t[seq[waiting]], wait_next, p_t[wait_next],
+                           e_start, e_stop, seq[ending], p_t[seq[ending]], end_next, thread_wake_ns)
     done()
 
     # replay_stream: each GPU op after the previous op on its stream
-    so = gi[np.lexsort((ev_id[gi], ts[gi], lane[gi]))]
+    so_rows = np.lexsort((ev_id[gi], ts[gi], lane[gi]))
+    so = gi[so_rows]
     first_on_lane = np.ones(len(so), bool)
     first_on_lane[1:] = lane[so][1:] != lane[so][:-1]
     prev_op = np.where(first_on_lane, -1, np.roll(so, 1))
     has_prev = prev_op >= 0
     prev_end = np.where(has_prev, end_t[prev_op], 0)
-    launch_t = np.full(n, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(launch_t, l_op[launched_ahead], call_t[launched_ahead])
-    has_launch = launch_t[so] != np.iinfo(np.int64).max
+    launch_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(launch_t, l_row[launched_ahead], call_t[launched_ahead])
+    launch_t = launch_t[so_rows]
+    has_launch = launch_t != np.iinfo(np.int64).max
     wait_bound = np.zeros(n, bool)
     wait_bound[sw_consumer[(sw_gap < queue_gap_ns) & (sw_consumer >= 0)]] = True
-    own_queued = has_prev & (ts[so] >= prev_end) & (~has_launch | (launch_t[so] < prev_end))
+    own_queued = has_prev & (ts[so] >= prev_end) & (~has_launch | (launch_t < prev_end))
     overlapped = has_prev & (ts[so] < prev_end)
     queued_of = np.zeros(n, bool)
     queued_of[so] = own_queued | wait_bound[so] | overlapped
@@ -347,65 +344,22 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     # replay_edges
     parts = []
 
-    def edges(src, dst, lag, cls, nb=None, offset=None, backward=None):
-        m = len(src)
+    def edges(src, dst, lag, cls, nb=-1, offset=0, backward=False):
+        """One part of the edges (cls, nb, offset, backward: one value for all, or one per edge)."""
         parts.append((np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(lag, np.int64),
-                      np.broadcast_to(np.asarray(cls, np.int64), m),
-                      np.full(m, -1, np.int64) if nb is None else np.asarray(nb, np.int64),
-                      np.zeros(m, np.int64) if offset is None else np.asarray(offset, np.int64),
-                      np.zeros(m, bool) if backward is None else np.asarray(backward, bool)))
+                      np.atleast_1d(np.asarray(cls, np.int64)), np.atleast_1d(np.asarray(nb, np.int64)),
+                      np.atleast_1d(np.asarray(offset, np.int64)), np.atleast_1d(np.asarray(backward, bool))))
 
     # CPU threads
-    chain = prev_point >= 0
-    c_dst, c_src = seq[chain], prev_point[chain]
-    c_t = seq_t[chain]
-    c_lag = c_t - prev_t[chain]
-    c_end = p_end[c_dst]
-    c_event, c_prev_event = p_local[c_dst], p_local[c_src]
-    wait_at = np.full(2 * n, -1, np.int64)
-    wait_at[end_point[w_ev]] = np.arange(len(w_ev))
-    bp_at = np.full(2 * n, -1, np.int64)
-    bp_at[end_point[bp["call"]]] = np.arange(len(bp["call"]))
-    staged_by_point = np.argsort(end_point[s_call], kind="stable")
-    staged_points = end_point[s_call][staged_by_point]
-    first_staged = np.searchsorted(staged_points, c_dst, "left")
-    n_staged = np.where(c_end, np.searchsorted(staged_points, c_dst, "right") - first_staged, 0)
-    copies = np.maximum(n_staged, 1)
-    rep = np.repeat(np.arange(len(c_dst)), copies)
-    within = np.arange(len(rep)) - np.repeat(np.cumsum(copies) - copies, copies)
-    st_row = np.where(np.repeat(n_staged, copies) > 0,
-                      staged_by_point[np.minimum(first_staged[rep] + within, max(len(staged_by_point) - 1, 0))]
-                      if len(staged_by_point) else -1, -1)
-    c_dst, c_src, c_t, c_lag, c_end = c_dst[rep], c_src[rep], c_t[rep], c_lag[rep], c_end[rep]
-    c_event, c_prev_event = c_event[rep], c_prev_event[rep]
-    w_row = np.where(c_end, wait_at[c_dst], -1)
-    w_hit = w_row >= 0
-    w_waits = np.zeros(len(c_dst), bool)
-    w_waits[w_hit] = w_waited[w_row[w_hit]]
-    own_step = c_end & (c_prev_event == c_event)
-    b_row = np.where(own_step, bp_at[c_dst], -1)
-    handed = np.zeros(2 * n, bool)
-    handed[handoffs[:, 1]] = True
-    handed[handoffs[:, 4]] = True
-    h_hit = handed[c_dst]
+    w_order = np.argsort(end_point[w_ev], kind="stable")
+    bp_order = np.argsort(end_point[bp["call"]], kind="stable")
+    st_order = np.argsort(end_point[s_call], kind="stable")
     is_launcher = np.zeros(n, bool)
     is_launcher[l_call] = True
-    lag = c_lag.copy()
-    w_op_end_at = np.zeros(len(c_dst), np.int64)
-    w_op_end_at[w_hit] = w_op_end[w_row[w_hit]]
-    w_end_at = np.zeros(len(c_dst), np.int64)
-    w_end_at[w_hit] = w_end[w_row[w_hit]]
-    typical = bp["typical"]
-    staged_start = np.where(st_row >= 0, ts[s_op[np.maximum(st_row, 0)]] if len(s_op) else 0, 0)
-    lag = np.where(h_hit, 0, lag)
-    has_st = st_row >= 0
-    lag = np.where(has_st, np.maximum(0, np.minimum(c_lag, staged_start - (c_t - c_lag))), lag)
-    has_bp = b_row >= 0
-    lag = np.where(has_bp, np.minimum(c_lag, typical[np.maximum(b_row, 0)] if len(typical) else 0), lag)
-    lag = np.where(w_waits, np.maximum(0, c_lag - np.maximum(0, w_op_end_at - (w_end_at - c_lag))), lag)
-    cls = np.where(own_step & is_launcher[c_event], _CLASS["launch_call"], _CLASS["cpu"])
-    cls = np.where(w_waits | h_hit, _CLASS["fixed"], cls)
-    edges(c_src, c_dst, lag, cls)
+    edges(*gk.cpu_chain_edges(seq, prev_point, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order],
+                              w_op_end[w_order], w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order],
+                              end_point[s_call][st_order], ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher,
+                              _CLASS["cpu"], _CLASS["launch_call"], _CLASS["fixed"]))
     # blocking calls after the GPU work launched before them
     edges(w_gpu_point, end_point[w_ev], np.where(w_waited, w_end - w_op_end, w_end - w_ts), _CLASS["fixed"],
           backward=w_waited & (w_op_end > w_end))
@@ -434,23 +388,32 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     typical_launch = (_median_rint(measured[bound]) if bound.any() else float(measured.min()) if len(measured) else 0.0)
     edges(start_point[l_call[launched_ahead]], start_point[l_op[launched_ahead]],
           np.where(bound, measured, np.minimum(measured, int(typical_launch))), _CLASS["launch"])
-    src, dst, base_lag, edge_class, e_bytes, offset, backward = (np.concatenate(c) for c in zip(*parts))
-    keep = (src < dst) | (backward & (src != dst))
-    src, dst, base_lag, edge_class, e_bytes, offset = (a[keep] for a in (src, dst, base_lag, edge_class, e_bytes, offset))
     done()
-    by_dst = np.lexsort((src, dst))
-    p_ev = ev_id[p_local]
-    result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=lane[p_local], point_is_gpu=is_gpu[p_local],
-                         point_name=name_code[p_local].astype(np.int32), point_gpu_class=gpu_class[p_local],
-                         point_flop_per_byte=np.where(is_gpu, fpb, np.nan).astype(np.float32)[p_local],
-                         point_roof=np.where(is_gpu, roof, -1).astype(np.int8)[p_local], names=names,
-                         src=src[by_dst], dst=dst[by_dst], base_lag=base_lag[by_dst], edge_class=edge_class[by_dst],
-                         bytes=e_bytes[by_dst], offset=offset[by_dst])
+    # edges by destination (a counting sort over the parts, no copy of them all), then by source
+    n_points = 2 * n
+    indptr = np.zeros(n_points + 1, np.int64)
+    for part in parts:
+        gk.count_destinations(part[0], part[1], part[6], indptr)
+    np.cumsum(indptr, out=indptr)
+    m = int(indptr[-1])
+    out = [np.empty(m, np.int64) for _ in range(6)]
+    fill = indptr[:-1].copy()
+    for part in parts:
+        gk.scatter_edges(*part, fill, *out)
+    parts.clear()
+    src, dst, base_lag, edge_class, e_bytes, offset = out
+    gk.sort_sources(indptr, src, base_lag, edge_class, e_bytes, offset)
+    p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
+                                                                            gpu_class, fpb, roof)
+    result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
+                         point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
+                         names=names, src=src, dst=dst, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
+                         offset=offset)
     done()
     return result
 
 
-def _backpressure(gi, device, ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged, name_code,
+def _backpressure(gi, device, lane_devices, ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged, name_code,
                   call_t, call_dur, depth_share, slow_factor) -> dict[str, np.ndarray]:
     """replay_backpressure (graph_gpu.sql): per held call its end, the typical duration of its name,
     the GPU op it waited for and that op's end."""
@@ -465,7 +428,10 @@ def _backpressure(gi, device, ts, end_t, end_point, first_call_t, l_call, op_dev
     c_dev = np.full(len(calls), np.iinfo(np.int64).max, np.int64)
     np.minimum.at(c_dev, call_of, op_device[rows])  # a call launching onto several devices: the first
     c_name = name_code[calls]
-    names_u, name_of = np.unique(c_name, return_inverse=True)
+    present = np.flatnonzero(np.bincount(c_name))
+    code_rank = np.zeros(int(c_name.max()) + 1, np.int64)
+    code_rank[present] = np.arange(len(present))
+    names_u, name_of = present, code_rank[c_name]
     typical = np.zeros(len(names_u), np.int64)
     order = np.argsort(name_of, kind="stable")
     bounds = np.searchsorted(name_of[order], np.arange(len(names_u) + 1))
@@ -473,15 +439,15 @@ def _backpressure(gi, device, ts, end_t, end_point, first_call_t, l_call, op_dev
         typical[i] = int(_median_rint(c_dur[order[bounds[i]:bounds[i + 1]]]))
     # queue depth at each call: ops of its device launched before it (or before the window) less
     # ops started before it
-    devices, dev_of_op = np.unique(device[gi], return_inverse=True)
+    devices = np.unique(lane_devices)  # few: one per lane at most
+    dev_of_op = np.searchsorted(devices, device[gi])
     depth = np.zeros(len(calls), np.int64)
     c_dev_idx = np.searchsorted(devices, c_dev)
     for d in range(len(devices)):
-        ops = gi[dev_of_op == d]
-        launched = np.sort(first_call_t[ops])
-        launched = np.where(launched == np.iinfo(np.int64).max, np.iinfo(np.int64).min, launched)
-        launched.sort()
-        started = np.sort(ts[ops])
+        on_device = dev_of_op == d
+        launched = first_call_t[on_device]  # ops launched before the window count as launched first
+        launched = np.sort(np.where(launched == np.iinfo(np.int64).max, np.iinfo(np.int64).min, launched))
+        started = np.sort(ts[gi[on_device]])
         mine = c_dev_idx == d
         depth[mine] = np.searchsorted(launched, c_t[mine], "left") - np.searchsorted(started, c_t[mine], "left")
     all_median = float(np.median(c_dur))

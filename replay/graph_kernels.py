@@ -7,75 +7,117 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _before(k1, k2, k3, a, b):
-    """Whether point a orders before point b among points at one instant (graph_points.sql)."""
-    if k1[a] != k1[b]:
-        return k1[a] < k1[b]
-    if k2[a] != k2[b]:
-        return k2[a] < k2[b]
-    return k3[a] < k3[b]
+def _instant_key(i, n, dur, is_gpu):
+    """Where point i (event i % n; its end when i >= n) goes among points at one instant
+    (graph_points.sql): ends of events that ran, then starts, then ends of zero-length events; among
+    ends GPU before CPU, among starts CPU before GPU; then outer before inner."""
+    e = i % n
+    if i >= n:
+        return (0 if dur[e] > 0 else 2) * 2 + (0 if is_gpu[e] else 1), dur[e]
+    return 2 + (1 if is_gpu[e] else 0), -dur[e]
 
 
 @njit(cache=True, nogil=True)
-def order_ties(order, t, k1, k2, k3):
-    """`order` sorts points by time; within each run of equal times, reorder it in place by
-    (k1, k2, k3). Runs are short; a long one is merge-sorted."""
-    n = order.shape[0]
+def _before(a, b, n, dur, is_gpu, ev_id):
+    ka, da = _instant_key(a, n, dur, is_gpu)
+    kb, db = _instant_key(b, n, dur, is_gpu)
+    if ka != kb:
+        return ka < kb
+    if da != db:
+        return da < db
+    return ev_id[a % n] < ev_id[b % n]
+
+
+@njit(cache=True, nogil=True)
+def point_order(ts, end_t, by_start, by_end, dur, is_gpu, ev_id):
+    """replay_points: the order of the 2n points (i < n: event i's start, else event i-n's end) by
+    time and then the instant's order, merged from the events sorted by start (by_start) and by end
+    (by_end). Returns the order, each point's time, whether it is an end, its event, and each
+    event's start and end point."""
+    n = ts.shape[0]
+    order = np.empty(2 * n, np.int64)
+    p_t = np.empty(2 * n, np.int64)
+    a = 0
+    b = 0
+    for k in range(2 * n):
+        if b >= n or (a < n and ts[by_start[a]] <= end_t[by_end[b]]):
+            order[k] = by_start[a]
+            p_t[k] = ts[by_start[a]]
+            a += 1
+        else:
+            order[k] = by_end[b] + n
+            p_t[k] = end_t[by_end[b]]
+            b += 1
     i = 0
     buf = np.empty(0, np.int64)
-    while i < n:
+    while i < 2 * n:  # runs of one instant, ordered in full
         j = i + 1
-        while j < n and t[order[j]] == t[order[i]]:
+        while j < 2 * n and p_t[j] == p_t[i]:
             j += 1
         size = j - i
         if size > 1 and size <= 32:
-            for a in range(i + 1, j):
-                x = order[a]
-                b = a - 1
-                while b >= i and _before(k1, k2, k3, x, order[b]):
-                    order[b + 1] = order[b]
-                    b -= 1
-                order[b + 1] = x
+            for x in range(i + 1, j):
+                v = order[x]
+                y = x - 1
+                while y >= i and _before(v, order[y], n, dur, is_gpu, ev_id):
+                    order[y + 1] = order[y]
+                    y -= 1
+                order[y + 1] = v
         elif size > 32:
             if buf.shape[0] < size:
                 buf = np.empty(size, np.int64)
-            width = 1
             run = order[i:j]
+            width = 1
             while width < size:
                 for lo in range(0, size, 2 * width):
                     mid = min(lo + width, size)
                     hi = min(lo + 2 * width, size)
-                    p, q, o = lo, mid, lo
-                    while p < mid and q < hi:
-                        if _before(k1, k2, k3, run[q], run[p]):
-                            buf[o] = run[q]
-                            q += 1
+                    x, y, o = lo, mid, lo
+                    while x < mid and y < hi:
+                        if _before(run[y], run[x], n, dur, is_gpu, ev_id):
+                            buf[o] = run[y]
+                            y += 1
                         else:
-                            buf[o] = run[p]
-                            p += 1
+                            buf[o] = run[x]
+                            x += 1
                         o += 1
-                    while p < mid:
-                        buf[o] = run[p]
-                        p += 1
+                    while x < mid:
+                        buf[o] = run[x]
+                        x += 1
                         o += 1
-                    while q < hi:
-                        buf[o] = run[q]
-                        q += 1
+                    while y < hi:
+                        buf[o] = run[y]
+                        y += 1
                         o += 1
                 run[:] = buf[:size]
                 width *= 2
         i = j
+    p_end = np.empty(2 * n, np.bool_)
+    p_event = np.empty(2 * n, np.int64)
+    start_point = np.empty(n, np.int64)
+    end_point = np.empty(n, np.int64)
+    for k in range(2 * n):
+        o = order[k]
+        if o >= n:
+            p_end[k] = True
+            p_event[k] = o - n
+            end_point[o - n] = k
+        else:
+            p_end[k] = False
+            p_event[k] = o
+            start_point[o] = k
+    return p_t, p_end, p_event, start_point, end_point
 
 
 @njit(cache=True, nogil=True)
 def running_latest(group, end, point):
-    """Over rows sorted by (group, launch time, end): the latest end so far within the group and
-    the point of the row that first reached it."""
+    """Over rows sorted by (group, launch time): the latest end so far within the group and its
+    point (of ends at one instant, the first point)."""
     n = end.shape[0]
     best = np.empty(n, np.int64)
     best_point = np.empty(n, np.int64)
     for i in range(n):
-        if i == 0 or group[i] != group[i - 1] or end[i] > best[i - 1]:
+        if i == 0 or group[i] != group[i - 1] or end[i] > best[i - 1] or (end[i] == best[i - 1] and point[i] < best_point[i - 1]):
             best[i] = end[i]
             best_point[i] = point[i]
         else:
@@ -166,3 +208,224 @@ def handoffs(burst_point, burst_t, burst_slot, wait_slots, wait_start, wait_end,
             out[count, 5] = resume
             count += 1
     return out[:count]
+
+
+@njit(cache=True, nogil=True)
+def group_order(keys, n_keys):
+    """The stable order that groups rows by a small key 0..n_keys-1 (a counting sort), and each
+    key's first row in that order (n_keys+1 offsets)."""
+    n = keys.shape[0]
+    offsets = np.zeros(n_keys + 1, np.int64)
+    for i in range(n):
+        offsets[keys[i] + 1] += 1
+    for k in range(n_keys):
+        offsets[k + 1] += offsets[k]
+    fill = offsets[:-1].copy()
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[fill[keys[i]]] = i
+        fill[keys[i]] += 1
+    return order, offsets
+
+
+@njit(cache=True, nogil=True)
+def thread_points(p_event, is_gpu, slot_of_event, n_slots):
+    """The CPU points grouped by thread (slot 0..n_slots-1), point order within each (a counting
+    sort), and each thread's first row (n_slots+1 offsets)."""
+    offsets = np.zeros(n_slots + 1, np.int64)
+    for k in range(p_event.shape[0]):
+        e = p_event[k]
+        if not is_gpu[e]:
+            offsets[slot_of_event[e] + 1] += 1
+    for g in range(n_slots):
+        offsets[g + 1] += offsets[g]
+    fill = offsets[:-1].copy()
+    seq = np.empty(offsets[n_slots], np.int64)
+    slot = np.empty(offsets[n_slots], np.int64)
+    for k in range(p_event.shape[0]):
+        e = p_event[k]
+        if not is_gpu[e]:
+            g = slot_of_event[e]
+            seq[fill[g]] = k
+            slot[fill[g]] = g
+            fill[g] += 1
+    return seq, slot, offsets
+
+
+@njit(cache=True, nogil=True)
+def thread_walk(seq, offsets, p_t, p_end, idle_ns):
+    """replay_cpu_points and the hand-off candidates along each thread's points (seq, grouped by
+    thread at offsets): each point's neighbours on its thread (-1: none), and which rows start a
+    burst after idling, wait inside an event before an idle gap, or end a burst before one
+    (graph_edges.sql, replay_handoffs)."""
+    n = seq.shape[0]
+    prev_point = np.full(n, -1, np.int64)
+    next_point = np.full(n, -1, np.int64)
+    burst = np.zeros(n, np.bool_)
+    waiting = np.zeros(n, np.bool_)
+    ending = np.zeros(n, np.bool_)
+    for g in range(offsets.shape[0] - 1):
+        d = 0
+        for i in range(offsets[g], offsets[g + 1]):
+            p = seq[i]
+            d += -1 if p_end[p] else 1
+            first = i == offsets[g]
+            last = i + 1 == offsets[g + 1]
+            if not first:
+                prev_point[i] = seq[i - 1]
+            if not last:
+                next_point[i] = seq[i + 1]
+            burst[i] = (not p_end[p]) and d == 1 and (first or p_t[p] - p_t[seq[i - 1]] >= idle_ns)
+            waiting[i] = d > 0 and (not last) and p_t[seq[i + 1]] - p_t[p] >= idle_ns
+            ending[i] = d == 0 and (last or p_t[seq[i + 1]] - p_t[p] >= idle_ns)
+    return prev_point, next_point, burst, waiting, ending
+
+
+@njit(cache=True, nogil=True)
+def point_columns(p_event, ev_id, lane, is_gpu, name_code, gpu_class, flop_per_byte, roof):
+    """Each point's event id, lane, GPU flag, name code, GPU class, intensity and roof (NaN and
+    -1 off the GPU)."""
+    m = p_event.shape[0]
+    out_id = np.empty(m, np.int64)
+    out_lane = np.empty(m, np.int64)
+    out_gpu = np.empty(m, np.bool_)
+    out_name = np.empty(m, np.int32)
+    out_class = np.empty(m, np.int8)
+    out_fpb = np.empty(m, np.float32)
+    out_roof = np.empty(m, np.int8)
+    for k in range(m):
+        e = p_event[k]
+        out_id[k] = ev_id[e]
+        out_lane[k] = lane[e]
+        out_gpu[k] = is_gpu[e]
+        out_name[k] = name_code[e]
+        out_class[k] = gpu_class[e]
+        out_fpb[k] = flop_per_byte[e] if is_gpu[e] else np.nan
+        out_roof[k] = roof[e] if is_gpu[e] else -1
+    return out_id, out_lane, out_gpu, out_name, out_class, out_fpb, out_roof
+
+
+@njit(cache=True, nogil=True)
+def _find(sorted_points, p):
+    """The first index of p in sorted_points, or -1."""
+    lo, hi = 0, sorted_points.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_points[mid] < p:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < sorted_points.shape[0] and sorted_points[lo] == p else -1
+
+
+@njit(cache=True, nogil=True)
+def cpu_chain_edges(seq, prev_point, p_t, p_end, p_event, wait_points, wait_waited, wait_op_end, wait_end, bp_points,
+                    bp_typical, staged_points, staged_start, handed_points, is_launcher, cls_cpu, cls_launch_call, cls_fixed):
+    """The edges along each CPU thread (graph_edges.sql, cpu_chain): each point after the one
+    before it on its thread, with the host time kept by blocking calls, held launches, staged
+    copies and hand-offs, each found by its point in a sorted array (wait_points, bp_points,
+    staged_points, handed_points; the other arrays in the same order). A call with several staged
+    copies gets one edge per copy."""
+    m = 0
+    for i in range(seq.shape[0]):
+        if prev_point[i] >= 0:
+            m += 1
+            if p_end[seq[i]] and staged_points.shape[0] > 0:
+                st = _find(staged_points, seq[i])
+                while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == seq[i]:
+                    m += 1
+                    st += 1
+    src = np.empty(m, np.int64)
+    dst = np.empty(m, np.int64)
+    lag = np.empty(m, np.int64)
+    cls = np.empty(m, np.int64)
+    k = 0
+    for i in range(seq.shape[0]):
+        s = prev_point[i]
+        if s < 0:
+            continue
+        d = seq[i]
+        base = p_t[d] - p_t[s]
+        own = p_end[d] and p_event[s] == p_event[d]
+        w = _find(wait_points, d) if p_end[d] else -1
+        waited = w >= 0 and wait_waited[w]
+        b = _find(bp_points, d) if own else -1
+        st = _find(staged_points, d) if p_end[d] else -1
+        handed = _find(handed_points, d) >= 0
+        kind = cls_cpu
+        if waited or handed:
+            kind = cls_fixed
+        elif own and is_launcher[p_event[d]]:
+            kind = cls_launch_call
+        while True:
+            value = base
+            if waited:
+                value = max(0, base - max(0, wait_op_end[w] - (wait_end[w] - base)))
+            elif b >= 0:
+                value = min(base, bp_typical[b])
+            elif st >= 0:
+                value = max(0, min(base, staged_start[st] - (p_t[d] - base)))
+            elif handed:
+                value = 0
+            src[k] = s
+            dst[k] = d
+            lag[k] = value
+            cls[k] = kind
+            k += 1
+            if st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+                st += 1
+            else:
+                break
+    return src, dst, lag, cls
+
+
+@njit(cache=True, nogil=True)
+def _kept(src, dst, backward, e):
+    """An edge is kept when it points forward, or when it is a clock-skewed wait (backward)."""
+    b = backward[e] if backward.shape[0] > 1 else backward[0]
+    return src[e] < dst[e] or (b and src[e] != dst[e])
+
+
+@njit(cache=True, nogil=True)
+def count_destinations(src, dst, backward, counts):
+    """Add each kept edge of one part to its destination's count (counts[p + 1])."""
+    for e in range(dst.shape[0]):
+        if _kept(src, dst, backward, e):
+            counts[dst[e] + 1] += 1
+
+
+@njit(cache=True, nogil=True)
+def scatter_edges(src, dst, lag, cls, nbytes, offset, backward, fill, out_src, out_dst, out_lag, out_cls, out_bytes,
+                  out_offset):
+    """Write the kept edges of one part at their destination's next free slot (fill). cls, nbytes,
+    offset and backward may hold one value for the whole part."""
+    for e in range(dst.shape[0]):
+        if _kept(src, dst, backward, e):
+            k = fill[dst[e]]
+            fill[dst[e]] += 1
+            out_src[k] = src[e]
+            out_dst[k] = dst[e]
+            out_lag[k] = lag[e]
+            out_cls[k] = cls[e] if cls.shape[0] > 1 else cls[0]
+            out_bytes[k] = nbytes[e] if nbytes.shape[0] > 1 else nbytes[0]
+            out_offset[k] = offset[e] if offset.shape[0] > 1 else offset[0]
+
+
+@njit(cache=True, nogil=True)
+def sort_sources(indptr, src, lag, cls, nbytes, offset):
+    """Within each destination's edges, order them by source (in place)."""
+    for p in range(indptr.shape[0] - 1):
+        lo, hi = indptr[p], indptr[p + 1]
+        ordered = True
+        for a in range(lo + 1, hi):
+            if src[a] < src[a - 1]:
+                ordered = False
+                break
+        if ordered:
+            continue
+        part = np.argsort(src[lo:hi], kind="mergesort") + lo
+        src[lo:hi] = src[part]
+        lag[lo:hi] = lag[part]
+        cls[lo:hi] = cls[part]
+        nbytes[lo:hi] = nbytes[part]
+        offset[lo:hi] = offset[part]
