@@ -2,9 +2,12 @@
 1,000-scenario sweep.
 
 Builds traces of ~1 M and ~10 M events by repeating a real A100 Kineto trace inside the store
-(bench/replicate_trace.sql), then times, on one DuckDB thread: building the replay graph, one
-kernel pass (best of 3, after a warm-up compile), and a whole `Store.replay` call; then a sweep of
-10 x 10 x 10 scenarios of the ~1 M-event trace (graph built once, kernel batches on every core).
+(bench/replicate_trace.sql), then times, on one DuckDB thread: building the replay graph from
+arrays (what a replay does) and by its SQL definition (build_graph_sql), each in a process of its
+own that reports its peak memory, after a warm-up build of the source trace (numba's cache
+loaded, the macros defined); one kernel pass (best of 3, after a warm-up compile); and a whole
+`Store.replay` call; then a sweep of 10 x 10 x 10 scenarios of the ~1 M-event trace (graph built
+once, kernel batches on every core).
 
     python bench/replay.py
 """
@@ -12,14 +15,17 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from common import fresh_store_path, replicate  # bench/common.py
 from retime.replay import engine, kernels, scenario
-from retime.replay.graph import build_graph
+from retime.replay.graph import build_graph, build_graph_sql
 
 import retime
 
@@ -37,16 +43,17 @@ def main() -> None:
         for n, size in enumerate(SIZES):
             replicate(store, source.trace_id, 100 + n, math.ceil(size / source.events), f"replay_bench_{n}")
 
-    print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'graph build s':>13} | {'kernel s':>8} "
-          f"| {'points/s':>12} | {'replay call s':>13} | {'cached call s':>13} |")
-    print(f"|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 15}|{'-' * 10}|{'-' * 14}|{'-' * 15}|{'-' * 15}|")
+    print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'build s':>7} | {'+MB':>8} | {'SQL build s':>11} "
+          f"| {'SQL +MB':>8} | {'ratio':>5} | {'kernel s':>8} | {'points/s':>12} | {'replay call s':>13} | {'cached call s':>13} |")
+    print(f"|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 9}|{'-' * 10}|{'-' * 13}|{'-' * 10}|{'-' * 7}|{'-' * 10}|{'-' * 14}"
+          f"|{'-' * 15}|{'-' * 15}|")
     with retime.open(db, read_only=True, threads=1) as store:
         for n in range(len(SIZES)):
             trace_id = 100 + n
             events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
-            t = time.perf_counter()
+            build_s, build_mb = _build_in_process(db, trace_id, "arrays", source.trace_id)
+            sql_s, sql_mb = _build_in_process(db, trace_id, "sql", source.trace_id)
             graph = build_graph(store.con, trace_id)
-            build_s = time.perf_counter() - t
             lag = engine.edge_lags(graph, scenario.parse(["pcie.h2d=2x"]))
             kernels.retime(graph.measured[:10], np.zeros(11, np.int64), graph.src[:0], lag[:0])  # compile / load cache
             best = min(_timed(lambda: kernels.retime(graph.measured, graph.indptr, graph.src, lag)) for _ in range(3))
@@ -57,8 +64,9 @@ def main() -> None:
             store.replay(trace_id, ["pcie.h2d=4x"])  # reads the graph back
             cached_s = time.perf_counter() - t
             points = len(graph.measured)
-            print(f"| {events:>11,} | {points:>11,} | {len(graph.src):>11,} | {build_s:>13.2f} | {best:>8.3f} "
-                  f"| {points / best:>12,.0f} | {call_s:>13.2f} | {cached_s:>13.2f} |")
+            print(f"| {events:>11,} | {points:>11,} | {len(graph.src):>11,} | {build_s:>7.2f} | {build_mb:>8,.0f} "
+                  f"| {sql_s:>11.2f} | {sql_mb:>8,.0f} | {sql_s / build_s:>4.1f}x | {best:>8.3f} | {points / best:>12,.0f} "
+                  f"| {call_s:>13.2f} | {cached_s:>13.2f} |")
         sweep_bench(store, 100)
 
 
@@ -80,6 +88,26 @@ def sweep_bench(store, trace_id: int) -> None:
           + ", ".join(f"{r['knob']} {r['spread_pct']}%" for r in result.sensitivity.to_dicts()))
 
 
+def _build_in_process(db: Path, trace_id: int, method: str, warm_id: int) -> tuple[float, float]:
+    """Seconds and peak MB of one graph build in a fresh process (see _build_and_report)."""
+    out = subprocess.run([sys.executable, __file__, "--build", method, str(db), str(trace_id), str(warm_id)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
+def _build_and_report(method: str, db: str, trace_id: int, warm_id: int) -> None:
+    """Build a graph after a warm-up build of a small trace; print seconds and how far the build
+    raised the process's peak memory (MB)."""
+    build = build_graph if method == "arrays" else build_graph_sql
+    with retime.open(db, read_only=True, threads=1) as store:
+        build(store.con, warm_id)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t = time.perf_counter()
+        build(store.con, trace_id)
+        seconds = time.perf_counter() - t
+    print(seconds, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+
+
 def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
@@ -87,4 +115,7 @@ def _timed(fn) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--build"]:
+        _build_and_report(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()

@@ -127,7 +127,8 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
         point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
         point_name=code_of_event[point_event], point_gpu_class=class_of_event[point_event],
         point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event], names=names,
-        src=edges["src"].astype(np.int64), dst=edges["dst"].astype(np.int64), base_lag=edges["base_lag"].astype(np.int64),
+        src=edges["src"].astype(np.int64), indptr=row_pointers(edges["dst"].astype(np.int64), len(point_event)),
+        base_lag=edges["base_lag"].astype(np.int64),
         edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
         offset=edges["offset_ns"].astype(np.int64)))
 
@@ -135,17 +136,18 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
 def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     """The ReplayGraph of points in point order and edges by (destination, source): numbered
     topologically where clock-skewed edges point back in time, relative to the first point."""
-    times, src, dst = g.t, g.src, g.dst
+    times, src, indptr = g.t, g.src, g.indptr
     point_arrays = {"point_event": g.point_event, "point_is_end": g.point_is_end, "point_lane": g.point_lane,
                     "point_is_gpu": g.point_is_gpu, "point_gpu_class": g.point_gpu_class,
                     "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
-    if (src > dst).any():  # clock-skewed waits point back in measured time: number points topologically
+    if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
+        dst = np.repeat(np.arange(len(times), dtype=np.int64), np.diff(indptr))
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
+        indptr = row_pointers(dst, len(times))
     origin = int(times.min()) if len(times) else 0
-    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin,
-                       indptr=row_pointers(dst, len(times)), src=src, **edge_arrays, **point_arrays,
-                       names=g.names)
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr, src=src,
+                       **edge_arrays, **point_arrays, names=g.names)
 
 
 def _topological(times, src, dst, point_arrays, edge_arrays):

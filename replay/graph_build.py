@@ -46,7 +46,7 @@ class GraphArrays:
     point_roof: np.ndarray
     names: list[str]
     src: np.ndarray
-    dst: np.ndarray
+    indptr: np.ndarray          # CSR row pointers over destinations
     base_lag: np.ndarray
     edge_class: np.ndarray
     bytes: np.ndarray
@@ -356,10 +356,10 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     st_order = np.argsort(end_point[s_call], kind="stable")
     is_launcher = np.zeros(n, bool)
     is_launcher[l_call] = True
-    edges(*gk.cpu_chain_edges(seq, prev_point, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order],
-                              w_op_end[w_order], w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order],
-                              end_point[s_call][st_order], ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher,
-                              _CLASS["cpu"], _CLASS["launch_call"], _CLASS["fixed"]))
+    chain = (seq, prev_point, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order], w_op_end[w_order],
+             w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order], end_point[s_call][st_order],
+             ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher, _CLASS["cpu"], _CLASS["launch_call"],
+             _CLASS["fixed"])  # placed straight into the edge arrays below
     # blocking calls after the GPU work launched before them
     edges(w_gpu_point, end_point[w_ev], np.where(w_waited, w_end - w_op_end, w_end - w_ts), _CLASS["fixed"],
           backward=w_waited & (w_op_end > w_end))
@@ -392,22 +392,24 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     # edges by destination (a counting sort over the parts, no copy of them all), then by source
     n_points = 2 * n
     indptr = np.zeros(n_points + 1, np.int64)
+    none = np.zeros(0, np.int64)
+    gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
     for part in parts:
         gk.count_destinations(part[0], part[1], part[6], indptr)
     np.cumsum(indptr, out=indptr)
     m = int(indptr[-1])
-    out = [np.empty(m, np.int64) for _ in range(6)]
+    src, base_lag, edge_class, e_bytes, offset = (np.empty(m, np.int64) for _ in range(5))
     fill = indptr[:-1].copy()
+    gk.cpu_chain_edges(*chain, True, fill, src, base_lag, edge_class, e_bytes, offset)
     for part in parts:
-        gk.scatter_edges(*part, fill, *out)
+        gk.scatter_edges(*part, fill, src, base_lag, edge_class, e_bytes, offset)
     parts.clear()
-    src, dst, base_lag, edge_class, e_bytes, offset = out
     gk.sort_sources(indptr, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
                          point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
-                         names=names, src=src, dst=dst, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
+                         names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
                          offset=offset)
     done()
     return result

@@ -320,37 +320,31 @@ def _find(sorted_points, p):
 
 @njit(cache=True, nogil=True)
 def cpu_chain_edges(seq, prev_point, p_t, p_end, p_event, wait_points, wait_waited, wait_op_end, wait_end, bp_points,
-                    bp_typical, staged_points, staged_start, handed_points, is_launcher, cls_cpu, cls_launch_call, cls_fixed):
+                    bp_typical, staged_points, staged_start, handed_points, is_launcher, cls_cpu, cls_launch_call, cls_fixed,
+                    place, fill, out_src, out_lag, out_cls, out_bytes, out_offset):
     """The edges along each CPU thread (graph_edges.sql, cpu_chain): each point after the one
     before it on its thread, with the host time kept by blocking calls, held launches, staged
     copies and hand-offs, each found by its point in a sorted array (wait_points, bp_points,
     staged_points, handed_points; the other arrays in the same order). A call with several staged
-    copies gets one edge per copy."""
-    m = 0
-    for i in range(seq.shape[0]):
-        if prev_point[i] >= 0:
-            m += 1
-            if p_end[seq[i]] and staged_points.shape[0] > 0:
-                st = _find(staged_points, seq[i])
-                while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == seq[i]:
-                    m += 1
-                    st += 1
-    src = np.empty(m, np.int64)
-    dst = np.empty(m, np.int64)
-    lag = np.empty(m, np.int64)
-    cls = np.empty(m, np.int64)
-    k = 0
+    copies gets one edge per copy. Without `place`, each edge adds to its destination's count
+    (fill[d + 1]); with it, the edge is written at its destination's next slot (fill[d])."""
     for i in range(seq.shape[0]):
         s = prev_point[i]
         if s < 0:
             continue
         d = seq[i]
+        st = _find(staged_points, d) if p_end[d] else -1
+        if not place:
+            fill[d + 1] += 1
+            while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+                fill[d + 1] += 1
+                st += 1
+            continue
         base = p_t[d] - p_t[s]
         own = p_end[d] and p_event[s] == p_event[d]
         w = _find(wait_points, d) if p_end[d] else -1
         waited = w >= 0 and wait_waited[w]
         b = _find(bp_points, d) if own else -1
-        st = _find(staged_points, d) if p_end[d] else -1
         handed = _find(handed_points, d) >= 0
         kind = cls_cpu
         if waited or handed:
@@ -367,16 +361,17 @@ def cpu_chain_edges(seq, prev_point, p_t, p_end, p_event, wait_points, wait_wait
                 value = max(0, min(base, staged_start[st] - (p_t[d] - base)))
             elif handed:
                 value = 0
-            src[k] = s
-            dst[k] = d
-            lag[k] = value
-            cls[k] = kind
-            k += 1
+            k = fill[d]
+            fill[d] += 1
+            out_src[k] = s
+            out_lag[k] = value
+            out_cls[k] = kind
+            out_bytes[k] = -1
+            out_offset[k] = 0
             if st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
                 st += 1
             else:
                 break
-    return src, dst, lag, cls
 
 
 @njit(cache=True, nogil=True)
@@ -395,8 +390,7 @@ def count_destinations(src, dst, backward, counts):
 
 
 @njit(cache=True, nogil=True)
-def scatter_edges(src, dst, lag, cls, nbytes, offset, backward, fill, out_src, out_dst, out_lag, out_cls, out_bytes,
-                  out_offset):
+def scatter_edges(src, dst, lag, cls, nbytes, offset, backward, fill, out_src, out_lag, out_cls, out_bytes, out_offset):
     """Write the kept edges of one part at their destination's next free slot (fill). cls, nbytes,
     offset and backward may hold one value for the whole part."""
     for e in range(dst.shape[0]):
@@ -404,7 +398,6 @@ def scatter_edges(src, dst, lag, cls, nbytes, offset, backward, fill, out_src, o
             k = fill[dst[e]]
             fill[dst[e]] += 1
             out_src[k] = src[e]
-            out_dst[k] = dst[e]
             out_lag[k] = lag[e]
             out_cls[k] = cls[e] if cls.shape[0] > 1 else cls[0]
             out_bytes[k] = nbytes[e] if nbytes.shape[0] > 1 else nbytes[0]

@@ -114,6 +114,16 @@ def retime_many(measured, indptr, src, base_lag, edge_class, nbytes, offset, fac
 
 
 @njit(cache=True, nogil=True)
+def points_back(indptr, src):
+    """Whether any edge (CSR over destinations) comes from a later point than its destination."""
+    for d in range(indptr.shape[0] - 1):
+        for k in range(indptr[d], indptr[d + 1]):
+            if src[k] > d:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def topological_order(n, indptr, src):
     """An order of n points in which every edge (src -> its destination, CSR over destinations)
     points forward, or an empty array if the edges form a cycle (Kahn's algorithm, smallest

@@ -7,20 +7,10 @@ import pytest
 from retime.replay import engine, kernels, scenario
 from retime.replay.graph import build_graph
 
-import retime
-from tests.conftest import SHARED_TRACES, shared_json_traces
-
-NSYS = ["nsys/h100_2gpu_1s.sqlite", "nsys/rtx3080_tiny.sqlite", "pipit/saxpy_mpi_cuda_a100_nsys2022.2.sqlite"]
-
 
 @pytest.fixture(scope="module")
-def shared_store(tmp_path_factory):
-    if not SHARED_TRACES.is_dir():
-        pytest.skip("../shared/traces is not present in this checkout")
-    s = retime.open(tmp_path_factory.mktemp("replay") / "all.duckdb")
-    s.ingest([SHARED_TRACES / name for name in shared_json_traces() + NSYS])
-    yield s
-    s.close()
+def shared_store(every_shared_trace):
+    return every_shared_trace
 
 
 def test_unchanged_hardware_reproduces_every_shared_trace(shared_store):

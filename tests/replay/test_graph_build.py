@@ -1,0 +1,84 @@
+"""The replay graph built from arrays (replay/graph_build.py) is the graph its SQL defines
+(build_graph_sql): the same points in the same order and the same edges, on every real trace."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from retime.replay import cache
+from retime.replay.graph import ReplayGraph, build_graph, build_graph_sql, graph_tables
+from retime.sqlfiles import scratch_tables
+
+import retime
+from tests.conftest import SAMPLE_TRACES
+
+POINT_ARRAYS = [name for name in cache.ARRAYS if name.startswith("point_")] + ["measured", "indptr"]
+
+
+def edge_rows(g: ReplayGraph) -> np.ndarray:
+    """The edges as rows (destination, source, lag, class, bytes, offset), sorted: two edges between
+    the same points may come in either order."""
+    rows = np.stack([g.dst, g.src, g.base_lag, g.edge_class, g.bytes, g.offset])
+    return rows[:, np.lexsort(rows[::-1])]
+
+
+def differences(con, trace_id: int) -> list[str]:
+    fast, defined = build_graph(con, trace_id), build_graph_sql(con, trace_id)
+    wrong = [name for name in POINT_ARRAYS
+             if not np.array_equal(getattr(fast, name), getattr(defined, name), equal_nan=name == "point_flop_per_byte")]
+    if fast.origin_ns != defined.origin_ns:
+        wrong.append("origin_ns")
+    if fast.names != defined.names:
+        wrong.append("names")
+    if not np.array_equal(edge_rows(fast), edge_rows(defined)):
+        wrong.append("edges")
+    return wrong
+
+
+def traces(store) -> list[int]:
+    return store.sql("SELECT trace_id FROM traces WHERE format <> 'replay' ORDER BY trace_id")["trace_id"].to_list()
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    with retime.open(tmp_path_factory.mktemp("samples") / "s.duckdb") as s:
+        s.ingest(SAMPLE_TRACES)
+        yield s
+
+
+def test_the_array_build_gives_the_defined_graph_of_every_sample_trace(sample_store):
+    ids = traces(sample_store)
+    assert len(ids) >= 9
+    assert {t: differences(sample_store.con, t) for t in ids} == {t: [] for t in ids}
+
+
+def test_the_array_build_gives_the_defined_graph_of_every_shared_trace(every_shared_trace):
+    ids = traces(every_shared_trace)
+    assert len(ids) >= 60
+    assert {t: differences(every_shared_trace.con, t) for t in ids} == {t: [] for t in ids}
+
+
+def test_the_shared_traces_exercise_every_mechanism_the_array_build_reimplements(every_shared_trace):
+    """Agreement means something only where a mechanism occurs: each of the graph's tables has
+    rows in some shared trace (waits, staged copies, back-pressure, cross-stream waits, hand-offs
+    between threads, PDL overlap, clock-skewed syncs)."""
+    con = every_shared_trace.con
+    counts = dict.fromkeys(MECHANISMS, 0)
+    for t in traces(every_shared_trace):
+        with scratch_tables(con):
+            graph_tables(con, t)
+            for name, query in MECHANISMS.items():
+                counts[name] += con.execute(query).fetchall()[0][0] > 0
+    assert all(counts.values()), counts
+
+
+MECHANISMS = {
+    "waits": "SELECT count(*) FROM replay_waits WHERE waited",
+    "syncs that found the GPU done": "SELECT count(*) FROM replay_waits WHERE NOT waited",
+    "staged copies": "SELECT count(*) FROM replay_staged",
+    "back-pressure": "SELECT count(*) FROM replay_backpressure",
+    "cross-stream waits": "SELECT count(*) FROM replay_stream_waits",
+    "hand-offs": "SELECT count(*) FROM replay_handoffs",
+    "PDL overlap": "SELECT count(*) FROM replay_stream WHERE overlapped",
+    "clock-skewed syncs": "SELECT count(*) FROM replay_edges WHERE backward",
+    "queued ops": "SELECT count(*) FROM replay_stream WHERE own_queued",
+}
