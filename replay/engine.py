@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 from retime import foundation
 from retime.replay import fidelity, kernel_model, kernels, presets
+from retime.replay import links as link_model
+from retime.replay.links import LinkModel
 from retime.replay.graph import PACKAGE, ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, KNOBS, Scenario, rule_text
 
@@ -41,6 +43,7 @@ class ReplayResult:
     saved_trace_id: int | None = None  # the replay written back to the store (--save)
     error_bar: "fidelity.ErrorBar | None" = None  # how far predictions of this kind land from measured runs
     warnings: list[str] = field(default_factory=list)  # what in the scenario changed nothing (a rule matching no event)
+    links: list = field(default_factory=list)  # with a topology: each link direction's use (replay/links.py LinkUse)
 
     @property
     def speedup(self) -> float:
@@ -124,22 +127,37 @@ def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
     return selected
 
 
-def retimed(graph: ReplayGraph, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(new point times relative to the origin, binding edge per point, edge lags) under the scenario."""
+def retimed(graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None" = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(new point times relative to the origin, binding edge per point, edge lags) under the
+    scenario, with copies sharing the links of a topology where `links` places the trace on one."""
+    return retimed_on_links(graph, scenario, links)[:3]
+
+
+def retimed_on_links(graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None" = None):
+    """retimed's answer and each link direction's use (none without a topology)."""
     lag = edge_lags(graph, scenario)
+    if links is not None:
+        return link_model.retimed(graph, lag, links)
     new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
-    return new, binding, lag
+    return new, binding, lag, []
 
 
-def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None) -> ReplayResult:
+def label_with(scenario: Scenario, links: "LinkModel | None") -> str:
+    return scenario.label if links is None else f"{scenario.label} {links.label}".strip()
+
+
+def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
+           links: "LinkModel | None" = None) -> ReplayResult:
     """Re-time the graph under the scenario; `window` (a regular expression over annotation names)
-    picks the steps reported, ProfilerStep#N by default."""
+    picks the steps reported, ProfilerStep#N by default; `links` puts the trace on a topology."""
     if len(graph.measured) == 0:
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
-    new, binding, lag = retimed(graph, scenario)
-    result = summarize(graph, graph.trace_id, scenario.label, new, binding, lag, window=window)
+    new, binding, lag, use = retimed_on_links(graph, scenario, links)
+    result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
+    result.links = use
     result.error_bar = fidelity.error_bar(scenario)
-    result.warnings = unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
+    result.warnings = link_model.warnings(links, use) if links is not None else []
+    result.warnings += unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
     return result
 
 
@@ -248,11 +266,12 @@ def step_windows(graph: ReplayGraph, window: str | None = None) -> tuple[np.ndar
     return starts[order], ends[order]
 
 
-def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int) -> None:
+def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int,
+         links: "LinkModel | None" = None) -> None:
     """Write the replay as trace new_trace_id (one transaction), so every query works on it."""
     import orjson
     import pyarrow as pa
-    new, binding, _ = retimed(graph, scenario)
+    new, binding, _ = retimed(graph, scenario, links)
     starts, ends = event_points(graph)
     times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None

@@ -20,6 +20,7 @@ from retime.errors import QueryError
 from retime import foundation
 from retime.store import jobs
 from retime.progress import Progress
+from retime.replay.links import warnings as link_warnings
 from retime.replay import cache, engine, fidelity, kernels
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
@@ -162,12 +163,17 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
 
 
-def replay(job: JobGraph, scenario, window: str | None = None) -> list[engine.ReplayResult]:
-    """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it)."""
-    new, binding, lag = engine.retimed(job.graph, scenario)
-    results = [engine.summarize(job.graph, trace_id, scenario.label, new, binding, lag, np.flatnonzero(job.point_rank == i),
+def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> list[engine.ReplayResult]:
+    """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it);
+    `links` (replay/links.py) puts the ranks on a topology's servers."""
+    new, binding, lag, use = engine.retimed_on_links(job.graph, scenario, links)
+    label = engine.label_with(scenario, links)
+    results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, np.flatnonzero(job.point_rank == i),
                                 window=window)
                for i, trace_id in enumerate(job.trace_ids)]
     for result in results:
         result.error_bar = fidelity.error_bar(scenario)
+        result.links = use
+        if links is not None:
+            result.warnings += link_warnings(links, use)
     return results

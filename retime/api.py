@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.ingest.pipeline import IngestResult
     from retime.replay.scenario import Scenario
     from retime.replay.sweep import SweepResult
+    from retime.replay.topology import Topology
 
 
 class Store:
@@ -191,25 +192,27 @@ class Store:
         return scenario.assemble(settings, scale, remove, doc, to, source)
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-               *, save: bool = False, window: str | None = None) -> ReplayResult:
+               *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None) -> ReplayResult:
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id).
         `window`: the annotations (a regular expression) whose times are reported as steps, instead of
-        ProfilerStep#N."""
-        from retime.replay import cache, engine
+        ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
+        links the trace's copies between GPU and host share (replay/links.py)."""
+        from retime.replay import cache, engine, links
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path, self.on_progress)
-            result = engine.replay(graph, chosen, window)
+            placed = links.place(self.con, _as_topology(topology), graph, [trace_id]) if topology is not None else None
+            result = engine.replay(graph, chosen, window, placed)
             result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
             if save:
                 new_id = store_mod.next_trace_id(self.con)
-                engine.save(self.con, graph, chosen, new_id)
+                engine.save(self.con, graph, chosen, new_id, placed)
                 result.saved_trace_id = new_id
         return result
 
@@ -265,7 +268,7 @@ class Store:
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-                   *, window: str | None = None) -> list[tuple[int, ReplayResult]]:
+                   *, window: str | None = None, topology: "Topology | str | None" = None) -> list[tuple[int, ReplayResult]]:
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
         per rank, by rank; a trace of no job is a job of one."""
@@ -276,8 +279,12 @@ class Store:
             job, ranks = jobs.ranks_of(self.con, trace_id)
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
-                return [(rank, self.replay(rank_trace, chosen, window=window)) for rank_trace, rank in ranks]
-            return list(zip(graph.ranks, job_graph.replay(graph, chosen, window)))
+                return [(rank, self.replay(rank_trace, chosen, window=window, topology=topology)) for rank_trace, rank in ranks]
+            placed = None
+            if topology is not None:
+                from retime.replay import links
+                placed = links.place(self.con, _as_topology(topology), graph.graph, graph.trace_ids, graph.point_rank, graph.ranks)
+            return list(zip(graph.ranks, job_graph.replay(graph, chosen, window, placed)))
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
@@ -295,6 +302,12 @@ class Store:
             "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),
             "kinds": self.sql(load_sql("retime.reads", "info_kinds"), p),
         }
+
+
+def _as_topology(topology) -> "Topology":
+    """A Topology from itself or a preset key."""
+    from retime.replay import topology as topo
+    return topology if isinstance(topology, topo.Topology) else topo.load(topology)
 
 
 SCALAR_TYPES = {"BIGINT": "Int64", "INTEGER": "Int32", "DOUBLE": "Float64", "VARCHAR": "String", "BOOLEAN": "Boolean"}

@@ -295,35 +295,44 @@ def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu,
 @click.option("--against", "target", metavar="TRACE",
               help="A measured trace of the changed run: report the prediction's error against it "
                    "(with --all-ranks: each rank against the same rank of TRACE's job).")
+@click.option("--topology", "topology_name", metavar="NAME", default=None,
+              help="Put the trace (or each rank, --all-ranks) on a server preset (retime topology list): copies between "
+                   "GPU and host share its PCIe links, max-min fairly, where they overlap.")
+@click.option("--move", "moves", multiple=True, metavar="NODE=PARENT",
+              help="With --topology: hang a node under another parent (--move gpu1=sw1). Repeatable.")
+@click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE",
+              help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), or pcie.gen=6. Repeatable.")
 @click.option("--window", metavar="REGEX", default=None,
               help="Report and compare these annotation / NVTX windows instead of ProfilerStep#N.")
 @format_option
 def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
            scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
-           target: str | None, window: str | None, fmt: str) -> None:
+           target: str | None, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
+           window: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if all_ranks and save:
         raise click.UsageError("--save applies to one trace; run it per rank")
+    server = _topology(topology_name, moves, link_settings)
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
         if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt, target, window)
+            _print_job_replay(store, trace, chosen, fmt, target, window, server)
             return
-        result = store.replay(trace, chosen, save=save, window=window)
+        result = store.replay(trace, chosen, save=save, window=window, topology=server)
         against = store.against(result, target, window) if target else None
     steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
            "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None,
-           "warnings": result.warnings}
+           "warnings": result.warnings, "links": [vars(u) for u in result.links]}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings")}
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings", "links")}
         flat["expected_error_pct"] = result.error_bar.pct if result.error_bar else None
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
@@ -356,6 +365,28 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
+    _echo_links(result.links)
+
+
+def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...]):
+    """The server --topology names, with --move and --link applied (None without --topology)."""
+    if name is None:
+        if moves or link_settings:
+            raise click.UsageError("--move and --link need --topology NAME")
+        return None
+    from retime.replay import topology
+    return topology.load(name).moved(topology.split_pairs(moves, "--move")).with_links(
+        topology.split_pairs(link_settings, "--link"))
+
+
+def _echo_links(uses: list) -> None:
+    """The links copies crossed, the ones that held them back first."""
+    if not uses:
+        return
+    click.echo("  links      (server link direction: GB/s, GB carried, copies, ms full while copies wanted more, copies slowed)")
+    for u in uses[:12]:
+        click.echo(f"    {u.server} {u.link:<6} {u.direction:<9} {u.gb_s:7.1f} GB/s {u.bytes / 1e9:10.2f} GB {u.copies:6d} "
+                   f"copies {u.saturated_ns / 1e6:10.3f} ms full {u.slowed_copies:6d} slowed")
 
 
 @main.command()
@@ -426,9 +457,10 @@ def _show_progress(store, fmt: str = "table") -> None:
         store.on_progress = _Bars()
 
 
-def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None) -> None:
+def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
+                      server=None) -> None:
     import polars as pl
-    ranked = store.replay_job(trace, settings, window=window)
+    ranked = store.replay_job(trace, settings, window=window, topology=server)
     results = [r for _, r in ranked]
     rows = [{"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
              "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
@@ -446,7 +478,8 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
              "speedup": job["speedup"], "bound_by": "slowest rank"}
     if fmt == "json":
         click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
-                               "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None}, indent=1))
+                               "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None,
+                               "links": [vars(u) for u in results[0].links]}, indent=1))
         return
     df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
     click.echo(render(df, fmt))
@@ -455,6 +488,7 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
                    "transfer starts when the last rank arrives); the last row is the job (its slowest rank)")
         if results[0].error_bar is not None:
             click.echo(f"expected error {results[0].error_bar.text}")
+        _echo_links(results[0].links)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -497,6 +531,30 @@ def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int,
         job = job or (out_dir.resolve().name if result.ranked else None)
         results = store.ingest(result.traces, job=job, on_result=_print_ingest_line)
     _summarize_ingest(results, "table")
+
+
+@main.group()
+def topology() -> None:
+    """Server presets for --topology: their nodes, links and bandwidths."""
+
+
+@topology.command("list")
+def topology_list() -> None:
+    """Every topology preset."""
+    from retime.replay import topology as topo
+    for key in topo.presets():
+        click.echo(f"{key}: {topo.load(key).name}")
+
+
+@topology.command("show")
+@click.argument("name")
+@click.option("--move", "moves", multiple=True, metavar="NODE=PARENT", help="Hang a node under another parent.")
+@click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE", help="A link's bandwidth (2x, 32GB/s) or pcie.gen=6.")
+def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, ...]) -> None:
+    """Draw a server preset as a tree, each link with its bandwidth, and where its numbers come from."""
+    server = _topology(name, moves, link_settings)
+    click.echo(server.show())
+    click.echo(f"source: {server.source}")
 
 
 @main.command("export-lake")

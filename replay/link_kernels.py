@@ -1,0 +1,140 @@
+"""Numba: transfers sharing links, as fluid flows. Each transfer wants its own rate (its bytes over
+its duration with no one else on its links); while transfers overlap, every link's bandwidth is
+shared max-min fairly among those crossing it, and each transfer ends when its bytes are through."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_EPS = 1e-9
+
+
+@njit(cache=True, nogil=True)
+def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, rate, frozen):
+    """Max-min fair rates of the active transfers (progressive filling), each at most its own."""
+    for j in range(n_active):
+        i = active[j]
+        rate[i] = 0.0
+        frozen[i] = False
+        for k in range(route_ptr[i], route_ptr[i + 1]):
+            left[route[k]] = capacity[route[k]]
+            users[route[k]] = 0
+    for j in range(n_active):
+        i = active[j]
+        for k in range(route_ptr[i], route_ptr[i + 1]):
+            users[route[k]] += 1
+    remaining = n_active
+    while remaining > 0:
+        best = np.inf
+        for j in range(n_active):
+            i = active[j]
+            if frozen[i]:
+                continue
+            bound = want[i]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                share = left[route[k]] / users[route[k]]
+                if share < bound:
+                    bound = share
+            if bound < best:
+                best = bound
+        for j in range(n_active):
+            i = active[j]
+            if frozen[i]:
+                continue
+            bound = want[i]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                share = left[route[k]] / users[route[k]]
+                if share < bound:
+                    bound = share
+            if bound <= best * (1.0 + _EPS):
+                frozen[i] = True
+                rate[i] = bound
+                remaining -= 1
+                for k in range(route_ptr[i], route_ptr[i + 1]):
+                    left[route[k]] -= bound
+                    users[route[k]] -= 1
+                    if users[route[k]] == 0:
+                        users[route[k]] = 1  # no one left on the link: its share no longer binds anyone
+
+
+@njit(cache=True, nogil=True)
+def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
+    """Durations of transfers that share links. start, demand_ns (each one's duration alone) and
+    nbytes per transfer; its links are route[route_ptr[i]:route_ptr[i + 1]] (directed link
+    indices); capacity in bytes/ns per directed link. A transfer never slowed keeps its demand_ns
+    exactly. Returns (durations, slowed, per link: ns it ran full while someone wanted more, bytes
+    it carried)."""
+    t_count = start.shape[0]
+    n_links = capacity.shape[0]
+    duration = demand_ns.copy()
+    slowed = np.zeros(t_count, np.bool_)
+    saturated_ns = np.zeros(n_links)
+    carried = np.zeros(n_links)
+    if t_count == 0:
+        return duration, slowed, saturated_ns, carried
+    order = np.argsort(start, kind="mergesort")
+    want = np.empty(t_count)
+    remaining = nbytes.copy()
+    for i in range(t_count):
+        want[i] = nbytes[i] / demand_ns[i]
+        for k in range(route_ptr[i], route_ptr[i + 1]):
+            carried[route[k]] += nbytes[i]
+    active = np.empty(t_count, np.int64)
+    n_active = 0
+    rate = np.zeros(t_count)
+    frozen = np.zeros(t_count, np.bool_)
+    left = np.zeros(n_links)
+    users = np.zeros(n_links, np.int64)
+    load = np.zeros(n_links)
+    nxt = 0
+    now = start[order[0]]
+    while nxt < t_count or n_active > 0:
+        while nxt < t_count and start[order[nxt]] <= now:
+            active[n_active] = order[nxt]
+            n_active += 1
+            nxt += 1
+        if n_active == 0:
+            now = start[order[nxt]]
+            continue
+        _allocate(active, n_active, want, route_ptr, route, capacity, left, users, rate, frozen)
+        step = np.inf
+        for j in range(n_active):
+            i = active[j]
+            if remaining[i] / rate[i] < step:
+                step = remaining[i] / rate[i]
+        if nxt < t_count and start[order[nxt]] - now < step:
+            step = start[order[nxt]] - now
+        for j in range(n_active):  # which links ran full with someone held back
+            i = active[j]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                load[route[k]] = 0.0
+        for j in range(n_active):
+            i = active[j]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                load[route[k]] += rate[i]
+        for j in range(n_active):
+            i = active[j]
+            if rate[i] < want[i] * (1.0 - _EPS):
+                slowed[i] = True
+                for k in range(route_ptr[i], route_ptr[i + 1]):
+                    if load[route[k]] >= capacity[route[k]] * (1.0 - _EPS):
+                        load[route[k]] = -1.0  # counted once below
+        for j in range(n_active):
+            i = active[j]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                if load[route[k]] == -1.0:
+                    saturated_ns[route[k]] += step
+                    load[route[k]] = -2.0
+        now += step
+        j = 0
+        while j < n_active:
+            i = active[j]
+            remaining[i] -= rate[i] * step
+            if remaining[i] <= nbytes[i] * _EPS:
+                if slowed[i]:
+                    duration[i] = now - start[i]
+                active[j] = active[n_active - 1]
+                n_active -= 1
+            else:
+                j += 1
+    return duration, slowed, saturated_ns, carried
