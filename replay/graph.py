@@ -1,9 +1,10 @@
 """A trace's replay graph: its points (the start and end of each event) and the edges between them
-(what each waited for, and how long), built once from the store in DuckDB (graph_points.sql,
-graph_edges.sql) and kept as flat arrays that the re-time kernels (replay/kernels.py) read.
+(what each waited for, and how long), kept as flat arrays that the re-time kernels
+(replay/kernels.py) read. The graph is defined in SQL (GRAPH_SCRIPTS, replay/sql/graph_*.sql;
+graph_tables, build_graph_sql) and built from arrays as that SQL defines it (build_graph,
+replay/graph_build.py), which tests hold to the SQL's graph on every real trace.
 
-Edges are held as CSR over their destination point (`indptr`, `src`): `by_destination` is the one
-place that order is made.
+Edges are held as CSR over their destination point (`indptr`, `src`).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
 THREAD_WAKE_NS = 1_000_000  # a thread resuming within this after another thread's burst was woken by it
 THREAD_IDLE_NS = 50_000     # a thread idle this long before a burst of work was waiting to be handed it
-# Launch back-pressure (graph_edges.sql, replay_backpressure): a device's launch queue was full when
+# Launch back-pressure (graph_gpu.sql, replay_backpressure): a device's launch queue was full when
 # calls at BACKPRESSURE_DEPTH_SHARE of its deepest queue took BACKPRESSURE_SLOW_FACTOR x the median
 # launch call or longer (nsys h100_2gpu_1s: blocked calls 2-7 ms at depth 1134-1140 of 1140, the
 # median cudaLaunchKernel 6 µs; unblocked calls at that depth 5-20 µs).
