@@ -148,6 +148,19 @@ def last_at_or_before(group_start, group_end, key, query_group, query, strict):
 
 
 @njit(cache=True, nogil=True)
+def _last_below(points, lo, hi, x):
+    """The last row of points[lo:hi] (sorted) below x, or -1."""
+    start = lo
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if points[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1 if lo > start else -1
+
+
+@njit(cache=True, nogil=True)
 def handoffs(burst_point, burst_t, burst_slot, wait_slots, wait_start, wait_end, wait_point, wait_t, wait_next_point,
              wait_next_t, end_start, end_end, end_point, end_t, end_next_point, wake_ns):
     """Hand-offs between CPU threads (graph_edges.sql, replay_handoffs): for each burst start q on a
@@ -169,30 +182,16 @@ def handoffs(burst_point, burst_t, burst_slot, wait_slots, wait_start, wait_end,
         for s in wait_slots:
             if s == b_slot:
                 continue
-            lo, hi = wait_start[s], wait_end[s]
-            while lo < hi:  # A's last wait before q
-                mid = (lo + hi) // 2
-                if wait_point[mid] < q:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo == wait_start[s]:
+            a = _last_below(wait_point, wait_start[s], wait_end[s], q)  # A's last wait before q
+            if a < 0:
                 continue
-            a = lo - 1
             if q_t - wait_t[a] > wake_ns or wait_next_t[a] <= q_t:
                 continue
             r = wait_next_point[a]
             r_t = wait_next_t[a]
-            lo, hi = end_start[b_slot], end_end[b_slot]
-            while lo < hi:  # B's last end before r
-                mid = (lo + hi) // 2
-                if end_point[mid] < r:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo == end_start[b_slot]:
+            b = _last_below(end_point, end_start[b_slot], end_end[b_slot], r)  # B's last end before r
+            if b < 0:
                 continue
-            b = lo - 1
             if end_point[b] < q or (end_next_point[b] >= 0 and end_next_point[b] <= r) or r_t - end_t[b] > wake_ns:
                 continue
             if not found or wait_t[a] > best_a0_t or (wait_t[a] == best_a0_t and wait_point[a] < a0):
@@ -308,13 +307,7 @@ def point_columns(p_event, ev_id, lane, is_gpu, name_code, gpu_class, flop_per_b
 @njit(cache=True, nogil=True)
 def _find(sorted_points, p):
     """The first index of p in sorted_points, or -1."""
-    lo, hi = 0, sorted_points.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sorted_points[mid] < p:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = _last_below(sorted_points, 0, sorted_points.shape[0], p) + 1
     return lo if lo < sorted_points.shape[0] and sorted_points[lo] == p else -1
 
 

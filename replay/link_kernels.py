@@ -10,6 +10,17 @@ _EPS = 1e-9
 
 
 @njit(cache=True, nogil=True)
+def _bound(i, want, route_ptr, route, left, users):
+    """The most transfer i can get now: its own rate, or an equal share of a link on its route."""
+    bound = want[i]
+    for k in range(route_ptr[i], route_ptr[i + 1]):
+        share = left[route[k]] / users[route[k]]
+        if share < bound:
+            bound = share
+    return bound
+
+
+@njit(cache=True, nogil=True)
 def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, rate, frozen):
     """Max-min fair rates of the active transfers (progressive filling), each at most its own."""
     for j in range(n_active):
@@ -30,22 +41,14 @@ def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, r
             i = active[j]
             if frozen[i]:
                 continue
-            bound = want[i]
-            for k in range(route_ptr[i], route_ptr[i + 1]):
-                share = left[route[k]] / users[route[k]]
-                if share < bound:
-                    bound = share
+            bound = _bound(i, want, route_ptr, route, left, users)
             if bound < best:
                 best = bound
         for j in range(n_active):
             i = active[j]
             if frozen[i]:
                 continue
-            bound = want[i]
-            for k in range(route_ptr[i], route_ptr[i + 1]):
-                share = left[route[k]] / users[route[k]]
-                if share < bound:
-                    bound = share
+            bound = _bound(i, want, route_ptr, route, left, users)
             if bound <= best * (1.0 + _EPS):
                 frozen[i] = True
                 rate[i] = bound
