@@ -1,6 +1,8 @@
-"""What the benchmark scripts share: a fresh store file, and traces repeated inside the store."""
+"""What the benchmark scripts share: a fresh store file, traces repeated inside the store, and a
+process's own peak memory."""
 from __future__ import annotations
 
+import resource
 import shutil
 from pathlib import Path
 
@@ -26,3 +28,12 @@ def replicate(store, source_id: int, new_id: int, copies: int, job: str) -> None
     set_variables(store.con, source_id=source_id, new_id=new_id, copies=copies, job=job)
     store.con.execute(Path(__file__).with_name("replicate_trace.sql").read_text()).fetchall()
     derive_trace(store.con, new_id)
+
+
+def peak_kb() -> int:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not carried over from the
+    process that started it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import OUT, fresh_store_path  # bench/common.py
+from common import OUT, fresh_store_path, peak_kb  # bench/common.py
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "traces"
@@ -172,7 +172,7 @@ def main() -> None:
     if args.worker:
         import resource
         result = step(args.worker, Path(args.db), Path(args.lake), Path(args.folder))
-        rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        rss = max(peak_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         print(json.dumps({"rss_mb": rss / 1024, "result": result}))
         return
     if not SHARED.is_dir():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import fresh_store_path, replicate  # bench/common.py
+from common import fresh_store_path, peak_kb, replicate  # bench/common.py
 from retime.replay import engine, kernels, scenario
 from retime.replay.graph import build_graph, build_graph_sql
 
@@ -101,20 +100,11 @@ def _build_and_report(method: str, db: str, trace_id: int, warm_id: int) -> None
     build = build_graph if method == "arrays" else build_graph_sql
     with retime.open(db, read_only=True, threads=1) as store:
         build(store.con, warm_id)
-        before = _peak_kb()
+        before = peak_kb()
         t = time.perf_counter()
         build(store.con, trace_id)
         seconds = time.perf_counter() - t
-    print(seconds, (_peak_kb() - before) / 1024)
-
-
-def _peak_kb() -> int:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not carried over from the
-    process that started it)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(seconds, (peak_kb() - before) / 1024)
 
 
 def _timed(fn) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import duckdb
 import numpy as np
@@ -100,13 +101,17 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
     return _assemble(trace_id, built)
 
 
-def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
+def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None,
+                    inspect: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> ReplayGraph:
     """The replay graph of a trace as the graph's SQL defines it (graph_tables), statement by
-    statement: slower than build_graph, and what build_graph is tested against."""
+    statement: slower than build_graph, and what build_graph is tested against. `inspect` is
+    handed the connection while the graph's tables (replay_waits, replay_edges, ...) exist."""
     total = sum(script_length(con, PACKAGE, s) for s in GRAPH_SCRIPTS) + len(GRAPH_ARRAYS) if progress else 0
     step = Steps(progress, f"building the replay graph of trace {trace_id}", total) if progress else None
     with scratch_tables(con):  # the graph's tables are as large as the trace; only its arrays are kept
         graph_tables(con, trace_id, step)
+        if inspect:
+            inspect(con)
         fetched = []
         for name in GRAPH_ARRAYS:
             fetched.append(con.execute(load_sql(PACKAGE, name)).fetchnumpy())
