@@ -312,7 +312,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if all_ranks and save:
         raise click.UsageError("--save applies to one trace; run it per rank")
-    server = _topology(topology_name, moves, link_settings)
+    server = _topology(topology_name, moves, link_settings, scenario_file)
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
@@ -368,15 +368,20 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     _echo_links(result.links)
 
 
-def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...]):
-    """The server --topology names, with --move and --link applied (None without --topology)."""
-    if name is None:
-        if moves or link_settings:
-            raise click.UsageError("--move and --link need --topology NAME")
-        return None
+def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...], scenario_file: Path | None = None):
+    """The server --topology (or the scenario file's `topology`) names, with the file's [move] and
+    [link] and then --move and --link applied (None without a topology)."""
+    from retime.replay import scenario as scenario_mod
     from retime.replay import topology
-    return topology.load(name).moved(topology.split_pairs(moves, "--move")).with_links(
-        topology.split_pairs(link_settings, "--link"))
+    doc = scenario_mod.read_file(scenario_file) if scenario_file else {"topology": None, "move": {}, "link": {}}
+    name = name or doc["topology"]
+    if name is None:
+        if moves or link_settings or doc["move"] or doc["link"]:
+            raise click.UsageError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
+        return None
+    chosen_moves = {**doc["move"], **topology.split_pairs(moves, "--move")}
+    chosen_links = {**doc["link"], **topology.split_pairs(link_settings, "--link")}
+    return topology.load(name).moved(chosen_moves).with_links(chosen_links)
 
 
 def _echo_links(uses: list) -> None:
@@ -403,6 +408,8 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
           remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
           all_ranks: bool, limit: int, fmt: str, units: str, wide: bool) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
+    if _topology(None, (), (), scenario_file) is not None:
+        raise click.UsageError(f"{scenario_file}: sweeps do not model shared links yet; replay each point with --topology")
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)

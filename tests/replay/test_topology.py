@@ -2,6 +2,8 @@
 on the real two-GPU Nsight capture whose copies pull 27.7 GB/s per GPU, 55 GB/s together."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -105,3 +107,24 @@ def test_a_bad_topology_what_if_is_one_line(args, message):
 def test_moves_are_checked():
     with pytest.raises(ScenarioError, match="CPU socket"):
         topology.load(DGX).moved({"cpu0": "sw1"})
+
+
+def test_a_scenario_file_names_the_topology_its_moves_and_links(two_gpus, tmp_path):
+    db = tmp_path / "cli.duckdb"  # the CLI opens its own store
+    assert CliRunner().invoke(main, ["ingest", str(COPY_BOUND), "--db", str(db)]).exit_code == 0
+    trace = 1
+    scenario = tmp_path / "server.toml"
+    scenario.write_text('topology = "dgx-h100"\n[set]\n"pcie.h2d" = "2x"\n[move]\ngpu1 = "sw1"\n')
+    by_file = CliRunner().invoke(main, ["replay", str(trace), "--db", str(db), "--all-ranks", "--scenario", str(scenario),
+                                        "--format", "json"])
+    assert by_file.exit_code == 0, by_file.output
+    doc = json.loads(by_file.output[by_file.output.index("{"):])
+    assert doc["scenario"] == "pcie.h2d=2x topology=dgx-h100 gpu1 under sw1"
+    assert doc["total"]["predicted_span_ns"] == max(spans(job(two_gpus, ["pcie.h2d=2x"])))
+    # a flag overrides the file's move: back behind switch 0 with GPU 0
+    shared = CliRunner().invoke(main, ["replay", str(trace), "--db", str(db), "--all-ranks", "--scenario", str(scenario),
+                                       "--move", "gpu1=sw0", "--format", "json"])
+    doc = json.loads(shared.output[shared.output.index("{"):])
+    assert doc["total"]["predicted_span_ns"] == max(spans(job(two_gpus, ["pcie.h2d=2x"], DGX)))
+    swept = CliRunner().invoke(main, ["sweep", str(trace), "--db", str(db), "--grid", "hbm=1x,2x", "--scenario", str(scenario)])
+    assert swept.exit_code == 2 and "sweeps do not model shared links yet" in swept.output
