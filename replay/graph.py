@@ -57,7 +57,7 @@ class ReplayGraph:
     @property
     def dst(self) -> np.ndarray:
         """Destination point of every edge (edges are sorted by destination)."""
-        return np.repeat(np.arange(len(self.measured), dtype=np.int64), np.diff(self.indptr))
+        return destinations(self.indptr)
 
     def name_mask(self, pattern: str) -> np.ndarray:
         """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
@@ -79,12 +79,19 @@ def _variables(con: duckdb.DuckDBPyConnection, trace_id: int) -> dict:
                 ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
 
 
+def _prepare(con: duckdb.DuckDBPyConnection, trace_id: int) -> dict:
+    """Both builds' inputs on the connection: the variables and the shared macros; returns the variables."""
+    values = _variables(con, trace_id)
+    set_variables(con, **values)
+    foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
+    return values
+
+
 def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int, step: Steps | None = None) -> None:
     """The replay graph of a trace as temporary tables (replay_points, replay_edges and the tables
     they are built from: replay_waits, replay_backpressure, ...), as the graph's SQL defines them
     (GRAPH_SCRIPTS). `step` is called after each statement."""
-    set_variables(con, **_variables(con, trace_id))
-    foundation.load(con, "gpu", "comm", "host", "ops")  # gpu_class, collective_bus_bytes, is_blocking_call, op_costs
+    _prepare(con, trace_id)
     for script in GRAPH_SCRIPTS:
         run_script(con, PACKAGE, script, step)
 
@@ -93,9 +100,7 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
     """The replay graph of a trace, built from the store in linear passes over its events
     (replay/graph_build.py). `progress` hears (task, done, total) after each of the build's steps."""
     step = Steps(progress, f"building the replay graph of trace {trace_id}", len(graph_build.STEPS)) if progress else None
-    values = _variables(con, trace_id)
-    set_variables(con, **values)
-    foundation.load(con, "gpu", "comm", "host", "ops")
+    values = _prepare(con, trace_id)
     with scratch_tables(con):
         built = graph_build.build_arrays(con, step, **{k: values[k] for k in graph_build.CONSTANTS})
     return _assemble(trace_id, built)
@@ -148,8 +153,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
                     "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
     if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
-        dst = np.repeat(np.arange(len(times), dtype=np.int64), np.diff(indptr))
-        times, src, dst, point_arrays, edge_arrays = _topological(times, src, dst, point_arrays, edge_arrays)
+        times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)
         indptr = row_pointers(dst, len(times))
     origin = int(times.min()) if len(times) else 0
     return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr, src=src,
@@ -178,6 +182,11 @@ def by_destination(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray
     """Edges as CSR over their destination, among n points: the order that sorts them by destination
     (then source), and the int64[n+1] row pointers of that order."""
     return np.lexsort((src, dst)), row_pointers(dst, n)
+
+
+def destinations(indptr: np.ndarray) -> np.ndarray:
+    """The destination point of every edge of a CSR over destinations."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
 
 
 def row_pointers(dst: np.ndarray, n: int) -> np.ndarray:

@@ -8,7 +8,9 @@ synchronize waited on, and the cross-stream waits (rare, and only where a trace 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import duckdb
 import numpy as np
@@ -98,6 +100,18 @@ class _Index:
         return np.where(self.sorted[pos] == wanted, self.sorter[pos], -1)
 
 
+@contextmanager
+def _handed_in(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
+    """Arrow tables visible to the graph's SQL by name while the block runs."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 def _column(table: pa.Table, name: str, dtype) -> np.ndarray:
     """A column as a numpy array of dtype, copied only where its type differs."""
     return np.asarray(table[name].to_numpy(), dtype)
@@ -113,12 +127,6 @@ def _groups(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     start = np.searchsorted(keys, np.arange(n_groups), "left")
     end = np.searchsorted(keys, np.arange(n_groups), "right")
     return start, end
-
-
-def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values and each value's index among them."""
-    uniq, inverse = np.unique(values, return_inverse=True)
-    return uniq, inverse.astype(np.int64)
 
 
 def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 0, thread_wake_ns: int = 0,
@@ -146,7 +154,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     copy_code = _column(table, "copy_code", np.int8)
     name_code, names = _codes(table["name"])
     del table
-    kernelish, collective, memcpy, memset = (kind_code == 1 + EVENT_KINDS.index(k) for k in ("kernel", "collective", "memcpy", "memset"))
+    collective, memcpy, memset = (kind_code == 1 + EVENT_KINDS.index(k) for k in ("collective", "memcpy", "memset"))
     is_call = ~is_gpu & ((kind_code == 1 + EVENT_KINDS.index("runtime")) | (kind_code == 1 + EVENT_KINDS.index("driver")))
     end_t = ts + dur
     lanes = _fetch(con, "graph_arrays_lanes")
@@ -170,11 +178,8 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     name_list = pa.table({"i": np.arange(len(pairs), dtype=np.int64),
                           "kind": pa.array([kind_names[kind_code[gi[r]]] for r in first_of_pair], pa.string()),
                           "name_key": pa.array([names[name_code[gi[r]]] for r in first_of_pair], pa.string())})
-    con.register("replay_gpu_name_list", name_list)
-    try:
+    with _handed_in(con, replay_gpu_name_list=name_list):
         pair_class = _fetch(con, "graph_arrays_gpu_names")["gpu_class"].astype(np.int8)
-    finally:
-        con.unregister("replay_gpu_name_list")
     gpu_class = np.full(n, -1, np.int8)
     gpu_class[gi] = pair_class[pair_of]
     work = _fetch(con, "graph_arrays_kernel_work")
@@ -216,11 +221,8 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     call_names = np.flatnonzero(np.bincount(name_code[is_call], minlength=len(names)))
     call_list = pa.table({"i": np.arange(len(call_names), dtype=np.int64),
                           "name": pa.array([names[c] for c in call_names], pa.string())})
-    con.register("replay_call_name_list", call_list)
-    try:
+    with _handed_in(con, replay_call_name_list=call_list):
         blocking_rows = np.asarray(_fetch(con, "graph_arrays_blocking")["i"], np.int64)
-    finally:
-        con.unregister("replay_call_name_list")
     blocks = np.zeros(len(names), bool)
     blocks[call_names[blocking_rows]] = True
     by_name = is_call & blocks[name_code]
@@ -229,8 +231,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     blocking = np.flatnonzero(is_call & (by_name | own_done))
     synced = _fetch(con, "graph_arrays_synced")
     sync_rows = events.of(np.asarray(synced["event_id"], np.int64))
-    sync_order = np.argsort(sync_rows, kind="stable")
-    sync_rows, sync_streams = sync_rows[sync_order], np.asarray(synced["sync_stream"], np.int64)[sync_order]
+    sync_streams = np.asarray(synced["sync_stream"], np.int64)
     # partition 0: every launch; partition 1+s: launches onto stream s (rows of stream-less lanes
     # would only repeat partition 0's)
     lane_streams = np.asarray(lanes["stream"], np.int64)
@@ -246,16 +247,12 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     part_s, rows_s = part[by], rows[by]
     best_end, best_point = gk.running_latest(part_s, op_end[rows_s], end_point[l_op[rows_s]])
     g_start, g_end = _groups(part_s, 1 + len(stream_ids))
-    at = np.minimum(np.searchsorted(sync_rows, blocking), max(len(sync_rows) - 1, 0))
-    has_sync = (sync_rows[at] == blocking) if len(sync_rows) else np.zeros(len(blocking), bool)
-    b_stream = np.where(has_sync, sync_streams[at] if len(sync_rows) else 0, 0)
+    synced_at = _Index(sync_rows).of(blocking)  # the call's 'Stream Sync' record, -1: none (device-wide)
     b_part = np.zeros(len(blocking), np.int64)
-    if len(stream_ids):
-        spos = np.minimum(np.searchsorted(stream_ids, b_stream[has_sync]), len(stream_ids) - 1)
-        b_part[has_sync] = np.where(stream_ids[spos] == b_stream[has_sync], 1 + spos, -1)
-    else:
-        b_part[has_sync] = -1
-    hit = gk.last_at_or_before(g_start, g_end, call_t[rows_s], b_part, ts[blocking], False)
+    has_sync = synced_at >= 0
+    b_part[has_sync] = _Index(stream_ids).of(sync_streams[synced_at[has_sync]]) + 1  # 0: a stream with no launches
+    b_part[has_sync & (b_part == 0)] = -1
+    hit = gk.last_at_or_before(g_start, g_end, call_t[rows_s], b_part, ts[blocking])
     launched_ahead = op_t >= call_t
     tol = int((op_t - call_t)[launched_ahead].min()) if launched_ahead.any() else 0
     found = hit >= 0
@@ -290,16 +287,11 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     # replay_stream_waits: still the SQL (graph_stream_waits.sql), over the ops and launches above
     sw_producer = sw_consumer_point = sw_consumer = sw_gap = np.zeros(0, np.int64)
     if con.execute(load_sql(PACKAGE, "graph_arrays_stream_wait_count")).fetchall()[0][0]:
-        con.register("replay_gpu_ops", pa.table({"event_id": ev_id[gi], "lane_id": lane[gi], "start_point": start_point[gi],
-                                                 "end_point": end_point[gi], "ts_ns": ts[gi], "dur_ns": dur[gi]}))
-        con.register("replay_launches", pa.table({"op_id": ev_id[l_op], "call_t": call_t}))
-        try:
-            run_script(con, PACKAGE, "graph_stream_waits")
+        ops = pa.table({"event_id": ev_id[gi], "lane_id": lane[gi], "start_point": start_point[gi],
+                        "end_point": end_point[gi], "ts_ns": ts[gi], "dur_ns": dur[gi]})
+        with _handed_in(con, replay_gpu_ops=ops, replay_launches=pa.table({"op_id": ev_id[l_op], "call_t": call_t})):
+            run_script(con, PACKAGE, "graph_stream_waits")  # its table goes with build_graph's scratch tables
             waits = _fetch(con, "graph_arrays_stream_waits")
-        finally:
-            con.unregister("replay_gpu_ops")
-            con.unregister("replay_launches")
-            con.execute("DROP TABLE IF EXISTS temp.replay_stream_waits").fetchall()
         sw_producer = waits["producer_end_point"].astype(np.int64)
         sw_consumer_point = waits["consumer_start_point"].astype(np.int64)
         sw_consumer = events.of(waits["consumer_id"].astype(np.int64))
@@ -390,8 +382,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
           np.where(bound, measured, np.minimum(measured, int(typical_launch))), _CLASS["launch"])
     done()
     # edges by destination (a counting sort over the parts, no copy of them all), then by source
-    n_points = 2 * n
-    indptr = np.zeros(n_points + 1, np.int64)
+    indptr = np.zeros(2 * n + 1, np.int64)
     none = np.zeros(0, np.int64)
     gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
     for part in parts:

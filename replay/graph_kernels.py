@@ -127,23 +127,14 @@ def running_latest(group, end, point):
 
 
 @njit(cache=True, nogil=True)
-def last_at_or_before(group_start, group_end, key, query_group, query, strict):
+def last_at_or_before(group_start, group_end, key, query_group, query):
     """For each query: the index of the last row of its group (rows group_start..group_end, sorted
-    by key) whose key is <= the query's (< when strict), or -1."""
+    by key) whose key is <= the query's, or -1 (also for a query of group -1)."""
     out = np.full(query.shape[0], -1, np.int64)
     for i in range(query.shape[0]):
         g = query_group[i]
-        if g < 0:
-            continue
-        lo, hi = group_start[g], group_end[g]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if key[mid] < query[i] or (not strict and key[mid] == query[i]):
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo > group_start[g]:
-            out[i] = lo - 1
+        if g >= 0:
+            out[i] = _last_below(key, group_start[g], group_end[g], query[i] + 1)
     return out
 
 

@@ -89,6 +89,7 @@ def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
     left = np.zeros(n_links)
     users = np.zeros(n_links, np.int64)
     load = np.zeros(n_links)
+    held = np.zeros(n_links, np.bool_)
     nxt = 0
     now = start[order[0]]
     while nxt < t_count or n_active > 0:
@@ -107,27 +108,24 @@ def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
                 step = remaining[i] / rate[i]
         if nxt < t_count and start[order[nxt]] - now < step:
             step = start[order[nxt]] - now
-        for j in range(n_active):  # which links ran full with someone held back
+        for j in range(n_active):  # which links ran full with a copy on them held back
             i = active[j]
             for k in range(route_ptr[i], route_ptr[i + 1]):
                 load[route[k]] = 0.0
+                held[route[k]] = False
         for j in range(n_active):
             i = active[j]
+            below = rate[i] < want[i] * (1.0 - _EPS)
+            slowed[i] |= below
             for k in range(route_ptr[i], route_ptr[i + 1]):
                 load[route[k]] += rate[i]
-        for j in range(n_active):
-            i = active[j]
-            if rate[i] < want[i] * (1.0 - _EPS):
-                slowed[i] = True
-                for k in range(route_ptr[i], route_ptr[i + 1]):
-                    if load[route[k]] >= capacity[route[k]] * (1.0 - _EPS):
-                        load[route[k]] = -1.0  # counted once below
+                held[route[k]] |= below
         for j in range(n_active):
             i = active[j]
             for k in range(route_ptr[i], route_ptr[i + 1]):
-                if load[route[k]] == -1.0:
+                if held[route[k]] and load[route[k]] >= capacity[route[k]] * (1.0 - _EPS):
                     saturated_ns[route[k]] += step
-                    load[route[k]] = -2.0
+                    held[route[k]] = False  # counted once
         now += step
         j = 0
         while j < n_active:

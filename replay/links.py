@@ -99,21 +99,27 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     topo = model.topology
     links = topo.links
     index = {name: i for i, name in enumerate(links)}
-    routes = {}
-    ptr, route = [0], []
     devices = model.point_device[graph.src[xfer]]
-    servers = model.point_server[graph.src[xfer]]
     gpus = topo.gpus()
     for device in np.unique(devices).tolist():
         if device < 0 or device >= len(gpus):
             raise ScenarioError(f"a copy ran on GPU {device}, which topology {topo.key} does not have "
                                 f"({len(gpus)} GPUs a server)")
-        routes[device] = [index[name] for name in topo.route_to_host(f"gpu{device}")]
-    direction = np.array([codes[c] for c in graph.edge_class[xfer].tolist()], np.int64)
-    for device, server, d in zip(devices.tolist(), servers.tolist(), direction.tolist()):
-        route.extend((server * len(links) + link) * 2 + d for link in routes[device])
-        ptr.append(len(route))
-    return xfer, staged, np.array(ptr, np.int64), np.array(route, np.int64)
+    # each GPU's route to its socket as a row of link indices (rows padded with -1), then each
+    # copy's row, shifted to its server's links and direction
+    routes = [[index[name] for name in topo.route_to_host(f"gpu{g}")] for g in range(len(gpus))]
+    table = np.full((len(gpus), max(map(len, routes), default=0)), -1, np.int64)
+    for g, route in enumerate(routes):
+        table[g, :len(route)] = route
+    direction_of_class = np.zeros(len(EDGE_CLASSES), np.int64)
+    direction_of_class[list(codes)] = list(codes.values())
+    direction = direction_of_class[graph.edge_class[xfer]]
+    rows = table[devices]
+    per_copy = (model.point_server[graph.src[xfer]][:, None] * len(links) + rows) * 2 + direction[:, None]
+    kept = rows >= 0
+    ptr = np.zeros(len(xfer) + 1, np.int64)
+    np.cumsum(kept.sum(axis=1), out=ptr[1:])
+    return xfer, staged, ptr, per_copy[kept]
 
 
 def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[LinkUse]]:
@@ -148,15 +154,11 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
 
 
 def _use(links, capacity, route_ptr, route, slowed, saturated, carried) -> list[LinkUse]:
-    counts = np.zeros(len(capacity), np.int64)
-    held = np.zeros(len(capacity), np.int64)
-    for i in range(len(route_ptr) - 1):
-        mine = route[route_ptr[i]:route_ptr[i + 1]]
-        counts[mine] += 1
-        if slowed[i]:
-            held[mine] += 1
+    per_copy = np.diff(route_ptr)
+    counts = np.bincount(route, minlength=len(capacity))
+    held = np.bincount(route, weights=np.repeat(slowed, per_copy), minlength=len(capacity)).astype(np.int64)
     rows = []
-    for k in np.flatnonzero(counts).tolist():
+    for k in np.flatnonzero(counts).tolist():  # one row per link direction crossed
         server, rest = divmod(k, 2 * len(links))
         link, direction = divmod(rest, 2)
         rows.append(LinkUse(server=server, link=links[link], direction="to device" if direction else "to host",
