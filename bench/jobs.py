@@ -44,6 +44,10 @@ def build_job(folder: Path, sources: list[Path], ranks: int, skew_us: int = 0) -
     skew_us: each node's clock (RANKS_PER_NODE ranks) shifted by an offset drawn from +-skew_us, as
     the trace's clock base (baseTimeNanoseconds, added to every timestamp at ingest)."""
     folder.mkdir(parents=True, exist_ok=True)
+    wanted = {f"rank{rank:04d}.pt.trace.json.gz" for rank in range(ranks)}
+    for stale in folder.iterdir():  # files of an earlier layout would be ingested with the job
+        if stale.name not in wanted:
+            stale.unlink()
     offsets = random.Random(7)
     node_offset_ns = [round(offsets.uniform(-skew_us, skew_us) * 1000) for _ in range(ranks // RANKS_PER_NODE + 1)]
     events = 0
