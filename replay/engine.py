@@ -44,6 +44,7 @@ class ReplayResult:
     error_bar: "fidelity.ErrorBar | None" = None  # how far predictions of this kind land from measured runs
     warnings: list[str] = field(default_factory=list)  # what in the scenario changed nothing (a rule matching no event)
     links: list = field(default_factory=list)  # with a topology: each link direction's use (replay/links.py LinkUse)
+    link_report: "link_model.LinkReport | None" = None  # with a topology: every transfer and the links it crossed
 
     @property
     def speedup(self) -> float:
@@ -134,12 +135,12 @@ def retimed(graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None" = 
 
 
 def retimed_on_links(graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None" = None):
-    """retimed's answer and each link direction's use (none without a topology)."""
+    """retimed's answer and what crossed the topology's links (None without a topology)."""
     lag = edge_lags(graph, scenario)
     if links is not None:
         return link_model.retimed(graph, lag, links)
     new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
-    return new, binding, lag, []
+    return new, binding, lag, None
 
 
 def label_with(scenario: Scenario, links: "LinkModel | None") -> str:
@@ -152,11 +153,12 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
     picks the steps reported, ProfilerStep#N by default; `links` puts the trace on a topology."""
     if len(graph.measured) == 0:
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
-    new, binding, lag, use = retimed_on_links(graph, scenario, links)
+    new, binding, lag, report = retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
-    result.links = use
+    if report is not None:
+        result.links, result.link_report = report.uses, report
     result.error_bar = fidelity.error_bar(scenario)
-    result.warnings = link_model.warnings(links, use) if links is not None else []
+    result.warnings = link_model.warnings(links, result.links) if links is not None else []
     result.warnings += unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
     return result
 

@@ -166,14 +166,14 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
 def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> list[engine.ReplayResult]:
     """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it);
     `links` (replay/links.py) puts the ranks on a topology's servers."""
-    new, binding, lag, use = engine.retimed_on_links(job.graph, scenario, links)
+    new, binding, lag, report = engine.retimed_on_links(job.graph, scenario, links)
     label = engine.label_with(scenario, links)
     results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, np.flatnonzero(job.point_rank == i),
                                 window=window)
                for i, trace_id in enumerate(job.trace_ids)]
     for result in results:
         result.error_bar = fidelity.error_bar(scenario)
-        result.links = use
-        if links is not None:
-            result.warnings += link_warnings(links, use)
+        if report is not None:
+            result.links, result.link_report = report.uses, report
+            result.warnings += link_warnings(links, report.uses)
     return results

@@ -1,33 +1,48 @@
-"""Copies between GPUs and host memory sharing a server's links (replay/topology.py) in a replay.
+"""Transfers sharing a server's links (replay/topology.py) in a replay: copies between GPUs and
+host memory, and in a job spread over servers, each rank's collective traffic through its NIC.
 
-Each copy wants the rate it would have alone on its links: its bytes over its duration under the
-scenario. Where copies overlap on a link whose bandwidth is less than what they want together, they
-share it max-min fairly (replay/link_kernels.py) and last longer; their new durations re-time the
-graph, which moves the copies, until the times settle. A copy never held back keeps its duration
-exactly, so where no link is over-subscribed the replay is the topology-free one."""
+Each transfer wants the rate it would have alone on its links: its bytes over its duration under the
+scenario. Where transfers overlap on a link whose bandwidth is less than what they want together,
+they share it max-min fairly (replay/link_kernels.py) and last longer; their new durations re-time
+the graph, which moves the transfers, until the times settle. A transfer never held back keeps its
+duration exactly, so where no link is over-subscribed the replay is the topology-free one.
+
+A collective between servers: of what each rank moves under the ring algorithm (its bus bytes,
+retime/foundation/comm.sql), the bytes that leave a server go through the NICs of the group's ranks
+on it, spread evenly (a ring per NIC, NCCL's rail layout): each rank's NIC carries its bus bytes over
+the number of the job's ranks on its server, out and in at once, GPUDirect (GPU -> switch -> NIC,
+through the root ports where the NIC hangs elsewhere). Traffic inside a server (NVLink) is not
+modelled: a job on one server has no network transfers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from retime.errors import ScenarioError
 from retime.replay import kernels, link_kernels
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES
-from retime.replay.topology import Topology
+from retime.replay.topology import DOWN, PORT, UP, Topology
 
-COPY_CLASSES = {"h2d": 1, "d2h": 0}  # edge class -> direction on a GPU's route to the host (1: down, toward the GPU)
-MAX_ROUNDS = 30  # re-time rounds before the copies' times must have settled
+COPY_CLASSES = {"h2d": DOWN, "d2h": UP}  # edge class -> direction on a GPU's route to the host
+MAX_ROUNDS = 30  # re-time rounds before the transfers' times must have settled
+KINDS = ("copy", "network")
 
 
 @dataclass
 class LinkModel:
-    """A topology and where each point's GPU sits in it: point_device (the CUDA device index of a
-    GPU point's lane, -1 elsewhere) on server point_server (a job's ranks fill servers in turn)."""
+    """A topology and where each point's GPU sits in it: point_device (the GPU index of a GPU
+    point's lane on its server, -1 elsewhere) on server point_server; point_rank, a job's rank index
+    per point (-1 for a job's collective transfer points), and ranks_on_server, how many of the
+    job's ranks each server holds; ranks, each rank index's rank."""
     topology: Topology
     point_device: np.ndarray
     point_server: np.ndarray
+    point_rank: np.ndarray
+    ranks_on_server: np.ndarray
+    ranks: np.ndarray
 
     @property
     def label(self) -> str:
@@ -35,133 +50,268 @@ class LinkModel:
 
 
 def warnings(model: "LinkModel", uses: list["LinkUse"]) -> list[str]:
-    """What a person should know of a replay on a topology: how many copies its links held back,
+    """What a person should know of a replay on a topology: how many transfers its links held back,
     and that no measured pair has validated it yet."""
-    slowed = max((u.slowed_copies for u in uses), default=0)
+    slowed = max((u.slowed for u in uses), default=0)
     held = [f"{u.link} {u.direction}" for u in uses if u.saturated_ns > 0]
     if not slowed:
         return []
-    return [f"on topology {model.topology.key}, {slowed} copies were held back by shared links ({', '.join(held[:4])}); "
+    return [f"on topology {model.topology.key}, {slowed} transfers were held back by shared links ({', '.join(held[:4])}); "
             "the sharing model is not yet validated against a measured contention pair"]
 
 
 @dataclass
+class LinkReport:
+    """What a replay on a topology sent over its links: each link direction's use, and each transfer
+    with the links it crossed (replay/sql/link_load.sql reads these as tables)."""
+    uses: list["LinkUse"]
+    transfers: pl.DataFrame       # transfer, rank, kind, name, server, gpu, bytes, start_ns, wanted_ns, took_ns, slowed
+    transfer_links: pl.DataFrame  # transfer, server, link, direction: the links each transfer crossed
+    capacity: pl.DataFrame        # server, link, direction, gb_s: every link direction of the servers used
+
+    @classmethod
+    def empty(cls) -> "LinkReport":
+        return cls([], pl.DataFrame(schema=TRANSFER_SCHEMA), pl.DataFrame(schema=CROSSING_SCHEMA),
+                   pl.DataFrame(schema=CAPACITY_SCHEMA))
+
+    def demand(self) -> pl.DataFrame:
+        """Per link direction used: bytes, transfers, the peak of what they wanted over its bandwidth,
+        and how long that was at least 80% and above 100% (replay/sql/link_demand.sql)."""
+        return self._sql("link_demand")
+
+    def load(self, bucket_ns: int) -> pl.DataFrame:
+        """Per link direction and time bucket: bytes carried and their share of the link (link_load.sql)."""
+        if bucket_ns <= 0:
+            raise ScenarioError(f"link load buckets of {bucket_ns} ns: expected a positive bucket")
+        return self._sql("link_load", {"bucket_ns": int(bucket_ns)})
+
+    def collided(self) -> pl.DataFrame:
+        """The transfers held back by shared links, most delayed first (link_collisions.sql)."""
+        return self._sql("link_collisions")
+
+    def _sql(self, name: str, params: dict | None = None) -> pl.DataFrame:
+        import duckdb
+
+        from retime.sqlfiles import load_sql
+        con = duckdb.connect()
+        try:
+            con.register("replay_transfers", self.transfers.to_arrow())
+            con.register("replay_transfer_links", self.transfer_links.to_arrow())
+            con.register("replay_link_capacity", self.capacity.to_arrow())
+            return con.sql(load_sql("retime.replay", name), params=params or {}).pl()
+        finally:
+            con.close()
+
+
+TRANSFER_SCHEMA = {"transfer": pl.Int64, "rank": pl.Int64, "kind": pl.String, "name": pl.String, "server": pl.Int64,
+                   "gpu": pl.Int64, "bytes": pl.Int64, "start_ns": pl.Int64, "wanted_ns": pl.Int64, "took_ns": pl.Int64,
+                   "slowed": pl.Boolean}
+CROSSING_SCHEMA = {"transfer": pl.Int64, "server": pl.Int64, "link": pl.String, "direction": pl.String}
+CAPACITY_SCHEMA = {"server": pl.Int64, "link": pl.String, "direction": pl.String, "gb_s": pl.Float64}
+
+
+@dataclass
 class LinkUse:
-    """One direction of one link over a replay: what crossed it and how long it held copies back."""
+    """One direction of one link over a replay: what crossed it and how long it held transfers back."""
     server: int
     link: str
-    direction: str            # 'to device' (host-to-device copies) or 'to host'
+    direction: str            # 'to device' / 'to host' on PCIe and the sockets' link, 'out' / 'in' on a NIC's port
     gb_s: float
     bytes: int
-    copies: int
-    saturated_ns: int         # time it ran full while a copy on it wanted more
-    slowed_copies: int
+    copies: int               # copies between GPU and host memory that crossed it
+    network: int              # ranks' collective transfers that crossed it
+    saturated_ns: int         # time it ran full while a transfer on it wanted more
+    slowed: int               # transfers on it that got less than they wanted at some time
 
 
 def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], point_rank: np.ndarray | None = None,
           ranks: list[int | None] | None = None) -> LinkModel:
-    """Where each point's GPU sits: its lane's device, on server 0 for one trace; for a job (its
+    """Where each point's GPU sits: its lane's device, on server 0 for one trace. For a job (its
     ranks in trace_ids order, point_rank per point, lanes numbered lane + 1,000,000 x rank index
-    as replay/job.py joins them) each rank on server rank // GPUs per server."""
+    as replay/job.py joins them) each rank on server rank // ranks per server, on its GPU there: its
+    lanes' device, or its local rank (rank % ranks per server) where ranks of one server name the
+    same device (each process saw one GPU)."""
     from retime.sqlfiles import load_sql
-    per_server = len(topology.gpus())
-    point_rank = np.zeros(len(graph.measured), np.int64) if point_rank is None else point_rank
-    device = np.full(len(graph.measured), -1, np.int64)
-    server = np.zeros(len(graph.measured), np.int64)
+    per_server = max(topology.per_server(), 1)
+    n_points = len(graph.measured)
+    point_rank = np.zeros(n_points, np.int64) if point_rank is None else point_rank
     offset = 1_000_000 if len(trace_ids) > 1 else 0
-    keys, values = [], []
+    lane_rank, lane_key, lane_device = [], [], []
     for i, trace_id in enumerate(trace_ids):
         rows = con.execute(load_sql("retime.replay", "lane_devices"), {"trace_id": trace_id}).fetchall()
-        keys += [lane + offset * i for lane, _ in rows]
-        values += [dev for _, dev in rows]
+        lane_rank += [i] * len(rows)
+        lane_key += [lane + offset * i for lane, _ in rows]
+        lane_device += [dev for _, dev in rows]
     rank_of = np.array([r if r is not None else i for i, r in enumerate(ranks or [None] * len(trace_ids))], np.int64)
+    server_of_rank = rank_of // per_server
+    lane_rank_a, lane_device_a = np.array(lane_rank, np.int64), np.array(lane_device, np.int64)
+    if len(trace_ids) > 1 and len(lane_rank_a):
+        claims = np.unique(np.stack([server_of_rank[lane_rank_a], lane_device_a, lane_rank_a]), axis=1)
+        pairs = np.unique(claims[:2], axis=1)
+        if pairs.shape[1] < claims.shape[1]:  # two ranks of a server on one device: use local ranks
+            lane_device_a = rank_of[lane_rank_a] % per_server
     placed = point_rank >= 0
-    server[placed] = rank_of[point_rank[placed]] // max(per_server, 1)
-    if keys:
-        keys_a, values_a = np.array(keys, np.int64), np.array(values, np.int64)
+    server = np.zeros(n_points, np.int64)
+    server[placed] = server_of_rank[point_rank[placed]]
+    device = np.full(n_points, -1, np.int64)
+    if lane_key:
+        keys_a = np.array(lane_key, np.int64)
         order = np.argsort(keys_a)
-        keys_a, values_a = keys_a[order], values_a[order]
+        keys_a, values_a = keys_a[order], lane_device_a[order]
         at = np.minimum(np.searchsorted(keys_a, graph.point_lane), len(keys_a) - 1)
         hit = graph.point_is_gpu & (keys_a[at] == graph.point_lane)
         device[hit] = values_a[at[hit]]
-    return LinkModel(topology, device, server)
+    ranks_on_server = np.bincount(server_of_rank, minlength=1) if len(server_of_rank) else np.ones(1, np.int64)
+    return LinkModel(topology, device, server, np.where(placed, point_rank, -1), ranks_on_server, rank_of)
+
+
+def _routes(topology: Topology, gpu_routes: list[list[tuple[str, int]]]) -> np.ndarray:
+    """Per GPU, its route as directed link indices (link x 2 + direction), rows padded with -1."""
+    index = {name: i for i, name in enumerate(topology.links)}
+    table = np.full((len(gpu_routes), max(map(len, gpu_routes), default=0)), -1, np.int64)
+    for g, route in enumerate(gpu_routes):
+        table[g, :len(route)] = [index[link] * 2 + direction for link, direction in route]
+    return table
+
+
+def _network_route(topology: Topology, gpu: str) -> list[tuple[str, int]]:
+    """A GPU's traffic to and from other servers: to its NIC and out of the port, in and back."""
+    nic = topology.nic_of(gpu)
+    return topology.route(gpu, nic) + [(nic + PORT, UP), (nic + PORT, DOWN)] + topology.route(nic, gpu)
 
 
 def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
-    """The copies' duration edges, the staged calls' edges that follow them, and each copy's route
-    as directed-link indices (CSR)."""
+    """The transfers' duration edges (copies, then network), their kinds, bytes and routes as
+    directed-link indices (CSR), and the staged calls' edges that follow the copies."""
+    topo = model.topology
+    gpus = topo.gpus()
+    src, dst = graph.src, graph.dst
     codes = {EDGE_CLASSES.index(c): d for c, d in COPY_CLASSES.items()}
     copy = np.isin(graph.edge_class, list(codes))
-    dst = graph.dst
-    duration = copy & graph.point_is_gpu[graph.src] & graph.point_is_gpu[dst] & (graph.bytes > 0) & (lag > 0)
-    xfer = np.flatnonzero(duration)
-    staged = np.flatnonzero(copy & graph.point_is_gpu[graph.src] & ~graph.point_is_gpu[dst])
-    topo = model.topology
-    links = topo.links
-    index = {name: i for i, name in enumerate(links)}
-    devices = model.point_device[graph.src[xfer]]
-    gpus = topo.gpus()
-    for device in np.unique(devices).tolist():
+    copies = np.flatnonzero(copy & graph.point_is_gpu[src] & graph.point_is_gpu[dst] & (graph.bytes > 0) & (lag > 0))
+    staged = np.flatnonzero(copy & graph.point_is_gpu[src] & ~graph.point_is_gpu[dst])
+    spread = len(model.ranks_on_server) > 1
+    network = np.flatnonzero((graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_rank[src] < 0)
+                             & (model.point_device[dst] >= 0) & (graph.bytes > 0) & (lag > 0)) if spread else \
+        np.zeros(0, np.int64)
+    copy_device = model.point_device[src[copies]]
+    for device in np.unique(np.concatenate([copy_device, model.point_device[dst[network]]])).tolist():
         if device < 0 or device >= len(gpus):
-            raise ScenarioError(f"a copy ran on GPU {device}, which topology {topo.key} does not have "
+            raise ScenarioError(f"a transfer ran on GPU {device}, which topology {topo.key} does not have "
                                 f"({len(gpus)} GPUs a server)")
-    # each GPU's route to its socket as a row of link indices (rows padded with -1), then each
-    # copy's row, shifted to its server's links and direction
-    routes = [[index[name] for name in topo.route_to_host(f"gpu{g}")] for g in range(len(gpus))]
-    table = np.full((len(gpus), max(map(len, routes), default=0)), -1, np.int64)
-    for g, route in enumerate(routes):
-        table[g, :len(route)] = route
-    direction_of_class = np.zeros(len(EDGE_CLASSES), np.int64)
-    direction_of_class[list(codes)] = list(codes.values())
-    direction = direction_of_class[graph.edge_class[xfer]]
-    rows = table[devices]
-    per_copy = (model.point_server[graph.src[xfer]][:, None] * len(links) + rows) * 2 + direction[:, None]
+    direction = np.zeros(len(EDGE_CLASSES), np.int64)
+    direction[list(codes)] = list(codes.values())
+    up = _routes(topo, [[(link, UP) for link in topo.route_to_host(g)] for g in gpus])
+    down = np.where(up >= 0, up - UP + DOWN, -1)
+    copy_rows = np.where((direction[graph.edge_class[copies]] == DOWN)[:, None], down[copy_device], up[copy_device])
+    net_rows = _routes(topo, [_network_route(topo, g) for g in gpus])[model.point_device[dst[network]]] \
+        if len(network) else np.zeros((0, 0), np.int64)
+    width = max(copy_rows.shape[1], net_rows.shape[1])
+    rows = np.full((len(copies) + len(network), width), -1, np.int64)
+    rows[:len(copies), :copy_rows.shape[1]] = copy_rows
+    rows[len(copies):, :net_rows.shape[1]] = net_rows
+    edges = np.concatenate([copies, network])
+    server = np.concatenate([model.point_server[src[copies]], model.point_server[dst[network]]])
+    per_server = 2 * len(topo.links)
     kept = rows >= 0
-    ptr = np.zeros(len(xfer) + 1, np.int64)
+    ptr = np.zeros(len(edges) + 1, np.int64)
     np.cumsum(kept.sum(axis=1), out=ptr[1:])
-    return xfer, staged, ptr, per_copy[kept]
+    route = (server[:, None] * per_server + rows)[kept]
+    kind = np.concatenate([np.zeros(len(copies), np.int8), np.ones(len(network), np.int8)])
+    nbytes = graph.bytes[edges].astype(np.float64)
+    nbytes[len(copies):] /= model.ranks_on_server[server[len(copies):]]
+    return edges, kind, nbytes, staged, ptr, route
 
 
-def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[LinkUse]]:
-    """(new times, binding edges, lags, link use) with copies sharing the topology's links."""
-    xfer, staged, route_ptr, route = _transfers(graph, lag, model)
+def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinkReport]:
+    """(new times, binding edges, lags, what crossed the links) with transfers sharing the topology's links."""
+    xfer, kind, nbytes, staged, route_ptr, route = _transfers(graph, lag, model)
     new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
     links = model.topology.links
-    servers = int(model.point_server.max()) + 1 if len(model.point_server) else 1
+    servers = len(model.ranks_on_server)
     capacity = np.repeat([model.topology.gb_s[name] for name in links], 2).astype(np.float64)
     capacity = np.tile(capacity, servers)  # GB/s = bytes/ns
     if len(xfer) == 0:
-        return new, binding, lag, []
+        return new, binding, lag, LinkReport.empty()
     demand = lag[xfer].astype(np.float64)
-    nbytes = graph.bytes[xfer].astype(np.float64)
-    order = np.argsort(graph.src[xfer], kind="stable")  # staged calls find their copy by its start point
-    start_sorted = graph.src[xfer][order]
+    copies = xfer[kind == 0]
+    order = np.argsort(graph.src[copies], kind="stable")  # staged calls find their copy by its start point
+    start_sorted = graph.src[copies][order]
     current = lag
     for _ in range(MAX_ROUNDS):
         duration, slowed, saturated, carried = link_kernels.share_links(
             new[graph.src[xfer]].astype(np.float64), demand, nbytes, route_ptr, route, capacity)
         shared = lag.copy()
         shared[xfer] = np.where(slowed, np.rint(duration).astype(np.int64), lag[xfer])
-        if len(staged):
+        if len(staged) and len(copies):
             at = order[np.minimum(np.searchsorted(start_sorted, graph.src[staged]), len(order) - 1)]
-            own = graph.src[xfer][at] == graph.src[staged]
-            shared[staged[own]] = lag[staged[own]] + (shared[xfer][at[own]] - lag[xfer][at[own]])
+            own = graph.src[copies][at] == graph.src[staged]
+            shared[staged[own]] = lag[staged[own]] + (shared[copies][at[own]] - lag[copies][at[own]])
         if np.array_equal(shared, current):
             break
         current = shared
         new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, current)
-    return new, binding, current, _use(links, capacity, route_ptr, route, slowed, saturated, carried)
+    uses = _use(model.topology, capacity, kind, route_ptr, route, slowed, saturated, carried)
+    return new, binding, current, _report(graph, model, uses, new, lag[xfer], current[xfer], xfer, kind, nbytes, slowed,
+                                          route_ptr, route, capacity)
 
 
-def _use(links, capacity, route_ptr, route, slowed, saturated, carried) -> list[LinkUse]:
-    per_copy = np.diff(route_ptr)
-    counts = np.bincount(route, minlength=len(capacity))
-    held = np.bincount(route, weights=np.repeat(slowed, per_copy), minlength=len(capacity)).astype(np.int64)
+def _direction_names(topology: Topology) -> list[str]:
+    """Per directed link index within a server, its direction in words."""
+    names = []
+    for link in topology.links:
+        port = link.endswith(PORT)
+        names += ["out" if port else "to host", "in" if port else "to device"]
+    return names
+
+
+def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, route_ptr, route, capacity) -> LinkReport:
+    """The transfers of the settled replay, columnar: who, what, when, how long alone and shared."""
+    topo = model.topology
+    network = kind == 1
+    src, dst = graph.src[xfer], graph.dst[xfer]
+    at = np.where(network, dst, src)  # the rank's own point: a network transfer starts at the group's point
+    classes = np.array(["d2h" if c == "d2h" else "h2d" if c == "h2d" else "network" for c in EDGE_CLASSES], dtype=object)
+    names = np.array(graph.names, dtype=object)
+    transfers = pl.DataFrame({
+        "transfer": np.arange(len(xfer), dtype=np.int64),
+        "rank": model.ranks[model.point_rank[at]] if len(model.ranks) else np.zeros(len(xfer), np.int64),
+        "kind": np.where(network, "network", classes[graph.edge_class[xfer]]).astype(str),
+        "name": names[graph.point_name[dst]].astype(str),
+        "server": model.point_server[at], "gpu": model.point_device[at],
+        "bytes": np.rint(nbytes).astype(np.int64), "start_ns": new[src].astype(np.int64),
+        "wanted_ns": wanted.astype(np.int64), "took_ns": took.astype(np.int64),
+        "slowed": slowed.astype(bool)}, schema=TRANSFER_SCHEMA)
+    per_server = 2 * len(topo.links)
+    server, within = np.divmod(route, per_server)
+    directions = np.array(_direction_names(topo), dtype=object)
+    links = np.array(topo.links, dtype=object)
+    crossings = pl.DataFrame({"transfer": np.repeat(np.arange(len(xfer), dtype=np.int64), np.diff(route_ptr)),
+                              "server": server, "link": links[within // 2].astype(str),
+                              "direction": directions[within].astype(str)}, schema=CROSSING_SCHEMA)
+    servers = len(capacity) // per_server
+    capacity_table = pl.DataFrame({"server": np.repeat(np.arange(servers, dtype=np.int64), per_server),
+                                   "link": np.tile(np.repeat(links, 2), servers).astype(str),
+                                   "direction": np.tile(directions, servers).astype(str), "gb_s": capacity},
+                                  schema=CAPACITY_SCHEMA)
+    return LinkReport(uses, transfers, crossings, capacity_table)
+
+
+def _use(topology: Topology, capacity, kind, route_ptr, route, slowed, saturated, carried) -> list[LinkUse]:
+    links = topology.links
+    per_transfer = np.diff(route_ptr)
+    kind_of_step = np.repeat(kind, per_transfer)
+    copies = np.bincount(route[kind_of_step == 0], minlength=len(capacity))
+    network = np.bincount(route[kind_of_step == 1], minlength=len(capacity))
+    held = np.bincount(route, weights=np.repeat(slowed, per_transfer), minlength=len(capacity)).astype(np.int64)
     rows = []
-    for k in np.flatnonzero(counts).tolist():  # one row per link direction crossed
+    for k in np.flatnonzero(copies + network).tolist():  # one row per link direction crossed
         server, rest = divmod(k, 2 * len(links))
         link, direction = divmod(rest, 2)
-        rows.append(LinkUse(server=server, link=links[link], direction="to device" if direction else "to host",
-                            gb_s=float(capacity[k]), bytes=int(carried[k]), copies=int(counts[k]),
-                            saturated_ns=int(round(saturated[k])), slowed_copies=int(held[k])))
+        name = links[link]
+        label = ("in" if direction == DOWN else "out") if name.endswith(PORT) else \
+            ("to device" if direction == DOWN else "to host")
+        rows.append(LinkUse(server=server, link=name, direction=label, gb_s=float(capacity[k]), bytes=int(carried[k]),
+                            copies=int(copies[k]), network=int(network[k]), saturated_ns=int(round(saturated[k])),
+                            slowed=int(held[k])))
     return sorted(rows, key=lambda r: (-r.saturated_ns, -r.bytes, r.server, r.link))

@@ -176,10 +176,11 @@ def read_file(path: str | Path) -> dict:
         [scale]                     # regular expression (searched in event names) = factor on duration
         "^ncclDevKernel" = "0.5x"
         # optional, for replay: a server whose links copies share (replay/topology.py)
-        # topology = "dgx-h100" (before the tables), then [move] gpu1 = "sw1" and [link] sw0 = "2x"
+        # topology = "dgx-h100" and ranks_per_server = 4 (before the tables), then [move] gpu1 = "sw1"
+        # and [link] sw0 = "2x", nic = "800Gb/s"
 
     Returns {"set": {...}, "scale": [(pattern, factor)], "remove": [...], "to": ..., "from": ...,
-    "topology": ..., "move": {...}, "link": {...}}.
+    "topology": ..., "ranks_per_server": ..., "move": {...}, "link": {...}}.
     """
     path = Path(path)
     try:
@@ -188,11 +189,12 @@ def read_file(path: str | Path) -> dict:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not a TOML scenario file ({exc})") from None
-    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "move", "link"}
+    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "ranks_per_server", "move", "link"}
     if unknown:
-        raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
-                            "a scenario file has set, scale, remove, to, from, topology, move and link")
-    tables = {"set": dict, "scale": dict, "remove": list, "to": str, "from": str, "topology": str, "move": dict, "link": dict}
+        raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; a scenario file has set, scale, "
+                            "remove, to, from, topology, ranks_per_server, move and link")
+    tables = {"set": dict, "scale": dict, "remove": list, "to": str, "from": str, "topology": str, "ranks_per_server": int,
+              "move": dict, "link": dict}
     for key, kind in tables.items():
         if key in doc and not isinstance(doc[key], kind):
             raise ScenarioError(f"{path}: {key} must be a {'table' if kind is dict else kind.__name__}")
@@ -200,6 +202,7 @@ def read_file(path: str | Path) -> dict:
             "scale": [(k, v) for k, v in doc.get("scale", {}).items()],
             "remove": [str(p) for p in doc.get("remove", [])],
             "to": doc.get("to"), "from": doc.get("from"), "topology": doc.get("topology"),
+            "ranks_per_server": doc.get("ranks_per_server"),
             "move": {k: str(v) for k, v in doc.get("move", {}).items()},
             "link": {k: str(v) for k, v in doc.get("link", {}).items()}}
 

@@ -1,8 +1,10 @@
-"""Servers as trees of shared links (replay/presets/topologies.toml): which links a copy between a
-GPU and host memory crosses, each link's bandwidth per direction, and the what-ifs on them (a node
-moved under another parent, a link or the PCIe generation made faster)."""
+"""Servers as trees of shared links (replay/presets/topologies.toml): which links a transfer crosses
+(a copy between a GPU and host memory, a GPU's network traffic through its NIC), each link's
+bandwidth per direction, and the what-ifs on them (a node moved under another parent, a link, the
+PCIe generation or the NICs made faster, fewer ranks to a server)."""
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -13,6 +15,9 @@ from retime.replay.scenario import BYTES_PER_NS, VALUE
 
 PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales
 PARENT_PREFIXES = ("sw", "cpu")  # what a node can hang under
+PORT = ".port"  # a NIC's network port, a link of its own: "nic0.port"
+UP, DOWN = 0, 1  # a link's directions: toward its parent (to the host), toward its child (to the device)
+RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(x|GB/s|Gb/s|Gbit/s|TB/s|Tb/s)\s*$")  # bits and bytes apart
 
 
 @lru_cache(maxsize=1)
@@ -28,26 +33,75 @@ class Topology:
     name: str
     source: str
     parent: dict[str, str]
-    gb_s: dict[str, float]                 # link (named by its child node) -> GB/s per direction
+    gb_s: dict[str, float]                 # link (named by its child node, or NIC + ".port") -> GB/s per direction
     changes: tuple[str, ...] = field(default=())  # the what-ifs applied, in words
+    ranks_per_server: int | None = None    # a job's ranks fill servers this many at a time (None: one per GPU)
 
     @property
     def links(self) -> list[str]:
-        """Every link, by the node below it, in the preset's order."""
-        return [node for node, parent in self.parent.items() if parent]
+        """Every link, by the node below it, in the preset's order, then the NICs' network ports."""
+        return [node for node, parent in self.parent.items() if parent] + [n + PORT for n in self.nics()]
 
     def gpus(self) -> list[str]:
         return [node for node in self.parent if node.startswith("gpu")]
 
-    def route_to_host(self, node: str) -> list[str]:
-        """The links from `node` up to its CPU socket (where host memory is)."""
+    def nics(self) -> list[str]:
+        return [node for node in self.parent if node.startswith("nic")]
+
+    def per_server(self) -> int:
+        """How many of a job's ranks share one server."""
+        return self.ranks_per_server or len(self.gpus())
+
+    def _check(self, node: str) -> None:
         if node not in self.parent:
             raise ScenarioError(f"topology {self.key} has no node {node!r}; nodes: {', '.join(self.parent)}")
+
+    def route_to_host(self, node: str) -> list[str]:
+        """The links from `node` up to its CPU socket (where host memory is)."""
+        self._check(node)
         route = []
-        while self.parent[node]:
+        while self.parent[node] and not node.startswith("cpu"):
             route.append(node)
             node = self.parent[node]
         return route
+
+    def route(self, a: str, b: str) -> list[tuple[str, int]]:
+        """The links from node `a` to node `b` with the direction each is crossed in: up from `a` to
+        the lowest node above both, then down to `b` (across the sockets' link where they differ)."""
+        self._check(a)
+        self._check(b)
+        above_a = [a]
+        while self.parent[above_a[-1]]:
+            above_a.append(self.parent[above_a[-1]])
+        down = []
+        node = b
+        while node not in above_a:
+            down.append(node)
+            if not self.parent[node]:
+                raise ScenarioError(f"topology {self.key}: {a} and {b} are in trees no link joins")
+            node = self.parent[node]
+        up = above_a[:above_a.index(node)]
+        return [(link, UP) for link in up] + [(link, DOWN) for link in reversed(down)]
+
+    def nic_of(self, gpu: str) -> str:
+        """The NIC a GPU's network traffic leaves through: its own rail (gpuN -> nicN) where the
+        server has one NIC per GPU, else the NIC fewest links away (the first of a tie)."""
+        self._check(gpu)
+        nics = self.nics()
+        if not nics:
+            raise ScenarioError(f"topology {self.key} has no NIC for network traffic")
+        rail = "nic" + gpu[len("gpu"):]
+        if len(nics) >= len(self.gpus()) and rail in self.parent:
+            return rail
+        return min(nics, key=lambda nic: len(self.route(gpu, nic)))
+
+    def with_ranks_per_server(self, ranks: int | None) -> "Topology":
+        """The server holding `ranks` of a job's ranks (fewer than its GPUs: a job spread wider)."""
+        if ranks is None:
+            return self
+        if not 1 <= ranks <= len(self.gpus()):
+            raise ScenarioError(f"ranks per server {ranks}: topology {self.key} has {len(self.gpus())} GPUs a server")
+        return replace(self, ranks_per_server=ranks, changes=self.changes + (f"{ranks} ranks a server",))
 
     def moved(self, moves: dict[str, str]) -> "Topology":
         """The server with nodes hung under other parents (`{"gpu1": "sw1"}`)."""
@@ -56,8 +110,8 @@ class Topology:
             for name in (node, to):
                 if name not in parent:
                     raise ScenarioError(f"--move {node}={to}: topology {self.key} has no node {name!r}")
-            if not parent[node]:
-                raise ScenarioError(f"--move {node}={to}: {node} is a CPU socket, the root of its tree")
+            if not parent[node] or node.startswith("cpu"):
+                raise ScenarioError(f"--move {node}={to}: {node} is a CPU socket, which stays where it is")
             if not to.startswith(PARENT_PREFIXES):
                 raise ScenarioError(f"--move {node}={to}: a node hangs under a switch or a CPU socket "
                                     f"({', '.join(n for n in parent if n.startswith(PARENT_PREFIXES))})")
@@ -81,12 +135,20 @@ class Topology:
                     raise ScenarioError(f"pcie.gen={raw}: expected a PCIe generation like 6") from None
                 base = int(presets()[self.key].get("pcie_gen", 5))
                 for name in gb_s:
-                    if name.startswith(PCIE_PREFIXES):
+                    if name.startswith(PCIE_PREFIXES) and not name.endswith(PORT):
                         gb_s[name] *= 2.0 ** (gen - base)
+                continue
+            if link == "nic" or link.endswith(PORT):
+                ports = [n + PORT for n in self.nics()] if link == "nic" else [link]
+                if not ports or ports[0] not in gb_s:
+                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no NIC port {link!r}; "
+                                        f"ports: {', '.join(n + PORT for n in self.nics()) or 'none'}")
+                for port in ports:
+                    gb_s[port] = _port_rate(link, raw, gb_s[port])
                 continue
             if link not in gb_s:
                 raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no link {link!r}; "
-                                    f"links: {', '.join(self.links)}, or pcie.gen")
+                                    f"links: {', '.join(self.links)}, pcie.gen, or nic")
             m = VALUE.match(str(raw))
             unit = (m[2] or "x").lower() if m else ""
             if not m or float(m[1]) <= 0 or (unit != "x" and unit not in BYTES_PER_NS):
@@ -100,8 +162,10 @@ class Topology:
 
         def walk(node: str, depth: int) -> None:
             link = f"  [{self.gb_s[node]:g} GB/s each way to {self.parent[node]}]" if self.parent[node] else ""
+            if node + PORT in self.gb_s:
+                link += f"  [network port {self.gb_s[node + PORT] * 8:g} Gb/s each way]"
             lines.append(f"{'  ' * depth}{node}{link}")
-            for child in (n for n, p in self.parent.items() if p == node):
+            for child in sorted((n for n, p in self.parent.items() if p == node), key=lambda n: n.startswith("cpu")):
                 walk(child, depth + 1)
 
         for root in (n for n, p in self.parent.items() if not p):
@@ -123,7 +187,23 @@ def load(key: str) -> Topology:
             if prefix is None:
                 raise ScenarioError(f"topology {key}: no gb_s for the link of {node}")
             gb_s[node] = float(doc["gb_s"][prefix])
+    for node in parent:
+        if node.startswith("nic"):
+            if "nic_port_gb_s" not in doc:
+                raise ScenarioError(f"topology {key}: no nic_port_gb_s for the network port of {node}")
+            gb_s[node + PORT] = float(doc["nic_port_gb_s"])
     return Topology(key=key, name=doc["name"], source=doc["source"], parent=parent, gb_s=gb_s)
+
+
+def _port_rate(link: str, raw: str, now: float) -> float:
+    """A NIC port's GB/s from `2x`, `800Gb/s` (bits) or `100GB/s` (bytes)."""
+    m = RATE.match(str(raw))
+    if not m or float(m[1]) <= 0:
+        raise ScenarioError(f"--link {link}={raw}: expected a positive factor like 2x or a rate like 800Gb/s "
+                            "(Gb/s in bits, GB/s in bytes)")
+    number, unit = float(m[1]), m[2]
+    return {"x": now * number, "GB/s": number, "Gb/s": number / 8, "Gbit/s": number / 8,
+            "TB/s": number * 1e3, "Tb/s": number * 1e3 / 8}[unit]
 
 
 def split_pairs(items: list[str] | tuple[str, ...], flag: str) -> dict[str, str]:

@@ -301,23 +301,30 @@ def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu,
 @click.option("--move", "moves", multiple=True, metavar="NODE=PARENT",
               help="With --topology: hang a node under another parent (--move gpu1=sw1). Repeatable.")
 @click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE",
-              help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), or pcie.gen=6. Repeatable.")
+              help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), pcie.gen=6, or the NICs' "
+                   "ports (--link nic=800Gb/s, --link nic3.port=2x). Repeatable.")
+@click.option("--ranks-per-server", "ranks_per_server", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --topology and --all-ranks: N of the job's ranks a server (default: one per GPU); ranks on "
+                   "other servers reach each other's through their NICs.")
+@click.option("--link-load", "link_load", metavar="BUCKET", default=None,
+              help="With --topology: the busiest links' bytes and utilization in time buckets of BUCKET (1ms, 100us).")
 @click.option("--window", metavar="REGEX", default=None,
               help="Report and compare these annotation / NVTX windows instead of ProfilerStep#N.")
 @format_option
 def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
            scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
            target: str | None, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
-           window: str | None, fmt: str) -> None:
+           ranks_per_server: int | None, link_load: str | None, window: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if all_ranks and save:
         raise click.UsageError("--save applies to one trace; run it per rank")
-    server = _topology(topology_name, moves, link_settings, scenario_file)
+    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server)
+    bucket_ns = _bucket_ns(link_load, server)
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
         if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt, target, window, server)
+            _print_job_replay(store, trace, chosen, fmt, target, window, server, bucket_ns)
             return
         result = store.replay(trace, chosen, save=save, window=window, topology=server)
         against = store.against(result, target, window) if target else None
@@ -326,13 +333,14 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
            "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None,
-           "warnings": result.warnings, "links": [vars(u) for u in result.links]}
+           "warnings": result.warnings, **_link_doc(result.link_report, bucket_ns)}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings", "links")}
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings", "links",
+                                                          "link_demand", "collided", "link_load")}
         flat["expected_error_pct"] = result.error_bar.pct if result.error_bar else None
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
@@ -365,33 +373,82 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     if result.saved_trace_id is not None:
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
-    _echo_links(result.links)
+    _echo_links(result.link_report, bucket_ns)
 
 
-def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...], scenario_file: Path | None = None):
-    """The server --topology (or the scenario file's `topology`) names, with the file's [move] and
-    [link] and then --move and --link applied (None without a topology)."""
+def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...], scenario_file: Path | None = None,
+              ranks_per_server: int | None = None):
+    """The server --topology (or the scenario file's `topology`) names, with the file's [move],
+    [link] and ranks_per_server, then --move, --link and --ranks-per-server applied (None without a
+    topology)."""
     from retime.replay import scenario as scenario_mod
     from retime.replay import topology
-    doc = scenario_mod.read_file(scenario_file) if scenario_file else {"topology": None, "move": {}, "link": {}}
+    doc = scenario_mod.read_file(scenario_file) if scenario_file else \
+        {"topology": None, "move": {}, "link": {}, "ranks_per_server": None}
     name = name or doc["topology"]
+    ranks_per_server = ranks_per_server or doc["ranks_per_server"]
     if name is None:
         if moves or link_settings or doc["move"] or doc["link"]:
             raise click.UsageError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
+        if ranks_per_server:
+            raise click.UsageError("--ranks-per-server (a scenario file's ranks_per_server) needs --topology NAME")
         return None
     chosen_moves = {**doc["move"], **topology.split_pairs(moves, "--move")}
     chosen_links = {**doc["link"], **topology.split_pairs(link_settings, "--link")}
-    return topology.load(name).moved(chosen_moves).with_links(chosen_links)
+    return topology.load(name).moved(chosen_moves).with_links(chosen_links).with_ranks_per_server(ranks_per_server)
 
 
-def _echo_links(uses: list) -> None:
-    """The links copies crossed, the ones that held them back first."""
-    if not uses:
+def _bucket_ns(raw: str | None, server) -> int | None:
+    """--link-load's bucket in ns (None when not asked for)."""
+    if raw is None:
+        return None
+    if server is None:
+        raise click.UsageError("--link-load needs --topology NAME")
+    from retime.replay.scenario import NS, VALUE
+    m = VALUE.match(raw)
+    if not m or (m[2] or "").lower() not in NS or float(m[1]) <= 0:
+        raise click.UsageError(f"--link-load {raw}: expected a duration like 1ms or 100us")
+    return max(1, round(float(m[1]) * NS[m[2].lower()]))
+
+
+def _link_doc(report, bucket_ns: int | None) -> dict:
+    """A replay's links in JSON: each link direction's use and demand, the transfers held back, and
+    with --link-load the load in time buckets."""
+    if report is None:
+        return {"links": []}
+    doc = {"links": [vars(u) for u in report.uses], "link_demand": report.demand().to_dicts(),
+           "collided": report.collided().to_dicts()}
+    if bucket_ns is not None:
+        doc["link_load"] = report.load(bucket_ns).to_dicts()
+    return doc
+
+
+def _echo_links(report, bucket_ns: int | None = None) -> None:
+    """The links transfers crossed (the most over-subscribed first), the transfers they held back,
+    and with --link-load the busiest links over time."""
+    if report is None or not report.uses:
         return
-    click.echo("  links      (server link direction: GB/s, GB carried, copies, ms full while copies wanted more, copies slowed)")
-    for u in uses[:12]:
-        click.echo(f"    {u.server} {u.link:<6} {u.direction:<9} {u.gb_s:7.1f} GB/s {u.bytes / 1e9:10.2f} GB {u.copies:6d} "
-                   f"copies {u.saturated_ns / 1e6:10.3f} ms full {u.slowed_copies:6d} slowed")
+    demand = report.demand()
+    click.echo("  links      (server link direction: GB/s, GB carried, copies and ranks' network transfers on it, "
+               "peak demand over its bandwidth, ms wanted >= 80% and > 100% of it, transfers slowed)")
+    for row in demand.head(12).iter_rows(named=True):
+        click.echo(f"    {row['server']} {row['link']:<9} {row['direction']:<9} {row['gb_s']:7.1f} GB/s "
+                   f"{row['bytes'] / 1e9:10.3f} GB {row['copies']:6d} copies {row['network']:6d} network "
+                   f"peak {row['peak_demand']:8.2f}x {row['over_80_ns'] / 1e6:9.3f} ms >=80% "
+                   f"{row['over_100_ns'] / 1e6:9.3f} ms >100% {row['slowed']:6d} slowed")
+    collided = report.collided()
+    if collided.height:
+        click.echo(f"  held back  ({collided.height} transfers; the most delayed: rank kind bytes, alone -> shared, name)")
+        for row in collided.head(8).iter_rows(named=True):
+            click.echo(f"    rank {row['rank']} {row['kind']:<7} {row['bytes']:>12,} B {row['wanted_ns'] / 1e3:10.1f} us -> "
+                       f"{row['took_ns'] / 1e3:10.1f} us  {row['name'][:60]}")
+    if bucket_ns is not None:
+        busiest = demand.head(4).select("server", "link", "direction")
+        load = report.load(bucket_ns).join(busiest, on=["server", "link", "direction"])
+        click.echo(f"  link load  (buckets of {bucket_ns / 1e6:g} ms from the replay's start: GB, utilization; the 4 busiest links)")
+        for row in load.iter_rows(named=True):
+            click.echo(f"    {row['server']} {row['link']:<9} {row['direction']:<9} {row['start_ns'] / 1e6:10.3f} ms "
+                       f"{row['bytes'] / 1e9:10.6f} GB {100 * row['utilization']:6.1f}%")
 
 
 @main.command()
@@ -465,7 +522,7 @@ def _show_progress(store, fmt: str = "table") -> None:
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
-                      server=None) -> None:
+                      server=None, bucket_ns: int | None = None) -> None:
     import polars as pl
     ranked = store.replay_job(trace, settings, window=window, topology=server)
     results = [r for _, r in ranked]
@@ -486,7 +543,7 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
     if fmt == "json":
         click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
                                "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None,
-                               "links": [vars(u) for u in results[0].links]}, indent=1))
+                               **_link_doc(results[0].link_report, bucket_ns)}, indent=1))
         return
     df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
     click.echo(render(df, fmt))
@@ -495,7 +552,7 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
                    "transfer starts when the last rank arrives); the last row is the job (its slowest rank)")
         if results[0].error_bar is not None:
             click.echo(f"expected error {results[0].error_bar.text}")
-        _echo_links(results[0].links)
+        _echo_links(results[0].link_report, bucket_ns)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

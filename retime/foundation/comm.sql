@@ -20,10 +20,30 @@ CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, g
     (nelems * CASE lower(coalesce(coll_dtype, ''))
         WHEN 'float' THEN 4 WHEN 'float32' THEN 4 WHEN 'int' THEN 4 WHEN 'int32' THEN 4
         WHEN 'half' THEN 2 WHEN 'bfloat16' THEN 2 WHEN 'float16' THEN 2
-        WHEN 'double' THEN 8 WHEN 'long' THEN 8 WHEN 'int64' THEN 8
+        WHEN 'double' THEN 8 WHEN 'long' THEN 8 WHEN 'int64' THEN 8 WHEN 'long int' THEN 8
         WHEN 'byte' THEN 1 WHEN 'char' THEN 1 WHEN 'bool' THEN 1 WHEN 'int8' THEN 1 WHEN 'uint8' THEN 1
+        WHEN 'unsigned char' THEN 1 WHEN 'signed char' THEN 1 WHEN 'short int' THEN 2
+        WHEN 'c10::half' THEN 2 WHEN 'c10::bfloat16' THEN 2
         END
      * CASE WHEN coalesce(group_size, 0) < 2 THEN 1.0
             WHEN regexp_matches(lower(coll_op), 'all_?reduce') THEN 2.0 * (group_size - 1) / group_size
             WHEN regexp_matches(lower(coll_op), 'all_?gather|reduce_?scatter|all_?to_?all') THEN 1.0 * (group_size - 1) / group_size
             ELSE 1.0 END)::BIGINT;
+
+-- The size of each collective kernel of trace t as its launching call's innermost `nccl:<op>` slice
+-- records it (PyTorch's ProcessGroupNCCL wraps each collective in one, with the tensor's "Input Dims"
+-- and "Input type"), for traces whose kernels carry no element count of their own (Kineto before
+-- its "In msg nelems" args). Columns: event_id (the kernel), coll_op (all_reduce, all_to_all, ...),
+-- coll_dtype, nelems (the product of the first input's dims).
+CREATE OR REPLACE TEMP MACRO collective_launch_sizes(t) AS TABLE
+    WITH slices AS (
+        SELECT g.event_id, arg_max(s.event_id, u.depth) AS slice_id
+        FROM gpu_timeline g, unnest(g.call_stack) WITH ORDINALITY AS u(slice_event_id, depth)
+        JOIN events s ON s.trace_id = g.trace_id AND s.event_id = u.slice_event_id
+        WHERE g.trace_id = t AND g.kind = 'collective' AND s.name LIKE 'nccl:%'
+        GROUP BY g.event_id
+    )
+    SELECT c.event_id, substr(s.name, 6) AS coll_op,
+           json_extract_string(s.args, '$."Input type"[0]') AS coll_dtype,
+           list_product(TRY_CAST(json_extract(s.args, '$."Input Dims"[0]') AS BIGINT[]))::BIGINT AS nelems
+    FROM slices c JOIN events s ON s.trace_id = t AND s.event_id = c.slice_id;

@@ -1,0 +1,142 @@
+"""A job spread over servers: each rank's collective traffic leaves through its NIC (GPUDirect: GPU ->
+PCIe switch -> NIC -> network port), sharing links with the host copies on the way. On the real
+8-rank DLRM job (V100 ranks, all-reduces of 1.6 MB and all-to-alls of KBs, sizes from each kernel's
+`nccl:<op>` launch slice), placed on DGX H100 servers."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from retime.cli import main
+from retime.replay import topology
+from retime.replay.scenario import ScenarioError
+
+import retime
+from tests.conftest import SHARED_TRACES
+
+DLRM = SHARED_TRACES / "param" / "dlrm_8rank"
+DGX = topology.load("dgx-h100")
+TWO_SERVERS = DGX.with_ranks_per_server(4)
+
+
+@pytest.fixture(scope="module")
+def dlrm(tmp_path_factory):
+    if not DLRM.is_dir():
+        pytest.skip("../shared/traces is not present in this checkout")
+    db = tmp_path_factory.mktemp("network") / "dlrm.duckdb"
+    with retime.open(db) as store:
+        store.ingest(DLRM)
+        yield store
+
+
+def replay(store, server=None, knobs=()):
+    return [r for _, r in store.replay_job(1, list(knobs), topology=server)]
+
+
+def job_span(results) -> int:
+    return max(r.predicted_ns for r in results)
+
+
+def network(results):
+    return results[0].link_report.transfers.filter(kind="network")
+
+
+def test_a_job_on_one_server_sends_nothing_through_its_nics(dlrm):
+    on_one = replay(dlrm, DGX)
+    assert network(on_one).height == 0
+    assert [r.predicted_ns for r in on_one] == [r.predicted_ns for r in replay(dlrm)]
+
+
+def test_ranks_on_two_servers_meet_through_their_nics_each_carrying_a_quarter(dlrm):
+    spread = replay(dlrm, TWO_SERVERS)
+    sent = network(spread)
+    # 8 collectives x 8 ranks, each its rank's bus bytes over the 4 ranks of its server: the all-reduce of
+    # 394,241 floats (1.6 MB) moves 2 x 7/8 of its buffer per rank
+    assert sent.height == 8 * 8 and sent["rank"].unique().sort().to_list() == list(range(8))
+    assert sent["bytes"].max() == round(2 * 7 / 8 * 394_241 * 4 / 4)
+    crossed = spread[0].link_report.transfer_links.join(sent.select("transfer"), on="transfer")
+    assert set(crossed.filter(server=0)["link"]) == {"gpu0", "gpu1", "gpu2", "gpu3", "nic0", "nic1", "nic2", "nic3",
+                                                      "nic0.port", "nic1.port", "nic2.port", "nic3.port"}
+    # at 400 Gb/s nothing is over-subscribed: the replay is the topology-free one
+    assert [r.predicted_ns for r in spread] == [r.predicted_ns for r in replay(dlrm)]
+
+
+def test_an_all_reduce_through_a_slow_port_takes_its_bytes_over_the_port(dlrm):
+    slow = replay(dlrm, TWO_SERVERS.with_links({"nic": "1Gb/s"}))
+    sent = network(slow)
+    held = sent.filter(sent["bytes"] * 8 > sent["wanted_ns"])  # wanting more than 1 Gb/s = 0.125 bytes/ns
+    assert held.height > 0 and held["slowed"].all()
+    for row in held.iter_rows(named=True):  # alone on its port (a rank's collectives run one at a time)
+        assert row["took_ns"] == pytest.approx(row["bytes"] / 0.125, abs=2)
+    assert job_span(slow) > job_span(replay(dlrm))
+
+
+def test_more_nic_bandwidth_never_slows_the_job(dlrm):
+    spans = [job_span(replay(dlrm, TWO_SERVERS.with_links({"nic": rate})))
+             for rate in ("0.5Gb/s", "1Gb/s", "2Gb/s", "10Gb/s", "400Gb/s", "800Gb/s")]
+    assert spans == sorted(spans, reverse=True) and spans[0] > spans[-1]
+
+
+def test_a_nic_moved_behind_another_switch_shares_its_uplink_with_that_switchs_copies(dlrm):
+    # nic1 under switch 1: GPU 1's traffic goes gpu1 -> sw0 -> cpu0 -> sw1 -> nic1, through switch 1's uplink,
+    # which GPUs 2 and 3's host copies also cross; the uplink made slow (0.5 GB/s) so the two kinds collide
+    moved = TWO_SERVERS.moved({"nic1": "sw1"}).with_links({"nic": "10Gb/s", "sw1": "0.5GB/s"})
+    results = replay(dlrm, moved)
+    report = results[0].link_report
+    demand = report.demand()
+    uplink = demand.filter(server=0, link="sw1", direction="to device").row(0, named=True)
+    assert uplink["copies"] > 0 and uplink["network"] > 0 and uplink["over_100_ns"] > 0
+    sent = network(results)
+    big = sent.filter(sent["bytes"] == sent["bytes"].max())
+    own_rail = big.filter(rank=2).row(0, named=True)  # gpu2 -> sw1 -> nic2: not through the uplink
+    assert own_rail["took_ns"] == pytest.approx(own_rail["bytes"] / 1.25, abs=2)
+    through = big.filter(rank=1).row(0, named=True)  # at most the uplink's 0.5 GB/s, less while copies share it
+    assert through["took_ns"] >= through["bytes"] / 0.5 - 2
+    # no link direction carries more than its bandwidth: its bytes take at least bytes / GB/s of its busy time
+    for row in demand.iter_rows(named=True):
+        assert row["bytes"] / row["gb_s"] <= row["busy_ns"] + 2 * row["transfers"]
+    # which transfers collided: rank 1's all-reduce, with the links it crossed
+    collided = report.collided()
+    assert collided.row(0, named=True)["rank"] == 1 and "sw1 to device" in collided.row(0, named=True)["links"]
+
+
+def test_link_load_buckets_carry_every_byte(dlrm):
+    report = replay(dlrm, TWO_SERVERS.with_links({"nic": "1Gb/s"}))[0].link_report
+    load = report.load(1_000_000)
+    carried = load.group_by("server", "link", "direction").agg(pl.col("bytes").sum())
+    demand = report.demand().select("server", "link", "direction", "bytes")
+    joined = demand.join(carried, on=["server", "link", "direction"], suffix="_buckets")
+    assert joined.height == demand.height
+    for row in joined.iter_rows(named=True):
+        assert row["bytes_buckets"] == pytest.approx(row["bytes"], abs=load.height)
+    assert load["utilization"].max() <= 1.0 + 1e-6
+
+
+def test_the_cli_spreads_a_job_and_shows_its_links(dlrm, tmp_path):
+    db = tmp_path / "cli.duckdb"  # the CLI opens its own store
+    assert CliRunner().invoke(main, ["ingest", str(DLRM), "--db", str(db)]).exit_code == 0
+    out = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--topology", "dgx-h100",
+                                    "--ranks-per-server", "4", "--link", "nic=1Gb/s", "--link-load", "5ms"])
+    assert out.exit_code == 0, out.output
+    assert "topology=dgx-h100 nic=1Gb/s 4 ranks a server" in out.output
+    assert "nic0.port out" in out.output and "held back" in out.output and "link load" in out.output
+    bad = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--ranks-per-server", "4"])
+    assert bad.exit_code == 2 and "needs --topology" in bad.output
+    wide = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--topology", "dgx-h100",
+                                     "--ranks-per-server", "9"])
+    assert wide.exit_code != 0 and "has 8 GPUs a server" in wide.output and "Traceback" not in wide.output
+
+
+def test_nic_rates_read_bits_and_bytes_apart():
+    assert DGX.with_links({"nic": "800Gb/s"}).gb_s["nic3.port"] == 100
+    assert DGX.with_links({"nic": "100GB/s"}).gb_s["nic3.port"] == 100
+    assert DGX.with_links({"nic3.port": "2x"}).gb_s == {**DGX.gb_s, "nic3.port": 100}
+    assert DGX.with_links({"pcie.gen": "6"}).gb_s["nic0.port"] == 50  # a port is not PCIe
+    with pytest.raises(ScenarioError, match="Gb/s in bits"):
+        DGX.with_links({"nic": "fast"})
+
+
+def test_routes_climb_to_the_lowest_common_node_and_cross_sockets():
+    assert DGX.route("gpu0", "nic0") == [("gpu0", 0), ("nic0", 1)]
+    assert DGX.route("gpu0", "nic7") == [("gpu0", 0), ("sw0", 0), ("cpu1", 1), ("sw3", 1), ("nic7", 1)]
+    assert DGX.nic_of("gpu5") == "nic5" and DGX.route_to_host("gpu5") == ["gpu5", "sw2"]
