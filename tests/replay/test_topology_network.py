@@ -4,6 +4,8 @@ PCIe switch -> NIC -> network port), sharing links with the host copies on the w
 `nccl:<op>` launch slice), placed on DGX H100 servers."""
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -120,6 +122,13 @@ def test_the_cli_spreads_a_job_and_shows_its_links(dlrm, tmp_path):
     assert out.exit_code == 0, out.output
     assert "topology=dgx-h100 nic=1Gb/s 4 ranks a server" in out.output
     assert "nic0.port out" in out.output and "held back" in out.output and "link load" in out.output
+    scenario = tmp_path / "two_servers.toml"
+    scenario.write_text('topology = "dgx-h100"\nranks_per_server = 4\n[link]\nnic = "1Gb/s"\n')
+    by_file = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--scenario", str(scenario),
+                                        "--format", "json"])
+    doc = json.loads(by_file.output[by_file.output.index("{"):])
+    assert doc["total"]["predicted_span_ns"] == pytest.approx(24.029e6, abs=500)
+    assert doc["link_demand"][0]["link"].endswith(".port") and doc["collided"][0]["kind"] == "network"
     bad = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--ranks-per-server", "4"])
     assert bad.exit_code == 2 and "needs --topology" in bad.output
     wide = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--topology", "dgx-h100",
@@ -140,3 +149,13 @@ def test_routes_climb_to_the_lowest_common_node_and_cross_sockets():
     assert DGX.route("gpu0", "nic0") == [("gpu0", 0), ("nic0", 1)]
     assert DGX.route("gpu0", "nic7") == [("gpu0", 0), ("sw0", 0), ("cpu1", 1), ("sw3", 1), ("nic7", 1)]
     assert DGX.nic_of("gpu5") == "nic5" and DGX.route_to_host("gpu5") == ["gpu5", "sw2"]
+
+
+@pytest.mark.parametrize("server, span_ms", [
+    (DGX, 19.951), (TWO_SERVERS, 19.951), (TWO_SERVERS.with_links({"nic": "10Gb/s"}), 19.951),
+    (TWO_SERVERS.with_links({"nic": "1Gb/s"}), 24.029),
+    (TWO_SERVERS.moved({"nic1": "sw1"}).with_links({"nic": "1Gb/s"}), 24.029),
+    (TWO_SERVERS.moved({"nic1": "sw1"}).with_links({"nic": "1Gb/s", "sw1": "0.05GB/s"}), 37.356),
+])
+def test_the_readmes_dlrm_table(dlrm, server, span_ms):
+    assert job_span(replay(dlrm, server)) / 1e6 == pytest.approx(span_ms, abs=5e-4)
