@@ -6,8 +6,9 @@ time (overlaps counted once), per-class kernel time and span against the target'
 The per-kernel model is calibrated with the pair held out (leave-one-pair-out), so no pair is
 predicted with constants fitted on it. Beside it: the old peak-ratio retarget (every class scaled
 by a datasheet ratio), and the naive baselines: no change, all GPU time x the FLOPs ratio, x the HBM
-ratio. Measured what-if pairs (sample_traces/gpu_h100: one workload, one factor changed) follow,
-with "no change" and a sum of durations as their baselines.
+ratio. Measured what-if pairs (sample_traces/gpu_h100 and sample_traces/input_pipeline: one
+workload, one factor changed) follow, with "no change" as their baseline (bench/whatif.py adds a sum
+of durations).
 
     python bench/fidelity.py            # print the tables
     python bench/fidelity.py --write    # also write replay/presets/fidelity.toml (the error bars)
@@ -117,7 +118,7 @@ def main(write: bool) -> None:
         span_mae = float(np.mean([abs(r["span_err"]) for r in cross]))
         print(f"| **mean abs error** | | | | | **{span_mae:.1f}%** | "
               f"{np.mean([abs(r['span_same_err']) for r in cross]):.1f}% | {np.mean([abs(r['span_flops_err']) for r in cross]):.1f}% |")
-    print("\nMeasured what-if pairs on one H100 (median ProfilerStep, ms)\n")
+    print("\nMeasured what-if pairs on one H100 and, for host.input, on the CPU (median ProfilerStep, ms)\n")
     print("| knob | direction | scenario | base step | predicted | measured | error | no change |")
     print("|---|---|---|---|---|---|---|---|")
     for r in pairs:
@@ -130,8 +131,9 @@ def main(write: bool) -> None:
 def write_fidelity(cross: list[dict], pairs: list[dict]) -> None:
     lines = ["# Expected error of each kind of prediction, from bench/fidelity.py (`python bench/fidelity.py --write`):",
              "# mean absolute error over the validated pair-directions of that kind. Replays quote it as their error bar.",
-             "# Kinds: a knob measured on pairs that change only it (sample_traces/gpu_h100), and --to on",
-             "# cross-hardware pairs (../shared/traces/tracelens, leave-one-pair-out). Knobs not listed are unvalidated.", ""]
+             "# Kinds: a knob measured on pairs that change only it (sample_traces/gpu_h100, sample_traces/input_pipeline),",
+             "# and --to on cross-hardware pairs (../shared/traces/tracelens, leave-one-pair-out). Knobs not listed are",
+             "# unvalidated.", ""]
     by_knob: dict[str, list[float]] = {}
     for r in pairs:
         by_knob.setdefault(r["knob"], []).append(abs(r["error"]))

@@ -1,6 +1,7 @@
 """The measured pairs the fidelity table and the kernel-model calibration read: the same workload
-recorded on two GPUs (../shared/traces/tracelens), and one workload run two ways on one GPU
-(sample_traces/gpu_h100)."""
+recorded on two GPUs (../shared/traces/tracelens), one workload run two ways on one GPU
+(sample_traces/gpu_h100), and one training loop fed by input pipelines of two speeds on a CPU
+(sample_traces/input_pipeline)."""
 from __future__ import annotations
 
 import tomllib
@@ -9,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "traces"
 SAMPLES = ROOT / "sample_traces" / "gpu_h100"
+INPUT_PAIR = ROOT / "sample_traces" / "input_pipeline"
 
 # (name, source GPU preset, source file, target GPU preset, target file), under ../shared/traces
 CROSS_HARDWARE = [
@@ -28,7 +30,8 @@ def whatif_pairs(store) -> list[tuple[str, str, int, int, dict[str, str], list[t
     from the target's own trace (the pageable copies' bandwidth as the pageable run shows it)."""
     measured = tomllib.loads((SAMPLES / "measurements.toml").read_text())
     pinned_bw, pageable_bw = measured["h2d_pinned"]["copy_gb_per_s"], measured["h2d_pageable"]["copy_gb_per_s"]
-    t = {Path(r.path).name.split(".")[0]: r.trace_id for r in store.ingest(sorted(SAMPLES.glob("*.json.gz")))}
+    files = sorted(SAMPLES.glob("*.json.gz")) + sorted(INPUT_PAIR.glob("*.json.gz"))
+    t = {Path(r.path).name.split(".")[0]: r.trace_id for r in store.ingest(files)}
     seen_pageable = store.sql("SELECT sum(bytes) / sum(dur_ns) AS bw FROM events WHERE trace_id = $t "
                               "AND copy_kind = 'H2D' AND bytes > 1e6", {"t": t["h2d_pageable"]})["bw"][0]
     return [
@@ -38,6 +41,8 @@ def whatif_pairs(store) -> list[tuple[str, str, int, int, dict[str, str], list[t
          False),
         ("scale", "1x -> 2x host work", t["hostwork_1x"], t["hostwork_2x"], {}, [("^host_prep$", 2.0)], True),
         ("scale", "2x -> 1x host work", t["hostwork_2x"], t["hostwork_1x"], {}, [("^host_prep$", 0.5)], True),
+        ("host.input", "1x -> 2x input speed", t["loader_1x"], t["loader_2x"], {"host.input": "2x"}, [], True),
+        ("host.input", "2x -> 1x input speed", t["loader_2x"], t["loader_1x"], {"host.input": "0.5x"}, [], True),
     ]
 
 

@@ -82,7 +82,7 @@ def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     if scenario.kernel_model is not None:
         gpu_ops = [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES]
         factor *= kernel_model.edge_factors(graph, scenario.kernel_model, scenario.class_arrays()[0], np.array(gpu_ops))
-    for pattern, f in scenario.scale:
+    for pattern, f in scenario.scale + [rule for rules in scenario.knob_rules.values() for rule in rules]:
         factor[own_time_edges(graph, pattern)] *= f
     return factor
 
@@ -167,7 +167,8 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
 KNOB_WORK = {"cpu.speed": "host work", "launch.latency": "launch calls", "pcie.h2d": "host-to-device copies",
              "pcie.d2h": "device-to-host copies", "hbm": "memory-bound GPU work (copies on the device, memsets, "
              "memory-bound kernels)", "nvlink": "peer-to-peer copies", "net": "GPU collectives",
-             "net.latency": "GPU collectives", "gpu.flops": "compute-bound kernels"}
+             "net.latency": "GPU collectives", "gpu.flops": "compute-bound kernels",
+             "host.input": "input pipeline work (DataLoader __next__ spans, pinning; replay/presets/input_pipeline.toml)"}
 
 
 def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
@@ -181,6 +182,10 @@ def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
         codes = [EDGE_CLASSES.index(c) for c in classes]
         mine = np.isin(graph.edge_class, codes)
         value = scenario.settings[knob]
+        if knob in scenario.knob_rules:
+            if not any(graph.name_mask(pattern).any() for pattern, _ in scenario.knob_rules[knob]):
+                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+            continue
         if not mine.any():
             lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
             continue

@@ -36,7 +36,9 @@ KNOBS = {
     "net": (("comm",), "bandwidth"),
     "net.latency": (("comm",), "link_latency"),
     "gpu.flops": (("compute",), "speed"),
+    "host.input": ((), "rules"),  # the input pipeline's host work by name (replay/presets/input_pipeline.toml)
 }
+RULE_KNOBS = {"host.input": "input_pipeline.toml"}  # knobs that act through per-name rules, and their rule file
 EDGE_CLASSES = ("cpu", "launch_call", "launch", "fixed", "h2d", "d2h", "d2d", "p2p", "memset", "compute",
                 "membound", "comm")
 # gpu_class values (retime/foundation/gpu.sql), as ReplayGraph.point_gpu_class codes them
@@ -61,6 +63,8 @@ class Scenario:
     link_latency_ns: dict[str, float] = field(default_factory=dict)
     # (regular expression searched in event names, factor on the matching events' own time)
     scale: list[tuple[str, float]] = field(default_factory=list)
+    # the same, from knobs that act through per-name rules (host.input): knob -> its rules
+    knob_rules: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     # retargeting onto another GPU: each kernel's time from the per-kernel performance model
     # (replay/kernel_model.py) instead of the hbm / gpu.flops knobs
     kernel_model: "RetargetModel | None" = None
@@ -146,7 +150,11 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
         if number <= 0 and not (quantity == "link_latency" and number == 0):
             raise ScenarioError(f"{knob}={raw}: must be positive")
         scenario.settings[knob] = str(raw)
-        if unit == "x" and quantity != "link_latency":
+        if quantity == "rules":
+            if unit != "x":
+                raise ScenarioError(f"{knob}={raw}: a factor like 2x (twice as fast)")
+            scenario.knob_rules[knob] = [(pattern, 1.0 / number) for pattern in knob_patterns(knob)]
+        elif unit == "x" and quantity != "link_latency":
             for c in classes:
                 scenario.multiplier[c] = number if quantity == "latency" else 1.0 / number
         elif unit in BYTES_PER_NS and quantity == "bandwidth":
@@ -163,6 +171,13 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
                                    "latency": "a factor (0.5x) or a time (5us)",
                                    "link_latency": "a time (5us), added to each transfer at an absolute bandwidth"}[quantity])
     return scenario
+
+
+def knob_patterns(knob: str) -> list[str]:
+    """The event-name patterns a rule knob acts on, from its file in replay/presets."""
+    from importlib import resources
+    text = resources.files("retime.replay").joinpath("presets", RULE_KNOBS[knob]).read_text()
+    return [rule["pattern"] for rule in tomllib.loads(text)["rule"]]
 
 
 def read_file(path: str | Path) -> dict:

@@ -18,7 +18,7 @@ from retime.errors import ScenarioError
 from retime.progress import Progress, Steps
 from retime.replay import engine, fidelity, kernels
 from retime.replay.graph import ReplayGraph
-from retime.replay.scenario import EDGE_CLASSES, Scenario, parse
+from retime.replay.scenario import EDGE_CLASSES, RULE_KNOBS, Scenario, parse
 
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
 MAX_SCENARIOS = 100_000
@@ -59,6 +59,10 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]:
     """Every point of the grid on top of the base scenario (a grid knob overrides the base's)."""
     knobs = list(grid)
+    for knob in knobs:
+        if knob in RULE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
+            raise ScenarioError(f"{knob} acts through per-name rules and cannot be a sweep axis; set it in the base "
+                                f"scenario (--set {knob}=2x) or replay each value")
     return [replace(parse({**base.settings, **dict(zip(knobs, values))}, scale=base.scale), kernel_model=base.kernel_model)
             for values in itertools.product(*(grid[k] for k in knobs))]
 

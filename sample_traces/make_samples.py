@@ -7,6 +7,10 @@ Writes, next to this script:
     cpu_convnet_inference.pt.trace.json.gz 2 profiled inference batches of a small CNN, with Python stacks
     ddp_gloo_2rank/rank{0,1}.pt.trace.json.gz  one job: 2 processes, DistributedDataParallel over gloo
                                             on loopback, 2 profiled steps each (all-reduce collectives)
+    input_pipeline/loader_{1x,2x}.pt.trace.json.gz  a measured pair: one training loop fed by a DataLoader
+                                            whose per-sample decoding costs 2 units, then 1 (an input
+                                            pipeline twice as fast), 6 profiled steps each
+Give workload names (mlp, convnet, ddp, input) to record only those.
 """
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ import gzip
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -101,7 +107,53 @@ def ddp_gloo_job(world_size: int = 2) -> None:
     mp.spawn(_ddp_rank, args=(world_size, port, str(HERE / "ddp_gloo_2rank")), nprocs=world_size, join=True)
 
 
+class DecodedSamples(torch.utils.data.Dataset):
+    """Samples that cost host work to produce, as decoding and augmenting a record does: `rounds`
+    sorts of 60,000 floats each, then a 256-float feature vector and a label."""
+
+    def __init__(self, rounds: int, size: int = 512):
+        self.rounds, self.size = rounds, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng(i)
+        for _ in range(self.rounds):
+            np.sort(rng.random(60_000))
+        return torch.from_numpy(rng.standard_normal(256).astype(np.float32)), i % 10
+
+
+def input_pipeline(rounds: int, target: Path) -> None:
+    """A training loop fed by a DataLoader (num_workers=0: the batches are made on the training
+    thread, inside its `enumerate(DataLoader)#...__next__` spans), batch 16, one thread."""
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loader = torch.utils.data.DataLoader(DecodedSamples(rounds), batch_size=16, num_workers=0)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True,
+                 schedule=schedule(wait=2, warmup=2, active=6)) as prof:
+        for step, (x, y) in enumerate(loader):
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            prof.step()
+            if step == 9:
+                break
+    save(prof, target)
+
+
+WORKLOADS = {
+    "mlp": mlp_train_step,
+    "convnet": convnet_inference,
+    "ddp": ddp_gloo_job,
+    "input": lambda: (input_pipeline(2, HERE / "input_pipeline" / "loader_1x.pt.trace.json.gz"),
+                      input_pipeline(1, HERE / "input_pipeline" / "loader_2x.pt.trace.json.gz")),
+}
+
+
 if __name__ == "__main__":
-    mlp_train_step()
-    convnet_inference()
-    ddp_gloo_job()
+    for name in sys.argv[1:] or list(WORKLOADS):
+        WORKLOADS[name]()
