@@ -40,6 +40,15 @@ def table() -> dict:
     return tomllib.loads(resources.files("retime.replay").joinpath("presets", "fidelity.toml").read_text())
 
 
+SHARED_LINKS = ErrorBar(None, "transfers shared a topology's links; no measured contention pair validates the sharing")
+
+
+def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
+    """A scenario's error bar on a topology: its own where no link held a transfer back (the replay
+    is then the topology-free one), unvalidated where the sharing changed the answer."""
+    return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario)
+
+
 def error_bar(scenario: Scenario) -> ErrorBar:
     """The expected error of a scenario's prediction: the largest of its changed knobs' validated
     errors (a retarget counts as `to`, scale rules as `scale`); unvalidated where any knob has none."""

@@ -175,5 +175,6 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> li
         result.error_bar = fidelity.error_bar(scenario)
         if report is not None:
             result.links, result.link_report = report.uses, report
+            result.error_bar = fidelity.error_bar_on_links(scenario, report.uses)
             result.warnings += link_warnings(links, report.uses)
     return results

@@ -2,7 +2,10 @@
 scenarios), and a ranking of the knobs by how much they move the predicted time.
 
 The grid is the cartesian product of each knob's values (`pcie.h2d=1x,2x,4x` x `cpu.speed=1x,2x`);
-a base scenario (`--set`, `--scale`, a scenario file) holds for every point of the grid.
+a base scenario (`--set`, `--scale`, a scenario file) holds for every point of the grid. On a
+topology (replay/links.py) the transfers share links, which takes a fixed point per scenario, so
+the points are re-timed one by one; the grid can then vary links too (`link.nic=100Gb/s,400Gb/s`,
+`link.sw0=1x,2x`, `link.pcie.gen=5,6`).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from retime.replay.scenario import EDGE_CLASSES, RULE_KNOBS, Scenario, parse
 
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
 MAX_SCENARIOS = 100_000
+LINK_AXIS = "link."  # a grid axis over a topology's link (`link.sw0`, `link.nic`, `link.pcie.gen`)
 
 
 @dataclass
@@ -46,6 +50,8 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
         if knob in grid:
             raise ScenarioError(f"{knob} appears in two --grid options; give all its values in one")
         grid[knob] = [v.strip() for v in values.split(",") if v.strip()]
+        if knob.startswith(LINK_AXIS):  # checked against the topology it is swept on
+            continue
         for value in grid[knob]:
             parse({knob: value})  # unknown knobs and bad values fail here, with the usual message
     size = int(np.prod([len(v) for v in grid.values()])) if grid else 0
@@ -57,21 +63,37 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 
 
 def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]:
-    """Every point of the grid on top of the base scenario (a grid knob overrides the base's)."""
-    knobs = list(grid)
+    """Every point of the grid on top of the base scenario (a grid knob overrides the base's); link
+    axes (a topology's) are left to grid_links."""
+    knobs = [k for k in grid if not k.startswith(LINK_AXIS)]
     for knob in knobs:
         if knob in RULE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
             raise ScenarioError(f"{knob} acts through per-name rules and cannot be a sweep axis; set it in the base "
                                 f"scenario (--set {knob}=2x) or replay each value")
-    return [replace(parse({**base.settings, **dict(zip(knobs, values))}, scale=base.scale), kernel_model=base.kernel_model)
-            for values in itertools.product(*(grid[k] for k in knobs))]
+    axes = list(grid)
+    return [replace(parse({**base.settings, **{k: v for k, v in zip(axes, values) if k in knobs}}, scale=base.scale),
+                    kernel_model=base.kernel_model)
+            for values in itertools.product(*(grid[k] for k in axes))]
+
+
+def grid_links(grid: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Per point of the grid (grid_scenarios' order), the link settings its link axes give."""
+    axes = list(grid)
+    return [{k[len(LINK_AXIS):]: v for k, v in zip(axes, values) if k.startswith(LINK_AXIS)}
+            for values in itertools.product(*(grid[k] for k in axes))]
 
 
 def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, threads: int | None = None,
-          progress: Progress | None = None) -> SweepResult:
-    """Every scenario of the grid re-timed in batches over the graph; `progress` hears
-    (task, scenarios done, scenarios in all) after each batch."""
+          progress: Progress | None = None, links=None) -> SweepResult:
+    """Every scenario of the grid re-timed in batches over the graph (one by one where `links`, a
+    replay/links.py LinkModel, puts the graph on a topology); `progress` hears (task, scenarios
+    done, scenarios in all) after each batch."""
     chosen = grid_scenarios(grid, base)
+    if links is None and any(k.startswith(LINK_AXIS) for k in grid):
+        raise ScenarioError(f"{', '.join(k for k in grid if k.startswith(LINK_AXIS))}: link axes need a topology "
+                            "(--topology NAME)")
+    if links is not None:
+        return _on_links(graph, grid, base, chosen, links, progress)
     rows = [s.class_arrays() for s in chosen]
     multiplier, bandwidth, link_latency = (np.stack([r[i] for r in rows]) for i in range(3))
     launch = np.array([r[3] for r in rows], np.float64)
@@ -97,6 +119,13 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     span = np.concatenate([p[0] for p in parts]) if len(graph.measured) else np.zeros(len(chosen), np.int64)
     watched = np.concatenate([p[1] for p in parts]) if len(graph.measured) else np.zeros((len(chosen), 0), np.int64)
     steps = watched[:, len(starts):] - watched[:, :len(starts)]
+    return _result(graph, grid, chosen, span, steps, starts, ends)
+
+
+def _result(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenario], span: np.ndarray,
+            steps: np.ndarray, starts: np.ndarray, ends: np.ndarray, bars: list | None = None) -> SweepResult:
+    """The sweep's table (a row per point: its values, span, median step, speedup, error bar) and
+    the knobs ranked by effect."""
     measured_ns = int(graph.measured.max() - graph.measured.min()) if len(graph.measured) else 0
     measured_step = int(np.median(graph.measured[ends] - graph.measured[starts])) if len(starts) else None
 
@@ -105,8 +134,35 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     table = pl.DataFrame({**columns, "predicted_span_ns": span,
                           "predicted_step_ns": np.median(steps, axis=1).astype(np.int64) if len(starts) else None})
     table = table.with_columns(speedup=(measured_ns / pl.col("predicted_span_ns")).round(4),
-                               expected_error_pct=pl.Series([fidelity.error_bar(c).pct for c in chosen], dtype=pl.Float64))
+                               expected_error_pct=pl.Series([b.pct for b in bars or map(fidelity.error_bar, chosen)],
+                                                         dtype=pl.Float64))
     return SweepResult(graph.trace_id, measured_ns, measured_step, table, sensitivity(table, knobs, measured_ns))
+
+
+def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, chosen: list[Scenario], links,
+              progress: Progress | None) -> SweepResult:
+    """The sweep on a topology: each point re-timed with its transfers sharing the links (its link
+    axes applied to the topology), one after another."""
+    settings = grid_links(grid)
+    models = {}
+    for point in settings:  # every link value checked before any point is re-timed
+        key = tuple(sorted(point.items()))
+        if key not in models:
+            models[key] = replace(links, topology=links.topology.with_links(point)) if point else links
+    starts, ends = engine.step_windows(graph)
+    step = Steps(progress, f"sweeping {len(chosen)} scenarios of trace {graph.trace_id} on {links.topology.key}",
+                 len(chosen))
+    span = np.zeros(len(chosen), np.int64)
+    steps = np.zeros((len(chosen), len(starts)), np.int64)
+    bars = []
+    for i, (scenario, point) in enumerate(zip(chosen, settings)):
+        new, _, _, report = engine.retimed_on_links(graph, scenario, models[tuple(sorted(point.items()))])
+        if len(new):
+            span[i] = new.max() - new.min()
+            steps[i] = new[ends] - new[starts]
+        bars.append(fidelity.error_bar_on_links(scenario, report.uses))
+        step(1)
+    return _result(graph, grid, chosen, span, steps, starts, ends, bars)
 
 
 def sensitivity(table: pl.DataFrame, knobs: list[str], measured_ns: int) -> pl.DataFrame:

@@ -217,11 +217,14 @@ class Store:
         return result
 
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
-              base: Scenario | list[str] | dict[str, str] | None = None, *, all_ranks: bool = False) -> SweepResult:
+              base: Scenario | list[str] | dict[str, str] | None = None, *, all_ranks: bool = False,
+              topology: "Topology | str | None" = None) -> SweepResult:
         """Replay TRACE under every point of a grid (`["pcie.h2d=1x,2x,4x", "cpu.speed=1x,2x"]`) on top of
         a base Scenario; returns a SweepResult: a row per scenario and the knobs ranked by effect.
         all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
-        row's span is then the job's, from its first rank's start to its last rank's end."""
+        row's span is then the job's, from its first rank's start to its last rank's end.
+        topology: put the trace (or the job's ranks) on a server whose links the transfers share,
+        each point re-timed on its own; the grid may then vary links (`link.nic=100Gb/s,400Gb/s`)."""
         from retime.replay import cache, sweep
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
@@ -231,7 +234,12 @@ class Store:
             job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
-        return sweep.sweep(graph, grid, base, progress=self.on_progress)
+            placed = None
+            if topology is not None:
+                from retime.replay import links
+                placed = (links.place(self.con, _as_topology(topology), graph, job.trace_ids, job.point_rank, job.ranks)
+                          if job is not None else links.place(self.con, _as_topology(topology), graph, [trace_id]))
+        return sweep.sweep(graph, grid, base, progress=self.on_progress, links=placed)
 
     def graph_cached(self, trace: int | str) -> bool:
         """Whether TRACE's replay graph is already built (in the cache beside the store): a replay or

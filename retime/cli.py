@@ -286,6 +286,29 @@ def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu,
                           to=to_gpu, source=from_gpu)
 
 
+def topology_options(f):
+    """--topology, --move, --link and --ranks-per-server, for replay and sweep."""
+    for option in reversed(TOPOLOGY_OPTIONS):
+        f = option(f)
+    return f
+
+
+TOPOLOGY_OPTIONS = [
+    click.option("--topology", "topology_name", metavar="NAME", default=None,
+                 help="Put the trace (or each rank, --all-ranks) on a server preset (retime topology list): copies "
+                      "between GPU and host, and a job's collectives between servers, share its links max-min fairly "
+                      "where they overlap."),
+    click.option("--move", "moves", multiple=True, metavar="NODE=PARENT",
+                 help="With --topology: hang a node under another parent (--move gpu1=sw1). Repeatable."),
+    click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE",
+                 help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), pcie.gen=6, or the NICs' "
+                      "ports (--link nic=800Gb/s, --link nic3.port=2x). Repeatable."),
+    click.option("--ranks-per-server", "ranks_per_server", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="With --topology and --all-ranks: N of the job's ranks a server (default: one per GPU); ranks on "
+                      "other servers reach each other's through their NICs."),
+]
+
+
 @main.command()
 @click.argument("trace")
 @db_option
@@ -295,17 +318,7 @@ def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu,
 @click.option("--against", "target", metavar="TRACE",
               help="A measured trace of the changed run: report the prediction's error against it "
                    "(with --all-ranks: each rank against the same rank of TRACE's job).")
-@click.option("--topology", "topology_name", metavar="NAME", default=None,
-              help="Put the trace (or each rank, --all-ranks) on a server preset (retime topology list): copies between "
-                   "GPU and host share its PCIe links, max-min fairly, where they overlap.")
-@click.option("--move", "moves", multiple=True, metavar="NODE=PARENT",
-              help="With --topology: hang a node under another parent (--move gpu1=sw1). Repeatable.")
-@click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE",
-              help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), pcie.gen=6, or the NICs' "
-                   "ports (--link nic=800Gb/s, --link nic3.port=2x). Repeatable.")
-@click.option("--ranks-per-server", "ranks_per_server", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --topology and --all-ranks: N of the job's ranks a server (default: one per GPU); ranks on "
-                   "other servers reach each other's through their NICs.")
+@topology_options
 @click.option("--link-load", "link_load", metavar="BUCKET", default=None,
               help="With --topology: the busiest links' bytes and utilization in time buckets of BUCKET (1ms, 100us).")
 @click.option("--window", metavar="REGEX", default=None,
@@ -458,19 +471,20 @@ def _echo_links(report, bucket_ns: int | None = None) -> None:
               help="A knob and the values to try (pcie.h2d=1x,2x,4x). Repeatable: the sweep is every combination.")
 @scenario_options
 @click.option("--all-ranks", is_flag=True, help="Sweep TRACE's whole job as one graph (span: the job's).")
+@topology_options
 @click.option("--limit", default=20, show_default=True, help="Scenarios to print, fastest first (0: all).")
 @format_option
 @view_options
 def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...], scale: tuple[str, ...],
           remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
-          all_ranks: bool, limit: int, fmt: str, units: str, wide: bool) -> None:
+          all_ranks: bool, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
+          ranks_per_server: int | None, limit: int, fmt: str, units: str, wide: bool) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
-    if _topology(None, (), (), scenario_file) is not None:
-        raise click.UsageError(f"{scenario_file}: sweeps do not model shared links yet; replay each point with --topology")
+    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server)
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
-        result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
+        result = store.sweep(trace, list(grid), base, all_ranks=all_ranks, topology=server)
     table = result.scenarios.sort("predicted_span_ns")
     if fmt == "json":
         click.echo(json.dumps({"trace_id": result.trace_id, "measured_ns": result.measured_ns,

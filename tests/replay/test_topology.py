@@ -126,5 +126,12 @@ def test_a_scenario_file_names_the_topology_its_moves_and_links(two_gpus, tmp_pa
                                        "--move", "gpu1=sw0", "--format", "json"])
     doc = json.loads(shared.output[shared.output.index("{"):])
     assert doc["total"]["predicted_span_ns"] == max(spans(job(two_gpus, ["pcie.h2d=2x"], DGX)))
-    swept = CliRunner().invoke(main, ["sweep", str(trace), "--db", str(db), "--grid", "hbm=1x,2x", "--scenario", str(scenario)])
-    assert swept.exit_code == 2 and "sweeps do not model shared links yet" in swept.output
+    # a sweep reads the file's topology too: with GPU 1 on its own switch nothing is shared, as without one
+    def sweep(*args):
+        out = CliRunner().invoke(main, ["sweep", str(trace), "--db", str(db), "--all-ranks", "--grid", "hbm=1x,2x",
+                                        "--format", "json", *args])
+        assert out.exit_code == 0, out.output
+        return [r["predicted_span_ns"] for r in json.loads(out.output[out.output.index("{"):])["scenarios"]]
+    assert sweep("--scenario", str(scenario)) == sweep("--set", "pcie.h2d=2x")
+    shared, free = sweep("--scenario", str(scenario), "--move", "gpu1=sw0"), sweep("--set", "pcie.h2d=2x")
+    assert all(a > 1.2 * b for a, b in zip(sorted(shared), sorted(free)))

@@ -159,3 +159,19 @@ def test_routes_climb_to_the_lowest_common_node_and_cross_sockets():
 ])
 def test_the_readmes_dlrm_table(dlrm, server, span_ms):
     assert job_span(replay(dlrm, server)) / 1e6 == pytest.approx(span_ms, abs=5e-4)
+
+
+def test_a_sweep_on_a_topology_varies_links_and_agrees_with_the_batched_sweep_where_nothing_is_shared(dlrm):
+    on_servers = dlrm.sweep(1, ["link.nic=1Gb/s,400Gb/s", "cpu.speed=1x,2x"], all_ranks=True, topology=TWO_SERVERS)
+    free = dlrm.sweep(1, ["cpu.speed=1x,2x"], all_ranks=True)
+    rows = {(r["link.nic"], r["cpu.speed"]): r for r in on_servers.scenarios.iter_rows(named=True)}
+    for r in free.scenarios.iter_rows(named=True):  # at 400 Gb/s no link is over-subscribed
+        assert rows[("400Gb/s", r["cpu.speed"])]["predicted_span_ns"] == r["predicted_span_ns"]
+        assert rows[("1Gb/s", r["cpu.speed"])]["predicted_span_ns"] > r["predicted_span_ns"]
+    # where the links held transfers back, the prediction rests on the unvalidated sharing model
+    assert rows[("1Gb/s", "1x")]["expected_error_pct"] is None and rows[("400Gb/s", "1x")]["expected_error_pct"] == 0
+    assert on_servers.sensitivity["knob"][0] == "link.nic"
+    with pytest.raises(Exception, match="link axes need a topology"):
+        dlrm.sweep(1, ["link.nic=1Gb/s,400Gb/s"], all_ranks=True)
+    with pytest.raises(Exception, match="Gb/s in bits"):
+        dlrm.sweep(1, ["link.nic=fast"], all_ranks=True, topology=TWO_SERVERS)
