@@ -28,7 +28,6 @@ from retime.replay.topology import DOWN, PORT, UP, Topology
 
 COPY_CLASSES = {"h2d": DOWN, "d2h": UP}  # edge class -> direction on a GPU's route to the host
 MAX_ROUNDS = 30  # re-time rounds before the transfers' times must have settled
-KINDS = ("copy", "network")
 
 
 @dataclass
@@ -63,7 +62,8 @@ def warnings(model: "LinkModel", uses: list["LinkUse"]) -> list[str]:
 @dataclass
 class LinkReport:
     """What a replay on a topology sent over its links: each link direction's use, and each transfer
-    with the links it crossed (replay/sql/link_load.sql reads these as tables)."""
+    with the links it crossed (the tables replay/sql/link_demand.sql, link_load.sql and
+    link_collisions.sql read)."""
     uses: list["LinkUse"]
     transfers: pl.DataFrame       # transfer, rank, kind, name, server, gpu, bytes, start_ns, wanted_ns, took_ns, slowed
     transfer_links: pl.DataFrame  # transfer, server, link, direction: the links each transfer crossed
@@ -257,11 +257,11 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
 
 
 def _direction_names(topology: Topology) -> list[str]:
-    """Per directed link index within a server, its direction in words."""
+    """Per directed link index within a server (link x 2 + UP or DOWN), its direction in words."""
     names = []
     for link in topology.links:
         port = link.endswith(PORT)
-        names += ["out" if port else "to host", "in" if port else "to device"]
+        names += ["out" if port else "to host", "in" if port else "to device"]  # UP, DOWN
     return names
 
 
@@ -271,7 +271,7 @@ def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, r
     network = kind == 1
     src, dst = graph.src[xfer], graph.dst[xfer]
     at = np.where(network, dst, src)  # the rank's own point: a network transfer starts at the group's point
-    classes = np.array(["d2h" if c == "d2h" else "h2d" if c == "h2d" else "network" for c in EDGE_CLASSES], dtype=object)
+    classes = np.array(EDGE_CLASSES, dtype=object)  # a copy's kind is its class, h2d or d2h
     names = np.array(graph.names, dtype=object)
     transfers = pl.DataFrame({
         "transfer": np.arange(len(xfer), dtype=np.int64),
@@ -304,14 +304,12 @@ def _use(topology: Topology, capacity, kind, route_ptr, route, slowed, saturated
     copies = np.bincount(route[kind_of_step == 0], minlength=len(capacity))
     network = np.bincount(route[kind_of_step == 1], minlength=len(capacity))
     held = np.bincount(route, weights=np.repeat(slowed, per_transfer), minlength=len(capacity)).astype(np.int64)
+    directions = _direction_names(topology)
     rows = []
     for k in np.flatnonzero(copies + network).tolist():  # one row per link direction crossed
-        server, rest = divmod(k, 2 * len(links))
-        link, direction = divmod(rest, 2)
-        name = links[link]
-        label = ("in" if direction == DOWN else "out") if name.endswith(PORT) else \
-            ("to device" if direction == DOWN else "to host")
-        rows.append(LinkUse(server=server, link=name, direction=label, gb_s=float(capacity[k]), bytes=int(carried[k]),
+        server, within = divmod(k, 2 * len(links))
+        rows.append(LinkUse(server=server, link=links[within // 2], direction=directions[within], gb_s=float(capacity[k]),
+                            bytes=int(carried[k]),
                             copies=int(copies[k]), network=int(network[k]), saturated_ns=int(round(saturated[k])),
                             slowed=int(held[k])))
     return sorted(rows, key=lambda r: (-r.saturated_ns, -r.bytes, r.server, r.link))

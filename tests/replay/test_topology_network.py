@@ -175,3 +175,15 @@ def test_a_sweep_on_a_topology_varies_links_and_agrees_with_the_batched_sweep_wh
         dlrm.sweep(1, ["link.nic=1Gb/s,400Gb/s"], all_ranks=True)
     with pytest.raises(Exception, match="Gb/s in bits"):
         dlrm.sweep(1, ["link.nic=fast"], all_ranks=True, topology=TWO_SERVERS)
+
+
+@pytest.mark.parametrize("key", list(topology.presets()))
+def test_every_preset_cites_its_sources_and_routes_each_gpu_to_host_and_network(key):
+    server = topology.load(key)
+    assert "source" in topology.presets()[key] and len(server.source) > 100
+    for gpu in server.gpus():
+        up = server.route_to_host(gpu)
+        assert up[0] == gpu and server.parent[up[-1]].startswith("cpu")
+        nic = server.nic_of(gpu)
+        assert nic == "nic" + gpu[3:] and server.route(gpu, nic) == [(gpu, 0), (nic, 1)]  # its rail, one switch
+    assert all(rate > 0 for rate in server.gb_s.values())
