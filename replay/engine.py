@@ -279,12 +279,14 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     """Write the replay as trace new_trace_id (one transaction), so every query works on it."""
     import orjson
     import pyarrow as pa
-    new, binding, _ = retimed(graph, scenario, links)
+    new, binding, _, report = retimed_on_links(graph, scenario, links)
     starts, ends = event_points(graph)
     times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=graph.trace_id, origin_ns=graph.origin_ns,
-                  scenario=orjson.dumps({**scenario.as_dict(), "error_bar": fidelity.error_bar(scenario).as_dict()}).decode(),
+                  scenario=orjson.dumps({**scenario.as_dict(), **({"topology": links.label} if links else {}),
+                                         "error_bar": (fidelity.error_bar_on_links(scenario, report.uses) if report
+                                                       else fidelity.error_bar(scenario)).as_dict()}).decode(),
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)
@@ -294,12 +296,18 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
     point_letter = np.where(graph.point_is_end, "e", "s")
     critical = pa.table({"src_event_id": graph.point_event[path_src], "dst_event_id": graph.point_event[path_dst],
                          "kind": np.char.add(np.char.add("critical_", point_letter[path_src]), point_letter[path_dst])})
-    con.register("replay_times", times)
-    con.register("replay_critical", critical)
+    tables = {"replay_times": times, "replay_critical": critical}
+    if report is not None:
+        tables.update(saved_transfers=report.transfers.to_arrow(), saved_transfer_links=report.transfer_links.to_arrow(),
+                      saved_link_capacity=report.capacity.to_arrow())
+    for name, table in tables.items():
+        con.register(name, table)
     try:
         with transaction(con):
             run_script(con, PACKAGE, "save_replay")
+            if report is not None:
+                run_script(con, PACKAGE, "save_replay_links")
             derive_trace(con, new_trace_id)
     finally:
-        con.unregister("replay_times")
-        con.unregister("replay_critical")
+        for name in tables:
+            con.unregister(name)

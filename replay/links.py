@@ -64,45 +64,48 @@ class LinkReport:
     """What a replay on a topology sent over its links: each link direction's use, and each transfer
     with the links it crossed (the tables replay/sql/link_demand.sql, link_load.sql and
     link_collisions.sql read)."""
+    trace_id: int                 # the replayed trace (a saved replay stores the tables under its own id)
     uses: list["LinkUse"]
-    transfers: pl.DataFrame       # transfer, rank, kind, name, server, gpu, bytes, start_ns, wanted_ns, took_ns, slowed
-    transfer_links: pl.DataFrame  # transfer, server, link, direction: the links each transfer crossed
-    capacity: pl.DataFrame        # server, link, direction, gb_s: every link direction of the servers used
+    transfers: pl.DataFrame       # as the store's replay_transfers (retime/store/sql/schema.sql)
+    transfer_links: pl.DataFrame  # as replay_transfer_links: the links each transfer crossed
+    capacity: pl.DataFrame        # as replay_link_capacity: every link direction of the servers used
 
     @classmethod
-    def empty(cls) -> "LinkReport":
-        return cls([], pl.DataFrame(schema=TRANSFER_SCHEMA), pl.DataFrame(schema=CROSSING_SCHEMA),
+    def empty(cls, trace_id: int) -> "LinkReport":
+        return cls(trace_id, [], pl.DataFrame(schema=TRANSFER_SCHEMA), pl.DataFrame(schema=CROSSING_SCHEMA),
                    pl.DataFrame(schema=CAPACITY_SCHEMA))
 
     def demand(self) -> pl.DataFrame:
         """Per link direction used: bytes, transfers, the peak of what they wanted over its bandwidth,
-        and how long that was at least 80% and above 100% (replay/sql/link_demand.sql)."""
-        return self._sql("link_demand")
+        and how long that was at least 80% and above 100% (queries/replay/link_demand.sql)."""
+        return self._query("link_demand")
 
     def load(self, bucket_ns: int) -> pl.DataFrame:
         """Per link direction and time bucket: bytes carried and their share of the link (link_load.sql)."""
         if bucket_ns <= 0:
             raise ScenarioError(f"link load buckets of {bucket_ns} ns: expected a positive bucket")
-        return self._sql("link_load", {"bucket_ns": int(bucket_ns)})
+        return self._query("link_load", bucket_ns=int(bucket_ns))
 
     def collided(self) -> pl.DataFrame:
         """The transfers held back by shared links, most delayed first (link_collisions.sql)."""
-        return self._sql("link_collisions")
+        return self._query("link_collisions")
 
-    def _sql(self, name: str, params: dict | None = None) -> pl.DataFrame:
+    def _query(self, name: str, **params) -> pl.DataFrame:
+        """A named link query over these tables, as the store answers it for a saved replay."""
         import duckdb
 
-        from retime.sqlfiles import load_sql
+        from retime.queries import runner
         con = duckdb.connect()
         try:
-            con.register("replay_transfers", self.transfers.to_arrow())
-            con.register("replay_transfer_links", self.transfer_links.to_arrow())
-            con.register("replay_link_capacity", self.capacity.to_arrow())
-            return con.sql(load_sql("retime.replay", name), params=params or {}).pl()
+            for table, frame in (("replay_transfers", self.transfers), ("replay_transfer_links", self.transfer_links),
+                                 ("replay_link_capacity", self.capacity)):
+                con.register(table, frame.with_columns(trace_id=pl.lit(self.trace_id, pl.Int64)).to_arrow())
+            return runner.run(con, name, {"trace_id": self.trace_id, **params})
         finally:
             con.close()
 
 
+# the columns of the store's replay_transfers, replay_transfer_links and replay_link_capacity but trace_id
 TRANSFER_SCHEMA = {"transfer": pl.Int64, "rank": pl.Int64, "kind": pl.String, "name": pl.String, "server": pl.Int64,
                    "gpu": pl.Int64, "bytes": pl.Int64, "start_ns": pl.Int64, "wanted_ns": pl.Int64, "took_ns": pl.Int64,
                    "slowed": pl.Boolean}
@@ -232,7 +235,7 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
     capacity = np.repeat([model.topology.gb_s[name] for name in links], 2).astype(np.float64)
     capacity = np.tile(capacity, servers)  # GB/s = bytes/ns
     if len(xfer) == 0:
-        return new, binding, lag, LinkReport.empty()
+        return new, binding, lag, LinkReport.empty(graph.trace_id)
     demand = lag[xfer].astype(np.float64)
     copies = xfer[kind == 0]
     order = np.argsort(graph.src[copies], kind="stable")  # staged calls find their copy by its start point
@@ -294,7 +297,7 @@ def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, r
                                    "link": np.tile(np.repeat(links, 2), servers).astype(str),
                                    "direction": np.tile(directions, servers).astype(str), "gb_s": capacity},
                                   schema=CAPACITY_SCHEMA)
-    return LinkReport(uses, transfers, crossings, capacity_table)
+    return LinkReport(graph.trace_id, uses, transfers, crossings, capacity_table)
 
 
 def _use(topology: Topology, capacity, kind, route_ptr, route, slowed, saturated, carried) -> list[LinkUse]:

@@ -13,7 +13,8 @@ from retime.errors import StoreError
 from retime.sqlfiles import load_sql, set_variables
 from retime.store import derived
 
-TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES
+TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES + (
+    "replay_transfers", "replay_transfer_links", "replay_link_capacity")
 
 
 def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:

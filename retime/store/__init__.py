@@ -18,9 +18,11 @@ from retime.errors import StoreError
 from retime.sqlfiles import load_sql
 
 # 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes; 4: op_work, cpu_top_ops,
-# gpu_timeline's operator and category, derived_info. An older store is upgraded in place on open: its derived
-# tables are made again from its events (as they are when the rules they follow change: derived.fingerprint).
-SCHEMA_VERSION = 4
+# gpu_timeline's operator and category, derived_info; 5: replay_transfers, replay_transfer_links and
+# replay_link_capacity (saved replays on a topology). An older store is upgraded in place on open: its derived
+# tables are made again from its events (as they are when the rules they follow change: derived.fingerprint),
+# and tables it lacks are created.
+SCHEMA_VERSION = 5
 DEFAULT_DB = "retime.duckdb"
 
 
@@ -112,7 +114,7 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
             derived.mark_current(con)
         return False
     version = con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0]
-    if version in (1, 2, 3) or (version == SCHEMA_VERSION and not derived.is_current(con)):
+    if version in (1, 2, 3, 4) or (version == SCHEMA_VERSION and not derived.is_current(con)):
         if read_only:
             return True
         _upgrade_derived(con)
@@ -126,7 +128,8 @@ def _check_or_create_schema(con: duckdb.DuckDBPyConnection, path: str, read_only
 def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Versions 2 to 4 changed only the derived tables (derived.TABLES), and so does a change of the
     rules they follow: make them again and derive every stored trace, in one transaction (an
-    interrupted upgrade leaves the store as it was)."""
+    interrupted upgrade leaves the store as it was). Version 5 added tables, which the schema's
+    IF NOT EXISTS statements create."""
     with transaction(con):
         con.execute(load_sql("retime.store", "drop_derived")).fetchall()
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from retime.cli import main
@@ -135,3 +136,22 @@ def test_a_scenario_file_names_the_topology_its_moves_and_links(two_gpus, tmp_pa
     assert sweep("--scenario", str(scenario)) == sweep("--set", "pcie.h2d=2x")
     shared, free = sweep("--scenario", str(scenario), "--move", "gpu1=sw0"), sweep("--set", "pcie.h2d=2x")
     assert all(a > 1.2 * b for a, b in zip(sorted(shared), sorted(free)))
+
+
+def test_a_saved_replay_on_a_topology_answers_its_link_queries_from_the_store(store):
+    """The 64 MiB pageable batch at twice its speed through a GPU link cut to 8 GB/s: each copy takes
+    its bytes over 8 GB/s, and the store's link queries give what the replay's own report gave."""
+    [r] = store.ingest(PAGEABLE)
+    slow_link = topology.load(DGX).with_links({"gpu0": "8GB/s"})
+    result = store.replay(r.trace_id, ["pcie.h2d=2x"], topology=slow_link, save=True)
+    saved = result.saved_trace_id
+    for name in ("link_demand", "link_collisions"):
+        in_memory = getattr(result.link_report, {"link_demand": "demand", "link_collisions": "collided"}[name])()
+        assert store.query(name, trace_id=saved).equals(in_memory) and in_memory.height > 0
+    batch = store.query("link_collisions", trace_id=saved).filter(pl.col("bytes") == 64 << 20)
+    assert batch.height == 4 and (batch["took_ns"] == round((64 << 20) / 8)).all()
+    load = store.query("link_load", trace_id=saved, bucket_ns=1_000_000)
+    assert load.filter(link="gpu0", direction="to device")["utilization"].max() == pytest.approx(1.0, abs=1e-3)
+    assert result.error_bar.pct is None and "no measured contention pair" in result.error_bar.basis
+    scenario = json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", {"t": saved})["scenario"][0])
+    assert scenario["topology"] == "topology=dgx-h100 gpu0=8GB/s" and scenario["error_bar"]["expected_error_pct"] is None

@@ -16,3 +16,6 @@ CREATE VIEW gpu_overlap AS SELECT * FROM lake_table(getvariable('lake_gpu_overla
 CREATE VIEW gpu_busy_islands AS SELECT * FROM lake_table(getvariable('lake_gpu_busy_islands'));
 CREATE VIEW gpu_launch_queue AS SELECT * FROM lake_table(getvariable('lake_gpu_launch_queue'));
 CREATE VIEW gpu_stream_gaps AS SELECT * FROM lake_table(getvariable('lake_gpu_stream_gaps'));
+CREATE VIEW replay_transfers AS SELECT * FROM lake_table(getvariable('lake_replay_transfers'));
+CREATE VIEW replay_transfer_links AS SELECT * FROM lake_table(getvariable('lake_replay_transfer_links'));
+CREATE VIEW replay_link_capacity AS SELECT * FROM lake_table(getvariable('lake_replay_link_capacity'));

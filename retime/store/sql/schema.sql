@@ -236,3 +236,37 @@ CREATE TABLE IF NOT EXISTS counters (
     ts_ns      BIGINT NOT NULL,
     value      DOUBLE
 );
+
+-- A saved replay on a topology (retime replay TRACE --topology NAME --save; replay/links.py): every
+-- transfer that crossed the server's links (a copy between GPU and host memory, or a rank's network
+-- traffic), with its time alone and under sharing; the links each crossed; and every link
+-- direction's bandwidth. Times are from the replay's origin (its parent's first event). The link
+-- queries (queries/replay/link_demand.sql, link_load.sql, link_collisions.sql) read them.
+CREATE TABLE IF NOT EXISTS replay_transfers (
+    trace_id   BIGINT NOT NULL,           -- the saved replay
+    transfer   BIGINT NOT NULL,           -- its number within the replay
+    rank       BIGINT,
+    kind       VARCHAR NOT NULL,          -- 'h2d' | 'd2h' | 'network'
+    name       VARCHAR,                   -- the copy's, or the collective kernel's, name
+    server     BIGINT NOT NULL,
+    gpu        BIGINT NOT NULL,           -- the GPU's index on its server
+    bytes      BIGINT NOT NULL,           -- what it moves over each of its links (a NIC's share of a collective)
+    start_ns   BIGINT NOT NULL,
+    wanted_ns  BIGINT NOT NULL,           -- its duration alone under the scenario
+    took_ns    BIGINT NOT NULL,           -- its duration with the links shared
+    slowed     BOOLEAN NOT NULL           -- it got less than it wanted at some time
+);
+CREATE TABLE IF NOT EXISTS replay_transfer_links (
+    trace_id   BIGINT NOT NULL,
+    transfer   BIGINT NOT NULL,
+    server     BIGINT NOT NULL,
+    link       VARCHAR NOT NULL,          -- named by the node below it ('gpu0', 'sw0', 'cpu1'), or a NIC's port ('nic0.port')
+    direction  VARCHAR NOT NULL           -- 'to host' | 'to device' on PCIe and the sockets' link, 'out' | 'in' on a port
+);
+CREATE TABLE IF NOT EXISTS replay_link_capacity (
+    trace_id   BIGINT NOT NULL,
+    server     BIGINT NOT NULL,
+    link       VARCHAR NOT NULL,
+    direction  VARCHAR NOT NULL,
+    gb_s       DOUBLE NOT NULL            -- bandwidth, GB/s = bytes per ns
+);
