@@ -76,6 +76,14 @@ def build(store, trace: int | str) -> str:
         sections.append(section("Critical path by step and resource", "critical_path_shares",
                                  lambda df: charts.bars([f"{s or 'whole trace'} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
+    if info["format"] == "replay" and store.query("link_demand", trace_id).height:  # saved on a topology
+        sections += [
+            section("Links under load (peak demand over bandwidth)", "link_demand",
+                    lambda df: charts.bars([f"server {s} {n} {d}" for s, n, d in zip(df["server"], df["link"], df["direction"])][:20],
+                                           df["peak_demand"][:20].to_list(), "x its bandwidth", 1)),
+            section("The busiest links over time", "link_load", _link_load_chart, limit=0),
+            section("Transfers held back by shared links", "link_collisions", None),
+        ]
     sections.append(section("Replays on other hardware", "replays",
                              lambda df: charts.bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
                                               df["speedup"].to_list(), "x", 1)))
@@ -183,6 +191,17 @@ def _roofline_chart(df: pl.DataFrame) -> str:
               for r in rows]
     hbm = next((r["memory_roof_tb_s"] for r in rows if r["memory_roof_tb_s"]), None)
     return charts.roofline(points, [(dtype, peak) for peak, dtype in sorted(roofs.items())], hbm)
+
+
+def _link_load_chart(df: pl.DataFrame) -> str:
+    """Utilization over time of the four link directions that carried the most bytes."""
+    busiest = (df.group_by("server", "link", "direction").agg(pl.col("bytes").sum()).sort("bytes", descending=True)
+               .head(4).select("server", "link", "direction"))
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in df.join(busiest, on=["server", "link", "direction"]).to_dicts():
+        series.setdefault(f"server {r['server']} {r['link']} {r['direction']}", []).append(
+            (r["start_ns"] / 1e6, 100 * r["utilization"]))
+    return charts.timeline(series, "% of the link")
 
 
 def _bandwidth_chart(df: pl.DataFrame) -> str:

@@ -46,6 +46,21 @@ def test_a_saved_replay_report_shows_its_critical_path_and_verdicts(tmp_path):
     assert "Critical path by step and resource" in text and "ProfilerStep#4 cpu" in text
     assert "Launch-bound or GPU-bound, step by step" in text and "(launch-bound)" in text
     assert "<h1>Trace 2: replay of trace 1 (hostwork_2x.pt.trace.json.gz) under cpu.speed=2x</h1>" in text
+    assert "Links under load" not in text  # not replayed on a topology
+
+
+def test_a_replay_saved_on_a_topology_reports_its_links(tmp_path):
+    db, page = tmp_path / "r.duckdb", tmp_path / "report.html"
+    CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz"), "--db", str(db)])
+    saved = CliRunner().invoke(main, ["replay", "1", "--set", "pcie.h2d=2x", "--topology", "dgx-h100",
+                                      "--link", "gpu0=8GB/s", "--save", "--db", str(db)])
+    assert "saved as trace 2" in saved.output and "unvalidated" in saved.output
+    assert CliRunner().invoke(main, ["report", "2", "--db", str(db), "--html", str(page)]).exit_code == 0
+    text = page.read_text()
+    for title, query in [("Links under load", "link_demand"), ("The busiest links over time", "link_load"),
+                         ("Transfers held back by shared links", "link_collisions")]:
+        assert title in text and f"retime query {query} 2" in text
+    assert "server 0 gpu0 to device" in text and "<polyline" in text
 
 
 def test_charts_draw_to_scale_count_in_whole_numbers_and_keep_cut_text_as_a_tooltip():
