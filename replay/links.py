@@ -28,6 +28,7 @@ from retime.replay.topology import DOWN, PORT, UP, Topology
 
 COPY_CLASSES = {"h2d": DOWN, "d2h": UP}  # edge class -> direction on a GPU's route to the host
 MAX_ROUNDS = 30  # re-time rounds before the transfers' times must have settled
+NETWORK = "network"  # what a NIC's port joins its NIC to, as replay_link_capacity.parent names it
 
 
 @dataclass
@@ -110,7 +111,7 @@ TRANSFER_SCHEMA = {"transfer": pl.Int64, "rank": pl.Int64, "kind": pl.String, "n
                    "gpu": pl.Int64, "bytes": pl.Int64, "start_ns": pl.Int64, "wanted_ns": pl.Int64, "took_ns": pl.Int64,
                    "slowed": pl.Boolean}
 CROSSING_SCHEMA = {"transfer": pl.Int64, "server": pl.Int64, "link": pl.String, "direction": pl.String}
-CAPACITY_SCHEMA = {"server": pl.Int64, "link": pl.String, "direction": pl.String, "gb_s": pl.Float64}
+CAPACITY_SCHEMA = {"server": pl.Int64, "link": pl.String, "direction": pl.String, "gb_s": pl.Float64, "parent": pl.String}
 
 
 @dataclass
@@ -293,9 +294,11 @@ def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, r
                               "server": server, "link": links[within // 2].astype(str),
                               "direction": directions[within].astype(str)}, schema=CROSSING_SCHEMA)
     servers = len(capacity) // per_server
+    above = np.array([NETWORK if link.endswith(PORT) else topo.parent[link] for link in topo.links], dtype=object)
     capacity_table = pl.DataFrame({"server": np.repeat(np.arange(servers, dtype=np.int64), per_server),
                                    "link": np.tile(np.repeat(links, 2), servers).astype(str),
-                                   "direction": np.tile(directions, servers).astype(str), "gb_s": capacity},
+                                   "direction": np.tile(directions, servers).astype(str), "gb_s": capacity,
+                                   "parent": np.tile(np.repeat(above, 2), servers).astype(str)},
                                   schema=CAPACITY_SCHEMA)
     return LinkReport(graph.trace_id, uses, transfers, crossings, capacity_table)
 

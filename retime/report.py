@@ -78,6 +78,9 @@ def build(store, trace: int | str) -> str:
                                                   df["time_ns"].to_list(), "ms", 1e6)))
     if info["format"] == "replay" and store.query("link_demand", trace_id).height:  # saved on a topology
         sections += [
+            section("The server's links by peak demand", "link_tree",
+                    lambda df: charts.tree(df.filter(pl.col("server") == df.sort("peak_demand")["server"][-1]).to_dicts()),
+                    limit=0),
             section("Links under load (peak demand over bandwidth)", "link_demand",
                     lambda df: charts.bars([f"server {s} {n} {d}" for s, n, d in zip(df["server"], df["link"], df["direction"])][:20],
                                            df["peak_demand"][:20].to_list(), "x its bandwidth", 1)),

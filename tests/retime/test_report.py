@@ -57,10 +57,15 @@ def test_a_replay_saved_on_a_topology_reports_its_links(tmp_path):
     assert "saved as trace 2" in saved.output and "unvalidated" in saved.output
     assert CliRunner().invoke(main, ["report", "2", "--db", str(db), "--html", str(page)]).exit_code == 0
     text = page.read_text()
-    for title, query in [("Links under load", "link_demand"), ("The busiest links over time", "link_load"),
+    for title, query in [("The server&#x27;s links by peak demand", "link_tree"),
+                         ("Links under load", "link_demand"), ("The busiest links over time", "link_load"),
                          ("Transfers held back by shared links", "link_collisions")]:
         assert title in text and f"retime query {query} 2" in text
     assert "server 0 gpu0 to device" in text and "<polyline" in text
+    # the tree: GPU 0's link over its bandwidth (red), the switch's uplink under it (blue), the rest idle
+    assert re.search(r'stroke="#d8523b" stroke-width="4"><title>gpu0 to sw0: 8 GB/s', text)
+    assert re.search(r'stroke="#3b7dd8" stroke-width="4"><title>sw0 to cpu0: 64 GB/s', text)
+    assert "nic3.port to network: 50 GB/s each way, 0 bytes" in text
 
 
 def test_charts_draw_to_scale_count_in_whole_numbers_and_keep_cut_text_as_a_tooltip():

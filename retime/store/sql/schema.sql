@@ -268,5 +268,6 @@ CREATE TABLE IF NOT EXISTS replay_link_capacity (
     server     BIGINT NOT NULL,
     link       VARCHAR NOT NULL,
     direction  VARCHAR NOT NULL,
-    gb_s       DOUBLE NOT NULL            -- bandwidth, GB/s = bytes per ns
+    gb_s       DOUBLE NOT NULL,           -- bandwidth, GB/s = bytes per ns
+    parent     VARCHAR NOT NULL           -- the node the link joins its node to ('network' for a NIC's port)
 );
