@@ -148,11 +148,11 @@ def gantt(events: list[dict], unit: str = "ms", scale: float = 1e6) -> str:
     return f'<svg width="960" height="{height}" role="img">{"".join(shapes)}</svg><p class="legend">{legend}</p>'
 
 
-def tree(links: list[dict]) -> str:
+def tree(links: list[dict], legend: bool = True) -> str:
     """A server as a tree of links (rows of link, parent, gb_s, peak_demand, as the link_tree query
     gives them): every node under its parent, each link drawn in the colour of its peak demand
     (under 80% of its bandwidth, 80-100%, over 100%), with its numbers as a tooltip. A NIC's
-    network port is drawn as a stub below its NIC."""
+    network port is drawn as a stub below its NIC. `legend`: the colours' key after the drawing."""
     parent = {r["link"]: (r["link"][:-len(".port")] if r["parent"] == "network" else r["parent"]) for r in links}
     info = {r["link"]: r for r in links}
     children: dict[str, list[str]] = {}
@@ -185,7 +185,8 @@ def tree(links: list[dict]) -> str:
         color = "#d8523b" if peak > 1 else "#e8b04b" if peak >= 0.8 else "#9aa1aa" if not r["bytes"] else "#3b7dd8"
         x1, y1 = 10 + x_of[up] * step_x + w / 2, 5 + depth[up] * step_y + h
         x2, y2 = 10 + x_of[node] * step_x + w / 2, 5 + depth[node] * step_y
-        tip = f"{node} to {r['parent']}: {r['gb_s']:g} GB/s each way, {r['bytes']:,} bytes, peak demand {peak:.2f}x"
+        tip = f"{node} to {r['parent']}: {r['gb_s']:g} GB/s each way" + (
+            f", {r['bytes']:,} bytes, peak demand {peak:.2f}x" if r["bytes"] is not None else "")
         shapes.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
                       f'stroke-width="{4 if r["bytes"] else 1.5}"><title>{html.escape(tip)}</title></line>')
     for node in depth:
@@ -193,7 +194,7 @@ def tree(links: list[dict]) -> str:
         label = "port" if node.endswith(".port") else node
         shapes.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w}" height="{h}" fill="#f4f5f7" stroke="#9aa1aa"/>'
                       f'<text x="{x + 2:.1f}" y="{y + 13:.1f}" font-size="9">{html.escape(label)}</text>')
-    legend = ('<p class="legend"><span><i style="background:#3b7dd8"></i>under 80% of its bandwidth at peak</span>'
-              '<span><i style="background:#e8b04b"></i>80-100%</span><span><i style="background:#d8523b"></i>'
-              'over 100%</span><span><i style="background:#9aa1aa"></i>nothing crossed</span></p>')
-    return f'<svg width="{width}" height="{height}" role="img">{"".join(shapes)}</svg>{legend}'
+    key = ('<p class="legend"><span><i style="background:#3b7dd8"></i>under 80% of its bandwidth at peak</span>'
+           '<span><i style="background:#e8b04b"></i>80-100%</span><span><i style="background:#d8523b"></i>'
+           'over 100%</span><span><i style="background:#9aa1aa"></i>nothing crossed</span></p>') if legend else ""
+    return f'<svg width="{width}" height="{height}" role="img">{"".join(shapes)}</svg>{key}'

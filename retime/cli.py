@@ -628,11 +628,24 @@ def topology_list() -> None:
 @click.argument("name")
 @click.option("--move", "moves", multiple=True, metavar="NODE=PARENT", help="Hang a node under another parent.")
 @click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE", help="A link's bandwidth (2x, 32GB/s) or pcie.gen=6.")
-def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, ...]) -> None:
+@click.option("--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the tree as an SVG file (as the report draws a topology replay's server).")
+def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, ...], svg_path: Path | None) -> None:
     """Draw a server preset as a tree, each link with its bandwidth, and where its numbers come from."""
     server = _topology(name, moves, link_settings)
     click.echo(server.show())
     click.echo(f"source: {server.source}")
+    if svg_path is not None:
+        from retime import charts
+        from retime.replay.links import NETWORK
+        rows = [{"link": link, "parent": NETWORK if link.endswith(".port") else server.parent[link],
+                 "gb_s": server.gb_s[link], "bytes": None, "peak_demand": None} for link in server.links]
+        svg = charts.tree(rows, legend=False)
+        try:
+            svg_path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"{svg[len("<svg"):]}\n')
+        except OSError as exc:
+            raise click.ClickException(f"{svg_path}: cannot write ({exc.strerror})") from None
+        click.echo(f"wrote {svg_path}")
 
 
 @main.command("export-lake")

@@ -93,6 +93,15 @@ def test_topology_show_draws_the_tree_with_its_links_and_sources():
     assert "source: NVIDIA DGX H100" in out.output
 
 
+def test_topology_show_draws_the_tree_as_svg_too(tmp_path):
+    svg = tmp_path / "dgx.svg"
+    out = CliRunner().invoke(main, ["topology", "show", DGX, "--move", "nic3=sw0", "--svg", str(svg)])
+    assert out.exit_code == 0 and f"wrote {svg}" in out.output
+    text = svg.read_text()
+    assert text.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and text.count("<rect") == 8 * 2 + 4 + 2 + 8
+    assert "<title>nic3 to sw0: 64 GB/s each way</title>" in text and "nic3.port to network: 50 GB/s" in text
+
+
 @pytest.mark.parametrize("args, message", [
     (["topology", "show", "dgx-a1"], "unknown topology 'dgx-a1'"),
     (["topology", "show", DGX, "--move", "sw1=sw0", "--move", "sw0=sw1"], "sw1 hangs below sw0"),
