@@ -36,12 +36,22 @@ def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, r
             users[route[k]] += 1
     remaining = n_active
     while remaining > 0:
+        # best: the lowest bound, which freezes; level: the lowest share of a link in use. Shares
+        # only grow as transfers freeze, so every transfer wanting no more than level gets its own
+        # rate now, all in one pass (without it, transfers that share nothing freeze one per pass)
         best = np.inf
+        level = np.inf
         for j in range(n_active):
             i = active[j]
             if frozen[i]:
                 continue
-            bound = _bound(i, want, route_ptr, route, left, users)
+            bound = want[i]
+            for k in range(route_ptr[i], route_ptr[i + 1]):
+                share = left[route[k]] / users[route[k]]
+                if share < bound:
+                    bound = share
+                if share < level:
+                    level = share
             if bound < best:
                 best = bound
         for j in range(n_active):
@@ -49,7 +59,7 @@ def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, r
             if frozen[i]:
                 continue
             bound = _bound(i, want, route_ptr, route, left, users)
-            if bound <= best * (1.0 + _EPS):
+            if bound <= best * (1.0 + _EPS) or want[i] <= level:
                 frozen[i] = True
                 rate[i] = bound
                 remaining -= 1
@@ -61,10 +71,12 @@ def _allocate(active, n_active, want, route_ptr, route, capacity, left, users, r
 
 
 @njit(cache=True, nogil=True)
-def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
+def share_links(start, demand_ns, nbytes, route_ptr, route, capacity, group):
     """Durations of transfers that share links. start, demand_ns (each one's duration alone) and
     nbytes per transfer; its links are route[route_ptr[i]:route_ptr[i + 1]] (directed link
-    indices); capacity in bytes/ns per directed link. A transfer never slowed keeps its demand_ns
+    indices); capacity in bytes/ns per directed link. Transfers of different `group`s (servers)
+    share no link, so each group runs on a timeline of its own: a link's sharing is worked out
+    among the few transfers that can meet on it. A transfer never slowed keeps its demand_ns
     exactly. Returns (durations, slowed, per link: ns it ran full while someone wanted more, bytes
     it carried)."""
     t_count = start.shape[0]
@@ -76,6 +88,7 @@ def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
     if t_count == 0:
         return duration, slowed, saturated_ns, carried
     order = np.argsort(start, kind="mergesort")
+    order = order[np.argsort(group[order], kind="mergesort")]  # by group, then by start
     want = np.empty(t_count)
     remaining = nbytes.copy()
     for i in range(t_count):
@@ -92,13 +105,15 @@ def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
     held = np.zeros(n_links, np.bool_)
     nxt = 0
     now = start[order[0]]
+    current = group[order[0]]
     while nxt < t_count or n_active > 0:
-        while nxt < t_count and start[order[nxt]] <= now:
+        while nxt < t_count and group[order[nxt]] == current and start[order[nxt]] <= now:
             active[n_active] = order[nxt]
             n_active += 1
             nxt += 1
-        if n_active == 0:
+        if n_active == 0:  # the group is done, or idle until its next start: on to that
             now = start[order[nxt]]
+            current = group[order[nxt]]
             continue
         _allocate(active, n_active, want, route_ptr, route, capacity, left, users, rate, frozen)
         step = np.inf
@@ -106,7 +121,7 @@ def share_links(start, demand_ns, nbytes, route_ptr, route, capacity):
             i = active[j]
             if remaining[i] / rate[i] < step:
                 step = remaining[i] / rate[i]
-        if nxt < t_count and start[order[nxt]] - now < step:
+        if nxt < t_count and group[order[nxt]] == current and start[order[nxt]] - now < step:
             step = start[order[nxt]] - now
         for j in range(n_active):  # which links ran full with a copy on them held back
             i = active[j]

@@ -186,7 +186,8 @@ def _network_route(topology: Topology, gpu: str) -> list[tuple[str, int]]:
 
 def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     """The transfers' duration edges (copies, then network), their kinds, bytes and routes as
-    directed-link indices (CSR), and the staged calls' edges that follow the copies."""
+    directed-link indices (CSR), the staged calls' edges that follow the copies, and each
+    transfer's server."""
     topo = model.topology
     gpus = topo.gpus()
     src, dst = graph.src, graph.dst
@@ -224,12 +225,12 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     kind = np.concatenate([np.zeros(len(copies), np.int8), np.ones(len(network), np.int8)])
     nbytes = graph.bytes[edges].astype(np.float64)
     nbytes[len(copies):] /= model.ranks_on_server[server[len(copies):]]
-    return edges, kind, nbytes, staged, ptr, route
+    return edges, kind, nbytes, staged, ptr, route, server
 
 
 def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinkReport]:
     """(new times, binding edges, lags, what crossed the links) with transfers sharing the topology's links."""
-    xfer, kind, nbytes, staged, route_ptr, route = _transfers(graph, lag, model)
+    xfer, kind, nbytes, staged, route_ptr, route, server = _transfers(graph, lag, model)
     new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
     links = model.topology.links
     servers = len(model.ranks_on_server)
@@ -244,7 +245,7 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
     current = lag
     for _ in range(MAX_ROUNDS):
         duration, slowed, saturated, carried = link_kernels.share_links(
-            new[graph.src[xfer]].astype(np.float64), demand, nbytes, route_ptr, route, capacity)
+            new[graph.src[xfer]].astype(np.float64), demand, nbytes, route_ptr, route, capacity, server)
         shared = lag.copy()
         shared[xfer] = np.where(slowed, np.rint(duration).astype(np.int64), lag[xfer])
         if len(staged) and len(copies):
