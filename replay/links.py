@@ -148,12 +148,8 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
         lane_device += [dev for _, dev in rows]
     rank_of = np.array([r if r is not None else i for i, r in enumerate(ranks or [None] * len(trace_ids))], np.int64)
     server_of_rank = rank_of // per_server
-    lane_rank_a, lane_device_a = np.array(lane_rank, np.int64), np.array(lane_device, np.int64)
-    if len(trace_ids) > 1 and len(lane_rank_a):
-        claims = np.unique(np.stack([server_of_rank[lane_rank_a], lane_device_a, lane_rank_a]), axis=1)
-        pairs = np.unique(claims[:2], axis=1)
-        if pairs.shape[1] < claims.shape[1]:  # two ranks of a server on one device: use local ranks
-            lane_device_a = rank_of[lane_rank_a] % per_server
+    lane_rank_a = np.array(lane_rank, np.int64)
+    lane_device_a = gpus_of_lanes(np.array(lane_device, np.int64), lane_rank_a, rank_of, per_server)
     placed = point_rank >= 0
     server = np.zeros(n_points, np.int64)
     server[placed] = server_of_rank[point_rank[placed]]
@@ -167,6 +163,19 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
         device[hit] = values_a[at[hit]]
     ranks_on_server = np.bincount(server_of_rank, minlength=1) if len(server_of_rank) else np.ones(1, np.int64)
     return LinkModel(topology, device, server, np.where(placed, point_rank, -1), ranks_on_server, rank_of)
+
+
+def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.ndarray, per_server: int) -> np.ndarray:
+    """Each GPU lane's GPU on its server: the device its trace names, unless two ranks of one server
+    name the same device (each process saw only its own GPU, as device 0): then every rank's local
+    rank (rank % ranks per server)."""
+    if len(rank_of) < 2 or not len(lane_rank):
+        return lane_device
+    server = rank_of[lane_rank] // per_server
+    claims = np.unique(np.stack([server, lane_device, lane_rank]), axis=1)
+    if np.unique(claims[:2], axis=1).shape[1] < claims.shape[1]:
+        return rank_of[lane_rank] % per_server
+    return lane_device
 
 
 def _routes(topology: Topology, gpu_routes: list[list[tuple[str, int]]]) -> np.ndarray:

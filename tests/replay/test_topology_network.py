@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,13 @@ def test_every_preset_cites_its_sources_and_routes_each_gpu_to_host_and_network(
         nic = server.nic_of(gpu)
         assert nic == "nic" + gpu[3:] and server.route(gpu, nic) == [(gpu, 0), (nic, 1)]  # its rail, one switch
     assert all(rate > 0 for rate in server.gb_s.values())
+
+
+def test_ranks_that_each_saw_their_gpu_as_device_0_take_their_local_rank():
+    from retime.replay.links import gpus_of_lanes
+    ranks = np.arange(8)
+    # one GPU lane per rank: devices 0-7 as recorded, kept; all 0 (CUDA_VISIBLE_DEVICES per process): local ranks
+    assert gpus_of_lanes(np.arange(8), np.arange(8), ranks, 4).tolist() == list(range(8))
+    assert gpus_of_lanes(np.zeros(8, np.int64), np.arange(8), ranks, 4).tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    # a rank with two streams on one device is not a clash
+    assert gpus_of_lanes(np.array([0, 0, 1]), np.array([0, 0, 1]), ranks[:2], 8).tolist() == [0, 0, 1]
