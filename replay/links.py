@@ -78,30 +78,33 @@ class LinkReport:
 
     def demand(self) -> pl.DataFrame:
         """Per link direction used: bytes, transfers, the peak of what they wanted over its bandwidth,
-        and how long that was at least 80% and above 100% (queries/replay/link_demand.sql)."""
-        return self._query("link_demand")
+        and how long that was at least 80% and above 100% (link_demand, retime/foundation/links.sql)."""
+        return self._answer("demand")
 
     def load(self, bucket_ns: int) -> pl.DataFrame:
-        """Per link direction and time bucket: bytes carried and their share of the link (link_load.sql)."""
+        """Per link direction and time bucket: bytes carried and their share of the link (link_load)."""
         if bucket_ns <= 0:
             raise ScenarioError(f"link load buckets of {bucket_ns} ns: expected a positive bucket")
-        return self._query("link_load", bucket_ns=int(bucket_ns))
+        return self._answer("load", bucket_ns=int(bucket_ns))
 
     def collided(self) -> pl.DataFrame:
-        """The transfers held back by shared links, most delayed first (link_collisions.sql)."""
-        return self._query("link_collisions")
+        """The transfers held back by shared links, most delayed first (link_collisions)."""
+        return self._answer("collisions")
 
-    def _query(self, name: str, **params) -> pl.DataFrame:
-        """A named link query over these tables, as the store answers it for a saved replay."""
+    def _answer(self, what: str, **values) -> pl.DataFrame:
+        """One of the link macros over these tables, as the named query answers it for a saved replay."""
         import duckdb
 
-        from retime.queries import runner
+        from retime import foundation
+        from retime.sqlfiles import load_sql, set_variables
         con = duckdb.connect()
         try:
             for table, frame in (("replay_transfers", self.transfers), ("replay_transfer_links", self.transfer_links),
                                  ("replay_link_capacity", self.capacity)):
                 con.register(table, frame.with_columns(trace_id=pl.lit(self.trace_id, pl.Int64)).to_arrow())
-            return runner.run(con, name, {"trace_id": self.trace_id, **params})
+            foundation.load(con, "links")
+            set_variables(con, replay_id=self.trace_id, **values)
+            return con.sql(load_sql("retime.replay", f"link_report_{what}")).pl()
         finally:
             con.close()
 

@@ -35,7 +35,8 @@ OUTPUT_FILES = {("sql", "out"): "--out", ("query", "out"): "--out", ("export", "
 INPUT_FILES = {("replay", "scenario_file"): "--scenario", ("sweep", "scenario_file"): "--scenario"}
 FOLDERS_WRITTEN = {("export-lake", "out_dir"), ("capture", "out_dir")}
 TRACES_READ = {("ingest", "paths")}
-NO_PATHS = {"topology"}  # reads only the shipped presets: no store, no path
+NO_PATHS = {"topology"}  # reads only the shipped presets: no store; writes only a drawing (GROUP_OUTPUT_FILES)
+GROUP_OUTPUT_FILES = {("topology", "show", "svg_path"): "--svg"}
 
 
 def path_params() -> set[tuple[str, str]]:
@@ -47,8 +48,8 @@ def test_the_walk_covers_every_command_and_every_path_it_takes():
     assert set(main.commands) == set(BASE) | NO_PATHS
     assert path_params() == set(OUTPUT_FILES) | set(INPUT_FILES) | FOLDERS_WRITTEN | TRACES_READ
     assert all(any(p.name == "db" for p in command.params) for name, command in main.commands.items() if name not in NO_PATHS)
-    assert all(not any(isinstance(p.type, click.Path) for c in main.commands[name].commands.values() for p in c.params)
-               for name in NO_PATHS)
+    assert {(name, sub, p.name) for name in NO_PATHS for sub, c in main.commands[name].commands.items()
+            for p in c.params if isinstance(p.type, click.Path)} == set(GROUP_OUTPUT_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,12 @@ def test_an_output_file_that_cannot_be_written(place, command, param):
         for bad in bad_output_files(place["root"]):
             extra = ["--format", fmt] if fmt else []
             check([command, *BASE[command], option, bad, *extra, "--db", place["db"]], bad)
+
+
+@pytest.mark.parametrize("command,sub,param", sorted(GROUP_OUTPUT_FILES))
+def test_a_drawing_that_cannot_be_written(place, command, sub, param):
+    for bad in bad_output_files(place["root"]):
+        check([command, sub, "dgx-h100", GROUP_OUTPUT_FILES[(command, sub, param)], bad], bad)
 
 
 def test_a_lake_or_capture_folder_that_cannot_be_written(place):
