@@ -228,16 +228,18 @@ def unmatched_rules(graph: ReplayGraph, scenario: Scenario) -> list[str]:
 
 
 def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, binding: np.ndarray,
-              lag: np.ndarray, points: np.ndarray | None = None, window: str | None = None) -> ReplayResult:
+              lag: np.ndarray, points: np.ndarray | None = None, window: str | None = None,
+              windows: tuple[np.ndarray, np.ndarray] | None = None) -> ReplayResult:
     """Measured against predicted for `points` (default all; a job replay passes one rank's): their
-    span, the critical path into the latest of them by edge class, and the steps that start in them."""
+    span, the critical path into the latest of them by edge class, and the steps that start in them
+    (`windows`: step_windows(graph, window), found once for all of a job's ranks)."""
     mine = np.arange(len(new)) if points is None else points
     if len(mine) == 0:
         return ReplayResult(trace_id, label, 0, 0, {})
     last = int(mine[np.argmax(new[mine])])
     path, _ = kernels.critical_path_edges(binding, graph.src, last)
     per_class = np.bincount(graph.edge_class[path], weights=lag[path], minlength=len(EDGE_CLASSES))
-    starts, ends = step_windows(graph, window)
+    starts, ends = windows if windows is not None else step_windows(graph, window)
     if points is not None:
         keep = np.isin(starts, points)
         starts, ends = starts[keep], ends[keep]

@@ -168,8 +168,11 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> li
     `links` (replay/links.py) puts the ranks on a topology's servers."""
     new, binding, lag, report = engine.retimed_on_links(job.graph, scenario, links)
     label = engine.label_with(scenario, links)
-    results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, np.flatnonzero(job.point_rank == i),
-                                window=window)
+    windows = engine.step_windows(job.graph, window)  # once: the job's names are every rank's
+    by_rank = np.argsort(job.point_rank, kind="stable")  # each rank's points, found once
+    bounds = np.searchsorted(job.point_rank[by_rank], np.arange(len(job.trace_ids) + 1))
+    results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, by_rank[bounds[i]:bounds[i + 1]],
+                                window=window, windows=windows)
                for i, trace_id in enumerate(job.trace_ids)]
     for result in results:
         result.error_bar = fidelity.error_bar(scenario)
