@@ -93,7 +93,7 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
         raise ScenarioError(f"{', '.join(k for k in grid if k.startswith(LINK_AXIS))}: link axes need a topology "
                             "(--topology NAME)")
     if links is not None:
-        return _on_links(graph, grid, base, chosen, links, progress)
+        return _on_links(graph, grid, chosen, links, progress)
     rows = [s.class_arrays() for s in chosen]
     multiplier, bandwidth, link_latency = (np.stack([r[i] for r in rows]) for i in range(3))
     launch = np.array([r[3] for r in rows], np.float64)
@@ -139,7 +139,7 @@ def _result(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenari
     return SweepResult(graph.trace_id, measured_ns, measured_step, table, sensitivity(table, knobs, measured_ns))
 
 
-def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, chosen: list[Scenario], links,
+def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenario], links,
               progress: Progress | None) -> SweepResult:
     """The sweep on a topology: each point re-timed with its transfers sharing the links (its link
     axes applied to the topology), one after another."""
