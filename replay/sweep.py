@@ -5,7 +5,7 @@ The grid is the cartesian product of each knob's values (`pcie.h2d=1x,2x,4x` x `
 a base scenario (`--set`, `--scale`, a scenario file) holds for every point of the grid. On a
 topology (replay/links.py) the transfers share links, which takes a fixed point per scenario, so
 the points are re-timed one by one; the grid can then vary links too (`link.nic=100Gb/s,400Gb/s`,
-`link.sw0=1x,2x`, `link.pcie.gen=5,6`).
+`link.sw0=1x,2x`, `link.pcie.gen=5,6`) and where nodes hang (`move.nic3=sw1,sw0`).
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from retime.replay.scenario import EDGE_CLASSES, RULE_KNOBS, Scenario, parse
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
 MAX_SCENARIOS = 100_000
 LINK_AXIS = "link."  # a grid axis over a topology's link (`link.sw0`, `link.nic`, `link.pcie.gen`)
+MOVE_AXIS = "move."  # a grid axis over where a topology's node hangs (`move.nic3=sw0,sw1`)
+TOPOLOGY_AXES = (LINK_AXIS, MOVE_AXIS)
 
 
 @dataclass
@@ -50,7 +52,7 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
         if knob in grid:
             raise ScenarioError(f"{knob} appears in two --grid options; give all its values in one")
         grid[knob] = [v.strip() for v in values.split(",") if v.strip()]
-        if knob.startswith(LINK_AXIS):  # checked against the topology it is swept on
+        if knob.startswith(TOPOLOGY_AXES):  # checked against the topology it is swept on
             continue
         for value in grid[knob]:
             parse({knob: value})  # unknown knobs and bad values fail here, with the usual message
@@ -63,9 +65,9 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
 
 
 def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]:
-    """Every point of the grid on top of the base scenario (a grid knob overrides the base's); link
-    axes (a topology's) are left to grid_links."""
-    knobs = [k for k in grid if not k.startswith(LINK_AXIS)]
+    """Every point of the grid on top of the base scenario (a grid knob overrides the base's); a
+    topology's axes (links, moves) are left to grid_topology."""
+    knobs = [k for k in grid if not k.startswith(TOPOLOGY_AXES)]
     for knob in knobs:
         if knob in RULE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
             raise ScenarioError(f"{knob} acts through per-name rules and cannot be a sweep axis; set it in the base "
@@ -76,10 +78,11 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
             for values in itertools.product(*(grid[k] for k in axes))]
 
 
-def grid_links(grid: dict[str, list[str]]) -> list[dict[str, str]]:
-    """Per point of the grid (grid_scenarios' order), the link settings its link axes give."""
+def grid_topology(grid: dict[str, list[str]]) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Per point of the grid (grid_scenarios' order), the (moves, link settings) its topology axes give."""
     axes = list(grid)
-    return [{k[len(LINK_AXIS):]: v for k, v in zip(axes, values) if k.startswith(LINK_AXIS)}
+    return [tuple({k[len(prefix):]: v for k, v in zip(axes, values) if k.startswith(prefix)}
+                  for prefix in (MOVE_AXIS, LINK_AXIS))
             for values in itertools.product(*(grid[k] for k in axes))]
 
 
@@ -89,9 +92,9 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     replay/links.py LinkModel, puts the graph on a topology); `progress` hears (task, scenarios
     done, scenarios in all) after each batch."""
     chosen = grid_scenarios(grid, base)
-    if links is None and any(k.startswith(LINK_AXIS) for k in grid):
-        raise ScenarioError(f"{', '.join(k for k in grid if k.startswith(LINK_AXIS))}: link axes need a topology "
-                            "(--topology NAME)")
+    if links is None and any(k.startswith(TOPOLOGY_AXES) for k in grid):
+        raise ScenarioError(f"{', '.join(k for k in grid if k.startswith(TOPOLOGY_AXES))}: link and move axes need "
+                            "a topology (--topology NAME)")
     if links is not None:
         return _on_links(graph, grid, chosen, links, progress)
     rows = [s.class_arrays() for s in chosen]
@@ -141,22 +144,24 @@ def _result(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenari
 
 def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenario], links,
               progress: Progress | None) -> SweepResult:
-    """The sweep on a topology: each point re-timed with its transfers sharing the links (its link
-    axes applied to the topology), one after another."""
-    settings = grid_links(grid)
+    """The sweep on a topology: each point re-timed with its transfers sharing the links (its move
+    and link axes applied to the topology), one after another."""
+    settings = grid_topology(grid)
     models = {}
-    for point in settings:  # every link value checked before any point is re-timed
-        key = tuple(sorted(point.items()))
+    for moves, link_values in settings:  # every value checked before any point is re-timed
+        key = (tuple(sorted(moves.items())), tuple(sorted(link_values.items())))
         if key not in models:
-            models[key] = replace(links, topology=links.topology.with_links(point)) if point else links
+            models[key] = (replace(links, topology=links.topology.moved(moves).with_links(link_values))
+                           if moves or link_values else links)
     starts, ends = engine.step_windows(graph)
     step = Steps(progress, f"sweeping {len(chosen)} scenarios of trace {graph.trace_id} on {links.topology.key}",
                  len(chosen))
     span = np.zeros(len(chosen), np.int64)
     steps = np.zeros((len(chosen), len(starts)), np.int64)
     bars = []
-    for i, (scenario, point) in enumerate(zip(chosen, settings)):
-        new, _, _, report = engine.retimed_on_links(graph, scenario, models[tuple(sorted(point.items()))])
+    for i, (scenario, (moves, link_values)) in enumerate(zip(chosen, settings)):
+        key = (tuple(sorted(moves.items())), tuple(sorted(link_values.items())))
+        new, _, _, report = engine.retimed_on_links(graph, scenario, models[key])
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]

@@ -469,7 +469,7 @@ def _echo_links(report, bucket_ns: int | None = None) -> None:
 @db_option
 @click.option("--grid", "grid", multiple=True, required=True, metavar="KNOB=V1,V2,...",
               help="A knob and the values to try (pcie.h2d=1x,2x,4x), or with --topology a link (link.nic=100Gb/s,400Gb/s, "
-                   "link.sw0=1x,2x, link.pcie.gen=5,6). Repeatable: the sweep is every combination.")
+                   "link.sw0=1x,2x, link.pcie.gen=5,6) or a node's parent (move.nic3=sw1,sw0). Repeatable: the sweep is every combination.")
 @scenario_options
 @click.option("--all-ranks", is_flag=True, help="Sweep TRACE's whole job as one graph (span: the job's).")
 @topology_options

@@ -172,7 +172,7 @@ def test_a_sweep_on_a_topology_varies_links_and_agrees_with_the_batched_sweep_wh
     # where the links held transfers back, the prediction rests on the unvalidated sharing model
     assert rows[("1Gb/s", "1x")]["expected_error_pct"] is None and rows[("400Gb/s", "1x")]["expected_error_pct"] == 0
     assert on_servers.sensitivity["knob"][0] == "link.nic"
-    with pytest.raises(Exception, match="link axes need a topology"):
+    with pytest.raises(Exception, match="link and move axes need a topology"):
         dlrm.sweep(1, ["link.nic=1Gb/s,400Gb/s"], all_ranks=True)
     with pytest.raises(Exception, match="Gb/s in bits"):
         dlrm.sweep(1, ["link.nic=fast"], all_ranks=True, topology=TWO_SERVERS)
@@ -198,3 +198,15 @@ def test_ranks_that_each_saw_their_gpu_as_device_0_take_their_local_rank():
     assert gpus_of_lanes(np.zeros(8, np.int64), np.arange(8), ranks, 4).tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     # a rank with two streams on one device is not a clash
     assert gpus_of_lanes(np.array([0, 0, 1]), np.array([0, 0, 1]), ranks[:2], 8).tolist() == [0, 0, 1]
+
+
+def test_a_sweep_moves_a_nic_as_the_replay_does(dlrm):
+    slow_uplink = TWO_SERVERS.with_links({"nic": "1Gb/s", "sw1": "0.05GB/s"})
+    swept = dlrm.sweep(1, ["move.nic1=sw0,sw1"], all_ranks=True, topology=slow_uplink)
+    rows = {r["move.nic1"]: r["predicted_span_ns"] for r in swept.scenarios.iter_rows(named=True)}
+    for parent in ("sw0", "sw1"):  # each point is the job's span on that topology (first start to last end)
+        free = dlrm.sweep(1, ["cpu.speed=1x"], all_ranks=True, topology=slow_uplink.moved({"nic1": parent}))
+        assert rows[parent] == free.scenarios["predicted_span_ns"][0]
+    assert rows["sw1"] > rows["sw0"]  # behind switch 1, rank 1's traffic crosses the slow uplink
+    with pytest.raises(Exception, match="has no node 'sw9'"):
+        dlrm.sweep(1, ["move.nic1=sw9"], all_ranks=True, topology=slow_uplink)
