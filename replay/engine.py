@@ -148,12 +148,13 @@ def label_with(scenario: Scenario, links: "LinkModel | None") -> str:
 
 
 def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
-           links: "LinkModel | None" = None) -> ReplayResult:
+           links: "LinkModel | None" = None, timing: tuple | None = None) -> ReplayResult:
     """Re-time the graph under the scenario; `window` (a regular expression over annotation names)
-    picks the steps reported, ProfilerStep#N by default; `links` puts the trace on a topology."""
+    picks the steps reported, ProfilerStep#N by default; `links` puts the trace on a topology;
+    `timing`: retimed_on_links' answer when the caller has it already (to save it too)."""
     if len(graph.measured) == 0:
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
-    new, binding, lag, report = retimed_on_links(graph, scenario, links)
+    new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
     result.error_bar = fidelity.error_bar(scenario)
     if report is not None:
@@ -277,11 +278,12 @@ def step_windows(graph: ReplayGraph, window: str | None = None) -> tuple[np.ndar
 
 
 def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, new_trace_id: int,
-         links: "LinkModel | None" = None) -> None:
-    """Write the replay as trace new_trace_id (one transaction), so every query works on it."""
+         links: "LinkModel | None" = None, timing: tuple | None = None) -> None:
+    """Write the replay as trace new_trace_id (one transaction), so every query works on it;
+    `timing`: retimed_on_links' answer, when the replay just computed it."""
     import orjson
     import pyarrow as pa
-    new, binding, _, report = retimed_on_links(graph, scenario, links)
+    new, binding, _, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     starts, ends = event_points(graph)
     times = pa.table({"event_id": graph.point_event[starts], "start_ns": new[starts], "end_ns": new[ends]})
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None

@@ -143,27 +143,23 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
     n_points = len(graph.measured)
     point_rank = np.zeros(n_points, np.int64) if point_rank is None else point_rank
     offset = 1_000_000 if len(trace_ids) > 1 else 0
-    lane_rank, lane_key, lane_device = [], [], []
-    for i, trace_id in enumerate(trace_ids):
-        rows = con.execute(load_sql("retime.replay", "lane_devices"), {"trace_id": trace_id}).fetchall()
-        lane_rank += [i] * len(rows)
-        lane_key += [lane + offset * i for lane, _ in rows]
-        lane_device += [dev for _, dev in rows]
+    lanes = con.execute(load_sql("retime.replay", "lane_devices"), {"trace_ids": list(trace_ids)}).fetchnumpy()
+    by_id = np.argsort(np.asarray(trace_ids, np.int64))
+    lane_rank = by_id[np.searchsorted(np.asarray(trace_ids, np.int64)[by_id], lanes["trace_id"].astype(np.int64))]
     rank_of = np.array([r if r is not None else i for i, r in enumerate(ranks or [None] * len(trace_ids))], np.int64)
     server_of_rank = rank_of // per_server
-    lane_rank_a = np.array(lane_rank, np.int64)
-    lane_device_a = gpus_of_lanes(np.array(lane_device, np.int64), lane_rank_a, rank_of, per_server)
+    lane_device = gpus_of_lanes(lanes["device"].astype(np.int64), lane_rank, rank_of, per_server)
     placed = point_rank >= 0
     server = np.zeros(n_points, np.int64)
     server[placed] = server_of_rank[point_rank[placed]]
     device = np.full(n_points, -1, np.int64)
-    if lane_key:
-        keys_a = np.array(lane_key, np.int64)
-        order = np.argsort(keys_a)
-        keys_a, values_a = keys_a[order], lane_device_a[order]
-        at = np.minimum(np.searchsorted(keys_a, graph.point_lane), len(keys_a) - 1)
-        hit = graph.point_is_gpu & (keys_a[at] == graph.point_lane)
-        device[hit] = values_a[at[hit]]
+    if len(lane_rank):  # each GPU point's lane, as the (job) graph numbers lanes, to its device
+        keys = lanes["lane_id"].astype(np.int64) + offset * lane_rank
+        order = np.argsort(keys)
+        keys, values = keys[order], lane_device[order]
+        at = np.minimum(np.searchsorted(keys, graph.point_lane), len(keys) - 1)
+        hit = graph.point_is_gpu & (keys[at] == graph.point_lane)
+        device[hit] = values[at[hit]]
     ranks_on_server = np.bincount(server_of_rank, minlength=1) if len(server_of_rank) else np.ones(1, np.int64)
     return LinkModel(topology, device, server, np.where(placed, point_rank, -1), ranks_on_server, rank_of)
 

@@ -200,19 +200,20 @@ class Store:
         `window`: the annotations (a regular expression) whose times are reported as steps, instead of
         ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
         links the trace's copies between GPU and host share (replay/links.py)."""
-        from retime.replay import cache, engine, links
+        from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
         if save and self.read_only:
             raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path, self.on_progress)
-            placed = links.place(self.con, _as_topology(topology), graph, [trace_id]) if topology is not None else None
-            result = engine.replay(graph, chosen, window, placed)
+            placed = self._placed(topology, graph)
+            timing = engine.retimed_on_links(graph, chosen, placed) if len(graph.measured) else None  # replay and save share it
+            result = engine.replay(graph, chosen, window, placed, timing)
             result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
             if save:
                 new_id = store_mod.next_trace_id(self.con)
-                engine.save(self.con, graph, chosen, new_id, placed)
+                engine.save(self.con, graph, chosen, new_id, placed, timing)
                 result.saved_trace_id = new_id
         return result
 
@@ -234,12 +235,18 @@ class Store:
             job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
-            placed = None
-            if topology is not None:
-                from retime.replay import links
-                placed = (links.place(self.con, _as_topology(topology), graph, job.trace_ids, job.point_rank, job.ranks)
-                          if job is not None else links.place(self.con, _as_topology(topology), graph, [trace_id]))
+            placed = self._placed(topology, graph, job)
         return sweep.sweep(graph, grid, base, progress=self.on_progress, links=placed)
+
+    def _placed(self, topology: "Topology | str | None", graph, job=None):
+        """The graph (a trace's, or a job's: job is its JobGraph) put on a topology's servers
+        (replay/links.py place); None without a topology."""
+        if topology is None:
+            return None
+        from retime.replay import links
+        if job is None:
+            return links.place(self.con, _as_topology(topology), graph, [graph.trace_id])
+        return links.place(self.con, _as_topology(topology), graph, job.trace_ids, job.point_rank, job.ranks)
 
     def graph_cached(self, trace: int | str) -> bool:
         """Whether TRACE's replay graph is already built (in the cache beside the store): a replay or
@@ -288,10 +295,7 @@ class Store:
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
                 return [(rank, self.replay(rank_trace, chosen, window=window, topology=topology)) for rank_trace, rank in ranks]
-            placed = None
-            if topology is not None:
-                from retime.replay import links
-                placed = links.place(self.con, _as_topology(topology), graph.graph, graph.trace_ids, graph.point_rank, graph.ranks)
+            placed = self._placed(topology, graph.graph, graph)
             return list(zip(graph.ranks, job_graph.replay(graph, chosen, window, placed)))
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
