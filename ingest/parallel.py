@@ -92,6 +92,7 @@ def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | No
     # spawn, not fork: this process holds an open DuckDB connection a forked child must not inherit
     context = multiprocessing.get_context("spawn")
     known = frozenset(row[0] for row in con.execute(load_sql(PACKAGE, "known_sha256")).fetchall())
+    run_script(con, PACKAGE, "macros")  # stored_with_same_events, for the commits' checks
     groups = batches([_size(path) for path, _ in files], workers)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_remember,

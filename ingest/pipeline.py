@@ -118,7 +118,8 @@ class SameEvents(Exception):
 
 def check_not_stored(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Raise SameEvents when a trace stored before `trace_id` holds the same events
-    (find_same_events.sql): a re-compressed or copied file is not stored twice."""
+    (find_same_events.sql, with the macros the readers define first): a re-compressed or copied
+    file is not stored twice."""
     found = con.execute(load_sql(PACKAGE, "find_same_events"), {"trace_id": trace_id}).fetchall()
     if found and found[0][0] is not None:
         raise SameEvents(found[0][0])
