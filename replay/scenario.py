@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -173,11 +174,13 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
     return scenario
 
 
-def knob_patterns(knob: str) -> list[str]:
-    """The event-name patterns a rule knob acts on, from its file in replay/presets."""
+@lru_cache(maxsize=None)
+def knob_patterns(knob: str) -> tuple[str, ...]:
+    """The event-name patterns a rule knob acts on, from its file in replay/presets (read once: a
+    sweep parses its knobs once a point)."""
     from importlib import resources
     text = resources.files("retime.replay").joinpath("presets", RULE_KNOBS[knob]).read_text()
-    return [rule["pattern"] for rule in tomllib.loads(text)["rule"]]
+    return tuple(rule["pattern"] for rule in tomllib.loads(text)["rule"])
 
 
 def read_file(path: str | Path) -> dict:

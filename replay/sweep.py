@@ -146,22 +146,22 @@ def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scena
               progress: Progress | None) -> SweepResult:
     """The sweep on a topology: each point re-timed with its transfers sharing the links (its move
     and link axes applied to the topology), one after another."""
-    settings = grid_topology(grid)
-    models = {}
-    for moves, link_values in settings:  # every value checked before any point is re-timed
+    topologies: dict[tuple, object] = {}  # one placed model per distinct (moves, links); every value checked first
+    models = []
+    for moves, link_values in grid_topology(grid):
         key = (tuple(sorted(moves.items())), tuple(sorted(link_values.items())))
-        if key not in models:
-            models[key] = (replace(links, topology=links.topology.moved(moves).with_links(link_values))
-                           if moves or link_values else links)
+        if key not in topologies:
+            topologies[key] = (replace(links, topology=links.topology.moved(moves).with_links(link_values))
+                               if moves or link_values else links)
+        models.append(topologies[key])
     starts, ends = engine.step_windows(graph)
     step = Steps(progress, f"sweeping {len(chosen)} scenarios of trace {graph.trace_id} on {links.topology.key}",
                  len(chosen))
     span = np.zeros(len(chosen), np.int64)
     steps = np.zeros((len(chosen), len(starts)), np.int64)
     bars = []
-    for i, (scenario, (moves, link_values)) in enumerate(zip(chosen, settings)):
-        key = (tuple(sorted(moves.items())), tuple(sorted(link_values.items())))
-        new, _, _, report = engine.retimed_on_links(graph, scenario, models[key])
+    for i, (scenario, model) in enumerate(zip(chosen, models)):
+        new, _, _, report = engine.retimed_on_links(graph, scenario, model)
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]
