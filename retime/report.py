@@ -76,7 +76,7 @@ def build(store, trace: int | str) -> str:
         sections.append(section("Critical path by step and resource", "critical_path_shares",
                                  lambda df: charts.bars([f"{s or 'whole trace'} {r}" for s, r in zip(df["step"], df["resource"])],
                                                   df["time_ns"].to_list(), "ms", 1e6)))
-    if info["format"] == "replay" and store.query("link_demand", trace_id).height:  # saved on a topology
+    if info["format"] == "replay" and "topology" in _scenario(info["scenario"]):  # saved on a topology
         sections += [
             section("The server's links by peak demand", "link_tree",
                     lambda df: charts.tree(df.filter(pl.col("server") == df.sort("peak_demand")["server"][-1]).to_dicts()),
@@ -115,13 +115,21 @@ made {made} by retime</p>
 """
 
 
+def _scenario(scenario) -> dict:
+    """A saved replay's scenario as the JSON the store keeps it ({} where it cannot be read)."""
+    import json
+    try:
+        return json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {})
+    except (TypeError, ValueError):
+        return {}
+
+
 def _scenario_label(scenario) -> str:
     """A saved replay's scenario in words, from the JSON the store keeps (scenario.label_of)."""
-    import json
-
     from retime.replay.scenario import label_of
+    doc = _scenario(scenario)
     try:
-        return label_of(json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {}))
+        return label_of(doc) if doc or not scenario else "its scenario"
     except (TypeError, ValueError):
         return "its scenario"
 
