@@ -109,8 +109,10 @@ def _shifted(event: dict, shift: float, id_shift: int) -> dict:
 def worker(tool: str, path: str, threads: int) -> dict:
     """Runs in a child process; reports its own time and peak RSS."""
     started = time.perf_counter()
-    if tool == "retime":
+    if tool in ("retime", "retime-duckdb-reader"):
         import retime
+        from retime.ingest import chrome
+        chrome.COLUMNAR = tool == "retime"  # the other: every events array through DuckDB's JSON reader
         with tempfile.TemporaryDirectory() as tmp, retime.open(Path(tmp) / "bench.duckdb", threads=threads) as store:
             [result] = store.ingest(path)
             if result.status != "ingested":
@@ -170,6 +172,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="DuckDB threads for the single-core row (default 1)")
     parser.add_argument("--nsys", action="store_true", help="benchmark Nsight Systems SQLite ingest instead")
     parser.add_argument("--gzip", action="store_true", help="also ingest a gzipped copy of the built trace")
+    parser.add_argument("--duckdb-reader", action="store_true",
+                        help="also ingest with every events array read by DuckDB's JSON reader (chrome_read.sql)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -199,6 +203,9 @@ def main() -> None:
                     dst.write(chunk)
         runs += [("retime", args.threads, f"retime ({args.threads} thread{'s' if args.threads > 1 else ''}), .gz", packed),
                  ("retime", os.cpu_count() or 1, f"retime ({os.cpu_count()} threads), .gz", packed)]
+    if args.duckdb_reader:
+        runs += [("retime-duckdb-reader", args.threads, f"retime, DuckDB reader ({args.threads} thr.)", target),
+                 ("retime-duckdb-reader", os.cpu_count() or 1, f"retime, DuckDB reader ({os.cpu_count()} thr.)", target)]
     peers = [p for p in args.peers.split(",") if p]
     if "orjson" in peers:
         runs.append(("orjson", 1, "orjson.loads (parse only)", target))

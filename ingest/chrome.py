@@ -1,7 +1,9 @@
 """Reader for Chrome Trace Event Format files, PyTorch Kineto traces included.
 
-Flow: json_split streams the file into an events array and its metadata; DuckDB parses the array
-columnar (chrome_read.sql) and the chrome_*.sql steps normalize it into the store's shape. Kineto
+Flow: json_split streams the file into an events array and its metadata; json_columns reads the
+array's fields straight from its bytes into the staging table (or DuckDB's JSON reader does,
+chrome_read.sql, for a file json_columns leaves to it) and the chrome_*.sql steps normalize it
+into the store's shape. Kineto
 is Chrome JSON with known categories and metadata, so one reader serves both; the trace's
 `format` says which it was.
 """
@@ -11,14 +13,16 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+from retime.ingest import json_columns
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
 from retime.sqlfiles import one_row, run_script, scratch_tables, set_variables
 
 PACKAGE = "retime.ingest"
-STEPS = ("chrome_read", "chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
+STEPS = ("chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
 KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
+COLUMNAR = True  # read the events array with json_columns (False: DuckDB's JSON reader, chrome_read.sql, always)
 # keys kept out of traces.metadata: the events themselves and bulky side tables
 NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",
                 "deviceProperties", "computeProperties", "distributedInfo")
@@ -36,7 +40,10 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
     set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
     with scratch_tables(con):  # on failure the caller's ROLLBACK removes them (DuckDB's DDL is transactional)
-        for step in ("macros",) + STEPS:
+        run_script(con, PACKAGE, "macros")
+        if not (COLUMNAR and json_columns.load_raw(con, split.events_path)):
+            run_script(con, PACKAGE, "chrome_read")
+        for step in STEPS:
             run_script(con, PACKAGE, step)
         counts = one_row(con, PACKAGE, "chrome_summary")
 

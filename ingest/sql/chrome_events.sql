@@ -32,8 +32,8 @@ FROM kinded;
 
 DROP TABLE staged;
 
--- One pass over the events' args: every field is pulled out by a single JSON parse per event
--- (Python stack frames carry none of them and are not parsed).
+-- The args fields the reader pulled out (raw.arg_values), for every event but Python stack
+-- frames (which carry none of them).
 INSERT INTO events
 SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns, dur_ns,
        TRY_CAST(a[1] AS BIGINT) AS correlation,
@@ -58,10 +58,5 @@ SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns
        a[13] AS coll_pg_ranks,
        TRY_CAST(coalesce(a[14], a[15]) AS BIGINT) AS coll_seq,
        args
-FROM (SELECT e.*, r.name, r.cat, r.args,
-             CASE WHEN e.kind <> 'python' THEN
-                 json_extract_string(r.args, ['$.correlation', '$."External id"', '$.device', '$.stream', '$.bytes',
-                                              '$."Collective name"', '$.dtype', '$."In msg nelems"', '$."Out msg nelems"',
-                                              '$."Group size"', '$."Process Group Name"', '$."Process Group Description"',
-                                              '$."Process Group Ranks"', '$.Seq', '$.seq']) END AS a
+FROM (SELECT e.*, r.name, r.cat, r.args, CASE WHEN e.kind <> 'python' THEN r.arg_values END AS a
       FROM staged_events e JOIN raw r ON r.rowid = e.idx);

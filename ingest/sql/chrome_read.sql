@@ -2,12 +2,18 @@
 -- Variables: events_path (the array file), time_base_ns (added to every ts).
 -- Timestamps are read as DECIMAL so absolute microsecond times keep their nanosecond digits
 -- (a DOUBLE loses them above ~2^53 ns). Insertion order is kept, so raw.rowid is the event's
--- position in the file (later steps call it idx).
+-- position in the file (later steps call it idx). arg_values holds the args fields the store reads
+-- (chrome_events.sql), one JSON parse per event here.
 CREATE OR REPLACE TEMP TABLE raw AS
 SELECT ph, cat, name, coalesce(pid, '') AS pid, coalesce(tid, '') AS tid,
        getvariable('time_base_ns') + TRY_CAST(round(ts * 1000) AS BIGINT) AS ts_ns,
        TRY_CAST(round(dur * 1000) AS BIGINT) AS dur_ns,
-       id, bp, bind_id, flow_in, flow_out, args
+       id, bp, bind_id, flow_in, flow_out,
+       json_extract_string(args, ['$.correlation', '$."External id"', '$.device', '$.stream', '$.bytes',
+                                  '$."Collective name"', '$.dtype', '$."In msg nelems"', '$."Out msg nelems"',
+                                  '$."Group size"', '$."Process Group Name"', '$."Process Group Description"',
+                                  '$."Process Group Ranks"', '$.Seq', '$.seq']) AS arg_values,
+       args
 FROM read_json(getvariable('events_path'), format = 'array', maximum_object_size = 268435456,
                columns = {ph: 'VARCHAR', cat: 'VARCHAR', name: 'VARCHAR', pid: 'VARCHAR', tid: 'VARCHAR',
                           ts: 'DECIMAL(38,6)', dur: 'DECIMAL(38,6)', id: 'VARCHAR', bp: 'VARCHAR',

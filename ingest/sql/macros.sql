@@ -21,3 +21,10 @@ CREATE OR REPLACE TEMP MACRO stored_with_same_events(fmt, rnk, lo, hi, n_events,
       AND (SELECT sum(e.dur_ns) FROM events e WHERE e.trace_id = o.trace_id) IS NOT DISTINCT FROM dur
       AND (SELECT count(*) FROM lanes l WHERE l.trace_id = o.trace_id) = n_lanes
 );
+
+-- A VARCHAR field of an event as DuckDB's JSON reader gives it, from the text the columnar reader
+-- (ingest/json_columns.py) took out of the file: the text itself, or, where bit `bit` of
+-- `delegated` says the token was one the kernel leaves to DuckDB (a string with escapes, a number
+-- other than a short integer, an object with them), the reader's conversion of the token.
+CREATE OR REPLACE TEMP MACRO event_text(token, delegated, bit) AS
+    CASE WHEN (delegated & bit) <> 0 THEN json_extract_string(json(token), '$') ELSE token END;

@@ -1,0 +1,165 @@
+"""The events array read straight from its bytes into Arrow columns, batch by batch.
+
+json_tokens.scan_events finds each event's fields in the file (mapped, not read into memory);
+json_tokens.gather copies each field's text into an Arrow column; chrome_read_batch.sql appends
+the batch to the staging table `raw` with the conversions DuckDB's JSON reader makes
+(chrome_read.sql, the definition this reader must equal: the same rows, columns, types and order).
+Tokens whose conversion is DuckDB's own business (a string with escapes, a float written as
+text, an object with them) travel as their JSON text with a flag, and DuckDB converts them. A file
+the kernel does not take on (malformed JSON, a key twice, an element that is not an object, a
+timestamp that is not a plain number) is left to DuckDB's reader: `load_raw` says so and writes
+nothing the reader does not replace.
+"""
+from __future__ import annotations
+
+import mmap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from retime.ingest import json_tokens as tok
+
+from retime.sqlfiles import run_script
+
+PACKAGE = "retime.ingest"
+BATCH_EVENTS = 1 << 17
+VARCHAR_FIELDS = ("ph", "cat", "name", "pid", "tid", "id", "bp", "bind_id")
+NUMBER_FIELDS = ("ts", "dur")
+BOOLEAN_FIELDS = ("flow_in", "flow_out")
+COLUMN = {name: k for k, name in enumerate(tok.FIELDS + tok.ARG_KEYS)}
+# the fields that travel as text: Arrow column name, kernel column, strings without their quotes
+TEXT = ([(name, COLUMN[name], True) for name in VARCHAR_FIELDS]
+        + [(f"arg{k + 1}", COLUMN[key], True) for k, key in enumerate(tok.ARG_KEYS)] + [("args", COLUMN["args"], False)])
+TEXT_NAMES = [name for name, _, _ in TEXT]
+TEXT_COLUMNS = np.array([column for _, column, _ in TEXT], dtype=np.int64)
+UNQUOTED = np.array([unquoted for _, _, unquoted in TEXT], dtype=np.bool_)
+NUMBER_COLUMNS = np.array([COLUMN[name] for name in NUMBER_FIELDS], dtype=np.int64)
+BOOLEAN_COLUMNS = np.array([COLUMN[name] for name in BOOLEAN_FIELDS], dtype=np.int64)
+
+
+def _kinds(*kinds: int) -> np.ndarray:
+    table = np.zeros(tok.CONTAINER_ESCAPED + 1, dtype=np.bool_)
+    table[list(kinds)] = True
+    return table
+
+
+# by token kind: whether a text field's text is DuckDB's as it stands (else DuckDB converts the
+# token: chrome_read_batch.sql), and the kinds the numbers and booleans may have (else the file
+# goes to DuckDB's reader)
+AS_IS = _kinds(tok.STRING, tok.INT, tok.TRUE, tok.FALSE, tok.CONTAINER)
+NUMBER_OK = _kinds(tok.MISSING, tok.NULL, tok.INT, tok.DECIMAL)
+BOOLEAN_OK = _kinds(tok.MISSING, tok.NULL, tok.TRUE, tok.FALSE)
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
+    """Fill the temporary table `raw` from the events array at `events_path`, as chrome_read.sql
+    would; False (and `raw` to be replaced) when the file is one for DuckDB's reader.
+
+    Three steps overlap: while DuckDB appends batch k, one thread builds batch k+1's Arrow
+    columns and another scans batch k+2's events (numba and DuckDB both let go of the
+    interpreter's lock). Each scan has its own set of arrays, of three in turn."""
+    run_script(con, PACKAGE, "chrome_read_columns")
+    if events_path.stat().st_size == 0:
+        return False
+    buf = np.memmap(events_path, dtype=np.uint8, mode="r")
+    scan, stopped = _scanner(buf)
+    done_to = 0  # the file's pages before this are handed back once their batch is in DuckDB
+    width = len(tok.FIELDS) + len(tok.ARG_KEYS)
+    sets = [(np.zeros((BATCH_EVENTS, width), dtype=np.int64), np.zeros((BATCH_EVENTS, width), dtype=np.int64),
+             np.empty((BATCH_EVENTS, width), dtype=np.int8)) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        scanned = pool.submit(scan, *sets[0])
+        built = None
+        k = 0
+        while True:
+            status, n = scanned.result()
+            if status == tok.UNSUPPORTED:
+                return False
+            starts, ends, kinds = sets[k % 3]
+            building = pool.submit(_batch, buf, starts[:n], ends[:n], kinds[:n]) if n else None
+            if status == tok.BATCH_FULL:
+                scanned = pool.submit(scan, *sets[(k + 1) % 3])
+            if built is not None:
+                if not _append(con, built.result()):
+                    return False
+                done_to = _release(buf, done_to, stopped[k - 1])  # where batch k-1's bytes end
+            built = building
+            if status == tok.DONE:
+                return built is None or _append(con, built.result())
+            k += 1
+
+
+def _scanner(buf: np.ndarray) -> tuple[Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[int, int]], list[int]]:
+    """A function that scans the next batch of events of `buf` into the arrays it is given each
+    call, (how the scan stopped, events scanned), and the list of where each scan stopped."""
+    keys, key_offsets = tok.key_table()
+    stopped: list[int] = []
+
+    def scan(starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> tuple[int, int]:
+        status, n, pos, _ = tok.scan_events(buf, stopped[-1] if stopped else 0, keys, key_offsets, starts, ends, kinds)
+        stopped.append(pos)
+        return status, n
+
+    return scan, stopped
+
+
+def _release(buf: np.memmap, done_to: int, up_to: int) -> int:
+    """Hand the mapped file's pages between done_to and up_to back to the kernel (they are read
+    again from the page cache if ever needed): the mapping would otherwise count the whole file
+    in the process's memory. Returns the new done_to."""
+    page = mmap.PAGESIZE
+    start, end = done_to // page * page, up_to // page * page
+    if end > start and hasattr(buf, "_mmap") and hasattr(mmap, "MADV_DONTNEED"):
+        buf._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+        return end
+    return done_to
+
+
+def _append(con: duckdb.DuckDBPyConnection, batch: pa.RecordBatch | None) -> bool:
+    """Append a batch to raw; False for a batch that needs DuckDB's reader (None)."""
+    if batch is None:
+        return False
+    con.register("event_batch", batch)
+    try:
+        run_script(con, PACKAGE, "chrome_read_batch")
+    finally:
+        con.unregister("event_batch")
+    return True
+
+
+def _batch(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> pa.RecordBatch | None:
+    """One batch of events as Arrow columns: each text field's text and whether DuckDB converts
+    it (a bit each of `delegated`), ts and dur in nanoseconds, the booleans, the values of the args keys the
+    store reads (arg1, arg2, ... in ARG_KEYS' order) and args' JSON text; None for a batch that
+    needs DuckDB's reader."""
+    if not (NUMBER_OK[kinds[:, NUMBER_COLUMNS]].all() and BOOLEAN_OK[kinds[:, BOOLEAN_COLUMNS]].all()):
+        return None
+    n = starts.shape[0]
+    present = np.empty((n, len(TEXT_COLUMNS)), dtype=np.bool_)
+    delegated = np.empty(n, dtype=np.int64)
+    room = tok.measure(starts, ends, kinds, TEXT_COLUMNS, AS_IS, present, delegated)
+    bases = np.zeros(len(TEXT_COLUMNS), dtype=np.int64)
+    bases[1:] = np.cumsum(room)[:-1]
+    offsets = np.empty((len(TEXT_COLUMNS), n + 1), dtype=np.int64)
+    data = np.empty(max(int(room.sum()), 1), dtype=np.uint8)
+    sizes = tok.gather(buf, starts, ends, kinds, TEXT_COLUMNS, UNQUOTED, bases, offsets, data)
+    columns: dict[str, pa.Array] = {}
+    for c, name in enumerate(TEXT_NAMES):
+        valid = present[:, c]
+        columns[name] = pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offsets[c]), pa.py_buffer(data[bases[c]: bases[c] + sizes[c]]),
+            pa.py_buffer(np.packbits(valid, bitorder="little")), null_count=int(n - valid.sum()))
+    columns["delegated"] = pa.array(delegated)  # which fields DuckDB converts, a bit each in TEXT's order
+    for name, column in zip(NUMBER_FIELDS, NUMBER_COLUMNS):
+        kind = kinds[:, column]
+        ns = np.empty(n, dtype=np.int64)
+        if not tok.nanoseconds(buf, starts, ends, kinds, column, ns):
+            return None
+        columns[name + "_ns"] = pa.array(ns, mask=(kind == tok.MISSING) | (kind == tok.NULL))
+    for name, column in zip(BOOLEAN_FIELDS, BOOLEAN_COLUMNS):
+        kind = kinds[:, column]
+        columns[name] = pa.array(kind == tok.TRUE, mask=(kind == tok.MISSING) | (kind == tok.NULL))
+    return pa.RecordBatch.from_pydict(columns)

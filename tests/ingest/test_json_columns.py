@@ -1,0 +1,133 @@
+"""The columnar reader (ingest/json_columns.py) leaves exactly the store DuckDB's JSON reader
+(chrome_read.sql) leaves: every table, every column, every row, on every real trace; and a file it
+does not take on goes to DuckDB's reader, with the same store or the same error."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from retime.ingest import chrome, json_columns, json_split
+from retime.sqlfiles import run_script, set_variables
+
+import retime
+from retime.errors import TraceFormatError
+from tests.conftest import SAMPLE_TRACES, SHARED_TRACES, STORE_TABLES
+
+
+def chrome_files() -> list[Path]:
+    """Every Chrome/Kineto JSON file of sample_traces/ and (where present) ../shared/traces."""
+    files = sorted(p for p in SAMPLE_TRACES.rglob("*.json*"))
+    if SHARED_TRACES.is_dir():
+        files += sorted(p for p in SHARED_TRACES.rglob("*.json*") if not p.name.startswith("pytorch_et"))
+    return files
+
+
+def ingest_all(db: Path, files: list[Path], columnar: bool, monkeypatch) -> list:
+    monkeypatch.setattr(chrome, "COLUMNAR", columnar)
+    with retime.open(db) as store:
+        return [(r.status, r.error, r.warnings) for r in store.ingest(files)]
+
+
+def differences(a: Path, b: Path) -> dict[str, int]:
+    """Rows of each store table that are in one store and not the other (as many times), every
+    column but the time of the ingest."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY); ATTACH '{b}' AS b (READ_ONLY)")
+    found = {}
+    for table in STORE_TABLES:
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'a' AND table_name = ? "
+            "AND column_name <> 'ingested_at' ORDER BY ordinal_position", [table]).fetchall()]  # when, not what
+        # JSON and nested values compare by their text; NULLs match each other in EXCEPT ALL
+        picked = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+        one_way = f"SELECT count(*) FROM (SELECT {picked} FROM a.{table} EXCEPT ALL SELECT {picked} FROM b.{table})"
+        other_way = f"SELECT count(*) FROM (SELECT {picked} FROM b.{table} EXCEPT ALL SELECT {picked} FROM a.{table})"
+        n = con.execute(one_way).fetchall()[0][0] + con.execute(other_way).fetchall()[0][0]
+        if n:
+            found[table] = n
+    return found
+
+
+def test_every_real_trace_gives_the_store_duckdbs_reader_gives(tmp_path, monkeypatch):
+    files = chrome_files()
+    columnar = ingest_all(tmp_path / "columnar.duckdb", files, True, monkeypatch)
+    reader = ingest_all(tmp_path / "reader.duckdb", files, False, monkeypatch)
+    assert columnar == reader
+    assert differences(tmp_path / "columnar.duckdb", tmp_path / "reader.duckdb") == {}
+
+
+def test_every_real_trace_is_read_by_the_columnar_reader_itself(tmp_path):
+    """None of them needs DuckDB's reader: the path the comparison above checks is the one taken."""
+    left_to_duckdb = []
+    for path in chrome_files():
+        work = tmp_path / path.name
+        work.mkdir()
+        try:
+            split = json_split.split_trace(path, work)
+        except TraceFormatError:
+            continue  # not a trace (a cut-off copy before its events, ...): no reader runs
+        if not json_columns.load_raw(_staging(split), split.events_path):
+            left_to_duckdb.append(path.name)
+    assert left_to_duckdb == []
+
+
+TOKENS = """[
+{"ph": "X", "name": "a\\"b\\u00e9 \\n", "pid": 12345, "tid": "t 1", "ts": 1.5, "dur": 2,
+ "args": {"b": 1.0, "a": [1, 2 , {"x": null}], "c": "\\u00e9", "d": 1e3, "e": 1.50, "f": -0.0,
+          "g": 12345678901234567890, "External id": 7, "External id": 8, "device": "0", "stream": 7.0}},
+{"ph": "X", "name": 12, "pid": 1.5, "tid": true, "ts": 100.25, "dur": 0.0004995, "args": null},
+{"ph": "X", "name": {"k": [1, "x y"]}, "pid": -3, "tid": null, "ts": 1700000000123456.7891235, "dur": 1, "args": {}},
+null,
+{"ph": "s", "id": "0x1", "bp": "e", "ts": -5.0000005, "bind_id": 7, "flow_in": true, "flow_out": false, "args": "text"},
+{"ph": "i", "name": "\\u00fc \\u00e9 x", "ts": 5, "args": {"correlation": {"nested": [true, false]}, "seq": -0}},
+{}, {"zz": [1, {"a": "\\u0041"}], "zz": 2, "cat": "a\\/b", "pid": -0, "tid": 12345678901234567890123}
+]"""
+
+
+@pytest.mark.parametrize("text, columnar_takes_it", [
+    (TOKENS, True),                                        # escapes, floats, objects, duplicate args keys, nulls
+    ('{"traceEvents": [{"ph": "X", "ts": "10", "dur": 1}]}', False),  # a timestamp written as a string
+    ('[{"ph": "X", "ts": 1e3, "dur": 1}]', False),          # a timestamp with an exponent
+    ('[{"ph": "X", "ts": 1, "dur": 1, "flow_in": 1}]', False),  # a flag that is not true or false
+    ('[{"ph": "X", "n\\u0061me": "x", "ts": 1}]', False),   # a key with escapes
+    ('[{"ph": "X", "ts": 1,}]', False),                    # a trailing comma, which DuckDB's reader allows
+])
+def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, text, columnar_takes_it):
+    trace = tmp_path / "t.json"
+    trace.write_text(text)
+    split = json_split.split_trace(trace, tmp_path)
+    con = _staging(split)
+    run_script(con, "retime.ingest", "chrome_read")
+    con.execute("CREATE TEMP TABLE by_duckdb AS SELECT rowid AS r, * FROM raw")
+    assert json_columns.load_raw(con, split.events_path) is columnar_takes_it
+    if not columnar_takes_it:
+        return
+    rows = "SELECT r, COLUMNS(* EXCLUDE (r))::VARCHAR FROM {} ORDER BY r"
+    assert con.execute(rows.format("(SELECT rowid AS r, * FROM raw)")).fetchall() == \
+        con.execute(rows.format("by_duckdb")).fetchall()
+
+
+@pytest.mark.parametrize("text", [
+    '[{"ph": "X", "ph": "B", "ts": 1}]',     # a key twice
+    '[{"ph": "X", "ts": 01}]',               # a leading zero
+    '[{"ph": "X", "ts": 1}, 5]',             # an element that is not an event
+])
+def test_a_file_duckdbs_reader_refuses_fails_with_its_message(tmp_path, monkeypatch, text):
+    trace = tmp_path / "bad.json"
+    trace.write_text(text)
+    results = ingest_all(tmp_path / "columnar.duckdb", [trace], True, monkeypatch)
+    assert results == ingest_all(tmp_path / "reader.duckdb", [trace], False, monkeypatch)
+    [(status, error, _)] = results
+    assert status == "failed" and error.startswith(str(trace))
+
+
+def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
+    """A connection with what the reader's scripts need around them."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE traces (trace_id INT, format VARCHAR, rank INT, start_ns BIGINT, end_ns BIGINT, "
+                "event_count BIGINT); CREATE TABLE events (trace_id INT, dur_ns BIGINT); CREATE TABLE lanes (trace_id INT)")
+    set_variables(con, trace_id=1, time_base_ns=0, events_path=str(split.events_path))
+    run_script(con, "retime.ingest", "macros")
+    return con
+
