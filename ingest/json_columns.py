@@ -67,9 +67,10 @@ def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
     buf = np.memmap(events_path, dtype=np.uint8, mode="r")
     scan, stopped = _scanner(buf)
     done_to = 0  # the file's pages before this are handed back once their batch is in DuckDB
-    width = len(tok.FIELDS) + len(tok.ARG_KEYS)
-    sets = [(np.zeros((BATCH_EVENTS, width), dtype=np.int64), np.zeros((BATCH_EVENTS, width), dtype=np.int64),
-             np.empty((BATCH_EVENTS, width), dtype=np.int8)) for _ in range(3)]
+    # an event takes at least 3 bytes ('{}' and a comma): a small file needs small arrays, and one set
+    rows, width = min(BATCH_EVENTS, buf.shape[0] // 3 + 1), len(tok.FIELDS) + len(tok.ARG_KEYS)
+    sets = [(np.empty((rows, width), dtype=np.int64), np.empty((rows, width), dtype=np.int64),
+             np.empty((rows, width), dtype=np.int8)) if k == 0 or rows == BATCH_EVENTS else None for k in range(3)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         scanned = pool.submit(scan, *sets[0])
         built = None

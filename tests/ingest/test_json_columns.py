@@ -15,6 +15,16 @@ from retime.errors import TraceFormatError
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES, STORE_TABLES
 
 
+# of ../shared/traces, the files whole stores are compared on (every file's staging table is, below):
+# each kind of source, both top-level forms, cut-off copies, gzip, flows, counters, async and B/E slices
+STORE_SAMPLE = ("catapult/flow.json", "catapult/fuchsia_trace.json.gz", "catapult/async_begin_end.json",
+                "derived/alexnet_cuda_sync_cut_mid_event.json", "derived/tall_trace_no_closing_bracket.json",
+                "hta/alexnet_cuda_sync.json.gz", "hta/nccl_parser_config_rank0.json.gz",
+                "kineto/tb_plugin_resnet50_2020-12_array_format.pt.trace.json.gz",
+                "param/dlrm_8rank/worker0_step_12.1694128201545.pt.trace.json.gz", "perfetto/flow_events_json_v2.json",
+                "tracelens/mi300x_torch_compile_triton.json.gz", "tracelens/vllm_prefilldecode_piecewise_graph_execution.json.gz")
+
+
 def chrome_files() -> list[Path]:
     """Every Chrome/Kineto JSON file of sample_traces/ and (where present) ../shared/traces."""
     files = sorted(p for p in SAMPLE_TRACES.rglob("*.json*"))
@@ -49,17 +59,20 @@ def differences(a: Path, b: Path) -> dict[str, int]:
     return found
 
 
-def test_every_real_trace_gives_the_store_duckdbs_reader_gives(tmp_path, monkeypatch):
-    files = chrome_files()
+def test_real_traces_give_the_store_duckdbs_reader_gives(tmp_path, monkeypatch):
+    files = sorted(SAMPLE_TRACES.rglob("*.json*"))
+    if SHARED_TRACES.is_dir():
+        files += [SHARED_TRACES / name for name in STORE_SAMPLE]
     columnar = ingest_all(tmp_path / "columnar.duckdb", files, True, monkeypatch)
     reader = ingest_all(tmp_path / "reader.duckdb", files, False, monkeypatch)
     assert columnar == reader
     assert differences(tmp_path / "columnar.duckdb", tmp_path / "reader.duckdb") == {}
 
 
-def test_every_real_trace_is_read_by_the_columnar_reader_itself(tmp_path):
-    """None of them needs DuckDB's reader: the path the comparison above checks is the one taken."""
-    left_to_duckdb = []
+def test_every_real_trace_is_staged_by_the_columnar_reader_as_duckdbs_reader_stages_it(tmp_path):
+    """Every row and column of the staging table `raw`, in order, for every file: the rest of an
+    ingest is the same SQL over it. And none needs DuckDB's reader: the path checked is the one taken."""
+    left_to_duckdb, different = [], []
     for path in chrome_files():
         work = tmp_path / path.name
         work.mkdir()
@@ -67,9 +80,10 @@ def test_every_real_trace_is_read_by_the_columnar_reader_itself(tmp_path):
             split = json_split.split_trace(path, work)
         except TraceFormatError:
             continue  # not a trace (a cut-off copy before its events, ...): no reader runs
-        if not json_columns.load_raw(_staging(split), split.events_path):
-            left_to_duckdb.append(path.name)
-    assert left_to_duckdb == []
+        con = _staging(split)
+        if not _same_as_duckdbs(con, split):
+            (different if con.execute("SELECT count(*) FROM raw").fetchall()[0][0] else left_to_duckdb).append(path.name)
+    assert (left_to_duckdb, different) == ([], [])
 
 
 TOKENS = """[
@@ -98,14 +112,9 @@ def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, text, columnar_takes
     trace.write_text(text)
     split = json_split.split_trace(trace, tmp_path)
     con = _staging(split)
-    run_script(con, "retime.ingest", "chrome_read")
-    con.execute("CREATE TEMP TABLE by_duckdb AS SELECT rowid AS r, * FROM raw")
-    assert json_columns.load_raw(con, split.events_path) is columnar_takes_it
-    if not columnar_takes_it:
-        return
-    rows = "SELECT r, COLUMNS(* EXCLUDE (r))::VARCHAR FROM {} ORDER BY r"
-    assert con.execute(rows.format("(SELECT rowid AS r, * FROM raw)")).fetchall() == \
-        con.execute(rows.format("by_duckdb")).fetchall()
+    assert _same_as_duckdbs(con, split) is columnar_takes_it
+    if not columnar_takes_it:  # what the file leaves in raw is then DuckDB's reader's own
+        assert json_columns.load_raw(con, split.events_path) is False
 
 
 @pytest.mark.parametrize("text", [
@@ -120,6 +129,19 @@ def test_a_file_duckdbs_reader_refuses_fails_with_its_message(tmp_path, monkeypa
     assert results == ingest_all(tmp_path / "reader.duckdb", [trace], False, monkeypatch)
     [(status, error, _)] = results
     assert status == "failed" and error.startswith(str(trace))
+
+
+def _same_as_duckdbs(con: duckdb.DuckDBPyConnection, split: json_split.SplitTrace) -> bool:
+    """Whether the columnar reader takes the file and stages exactly the rows DuckDB's reader
+    stages, every column (as text, so JSON and lists compare too), in order."""
+    run_script(con, "retime.ingest", "chrome_read")
+    con.execute("CREATE OR REPLACE TEMP TABLE by_duckdb AS SELECT rowid AS r, * FROM raw")
+    if not json_columns.load_raw(con, split.events_path):
+        con.execute("DELETE FROM raw")
+        return False
+    rows = "SELECT r, COLUMNS(* EXCLUDE (r))::VARCHAR FROM {} ORDER BY r"
+    return con.execute(rows.format("(SELECT rowid AS r, * FROM raw)")).fetchall() == \
+        con.execute(rows.format("by_duckdb")).fetchall()
 
 
 def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
