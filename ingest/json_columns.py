@@ -12,10 +12,11 @@ nothing the reader does not replace.
 """
 from __future__ import annotations
 
+import itertools
 import mmap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import numpy as np
@@ -58,15 +59,32 @@ def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
     """Fill the temporary table `raw` from the events array at `events_path`, as chrome_read.sql
     would; False (and `raw` to be replaced) when the file is one for DuckDB's reader.
 
-    Three steps overlap: while DuckDB appends batch k, one thread builds batch k+1's Arrow
-    columns and another scans batch k+2's events (numba and DuckDB both let go of the
-    interpreter's lock). Each scan has its own set of arrays, of three in turn."""
-    run_script(con, PACKAGE, "chrome_read_columns")
+    DuckDB reads the batches as one stream, in one statement (as it reads the file in
+    chrome_read.sql: appends of a batch each would sit uncompressed in the transaction until its
+    commit). While it takes batch k, one thread builds batch k+1's Arrow columns and another scans
+    batch k+2's events (numba and DuckDB both let go of the interpreter's lock)."""
+    run_script(con, PACKAGE, "chrome_read_columns")  # empty: what a file without events leaves
     if events_path.stat().st_size == 0:
         return False
-    buf = np.memmap(events_path, dtype=np.uint8, mode="r")
+    refused: list[bool] = []
+    batches = _batches(np.memmap(events_path, dtype=np.uint8, mode="r"), refused)
+    first = next(batches, None)
+    if first is None:
+        return not refused
+    con.register("event_batch", pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches)))
+    try:
+        run_script(con, PACKAGE, "chrome_read_batch")
+    finally:
+        con.unregister("event_batch")
+        batches.close()
+    return not refused
+
+
+def _batches(buf: np.memmap, refused: list[bool]) -> Iterator[pa.RecordBatch]:
+    """The events of `buf` as Arrow batches, in order, the next two on their way in threads while
+    one is taken; it stops early, with `refused` set, at anything for DuckDB's reader."""
     scan, stopped = _scanner(buf)
-    done_to = 0  # the file's pages before this are handed back once their batch is in DuckDB
+    done_to = 0  # the file's pages before this are handed back once their batch is built
     # an event takes at least 3 bytes ('{}' and a comma): a small file needs small arrays, and one set
     rows, width = min(BATCH_EVENTS, buf.shape[0] // 3 + 1), len(tok.FIELDS) + len(tok.ARG_KEYS)
     sets = [(np.empty((rows, width), dtype=np.int64), np.empty((rows, width), dtype=np.int64),
@@ -78,18 +96,27 @@ def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
         while True:
             status, n = scanned.result()
             if status == tok.UNSUPPORTED:
-                return False
+                refused.append(True)
+                return
             starts, ends, kinds = sets[k % 3]
             building = pool.submit(_batch, buf, starts[:n], ends[:n], kinds[:n]) if n else None
             if status == tok.BATCH_FULL:
                 scanned = pool.submit(scan, *sets[(k + 1) % 3])
             if built is not None:
-                if not _append(con, built.result()):
-                    return False
+                batch = built.result()
+                if batch is None:
+                    refused.append(True)
+                    return
                 done_to = _release(buf, done_to, stopped[k - 1])  # where batch k-1's bytes end
+                yield batch
             built = building
             if status == tok.DONE:
-                return built is None or _append(con, built.result())
+                batch = built.result() if built is not None else None
+                if built is not None and batch is None:
+                    refused.append(True)
+                elif batch is not None:
+                    yield batch
+                return
             k += 1
 
 
@@ -117,18 +144,6 @@ def _release(buf: np.memmap, done_to: int, up_to: int) -> int:
         buf._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
         return end
     return done_to
-
-
-def _append(con: duckdb.DuckDBPyConnection, batch: pa.RecordBatch | None) -> bool:
-    """Append a batch to raw; False for a batch that needs DuckDB's reader (None)."""
-    if batch is None:
-        return False
-    con.register("event_batch", batch)
-    try:
-        run_script(con, PACKAGE, "chrome_read_batch")
-    finally:
-        con.unregister("event_batch")
-    return True
 
 
 def _batch(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> pa.RecordBatch | None:

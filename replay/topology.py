@@ -13,7 +13,7 @@ from importlib import resources
 from retime.errors import ScenarioError
 from retime.replay.scenario import BYTES_PER_NS, VALUE
 
-PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales
+PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales (a preset may say others)
 PARENT_PREFIXES = ("sw", "cpu")  # what a node can hang under
 PORT = ".port"  # a NIC's network port, a link of its own: "nic0.port"
 UP, DOWN = 0, 1  # a link's directions: toward its parent (to the host), toward its child (to the device)
@@ -134,8 +134,9 @@ class Topology:
                 except ValueError:
                     raise ScenarioError(f"pcie.gen={raw}: expected a PCIe generation like 6") from None
                 base = int(presets()[self.key].get("pcie_gen", 5))
+                pcie = tuple(presets()[self.key].get("pcie_prefixes", PCIE_PREFIXES))
                 for name in gb_s:
-                    if name.startswith(PCIE_PREFIXES) and not name.endswith(PORT):
+                    if name.startswith(pcie) and not name.endswith(PORT):
                         gb_s[name] *= 2.0 ** (gen - base)
                 continue
             if link == "nic" or link.endswith(PORT):

@@ -32,7 +32,7 @@ FROM kinded;
 
 DROP TABLE staged;
 
--- The args fields the reader pulled out (raw.arg_values), for every event but Python stack
+-- The args fields the reader pulled out (raw.arg1 ... arg15), for every event but Python stack
 -- frames (which carry none of them).
 INSERT INTO events
 SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns, dur_ns,
@@ -58,5 +58,7 @@ SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns
        a[13] AS coll_pg_ranks,
        TRY_CAST(coalesce(a[14], a[15]) AS BIGINT) AS coll_seq,
        args
-FROM (SELECT e.*, r.name, r.cat, r.args, CASE WHEN e.kind <> 'python' THEN r.arg_values END AS a
+FROM (SELECT e.*, r.name, r.cat, r.args,
+             CASE WHEN e.kind <> 'python' THEN [r.arg1, r.arg2, r.arg3, r.arg4, r.arg5, r.arg6, r.arg7, r.arg8, r.arg9,
+                                                r.arg10, r.arg11, r.arg12, r.arg13, r.arg14, r.arg15] END AS a
       FROM staged_events e JOIN raw r ON r.rowid = e.idx);

@@ -64,6 +64,17 @@ def test_ranks_on_two_servers_meet_through_their_nics_each_carrying_a_quarter(dl
     assert [r.predicted_ns for r in spread] == [r.predicted_ns for r in replay(dlrm)]
 
 
+def test_on_a_maia_style_host_network_traffic_leaves_from_the_chip_and_never_crosses_pcie(dlrm):
+    maia = topology.load("maia-100")  # 4 accelerators a server: the 8 ranks fill two
+    spread = replay(dlrm, maia)
+    sent = network(spread)
+    assert sent.height == 8 * 8
+    crossed = spread[0].link_report.transfer_links.join(sent.select("transfer"), on="transfer")
+    assert set(crossed["link"]) == {f"nic{g}" for g in range(4)} | {f"nic{g}.port" for g in range(4)}
+    # a faster PCIe leaves the on-chip NICs as they are
+    assert maia.with_links({"pcie.gen": "6"}).gb_s == {**maia.gb_s, **{f"gpu{g}": 64.0 for g in range(4)}}
+
+
 def test_an_all_reduce_through_a_slow_port_takes_its_bytes_over_the_port(dlrm):
     slow = replay(dlrm, TWO_SERVERS.with_links({"nic": "1Gb/s"}))
     sent = network(slow)
@@ -186,7 +197,8 @@ def test_every_preset_cites_its_sources_and_routes_each_gpu_to_host_and_network(
         up = server.route_to_host(gpu)
         assert up[0] == gpu and server.parent[up[-1]].startswith("cpu")
         nic = server.nic_of(gpu)
-        assert nic == "nic" + gpu[3:] and server.route(gpu, nic) == [(gpu, 0), (nic, 1)]  # its rail, one switch
+        on_chip = server.parent[nic] == gpu  # a NIC on the accelerator itself (maia-100)
+        assert nic == "nic" + gpu[3:] and server.route(gpu, nic) == ([(nic, 1)] if on_chip else [(gpu, 0), (nic, 1)])
     assert all(rate > 0 for rate in server.gb_s.values())
 
 
