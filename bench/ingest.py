@@ -229,7 +229,7 @@ def main() -> None:
     hta_row = next((r for label, r in rows if r["tool"] == "hta"), None)
 
     print(f"\ningest of {target.name}: {size_mb:,.0f} MB of Kineto JSON, replicated from real trace {source.name}\n")
-    header = (f"| {'tool':<28} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} "
+    header = (f"| {'tool':<30} | {'seconds':>8} | {'MB/s':>7} | {'events/s':>11} | {'peak RSS MB':>11} "
               f"| {'speed vs HTA':>12} | {'RSS vs HTA':>10} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
@@ -237,7 +237,7 @@ def main() -> None:
         speed = f"{hta_row['seconds'] / r['seconds']:.1f}x" if hta_row else "n/a"
         rss = f"{r['rss_mb'] / hta_row['rss_mb']:.2f}" if hta_row else "n/a"
         # MB/s of the JSON itself, also for the .gz rows (which read fewer bytes from disk)
-        print(f"| {label:<28} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
+        print(f"| {label:<30} | {r['seconds']:8.2f} | {size_mb / r['seconds']:7.1f} | {r['events'] / r['seconds']:11,.0f} "
               f"| {r['rss_mb']:11,.0f} | {speed:>12} | {rss:>10} |")
 
 
