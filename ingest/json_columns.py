@@ -1,9 +1,10 @@
 """The events array read straight from its bytes into Arrow columns, batch by batch.
 
 json_tokens.scan_events finds each event's fields in the file (mapped, not read into memory);
-json_tokens.gather copies each field's text into an Arrow column; chrome_read_batch.sql appends
-the batch to the staging table `raw` with the conversions DuckDB's JSON reader makes
-(chrome_read.sql, the definition this reader must equal: the same rows, columns, types and order).
+json_tokens.gather copies each field's text into an Arrow column, json_tokens.nanoseconds turns
+the times into integers; chrome_read_batch.sql takes the batches as one stream into the staging
+table `raw` with the conversions DuckDB's JSON reader makes (chrome_read.sql, the definition this
+reader must equal: the same rows, columns, types and order).
 Tokens whose conversion is DuckDB's own business (a string with escapes, a float written as
 text, an object with them) travel as their JSON text with a flag, and DuckDB converts them. A file
 the kernel does not take on (malformed JSON, a key twice, an element that is not an object, a

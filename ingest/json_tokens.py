@@ -7,9 +7,10 @@ UTF-8, numbers, nesting) and stops with a reason at anything it does not take on
 JSON, a key written with escapes, a key twice, an element that is not an object. The caller then
 reads the file with DuckDB's JSON reader instead, which gives the same store or its own error.
 
-`gather` copies one field's values out of the buffer into an Arrow string column: a string's
-characters (when it has no escapes), any other token's text, an object or array with the
-whitespace between its tokens taken out.
+`measure` sizes the fields' columns, `gather` copies their values out of the buffer into Arrow
+string columns (a string's characters when it has no escapes, any other token's text, an object or
+array with the whitespace between its tokens taken out), and `nanoseconds` turns the times into
+whole nanoseconds as chrome_read.sql rounds them.
 """
 from __future__ import annotations
 

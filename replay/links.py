@@ -148,7 +148,8 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
     lane_rank = by_id[np.searchsorted(np.asarray(trace_ids, np.int64)[by_id], lanes["trace_id"].astype(np.int64))]
     rank_of = np.array([r if r is not None else i for i, r in enumerate(ranks or [None] * len(trace_ids))], np.int64)
     server_of_rank = rank_of // per_server
-    lane_device = gpus_of_lanes(lanes["device"].astype(np.int64), lane_rank, rank_of, per_server)
+    lane_device = gpus_of_lanes(lanes["device"].astype(np.int64), lane_rank, rank_of, per_server,
+                                len(topology.gpus()))
     placed = point_rank >= 0
     server = np.zeros(n_points, np.int64)
     server[placed] = server_of_rank[point_rank[placed]]
@@ -164,16 +165,21 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
     return LinkModel(topology, device, server, np.where(placed, point_rank, -1), ranks_on_server, rank_of)
 
 
-def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.ndarray, per_server: int) -> np.ndarray:
+def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.ndarray, per_server: int,
+                  gpus_per_server: int | None = None) -> np.ndarray:
     """Each GPU lane's GPU on its server: the device its trace names, unless two ranks of one server
-    name the same device (each process saw only its own GPU, as device 0): then every rank's local
-    rank (rank % ranks per server)."""
+    name the same device (each process saw only its own GPU, as device 0) or a device the server
+    does not have (a job recorded on servers of more GPUs than `gpus_per_server`): then every
+    rank's local rank (rank % ranks per server)."""
     if len(rank_of) < 2 or not len(lane_rank):
         return lane_device
+    local = rank_of[lane_rank] % per_server
+    if gpus_per_server is not None and (lane_device >= gpus_per_server).any():
+        return local
     server = rank_of[lane_rank] // per_server
     claims = np.unique(np.stack([server, lane_device, lane_rank]), axis=1)
     if np.unique(claims[:2], axis=1).shape[1] < claims.shape[1]:
-        return rank_of[lane_rank] % per_server
+        return local
     return lane_device
 
 

@@ -65,7 +65,7 @@ def test_ranks_on_two_servers_meet_through_their_nics_each_carrying_a_quarter(dl
 
 
 def test_on_a_maia_style_host_network_traffic_leaves_from_the_chip_and_never_crosses_pcie(dlrm):
-    maia = topology.load("maia-100")  # 4 accelerators a server: the 8 ranks fill two
+    maia = topology.load("maia-100")  # 4 accelerators a server: the 8 ranks (devices 0-7) fill two
     spread = replay(dlrm, maia)
     sent = network(spread)
     assert sent.height == 8 * 8
@@ -208,6 +208,8 @@ def test_ranks_that_each_saw_their_gpu_as_device_0_take_their_local_rank():
     # one GPU lane per rank: devices 0-7 as recorded, kept; all 0 (CUDA_VISIBLE_DEVICES per process): local ranks
     assert gpus_of_lanes(np.arange(8), np.arange(8), ranks, 4).tolist() == list(range(8))
     assert gpus_of_lanes(np.zeros(8, np.int64), np.arange(8), ranks, 4).tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    # devices 0-7 recorded on 8-GPU servers, placed on servers of 4: local ranks
+    assert gpus_of_lanes(np.arange(8), np.arange(8), ranks, 4, 4).tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     # a rank with two streams on one device is not a clash
     assert gpus_of_lanes(np.array([0, 0, 1]), np.array([0, 0, 1]), ranks[:2], 8).tolist() == [0, 0, 1]
 
