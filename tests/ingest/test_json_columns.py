@@ -3,6 +3,7 @@
 does not take on goes to DuckDB's reader, with the same store or the same error."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -107,7 +108,9 @@ null,
     ('[{"ph": "X", "n\\u0061me": "x", "ts": 1}]', False),   # a key with escapes
     ('[{"ph": "X", "ts": 1,}]', False),                    # a trailing comma, which DuckDB's reader allows
 ])
-def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, text, columnar_takes_it):
+@pytest.mark.parametrize("batch_events", [2, json_columns.BATCH_EVENTS])  # batches streamed while others are built
+def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, monkeypatch, text, columnar_takes_it, batch_events):
+    monkeypatch.setattr(json_columns, "BATCH_EVENTS", batch_events)
     trace = tmp_path / "t.json"
     trace.write_text(text)
     split = json_split.split_trace(trace, tmp_path)
@@ -115,6 +118,22 @@ def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, text, columnar_takes
     assert _same_as_duckdbs(con, split) is columnar_takes_it
     if not columnar_takes_it:  # what the file leaves in raw is then DuckDB's reader's own
         assert json_columns.load_raw(con, split.events_path) is False
+
+
+def test_a_file_refused_after_batches_were_taken_ingests_as_duckdbs_reader_ingests_it(tmp_path, monkeypatch):
+    """The fifth event's timestamp is a string: the columnar reader stops in its third batch of two,
+    after DuckDB took two, and DuckDB's reader replaces what it staged."""
+    events = [{"ph": "X", "name": f"op{k}", "pid": 1, "tid": 1, "ts": k, "dur": 1} for k in range(8)]
+    events[4]["ts"] = "4"
+    trace = tmp_path / "late.json"
+    trace.write_text(json.dumps({"traceEvents": events}))
+    monkeypatch.setattr(json_columns, "BATCH_EVENTS", 2)
+    split = json_split.split_trace(trace, tmp_path)
+    assert json_columns.load_raw(_staging(split), split.events_path) is False
+    results = ingest_all(tmp_path / "columnar.duckdb", [trace], True, monkeypatch)
+    assert results == ingest_all(tmp_path / "reader.duckdb", [trace], False, monkeypatch)
+    assert results[0][0] == "ingested"
+    assert differences(tmp_path / "columnar.duckdb", tmp_path / "reader.duckdb") == {}
 
 
 @pytest.mark.parametrize("text", [
