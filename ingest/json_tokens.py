@@ -138,7 +138,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                             if i + 1 >= n:
                                 return UNSUPPORTED, written, i, i
                             d = buf[i + 1]
-                            if d == 117:  # \uXXXX, not a surrogate half (a pair is left to DuckDB)
+                            if d == 117:  # \uXXXX; a surrogate half only as the first of a pair
                                 if i + 5 >= n:
                                     return UNSUPPORTED, written, i, i
                                 for k in range(2, 6):
@@ -147,8 +147,19 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                                         return UNSUPPORTED, written, i, i
                                 h0 = buf[i + 2] | 32
                                 h1 = buf[i + 3] | 32
-                                if h0 == 100 and (h1 == 56 or h1 == 57 or 97 <= h1 <= 102):
-                                    return UNSUPPORTED, written, i, i
+                                if h0 == 100 and 99 <= h1 <= 102:
+                                    return UNSUPPORTED, written, i, i  # a low half alone: malformed for DuckDB
+                                if h0 == 100 and (h1 == 56 or h1 == 57 or h1 == 97 or h1 == 98):
+                                    # a high half: its low half must follow (\uDC00-\uDFFF)
+                                    if i + 11 >= n or buf[i + 6] != 92 or buf[i + 7] != 117:
+                                        return UNSUPPORTED, written, i, i
+                                    for k in range(8, 12):
+                                        h = buf[i + k]
+                                        if not ((48 <= h <= 57) or (65 <= h <= 70) or (97 <= h <= 102)):
+                                            return UNSUPPORTED, written, i, i
+                                    if not ((buf[i + 8] | 32) == 100 and 99 <= (buf[i + 9] | 32) <= 102):
+                                        return UNSUPPORTED, written, i, i
+                                    i += 6
                                 i += 6
                             elif d == 34 or d == 92 or d == 47 or d == 98 or d == 102 or d == 110 or d == 114 or d == 116:
                                 i += 2

@@ -95,7 +95,7 @@ TOKENS = """[
 {"ph": "X", "name": {"k": [1, "x y"]}, "pid": -3, "tid": null, "ts": 1700000000123456.7891235, "dur": 1, "args": {}},
 null,
 {"ph": "s", "id": "0x1", "bp": "e", "ts": -5.0000005, "bind_id": 7, "flow_in": true, "flow_out": false, "args": "text"},
-{"ph": "i", "name": "\\u00fc \\u00e9 x", "ts": 5, "args": {"correlation": {"nested": [true, false]}, "seq": -0}},
+{"ph": "i", "name": "\\u00fc \\u00e9 x \\ud83d\\ude00", "ts": 5, "args": {"correlation": {"nested": [true, false]}, "seq": -0}},
 {}, {"zz": [1, {"a": "\\u0041"}], "zz": 2, "cat": "a\\/b", "pid": -0, "tid": 12345678901234567890123}
 ]"""
 
@@ -140,6 +140,7 @@ def test_a_file_refused_after_batches_were_taken_ingests_as_duckdbs_reader_inges
     '[{"ph": "X", "ph": "B", "ts": 1}]',     # a key twice
     '[{"ph": "X", "ts": 01}]',               # a leading zero
     '[{"ph": "X", "ts": 1}, 5]',             # an element that is not an event
+    '[{"ph": "X", "name": "\\ude00 x"}]',    # half a surrogate pair
 ])
 def test_a_file_duckdbs_reader_refuses_fails_with_its_message(tmp_path, monkeypatch, text):
     trace = tmp_path / "bad.json"
