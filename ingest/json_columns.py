@@ -58,20 +58,20 @@ BOOLEAN_OK = _kinds(tok.MISSING, tok.NULL, tok.TRUE, tok.FALSE)
 
 def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
     """Fill the temporary table `raw` from the events array at `events_path`, as chrome_read.sql
-    would; False (and `raw` to be replaced) when the file is one for DuckDB's reader.
+    would; False (and `raw` for chrome_read.sql to write) when the file is one for DuckDB's reader,
+    and for an array without events, which that reader stages at no cost.
 
     DuckDB reads the batches as one stream, in one statement (as it reads the file in
     chrome_read.sql: appends of a batch each would sit uncompressed in the transaction until its
     commit). While it takes batch k, one thread builds batch k+1's Arrow columns and another scans
     batch k+2's events (numba and DuckDB both let go of the interpreter's lock)."""
-    run_script(con, PACKAGE, "chrome_read_columns")  # empty: what a file without events leaves
     if events_path.stat().st_size == 0:
         return False
     refused: list[bool] = []
     batches = _batches(np.memmap(events_path, dtype=np.uint8, mode="r"), refused)
     first = next(batches, None)
     if first is None:
-        return not refused
+        return False
     con.register("event_batch", pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches)))
     try:
         run_script(con, PACKAGE, "chrome_read_batch")
@@ -91,18 +91,17 @@ def _batches(buf: np.memmap, refused: list[bool]) -> Iterator[pa.RecordBatch]:
     sets = [(np.empty((rows, width), dtype=np.int64), np.empty((rows, width), dtype=np.int64),
              np.empty((rows, width), dtype=np.int8)) if k == 0 or rows == BATCH_EVENTS else None for k in range(3)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        scanned = pool.submit(scan, *sets[0])
-        built = None
-        k = 0
-        while True:
-            status, n = scanned.result()
-            if status == tok.UNSUPPORTED:
-                refused.append(True)
-                return
-            starts, ends, kinds = sets[k % 3]
-            building = pool.submit(_batch, buf, starts[:n], ends[:n], kinds[:n]) if n else None
-            if status == tok.BATCH_FULL:
-                scanned = pool.submit(scan, *sets[(k + 1) % 3])
+        scanned, built, k = pool.submit(scan, *sets[0]), None, 0
+        while scanned is not None or built is not None:  # scan k, build k, hand over k-1
+            building = None
+            if scanned is not None:
+                status, n = scanned.result()
+                if status == tok.UNSUPPORTED:
+                    refused.append(True)
+                    return
+                starts, ends, kinds = sets[k % 3]
+                building = pool.submit(_batch, buf, starts[:n], ends[:n], kinds[:n]) if n else None
+                scanned = pool.submit(scan, *sets[(k + 1) % 3]) if status == tok.BATCH_FULL else None
             if built is not None:
                 batch = built.result()
                 if batch is None:
@@ -110,15 +109,7 @@ def _batches(buf: np.memmap, refused: list[bool]) -> Iterator[pa.RecordBatch]:
                     return
                 done_to = _release(buf, done_to, stopped[k - 1])  # where batch k-1's bytes end
                 yield batch
-            built = building
-            if status == tok.DONE:
-                batch = built.result() if built is not None else None
-                if built is not None and batch is None:
-                    refused.append(True)
-                elif batch is not None:
-                    yield batch
-                return
-            k += 1
+            built, k = building, k + 1
 
 
 def _scanner(buf: np.ndarray) -> tuple[Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[int, int]], list[int]]:
@@ -128,7 +119,7 @@ def _scanner(buf: np.ndarray) -> tuple[Callable[[np.ndarray, np.ndarray, np.ndar
     stopped: list[int] = []
 
     def scan(starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> tuple[int, int]:
-        status, n, pos, _ = tok.scan_events(buf, stopped[-1] if stopped else 0, keys, key_offsets, starts, ends, kinds)
+        status, n, pos = tok.scan_events(buf, stopped[-1] if stopped else 0, keys, key_offsets, starts, ends, kinds)
         stopped.append(pos)
         return status, n
 

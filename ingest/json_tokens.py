@@ -61,7 +61,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
     """Record the fields of the events from byte `pos` of `buf` (its '[' when pos is 0, else
     where the previous call stopped) until the array ends or `starts` is full: FIELDS in the
     first columns, then the ARG_KEYS of an `args` object. Returns (status,
-    events written, the position to go on from, the position of trouble for UNSUPPORTED).
+    events written, the position to go on from; for UNSUPPORTED, where the trouble is).
 
     One loop over the bytes with the grammar's state in variables: calls to helpers taking the
     buffer cost more than the bytes they look at (numba counts references to the array at each)."""
@@ -78,7 +78,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
         while i < n and (buf[i] == 32 or buf[i] == 10 or buf[i] == 13 or buf[i] == 9):
             i += 1
         if i >= n or buf[i] != 91:
-            return UNSUPPORTED, 0, pos, i
+            return UNSUPPORTED, 0, pos
         i += 1
         state = VALUE_OR_CLOSE
     written = 0
@@ -92,7 +92,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
         while i < n and (buf[i] == 32 or buf[i] == 10 or buf[i] == 13 or buf[i] == 9):
             i += 1
         if i >= n:
-            return UNSUPPORTED, written, i, i
+            return UNSUPPORTED, written, i
         c = buf[i]
         close = False
         if state == VALUE or state == VALUE_OR_CLOSE:
@@ -100,7 +100,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                 close = True
             elif depth == 1:  # an element of the events array: an object, or null (a row of nothing)
                 if written == capacity:
-                    return BATCH_FULL, written, i, 0
+                    return BATCH_FULL, written, i
                 for f in range(n_fields):
                     kinds[written, f] = MISSING
                 if c == 123:
@@ -114,7 +114,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                     i += 4
                     state = AFTER_VALUE
                     continue
-                return UNSUPPORTED, written, i, i
+                return UNSUPPORTED, written, i
             else:
                 if depth == 2:
                     value_start = i
@@ -128,7 +128,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                     i += 1
                     while True:
                         if i >= n:
-                            return UNSUPPORTED, written, i, i
+                            return UNSUPPORTED, written, i
                         b = buf[i]
                         if b == 34:
                             i += 1
@@ -136,73 +136,73 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                         if b == 92:
                             kind = STRING_ESCAPED
                             if i + 1 >= n:
-                                return UNSUPPORTED, written, i, i
+                                return UNSUPPORTED, written, i
                             d = buf[i + 1]
                             if d == 117:  # \uXXXX; a surrogate half only as the first of a pair
                                 if i + 5 >= n:
-                                    return UNSUPPORTED, written, i, i
+                                    return UNSUPPORTED, written, i
                                 for k in range(2, 6):
                                     h = buf[i + k]
                                     if not ((48 <= h <= 57) or (65 <= h <= 70) or (97 <= h <= 102)):
-                                        return UNSUPPORTED, written, i, i
+                                        return UNSUPPORTED, written, i
                                 h0 = buf[i + 2] | 32
                                 h1 = buf[i + 3] | 32
                                 if h0 == 100 and 99 <= h1 <= 102:
-                                    return UNSUPPORTED, written, i, i  # a low half alone: malformed for DuckDB
+                                    return UNSUPPORTED, written, i  # a low half alone: malformed for DuckDB
                                 if h0 == 100 and (h1 == 56 or h1 == 57 or h1 == 97 or h1 == 98):
                                     # a high half: its low half must follow (\uDC00-\uDFFF)
                                     if i + 11 >= n or buf[i + 6] != 92 or buf[i + 7] != 117:
-                                        return UNSUPPORTED, written, i, i
+                                        return UNSUPPORTED, written, i
                                     for k in range(8, 12):
                                         h = buf[i + k]
                                         if not ((48 <= h <= 57) or (65 <= h <= 70) or (97 <= h <= 102)):
-                                            return UNSUPPORTED, written, i, i
+                                            return UNSUPPORTED, written, i
                                     if not ((buf[i + 8] | 32) == 100 and 99 <= (buf[i + 9] | 32) <= 102):
-                                        return UNSUPPORTED, written, i, i
+                                        return UNSUPPORTED, written, i
                                     i += 6
                                 i += 6
                             elif d == 34 or d == 92 or d == 47 or d == 98 or d == 102 or d == 110 or d == 114 or d == 116:
                                 i += 2
                             else:
-                                return UNSUPPORTED, written, i, i
+                                return UNSUPPORTED, written, i
                         elif b < 32:
-                            return UNSUPPORTED, written, i, i
+                            return UNSUPPORTED, written, i
                         elif b < 128:
                             i += 1
                         elif 194 <= b <= 223:  # UTF-8 (RFC 3629)
                             if i + 1 >= n or not (128 <= buf[i + 1] <= 191):
-                                return UNSUPPORTED, written, i, i
+                                return UNSUPPORTED, written, i
                             i += 2
                         elif 224 <= b <= 239:
                             lo = 160 if b == 224 else 128
                             hi = 159 if b == 237 else 191
                             if i + 2 >= n or not (lo <= buf[i + 1] <= hi) or not (128 <= buf[i + 2] <= 191):
-                                return UNSUPPORTED, written, i, i
+                                return UNSUPPORTED, written, i
                             i += 3
                         elif 240 <= b <= 244:
                             lo = 144 if b == 240 else 128
                             hi = 143 if b == 244 else 191
                             if i + 3 >= n or not (lo <= buf[i + 1] <= hi) or not (128 <= buf[i + 2] <= 191) \
                                     or not (128 <= buf[i + 3] <= 191):
-                                return UNSUPPORTED, written, i, i
+                                return UNSUPPORTED, written, i
                             i += 4
                         else:
-                            return UNSUPPORTED, written, i, i
+                            return UNSUPPORTED, written, i
                 elif c == 45 or 48 <= c <= 57:  # a number
                     start = i
                     if c == 45:
                         i += 1
                     if i >= n:
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     if buf[i] == 48:
                         i += 1
                         if i < n and 48 <= buf[i] <= 57:
-                            return UNSUPPORTED, written, i, i  # a leading zero
+                            return UNSUPPORTED, written, i  # a leading zero
                     elif 49 <= buf[i] <= 57:
                         while i < n and 48 <= buf[i] <= 57:
                             i += 1
                     else:
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     int_digits = i - start - (1 if c == 45 else 0)
                     kind = INT
                     if c == 45 and int_digits == 1 and buf[start + 1] == 48:
@@ -213,7 +213,7 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                         kind = DECIMAL if int_digits <= DECIMAL_DIGITS else NUMBER
                         i += 1
                         if i >= n or not (48 <= buf[i] <= 57):
-                            return UNSUPPORTED, written, i, i
+                            return UNSUPPORTED, written, i
                         while i < n and 48 <= buf[i] <= 57:
                             i += 1
                     if i < n and (buf[i] == 101 or buf[i] == 69):
@@ -222,34 +222,34 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                         if i < n and (buf[i] == 43 or buf[i] == 45):
                             i += 1
                         if i >= n or not (48 <= buf[i] <= 57):
-                            return UNSUPPORTED, written, i, i
+                            return UNSUPPORTED, written, i
                         while i < n and 48 <= buf[i] <= 57:
                             i += 1
                 elif c == 116:
                     if not (i + 3 < n and buf[i + 1] == 114 and buf[i + 2] == 117 and buf[i + 3] == 101):
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     kind = TRUE
                     i += 4
                 elif c == 102:
                     if not (i + 4 < n and buf[i + 1] == 97 and buf[i + 2] == 108 and buf[i + 3] == 115
                             and buf[i + 4] == 101):
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     kind = FALSE
                     i += 5
                 elif c == 110:
                     if not (i + 3 < n and buf[i + 1] == 117 and buf[i + 2] == 108 and buf[i + 3] == 108):
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     i += 4
                 elif c == 123 or c == 91:
                     if depth >= MAX_DEPTH:
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     stack[depth] = OBJECT if c == 123 else ARRAY
                     depth += 1
                     state = KEY_OR_CLOSE if c == 123 else VALUE_OR_CLOSE
                     i += 1
                     continue
                 else:
-                    return UNSUPPORTED, written, i, i
+                    return UNSUPPORTED, written, i
                 if depth == 2:
                     if field >= 0:
                         starts[written, field] = value_start
@@ -274,23 +274,23 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
             if (c == 125 and top == OBJECT) or (c == 93 and top == ARRAY):
                 close = True
             else:
-                return UNSUPPORTED, written, i, i
+                return UNSUPPORTED, written, i
         elif state == KEY or state == KEY_OR_CLOSE:
             if state == KEY_OR_CLOSE and c == 125:
                 close = True
             elif c != 34:
-                return UNSUPPORTED, written, i, i
+                return UNSUPPORTED, written, i
             else:
                 key_start = i + 1
                 i += 1
                 while True:  # a key
                     if i >= n:
-                        return UNSUPPORTED, written, i, i
+                        return UNSUPPORTED, written, i
                     b = buf[i]
                     if b == 34:
                         break
                     if b == 92 or b < 32 or b >= 128:
-                        return UNSUPPORTED, written, i, i  # a key with escapes or beyond ASCII: left to DuckDB
+                        return UNSUPPORTED, written, i  # a key with escapes or beyond ASCII: left to DuckDB
                     i += 1
                 key_end = i
                 i += 1
@@ -315,14 +315,14 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                         field = found
                         arg_field = -1
                         if field >= 0 and kinds[written, field] != MISSING:
-                            return UNSUPPORTED, written, i, i  # a key twice: DuckDB refuses the event
+                            return UNSUPPORTED, written, i  # a key twice: DuckDB refuses the event
                 elif depth == 3:
                     arg_field = -1
                 state = COLON
                 continue
         else:  # COLON
             if c != 58:
-                return UNSUPPORTED, written, i, i
+                return UNSUPPORTED, written, i
             state = VALUE
             i += 1
             continue
@@ -334,8 +334,8 @@ def scan_events(buf, pos, keys, key_offsets, starts, ends, kinds):
                 while i < n and (buf[i] == 32 or buf[i] == 10 or buf[i] == 13 or buf[i] == 9):
                     i += 1
                 if i != n:
-                    return UNSUPPORTED, written, i, i
-                return DONE, written, i, 0
+                    return UNSUPPORTED, written, i
+                return DONE, written, i
             if depth == 1:
                 written += 1
             elif depth == 2 and field >= 0:
