@@ -17,10 +17,10 @@ from retime.ingest import json_columns
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
-from retime.sqlfiles import one_row, run_script, scratch_tables, set_variables
+from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
-STEPS = ("chrome_slices", "chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
+STEPS = ("chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
 KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
 COLUMNAR = True  # read the events array with json_columns (False: DuckDB's JSON reader, chrome_read.sql, always)
 # keys kept out of traces.metadata: the events themselves and bulky side tables
@@ -33,19 +33,26 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
     return split_trace(path, work_dir, on_bytes)
 
 
+def stage(con: duckdb.DuckDBPyConnection, split: SplitTrace) -> None:
+    """Before the store's transaction, in temporary tables only: the events array read into the
+    staging table `raw` and its phases paired into `staged` (chrome_slices.sql)."""
+    time_base_ns = _int_or_none(split.metadata.get("baseTimeNanoseconds")) or 0
+    set_variables(con, events_path=str(split.events_path), time_base_ns=time_base_ns)
+    run_script(con, PACKAGE, "macros")
+    if not (COLUMNAR and json_columns.load_raw(con, split.events_path)):
+        run_script(con, PACKAGE, "chrome_read")
+    run_script(con, PACKAGE, "chrome_slices")
+
+
 def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callable[[], int]) -> list[TraceRow]:
-    """Second half, inside the caller's transaction: parse, normalize and write the file's trace."""
+    """Inside the caller's transaction, after stage: normalize the staged events and write the file's trace."""
     trace_id = new_trace_id()
     meta = split.metadata
     time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
-    set_variables(con, trace_id=trace_id, time_base_ns=time_base_ns, events_path=str(split.events_path))
-    with scratch_tables(con):  # on failure the caller's ROLLBACK removes them (DuckDB's DDL is transactional)
-        run_script(con, PACKAGE, "macros")
-        if not (COLUMNAR and json_columns.load_raw(con, split.events_path)):
-            run_script(con, PACKAGE, "chrome_read")
-        for step in STEPS:
-            run_script(con, PACKAGE, step)
-        counts = one_row(con, PACKAGE, "chrome_summary")
+    set_variables(con, trace_id=trace_id)
+    for step in STEPS:
+        run_script(con, PACKAGE, step)
+    counts = one_row(con, PACKAGE, "chrome_summary")
 
     dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else None
     props = meta.get("deviceProperties", meta.get("computeProperties"))

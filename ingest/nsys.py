@@ -1,7 +1,8 @@
 """Reader for Nsight Systems SQLite exports (`nsys export --type sqlite`).
 
 The report's tables are read straight into Arrow by the ADBC SQLite driver (no row-by-row
-Python), conformed to the column templates in sql/nsys_tables.sql, and normalized by the nsys_*.sql
+Python), in rowid ranges on as many threads as the store's DuckDB has, conformed to the column
+templates in sql/nsys_tables.sql, and normalized by the nsys_*.sql
 steps into the same kinds, lanes and edges a Kineto trace gets. A report holding several CUDA
 processes becomes one trace per process: the ranks of one job.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,10 +19,11 @@ from typing import Callable
 import adbc_driver_manager
 import duckdb
 import orjson
+import pyarrow as pa
 from retime.ingest.trace_row import TraceRow
 
 from retime.errors import TraceFormatError
-from retime.sqlfiles import load_sql, one_row, run_script, scratch_tables, set_variables
+from retime.sqlfiles import load_sql, one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET",
@@ -27,6 +31,10 @@ ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "
                    "NVTX_EVENTS", "OSRT_API")
 TEMPLATE_PREFIX = "nsys_"
 READ_BLOCK = 16 << 20
+# Rows of one read: the share of a table one thread reads, and one Arrow batch, so the driver infers
+# each column's type from all of a part's rows (it infers from a batch's rows, and fails at a later
+# batch whose values have another type: 1,024 NULL texts, then a text).
+PART_ROWS = 1 << 19
 
 
 @dataclass
@@ -39,9 +47,16 @@ class NsysReport:
     tables: dict[str, set[str]] = field(default_factory=dict)   # table -> its columns
 
 
-def _connect(path: Path):
-    import adbc_driver_sqlite.dbapi as adbc_sqlite
-    return adbc_sqlite.connect(f"file:{path}?mode=ro")
+def _read(path: Path, query: str) -> pa.Table:
+    """One query's rows as Arrow, through a connection of its own (a thread's); the driver's
+    low-level API, whose import costs milliseconds where its DB-API module's costs most of a second."""
+    import adbc_driver_sqlite
+    with adbc_driver_sqlite.connect(f"file:{path}?mode=ro") as db, adbc_driver_manager.AdbcConnection(db) as conn, \
+            adbc_driver_manager.AdbcStatement(conn) as statement:
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(PART_ROWS)})
+        statement.set_sql_query(query)
+        stream, _ = statement.execute_query()
+        return pa.RecordBatchReader._import_from_c(stream.address).read_all()
 
 
 def _sqlite_error(path: Path, exc: Exception) -> TraceFormatError:
@@ -78,21 +93,21 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
     return NsysReport(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size, tables=tables)
 
 
-def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
-    """Inside the caller's transaction: read the report and write one trace per process."""
-    with scratch_tables(con):  # the filled templates and staging hold the whole report
-        return _load(con, report, new_trace_id)
-
-
-def _load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
+def stage(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
+    """Before the store's transaction, in temporary tables only: the report's rows in their
+    templates, and its processes (nsys_processes.sql)."""
     run_script(con, PACKAGE, "macros")
     run_script(con, PACKAGE, "nsys_tables")
     _fill_templates(con, report)
     run_script(con, PACKAGE, "nsys_enums")
+    run_script(con, PACKAGE, "nsys_processes")
+
+
+def load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Callable[[], int]) -> list[TraceRow]:
+    """Inside the caller's transaction, after stage: write one trace per process."""
     facts = one_row(con, PACKAGE, "nsys_report")
     export_meta = orjson.loads(facts["export_metadata"]) if facts["export_metadata"] else {}
     time_base_ns = facts["session_start_ns"] or 0
-    run_script(con, PACKAGE, "nsys_processes")
     procs = con.execute(load_sql(PACKAGE, "nsys_process_list")).fetchall()
     if not procs:
         raise TraceFormatError(f"{report.path}: the export holds no CUDA, NVTX or OS runtime activity")
@@ -128,30 +143,54 @@ def _load(con: duckdb.DuckDBPyConnection, report: NsysReport, new_trace_id: Call
 
 
 def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
-    """Copy each report table that has a template into it, by column name, as Arrow batches."""
+    """Copy each report table that has a template into it, by column name, as Arrow.
+
+    Tables are read in parts of PART_ROWS rowids, on as many threads as DuckDB has, while DuckDB
+    takes the parts read before, in table and rowid order (the order a whole-table scan gives)."""
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     templates = [row[0] for row in con.execute(load_sql(PACKAGE, "nsys_temp_tables")).fetchall()]
     try:
-        with _connect(report.path) as conn, conn.cursor() as cur:
-            for template in templates:
-                source = template[len(TEMPLATE_PREFIX):]
-                if source not in report.tables:
-                    continue  # nsys creates tables lazily: an absent table means no such records
-                schema = con.table(f'temp."{template}"').to_arrow_table().schema
-                wanted = [f.name for f in schema if f.name in report.tables[source]]
-                if not wanted:
-                    continue
-                # only the columns retime uses (reading all of a wide table costs up to 3x more);
-                # table and column names come from the export's own catalogue, not from user input
-                cur.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{source}"')
-                # one streaming INSERT over the driver's Arrow batches; BY NAME leaves the columns this
-                # nsys version lacks NULL and casts SQLite's loose types to the template's
-                con.register("nsys_source", cur.fetch_record_batch())
-                try:
-                    con.execute(f'INSERT INTO temp."{template}" BY NAME SELECT * FROM nsys_source').fetchall()
-                finally:
-                    con.unregister("nsys_source")
-    except adbc_driver_manager.Error as exc:  # SQLite-side failures; DuckDB errors go to the caller's rollback
+        parts = [part for template in templates for part in _parts(con, report, template)]
+        with ThreadPoolExecutor(threads) as pool:
+            reading: deque = deque()
+            for template, query in parts:
+                reading.append((template, pool.submit(_read, report.path, query)))
+                if len(reading) > threads:
+                    _insert(con, *reading.popleft())
+            while reading:
+                _insert(con, *reading.popleft())
+    except (adbc_driver_manager.Error, OSError) as exc:  # SQLite-side; DuckDB errors go to the caller's rollback
         raise _sqlite_error(report.path, exc) from None
+
+
+def _parts(con: duckdb.DuckDBPyConnection, report: NsysReport, template: str) -> list[tuple[str, str]]:
+    """The queries that read a template's report table: only the columns retime uses (reading all
+    of a wide table costs up to 3x more), one per PART_ROWS rowids. Table and column names come
+    from the export's own catalogue, not from user input."""
+    source = template[len(TEMPLATE_PREFIX):]
+    if source not in report.tables:
+        return []  # nsys creates tables lazily: an absent table means no such records
+    schema = con.table(f'temp."{template}"').to_arrow_table().schema
+    wanted = [f.name for f in schema if f.name in report.tables[source]]
+    if not wanted:
+        return []
+    select = f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{source}"'
+    [span] = _read(report.path, f'SELECT min(rowid) AS low, max(rowid) AS high FROM "{source}"').to_pylist()
+    low, high = span["low"], span["high"]
+    if low is None:
+        return []
+    return [(template, f"{select} WHERE rowid BETWEEN {start} AND {min(start + PART_ROWS - 1, high)}")
+            for start in range(low, high + 1, PART_ROWS)]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, template: str, part) -> None:
+    """One part into its template: BY NAME leaves the columns this nsys version lacks NULL and
+    casts SQLite's loose types (and a part's all-NULL columns) to the template's."""
+    con.register("nsys_source", part.result())
+    try:
+        con.execute(f'INSERT INTO temp."{template}" BY NAME SELECT * FROM nsys_source').fetchall()
+    finally:
+        con.unregister("nsys_source")
 
 
 def explain(path: Path, report: NsysReport, exc: Exception) -> str:

@@ -57,11 +57,23 @@ def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dic
 
 @contextmanager
 def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Temporary tables created inside are dropped when the block succeeds (staging can hold a
-    whole trace). On failure they are left to the caller's rollback, or to the connection's end."""
+    """Temporary tables created inside are dropped when the block ends (staging can hold a whole
+    trace). Use it outside transactions: on failure the drops run after the block's own rollback,
+    and a drop that fails then leaves the block's error to tell."""
     before = _temp_tables(con)
-    yield
-    for table in _temp_tables(con) - before:
+    try:
+        yield
+    except BaseException:
+        try:
+            _drop_temp_tables(con, before)
+        except duckdb.Error:
+            pass  # the connection is unusable; its end drops them
+        raise
+    _drop_temp_tables(con, before)
+
+
+def _drop_temp_tables(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
+    for table in _temp_tables(con) - keep:
         con.execute(f'DROP TABLE IF EXISTS temp."{table}"').fetchall()  # a name read from the catalogue
 
 

@@ -6,6 +6,8 @@ import sqlite3
 
 import pytest
 
+import retime
+from retime.ingest import nsys
 from tests.conftest import table_counts
 
 EXPORTS = ["nsys/h100_2gpu_1s.sqlite", "nsys/rtx3080_tiny.sqlite", "pipit/saxpy_mpi_cuda_a100_nsys2022.2.sqlite"]
@@ -124,3 +126,29 @@ def test_bad_sqlite_files_fail_cleanly(store, shared_traces, tmp_path):
     assert "locked" in results["locked.sqlite"].error
     assert all(r.status == "failed" and r.error.startswith(str(tmp_path)) for r in results.values())
     assert table_counts(store) == before and good.status == "ingested"
+
+
+def nvtx_names(store, result) -> list[tuple]:
+    return store.sql("SELECT trace_id - $first AS t, event_id, name FROM events WHERE list_contains($ids, trace_id) "
+                     "AND category = 'nvtx' ORDER BY ALL", {"ids": result.trace_ids, "first": result.trace_id}).rows()
+
+
+def test_registered_nvtx_strings_before_literal_ones_read_alike(store, shared_traces, tmp_path, monkeypatch):
+    """nsys writes an NVTX range's message as its text, or as the id of a registered string
+    (textId, text NULL). A report whose first 3,000 ranges use registered strings reads as the same
+    events, in parts of 1,000 rows read on two threads: the driver infers a column's type from one
+    batch, and a part is one batch, so a part of NULL texts is no type for the next part's texts."""
+    source = shared_traces / "nsys" / "h100_2gpu_1s.sqlite"
+    registered = tmp_path / "registered.sqlite"
+    shutil.copy(source, registered)
+    with sqlite3.connect(registered) as db:
+        base = db.execute("SELECT max(id) + 1 FROM StringIds").fetchone()[0]
+        db.execute("INSERT INTO StringIds SELECT ? + rowid, text FROM NVTX_EVENTS WHERE rowid <= 3000", [base])
+        db.execute("UPDATE NVTX_EVENTS SET textId = ? + rowid, text = NULL WHERE rowid <= 3000", [base])
+    monkeypatch.setattr(nsys, "PART_ROWS", 1000)
+    [read] = store.ingest(registered)
+    assert read.status == "ingested", read.error
+    with retime.open(tmp_path / "plain.duckdb") as plain_store:
+        [plain] = plain_store.ingest(source)
+        expected = nvtx_names(plain_store, plain)
+    assert len(expected) > 3000 and nvtx_names(store, read) == expected
