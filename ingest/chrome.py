@@ -36,8 +36,7 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 def stage(con: duckdb.DuckDBPyConnection, split: SplitTrace) -> None:
     """Before the store's transaction, in temporary tables only: the events array read into the
     staging table `raw` and its phases paired into `staged` (chrome_slices.sql)."""
-    time_base_ns = _int_or_none(split.metadata.get("baseTimeNanoseconds")) or 0
-    set_variables(con, events_path=str(split.events_path), time_base_ns=time_base_ns)
+    set_variables(con, events_path=str(split.events_path), time_base_ns=_time_base_ns(split.metadata))
     run_script(con, PACKAGE, "macros")
     if not (COLUMNAR and json_columns.load_raw(con, split.events_path)):
         run_script(con, PACKAGE, "chrome_read")
@@ -48,7 +47,7 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     """Inside the caller's transaction, after stage: normalize the staged events and write the file's trace."""
     trace_id = new_trace_id()
     meta = split.metadata
-    time_base_ns = _int_or_none(meta.get("baseTimeNanoseconds")) or 0
+    time_base_ns = _time_base_ns(meta)
     set_variables(con, trace_id=trace_id)
     for step in STEPS:
         run_script(con, PACKAGE, step)
@@ -91,6 +90,11 @@ def _warnings_from(counts: dict) -> list[str]:
     if counts["ignored_phases"]:
         lines.append("events of phases retime does not model were skipped: " + ", ".join(counts["ignored_phases"]))
     return lines
+
+
+def _time_base_ns(meta: dict) -> int:
+    """The trace's clock base (Kineto's baseTimeNanoseconds), added to every ts; 0 without one."""
+    return _int_or_none(meta.get("baseTimeNanoseconds")) or 0
 
 
 def _int_or_none(value) -> int | None:

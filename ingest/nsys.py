@@ -56,7 +56,7 @@ def _read(path: Path, query: str) -> pa.Table:
         statement.set_options(**{"adbc.sqlite.query.batch_rows": str(PART_ROWS)})
         statement.set_sql_query(query)
         stream, _ = statement.execute_query()
-        return pa.RecordBatchReader._import_from_c(stream.address).read_all()
+        return pa.RecordBatchReader.from_stream(stream).read_all()
 
 
 def _sqlite_error(path: Path, exc: Exception) -> TraceFormatError:
