@@ -156,7 +156,8 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)
         indptr = row_pointers(dst, len(times))
     origin = int(times.min()) if len(times) else 0
-    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times - origin, indptr=indptr, src=src,
+    times -= origin  # the build's own array: relative in place
+    return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times, indptr=indptr, src=src,
                        **edge_arrays, **point_arrays, names=g.names)
 
 

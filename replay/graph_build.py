@@ -300,15 +300,15 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
 
     # replay_cpu_points: each CPU thread's points in order, with its depth of open events
     n_slots = len(lane_ids)  # a thread's slot: its row among the trace's lanes
-    seq, slot, offsets = gk.thread_points(p_local, is_gpu, lane_row, n_slots)
-    prev_point, next_point, bursts, waiting, ending = gk.thread_walk(seq, offsets, p_t, p_end, thread_idle_ns)
+    seq, offsets = gk.thread_points(p_local, is_gpu, lane_row, n_slots)
+    bursts, burst_slot, waiting, wait_slot, wait_next, ending, end_slot, end_next = gk.thread_walk(
+        seq, offsets, p_t, p_end, thread_idle_ns)
     done()
 
     # replay_handoffs: a thread that waits while another runs a burst of work and wakes it
-    w_start, w_stop = _groups(slot[waiting], n_slots)
-    e_start, e_stop = _groups(slot[ending], n_slots)
-    wait_next, end_next = next_point[waiting], next_point[ending]
-    handoffs = gk.handoffs(seq[bursts], p_t[seq[bursts]], slot[bursts], np.flatnonzero(w_stop > w_start),
+    w_start, w_stop = _groups(wait_slot, n_slots)
+    e_start, e_stop = _groups(end_slot, n_slots)
+    handoffs = gk.handoffs(seq[bursts], p_t[seq[bursts]], burst_slot, np.flatnonzero(w_stop > w_start),
                            w_start, w_stop, seq[waiting], p_t[seq[waiting]], wait_next, p_t[wait_next],
                            e_start, e_stop, seq[ending], p_t[seq[ending]], end_next, thread_wake_ns)
     done()
@@ -348,7 +348,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     st_order = np.argsort(end_point[s_call], kind="stable")
     is_launcher = np.zeros(n, bool)
     is_launcher[l_call] = True
-    chain = (seq, prev_point, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order], w_op_end[w_order],
+    chain = (seq, offsets, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order], w_op_end[w_order],
              w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order], end_point[s_call][st_order],
              ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher, _CLASS["cpu"], _CLASS["launch_call"],
              _CLASS["fixed"])  # placed straight into the edge arrays below
@@ -390,11 +390,12 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     np.cumsum(indptr, out=indptr)
     m = int(indptr[-1])
     src, base_lag, edge_class, e_bytes, offset = (np.empty(m, np.int64) for _ in range(5))
-    fill = indptr[:-1].copy()
+    fill = indptr[:-1]  # each destination's next free slot: once all are placed, the next destination's first
     gk.cpu_chain_edges(*chain, True, fill, src, base_lag, edge_class, e_bytes, offset)
     for part in parts:
         gk.scatter_edges(*part, fill, src, base_lag, edge_class, e_bytes, offset)
     parts.clear()
+    gk.shift_right(indptr)  # back to each destination's first slot
     gk.sort_sources(indptr, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)

@@ -93,7 +93,7 @@ def point_order(ts, end_t, by_start, by_end, dur, is_gpu, ev_id):
                 width *= 2
         i = j
     p_end = np.empty(2 * n, np.bool_)
-    p_event = np.empty(2 * n, np.int64)
+    p_event = order  # each point's event, written over its order
     start_point = np.empty(n, np.int64)
     end_point = np.empty(n, np.int64)
     for k in range(2 * n):
@@ -104,7 +104,6 @@ def point_order(ts, end_t, by_start, by_end, dur, is_gpu, ev_id):
             end_point[o - n] = k
         else:
             p_end[k] = False
-            p_event[k] = o
             start_point[o] = k
     return p_t, p_end, p_event, start_point, end_point
 
@@ -231,29 +230,25 @@ def thread_points(p_event, is_gpu, slot_of_event, n_slots):
         offsets[g + 1] += offsets[g]
     fill = offsets[:-1].copy()
     seq = np.empty(offsets[n_slots], np.int64)
-    slot = np.empty(offsets[n_slots], np.int64)
     for k in range(p_event.shape[0]):
         e = p_event[k]
         if not is_gpu[e]:
             g = slot_of_event[e]
             seq[fill[g]] = k
-            slot[fill[g]] = g
             fill[g] += 1
-    return seq, slot, offsets
+    return seq, offsets
 
 
 @njit(cache=True, nogil=True)
 def thread_walk(seq, offsets, p_t, p_end, idle_ns):
-    """replay_cpu_points and the hand-off candidates along each thread's points (seq, grouped by
-    thread at offsets): each point's neighbours on its thread (-1: none), and which rows start a
-    burst after idling, wait inside an event before an idle gap, or end a burst before one
-    (graph_edges.sql, replay_handoffs)."""
+    """The hand-off candidates along each CPU thread's points (seq, grouped by thread at offsets;
+    graph_edges.sql, replay_handoffs): the rows that start a burst after idling, wait inside an
+    event before an idle gap, or end a burst before one, each with its thread's slot, and for
+    waits and ends the thread's next point (-1: none). Returns (rows, slots, next points) for
+    bursts, waits and ends, in row order."""
     n = seq.shape[0]
-    prev_point = np.full(n, -1, np.int64)
-    next_point = np.full(n, -1, np.int64)
-    burst = np.zeros(n, np.bool_)
-    waiting = np.zeros(n, np.bool_)
-    ending = np.zeros(n, np.bool_)
+    kind = np.zeros(n, np.uint8)  # bit 1: burst, 2: waiting, 4: ending
+    counts = np.zeros(3, np.int64)
     for g in range(offsets.shape[0] - 1):
         d = 0
         for i in range(offsets[g], offsets[g + 1]):
@@ -261,14 +256,31 @@ def thread_walk(seq, offsets, p_t, p_end, idle_ns):
             d += -1 if p_end[p] else 1
             first = i == offsets[g]
             last = i + 1 == offsets[g + 1]
-            if not first:
-                prev_point[i] = seq[i - 1]
-            if not last:
-                next_point[i] = seq[i + 1]
-            burst[i] = (not p_end[p]) and d == 1 and (first or p_t[p] - p_t[seq[i - 1]] >= idle_ns)
-            waiting[i] = d > 0 and (not last) and p_t[seq[i + 1]] - p_t[p] >= idle_ns
-            ending[i] = d == 0 and (last or p_t[seq[i + 1]] - p_t[p] >= idle_ns)
-    return prev_point, next_point, burst, waiting, ending
+            if (not p_end[p]) and d == 1 and (first or p_t[p] - p_t[seq[i - 1]] >= idle_ns):
+                kind[i] |= 1
+                counts[0] += 1
+            if d > 0 and (not last) and p_t[seq[i + 1]] - p_t[p] >= idle_ns:
+                kind[i] |= 2
+                counts[1] += 1
+            if d == 0 and (last or p_t[seq[i + 1]] - p_t[p] >= idle_ns):
+                kind[i] |= 4
+                counts[2] += 1
+    rows = [np.empty(counts[c], np.int64) for c in range(3)]
+    slots = [np.empty(counts[c], np.int64) for c in range(3)]
+    nexts = [np.empty(counts[c], np.int64) for c in range(3)]
+    at = np.zeros(3, np.int64)
+    for g in range(offsets.shape[0] - 1):
+        for i in range(offsets[g], offsets[g + 1]):
+            if kind[i] == 0:
+                continue
+            for c in range(3):
+                if kind[i] & (1 << c):
+                    k = at[c]
+                    rows[c][k] = i
+                    slots[c][k] = g
+                    nexts[c][k] = seq[i + 1] if i + 1 < offsets[g + 1] else -1
+                    at[c] += 1
+    return rows[0], slots[0], rows[1], slots[1], nexts[1], rows[2], slots[2], nexts[2]
 
 
 @njit(cache=True, nogil=True)
@@ -303,59 +315,64 @@ def _find(sorted_points, p):
 
 
 @njit(cache=True, nogil=True)
-def cpu_chain_edges(seq, prev_point, p_t, p_end, p_event, wait_points, wait_waited, wait_op_end, wait_end, bp_points,
+def cpu_chain_edges(seq, offsets, p_t, p_end, p_event, wait_points, wait_waited, wait_op_end, wait_end, bp_points,
                     bp_typical, staged_points, staged_start, handed_points, is_launcher, cls_cpu, cls_launch_call, cls_fixed,
                     place, fill, out_src, out_lag, out_cls, out_bytes, out_offset):
     """The edges along each CPU thread (graph_edges.sql, cpu_chain): each point after the one
-    before it on its thread, with the host time kept by blocking calls, held launches, staged
-    copies and hand-offs, each found by its point in a sorted array (wait_points, bp_points,
-    staged_points, handed_points; the other arrays in the same order). A call with several staged
+    before it on its thread (seq, grouped by thread at offsets), with the host time kept by
+    blocking calls, held launches, staged copies and hand-offs, each found by its point in a sorted
+    array (wait_points, bp_points, staged_points, handed_points; the other arrays in the same
+    order). A call with several staged
     copies gets one edge per copy. Without `place`, each edge adds to its destination's count
-    (fill[d + 1]); with it, the edge is written at its destination's next slot (fill[d])."""
-    for i in range(seq.shape[0]):
-        s = prev_point[i]
-        if s < 0:
-            continue
-        d = seq[i]
-        st = _find(staged_points, d) if p_end[d] else -1
-        if not place:
-            fill[d + 1] += 1
-            while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+    (fill[d + 1]); with it, the edge is written at its destination's next slot (fill[d]). Few points
+    are in any of the sorted arrays: a byte per point says which to search."""
+    marks = np.zeros(p_t.shape[0], np.uint8)
+    for points, bit in ((wait_points, 1), (bp_points, 2), (staged_points, 4), (handed_points, 8)):
+        for p in points:
+            marks[p] |= bit
+    for g in range(offsets.shape[0] - 1):
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            s = seq[i - 1]
+            d = seq[i]
+            st = _find(staged_points, d) if p_end[d] and marks[d] & 4 else -1
+            if not place:
                 fill[d + 1] += 1
-                st += 1
-            continue
-        base = p_t[d] - p_t[s]
-        own = p_end[d] and p_event[s] == p_event[d]
-        w = _find(wait_points, d) if p_end[d] else -1
-        waited = w >= 0 and wait_waited[w]
-        b = _find(bp_points, d) if own else -1
-        handed = _find(handed_points, d) >= 0
-        kind = cls_cpu
-        if waited or handed:
-            kind = cls_fixed
-        elif own and is_launcher[p_event[d]]:
-            kind = cls_launch_call
-        while True:
-            value = base
-            if waited:
-                value = max(0, base - max(0, wait_op_end[w] - (wait_end[w] - base)))
-            elif b >= 0:
-                value = min(base, bp_typical[b])
-            elif st >= 0:
-                value = max(0, min(base, staged_start[st] - (p_t[d] - base)))
-            elif handed:
-                value = 0
-            k = fill[d]
-            fill[d] += 1
-            out_src[k] = s
-            out_lag[k] = value
-            out_cls[k] = kind
-            out_bytes[k] = -1
-            out_offset[k] = 0
-            if st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
-                st += 1
-            else:
-                break
+                while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+                    fill[d + 1] += 1
+                    st += 1
+                continue
+            base = p_t[d] - p_t[s]
+            own = p_end[d] and p_event[s] == p_event[d]
+            w = _find(wait_points, d) if p_end[d] and marks[d] & 1 else -1
+            waited = w >= 0 and wait_waited[w]
+            b = _find(bp_points, d) if own and marks[d] & 2 else -1
+            handed = marks[d] & 8 != 0
+            kind = cls_cpu
+            if waited or handed:
+                kind = cls_fixed
+            elif own and is_launcher[p_event[d]]:
+                kind = cls_launch_call
+            while True:
+                value = base
+                if waited:
+                    value = max(0, base - max(0, wait_op_end[w] - (wait_end[w] - base)))
+                elif b >= 0:
+                    value = min(base, bp_typical[b])
+                elif st >= 0:
+                    value = max(0, min(base, staged_start[st] - (p_t[d] - base)))
+                elif handed:
+                    value = 0
+                k = fill[d]
+                fill[d] += 1
+                out_src[k] = s
+                out_lag[k] = value
+                out_cls[k] = kind
+                out_bytes[k] = -1
+                out_offset[k] = 0
+                if st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+                    st += 1
+                else:
+                    break
 
 
 @njit(cache=True, nogil=True)
@@ -386,6 +403,15 @@ def scatter_edges(src, dst, lag, cls, nbytes, offset, backward, fill, out_src, o
             out_cls[k] = cls[e] if cls.shape[0] > 1 else cls[0]
             out_bytes[k] = nbytes[e] if nbytes.shape[0] > 1 else nbytes[0]
             out_offset[k] = offset[e] if offset.shape[0] > 1 else offset[0]
+
+
+@njit(cache=True, nogil=True)
+def shift_right(a):
+    """a[i] = a[i - 1] for i >= 1, a[0] = 0 (in place)."""
+    for i in range(a.shape[0] - 1, 0, -1):
+        a[i] = a[i - 1]
+    if a.shape[0]:
+        a[0] = 0
 
 
 @njit(cache=True, nogil=True)
