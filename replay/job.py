@@ -11,7 +11,7 @@ one host, or NTP-synchronized hosts).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -25,6 +25,7 @@ from retime.replay import cache, engine, fidelity, kernels
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
+from retime.store import transaction
 
 PACKAGE = "retime.replay"
 
@@ -163,10 +164,12 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
 
 
-def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> list[engine.ReplayResult]:
+def replay(job: JobGraph, scenario, window: str | None = None, links=None, timing: tuple | None = None
+           ) -> list[engine.ReplayResult]:
     """One ReplayResult per rank (its own points' span and steps; the critical path that bounds it);
-    `links` (replay/links.py) puts the ranks on a topology's servers."""
-    new, binding, lag, report = engine.retimed_on_links(job.graph, scenario, links)
+    `links` (replay/links.py) puts the ranks on a topology's servers; `timing`: retimed_on_links'
+    answer when the caller has it already (to save it too)."""
+    new, binding, lag, report = timing if timing is not None else engine.retimed_on_links(job.graph, scenario, links)
     label = engine.label_with(scenario, links)
     windows = engine.step_windows(job.graph, window)  # once: the job's names are every rank's
     by_rank = np.argsort(job.point_rank, kind="stable")  # each rank's points, found once
@@ -181,3 +184,29 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None) -> li
             result.error_bar = fidelity.error_bar_on_links(scenario, report.uses)
             result.warnings += link_warnings(links, report.uses)
     return results
+
+
+def save(con: duckdb.DuckDBPyConnection, job: JobGraph, scenario, ids: list[int], name: str, links=None,
+         timing: tuple | None = None) -> None:
+    """Write the job's replay as a job of its own, `name`: each rank's replay a trace (ids, by rank)
+    with its events at their new times on the job's clock, the predicted critical path that ends at
+    the rank's last point (its edges inside the rank), and, on a topology, the rank's transfers. One
+    transaction."""
+    new, binding, _, report = timing if timing is not None else engine.retimed_on_links(job.graph, scenario, links)
+    with transaction(con):
+        for i, (trace_id, new_id) in enumerate(zip(job.trace_ids, ids)):
+            mine = job.point_rank == i
+            points = np.flatnonzero(mine)
+            last = int(points[np.argmax(new[points])]) if len(points) else -1
+            engine.write_replay(con, job.graph, scenario, links, new, binding, _rank_report(report, job.ranks[i]),
+                                trace_id, new_id, last, mask=mine, event_base=i << 40, job=name)
+
+
+def _rank_report(report, rank: int):
+    """A job replay's link report cut to one rank's transfers (None without a topology)."""
+    if report is None:
+        return None
+    import polars as pl
+    transfers = report.transfers.filter(pl.col("rank") == rank)
+    crossings = report.transfer_links.join(transfers.select("transfer"), on="transfer", how="semi")
+    return replace(report, transfers=transfers, transfer_links=crossings)

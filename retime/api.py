@@ -277,26 +277,44 @@ class Store:
         from retime.replay import compare
         return compare.iteration(self.con, self.resolve_trace(trace), window)
 
+    def job_of(self, trace: int | str) -> str | None:
+        """The job TRACE belongs to (None: none)."""
+        return jobs.job_of(self.con, self.resolve_trace(trace))
+
     def job_ranks(self, trace: int | str) -> dict[int | None, int]:
         """rank -> trace id of the measured traces of the job TRACE belongs to (TRACE alone without one)."""
         _, ranks = jobs.ranks_of(self.con, self.resolve_trace(trace))
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-                   *, window: str | None = None, topology: "Topology | str | None" = None) -> list[tuple[int, ReplayResult]]:
+                   *, save: bool = False, window: str | None = None,
+                   topology: "Topology | str | None" = None) -> list[tuple[int, ReplayResult]]:
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
         collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
-        per rank, by rank; a trace of no job is a job of one."""
+        per rank, by rank; a trace of no job is a job of one. With save=True the replay is written as
+        a job of its own (each rank's ReplayResult.saved_trace_id; the job's name is saved_job_name's),
+        which the job-wide queries (straggler_ranks, collective_skew) and a later job replay read."""
+        from retime.replay import engine
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
+        if save and self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
         with as_query_error(f"replay of the job of trace {trace_id}"):
             job, ranks = jobs.ranks_of(self.con, trace_id)
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
-                return [(rank, self.replay(rank_trace, chosen, window=window, topology=topology)) for rank_trace, rank in ranks]
+                return [(rank, self.replay(rank_trace, chosen, save=save, window=window, topology=topology))
+                        for rank_trace, rank in ranks]
             placed = self._placed(topology, graph.graph, graph)
-            return list(zip(graph.ranks, job_graph.replay(graph, chosen, window, placed)))
+            timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
+            results = job_graph.replay(graph, chosen, window, placed, timing)
+            if save:
+                ids = [store_mod.next_trace_id(self.con) for _ in graph.trace_ids]
+                job_graph.save(self.con, graph, chosen, ids, saved_job_name(job, ids[0]), placed, timing)
+                for result, new_id in zip(results, ids):
+                    result.saved_trace_id = new_id
+            return list(zip(graph.ranks, results))
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
@@ -314,6 +332,11 @@ class Store:
             "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),
             "kinds": self.sql(load_sql("retime.reads", "info_kinds"), p),
         }
+
+
+def saved_job_name(job: str, first_trace_id: int) -> str:
+    """The name a job's saved replay is stored under: its job's and its first trace id's."""
+    return f"{job}-replay-{first_trace_id}"
 
 
 def _as_topology(topology) -> "Topology":

@@ -329,15 +329,13 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
            target: str | None, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
            ranks_per_server: int | None, link_load: str | None, window: str | None, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    if all_ranks and save:
-        raise click.UsageError("--save applies to one trace; run it per rank")
     server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server)
     bucket_ns = _bucket_ns(link_load, server)
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)
         if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt, target, window, server, bucket_ns)
+            _print_job_replay(store, trace, chosen, fmt, target, window, server, bucket_ns, save)
             return
         result = store.replay(trace, chosen, save=save, window=window, topology=server)
         against = store.against(result, target, window) if target else None
@@ -537,12 +535,14 @@ def _show_progress(store, fmt: str = "table") -> None:
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
-                      server=None, bucket_ns: int | None = None) -> None:
+                      server=None, bucket_ns: int | None = None, save: bool = False) -> None:
     import polars as pl
-    ranked = store.replay_job(trace, settings, window=window, topology=server)
+    ranked = store.replay_job(trace, settings, window=window, topology=server, save=save)
     results = [r for _, r in ranked]
     rows = [{"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
-             "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by} for rank, r in ranked]
+             "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by,
+             **({"saved_trace_id": r.saved_trace_id} if save else {})} for rank, r in ranked]
+    saved_job = store.job_of(results[0].saved_trace_id) if save and results[0].saved_trace_id is not None else None
     if target is not None:  # each rank against the same rank of the target's job
         target_ranks = store.job_ranks(target)
         for row, (rank, result) in zip(rows, ranked):
@@ -557,6 +557,7 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
              "speedup": job["speedup"], "bound_by": "slowest rank"}
     if fmt == "json":
         click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
+                               **({"saved_job": saved_job} if save else {}),
                                "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None,
                                **_link_doc(results[0].link_report, bucket_ns)}, indent=1))
         return
@@ -568,6 +569,9 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
         if results[0].error_bar is not None:
             click.echo(f"expected error {results[0].error_bar.text}")
         _echo_links(results[0].link_report, bucket_ns)
+        if saved_job is not None:
+            click.echo(f"saved as job {saved_job!r}, a trace per rank (try: retime query straggler_ranks "
+                       f"--param job='{saved_job}')")
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

@@ -5,6 +5,7 @@
 -- saying which points of the source and destination events each link joins). Events the replayer does not move (GPU annotations, CUDA
 -- sync records, async tracks, profiler rows) are left out, and the trace's warnings say how many.
 -- A replay retargeted onto another GPU (--to) names that GPU (target_gpu_name), so a later --to on it starts there.
+-- It keeps its parent's job unless it is one rank of a saved job replay (job_name: that job's own name).
 INSERT INTO lanes
 SELECT getvariable('trace_id'), lane_id, kind, pid, tid, device, stream, process_name, name
 FROM lanes WHERE trace_id = getvariable('parent_id');
@@ -26,7 +27,7 @@ WHERE d.trace_id = getvariable('parent_id')
 INSERT INTO deps SELECT getvariable('trace_id'), src_event_id, dst_event_id, kind FROM replay_critical;
 
 INSERT INTO traces
-SELECT getvariable('trace_id'), p.job, 'replay', p.source_path, NULL, p.size_bytes, p.rank, p.world_size, p.backend,
+SELECT getvariable('trace_id'), coalesce(getvariable('job_name'), p.job), 'replay', p.source_path, NULL, p.size_bytes, p.rank, p.world_size, p.backend,
        CASE WHEN getvariable('target_gpu_name') IS NULL THEN p.gpu_names ELSE [getvariable('target_gpu_name')] END, p.device_properties, p.distributed_info, p.metadata, p.time_base_ns,
        (SELECT min(ts_ns) FROM events WHERE trace_id = getvariable('trace_id')),
        (SELECT max(ts_ns + dur_ns) FROM events WHERE trace_id = getvariable('trace_id')),

@@ -1,5 +1,6 @@
--- The collective kernels of a job's measured rank traces (saved replays share their parent's job
--- and rank, and are left out), numbered per rank: ranks issue collectives in the same order, so the
+-- @include jobs
+-- The collective kernels of a job's rank traces (job_rank_traces: its measured traces, or a saved
+-- job replay's), numbered per rank: ranks issue collectives in the same order, so the
 -- n-th collective of every rank is taken to be the same collective. The straggler queries and the
 -- job replay (replay/sql/job_collectives.sql) both match collectives this way.
 -- Columns: rank, trace_id, event_id, ts_ns, coll_op, seq (0-based position on its rank).
@@ -7,9 +8,9 @@ CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
     SELECT t.rank, e.trace_id, e.event_id, e.ts_ns, e.coll_op,
            row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
     FROM events e
-    JOIN traces t ON t.trace_id = e.trace_id
+    JOIN job_rank_traces(job_name) t ON t.trace_id = e.trace_id
     JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-    WHERE t.job = job_name AND t.rank IS NOT NULL AND t.format <> 'replay'
+    WHERE t.rank IS NOT NULL
       AND e.kind = 'collective' AND l.kind = 'gpu_stream' AND e.dur_ns IS NOT NULL;
 
 -- What one rank of a collective moves over the links, in bytes, under the ring algorithm NCCL uses

@@ -1,2 +1,2 @@
--- The measured rank traces of a job, by rank.
-SELECT trace_id, rank FROM traces WHERE job = $job AND format <> 'replay' ORDER BY rank NULLS LAST, trace_id;
+-- The rank traces of a job (job_rank_traces, retime/foundation/jobs.sql), by rank.
+SELECT trace_id, rank FROM job_rank_traces($job) ORDER BY rank NULLS LAST, trace_id;

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from retime import foundation
 from retime.errors import QueryError
 from retime.sqlfiles import load_sql
 
@@ -19,7 +20,7 @@ JOB_START_SPREAD_NS = 3600 * 10**9
 
 @dataclass
 class JobCheck:
-    """What job_check.sql found of a job's measured traces, and why they are not the ranks of one run."""
+    """What job_check.sql found of a job's rank traces, and why they are not the ranks of one run."""
     traces: int
     no_rank: int
     reasons: list[str] = field(default_factory=list)  # empty: they are (or there are none)
@@ -31,7 +32,9 @@ class JobCheck:
 
 
 def problems(con: "duckdb.DuckDBPyConnection", job: str) -> JobCheck:
-    """The measured traces of `job` and why they are not the ranks of one run."""
+    """The rank traces of `job` (its measured traces, or a saved job replay's) and why they are not
+    the ranks of one run."""
+    foundation.load(con, "jobs")
     traces, no_rank, repeated, world_sizes, spread = con.execute(load_sql("retime.store", "job_check"), {"job": job}).fetchall()[0]
     reasons = []
     if no_rank:
@@ -51,8 +54,9 @@ def job_of(con: "duckdb.DuckDBPyConnection", trace_id: int) -> str | None:
 
 
 def ranks_of(con: "duckdb.DuckDBPyConnection", trace_id: int) -> tuple[str | None, list[tuple[int, int | None]]]:
-    """The job a trace belongs to and the (trace_id, rank) of its measured traces, by rank; a trace of
-    no job is a job of one (job None)."""
+    """The job a trace belongs to and the (trace_id, rank) of its rank traces (its measured traces,
+    or a saved job replay's), by rank; a trace of no job is a job of one (job None)."""
+    foundation.load(con, "jobs")
     job = job_of(con, trace_id)
     sql, params = ("trace_rank", {"trace_id": trace_id}) if job is None else ("job_traces", {"job": job})
     return job, con.execute(load_sql("retime.reads", sql), params).fetchall()
