@@ -387,6 +387,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
     for part in parts:
         gk.count_destinations(part[0], part[1], part[6], indptr)
+    shared = np.flatnonzero(indptr[1:] > 1)  # destinations of several edges
     np.cumsum(indptr, out=indptr)
     m = int(indptr[-1])
     src, base_lag, edge_class, e_bytes, offset = (np.empty(m, np.int64) for _ in range(5))
@@ -396,7 +397,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
         gk.scatter_edges(*part, fill, src, base_lag, edge_class, e_bytes, offset)
     parts.clear()
     gk.shift_right(indptr)  # back to each destination's first slot
-    gk.sort_sources(indptr, src, base_lag, edge_class, e_bytes, offset)
+    gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,

@@ -415,10 +415,19 @@ def shift_right(a):
 
 
 @njit(cache=True, nogil=True)
-def sort_sources(indptr, src, lag, cls, nbytes, offset):
-    """Within each destination's edges, order them by source (in place)."""
-    for p in range(indptr.shape[0] - 1):
+def sort_sources(indptr, shared, src, lag, cls, nbytes, offset):
+    """Within each destination's edges, order them by source (in place); `shared` lists the
+    destinations of more than one edge, the only ones that can be out of order."""
+    for p in shared:
         lo, hi = indptr[p], indptr[p + 1]
+        if hi - lo == 2:  # most: a swap, no sort
+            if src[lo + 1] < src[lo]:
+                src[lo], src[lo + 1] = src[lo + 1], src[lo]
+                lag[lo], lag[lo + 1] = lag[lo + 1], lag[lo]
+                cls[lo], cls[lo + 1] = cls[lo + 1], cls[lo]
+                nbytes[lo], nbytes[lo + 1] = nbytes[lo + 1], nbytes[lo]
+                offset[lo], offset[lo + 1] = offset[lo + 1], offset[lo]
+            continue
         ordered = True
         for a in range(lo + 1, hi):
             if src[a] < src[a - 1]:
