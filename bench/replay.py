@@ -3,8 +3,9 @@
 
 Builds traces of ~1 M and ~10 M events by repeating a real A100 Kineto trace inside the store
 (bench/replicate_trace.sql), then times, on one DuckDB thread: building the replay graph from
-arrays (what a replay does) and by its SQL definition (build_graph_sql), each in a process of its
-own that reports its peak memory, after a warm-up build of the source trace (numba's cache
+arrays (what a replay does; also on 2 DuckDB threads, as a store opened on this machine's 2 cores
+has them) and by its SQL definition (build_graph_sql), each in a process of its own that reports
+its peak memory, after a warm-up build of the source trace (numba's cache
 loaded, the macros defined); one kernel pass (best of 3, after a warm-up compile); and a whole
 `Store.replay` call; then a sweep of 10 x 10 x 10 scenarios of the ~1 M-event trace (graph built
 once, kernel batches on every core).
@@ -42,15 +43,17 @@ def main() -> None:
         for n, size in enumerate(SIZES):
             replicate(store, source.trace_id, 100 + n, math.ceil(size / source.events), f"replay_bench_{n}")
 
-    print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'build s':>7} | {'+MB':>8} | {'SQL build s':>11} "
-          f"| {'SQL +MB':>8} | {'ratio':>5} | {'kernel s':>8} | {'points/s':>12} | {'replay call s':>13} | {'cached call s':>13} |")
-    print(f"|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 9}|{'-' * 10}|{'-' * 13}|{'-' * 10}|{'-' * 7}|{'-' * 10}|{'-' * 14}"
-          f"|{'-' * 15}|{'-' * 15}|")
+    print(f"| {'events':>11} | {'points':>11} | {'edges':>11} | {'build s':>7} | {'+MB':>8} | {'2 thr s':>7} "
+          f"| {'SQL build s':>11} | {'SQL +MB':>8} | {'ratio':>5} | {'kernel s':>8} | {'points/s':>12} "
+          f"| {'replay call s':>13} | {'cached call s':>13} |")
+    print(f"|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 9}|{'-' * 10}|{'-' * 9}|{'-' * 13}|{'-' * 10}|{'-' * 7}|{'-' * 10}"
+          f"|{'-' * 14}|{'-' * 15}|{'-' * 15}|")
     with retime.open(db, read_only=True, threads=1) as store:
         for n in range(len(SIZES)):
             trace_id = 100 + n
             events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
             build_s, build_mb = _build_in_process(db, trace_id, "arrays", source.trace_id)
+            threads_s, _ = _build_in_process(db, trace_id, "arrays", source.trace_id, threads=2)
             sql_s, sql_mb = _build_in_process(db, trace_id, "sql", source.trace_id)
             graph = build_graph(store.con, trace_id)
             lag = engine.edge_lags(graph, scenario.parse(["pcie.h2d=2x"]))
@@ -64,7 +67,7 @@ def main() -> None:
             cached_s = time.perf_counter() - t
             points = len(graph.measured)
             print(f"| {events:>11,} | {points:>11,} | {len(graph.src):>11,} | {build_s:>7.2f} | {build_mb:>8,.0f} "
-                  f"| {sql_s:>11.2f} | {sql_mb:>8,.0f} | {sql_s / build_s:>4.1f}x | {best:>8.3f} | {points / best:>12,.0f} "
+                  f"| {threads_s:>7.2f} | {sql_s:>11.2f} | {sql_mb:>8,.0f} | {sql_s / build_s:>4.1f}x | {best:>8.3f} | {points / best:>12,.0f} "
                   f"| {call_s:>13.2f} | {cached_s:>13.2f} |")
         sweep_bench(store, 100)
 
@@ -87,18 +90,19 @@ def sweep_bench(store, trace_id: int) -> None:
           + ", ".join(f"{r['knob']} {r['spread_pct']}%" for r in result.sensitivity.to_dicts()))
 
 
-def _build_in_process(db: Path, trace_id: int, method: str, warm_id: int) -> tuple[float, float]:
-    """Seconds and peak MB of one graph build in a fresh process (see _build_and_report)."""
-    out = subprocess.run([sys.executable, __file__, "--build", method, str(db), str(trace_id), str(warm_id)], check=True,
-                         capture_output=True, text=True).stdout.split()
+def _build_in_process(db: Path, trace_id: int, method: str, warm_id: int, threads: int = 1) -> tuple[float, float]:
+    """Seconds and peak MB of one graph build in a fresh process on `threads` DuckDB threads (see
+    _build_and_report)."""
+    out = subprocess.run([sys.executable, __file__, "--build", method, str(db), str(trace_id), str(warm_id), str(threads)],
+                         check=True, capture_output=True, text=True).stdout.split()
     return float(out[-2]), float(out[-1])
 
 
-def _build_and_report(method: str, db: str, trace_id: int, warm_id: int) -> None:
+def _build_and_report(method: str, db: str, trace_id: int, warm_id: int, threads: int) -> None:
     """Build a graph after a warm-up build of a small trace; print seconds and how far the build
     raised the process's peak memory (MB)."""
     build = build_graph if method == "arrays" else build_graph_sql
-    with retime.open(db, read_only=True, threads=1) as store:
+    with retime.open(db, read_only=True, threads=threads) as store:
         build(store.con, warm_id)
         before = peak_kb()
         t = time.perf_counter()
@@ -115,6 +119,6 @@ def _timed(fn) -> float:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--build"]:
-        _build_and_report(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        _build_and_report(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
     else:
         main()

@@ -67,7 +67,7 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     ranks = np.argsort(np.array(values, dtype=object), kind="stable") if values else np.zeros(0, np.int64)
     rank_of = np.empty(len(values), np.int32)
     rank_of[ranks] = np.arange(len(values), dtype=np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
     return rank_of[indices] if len(values) else np.zeros(len(indices), np.int32), [values[i] for i in ranks]
 
 
