@@ -1,17 +1,19 @@
 """Replay graphs kept on disk, so each trace's graph is built once: a replay, a sweep or a job
 replay after the first reads the arrays back instead of running the graph SQL again.
 
-The cache sits beside the store (`STORE.replay-cache/`), one .npz file per trace, keyed by what
-could change the graph: the trace (id, content hash, event count, when it was stored) and the
-replayer itself (its SQL files and constants). A store whose folder cannot be written simply
+The cache sits beside the store (`STORE.replay-cache/`), one folder of .npy files per trace, keyed
+by what could change the graph: the trace (id, content hash, event count, when it was stored) and
+the replayer itself (its SQL files and constants). A graph read back is mapped from its files, not
+copied (copy-on-write: a caller may still change its arrays), so a replay of a large cached graph
+starts at once and reads only the pages it touches. A store whose folder cannot be written simply
 builds graphs every time.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
-import zipfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -53,13 +55,13 @@ def _path(con: duckdb.DuckDBPyConnection, trace_id: int, folder: Path) -> Path:
     """Where the cache keeps this trace's current graph."""
     key = con.execute(load_sql("retime.replay", "graph_cache_key"), {"trace_id": trace_id}).fetchall()
     stamp = hashlib.sha256(repr((key, replayer_version())).encode()).hexdigest()[:20]
-    return folder / f"trace_{trace_id}_{stamp}.npz"
+    return folder / f"trace_{trace_id}_{stamp}"
 
 
 def cached(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> bool:
     """Whether the cache holds this trace's current graph (a replay will not build it)."""
     folder = _folder(store_path)
-    return folder is not None and _path(con, trace_id, folder).is_file()
+    return folder is not None and _path(con, trace_id, folder).is_dir()
 
 
 def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None,
@@ -70,11 +72,11 @@ def graph(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None,
     if folder is None:
         return replay_graph.build_graph(con, trace_id, progress)
     path = _path(con, trace_id, folder)
-    if path.is_file():
+    if path.is_dir():
         try:
             return _load(path, trace_id)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)  # a damaged cache file is rebuilt, never trusted
+        except (OSError, ValueError, EOFError):
+            shutil.rmtree(path, ignore_errors=True)  # a damaged cached graph is rebuilt, never trusted
     built = replay_graph.build_graph(con, trace_id, progress)
     _save(folder, path, built)
     return built
@@ -93,19 +95,24 @@ def _folder(store_path: str | None) -> Path | None:
 
 def _save(folder: Path, path: Path, g: replay_graph.ReplayGraph) -> None:
     arrays = {name: getattr(g, name) for name in ARRAYS}
-    handle, aside = tempfile.mkstemp(dir=folder, suffix=".npz")
-    try:  # written aside, then renamed: a reader never sees half a file
-        with os.fdopen(handle, "wb") as fh:
-            np.savez(fh, origin_ns=np.int64(g.origin_ns), names=np.array(g.names, dtype=np.str_), **arrays)
+    arrays.update(origin_ns=np.int64(g.origin_ns), names=np.array(g.names, dtype=np.str_))
+    try:  # written aside, then renamed: a reader never sees half a graph
+        aside = Path(tempfile.mkdtemp(dir=folder, prefix=".building_"))
+    except OSError:
+        return
+    try:
+        for name, array in arrays.items():
+            np.save(aside / f"{name}.npy", array, allow_pickle=False)
         os.replace(aside, path)
-        for stale in folder.glob(f"trace_{g.trace_id}_*.npz"):
+        for stale in folder.glob(f"trace_{g.trace_id}_*"):  # earlier graphs of the trace (and .npz files of old versions)
             if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError:  # a full disk or a read-only folder: the graph is still returned, just not kept
-        Path(aside).unlink(missing_ok=True)
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    except OSError:  # a full disk, a read-only folder, or another process that kept it first: the graph is still returned
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _load(path: Path, trace_id: int) -> replay_graph.ReplayGraph:
-    with np.load(path, allow_pickle=False) as data:
-        return replay_graph.ReplayGraph(trace_id=trace_id, origin_ns=int(data["origin_ns"]), names=data["names"].tolist(),
-                                  **{name: data[name] for name in ARRAYS})
+    def read(name: str, mapped: bool = True) -> np.ndarray:
+        return np.asarray(np.load(path / f"{name}.npy", mmap_mode="c" if mapped else None, allow_pickle=False))
+    return replay_graph.ReplayGraph(trace_id=trace_id, origin_ns=int(read("origin_ns", False)),
+                                    names=read("names", False).tolist(), **{name: read(name) for name in ARRAYS})

@@ -15,8 +15,8 @@ def test_the_second_replay_reads_the_graph_from_the_cache(tmp_path, monkeypatch)
     with retime.open(tmp_path / "s.duckdb") as store:
         [r] = store.ingest(PAGEABLE)
         first = store.replay(r.trace_id, ["pcie.h2d=4x"])
-        files = list((tmp_path / "s.duckdb.replay-cache").glob(f"trace_{r.trace_id}_*.npz"))
-        assert len(files) == 1
+        graphs = list((tmp_path / "s.duckdb.replay-cache").glob(f"trace_{r.trace_id}_*"))
+        assert len(graphs) == 1 and (graphs[0] / "src.npy").is_file()
 
         def no_building(*_):
             raise AssertionError("the graph was built again")
@@ -38,10 +38,37 @@ def test_a_damaged_cache_file_is_rebuilt(tmp_path):
     with retime.open(tmp_path / "s.duckdb") as store:
         [r] = store.ingest(PAGEABLE)
         expected = store.replay(r.trace_id, ["hbm=2x"]).predicted_ns
-        [path] = (tmp_path / "s.duckdb.replay-cache").glob("*.npz")
-        path.write_bytes(b"not an npz file")
+        [graph] = (tmp_path / "s.duckdb.replay-cache").glob("trace_*")
+        whole = (graph / "src.npy").read_bytes()
+        (graph / "src.npy").write_bytes(whole[:len(whole) // 2])  # cut short, as by a full disk
         assert store.replay(r.trace_id, ["hbm=2x"]).predicted_ns == expected
-        assert path.read_bytes()[:2] == b"PK"  # written again
+        assert (graph / "src.npy").read_bytes() == whole  # written again
+        (graph / "bytes.npy").write_bytes(b"not an array")
+        assert store.replay(r.trace_id, ["hbm=2x"]).predicted_ns == expected
+        (graph / "offset.npy").unlink()
+        assert store.replay(r.trace_id, ["hbm=2x"]).predicted_ns == expected
+        assert (graph / "offset.npy").is_file()
+
+
+def test_a_cached_graph_is_mapped_and_its_arrays_stay_writable(tmp_path):
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(PAGEABLE)
+        store.replay(r.trace_id, [])
+        first = cache.graph(store.con, r.trace_id, store.path)
+        assert first.src.base is not None and first.src.flags.writeable  # a view of the file's pages
+        first.base_lag[:] = 0  # copy-on-write: the file keeps the graph
+        again = cache.graph(store.con, r.trace_id, store.path)
+        assert again.base_lag.any()
+
+
+def test_graphs_of_earlier_versions_are_cleared(tmp_path):
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(PAGEABLE)
+        folder = tmp_path / "s.duckdb.replay-cache"
+        folder.mkdir()
+        (folder / f"trace_{r.trace_id}_0123456789abcdef0123.npz").write_bytes(b"PK")
+        store.replay(r.trace_id, [])
+        assert [p.suffix for p in folder.glob(f"trace_{r.trace_id}_*")] == [""]
 
 
 def test_the_store_says_whether_a_trace_graph_is_built(tmp_path):
