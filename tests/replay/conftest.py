@@ -18,3 +18,13 @@ def every_shared_trace(tmp_path_factory):
     s.ingest([SHARED_TRACES / name for name in shared_json_traces() + NSYS])
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def dlrm_store(tmp_path_factory):
+    """A store holding the real 8-rank DLRM job (its measured ranks are traces 1-8), one per test module."""
+    if not SHARED_TRACES.is_dir():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path_factory.mktemp("dlrm") / "job.duckdb") as s:
+        s.ingest(SHARED_TRACES / "param" / "dlrm_8rank")
+        yield s

@@ -6,18 +6,13 @@ import pytest
 from retime.replay import engine, job, scenario
 from retime.replay.graph import build_graph
 
-import retime
-from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
+from tests.conftest import SAMPLE_TRACES
 
 
 @pytest.fixture(scope="module")
-def dlrm(tmp_path_factory):
-    if not SHARED_TRACES.is_dir():
-        pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("job") / "job.duckdb") as s:
-        s.ingest(SHARED_TRACES / "param" / "dlrm_8rank")
-        ranks = s.con.execute("SELECT trace_id, rank FROM traces ORDER BY rank").fetchall()
-        yield s, job.build(s.con, "dlrm_8rank", ranks)
+def dlrm(dlrm_store):
+    ranks = dlrm_store.con.execute("SELECT trace_id, rank FROM traces ORDER BY rank").fetchall()
+    return dlrm_store, job.build(dlrm_store.con, "dlrm_8rank", ranks)
 
 
 def collective_points(store, graph: job.JobGraph):

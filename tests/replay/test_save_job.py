@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 import retime
 from retime.cli import main
-from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
+from tests.conftest import SAMPLE_TRACES
 
 
 def test_a_saved_job_replay_is_a_job_of_its_own(store):
@@ -27,18 +26,8 @@ def test_a_saved_job_replay_is_a_job_of_its_own(store):
         assert span == result.predicted_ns < result.measured_ns
 
 
-@pytest.fixture(scope="module")
-def dlrm(tmp_path_factory):
-    """A store holding the real 8-rank DLRM job (its measured ranks are traces 1-8)."""
-    if not SHARED_TRACES.is_dir():
-        pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("saved_job") / "s.duckdb") as s:
-        s.ingest(SHARED_TRACES / "param" / "dlrm_8rank")
-        yield s
-
-
-def test_the_saved_unchanged_job_answers_the_job_queries_as_the_measured_job(dlrm):
-    store = dlrm
+def test_the_saved_unchanged_job_answers_the_job_queries_as_the_measured_job(dlrm_store):
+    store = dlrm_store
     [(_, first), *_] = store.replay_job(1, [], save=True)
     for name in ("straggler_ranks", "collective_skew"):
         measured, replayed = store.query(name, 1), store.query(name, first.saved_trace_id)
@@ -46,8 +35,8 @@ def test_the_saved_unchanged_job_answers_the_job_queries_as_the_measured_job(dlr
         assert replayed.drop("trace_id", strict=False).equals(measured.drop("trace_id", strict=False))
 
 
-def test_a_saved_job_replays_again_where_it_left_off(dlrm):
-    store = dlrm
+def test_a_saved_job_replays_again_where_it_left_off(dlrm_store):
+    store = dlrm_store
     ranked = store.replay_job(1, ["net=0.5x"], save=True)
     again = store.replay_job(ranked[0][1].saved_trace_id, [])
     assert [r.measured_ns for _, r in again] == [r.predicted_ns for _, r in ranked]
@@ -68,8 +57,8 @@ def test_replay_all_ranks_save_on_the_command_line(tmp_path):
     assert "saved as job 'ddp_gloo_2rank-replay-" in text
 
 
-def test_a_saved_job_replay_on_a_topology_keeps_each_ranks_transfers(dlrm):
-    store = dlrm
+def test_a_saved_job_replay_on_a_topology_keeps_each_ranks_transfers(dlrm_store):
+    store = dlrm_store
     ranked = store.replay_job(1, ["net=0.1x"], save=True, topology=retime_topology())
     saved = [result.saved_trace_id for _, result in ranked]
     for (rank, _), trace_id in zip(ranked, saved):
