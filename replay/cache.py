@@ -105,8 +105,12 @@ def _save(folder: Path, path: Path, g: replay_graph.ReplayGraph) -> None:
             np.save(aside / f"{name}.npy", array, allow_pickle=False)
         os.replace(aside, path)
         for stale in folder.glob(f"trace_{g.trace_id}_*"):  # earlier graphs of the trace (and .npz files of old versions)
-            if stale != path:
-                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+            if stale == path:
+                continue
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
     except OSError:  # a full disk, a read-only folder, or another process that kept it first: the graph is still returned
         shutil.rmtree(aside, ignore_errors=True)
 

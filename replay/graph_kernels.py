@@ -322,10 +322,10 @@ def cpu_chain_edges(seq, offsets, p_t, p_end, p_event, wait_points, wait_waited,
     before it on its thread (seq, grouped by thread at offsets), with the host time kept by
     blocking calls, held launches, staged copies and hand-offs, each found by its point in a sorted
     array (wait_points, bp_points, staged_points, handed_points; the other arrays in the same
-    order). A call with several staged
-    copies gets one edge per copy. Without `place`, each edge adds to its destination's count
-    (fill[d + 1]); with it, the edge is written at its destination's next slot (fill[d]). Few points
-    are in any of the sorted arrays: a byte per point says which to search."""
+    order). A call with several staged copies gets one edge per copy. Without `place`, each edge
+    adds to its destination's count (fill[d + 1]); with it, the edge is written at its
+    destination's next slot (fill[d]). Few points are in any of the sorted arrays: a byte per point
+    says which to search."""
     marks = np.zeros(p_t.shape[0], np.uint8)
     for points, bit in ((wait_points, 1), (bp_points, 2), (staged_points, 4), (handed_points, 8)):
         for p in points:

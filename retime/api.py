@@ -76,8 +76,7 @@ class Store:
         it lands.
         """
         from retime.ingest.pipeline import expand_paths, ingest_file, settle_folder_jobs  # numba: loaded to ingest
-        if self.read_only:
-            raise StoreError(f"{self.path}: opened read-only; cannot ingest")
+        self._refuse_read_only("ingest")
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         files = expand_paths(paths)
@@ -203,8 +202,8 @@ class Store:
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
-        if save and self.read_only:
-            raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
+        if save:
+            self._refuse_read_only("save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path, self.on_progress)
             placed = self._placed(topology, graph)
@@ -237,6 +236,10 @@ class Store:
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
             placed = self._placed(topology, graph, job)
         return sweep.sweep(graph, grid, base, progress=self.on_progress, links=placed)
+
+    def _refuse_read_only(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; cannot {what}")
 
     def _placed(self, topology: "Topology | str | None", graph, job=None):
         """The graph (a trace's, or a job's: job is its JobGraph) put on a topology's servers
@@ -298,8 +301,8 @@ class Store:
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
-        if save and self.read_only:
-            raise StoreError(f"{self.path}: opened read-only; cannot save a replay")
+        if save:
+            self._refuse_read_only("save a replay")
         with as_query_error(f"replay of the job of trace {trace_id}"):
             job, ranks = jobs.ranks_of(self.con, trace_id)
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
