@@ -148,9 +148,11 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
     Tables are read in parts of PART_ROWS rowids, on as many threads as DuckDB has, while DuckDB
     takes the parts read before, in table and rowid order (the order a whole-table scan gives)."""
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    templates = [row[0] for row in con.execute(load_sql(PACKAGE, "nsys_temp_tables")).fetchall()]
+    columns: dict[str, list[str]] = {}
+    for template, column in con.execute(load_sql(PACKAGE, "nsys_temp_tables")).fetchall():
+        columns.setdefault(template, []).append(column)
     try:
-        parts = [part for template in templates for part in _parts(con, report, template)]
+        parts = [part for template, names in columns.items() for part in _parts(report, template, names)]
         with ThreadPoolExecutor(threads) as pool:
             reading: deque = deque()
             for template, query in parts:
@@ -163,15 +165,14 @@ def _fill_templates(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
         raise _sqlite_error(report.path, exc) from None
 
 
-def _parts(con: duckdb.DuckDBPyConnection, report: NsysReport, template: str) -> list[tuple[str, str]]:
+def _parts(report: NsysReport, template: str, columns: list[str]) -> list[tuple[str, str]]:
     """The queries that read a template's report table: only the columns retime uses (reading all
     of a wide table costs up to 3x more), one per PART_ROWS rowids. Table and column names come
     from the export's own catalogue, not from user input."""
     source = template[len(TEMPLATE_PREFIX):]
     if source not in report.tables:
         return []  # nsys creates tables lazily: an absent table means no such records
-    schema = con.table(f'temp."{template}"').to_arrow_table().schema
-    wanted = [f.name for f in schema if f.name in report.tables[source]]
+    wanted = [c for c in columns if c in report.tables[source]]
     if not wanted:
         return []
     select = f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{source}"'
