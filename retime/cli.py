@@ -585,22 +585,27 @@ def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None 
 @click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True,
               help="Optimizer steps profiled but not kept, after the wait.")
 @click.option("--with-stack", is_flag=True, help="Record Python stacks too (larger traces, slower run).")
+@click.option("--nsys", is_flag=True,
+              help="Record with Nsight Systems (nsys on PATH) instead: one SQLite export of every process, "
+                   "the recorded steps between cudaProfilerStart/Stop as NVTX ProfilerStep#N ranges.")
 @click.option("--job", help="Job name for the traces (default: the folder's name).")
 @click.option("--no-ingest", is_flag=True, help="Only write the traces.")
 def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int, wait: int, warmup: int,
-            with_stack: bool, job: str | None, no_ingest: bool) -> None:
+            with_stack: bool, nsys: bool, job: str | None, no_ingest: bool) -> None:
     """Run a PyTorch command under torch.profiler with what a replay needs, then ingest its traces.
 
     retime capture -- python train.py ARGS; retime capture -- torchrun --nproc-per-node 8 train.py (a trace
     per rank, one job). Shapes, FLOPs and CUDA sync events are on; the schedule advances at each optimizer
-    step. The command's own Python needs torch."""
+    step. The command's own Python needs torch. With --nsys, nsys profile records the command instead
+    (with --steps 0, any command's whole run)."""
     from datetime import datetime
 
     from retime import capture as capture_mod
     if not no_ingest:  # a store that cannot take the traces is said before the run, not after it
         api.open(db).close()
     out_dir = out_dir or Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
-    result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack)
+    result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack,
+                             nsys=nsys)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
     if result.returncode != 0:
