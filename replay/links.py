@@ -11,8 +11,13 @@ A collective between servers: of what each rank moves under the ring algorithm (
 retime/foundation/comm.sql), the bytes that leave a server go through the NICs of the group's ranks
 on it, spread evenly (a ring per NIC, NCCL's rail layout): each rank's NIC carries its bus bytes over
 the number of the job's ranks on its server, out and in at once, GPUDirect (GPU -> switch -> NIC,
-through the root ports where the NIC hangs elsewhere). Traffic inside a server (NVLink) is not
-modelled: a job on one server has no network transfers."""
+through the root ports where the NIC hangs elsewhere).
+
+Inside a server with an NVLink switch (`nvlink_gb_s`), the rest of each rank's bus bytes goes from
+its GPU into the switch and back, through its GPU's port both ways: all of them on one server (the
+ring never leaves it), (k - 1) / k of them with k of the job's ranks on each server of a spread job
+(each ring enters and leaves a server once, through one NIC, and takes k - 1 NVLink hops there). A
+collective's duration is then the longest of its transfers' (its NVLink part, its network part)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +29,11 @@ from retime.errors import ScenarioError
 from retime.replay import kernels, link_kernels
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES
-from retime.replay.topology import DOWN, PORT, UP, Topology
+from retime.replay.topology import DOWN, FABRIC, PORT, UP, Topology
 
 COPY_CLASSES = {"h2d": DOWN, "d2h": UP}  # edge class -> direction on a GPU's route to the host
 MAX_ROUNDS = 30  # re-time rounds before the transfers' times must have settled
-NETWORK = "network"  # what a NIC's port joins its NIC to, as replay_link_capacity.parent names it
+COPY, NET, NVLINK = 0, 1, 2  # the transfers' kinds
 
 
 @dataclass
@@ -126,7 +131,8 @@ class LinkUse:
     gb_s: float
     bytes: int
     copies: int               # copies between GPU and host memory that crossed it
-    network: int              # ranks' collective transfers that crossed it
+    network: int              # ranks' collective transfers between servers that crossed it
+    fabric: int               # ranks' collective transfers inside a server (NVLink) that crossed it
     saturated_ns: int         # time it ran full while a transfer on it wanted more
     slowed: int               # transfers on it that got less than they wanted at some time
 
@@ -198,10 +204,15 @@ def _network_route(topology: Topology, gpu: str) -> list[tuple[str, int]]:
     return topology.route(gpu, nic) + [(nic + PORT, UP), (nic + PORT, DOWN)] + topology.route(nic, gpu)
 
 
+def _fabric_route(gpu: str) -> list[tuple[str, int]]:
+    """A GPU's traffic to the other GPUs of its server: out of its NVLink port and in."""
+    return [(gpu + FABRIC, UP), (gpu + FABRIC, DOWN)]
+
+
 def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
-    """The transfers' duration edges (copies, then network), their kinds, bytes and routes as
-    directed-link indices (CSR), the staged calls' edges that follow the copies, and each
-    transfer's server."""
+    """The transfers' duration edges (copies, then network, then NVLink: a collective's edge can be
+    both of the last two), their kinds, bytes and routes as directed-link indices (CSR), the staged
+    calls' edges that follow the copies, and each transfer's server."""
     topo = model.topology
     gpus = topo.gpus()
     src, dst = graph.src, graph.dst
@@ -210,11 +221,13 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     copies = np.flatnonzero(copy & graph.point_is_gpu[src] & graph.point_is_gpu[dst] & (graph.bytes > 0) & (lag > 0))
     staged = np.flatnonzero(copy & graph.point_is_gpu[src] & ~graph.point_is_gpu[dst])
     spread = len(model.ranks_on_server) > 1
-    network = np.flatnonzero((graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_rank[src] < 0)
-                             & (model.point_device[dst] >= 0) & (graph.bytes > 0) & (lag > 0)) if spread else \
-        np.zeros(0, np.int64)
+    collective = np.flatnonzero((graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_rank[src] < 0)
+                                & (model.point_device[dst] >= 0) & (graph.bytes > 0) & (lag > 0))
+    network = collective if spread else np.zeros(0, np.int64)
+    on_server = model.ranks_on_server[model.point_server[dst[collective]]]
+    fabric = collective[on_server > 1] if topo.has_fabric() else np.zeros(0, np.int64)
     copy_device = model.point_device[src[copies]]
-    for device in np.unique(np.concatenate([copy_device, model.point_device[dst[network]]])).tolist():
+    for device in np.unique(np.concatenate([copy_device, model.point_device[dst[collective]]])).tolist():
         if device < 0 or device >= len(gpus):
             raise ScenarioError(f"a transfer ran on GPU {device}, which topology {topo.key} does not have "
                                 f"({len(gpus)} GPUs a server)")
@@ -225,20 +238,26 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     copy_rows = np.where((direction[graph.edge_class[copies]] == DOWN)[:, None], down[copy_device], up[copy_device])
     net_rows = _routes(topo, [_network_route(topo, g) for g in gpus])[model.point_device[dst[network]]] \
         if len(network) else np.zeros((0, 0), np.int64)
-    width = max(copy_rows.shape[1], net_rows.shape[1])
-    rows = np.full((len(copies) + len(network), width), -1, np.int64)
-    rows[:len(copies), :copy_rows.shape[1]] = copy_rows
-    rows[len(copies):, :net_rows.shape[1]] = net_rows
-    edges = np.concatenate([copies, network])
-    server = np.concatenate([model.point_server[src[copies]], model.point_server[dst[network]]])
+    fabric_rows = _routes(topo, [_fabric_route(g) for g in gpus])[model.point_device[dst[fabric]]] \
+        if len(fabric) else np.zeros((0, 0), np.int64)
+    width = max(copy_rows.shape[1], net_rows.shape[1], fabric_rows.shape[1])
+    rows = np.full((len(copies) + len(network) + len(fabric), width), -1, np.int64)
+    for first, part in ((0, copy_rows), (len(copies), net_rows), (len(copies) + len(network), fabric_rows)):
+        rows[first:first + len(part), :part.shape[1]] = part
+    edges = np.concatenate([copies, network, fabric])
+    server = np.concatenate([model.point_server[src[copies]], model.point_server[dst[network]],
+                             model.point_server[dst[fabric]]])
     per_server = 2 * len(topo.links)
     kept = rows >= 0
     ptr = np.zeros(len(edges) + 1, np.int64)
     np.cumsum(kept.sum(axis=1), out=ptr[1:])
     route = (server[:, None] * per_server + rows)[kept]
-    kind = np.concatenate([np.zeros(len(copies), np.int8), np.ones(len(network), np.int8)])
+    kind = np.repeat(np.array([COPY, NET, NVLINK], np.int8), [len(copies), len(network), len(fabric)])
     nbytes = graph.bytes[edges].astype(np.float64)
-    nbytes[len(copies):] /= model.ranks_on_server[server[len(copies):]]
+    k = model.ranks_on_server[server].astype(np.float64)
+    nbytes[kind == NET] /= k[kind == NET]  # each rank's NIC: its share of what leaves the server
+    if spread:  # the rest of the ring's hops stay inside the server; on one server, all of them
+        nbytes[kind == NVLINK] *= (k[kind == NVLINK] - 1) / k[kind == NVLINK]
     return edges, kind, nbytes, staged, ptr, route, server
 
 
@@ -253,15 +272,15 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
     if len(xfer) == 0:
         return new, binding, lag, LinkReport.empty(graph.trace_id)
     demand = lag[xfer].astype(np.float64)
-    copies = xfer[kind == 0]
+    copies = xfer[kind == COPY]
     order = np.argsort(graph.src[copies], kind="stable")  # staged calls find their copy by its start point
     start_sorted = graph.src[copies][order]
     current = lag
     for _ in range(MAX_ROUNDS):
         duration, slowed, saturated, carried = link_kernels.share_links(
             new[graph.src[xfer]].astype(np.float64), demand, nbytes, route_ptr, route, capacity, server)
-        shared = lag.copy()
-        shared[xfer] = np.where(slowed, np.rint(duration).astype(np.int64), lag[xfer])
+        shared = lag.copy()  # an edge with two transfers (a collective's network and NVLink parts): the longer
+        np.maximum.at(shared, xfer, np.where(slowed, np.rint(duration).astype(np.int64), lag[xfer]))
         if len(staged) and len(copies):
             at = order[np.minimum(np.searchsorted(start_sorted, graph.src[staged]), len(order) - 1)]
             own = graph.src[copies][at] == graph.src[staged]
@@ -279,7 +298,7 @@ def _direction_names(topology: Topology) -> list[str]:
     """Per directed link index within a server (link x 2 + UP or DOWN), its direction in words."""
     names = []
     for link in topology.links:
-        port = link.endswith(PORT)
+        port = link.endswith((PORT, FABRIC))
         names += ["out" if port else "to host", "in" if port else "to device"]  # UP, DOWN
     return names
 
@@ -287,15 +306,16 @@ def _direction_names(topology: Topology) -> list[str]:
 def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, route_ptr, route, capacity) -> LinkReport:
     """The transfers of the settled replay, columnar: who, what, when, how long alone and shared."""
     topo = model.topology
-    network = kind == 1
+    collective = kind != COPY
     src, dst = graph.src[xfer], graph.dst[xfer]
-    at = np.where(network, dst, src)  # the rank's own point: a network transfer starts at the group's point
+    at = np.where(collective, dst, src)  # the rank's own point: a collective's transfer starts at the group's point
     classes = np.array(EDGE_CLASSES, dtype=object)  # a copy's kind is its class, h2d or d2h
     names = np.array(graph.names, dtype=object)
     transfers = pl.DataFrame({
         "transfer": np.arange(len(xfer), dtype=np.int64),
         "rank": model.ranks[model.point_rank[at]] if len(model.ranks) else np.zeros(len(xfer), np.int64),
-        "kind": np.where(network, "network", classes[graph.edge_class[xfer]]).astype(str),
+        "kind": np.where(kind == NET, "network", np.where(kind == NVLINK, "nvlink",
+                                                          classes[graph.edge_class[xfer]])).astype(str),
         "name": names[graph.point_name[dst]].astype(str),
         "server": model.point_server[at], "gpu": model.point_device[at],
         "bytes": np.rint(nbytes).astype(np.int64), "start_ns": new[src].astype(np.int64),
@@ -309,7 +329,7 @@ def _report(graph, model, uses, new, wanted, took, xfer, kind, nbytes, slowed, r
                               "server": server, "link": links[within // 2].astype(str),
                               "direction": directions[within].astype(str)}, schema=CROSSING_SCHEMA)
     servers = len(capacity) // per_server
-    above = np.array([NETWORK if link.endswith(PORT) else topo.parent[link] for link in topo.links], dtype=object)
+    above = np.array([topo.above(link) for link in topo.links], dtype=object)
     capacity_table = pl.DataFrame({"server": np.repeat(np.arange(servers, dtype=np.int64), per_server),
                                    "link": np.tile(np.repeat(links, 2), servers).astype(str),
                                    "direction": np.tile(directions, servers).astype(str), "gb_s": capacity,
@@ -322,15 +342,17 @@ def _use(topology: Topology, capacity, kind, route_ptr, route, slowed, saturated
     links = topology.links
     per_transfer = np.diff(route_ptr)
     kind_of_step = np.repeat(kind, per_transfer)
-    copies = np.bincount(route[kind_of_step == 0], minlength=len(capacity))
-    network = np.bincount(route[kind_of_step == 1], minlength=len(capacity))
+    copies = np.bincount(route[kind_of_step == COPY], minlength=len(capacity))
+    network = np.bincount(route[kind_of_step == NET], minlength=len(capacity))
+    fabric = np.bincount(route[kind_of_step == NVLINK], minlength=len(capacity))
     held = np.bincount(route, weights=np.repeat(slowed, per_transfer), minlength=len(capacity)).astype(np.int64)
     directions = _direction_names(topology)
     rows = []
-    for k in np.flatnonzero(copies + network).tolist():  # one row per link direction crossed
+    for k in np.flatnonzero(copies + network + fabric).tolist():  # one row per link direction crossed
         server, within = divmod(k, 2 * len(links))
         rows.append(LinkUse(server=server, link=links[within // 2], direction=directions[within], gb_s=float(capacity[k]),
                             bytes=int(carried[k]),
-                            copies=int(copies[k]), network=int(network[k]), saturated_ns=int(round(saturated[k])),
+                            copies=int(copies[k]), network=int(network[k]), fabric=int(fabric[k]),
+                            saturated_ns=int(round(saturated[k])),
                             slowed=int(held[k])))
     return sorted(rows, key=lambda r: (-r.saturated_ns, -r.bytes, r.server, r.link))

@@ -1,7 +1,8 @@
 """Servers as trees of shared links (replay/presets/topologies.toml): which links a transfer crosses
-(a copy between a GPU and host memory, a GPU's network traffic through its NIC), each link's
-bandwidth per direction, and the what-ifs on them (a node moved under another parent, a link, the
-PCIe generation or the NICs made faster, fewer ranks to a server)."""
+(a copy between a GPU and host memory, a GPU's network traffic through its NIC, its collective
+traffic inside the server through its port into an NVLink switch), each link's bandwidth per
+direction, and the what-ifs on them (a node moved under another parent, a link, the PCIe generation,
+the NICs or the NVLink ports made faster, fewer ranks to a server)."""
 from __future__ import annotations
 
 import re
@@ -16,6 +17,8 @@ from retime.replay.scenario import BYTES_PER_NS, VALUE
 PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales (a preset may say others)
 PARENT_PREFIXES = ("sw", "cpu")  # what a node can hang under
 PORT = ".port"  # a NIC's network port, a link of its own: "nic0.port"
+FABRIC = ".nvlink"  # a GPU's port into the server's NVLink switch fabric, a link of its own: "gpu0.nvlink"
+NETWORK, SWITCH_FABRIC = "network", "nvswitch"  # what a NIC's port and a GPU's NVLink port join them to
 UP, DOWN = 0, 1  # a link's directions: toward its parent (to the host), toward its child (to the device)
 RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(x|GB/s|Gb/s|Gbit/s|TB/s|Tb/s)\s*$")  # bits and bytes apart
 
@@ -39,8 +42,18 @@ class Topology:
 
     @property
     def links(self) -> list[str]:
-        """Every link, by the node below it, in the preset's order, then the NICs' network ports."""
-        return [node for node, parent in self.parent.items() if parent] + [n + PORT for n in self.nics()]
+        """Every link, by the node below it, in the preset's order, then the NICs' network ports, then
+        the GPUs' NVLink ports where the server has a switched fabric."""
+        return ([node for node, parent in self.parent.items() if parent] + [n + PORT for n in self.nics()]
+                + [g + FABRIC for g in self.gpus() if g + FABRIC in self.gb_s])
+
+    def above(self, link: str) -> str:
+        """What a link joins its node to: its parent, the network (a NIC's port) or the NVLink switch."""
+        return NETWORK if link.endswith(PORT) else SWITCH_FABRIC if link.endswith(FABRIC) else self.parent[link]
+
+    def has_fabric(self) -> bool:
+        """Whether the GPUs reach each other through an NVLink switch (a port each, `nvlink_gb_s`)."""
+        return any(link.endswith(FABRIC) for link in self.gb_s)
 
     def gpus(self) -> list[str]:
         return [node for node in self.parent if node.startswith("gpu")]
@@ -136,7 +149,7 @@ class Topology:
                 base = int(presets()[self.key].get("pcie_gen", 5))
                 pcie = tuple(presets()[self.key].get("pcie_prefixes", PCIE_PREFIXES))
                 for name in gb_s:
-                    if name.startswith(pcie) and not name.endswith(PORT):
+                    if name.startswith(pcie) and not name.endswith((PORT, FABRIC)):
                         gb_s[name] *= 2.0 ** (gen - base)
                 continue
             if link == "nic" or link.endswith(PORT):
@@ -147,9 +160,17 @@ class Topology:
                 for port in ports:
                     gb_s[port] = _port_rate(link, raw, gb_s[port])
                 continue
+            if link == "nvlink" or link.endswith(FABRIC):
+                ports = [g + FABRIC for g in self.gpus()] if link == "nvlink" else [link]
+                if not ports or ports[0] not in gb_s:
+                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no NVLink port {link!r}; "
+                                        f"ports: {', '.join(n for n in self.links if n.endswith(FABRIC)) or 'none'}")
+                for port in ports:
+                    gb_s[port] = _port_rate(link, raw, gb_s[port])
+                continue
             if link not in gb_s:
                 raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no link {link!r}; "
-                                    f"links: {', '.join(self.links)}, pcie.gen, or nic")
+                                    f"links: {', '.join(self.links)}, pcie.gen, nic, or nvlink")
             m = VALUE.match(str(raw))
             unit = (m[2] or "x").lower() if m else ""
             if not m or float(m[1]) <= 0 or (unit != "x" and unit not in BYTES_PER_NS):
@@ -165,6 +186,8 @@ class Topology:
             link = f"  [{self.gb_s[node]:g} GB/s each way to {self.parent[node]}]" if self.parent[node] else ""
             if node + PORT in self.gb_s:
                 link += f"  [network port {self.gb_s[node + PORT] * 8:g} Gb/s each way]"
+            if node + FABRIC in self.gb_s:
+                link += f"  [NVLink port {self.gb_s[node + FABRIC]:g} GB/s each way to the switch fabric]"
             lines.append(f"{'  ' * depth}{node}{link}")
             for child in sorted((n for n, p in self.parent.items() if p == node), key=lambda n: n.startswith("cpu")):
                 walk(child, depth + 1)
@@ -193,6 +216,10 @@ def load(key: str) -> Topology:
             if "nic_port_gb_s" not in doc:
                 raise ScenarioError(f"topology {key}: no nic_port_gb_s for the network port of {node}")
             gb_s[node + PORT] = float(doc["nic_port_gb_s"])
+    if "nvlink_gb_s" in doc:  # a switched fabric: every GPU has one port into it
+        for node in parent:
+            if node.startswith("gpu"):
+                gb_s[node + FABRIC] = float(doc["nvlink_gb_s"])
     return Topology(key=key, name=doc["name"], source=doc["source"], parent=parent, gb_s=gb_s)
 
 

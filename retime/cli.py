@@ -440,11 +440,12 @@ def _echo_links(report, bucket_ns: int | None = None) -> None:
     if report is None or not report.uses:
         return
     demand = report.demand()
-    click.echo("  links      (server link direction: GB/s, GB carried, copies and ranks' network transfers on it, "
-               "peak demand over its bandwidth, ms wanted >= 80% and > 100% of it, transfers slowed)")
+    click.echo("  links      (server link direction: GB/s, GB carried, copies and ranks' network and NVLink transfers "
+               "on it, peak demand over its bandwidth, ms wanted >= 80% and > 100% of it, transfers slowed)")
     for row in demand.head(12).iter_rows(named=True):
-        click.echo(f"    {row['server']} {row['link']:<9} {row['direction']:<9} {row['gb_s']:7.1f} GB/s "
+        click.echo(f"    {row['server']} {row['link']:<11} {row['direction']:<9} {row['gb_s']:7.1f} GB/s "
                    f"{row['bytes'] / 1e9:10.3f} GB {row['copies']:6d} copies {row['network']:6d} network "
+                   f"{row['fabric']:6d} nvlink "
                    f"peak {row['peak_demand']:8.2f}x {row['over_80_ns'] / 1e6:9.3f} ms >=80% "
                    f"{row['over_100_ns'] / 1e6:9.3f} ms >100% {row['slowed']:6d} slowed")
     collided = report.collided()
@@ -647,8 +648,7 @@ def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, .
     click.echo(f"source: {server.source}")
     if svg_path is not None:
         from retime import charts
-        from retime.replay.links import NETWORK
-        rows = [{"link": link, "parent": NETWORK if link.endswith(".port") else server.parent[link],
+        rows = [{"link": link, "parent": server.above(link),
                  "gb_s": server.gb_s[link], "bytes": None, "peak_demand": None} for link in server.links]
         svg = charts.tree(rows, legend=False)
         try:

@@ -7,12 +7,13 @@
 -- @include links
 -- @param trace_id BIGINT            a saved replay on a topology
 -- @column server BIGINT             the server (a job's ranks fill servers in turn)
--- @column link VARCHAR              named by the node below it (gpu0, sw0, cpu1), or a NIC's port (nic0.port)
+-- @column link VARCHAR              named by the node below it (gpu0, sw0, cpu1), a NIC's port (nic0.port) or a GPU's NVLink port (gpu0.nvlink)
 -- @column direction VARCHAR         to host | to device (PCIe, the sockets' link), out | in (a port)
 -- @column gb_s DOUBLE               its bandwidth
 -- @column transfers BIGINT          transfers that crossed it
 -- @column copies BIGINT             of them, copies between GPU and host memory
 -- @column network BIGINT            of them, ranks' traffic to other servers
+-- @column fabric BIGINT             of them, ranks' collective traffic inside a server (NVLink)
 -- @column bytes BIGINT              carried
 -- @column slowed BIGINT             transfers on it that got less than they wanted at some time
 -- @column peak_demand DOUBLE        the most they wanted at once, over its bandwidth

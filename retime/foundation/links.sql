@@ -38,7 +38,8 @@ CREATE OR REPLACE TEMP MACRO link_demand(replay_id) AS TABLE
         GROUP BY ALL
     )
     SELECT c.server, c.link, c.direction, c.gb_s, count(*) AS transfers,
-           count(*) FILTER (WHERE c2.kind <> 'network') AS copies, count(*) FILTER (WHERE c2.kind = 'network') AS network,
+           count(*) FILTER (WHERE c2.kind IN ('h2d', 'd2h')) AS copies, count(*) FILTER (WHERE c2.kind = 'network') AS network,
+           count(*) FILTER (WHERE c2.kind = 'nvlink') AS fabric,
            sum(c2.bytes)::BIGINT AS bytes, count(*) FILTER (WHERE c2.slowed) AS slowed,
            round(d.peak_demand, 4) AS peak_demand, coalesce(d.busy_ns, 0)::BIGINT AS busy_ns,
            coalesce(d.over_80_ns, 0)::BIGINT AS over_80_ns, coalesce(d.over_100_ns, 0)::BIGINT AS over_100_ns

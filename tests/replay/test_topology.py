@@ -98,7 +98,7 @@ def test_topology_show_draws_the_tree_as_svg_too(tmp_path):
     out = CliRunner().invoke(main, ["topology", "show", DGX, "--move", "nic3=sw0", "--svg", str(svg)])
     assert out.exit_code == 0 and f"wrote {svg}" in out.output
     text = svg.read_text()
-    assert text.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and text.count("<rect") == 8 * 2 + 4 + 2 + 8
+    assert text.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and text.count("<rect") == 8 * 2 + 4 + 2 + 8 + 8  # GPUs, NICs, switches, sockets, NIC ports, NVLink ports
     assert "<title>nic3 to sw0: 64 GB/s each way</title>" in text and "nic3.port to network: 50 GB/s" in text
 
 

@@ -1,7 +1,8 @@
 """A job spread over servers: each rank's collective traffic leaves through its NIC (GPUDirect: GPU ->
-PCIe switch -> NIC -> network port), sharing links with the host copies on the way. On the real
-8-rank DLRM job (V100 ranks, all-reduces of 1.6 MB and all-to-alls of KBs, sizes from each kernel's
-`nccl:<op>` launch slice), placed on DGX H100 servers."""
+PCIe switch -> NIC -> network port), sharing links with the host copies on the way; inside a
+server it crosses its GPU's NVLink port into the switch fabric. On the real 8-rank DLRM job (V100
+ranks, all-reduces of 1.6 MB and all-to-alls of KBs, sizes from each kernel's `nccl:<op>` launch
+slice), placed on DGX H100 servers."""
 from __future__ import annotations
 
 import json
@@ -44,6 +45,10 @@ def network(results):
     return results[0].link_report.transfers.filter(kind="network")
 
 
+def nvlink(results):
+    return results[0].link_report.transfers.filter(kind="nvlink")
+
+
 def test_a_job_on_one_server_sends_nothing_through_its_nics(dlrm):
     on_one = replay(dlrm, DGX)
     assert network(on_one).height == 0
@@ -83,6 +88,50 @@ def test_an_all_reduce_through_a_slow_port_takes_its_bytes_over_the_port(dlrm):
     for row in held.iter_rows(named=True):  # alone on its port (a rank's collectives run one at a time)
         assert row["took_ns"] == pytest.approx(row["bytes"] / 0.125, abs=2)
     assert job_span(slow) > job_span(replay(dlrm))
+
+
+def test_inside_one_server_each_rank_sends_its_bus_bytes_through_its_gpus_nvlink_port(dlrm):
+    sent = nvlink(replay(dlrm, DGX))
+    assert sent.height == 8 * 8 and not sent["slowed"].any()  # 8 collectives x 8 ranks, at 450 GB/s none held
+    assert sent["bytes"].max() == round(2 * 7 / 8 * 394_241 * 4)  # the ring never leaves the server: all of it
+    crossed = replay(dlrm, DGX)[0].link_report.transfer_links.join(sent.filter(rank=5).select("transfer"), on="transfer")
+    assert set(zip(crossed["link"], crossed["direction"])) == {("gpu5.nvlink", "out"), ("gpu5.nvlink", "in")}
+
+
+def test_over_two_servers_a_ranks_bus_bytes_split_between_its_nic_and_its_nvlink_port(dlrm):
+    spread = replay(dlrm, TWO_SERVERS)
+    keys = ["rank", "name", "start_ns"]  # a collective's two parts start together, on one edge of the graph
+    both = network(spread).join(nvlink(spread), on=keys, suffix="_nvlink")
+    assert both.height == network(spread).height == nvlink(spread).height == 8 * 8
+    # each ring enters and leaves a server of 4 ranks once: 1/4 of the bytes through the NIC, 3/4 over NVLink
+    for row in both.iter_rows(named=True):
+        assert row["bytes_nvlink"] == pytest.approx(3 * row["bytes"], abs=2)
+    assert (both["bytes"] + both["bytes_nvlink"]).max() == pytest.approx(2 * 7 / 8 * 394_241 * 4, abs=1)
+
+
+def test_an_all_reduce_through_a_slow_nvlink_port_takes_its_bytes_over_the_port(dlrm):
+    slow = replay(dlrm, DGX.with_links({"nvlink": "1GB/s"}))
+    sent = nvlink(slow)
+    held = sent.filter(sent["bytes"] > sent["wanted_ns"])  # wanting more than 1 GB/s = 1 byte/ns
+    assert held.height > 0 and held["slowed"].all()
+    for row in held.iter_rows(named=True):  # alone on its port (a rank's collectives run one at a time)
+        assert row["took_ns"] == pytest.approx(row["bytes"] / 1.0, abs=2)
+    assert job_span(slow) > job_span(replay(dlrm))
+
+
+def test_more_nvlink_bandwidth_never_slows_the_job(dlrm):
+    spans = [job_span(replay(dlrm, DGX.with_links({"nvlink": rate})))
+             for rate in ("0.25GB/s", "0.5GB/s", "1GB/s", "4GB/s", "450GB/s", "900GB/s")]
+    assert spans == sorted(spans, reverse=True) and spans[0] > spans[-1]
+
+
+def test_nvlink_ports_are_links_of_their_own():
+    assert DGX.with_links({"nvlink": "2x"}).gb_s["gpu5.nvlink"] == 900
+    assert DGX.with_links({"gpu5.nvlink": "100GB/s"}).gb_s == {**DGX.gb_s, "gpu5.nvlink": 100}
+    assert DGX.with_links({"pcie.gen": "6"}).gb_s["gpu0.nvlink"] == 450  # NVLink is not PCIe
+    assert DGX.links[-8:] == [f"gpu{g}.nvlink" for g in range(8)] and DGX.above("gpu0.nvlink") == "nvswitch"
+    with pytest.raises(ScenarioError, match="no NVLink port"):
+        topology.load("mi300x-oam").with_links({"nvlink": "2x"})  # a mesh, recorded but not modelled
 
 
 def test_more_nic_bandwidth_never_slows_the_job(dlrm):
@@ -168,6 +217,8 @@ def test_routes_climb_to_the_lowest_common_node_and_cross_sockets():
     (TWO_SERVERS.with_links({"nic": "1Gb/s"}), 24.029),
     (TWO_SERVERS.moved({"nic1": "sw1"}).with_links({"nic": "1Gb/s"}), 24.029),
     (TWO_SERVERS.moved({"nic1": "sw1"}).with_links({"nic": "1Gb/s", "sw1": "0.05GB/s"}), 37.356),
+    (DGX.with_links({"nvlink": "10GB/s"}), 19.951), (DGX.with_links({"nvlink": "1GB/s"}), 20.653),
+    (TWO_SERVERS.with_links({"nvlink": "1GB/s"}), 20.256),
 ])
 def test_the_readmes_dlrm_table(dlrm, server, span_ms):
     assert job_span(replay(dlrm, server)) / 1e6 == pytest.approx(span_ms, abs=5e-4)
