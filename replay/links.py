@@ -17,7 +17,9 @@ Inside a server with an NVLink switch (`nvlink_gb_s`), the rest of each rank's b
 its GPU into the switch and back, through its GPU's port both ways: all of them on one server (the
 ring never leaves it), (k - 1) / k of them with k of the job's ranks on each server of a spread job
 (each ring enters and leaves a server once, through one NIC, and takes k - 1 NVLink hops there). A
-collective's duration is then the longest of its transfers' (its NVLink part, its network part)."""
+collective's duration is then the longest of its transfers' (its NVLink part, its network part).
+A single trace's collective kernels that record their sizes cross its GPU's port with all their bus
+bytes (its peers taken to be on its server), so concurrent collectives of one GPU share it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -221,13 +223,20 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     copies = np.flatnonzero(copy & graph.point_is_gpu[src] & graph.point_is_gpu[dst] & (graph.bytes > 0) & (lag > 0))
     staged = np.flatnonzero(copy & graph.point_is_gpu[src] & ~graph.point_is_gpu[dst])
     spread = len(model.ranks_on_server) > 1
-    collective = np.flatnonzero((graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_rank[src] < 0)
-                                & (model.point_device[dst] >= 0) & (graph.bytes > 0) & (lag > 0))
+    moving = (graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_device[dst] >= 0) & (graph.bytes > 0) \
+        & (lag > 0)
+    grouped = moving & (model.point_rank[src] < 0)  # a job's collective: from its group's transfer point
+    collective = np.flatnonzero(grouped)
     network = collective if spread else np.zeros(0, np.int64)
-    on_server = model.ranks_on_server[model.point_server[dst[collective]]]
-    fabric = collective[on_server > 1] if topo.has_fabric() else np.zeros(0, np.int64)
+    if not topo.has_fabric():
+        fabric = np.zeros(0, np.int64)
+    elif len(model.ranks) > 1:  # a job: its collectives where the server holds more than one of its ranks
+        fabric = collective[model.ranks_on_server[model.point_server[dst[collective]]] > 1]
+    else:  # one trace: its collective kernels, its peers taken to be on its server
+        fabric = np.flatnonzero(moving & graph.point_is_gpu[src])
     copy_device = model.point_device[src[copies]]
-    for device in np.unique(np.concatenate([copy_device, model.point_device[dst[collective]]])).tolist():
+    for device in np.unique(np.concatenate([copy_device, model.point_device[dst[collective]],
+                                            model.point_device[dst[fabric]]])).tolist():
         if device < 0 or device >= len(gpus):
             raise ScenarioError(f"a transfer ran on GPU {device}, which topology {topo.key} does not have "
                                 f"({len(gpus)} GPUs a server)")
