@@ -158,6 +158,10 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
     server_of_rank = rank_of // per_server
     lane_device = gpus_of_lanes(lanes["device"].astype(np.int64), lane_rank, rank_of, per_server,
                                 len(topology.gpus()))
+    if topology.placement:
+        if len(trace_ids) < 2:
+            raise ScenarioError("--place puts ranks of a job on GPUs: replay the job (--all-ranks)")
+        server_of_rank, lane_device = _placed(topology, rank_of, server_of_rank, lane_rank, lane_device)
     placed = point_rank >= 0
     server = np.zeros(n_points, np.int64)
     server[placed] = server_of_rank[point_rank[placed]]
@@ -171,6 +175,29 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
         device[hit] = values[at[hit]]
     ranks_on_server = np.bincount(server_of_rank, minlength=1) if len(server_of_rank) else np.ones(1, np.int64)
     return LinkModel(topology, device, server, np.where(placed, point_rank, -1), ranks_on_server, rank_of)
+
+
+def _placed(topology: Topology, rank_of: np.ndarray, server_of_rank: np.ndarray, lane_rank: np.ndarray,
+            lane_device: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each rank's server and each GPU lane's GPU with the topology's placements applied; two ranks
+    on one GPU of one server is refused, naming them."""
+    server_of_rank, lane_device = server_of_rank.copy(), lane_device.copy()
+    for rank, server, gpu in topology.placement:
+        index = np.flatnonzero(rank_of == rank)
+        if not len(index):
+            raise ScenarioError(f"--place {rank}=...: the job has no rank {rank} "
+                                f"(ranks {', '.join(map(str, rank_of.tolist()))})")
+        if server is not None:
+            server_of_rank[index] = server
+        lane_device[lane_rank == index[0]] = gpu
+    seats = np.unique(np.stack([server_of_rank[lane_rank], lane_device, lane_rank]), axis=1)
+    taken: dict[tuple[int, int], int] = {}
+    for server, gpu, index in seats.T.tolist():  # a rank's GPUs: few per rank, a loop over ranks' seats
+        other = taken.setdefault((server, gpu), index)
+        if other != index:
+            raise ScenarioError(f"ranks {rank_of[other]} and {rank_of[index]} would both be on server {server}'s "
+                                f"{topology.gpus()[gpu]}: --place the other one too")
+    return server_of_rank, lane_device
 
 
 def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.ndarray, per_server: int,

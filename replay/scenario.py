@@ -195,10 +195,10 @@ def read_file(path: str | Path) -> dict:
         "^ncclDevKernel" = "0.5x"
         # optional, for replay: a server whose links copies share (replay/topology.py)
         # topology = "dgx-h100" and ranks_per_server = 4 (before the tables), then [move] gpu1 = "sw1"
-        # and [link] sw0 = "2x", nic = "800Gb/s"
+        # and [link] sw0 = "2x", nic = "800Gb/s", and [place] 3 = "1/gpu5" (a job's rank 3 on server 1's GPU 5)
 
     Returns {"set": {...}, "scale": [(pattern, factor)], "remove": [...], "to": ..., "from": ...,
-    "topology": ..., "ranks_per_server": ..., "move": {...}, "link": {...}}.
+    "topology": ..., "ranks_per_server": ..., "move": {...}, "link": {...}, "place": {...}}.
     """
     path = Path(path)
     try:
@@ -207,12 +207,12 @@ def read_file(path: str | Path) -> dict:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not a TOML scenario file ({exc})") from None
-    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "ranks_per_server", "move", "link"}
+    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "ranks_per_server", "move", "link", "place"}
     if unknown:
         raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; a scenario file has set, scale, "
-                            "remove, to, from, topology, ranks_per_server, move and link")
+                            "remove, to, from, topology, ranks_per_server, move, link and place")
     tables = {"set": dict, "scale": dict, "remove": list, "to": str, "from": str, "topology": str, "ranks_per_server": int,
-              "move": dict, "link": dict}
+              "move": dict, "link": dict, "place": dict}
     for key, kind in tables.items():
         if key in doc and not isinstance(doc[key], kind):
             raise ScenarioError(f"{path}: {key} must be a {'table' if kind is dict else kind.__name__}")
@@ -222,7 +222,8 @@ def read_file(path: str | Path) -> dict:
             "to": doc.get("to"), "from": doc.get("from"), "topology": doc.get("topology"),
             "ranks_per_server": doc.get("ranks_per_server"),
             "move": {k: str(v) for k, v in doc.get("move", {}).items()},
-            "link": {k: str(v) for k, v in doc.get("link", {}).items()}}
+            "link": {k: str(v) for k, v in doc.get("link", {}).items()},
+            "place": {str(k): str(v) for k, v in doc.get("place", {}).items()}}
 
 
 def _pattern(pattern: str) -> str:

@@ -39,6 +39,7 @@ class Topology:
     gb_s: dict[str, float]                 # link (named by its child node, or NIC + ".port") -> GB/s per direction
     changes: tuple[str, ...] = field(default=())  # the what-ifs applied, in words
     ranks_per_server: int | None = None    # a job's ranks fill servers this many at a time (None: one per GPU)
+    placement: tuple[tuple[int, int | None, int], ...] = ()  # (rank, server or None: its own, GPU index) overrides
 
     @property
     def links(self) -> list[str]:
@@ -115,6 +116,24 @@ class Topology:
         if not 1 <= ranks <= len(self.gpus()):
             raise ScenarioError(f"ranks per server {ranks}: topology {self.key} has {len(self.gpus())} GPUs a server")
         return replace(self, ranks_per_server=ranks, changes=self.changes + (f"{ranks} ranks a server",))
+
+    def placed(self, places: dict[str, str]) -> "Topology":
+        """The server with ranks of a job put on chosen GPUs: `{"3": "gpu5"}` (on the server it fills
+        anyway) or `{"3": "1/gpu5"}` (server 1's GPU 5); the other ranks stay where they were."""
+        placement = list(self.placement)
+        for rank_text, where in places.items():
+            rank = rank_text.removeprefix("rank")
+            server_text, _, gpu = where.rpartition("/")
+            if not rank.isdigit() or (server_text and not server_text.isdigit()):
+                raise ScenarioError(f"--place {rank_text}={where}: expected RANK=gpuN or RANK=SERVER/gpuN "
+                                    "(--place 3=gpu5, --place 3=1/gpu5)")
+            if gpu not in self.gpus():
+                raise ScenarioError(f"--place {rank_text}={where}: topology {self.key} has no {gpu!r}; "
+                                    f"GPUs: {', '.join(self.gpus())}")
+            placement.append((int(rank), int(server_text) if server_text else None, self.gpus().index(gpu)))
+        words = tuple(f"rank {r} on {'' if s is None else f'server {s} '}{self.gpus()[g]}"
+                      for r, s, g in placement[len(self.placement):])
+        return replace(self, placement=tuple(placement), changes=self.changes + words)
 
     def moved(self, moves: dict[str, str]) -> "Topology":
         """The server with nodes hung under other parents (`{"gpu1": "sw1"}`)."""

@@ -306,6 +306,9 @@ TOPOLOGY_OPTIONS = [
     click.option("--ranks-per-server", "ranks_per_server", type=click.IntRange(min=1), default=None, metavar="N",
                  help="With --topology and --all-ranks: N of the job's ranks a server (default: one per GPU); ranks on "
                       "other servers reach each other's through their NICs."),
+    click.option("--place", "places", multiple=True, metavar="RANK=[SERVER/]gpuN",
+                 help="With --topology and --all-ranks: put a rank on a GPU (--place 1=gpu2), of another server too "
+                      "(--place 4=0/gpu4); the other ranks stay where they were. Repeatable."),
 ]
 
 
@@ -327,9 +330,10 @@ TOPOLOGY_OPTIONS = [
 def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
            scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
            target: str | None, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
-           ranks_per_server: int | None, link_load: str | None, window: str | None, fmt: str) -> None:
+           ranks_per_server: int | None, places: tuple[str, ...], link_load: str | None, window: str | None,
+           fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server)
+    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server, places)
     bucket_ns = _bucket_ns(link_load, server)
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
@@ -388,14 +392,14 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
 
 
 def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...], scenario_file: Path | None = None,
-              ranks_per_server: int | None = None):
+              ranks_per_server: int | None = None, places: tuple[str, ...] = ()):
     """The server --topology (or the scenario file's `topology`) names, with the file's [move],
-    [link] and ranks_per_server, then --move, --link and --ranks-per-server applied (None without a
-    topology)."""
+    [link], ranks_per_server and [place], then --move, --link, --ranks-per-server and --place
+    applied (None without a topology)."""
     from retime.replay import scenario as scenario_mod
     from retime.replay import topology
     doc = scenario_mod.read_file(scenario_file) if scenario_file else \
-        {"topology": None, "move": {}, "link": {}, "ranks_per_server": None}
+        {"topology": None, "move": {}, "link": {}, "ranks_per_server": None, "place": {}}
     name = name or doc["topology"]
     ranks_per_server = ranks_per_server or doc["ranks_per_server"]
     if name is None:
@@ -403,10 +407,14 @@ def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str
             raise click.UsageError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
         if ranks_per_server:
             raise click.UsageError("--ranks-per-server (a scenario file's ranks_per_server) needs --topology NAME")
+        if places or doc["place"]:
+            raise click.UsageError("--place (a scenario file's [place]) needs --topology NAME")
         return None
     chosen_moves = {**doc["move"], **topology.split_pairs(moves, "--move")}
     chosen_links = {**doc["link"], **topology.split_pairs(link_settings, "--link")}
-    return topology.load(name).moved(chosen_moves).with_links(chosen_links).with_ranks_per_server(ranks_per_server)
+    chosen_places = {**doc["place"], **topology.split_pairs(places, "--place")}
+    return topology.load(name).moved(chosen_moves).with_links(chosen_links).with_ranks_per_server(ranks_per_server) \
+        .placed(chosen_places)
 
 
 def _bucket_ns(raw: str | None, server) -> int | None:
@@ -478,9 +486,9 @@ def _echo_links(report, bucket_ns: int | None = None) -> None:
 def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...], scale: tuple[str, ...],
           remove: tuple[str, ...], scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None,
           all_ranks: bool, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
-          ranks_per_server: int | None, limit: int, fmt: str, units: str, wide: bool) -> None:
+          ranks_per_server: int | None, places: tuple[str, ...], limit: int, fmt: str, units: str, wide: bool) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
-    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server)
+    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server, places)
     with _reader(db) as store:
         base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
         _show_progress(store, fmt)

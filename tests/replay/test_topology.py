@@ -72,6 +72,21 @@ def test_moved_to_separate_switches_they_overlap_freely(two_gpus):
     assert spans(job(two_gpus, ["pcie.h2d=2x"], apart)) == spans(job(two_gpus, ["pcie.h2d=2x"]))
 
 
+def test_a_rank_placed_on_a_gpu_behind_another_switch_overlaps_freely_as_a_moved_gpu_does(two_gpus):
+    dgx = topology.load(DGX)
+    placed = job(two_gpus, ["pcie.h2d=2x"], dgx.placed({"1": "gpu2"}))  # rank 1 from gpu1 (sw0) to gpu2 (sw1)
+    assert spans(placed) == spans(job(two_gpus, ["pcie.h2d=2x"], dgx.moved({"gpu1": "sw1"})))
+    assert spans(placed) == spans(job(two_gpus, ["pcie.h2d=2x"]))
+    assert set(placed[0].link_report.transfers.filter(rank=1)["gpu"]) == {2}
+    with pytest.raises(ScenarioError, match="ranks 0 and 1 would both be on server 0's gpu0"):
+        job(two_gpus, server=dgx.placed({"1": "gpu0"}))
+    with pytest.raises(ScenarioError, match="the job has no rank 7"):
+        job(two_gpus, server=dgx.placed({"7": "gpu0"}))
+    store, trace = two_gpus
+    with pytest.raises(ScenarioError, match="replay the job"):
+        store.replay(trace, [], topology=dgx.placed({"0": "gpu3"}))
+
+
 def test_more_bandwidth_never_slows_the_run(two_gpus):
     runs = [max(spans(job(two_gpus, ["pcie.h2d=2x"], topology.load(DGX).with_links(links))))
             for links in ({}, {"sw0": "1.25x"}, {"sw0": "1.5x"}, {"sw0": "2x"}, {"pcie.gen": "6"})]

@@ -109,6 +109,19 @@ def test_over_two_servers_a_ranks_bus_bytes_split_between_its_nic_and_its_nvlink
     assert (both["bytes"] + both["bytes_nvlink"]).max() == pytest.approx(2 * 7 / 8 * 394_241 * 4, abs=1)
 
 
+def test_a_rank_placed_on_the_other_server_shares_that_servers_nics(dlrm):
+    # rank 4 joins ranks 0-3 on server 0 (its GPU 4): 5 ranks there, 3 on server 1
+    uneven = replay(dlrm, TWO_SERVERS.placed({"4": "0/gpu4"}))
+    biggest = network(uneven).filter(pl.col("bytes") == pl.col("bytes").max().over("rank"))
+    bus = 2 * 7 / 8 * 394_241 * 4
+    share = dict(zip(biggest["rank"], biggest["bytes"]))
+    assert share[0] == share[4] == round(bus / 5) and share[5] == share[7] == round(bus / 3)
+    assert set(network(uneven).filter(rank=4)["server"]) == {0} and set(nvlink(uneven).filter(rank=4)["gpu"]) == {4}
+    # each rank's two parts still add up to its bus bytes
+    parts = nvlink(uneven).filter(rank=5)["bytes"].max() + share[5]
+    assert parts == pytest.approx(bus, abs=1)
+
+
 def test_an_all_reduce_through_a_slow_nvlink_port_takes_its_bytes_over_the_port(dlrm):
     slow = replay(dlrm, DGX.with_links({"nvlink": "1GB/s"}))
     sent = nvlink(slow)
@@ -190,6 +203,15 @@ def test_the_cli_spreads_a_job_and_shows_its_links(dlrm, tmp_path):
     doc = json.loads(by_file.output[by_file.output.index("{"):])
     assert doc["total"]["predicted_span_ns"] == pytest.approx(24.029e6, abs=500)
     assert doc["link_demand"][0]["link"].endswith(".port") and doc["collided"][0]["kind"] == "network"
+    placed = tmp_path / "placed.toml"
+    placed.write_text('topology = "dgx-h100"\nranks_per_server = 4\n[link]\nnic = "1Gb/s"\n[place]\n4 = "0/gpu4"\n')
+    by_place = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--scenario", str(placed)])
+    assert by_place.exit_code == 0 and "rank 4 on server 0 gpu4" in by_place.output, by_place.output
+    flag = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--topology", "dgx-h100",
+                                     "--ranks-per-server", "4", "--link", "nic=1Gb/s", "--place", "4=0/gpu4"])
+    assert flag.output == by_place.output
+    loose = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--place", "4=gpu4"])
+    assert loose.exit_code == 2 and "--place (a scenario file's [place]) needs --topology" in loose.output
     bad = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--ranks-per-server", "4"])
     assert bad.exit_code == 2 and "needs --topology" in bad.output
     wide = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--all-ranks", "--topology", "dgx-h100",
