@@ -18,6 +18,7 @@ PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie
 PARENT_PREFIXES = ("sw", "cpu")  # what a node can hang under
 PORT = ".port"  # a NIC's network port, a link of its own: "nic0.port"
 FABRIC = ".nvlink"  # a GPU's port into the server's NVLink switch fabric, a link of its own: "gpu0.nvlink"
+PORT_FAMILIES = (("nic", PORT, "NIC"), ("nvlink", FABRIC, "NVLink"))  # --link NAME=... sets all of a family
 NETWORK, SWITCH_FABRIC = "network", "nvswitch"  # what a NIC's port and a GPU's NVLink port join them to
 UP, DOWN = 0, 1  # a link's directions: toward its parent (to the host), toward its child (to the device)
 RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(x|GB/s|Gb/s|Gbit/s|TB/s|Tb/s)\s*$")  # bits and bytes apart
@@ -171,19 +172,15 @@ class Topology:
                     if name.startswith(pcie) and not name.endswith((PORT, FABRIC)):
                         gb_s[name] *= 2.0 ** (gen - base)
                 continue
-            if link == "nic" or link.endswith(PORT):
-                ports = [n + PORT for n in self.nics()] if link == "nic" else [link]
+            family = next(((all_name, suffix, what) for all_name, suffix, what in PORT_FAMILIES
+                           if link == all_name or link.endswith(suffix)), None)
+            if family is not None:  # a NIC's network port or a GPU's NVLink port: rates in bits or bytes
+                all_name, suffix, what = family
+                every = [n for n in self.links if n.endswith(suffix)]
+                ports = every if link == all_name else [link]
                 if not ports or ports[0] not in gb_s:
-                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no NIC port {link!r}; "
-                                        f"ports: {', '.join(n + PORT for n in self.nics()) or 'none'}")
-                for port in ports:
-                    gb_s[port] = _port_rate(link, raw, gb_s[port])
-                continue
-            if link == "nvlink" or link.endswith(FABRIC):
-                ports = [g + FABRIC for g in self.gpus()] if link == "nvlink" else [link]
-                if not ports or ports[0] not in gb_s:
-                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no NVLink port {link!r}; "
-                                        f"ports: {', '.join(n for n in self.links if n.endswith(FABRIC)) or 'none'}")
+                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no {what} port {link!r}; "
+                                        f"ports: {', '.join(every) or 'none'}")
                 for port in ports:
                     gb_s[port] = _port_rate(link, raw, gb_s[port])
                 continue
