@@ -296,13 +296,14 @@ def topology_options(f):
 TOPOLOGY_OPTIONS = [
     click.option("--topology", "topology_name", metavar="NAME", default=None,
                  help="Put the trace (or each rank, --all-ranks) on a server preset (retime topology list): copies "
-                      "between GPU and host, and a job's collectives between servers, share its links max-min fairly "
-                      "where they overlap."),
+                      "between GPU and host, and collectives between servers and over NVLink, share its links max-min "
+                      "fairly where they overlap."),
     click.option("--move", "moves", multiple=True, metavar="NODE=PARENT",
                  help="With --topology: hang a node under another parent (--move gpu1=sw1). Repeatable."),
     click.option("--link", "link_settings", multiple=True, metavar="LINK=VALUE",
                  help="With --topology: a link's bandwidth as a factor or GB/s (--link sw0=2x), pcie.gen=6, or the NICs' "
-                      "ports (--link nic=800Gb/s, --link nic3.port=2x). Repeatable."),
+                      "ports (--link nic=800Gb/s, --link nic3.port=2x), or the GPUs' NVLink ports (--link nvlink=2x, "
+                      "--link gpu3.nvlink=100GB/s). Repeatable."),
     click.option("--ranks-per-server", "ranks_per_server", type=click.IntRange(min=1), default=None, metavar="N",
                  help="With --topology and --all-ranks: N of the job's ranks a server (default: one per GPU); ranks on "
                       "other servers reach each other's through their NICs."),
