@@ -190,14 +190,22 @@ def _placed(topology: Topology, rank_of: np.ndarray, server_of_rank: np.ndarray,
         if server is not None:
             server_of_rank[index] = server
         lane_device[lane_rank == index[0]] = gpu
-    seats = np.unique(np.stack([server_of_rank[lane_rank], lane_device, lane_rank]), axis=1)
-    taken: dict[tuple[int, int], int] = {}
-    for server, gpu, index in seats.T.tolist():  # a rank's GPUs: few per rank, a loop over ranks' seats
-        other = taken.setdefault((server, gpu), index)
-        if other != index:
-            raise ScenarioError(f"ranks {rank_of[other]} and {rank_of[index]} would both be on server {server}'s "
-                                f"{topology.gpus()[gpu]}: --place the other one too")
+    shared = _shared_gpu(server_of_rank[lane_rank], lane_device, lane_rank)
+    if shared is not None:
+        server, gpu, first, second = shared
+        raise ScenarioError(f"ranks {rank_of[first]} and {rank_of[second]} would both be on server {server}'s "
+                            f"{topology.gpus()[gpu]}: --place the other one too")
     return server_of_rank, lane_device
+
+
+def _shared_gpu(server: np.ndarray, device: np.ndarray, lane_rank: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(server, GPU, one rank index, another) for the first GPU that lanes of two ranks sit on, or None."""
+    seats = np.unique(np.stack([server, device, lane_rank]), axis=1)  # (server, GPU, rank) sorted
+    twice = np.flatnonzero((seats[0, 1:] == seats[0, :-1]) & (seats[1, 1:] == seats[1, :-1]))
+    if not len(twice):
+        return None
+    i = int(twice[0])
+    return int(seats[0, i]), int(seats[1, i]), int(seats[2, i]), int(seats[2, i + 1])
 
 
 def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.ndarray, per_server: int,
@@ -211,9 +219,7 @@ def gpus_of_lanes(lane_device: np.ndarray, lane_rank: np.ndarray, rank_of: np.nd
     local = rank_of[lane_rank] % per_server
     if gpus_per_server is not None and (lane_device >= gpus_per_server).any():
         return local
-    server = rank_of[lane_rank] // per_server
-    claims = np.unique(np.stack([server, lane_device, lane_rank]), axis=1)
-    if np.unique(claims[:2], axis=1).shape[1] < claims.shape[1]:
+    if _shared_gpu(rank_of[lane_rank] // per_server, lane_device, lane_rank) is not None:
         return local
     return lane_device
 
@@ -252,8 +258,7 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
     spread = len(model.ranks_on_server) > 1
     moving = (graph.edge_class == EDGE_CLASSES.index("comm")) & (model.point_device[dst] >= 0) & (graph.bytes > 0) \
         & (lag > 0)
-    grouped = moving & (model.point_rank[src] < 0)  # a job's collective: from its group's transfer point
-    collective = np.flatnonzero(grouped)
+    collective = np.flatnonzero(moving & (model.point_rank[src] < 0))  # a job's: from its group's transfer point
     network = collective if spread else np.zeros(0, np.int64)
     if not topo.has_fabric():
         fabric = np.zeros(0, np.int64)

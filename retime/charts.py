@@ -153,7 +153,7 @@ def tree(links: list[dict], legend: bool = True) -> str:
     gives them): every node under its parent, each link drawn in the colour of its peak demand
     (under 80% of its bandwidth, 80-100%, over 100%), with its numbers as a tooltip. A NIC's
     network port is drawn as a stub below its NIC, a GPU's NVLink port below its GPU. `legend`: the colours' key after the drawing."""
-    from retime.replay.topology import NETWORK, SWITCH_FABRIC
+    from retime.replay.topology import FABRIC, NETWORK, PORT, SWITCH_FABRIC
     parent = {r["link"]: (r["link"].rsplit(".", 1)[0] if r["parent"] in (NETWORK, SWITCH_FABRIC) else r["parent"])
               for r in links}
     info = {r["link"]: r for r in links}
@@ -193,7 +193,7 @@ def tree(links: list[dict], legend: bool = True) -> str:
                       f'stroke-width="{4 if r["bytes"] else 1.5}"><title>{html.escape(tip)}</title></line>')
     for node in depth:
         x, y = 10 + x_of[node] * step_x, 5 + depth[node] * step_y
-        label = "port" if node.endswith(".port") else "nvl" if node.endswith(".nvlink") else node
+        label = "port" if node.endswith(PORT) else "nvl" if node.endswith(FABRIC) else node
         shapes.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w}" height="{h}" fill="#f4f5f7" stroke="#9aa1aa"/>'
                       f'<text x="{x + 2:.1f}" y="{y + 13:.1f}" font-size="9">{html.escape(label)}</text>')
     key = ('<p class="legend"><span><i style="background:#3b7dd8"></i>under 80% of its bandwidth at peak</span>'

@@ -118,14 +118,17 @@ def _mark_steps_for_nsys() -> None:
     def begin(step: int) -> None:
         torch.cuda.nvtx.range_push(f"ProfilerStep#{step}")
 
+    def end() -> None:
+        torch.cuda.nvtx.range_pop()
+        torch.cuda.synchronize()  # the last step's GPU work inside the range
+        torch.cuda.profiler.stop()
+        recording[0] = False
+
     def at_step(done: int) -> None:  # `done` optimizer steps have finished
-        if recording[0]:
+        if recording[0] and done == skip + steps:
+            end()
+        elif recording[0]:
             torch.cuda.nvtx.range_pop()
-            if done == skip + steps:
-                torch.cuda.synchronize()  # the last step's GPU work inside the range
-                torch.cuda.profiler.stop()
-                recording[0] = False
-                return
             begin(done)
         elif done == skip:
             torch.cuda.profiler.start()
@@ -139,9 +142,7 @@ def _mark_steps_for_nsys() -> None:
 
     def close() -> None:  # a run with fewer steps than asked: what was recorded still counts
         if recording[0]:
-            torch.cuda.nvtx.range_pop()
-            torch.cuda.synchronize()
-            torch.cuda.profiler.stop()
+            end()
 
     from torch.optim.optimizer import register_optimizer_step_post_hook
     register_optimizer_step_post_hook(on_step)
