@@ -85,7 +85,8 @@ def compare_workers() -> None:
         print(f"| {name:<12} | {ranks:>5} | {events:>10,} | {one:>10.1f} | {two:>11.1f} | {one / two:>7.2f}x |")
 
 
-STEPS = ("ingest", "export-lake", "straggler_ranks", "collective_skew", "job replay", "spark sql")
+STEPS = ("ingest", "export-lake", "straggler_ranks", "collective_skew", "job replay", "topology replay",
+         "spark sql")
 
 
 def step(name: str, db: Path, lake: Path, folder: Path) -> str:
@@ -113,6 +114,15 @@ def step(name: str, db: Path, lake: Path, folder: Path) -> str:
         measured = max(r.measured_ns for _, r in ranks)
         predicted = max(r.predicted_ns for _, r in ranks)
         return f"{len(ranks):,} ranks joined, slowest rank {measured / 1e6:.2f} -> {predicted / 1e6:.2f} ms at cpu.speed=2x"
+    if name == "topology replay":  # the rank graphs cached by the job replay; 4 ranks a DGX H100
+        from retime.replay import topology
+        with retime.open(db, read_only=True) as store:
+            first = store.sql("SELECT min(trace_id) AS t FROM traces")["t"][0]
+            ranks = store.replay_job(first, {}, topology=topology.load("dgx-h100").with_ranks_per_server(4))
+        kinds = ranks[0][1].link_report.transfers.group_by("kind").len().sort("kind").rows()
+        predicted = max(r.predicted_ns for _, r in ranks)
+        return (f"slowest rank {predicted / 1e6:.2f} ms on dgx-h100, 4 ranks a server; transfers "
+                + ", ".join(f"{n:,} {kind}" for kind, n in kinds))
     if name == "spark sql":
         from pyspark.sql import SparkSession
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -92,9 +92,10 @@ def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup
     if not statuses and not (nsys and steps == 0):  # nsys records any command's whole run
         notes.append("no process of the command imported retime's capture hook: is it a Python command "
                      "(python SCRIPT, python -m MODULE, torchrun ...)?")
-    traces = sorted({Path(s["trace"]) for s in written})
     if nsys:  # one export holds every process; with steps=0 it needs no hook
         traces = [report] if report.is_file() and (written or steps == 0) else []
+    else:
+        traces = sorted(Path(s["trace"]) for s in written)
     return CaptureResult(returncode, traces, notes,
                          ranked=bool(written) and all(s["rank"] is not None for s in written))
 
