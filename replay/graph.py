@@ -53,6 +53,7 @@ class ReplayGraph:
     point_gpu_class: np.ndarray  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
     point_flop_per_byte: np.ndarray  # float32[n], a kernel's arithmetic intensity; NaN where unknown
     point_roof: np.ndarray      # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
+    point_gemm_mnk: np.ndarray  # float32[n, 3], a GEMM kernel's m, n, k (replay/kernel_db.py); NaN where unknown
 
     @property
     def dst(self) -> np.ndarray:
@@ -133,11 +134,14 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
     intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
     roof_of_event = np.full(len(code_of_event), -1, np.int8)
     roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
+    mnk_of_event = np.full((len(code_of_event), 3), np.nan, np.float32)
+    mnk_of_event[classed["event_id"].astype(np.int64)] = np.column_stack([classed[f"gemm_{a}"] for a in "mnk"])
     return _assemble(trace_id, graph_build.GraphArrays(
         t=points["t"].astype(np.int64), point_event=point_event, point_is_end=points["is_end"].astype(bool),
         point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
         point_name=code_of_event[point_event], point_gpu_class=class_of_event[point_event],
-        point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event], names=names,
+        point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event],
+        point_gemm_mnk=mnk_of_event[point_event], names=names,
         src=edges["src"].astype(np.int64), indptr=row_pointers(edges["dst"].astype(np.int64), len(point_event)),
         base_lag=edges["base_lag"].astype(np.int64),
         edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
@@ -150,7 +154,8 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     times, src, indptr = g.t, g.src, g.indptr
     point_arrays = {"point_event": g.point_event, "point_is_end": g.point_is_end, "point_lane": g.point_lane,
                     "point_is_gpu": g.point_is_gpu, "point_gpu_class": g.point_gpu_class,
-                    "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name}
+                    "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name,
+                    "point_gemm_mnk": g.point_gemm_mnk}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
     if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)

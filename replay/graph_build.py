@@ -46,6 +46,7 @@ class GraphArrays:
     point_gpu_class: np.ndarray
     point_flop_per_byte: np.ndarray
     point_roof: np.ndarray
+    point_gemm_mnk: np.ndarray  # float32[n, 3]
     names: list[str]
     src: np.ndarray
     indptr: np.ndarray          # CSR row pointers over destinations
@@ -190,6 +191,8 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     fpb[worked] = w_fpb
     roof = np.full(n, -1, np.int8)
     roof[worked] = np.asarray(work["roof"])[known]
+    gemm_mnk = np.full((n, 3), np.nan, np.float32)
+    gemm_mnk[worked] = np.column_stack([np.asarray(work[f"gemm_{axis}"])[known] for axis in "mnk"])
     # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
     # ridge, compute for GEMM / attention / convolution, else memory-bound
     by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1
@@ -400,8 +403,11 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
+    p_mnk = gemm_mnk[p_local]
+    p_mnk[~p_gpu] = np.nan
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
                          point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
+                         point_gemm_mnk=p_mnk,
                          names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
                          offset=offset)
     done()

@@ -139,7 +139,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     csr, indptr = replay_graph.by_destination(final_src, final_dst, n)
 
     def arrange(values: np.ndarray, fill) -> np.ndarray:
-        out = np.full(n, fill, values.dtype)
+        out = np.full((n,) + values.shape[1:], fill, values.dtype)
         out[new_of_old[:len(values)]] = values
         return out
 
@@ -159,6 +159,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         point_gpu_class=arrange(np.concatenate([g.point_gpu_class for g in graphs]), np.int8(-1)),
         point_flop_per_byte=arrange(np.concatenate([g.point_flop_per_byte for g in graphs]), np.float32(np.nan)),
         point_roof=arrange(np.concatenate([g.point_roof for g in graphs]), np.int8(-1)),
+        point_gemm_mnk=arrange(np.concatenate([g.point_gemm_mnk for g in graphs]), np.float32(np.nan)),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))

@@ -19,6 +19,12 @@ intensity the HBM ratio, and a GPU whose ridge point differs can move a kernel a
 without recorded shapes take their class's roof (dense BF16 FLOP/s for gemm, attention and
 convolution, HBM bandwidth for the rest) at the class's pooled efficiency.
 
+A GEMM kernel whose operator recorded its shapes (m, n, k: gemm_shape in retime/foundation/ops.sql)
+in BF16/FP16 or FP8 instead takes the ratio of measured latencies of that shape on the two parts
+(replay/kernel_db.py: NVIDIA's aiconfigurator-core grids, interpolated; a part without a grid from
+its specs and the measured parts), t' = t x latency_target / latency_source, so what the tables
+cannot know (this kernel's library, epilogue, cache state) carries over from the trace.
+
 Efficiencies are the fraction of a peak a class reaches on a GPU, relative to the H100's (1.0);
 floors and efficiencies are data (replay/presets/kernel_model.toml), calibrated by `calibrate` from
 measured pairs of the same workload on two GPUs only (bench/calibrate.py writes the file;
@@ -39,7 +45,8 @@ from importlib import resources
 import numpy as np
 
 from retime import foundation
-from retime.replay import presets
+from retime.errors import ScenarioError
+from retime.replay import kernel_db, presets
 from retime.replay.scenario import GPU_CLASSES, ROOF_TYPES
 
 MODELLED = ("gemm", "attention", "convolution", "reduction", "elementwise", "other")
@@ -47,13 +54,20 @@ COMPUTE = ("gemm", "attention", "convolution")  # without shapes: bounded by ten
 ANCHOR = "h100"              # efficiencies are relative to this GPU's
 FLOOR_QUANTILE = 0.05        # a GPU's floor: this quantile of its kernels' durations, over every class
 THROUGHPUT_FLOORS = 2.0      # a kernel this many floors long or longer spends most of its time on work
-ROOF_FALLBACK = {"tf32": "fp32", "fp8": "bf16"}  # a part without that peak runs the work on this one
+# a part without a peak of that type runs the work at the first of these it has: FP8 on the BF16
+# units, TF32 on the FP32 ones, and, on a part that states neither (Maia 100 publishes BF16 only),
+# on its BF16 tensor peak, every preset having one
+ROOF_FALLBACK = {"bf16": (), "fp8": ("bf16",), "tf32": ("fp32", "bf16"), "fp32": ("bf16",)}
 
 
 def compute_peak(gpu: str, roof: str) -> float:
-    """TFLOPS of a preset for work of a roof type (ROOF_TYPES)."""
+    """TFLOPS of a preset for work of a roof type (ROOF_TYPES), through ROOF_FALLBACK where the
+    preset lacks that peak."""
     part = presets.presets()[gpu]
-    return float(part.get(f"{roof}_tflops") or part[f"{ROOF_FALLBACK.get(roof, 'bf16')}_tflops"])
+    for kind in (roof, *ROOF_FALLBACK[roof]):
+        if part.get(f"{kind}_tflops"):
+            return float(part[f"{kind}_tflops"])
+    raise ScenarioError(f"GPU preset {gpu!r} has no bf16_tflops: every preset needs its dense BF16 peak")
 
 
 def _vendor(gpu: str) -> str:
@@ -133,6 +147,34 @@ class RetargetModel:
         other = self.source if gpu == self.target else self.target
         return self.floor_ns[kin[0]] if kin else self.floor_ns.get(other, 0.0)
 
+    @staticmethod
+    def _measured_family(gpu: str, dtype: str) -> bool:
+        """Whether the GEMM tables answer for a part: it has a measured grid of the type, or it is
+        of the vendor whose grids they hold and has the specs the model needs. The model from specs
+        is validated holding out NVIDIA parts from NVIDIA grids (bench/kernel_validation.py); it has
+        no validation across vendors, where the calibrated roofline model above answers instead."""
+        specs = presets.presets()
+        if kernel_db.grid(gpu, dtype) is not None:
+            return True
+        vendors = {_vendor(q) for q in kernel_db.gridded_parts(dtype) if q in specs}
+        return _vendor(gpu) in vendors and kernel_db.covers(gpu, dtype, specs)
+
+    def gemm_ratios(self, mnk: np.ndarray, roof: np.ndarray) -> np.ndarray:
+        """Target over source time of GEMM kernels of known shape (m, n, k rows; roof index into
+        ROOF_TYPES) from measured GEMM latencies (replay/kernel_db.py); NaN where the tables cannot
+        answer for that data type on both parts (FP32 and TF32 matmuls, a part with no such peak)."""
+        out = np.full(len(mnk), np.nan)
+        specs = presets.presets()
+        for code, dtype in enumerate(ROOF_TYPES):
+            if not (self._measured_family(self.source, dtype) and self._measured_family(self.target, dtype)):
+                continue
+            rows = np.flatnonzero((roof == code) & np.isfinite(mnk).all(axis=1) & (mnk > 0).all(axis=1))
+            if len(rows):
+                m, n, k = (mnk[rows, i].astype(np.float64) for i in range(3))
+                out[rows] = (kernel_db.latency(self.target, dtype, m, n, k, specs)
+                             / kernel_db.latency(self.source, dtype, m, n, k, specs))
+        return out
+
     def times(self, durations: np.ndarray, cls: str, intensity: np.ndarray | None = None,
               roof: np.ndarray | None = None) -> np.ndarray:
         """Predicted target times (ns, float) of kernels of one class that took `durations` on the
@@ -193,6 +235,10 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
         durations = base[edges]
         starts = graph.src[edges]
         predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
+        if cls == "gemm":  # measured latencies of the same shape on both parts, where the tables have them
+            ratio = model.gemm_ratios(graph.point_gemm_mnk[starts], graph.point_roof[starts])
+            measured = np.isfinite(ratio)
+            predicted[measured] = durations[measured] * ratio[measured]
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])
     # the duration edge and any PDL offset edge from the same kernel's start scale alike
     factor[from_op_start] = point_factor[graph.src[from_op_start]]

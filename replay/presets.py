@@ -25,6 +25,15 @@ def presets() -> dict[str, dict]:
     return foundation.gpu_presets()
 
 
+def preset_key(name: str) -> str:
+    """The preset a user named, in any letter case (`H100` -> h100); ScenarioError naming the presets
+    where none is called so."""
+    key = name.strip().lower()
+    if key not in presets():
+        raise ScenarioError(f"unknown hardware preset {name!r}; presets: {', '.join(presets())}")
+    return key
+
+
 def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
     """The GPU names a stored trace recorded ([] when it names none)."""
     from retime.sqlfiles import load_sql
@@ -43,11 +52,7 @@ def detect(gpu_names: list[str] | None) -> str | None:
 
 def retarget(source: str, target: str) -> dict[str, str]:
     """Scenario settings that move a trace from part `source` to part `target`."""
-    known = presets()
-    for part in (source, target):
-        if part not in known:
-            raise ScenarioError(f"unknown hardware preset {part!r}; presets: {', '.join(known)}")
-    a, b = known[source], known[target]
+    a, b = presets()[preset_key(source)], presets()[preset_key(target)]
     return {knob: f"{b[field] / a[field]:.6g}x" for knob, field in KNOB_FIELDS.items()}
 
 

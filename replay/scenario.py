@@ -122,6 +122,8 @@ def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), r
     per-kernel performance model (replay/kernel_model.py), not the class ratios alone."""
     from retime.replay import kernel_model, presets
     doc = doc or {"set": {}, "scale": [], "remove": []}
+    if to:
+        to, source = presets.preset_key(to), presets.preset_key(source)
     knobs = presets.retarget(source, to) if to else {}
     knobs.update(doc["set"])
     knobs.update(settings.items() if isinstance(settings, dict) else [split_setting(s) for s in settings])

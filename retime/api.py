@@ -174,9 +174,7 @@ class Store:
             if source is None:
                 raise ScenarioError(f"trace {trace_id} names no GPU retime has a preset for ({names}); "
                                     f"give --from (presets: {', '.join(presets.presets())})")
-        elif source not in presets.presets():
-            raise ScenarioError(f"unknown hardware preset {source!r}; presets: {', '.join(presets.presets())}")
-        return source
+        return presets.preset_key(source)
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
                  remove: list[str] = (), *, file: str | os.PathLike | None = None, to: str | None = None,

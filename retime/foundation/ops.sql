@@ -75,6 +75,20 @@ CREATE OR REPLACE TEMP MACRO op_cost(model, d, n, elt, st, pd, dl, causal) AS
     WHEN 'norm' THEN {'flops': 5 * n[1], 'bytes': 2 * elt * n[1]}
     END;
 
+-- The GEMM an op of a matmul model runs, from its recorded input dims as written (dims_text): a
+-- struct {m, n, k} of [m, k] x [k, n], a batch folded into m (bmm's B x [M, K] x [K, N] is
+-- [B M, K] x [K, N]: the same FLOPs and weight bytes), NULL for other models or dims that do not fit.
+-- The per-kernel model of --to looks measured GEMM latencies up by it (replay/kernel_db.py).
+CREATE OR REPLACE TEMP MACRO _gemm_dims(model, d) AS
+    CASE model
+    WHEN 'mm' THEN {'m': d[1][1], 'n': d[2][2], 'k': d[1][2]}
+    WHEN 'addmm' THEN {'m': d[2][1], 'n': d[3][2], 'k': d[2][2]}
+    WHEN 'bmm' THEN {'m': d[1][1] * d[1][2], 'n': d[2][3], 'k': d[1][3]}
+    WHEN 'baddbmm' THEN {'m': d[2][1] * d[2][2], 'n': d[3][3], 'k': d[2][3]}
+    WHEN 'linear' THEN {'m': list_product(d[1][1:len(d[1]) - 1])::BIGINT, 'n': d[2][1], 'k': d[1][-1]}
+    END;
+CREATE OR REPLACE TEMP MACRO gemm_shape(model, dims_text) AS _gemm_dims(model, TRY_CAST(dims_text AS BIGINT[][]));
+
 -- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
 -- event_id, shape_id (one number per distinct operator, dims, dtype and concrete inputs: the key to
 -- group by), name, dims and dtype as written, category, model, the roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.

@@ -1,0 +1,115 @@
+"""Write retime's measured-kernel tables (replay/presets/kernel_db/) from the measured databases
+installed from the package index, without importing their code: NVIDIA's `aiconfigurator-core`
+(GEMM latencies measured per part on a grid of m, n, k) and AMD's `amd-aiter` (tuned MI300X
+batched BF16 GEMMs). `retime replay --to` reads the tables (replay/kernel_db.py);
+bench/kernel_validation.py scores the model built on them, each part held out in turn.
+
+    pip install -e '.[kerneldb]'
+    python bench/kernel_db.py
+
+What is kept, per part: BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
+trace's GEMMs are) and FP8 GEMMs (TensorRT-LLM's torch flow), the median latency of each (m, n, k)
+over the package's collections of that kernel source. A100 has no collection of the torch linear
+with the grid the others share except SGLang's: that one is taken. MI300X (304 CUs) rows fold the
+batch into m (B x [m, k] x [k, n] -> [B m, k] x [k, n]: the same FLOPs and weight bytes).
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sys
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "replay" / "presets" / "kernel_db"
+PROVENANCE = ROOT / "replay" / "presets" / "kernel_db.toml"
+
+# retime preset <- aiconfigurator-core's system name, and which kernel source per data type
+NVIDIA_PARTS = {"a100": "a100_sxm", "h100": "h100_sxm", "h200": "h200_sxm", "b200": "b200_sxm", "b300": "b300_sxm",
+                "gb200": "gb200", "gb300": "gb300", "l40s": "l40s", "rtx_pro_6000": "rtx_pro_6000_server"}
+SOURCES = {"bf16": ("bfloat16", ["torch.nn.functional.linear", "sglang"]), "fp8": ("fp8", ["torch_flow"])}
+AMD_PARTS = {"mi300x": 304}  # retime preset <- aiter's cu_num
+
+
+def package_dir(name: str) -> Path:
+    """Where an installed package's files are, found without running its code."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"{name} is not installed: pip install -e '.[kerneldb]'")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def nvidia_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
+    """Load aiconfigurator-core's GEMM tables into `gemm`; returns the files read (relative)."""
+    files = []
+    for preset, system in NVIDIA_PARTS.items():
+        for dtype, (their_dtype, kernel_sources) in SOURCES.items():
+            paths = sorted((data / system / "gemm").glob("*/*/gemm_perf.parquet"))
+            for source in kernel_sources:  # the first kernel source with rows wins
+                rows = con.execute(
+                    "INSERT INTO gemm SELECT $preset, $dtype, m, n, k, median(latency) * 1000, count(*) "
+                    "FROM read_parquet($paths) WHERE gemm_dtype = $their AND kernel_source = $source GROUP BY m, n, k",
+                    {"preset": preset, "dtype": dtype, "paths": [str(p) for p in paths], "their": their_dtype,
+                     "source": source}).fetchone()
+                if rows and rows[0]:
+                    files += [str(p.relative_to(data.parents[1])) for p in paths]
+                    break
+    return sorted(set(files))
+
+
+def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
+    """Load aiter's tuned batched BF16 GEMMs of each AMD part into `gemm`."""
+    path = configs / "bf16_tuned_batched_gemm.csv"
+    for preset, cus in AMD_PARTS.items():
+        con.execute("INSERT INTO gemm SELECT $preset, 'bf16', B * M, N, K, min(us), count(*) "
+                    "FROM read_csv($path) WHERE cu_num = $cus GROUP BY B * M, N, K",
+                    {"preset": preset, "path": str(path), "cus": cus})
+    return [str(path.relative_to(configs.parents[1]))]
+
+
+def main() -> None:
+    aic, aiter = package_dir("aiconfigurator_core"), package_dir("aiter")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE gemm (gpu VARCHAR, dtype VARCHAR, m BIGINT, n BIGINT, k BIGINT, latency_us FLOAT, samples INT)")
+    nvidia_files = nvidia_rows(con, aic / "systems" / "data")
+    amd_files = amd_rows(con, aiter / "configs")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / "gemm.parquet"
+    con.execute(f"COPY (SELECT gpu, dtype, m, n, k, latency_us FROM gemm ORDER BY gpu, dtype, m, n, k) "
+                f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+    counts = con.execute("SELECT gpu, dtype, count(*) FROM gemm GROUP BY ALL ORDER BY ALL").fetchall()
+    versions = {name: importlib.metadata.version(name) for name in ("aiconfigurator-core", "amd-aiter")}
+    lines = [
+        "# Where replay/presets/kernel_db/ comes from: written by `python bench/kernel_db.py` (do not edit).",
+        "# Latencies are medians over a package's collections of one kernel source (aiter: the tuned time).",
+        "",
+        "[gemm]",
+        'file = "kernel_db/gemm.parquet"',
+        'columns = "gpu (retime preset), dtype (bf16 | fp8), m, n, k, latency_us"',
+        "",
+        "[sources.aiconfigurator-core]",
+        f'version = "{versions["aiconfigurator-core"]}"',
+        'licence = "Apache-2.0"',
+        'publisher = "NVIDIA"',
+        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow"',
+        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files) + "]",
+        "",
+        "[sources.amd-aiter]",
+        f'version = "{versions["amd-aiter"]}"',
+        'licence = "MIT (BSD family; the wheel\'s LICENSE file)"',
+        'publisher = "AMD"',
+        'what = "tuned MI300X (cu_num 304) batched BF16 GEMMs, batch folded into m"',
+        "files = [" + ", ".join(f'"{f}"' for f in amd_files) + "]",
+        "",
+        "[rows]",
+    ] + [f'"{gpu}.{dtype}" = {n}' for gpu, dtype, n in counts]
+    PROVENANCE.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {PROVENANCE}")
+    for gpu, dtype, n in counts:
+        print(f"  {gpu:14s} {dtype:5s} {n:7,d} shapes")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

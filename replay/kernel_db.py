@@ -1,0 +1,197 @@
+"""Measured GEMM latencies per GPU part, and the model that predicts a part from the others' measurements.
+
+The tables (replay/presets/kernel_db/, written by bench/kernel_db.py from NVIDIA's aiconfigurator-core
+and AMD's amd-aiter; provenance in replay/presets/kernel_db.toml) hold GEMM latencies measured on
+each part, for NVIDIA parts on one grid of (m, n, k). `latency` answers, for any part and shape:
+
+- a part measured on the grid: its own latencies, interpolated linearly in log space over
+  log m, log n, log k (beyond the grid: the edge's latency scaled by the shape's excess, latency being
+  proportional to size there);
+- any other part, a hypothetical one included, from its public specs (gpus.toml: dense peak of the
+  data type, HBM bandwidth, SMs/CUs): each gridded part's measured latency moved by the roofline's
+  ratio with wave quantisation,
+
+      t_T(s) = floor + (t_q(s) - floor_q) x R_T(s) / R_q(s),   R_g(s) = max(F / (P_g x waves_g(s)), B / H_g)
+
+  (F, B: the shape's FLOPs and bytes; waves_g: the share of the last wave of 128 x 128 tiles over
+  the part's SMs that is used), geometrically averaged over the gridded parts with weights that fall
+  with the distance between specs (1 / (0.1 + |log P_q/P_T| + |log H_q/H_T|)). A part with a few
+  measured rows off the grid (MI300X, from aiter) has that prediction corrected by the median ratio
+  of its measured rows to it.
+
+bench/kernel_validation.py holds each gridded part out in turn and scores this model on it.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+TILE = 128                 # a GEMM's output tile edge for wave quantisation (cuBLAS's common 128 x 128)
+DTYPES = ("bf16", "fp8")   # roof types the tables measure; fp16 runs as bf16 on every part here
+PEAK_FIELD = {"bf16": "bf16_tflops", "fp8": "fp8_tflops"}
+ELEMENT_BYTES = {"bf16": 2, "fp8": 1}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One part's latencies of one data type on the shared grid: axes in log2, latency in log (µs)."""
+    log_m: np.ndarray
+    log_n: np.ndarray
+    log_k: np.ndarray
+    log_latency: np.ndarray    # [m, n, k]
+
+    @property
+    def floor_us(self) -> float:
+        """The part's least GEMM latency on the grid: launch to retire of the smallest GEMM."""
+        return float(np.exp(self.log_latency.min()))
+
+
+@lru_cache(maxsize=1)
+def provenance() -> dict:
+    """replay/presets/kernel_db.toml: packages, versions, licences and files of the tables."""
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "kernel_db.toml").read_text())
+
+
+@lru_cache(maxsize=1)
+def _rows() -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+    path = resources.files("retime.replay").joinpath("presets", provenance()["gemm"]["file"])
+    table = pq.read_table(str(path))
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+def _fill_missing(values: np.ndarray, log_k: np.ndarray) -> np.ndarray:
+    """A grid's missing cells (NaN, log latency) filled from the nearest measured m of the same
+    (n, k), and where a whole (n, k) was not measured (the largest n x k on some parts), from the
+    nearest measured k of the same (m, n) scaled by the k ratio (latency grows with k there)."""
+    out = values.copy()
+    for j, kk in zip(*np.nonzero(np.isnan(values).any(axis=0))):
+        column = values[:, j, kk]
+        have = np.flatnonzero(~np.isnan(column))
+        if len(have):
+            gaps = np.flatnonzero(np.isnan(column))
+            out[gaps, j, kk] = column[have[np.abs(have[None, :] - gaps[:, None]).argmin(axis=1)]]
+    for i, j in zip(*np.nonzero(np.isnan(out).any(axis=2))):
+        row = out[i, j, :].copy()
+        have = np.flatnonzero(~np.isnan(row))
+        if len(have):
+            gaps = np.flatnonzero(np.isnan(row))
+            near = have[np.abs(have[None, :] - gaps[:, None]).argmin(axis=1)]
+            out[i, j, gaps] = row[near] + (log_k[gaps] - log_k[near]) * np.log(2.0)
+    return out
+
+
+@lru_cache(maxsize=None)
+def grid(gpu: str, dtype: str) -> Grid | None:
+    """A part's measured grid of one data type, or None where the tables have no grid for it
+    (fewer rows than a full grid's axes need)."""
+    rows = _rows()
+    mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
+    if mine.sum() < 1000:
+        return None
+    m, n, k, lat = rows["m"][mine], rows["n"][mine], rows["k"][mine], rows["latency_us"][mine].astype(np.float64)
+    axes = [np.unique(a) for a in (m, n, k)]
+    values = np.full([len(a) for a in axes], np.nan)
+    values[np.searchsorted(axes[0], m), np.searchsorted(axes[1], n), np.searchsorted(axes[2], k)] = np.log(lat)
+    log_axes = [np.log2(a.astype(np.float64)) for a in axes]
+    return Grid(*log_axes, _fill_missing(values, log_axes[2]))
+
+
+def scattered(gpu: str, dtype: str) -> tuple[np.ndarray, ...] | None:
+    """A part's measured rows where it has no grid: (m, n, k, latency µs), or None."""
+    rows = _rows()
+    mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
+    if not mine.any() or grid(gpu, dtype) is not None:
+        return None
+    return tuple(rows[c][mine].astype(np.float64) for c in ("m", "n", "k", "latency_us"))
+
+
+def gridded_parts(dtype: str) -> list[str]:
+    """The parts with a measured grid of a data type."""
+    return [g for g in dict.fromkeys(_rows()["gpu"]) if grid(g, dtype) is not None]
+
+
+def _axis(log_axis: np.ndarray, log_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each value: the lower grid index, the weight of the upper one, and the log2 excess beyond the grid's end."""
+    clipped = np.clip(log_x, log_axis[0], log_axis[-1])
+    i = np.clip(np.searchsorted(log_axis, clipped, side="right") - 1, 0, len(log_axis) - 2)
+    w = (clipped - log_axis[i]) / (log_axis[i + 1] - log_axis[i])
+    return i, w, np.maximum(log_x - log_axis[-1], 0.0)
+
+
+def interpolate(g: Grid, m: np.ndarray, n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Latency (µs) of each shape on a gridded part: trilinear in log latency over log2 m, n, k."""
+    (im, wm, em), (i_n, wn, en), (ik, wk, ek) = (_axis(a, np.log2(np.maximum(x, 1.0)))
+                                                 for a, x in ((g.log_m, m), (g.log_n, n), (g.log_k, k)))
+    out = np.zeros(len(im))
+    for dm, fm in ((0, 1 - wm), (1, wm)):
+        for dn, fn in ((0, 1 - wn), (1, wn)):
+            for dk, fk in ((0, 1 - wk), (1, wk)):
+                out += fm * fn * fk * g.log_latency[im + dm, i_n + dn, ik + dk]
+    return np.exp(out + (em + en + ek) * np.log(2.0))  # beyond the grid, latency grows with the size
+
+
+def roofline_us(spec: dict, dtype: str, m: np.ndarray, n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """R_g(s): the roofline time (µs) of each shape on a part of these specs, the compute side
+    stretched by wave quantisation over its SMs where the spec gives them."""
+    flops = 2.0 * m * n * k
+    bytes_moved = ELEMENT_BYTES[dtype] * (m * k + k * n + m * n)
+    peak = spec.get(PEAK_FIELD[dtype]) or spec["bf16_tflops"]
+    used = 1.0
+    if spec.get("sms"):
+        tiles = np.ceil(m / TILE) * np.ceil(n / TILE)
+        used = tiles / (np.ceil(tiles / spec["sms"]) * spec["sms"])
+    return np.maximum(flops / (peak * 1e6 * used), bytes_moved / (spec["hbm_tb_s"] * 1e6))
+
+
+def _distance(a: dict, b: dict, dtype: str) -> float:
+    peak = PEAK_FIELD[dtype]
+    pa, pb = a.get(peak) or a["bf16_tflops"], b.get(peak) or b["bf16_tflops"]
+    return abs(np.log(pa / pb)) + abs(np.log(a["hbm_tb_s"] / b["hbm_tb_s"]))
+
+
+def from_specs(spec: dict, dtype: str, m, n, k, anchors: list[str], specs: dict[str, dict]) -> np.ndarray:
+    """Latency (µs) on a part known by its specs only, from the measured grids of `anchors`."""
+    m, n, k = (np.asarray(x, np.float64) for x in (m, n, k))
+    grids = {q: grid(q, dtype) for q in anchors}
+    floor = float(np.median([g.floor_us for g in grids.values()]))
+    target = roofline_us(spec, dtype, m, n, k)
+    logs, weights = [], []
+    for q, g in grids.items():
+        measured = interpolate(g, m, n, k)
+        logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target / roofline_us(specs[q], dtype, m, n, k)))
+        weights.append(1.0 / (0.1 + _distance(specs[q], spec, dtype)))
+    weights = np.array(weights)
+    return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
+
+
+def latency(gpu: str, dtype: str, m, n, k, specs: dict[str, dict], exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Predicted latency (µs) of GEMMs of shapes (m, n, k) on preset `gpu` (specs: the presets by
+    key): measured where the part has a grid (and is not excluded), else from its specs, corrected
+    by its own scattered measurements where it has some. `exclude` holds parts out (validation)."""
+    m, n, k = (np.asarray(x, np.float64) for x in (m, n, k))
+    own = grid(gpu, dtype) if gpu not in exclude else None
+    if own is not None:
+        return interpolate(own, m, n, k)
+    anchors = [q for q in gridded_parts(dtype) if q not in exclude and q != gpu and q in specs]
+    predicted = from_specs(specs[gpu], dtype, m, n, k, anchors, specs)
+    rows = scattered(gpu, dtype) if gpu not in exclude else None
+    if rows is not None:
+        sm, sn, sk, lat = rows
+        predicted = predicted * float(np.median(lat / from_specs(specs[gpu], dtype, sm, sn, sk, anchors, specs)))
+    return predicted
+
+
+def covers(gpu: str, dtype: str, specs: dict[str, dict]) -> bool:
+    """Whether `latency` can answer for a part and data type: it is measured or has the specs the
+    model needs (a peak of that type, or BF16's, and HBM bandwidth)."""
+    if dtype not in DTYPES:
+        return False
+    if grid(gpu, dtype) is not None:
+        return True
+    spec = specs.get(gpu, {})
+    return bool(spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops")))
