@@ -156,7 +156,7 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
-    result.error_bar = fidelity.error_bar(scenario)
+    result.error_bar = fidelity.error_bar(scenario) if not np.array_equal(new, graph.measured) else fidelity.NO_EFFECT
     if report is not None:
         result.links, result.link_report = report.uses, report
         result.error_bar = fidelity.error_bar_on_links(scenario, report.uses)

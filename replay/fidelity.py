@@ -1,9 +1,16 @@
 """The error bar a prediction carries: how far predictions of its kind landed from measured runs.
 
-replay/presets/fidelity.toml holds, per kind of prediction, the mean absolute error over the
-validated pair-directions bench/fidelity.py replayed (`--to` on cross-hardware pairs; a knob on
-measured what-if pairs that change only it). A scenario's error bar is the largest among the kinds
-it uses; a knob with no measured pair makes the prediction unvalidated, and says which.
+replay/presets/fidelity.toml (bench/fidelity.py --write) holds, per kind of prediction, the 80th
+percentile of the absolute errors over the validated cases of that kind, none of which the model
+was fitted on: a knob on measured what-if pairs that change only it; a duration rule on the names
+its pairs scaled; `--to` across vendors on cross-hardware pairs (leave-one-workload-out), for the
+parts those pairs measured. replay/presets/kernel_validation.toml (bench/kernel_validation.py) holds
+the GEMM-level error of the measured-kernel model with each part held out, which a retarget between
+two parts of one vendor quotes beside "unvalidated": no measured pair of one vendor validates it at
+the level of a whole trace.
+
+A scenario's error bar is the largest of its kinds'; one kind without validation makes it
+unvalidated and says which; a scenario that changes nothing carries no error (ErrorBar.none).
 """
 from __future__ import annotations
 
@@ -20,24 +27,38 @@ RETARGET_KNOBS = ("hbm", "gpu.flops", "nvlink", "net", "pcie.h2d", "pcie.d2h")
 
 @dataclass(frozen=True)
 class ErrorBar:
-    """How far predictions of one kind landed from measured runs (fidelity.toml), quoted with a replay."""
-    pct: float | None          # expected absolute error, percent; None where unvalidated (0 for no change)
+    """How far predictions of one kind landed from measured runs, quoted with a replay. `pct` is
+    the bound ~80% of validated cases fell within; None where unvalidated; 0 where the scenario
+    changes nothing (nothing to be wrong about)."""
+    pct: float | None
     basis: str                 # where it comes from, for people
 
     @property
     def text(self) -> str:
-        """For people: "±8% (basis)" or "unvalidated (why)"."""
-        return f"±{self.pct:.0f}% ({self.basis})" if self.pct is not None else f"unvalidated ({self.basis})"
+        """For people: "±8% (basis)", "unvalidated (why)" or "none (why)"."""
+        if self.pct is None:
+            return f"unvalidated ({self.basis})"
+        return f"none ({self.basis})" if self.pct == 0 else f"±{self.pct:.0f}% ({self.basis})"
 
     def as_dict(self) -> dict:
         """For JSON output: expected_error_pct and basis."""
         return {"expected_error_pct": self.pct, "basis": self.basis}
 
 
+NO_CHANGE = ErrorBar(0.0, "the scenario changes no hardware and no duration")
+NO_EFFECT = ErrorBar(0.0, "the scenario moves no event of this trace")
+
+
 @lru_cache(maxsize=1)
 def table() -> dict:
-    """replay/presets/fidelity.toml: the measured error of each kind of prediction, with its pairs."""
+    """replay/presets/fidelity.toml: the measured error of each kind of prediction, with its cases."""
     return tomllib.loads(resources.files("retime.replay").joinpath("presets", "fidelity.toml").read_text())
+
+
+@lru_cache(maxsize=1)
+def kernel_table() -> dict:
+    """replay/presets/kernel_validation.toml: GEMM latency error with each measured part held out."""
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "kernel_validation.toml").read_text())
 
 
 SHARED_LINKS = ErrorBar(None, "transfers shared a topology's links; no measured contention pair validates the sharing")
@@ -49,21 +70,60 @@ def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
     return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario)
 
 
+def _vendor(gpu: str) -> str:
+    from retime.replay import presets
+    return presets.presets()[gpu]["name"].split()[0]
+
+
+def retarget_bar(source: str, target: str) -> ErrorBar | None:
+    """The error bar of `--to target` from `source`: None where source and target are one part
+    (nothing changes), the validated cross-vendor error where both parts were measured in
+    validated pairs, else unvalidated with the reason (and, between parts of one vendor, the GEMM
+    kernels' error from the kernel-level validation)."""
+    if source == target:
+        return None
+    if _vendor(source) != _vendor(target):
+        entry = table().get("to", {}).get("cross_vendor")
+        if not entry or "p80_abs_error_pct" not in entry:
+            return ErrorBar(None, "no measured cross-vendor pair validates --to")
+        unmeasured = [g for g in (source, target) if g not in entry["parts"]]
+        if unmeasured:
+            return ErrorBar(None, f"no measured pair includes {' or '.join(unmeasured)} (validated: "
+                                  f"{', '.join(entry['parts'])})")
+        return ErrorBar(float(entry["p80_abs_error_pct"]),
+                        f"80% of {entry['directions']} validated pair-directions of --to across vendors: {entry['basis']}")
+    gemm = kernel_table().get("bf16", {})
+    kernels = (f"; GEMMs of recorded shape: 80% of held-out measured shapes within ±{gemm['p80_abs_error_pct']:.0f}%"
+               if gemm else "")
+    return ErrorBar(None, f"no measured pair of two {_vendor(source)} GPUs validates --to on a whole trace{kernels}")
+
+
 def error_bar(scenario: Scenario) -> ErrorBar:
-    """The expected error of a scenario's prediction: the largest of its changed knobs' validated
-    errors (a retarget counts as `to`, scale rules as `scale`); unvalidated where any knob has none."""
-    retargeted = scenario.kernel_model is not None
-    kinds = (["to"] if retargeted else []) + [k for k in scenario.changed_knobs() if not (retargeted and k in RETARGET_KNOBS)]
+    """The expected error of a scenario's prediction: the largest of its kinds' validated errors
+    (a retarget by retarget_bar, a knob by its pairs, duration rules by the rules their pairs
+    validated); unvalidated where any kind has none; NO_CHANGE where nothing is changed."""
+    model = scenario.kernel_model
+    bars: list[ErrorBar] = []
+    if model is not None and (bar := retarget_bar(model.source, model.target)) is not None:
+        bars.append(bar)
+    known = {kind: entry for kind, entry in table().items() if "p80_abs_error_pct" in entry}
+    knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS)]
+    for knob in knobs:
+        entry = known.get(knob)
+        bars.append(ErrorBar(float(entry["p80_abs_error_pct"]),
+                             f"80% of {entry['directions']} validated pair-directions of {knob}: {entry['basis']}")
+                    if entry else ErrorBar(None, f"no measured pair validates {knob}"))
     if scenario.scale:
-        kinds.append("scale")
-    if not kinds:
-        return ErrorBar(0.0, "measured hardware: the replay reproduces the trace exactly")
-    known = table()
-    missing = [k for k in kinds if k not in known]
-    if missing:
-        return ErrorBar(None, f"no measured pair validates {', '.join('--to' if k == 'to' else k for k in missing)}")
-    worst = max(kinds, key=lambda k: known[k]["mean_abs_error_pct"])
-    entry = known[worst]
-    name = "--to" if worst == "to" else ("--scale/--remove" if worst == "scale" else worst)
-    return ErrorBar(float(entry["mean_abs_error_pct"]),
-                    f"mean abs error of {entry['directions']} validated pair-directions of {name}: {entry['basis']}")
+        entry = known.get("scale", {})
+        validated = set(entry.get("patterns", []))
+        other = [p for p, _ in scenario.scale if p not in validated]
+        bars.append(ErrorBar(None, f"no measured pair validates a duration rule on {', '.join(other)}") if other else
+                    ErrorBar(float(entry["p80_abs_error_pct"]),
+                             f"80% of {entry['directions']} validated pair-directions of --scale {', '.join(validated)}: "
+                             f"{entry['basis']}"))
+    if not bars:
+        return NO_CHANGE
+    unvalidated = [b for b in bars if b.pct is None]
+    if unvalidated:
+        return ErrorBar(None, "; ".join(b.basis for b in unvalidated))
+    return max(bars, key=lambda b: b.pct)

@@ -57,7 +57,8 @@ def provenance() -> dict:
 
 
 @lru_cache(maxsize=1)
-def _rows() -> dict[str, np.ndarray]:
+def table() -> dict[str, np.ndarray]:
+    """The measured GEMM rows as columns: gpu, dtype, m, n, k, latency_us."""
     import pyarrow.parquet as pq
     path = resources.files("retime.replay").joinpath("presets", provenance()["gemm"]["file"])
     table = pq.read_table(str(path))
@@ -89,7 +90,7 @@ def _fill_missing(values: np.ndarray, log_k: np.ndarray) -> np.ndarray:
 def grid(gpu: str, dtype: str) -> Grid | None:
     """A part's measured grid of one data type, or None where the tables have no grid for it
     (fewer rows than a full grid's axes need)."""
-    rows = _rows()
+    rows = table()
     mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
     if mine.sum() < 1000:
         return None
@@ -103,7 +104,7 @@ def grid(gpu: str, dtype: str) -> Grid | None:
 
 def scattered(gpu: str, dtype: str) -> tuple[np.ndarray, ...] | None:
     """A part's measured rows where it has no grid: (m, n, k, latency µs), or None."""
-    rows = _rows()
+    rows = table()
     mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
     if not mine.any() or grid(gpu, dtype) is not None:
         return None
@@ -112,7 +113,7 @@ def scattered(gpu: str, dtype: str) -> tuple[np.ndarray, ...] | None:
 
 def gridded_parts(dtype: str) -> list[str]:
     """The parts with a measured grid of a data type."""
-    return [g for g in dict.fromkeys(_rows()["gpu"]) if grid(g, dtype) is not None]
+    return [g for g in dict.fromkeys(table()["gpu"]) if grid(g, dtype) is not None]
 
 
 def _axis(log_axis: np.ndarray, log_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

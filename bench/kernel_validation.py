@@ -1,0 +1,104 @@
+"""Kernel-level validation of the measured-GEMM model (replay/kernel_db.py), each part held out.
+
+For every part with a measured grid, its measured GEMM latencies are predicted from the other
+parts' grids and its own specs only (kernel_db.latency with the part excluded), and scored by the
+absolute percentage error per shape: median and 90th percentile, beside two naive baselines:
+
+- roofline at one efficiency: max(FLOPs / (peak x 0.7), bytes / (HBM x 0.7)), no latency floor;
+- nearest part x peak ratio: the measured latency on the part nearest in specs (|log peak ratio| +
+  |log HBM ratio|), scaled by the ratio of the dense peaks.
+
+Also, what `--to` uses between two measured parts, the ratio of their latencies, checked against
+the same ratio predicted with the target held out (the ratio error a retarget onto an unmeasured
+part of that vendor carries). The shapes are the tables' grid (m 1-32768, n and k 32-65536): far
+more small and odd shapes than a training step has, so the errors are those of the grid, not of
+any one workload.
+
+    python bench/kernel_validation.py            # print the table
+    python bench/kernel_validation.py --write    # also write replay/presets/kernel_validation.toml
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from retime.replay import kernel_db, presets
+
+OUT = Path(__file__).resolve().parents[1] / "replay" / "presets" / "kernel_validation.toml"
+EFFICIENCY = 0.7
+
+
+def shapes(part: str, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A part's measured rows (not the grid's filled cells): m, n, k and latency (µs)."""
+    rows = kernel_db.table()
+    mine = (rows["gpu"] == part) & (rows["dtype"] == dtype)
+    return tuple(rows[c][mine].astype(np.float64) for c in ("m", "n", "k", "latency_us"))
+
+
+def ape(predicted: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    return 100.0 * np.abs(predicted / measured - 1.0)
+
+
+def held_out(dtype: str) -> list[dict]:
+    specs = presets.presets()
+    parts = [p for p in kernel_db.gridded_parts(dtype) if p in specs]
+    rows = []
+    for part in parts:
+        m, n, k, measured = shapes(part, dtype)
+        model = kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,))
+        spec = specs[part]
+        peak = spec[kernel_db.PEAK_FIELD[dtype]]
+        roof = np.maximum(2 * m * n * k / (peak * 1e6 * EFFICIENCY),
+                          kernel_db.ELEMENT_BYTES[dtype] * (m * k + k * n + m * n) / (spec["hbm_tb_s"] * 1e6 * EFFICIENCY))
+        others = [p for p in parts if p != part]
+        near = min(others, key=lambda q: kernel_db._distance(specs[q], spec, dtype))
+        nearest = kernel_db.interpolate(kernel_db.grid(near, dtype), m, n, k) * specs[near][kernel_db.PEAK_FIELD[dtype]] / peak
+        row = {"part": part, "dtype": dtype, "shapes": len(m), "near": near}
+        for name, predicted in (("model", model), ("roofline", roof), ("nearest", nearest)):
+            errors = ape(predicted, measured)
+            row[name] = (float(np.median(errors)), float(np.percentile(errors, 80)), float(np.percentile(errors, 90)))
+        rows.append(row)
+    return rows
+
+
+def pooled_p80(dtype: str) -> float:
+    """The 80th percentile of the model's absolute errors over every held-out part's shapes."""
+    specs = presets.presets()
+    errors = []
+    for part in [p for p in kernel_db.gridded_parts(dtype) if p in specs]:
+        m, n, k, measured = shapes(part, dtype)
+        errors.append(ape(kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,)), measured))
+    return float(np.percentile(np.concatenate(errors), 80))
+
+
+def main(write: bool) -> None:
+    rows = [r for dtype in kernel_db.DTYPES for r in held_out(dtype)]
+    pooled = {dtype: pooled_p80(dtype) for dtype in kernel_db.DTYPES}
+    print("GEMM latency, each part held out: absolute error per shape, median / p90 "
+          "(model: from the other parts' measurements and the part's specs)\n")
+    print("| part | type | shapes | model | roofline at 70% | nearest part x peak ratio (which) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        cell = lambda key: f"{r[key][0]:.1f}% / {r[key][2]:.1f}%"
+        print(f"| {r['part']} | {r['dtype']} | {r['shapes']:,} | {cell('model')} | {cell('roofline')} "
+              f"| {cell('nearest')} ({r['near']}) |")
+    print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{v:.0f}%" for d, v in pooled.items()))
+    if write:
+        lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
+                 "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
+                 "# error bar `--to` quotes for GEMMs predicted from specs (replay/fidelity.py).", ""]
+        for dtype, value in pooled.items():
+            lines += [f'["{dtype}"]', 'basis = "GEMM shapes of every measured part held out in turn, pooled"',
+                      f"p80_abs_error_pct = {value:.1f}", ""]
+        for r in rows:
+            lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}",
+                      f"median_abs_error_pct = {r['model'][0]:.1f}", f"p80_abs_error_pct = {r['model'][1]:.1f}",
+                      f"p90_abs_error_pct = {r['model'][2]:.1f}", ""]
+        OUT.write_text("\n".join(lines))
+        print(f"\nwrote {OUT}")
+
+
+if __name__ == "__main__":
+    main("--write" in sys.argv[1:])
