@@ -6,6 +6,8 @@ store is skipped, so re-running an ingest is safe.
 """
 from __future__ import annotations
 
+import gzip
+
 import os
 import shutil
 import tempfile
@@ -131,12 +133,45 @@ def mark_same_events(result: IngestResult, stored: SameEvents) -> None:
     result.events = result.lanes = 0
 
 
+# formats retime recognises but does not read: (what marks the file, what it is, what to do instead)
+UNREAD_FORMATS = (
+    (b'"rocprofiler-sdk-tool"', "an AMD rocprofv3 JSON (rocprofiler-sdk-tool)",
+     "record the run with torch.profiler (Kineto JSON, which ROCm writes too) or with rocprofv3 "
+     "--output-format pftrace and open it in Perfetto"),
+    (b'"schema": "1.', "a PyTorch execution trace (ExecutionTraceObserver)",
+     "ingest the Kineto trace recorded with it (torch.profiler's .pt.trace.json)"),
+)
+XPLANE = ("a JAX/TensorFlow XPlane protobuf (.xplane.pb)",
+          "ingest the trace viewer JSON that jax.profiler writes beside it (perfetto_trace.json.gz, with "
+          "create_perfetto_trace=True) or that TensorBoard's profile plugin exports")
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    """The first bytes of a file's content, decompressed where it is gzip (b'' where it cannot be read)."""
+    with open(path, "rb") as fh:
+        head = fh.read(size)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(size)
+        except (OSError, EOFError):
+            return head
+    return head
+
+
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
-    everything else is read as Chrome/Kineto JSON (which reports what it is when it is not)."""
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    return nsys if head.startswith(b"SQLite format 3") else chrome
+    everything else is read as Chrome/Kineto JSON (which reports what it is when it is not). A
+    format retime recognises but does not read is refused here, by name, with what to do instead."""
+    head = _head(path)
+    if head.startswith(b"SQLite format 3"):
+        return nsys
+    for mark, what, instead in UNREAD_FORMATS:
+        if mark in head:
+            raise TraceFormatError(f"{path}: {what}: retime does not read this format; {instead}")
+    if path.name.endswith((".xplane.pb", ".pb")) or (head[:1] not in b"{[ \t\r\n" and (b"/host:" in head or b"/device:" in head)):
+        raise TraceFormatError(f"{path}: {XPLANE[0]}: retime does not read this format; {XPLANE[1]}")
+    return chrome
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, job: str | None = None,

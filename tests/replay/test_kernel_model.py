@@ -79,14 +79,39 @@ def test_a_saved_retarget_names_its_target_gpu_so_a_second_one_starts_there(samp
 def test_every_prediction_states_its_error_bar(samples):
     store, ids = samples
     t = ids["h2d_pageable"]
+    p80 = lambda kind: fidelity.table()[kind]["p80_abs_error_pct"]
     assert store.replay(t, []).error_bar.pct == 0
-    assert store.replay(t, ["pcie.h2d=53GB/s"]).error_bar.pct == fidelity.table()["pcie.h2d"]["mean_abs_error_pct"]
+    assert store.replay(t, ["pcie.h2d=53GB/s"]).error_bar.pct == p80("pcie.h2d")
     unvalidated = store.replay(t, ["cpu.speed=2x"]).error_bar
     assert unvalidated.pct is None and "cpu.speed" in unvalidated.text
-    assert store.replay(t, store.scenario(t, to="mi300x")).error_bar.pct == fidelity.table()["to"]["mean_abs_error_pct"]
     swept = store.sweep(t, ["pcie.h2d=1x,2x"]).scenarios
-    assert dict(zip(swept["pcie.h2d"], swept["expected_error_pct"])) == {
-        "1x": 0.0, "2x": fidelity.table()["pcie.h2d"]["mean_abs_error_pct"]}
+    assert dict(zip(swept["pcie.h2d"], swept["expected_error_pct"])) == {"1x": 0.0, "2x": p80("pcie.h2d")}
+
+
+def test_a_retarget_quotes_only_what_validated_it(samples):
+    """--to between parts measured in cross-vendor pairs quotes their 80th percentile; a part no pair
+    measured, or two parts of one vendor, are unvalidated; the trace's own part changes nothing."""
+    store, ids = samples
+    t = ids["h2d_pageable"]  # an H100 trace
+    cross = fidelity.table()["to"]["cross_vendor"]
+    assert "h100" in cross["parts"] and "mi300x" in cross["parts"]
+    assert store.replay(t, store.scenario(t, to="mi300x")).error_bar.pct == cross["p80_abs_error_pct"]
+    for unmeasured in ("mi355x", "maia100"):
+        bar = store.replay(t, store.scenario(t, to=unmeasured)).error_bar
+        assert bar.pct is None and unmeasured in bar.text
+    same_vendor = store.replay(t, store.scenario(t, to="b200")).error_bar
+    assert same_vendor.pct is None and "NVIDIA" in same_vendor.text and "GEMM" in same_vendor.text
+    own = store.replay(t, store.scenario(t, to="H100")).error_bar
+    assert own.pct == 0
+
+
+def test_a_duration_rule_is_validated_only_on_the_names_its_pairs_scaled(samples):
+    store, ids = samples
+    t = ids["hostwork_1x"]
+    validated = store.replay(t, store.scenario(t, scale=["^host_prep$=2x"])).error_bar
+    assert validated.pct == fidelity.table()["scale"]["p80_abs_error_pct"]
+    other = store.replay(t, store.scenario(t, scale=["aten::mm=2x"])).error_bar
+    assert other.pct is None and "aten::mm" in other.text
 
 
 def test_against_refuses_another_workload_and_compares_any_window(samples):
