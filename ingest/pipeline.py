@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Collection, Iterable
@@ -154,7 +155,7 @@ def _head(path: Path, size: int = 4096) -> bytes:
         try:
             with gzip.open(path, "rb") as fh:
                 return fh.read(size)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):  # a damaged stream: the JSON reader says how it is damaged
             return head
     return head
 
