@@ -32,6 +32,8 @@ def kernel_names(tmp_path_factory):
     ("Cijk_Alik_Bljk_BBS_BH_Bias_HA_S_SAV_UserArgs_MT256x32x64", "gemm"),
     ("void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float> >", "elementwise"),
     ("implicit_convolve_sgemm", "convolution"),
+    ("void cudnn::bn_fw_tr_1C11_kernel_NCHW<float, float, 512, true, 1>", "reduction"),  # V100 ResNet-50 batch norm
+    ("void cudnn::bn_bw_1C11_kernel_new<float, float, float2, 512, true, 1>", "reduction"),
     ("void at::native::reduce_kernel<512, 1>", "reduction"),
     ("saxpy(double *, double *, double *, double, int)", "other"),
 ])
