@@ -70,21 +70,17 @@ def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
     return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario)
 
 
-def _vendor(gpu: str) -> str:
-    from retime.replay import presets
-    return presets.presets()[gpu]["name"].split()[0]
-
-
 def retarget_bar(source: str, target: str) -> ErrorBar | None:
     """The error bar of `--to target` from `source`: None where source and target are one part
     (nothing changes), the validated cross-vendor error where both parts were measured in
     validated pairs, else unvalidated with the reason (and, between parts of one vendor, the GEMM
     kernels' error from the kernel-level validation)."""
+    from retime.replay import presets
     if source == target:
         return None
-    if _vendor(source) != _vendor(target):
+    if presets.vendor(source) != presets.vendor(target):
         entry = table().get("to", {}).get("cross_vendor")
-        if not entry or "p80_abs_error_pct" not in entry:
+        if not entry:
             return ErrorBar(None, "no measured cross-vendor pair validates --to")
         unmeasured = [g for g in (source, target) if g not in entry["parts"]]
         if unmeasured:
@@ -95,7 +91,7 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
     gemm = kernel_table().get("bf16", {})
     kernels = (f"; GEMMs of recorded shape: 80% of held-out measured shapes within ±{gemm['p80_abs_error_pct']:.0f}%"
                if gemm else "")
-    return ErrorBar(None, f"no measured pair of two {_vendor(source)} GPUs validates --to on a whole trace{kernels}")
+    return ErrorBar(None, f"no measured pair of two {presets.vendor(source)} GPUs validates --to on a whole trace{kernels}")
 
 
 def error_bar(scenario: Scenario) -> ErrorBar:
@@ -106,7 +102,7 @@ def error_bar(scenario: Scenario) -> ErrorBar:
     bars: list[ErrorBar] = []
     if model is not None and (bar := retarget_bar(model.source, model.target)) is not None:
         bars.append(bar)
-    known = {kind: entry for kind, entry in table().items() if "p80_abs_error_pct" in entry}
+    known = table()
     knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS)]
     for knob in knobs:
         entry = known.get(knob)

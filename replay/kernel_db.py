@@ -15,9 +15,10 @@ each part, for NVIDIA parts on one grid of (m, n, k). `latency` answers, for any
 
   (F, B: the shape's FLOPs and bytes; waves_g: the share of the last wave of 128 x 128 tiles over
   the part's SMs that is used), geometrically averaged over the gridded parts with weights that fall
-  with the distance between specs (1 / (0.1 + |log P_q/P_T| + |log H_q/H_T|)). A part with a few
-  measured rows off the grid (MI300X, from aiter) has that prediction corrected by the median ratio
-  of its measured rows to it.
+  with the distance between specs (1 / (0.1 + |log P_q/P_T| + |log H_q/H_T|)). Only parts of the
+  grids' vendor are answered (`covers`): the spec model has no validation across vendors. The rows
+  off the grid (26 tuned MI300X GEMMs from aiter) are kept in the table for queries; no prediction
+  reads them.
 
 bench/kernel_validation.py holds each gridded part out in turn and scores this model on it.
 """
@@ -29,6 +30,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+
+from retime.replay import presets
 
 TILE = 128                 # a GEMM's output tile edge for wave quantisation (cuBLAS's common 128 x 128)
 DTYPES = ("bf16", "fp8")   # roof types the tables measure; fp16 runs as bf16 on every part here
@@ -102,15 +105,6 @@ def grid(gpu: str, dtype: str) -> Grid | None:
     return Grid(*log_axes, _fill_missing(values, log_axes[2]))
 
 
-def scattered(gpu: str, dtype: str) -> tuple[np.ndarray, ...] | None:
-    """A part's measured rows where it has no grid: (m, n, k, latency µs), or None."""
-    rows = table()
-    mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
-    if not mine.any() or grid(gpu, dtype) is not None:
-        return None
-    return tuple(rows[c][mine].astype(np.float64) for c in ("m", "n", "k", "latency_us"))
-
-
 def gridded_parts(dtype: str) -> list[str]:
     """The parts with a measured grid of a data type."""
     return [g for g in dict.fromkeys(table()["gpu"]) if grid(g, dtype) is not None]
@@ -172,27 +166,25 @@ def from_specs(spec: dict, dtype: str, m, n, k, anchors: list[str], specs: dict[
 
 def latency(gpu: str, dtype: str, m, n, k, specs: dict[str, dict], exclude: tuple[str, ...] = ()) -> np.ndarray:
     """Predicted latency (µs) of GEMMs of shapes (m, n, k) on preset `gpu` (specs: the presets by
-    key): measured where the part has a grid (and is not excluded), else from its specs, corrected
-    by its own scattered measurements where it has some. `exclude` holds parts out (validation)."""
+    key): measured where the part has a grid (and is not excluded), else from its specs.
+    `exclude` holds parts out (validation)."""
     m, n, k = (np.asarray(x, np.float64) for x in (m, n, k))
     own = grid(gpu, dtype) if gpu not in exclude else None
     if own is not None:
         return interpolate(own, m, n, k)
     anchors = [q for q in gridded_parts(dtype) if q not in exclude and q != gpu and q in specs]
-    predicted = from_specs(specs[gpu], dtype, m, n, k, anchors, specs)
-    rows = scattered(gpu, dtype) if gpu not in exclude else None
-    if rows is not None:
-        sm, sn, sk, lat = rows
-        predicted = predicted * float(np.median(lat / from_specs(specs[gpu], dtype, sm, sn, sk, anchors, specs)))
-    return predicted
+    return from_specs(specs[gpu], dtype, m, n, k, anchors, specs)
 
 
 def covers(gpu: str, dtype: str, specs: dict[str, dict]) -> bool:
-    """Whether `latency` can answer for a part and data type: it is measured or has the specs the
-    model needs (a peak of that type, or BF16's, and HBM bandwidth)."""
+    """Whether `latency` answers for a part and data type: it has a measured grid of the type, or it
+    is of the vendor whose grids the tables hold (NVIDIA) and has the specs the model needs (a peak
+    of that type, or BF16's, and HBM bandwidth). The model from specs is validated holding NVIDIA
+    parts out of NVIDIA grids (bench/kernel_validation.py), never across vendors."""
     if dtype not in DTYPES:
         return False
     if grid(gpu, dtype) is not None:
         return True
     spec = specs.get(gpu, {})
-    return bool(spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops")))
+    return (presets.vendor(gpu) in {presets.vendor(q) for q in gridded_parts(dtype)}
+            and bool(spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops"))))

@@ -70,12 +70,6 @@ def compute_peak(gpu: str, roof: str) -> float:
     raise ScenarioError(f"GPU preset {gpu!r} has no bf16_tflops: every preset needs its dense BF16 peak")
 
 
-def _vendor(gpu: str) -> str:
-    """The maker of a preset's part: the first word of its name ("NVIDIA", "AMD")."""
-    part = presets.presets().get(gpu)
-    return part["name"].split()[0] if part else ""
-
-
 @dataclass
 class Kernels:
     """The kernels of one trace as calibration reads them (kernel_samples.sql), one entry each."""
@@ -143,30 +137,19 @@ class RetargetModel:
         measurement)."""
         if gpu in self.floor_ns:
             return self.floor_ns[gpu]
-        kin = [g for g in sorted(self.floor_ns, key=lambda g: (g != ANCHOR, g)) if _vendor(g) == _vendor(gpu)]
+        kin = [g for g in sorted(self.floor_ns, key=lambda g: (g != ANCHOR, g)) if presets.vendor(g) == presets.vendor(gpu)]
         other = self.source if gpu == self.target else self.target
         return self.floor_ns[kin[0]] if kin else self.floor_ns.get(other, 0.0)
 
-    @staticmethod
-    def _measured_family(gpu: str, dtype: str) -> bool:
-        """Whether the GEMM tables answer for a part: it has a measured grid of the type, or it is
-        of the vendor whose grids they hold and has the specs the model needs. The model from specs
-        is validated holding out NVIDIA parts from NVIDIA grids (bench/kernel_validation.py); it has
-        no validation across vendors, where the calibrated roofline model above answers instead."""
-        specs = presets.presets()
-        if kernel_db.grid(gpu, dtype) is not None:
-            return True
-        vendors = {_vendor(q) for q in kernel_db.gridded_parts(dtype) if q in specs}
-        return _vendor(gpu) in vendors and kernel_db.covers(gpu, dtype, specs)
-
     def gemm_ratios(self, mnk: np.ndarray, roof: np.ndarray) -> np.ndarray:
         """Target over source time of GEMM kernels of known shape (m, n, k rows; roof index into
-        ROOF_TYPES) from measured GEMM latencies (replay/kernel_db.py); NaN where the tables cannot
-        answer for that data type on both parts (FP32 and TF32 matmuls, a part with no such peak)."""
+        ROOF_TYPES) from measured GEMM latencies (replay/kernel_db.py); NaN where the tables do not
+        answer for that data type on both parts (kernel_db.covers: FP32 and TF32 matmuls, a part of
+        another vendor than the measured ones, where the calibrated roofline model answers instead)."""
         out = np.full(len(mnk), np.nan)
         specs = presets.presets()
         for code, dtype in enumerate(ROOF_TYPES):
-            if not (self._measured_family(self.source, dtype) and self._measured_family(self.target, dtype)):
+            if not (kernel_db.covers(self.source, dtype, specs) and kernel_db.covers(self.target, dtype, specs)):
                 continue
             rows = np.flatnonzero((roof == code) & np.isfinite(mnk).all(axis=1) & (mnk > 0).all(axis=1))
             if len(rows):

@@ -25,6 +25,12 @@ def presets() -> dict[str, dict]:
     return foundation.gpu_presets()
 
 
+def vendor(gpu: str) -> str:
+    """The maker of a preset's part: the first word of its name ("NVIDIA", "AMD"); "" for no preset."""
+    part = presets().get(gpu)
+    return part["name"].split()[0] if part else ""
+
+
 def preset_key(name: str) -> str:
     """The preset a user named, in any letter case (`H100` -> h100); ScenarioError naming the presets
     where none is called so."""
