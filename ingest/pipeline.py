@@ -7,7 +7,6 @@ store is skipped, so re-running an ingest is safe.
 from __future__ import annotations
 
 import gzip
-
 import os
 import shutil
 import tempfile
@@ -134,17 +133,23 @@ def mark_same_events(result: IngestResult, stored: SameEvents) -> None:
     result.events = result.lanes = 0
 
 
-# formats retime recognises but does not read: (what marks the file, what it is, what to do instead)
+def _is_xplane(path: Path, head: bytes) -> bool:
+    """A protobuf file (not JSON) whose first plane is named like XPlane's ("/host:...", "/device:...")."""
+    return path.name.endswith(".pb") or (head[:1] not in b"{[ \t\r\n" and (b"/host:" in head or b"/device:" in head))
+
+
+# formats retime recognises but does not read: (a test on the file's name and first bytes, what it
+# is, what to do instead)
 UNREAD_FORMATS = (
-    (b'"rocprofiler-sdk-tool"', "an AMD rocprofv3 JSON (rocprofiler-sdk-tool)",
+    (lambda path, head: b'"rocprofiler-sdk-tool"' in head, "an AMD rocprofv3 JSON (rocprofiler-sdk-tool)",
      "record the run with torch.profiler (Kineto JSON, which ROCm writes too) or with rocprofv3 "
      "--output-format pftrace and open it in Perfetto"),
-    (b'"schema": "1.', "a PyTorch execution trace (ExecutionTraceObserver)",
+    (lambda path, head: b'"schema": "1.' in head, "a PyTorch execution trace (ExecutionTraceObserver)",
      "ingest the Kineto trace recorded with it (torch.profiler's .pt.trace.json)"),
+    (_is_xplane, "a JAX/TensorFlow XPlane protobuf (.xplane.pb)",
+     "ingest the trace viewer JSON that jax.profiler writes beside it (perfetto_trace.json.gz, with "
+     "create_perfetto_trace=True) or that TensorBoard's profile plugin exports"),
 )
-XPLANE = ("a JAX/TensorFlow XPlane protobuf (.xplane.pb)",
-          "ingest the trace viewer JSON that jax.profiler writes beside it (perfetto_trace.json.gz, with "
-          "create_perfetto_trace=True) or that TensorBoard's profile plugin exports")
 
 
 def _head(path: Path, size: int = 4096) -> bytes:
@@ -167,11 +172,9 @@ def reader_for(path: Path):
     head = _head(path)
     if head.startswith(b"SQLite format 3"):
         return nsys
-    for mark, what, instead in UNREAD_FORMATS:
-        if mark in head:
+    for matches, what, instead in UNREAD_FORMATS:
+        if matches(path, head):
             raise TraceFormatError(f"{path}: {what}: retime does not read this format; {instead}")
-    if path.name.endswith((".xplane.pb", ".pb")) or (head[:1] not in b"{[ \t\r\n" and (b"/host:" in head or b"/device:" in head)):
-        raise TraceFormatError(f"{path}: {XPLANE[0]}: retime does not read this format; {XPLANE[1]}")
     return chrome
 
 
