@@ -42,21 +42,26 @@ def package_dir(name: str) -> Path:
 
 
 def nvidia_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
-    """Load aiconfigurator-core's GEMM tables into `gemm`; returns the files read (relative)."""
+    """Load aiconfigurator-core's GEMM tables into `gemm`, each part's files read once; returns the
+    files rows came from (relative). Per data type the first kernel source of SOURCES with rows wins."""
+    wanted = [(dtype, their, rank, source) for dtype, (their, sources) in SOURCES.items()
+              for rank, source in enumerate(sources)]
+    con.execute("CREATE TEMP TABLE wanted (dtype VARCHAR, their VARCHAR, rank INT, source VARCHAR)")
+    con.executemany("INSERT INTO wanted VALUES (?, ?, ?, ?)", wanted)
     files = []
     for preset, system in NVIDIA_PARTS.items():
-        for dtype, (their_dtype, kernel_sources) in SOURCES.items():
-            paths = sorted((data / system / "gemm").glob("*/*/gemm_perf.parquet"))
-            for source in kernel_sources:  # the first kernel source with rows wins
-                rows = con.execute(
-                    "INSERT INTO gemm SELECT $preset, $dtype, m, n, k, median(latency) * 1000, count(*) "
-                    "FROM read_parquet($paths) WHERE gemm_dtype = $their AND kernel_source = $source GROUP BY m, n, k",
-                    {"preset": preset, "dtype": dtype, "paths": [str(p) for p in paths], "their": their_dtype,
-                     "source": source}).fetchone()
-                if rows and rows[0]:
-                    files += [str(p.relative_to(data.parents[1])) for p in paths]
-                    break
-    return sorted(set(files))
+        paths = [str(p) for p in sorted((data / system / "gemm").glob("*/*/gemm_perf.parquet"))]
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE picked AS
+            SELECT w.dtype, w.rank, r.filename, r.m, r.n, r.k, r.latency
+            FROM read_parquet($paths, filename = true) r
+            JOIN wanted w ON w.their = r.gemm_dtype AND w.source = r.kernel_source
+            QUALIFY w.rank = min(w.rank) OVER (PARTITION BY w.dtype)""", {"paths": paths})
+        con.execute("INSERT INTO gemm SELECT $preset, dtype, m, n, k, median(latency) * 1000, count(*) "
+                    "FROM picked GROUP BY dtype, m, n, k", {"preset": preset})
+        files += [str(Path(f).relative_to(data.parents[1]))
+                  for (f,) in con.execute("SELECT DISTINCT filename FROM picked").fetchall()]
+    return sorted(files)
 
 
 def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:

@@ -42,46 +42,40 @@ def ape(predicted: np.ndarray, measured: np.ndarray) -> np.ndarray:
 
 
 def held_out(dtype: str) -> list[dict]:
+    """One row per measured part: its shapes' errors (model and baselines) with the part held out."""
     specs = presets.presets()
     parts = [p for p in kernel_db.gridded_parts(dtype) if p in specs]
     rows = []
     for part in parts:
         m, n, k, measured = shapes(part, dtype)
-        model = kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,))
         spec = specs[part]
-        peak = spec[kernel_db.PEAK_FIELD[dtype]]
-        roof = np.maximum(2 * m * n * k / (peak * 1e6 * EFFICIENCY),
-                          kernel_db.ELEMENT_BYTES[dtype] * (m * k + k * n + m * n) / (spec["hbm_tb_s"] * 1e6 * EFFICIENCY))
-        others = [p for p in parts if p != part]
-        near = min(others, key=lambda q: kernel_db._distance(specs[q], spec, dtype))
-        nearest = kernel_db.interpolate(kernel_db.grid(near, dtype), m, n, k) * specs[near][kernel_db.PEAK_FIELD[dtype]] / peak
-        row = {"part": part, "dtype": dtype, "shapes": len(m), "near": near}
-        for name, predicted in (("model", model), ("roofline", roof), ("nearest", nearest)):
-            errors = ape(predicted, measured)
-            row[name] = (float(np.median(errors)), float(np.percentile(errors, 80)), float(np.percentile(errors, 90)))
-        rows.append(row)
+        near = min((p for p in parts if p != part), key=lambda q: kernel_db.spec_distance(specs[q], spec, dtype))
+        predictions = {
+            "model": kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,)),
+            "roofline": kernel_db.roofline_us({**spec, "sms": None}, dtype, m, n, k) / EFFICIENCY,
+            "nearest": kernel_db.interpolate(kernel_db.grid(near, dtype), m, n, k)
+                       * specs[near][kernel_db.PEAK_FIELD[dtype]] / spec[kernel_db.PEAK_FIELD[dtype]],
+        }
+        rows.append({"part": part, "dtype": dtype, "shapes": len(m), "near": near,
+                     "errors": {name: ape(predicted, measured) for name, predicted in predictions.items()}})
     return rows
 
 
-def pooled_p80(dtype: str) -> float:
-    """The 80th percentile of the model's absolute errors over every held-out part's shapes."""
-    specs = presets.presets()
-    errors = []
-    for part in [p for p in kernel_db.gridded_parts(dtype) if p in specs]:
-        m, n, k, measured = shapes(part, dtype)
-        errors.append(ape(kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,)), measured))
-    return float(np.percentile(np.concatenate(errors), 80))
+def summary(errors: np.ndarray) -> tuple[float, float, float]:
+    """Median, 80th and 90th percentile of absolute errors."""
+    return tuple(float(q) for q in np.percentile(errors, (50, 80, 90)))
 
 
 def main(write: bool) -> None:
     rows = [r for dtype in kernel_db.DTYPES for r in held_out(dtype)]
-    pooled = {dtype: pooled_p80(dtype) for dtype in kernel_db.DTYPES}
+    pooled = {dtype: float(np.percentile(np.concatenate([r["errors"]["model"] for r in rows if r["dtype"] == dtype]), 80))
+              for dtype in kernel_db.DTYPES}
     print("GEMM latency, each part held out: absolute error per shape, median / p90 "
           "(model: from the other parts' measurements and the part's specs)\n")
     print("| part | type | shapes | model | roofline at 70% | nearest part x peak ratio (which) |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        cell = lambda key: f"{r[key][0]:.1f}% / {r[key][2]:.1f}%"
+        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
         print(f"| {r['part']} | {r['dtype']} | {r['shapes']:,} | {cell('model')} | {cell('roofline')} "
               f"| {cell('nearest')} ({r['near']}) |")
     print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{v:.0f}%" for d, v in pooled.items()))
@@ -93,9 +87,9 @@ def main(write: bool) -> None:
             lines += [f'["{dtype}"]', 'basis = "GEMM shapes of every measured part held out in turn, pooled"',
                       f"p80_abs_error_pct = {value:.1f}", ""]
         for r in rows:
-            lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}",
-                      f"median_abs_error_pct = {r['model'][0]:.1f}", f"p80_abs_error_pct = {r['model'][1]:.1f}",
-                      f"p90_abs_error_pct = {r['model'][2]:.1f}", ""]
+            median, p80, p90 = summary(r["errors"]["model"])
+            lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}", f"median_abs_error_pct = {median:.1f}",
+                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
         OUT.write_text("\n".join(lines))
         print(f"\nwrote {OUT}")
 

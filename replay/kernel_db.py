@@ -143,7 +143,8 @@ def roofline_us(spec: dict, dtype: str, m: np.ndarray, n: np.ndarray, k: np.ndar
     return np.maximum(flops / (peak * 1e6 * used), bytes_moved / (spec["hbm_tb_s"] * 1e6))
 
 
-def _distance(a: dict, b: dict, dtype: str) -> float:
+def spec_distance(a: dict, b: dict, dtype: str) -> float:
+    """How far apart two parts' specs are: |log peak ratio| of the type + |log HBM ratio|."""
     peak = PEAK_FIELD[dtype]
     pa, pb = a.get(peak) or a["bf16_tflops"], b.get(peak) or b["bf16_tflops"]
     return abs(np.log(pa / pb)) + abs(np.log(a["hbm_tb_s"] / b["hbm_tb_s"]))
@@ -159,7 +160,7 @@ def from_specs(spec: dict, dtype: str, m, n, k, anchors: list[str], specs: dict[
     for q, g in grids.items():
         measured = interpolate(g, m, n, k)
         logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target / roofline_us(specs[q], dtype, m, n, k)))
-        weights.append(1.0 / (0.1 + _distance(specs[q], spec, dtype)))
+        weights.append(1.0 / (0.1 + spec_distance(specs[q], spec, dtype)))
     weights = np.array(weights)
     return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
 
