@@ -156,10 +156,9 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
-    result.error_bar = fidelity.error_bar(scenario) if not np.array_equal(new, graph.measured) else fidelity.NO_EFFECT
+    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report)
     if report is not None:
         result.links, result.link_report = report.uses, report
-        result.error_bar = fidelity.error_bar_on_links(scenario, report.uses)
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
     result.warnings += unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
     return result
@@ -302,8 +301,7 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=parent_id, origin_ns=graph.origin_ns, job_name=job,
                   scenario=orjson.dumps({**scenario.as_dict(), **({"topology": links.label} if links else {}),
-                                         "error_bar": (fidelity.error_bar_on_links(scenario, report.uses) if report
-                                                       else fidelity.error_bar(scenario)).as_dict()}).decode(),
+                                         "error_bar": fidelity.quoted(scenario, new, graph.measured, report).as_dict()}).decode(),
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)

@@ -70,6 +70,15 @@ def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
     return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario)
 
 
+def quoted(scenario: Scenario, new, measured, report=None) -> ErrorBar:
+    """The error bar a replay quotes: NO_EFFECT where its predicted times are the measured ones,
+    else the scenario's on the topology's links (`report`, replay/links.py) or without them."""
+    import numpy as np
+    if np.array_equal(new, measured):
+        return NO_EFFECT
+    return error_bar_on_links(scenario, report.uses) if report is not None else error_bar(scenario)
+
+
 def retarget_bar(source: str, target: str) -> ErrorBar | None:
     """The error bar of `--to target` from `source`: None where source and target are one part
     (nothing changes), the validated cross-vendor error where both parts were measured in

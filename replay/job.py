@@ -178,11 +178,11 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None, timin
     results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, by_rank[bounds[i]:bounds[i + 1]],
                                 window=window, windows=windows)
                for i, trace_id in enumerate(job.trace_ids)]
+    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report)
     for result in results:
-        result.error_bar = fidelity.error_bar(scenario)
+        result.error_bar = error_bar
         if report is not None:
             result.links, result.link_report = report.uses, report
-            result.error_bar = fidelity.error_bar_on_links(scenario, report.uses)
             result.warnings += link_warnings(links, report.uses)
     return results
 
