@@ -53,12 +53,19 @@ class ReplayGraph:
     point_gpu_class: np.ndarray  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
     point_flop_per_byte: np.ndarray  # float32[n], a kernel's arithmetic intensity; NaN where unknown
     point_roof: np.ndarray      # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
-    point_gemm_mnk: np.ndarray  # float32[n, 3], a GEMM kernel's m, n, k (replay/kernel_db.py); NaN where unknown
+    point_gemm: np.ndarray      # int32[n], a GEMM kernel's shape, index into gemm_shapes; -1 where unknown
+    gemm_shapes: np.ndarray     # float32[s, 3], the distinct GEMM shapes (m, n, k) the points index (replay/kernel_db.py)
 
     @property
     def dst(self) -> np.ndarray:
         """Destination point of every edge (edges are sorted by destination)."""
         return destinations(self.indptr)
+
+    def gemm_mnk(self, points: np.ndarray) -> np.ndarray:
+        """float64[len(points), 3]: the m, n, k of each point's GEMM; NaN where unknown."""
+        index = self.point_gemm[points]
+        shapes = np.vstack([self.gemm_shapes.astype(np.float64), np.full((1, 3), np.nan)])
+        return shapes[np.where(index >= 0, index, len(self.gemm_shapes))]
 
     def name_mask(self, pattern: str) -> np.ndarray:
         """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
@@ -134,14 +141,14 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
     intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
     roof_of_event = np.full(len(code_of_event), -1, np.int8)
     roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
-    mnk_of_event = np.full((len(code_of_event), 3), np.nan, np.float32)
-    mnk_of_event[classed["event_id"].astype(np.int64)] = np.column_stack([classed[f"gemm_{a}"] for a in "mnk"])
+    gemm_shapes, gemm_of_event = graph_build.gemm_shape_index(classed["event_id"].astype(np.int64), classed,
+                                                              slice(None), len(code_of_event))
     return _assemble(trace_id, graph_build.GraphArrays(
         t=points["t"].astype(np.int64), point_event=point_event, point_is_end=points["is_end"].astype(bool),
         point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
         point_name=code_of_event[point_event], point_gpu_class=class_of_event[point_event],
         point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event],
-        point_gemm_mnk=mnk_of_event[point_event], names=names,
+        point_gemm=gemm_of_event[point_event], gemm_shapes=gemm_shapes, names=names,
         src=edges["src"].astype(np.int64), indptr=row_pointers(edges["dst"].astype(np.int64), len(point_event)),
         base_lag=edges["base_lag"].astype(np.int64),
         edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
@@ -155,7 +162,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     point_arrays = {"point_event": g.point_event, "point_is_end": g.point_is_end, "point_lane": g.point_lane,
                     "point_is_gpu": g.point_is_gpu, "point_gpu_class": g.point_gpu_class,
                     "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name,
-                    "point_gemm_mnk": g.point_gemm_mnk}
+                    "point_gemm": g.point_gemm}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
     if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)
@@ -163,7 +170,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     origin = int(times.min()) if len(times) else 0
     times -= origin  # the build's own array: relative in place
     return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times, indptr=indptr, src=src,
-                       **edge_arrays, **point_arrays, names=g.names)
+                       **edge_arrays, **point_arrays, gemm_shapes=g.gemm_shapes, names=g.names)
 
 
 def _topological(times, src, dst, point_arrays, edge_arrays):

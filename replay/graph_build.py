@@ -46,7 +46,8 @@ class GraphArrays:
     point_gpu_class: np.ndarray
     point_flop_per_byte: np.ndarray
     point_roof: np.ndarray
-    point_gemm_mnk: np.ndarray  # float32[n, 3]
+    point_gemm: np.ndarray      # int32[n], index into gemm_shapes; -1 where unknown
+    gemm_shapes: np.ndarray     # float32[s, 3], the trace's distinct GEMM shapes (m, n, k)
     names: list[str]
     src: np.ndarray
     indptr: np.ndarray          # CSR row pointers over destinations
@@ -54,6 +55,18 @@ class GraphArrays:
     edge_class: np.ndarray
     bytes: np.ndarray
     offset: np.ndarray
+
+
+def gemm_shape_index(events: np.ndarray, columns: dict, rows: np.ndarray | slice, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct GEMM shapes among `events` (columns gemm_m, gemm_n, gemm_k, NaN where unknown,
+    taken at `rows`) as float32[s, 3], and each of n events' index into them (int32, -1 elsewhere):
+    a trace has a few hundred shapes, so points carry 4 bytes each instead of three floats."""
+    mnk = np.column_stack([np.asarray(columns[f"gemm_{axis}"])[rows] for axis in "mnk"]).astype(np.float32)
+    shaped = np.isfinite(mnk).all(axis=1)
+    shapes, inverse = np.unique(mnk[shaped], axis=0, return_inverse=True)
+    index = np.full(n, -1, np.int32)
+    index[events[shaped]] = inverse.ravel()
+    return shapes.reshape(-1, 3), index
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, np.ndarray]:
@@ -191,8 +204,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     fpb[worked] = w_fpb
     roof = np.full(n, -1, np.int8)
     roof[worked] = np.asarray(work["roof"])[known]
-    gemm_mnk = np.full((n, 3), np.nan, np.float32)
-    gemm_mnk[worked] = np.column_stack([np.asarray(work[f"gemm_{axis}"])[known] for axis in "mnk"])
+    gemm_shapes, gemm_of = gemm_shape_index(worked, work, known, n)
     # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
     # ridge, compute for GEMM / attention / convolution, else memory-bound
     by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1
@@ -403,11 +415,10 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
-    p_mnk = gemm_mnk[p_local]
-    p_mnk[~p_gpu] = np.nan
+    p_gemm = np.where(p_gpu, gemm_of[p_local], np.int32(-1))
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
                          point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
-                         point_gemm_mnk=p_mnk,
+                         point_gemm=p_gemm, gemm_shapes=gemm_shapes,
                          names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
                          offset=offset)
     done()

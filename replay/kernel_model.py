@@ -219,7 +219,7 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
         starts = graph.src[edges]
         predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
         if cls == "gemm":  # measured latencies of the same shape on both parts, where the tables have them
-            ratio = model.gemm_ratios(graph.point_gemm_mnk[starts], graph.point_roof[starts])
+            ratio = model.gemm_ratios(graph.gemm_mnk(starts), graph.point_roof[starts])
             measured = np.isfinite(ratio)
             predicted[measured] = durations[measured] * ratio[measured]
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])

@@ -10,7 +10,7 @@ from retime.replay.graph import ReplayGraph, build_graph, build_graph_sql
 import retime
 from tests.conftest import SAMPLE_TRACES
 
-POINT_ARRAYS = [name for name in cache.ARRAYS if name.startswith("point_")] + ["measured", "indptr"]
+POINT_ARRAYS = [name for name in cache.ARRAYS if name.startswith("point_")] + ["measured", "indptr", "gemm_shapes"]
 
 
 def edge_rows(g: ReplayGraph) -> np.ndarray:
@@ -23,7 +23,7 @@ def edge_rows(g: ReplayGraph) -> np.ndarray:
 def differences(con, trace_id: int, inspect=None) -> list[str]:
     fast, defined = build_graph(con, trace_id), build_graph_sql(con, trace_id, inspect=inspect)
     wrong = [name for name in POINT_ARRAYS
-             if not np.array_equal(getattr(fast, name), getattr(defined, name), equal_nan=name in ("point_flop_per_byte", "point_gemm_mnk"))]
+             if not np.array_equal(getattr(fast, name), getattr(defined, name), equal_nan=name == "point_flop_per_byte")]
     if fast.origin_ns != defined.origin_ns:
         wrong.append("origin_ns")
     if fast.names != defined.names:

@@ -27,7 +27,7 @@ def test_a_graph_build_reports_each_statement_and_builds_the_same_graph(store):
     assert [done for _, done, _ in calls] == list(range(total + 1))  # 0 at the start, then one per statement
     assert total > 10 and {t for _, _, t in calls} == {total}
     for name in cache.ARRAYS:
-        assert np.array_equal(getattr(reported, name), getattr(silent, name), equal_nan=name in ("point_flop_per_byte", "point_gemm_mnk"))
+        assert np.array_equal(getattr(reported, name), getattr(silent, name), equal_nan=name == "point_flop_per_byte")
 
 
 def test_a_store_reports_a_build_once_then_reads_the_graph_back(tmp_path):
