@@ -415,7 +415,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
-    p_gemm = np.where(p_gpu, gemm_of[p_local], np.int32(-1))
+    p_gemm = gemm_of[p_local]  # only kernels have a shape: host points take -1 with their event
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
                          point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
                          point_gemm=p_gemm, gemm_shapes=gemm_shapes,
