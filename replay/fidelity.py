@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
+
+from retime.replay import presets
 from retime.replay.scenario import Scenario
 
 # knobs that --to sets itself (their error is the --to error, not each knob's)
@@ -73,7 +76,6 @@ def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
 def quoted(scenario: Scenario, new, measured, report=None) -> ErrorBar:
     """The error bar a replay quotes: NO_EFFECT where its predicted times are the measured ones,
     else the scenario's on the topology's links (`report`, replay/links.py) or without them."""
-    import numpy as np
     if np.array_equal(new, measured):
         return NO_EFFECT
     return error_bar_on_links(scenario, report.uses) if report is not None else error_bar(scenario)
@@ -84,7 +86,6 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
     (nothing changes), the validated cross-vendor error where both parts were measured in
     validated pairs, else unvalidated with the reason (and, between parts of one vendor, the GEMM
     kernels' error from the kernel-level validation)."""
-    from retime.replay import presets
     if source == target:
         return None
     if presets.vendor(source) != presets.vendor(target):
