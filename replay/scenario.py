@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from retime.replay.kernel_model import RetargetModel
+    from retime.replay.topology import Topology
 
 from retime.errors import ScenarioError
 
@@ -69,6 +70,9 @@ class Scenario:
     # retargeting onto another GPU: each kernel's time from the per-kernel performance model
     # (replay/kernel_model.py) instead of the hbm / gpu.flops knobs
     kernel_model: "RetargetModel | None" = None
+    # the server whose links the trace's copies and a job's transfers share (replay/links.py):
+    # a scenario file's topology, [move], [link], ranks_per_server and [place], or the same flags
+    topology: "Topology | None" = None
 
     @property
     def label(self) -> str:
@@ -115,13 +119,18 @@ def rule_text(pattern: str, factor: float) -> str:
 
 
 def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), remove: list[str] = (),
-             doc: dict | None = None, to: str | None = None, source: str | None = None) -> "Scenario":
+             doc: dict | None = None, to: str | None = None, source: str | None = None, *,
+             topology: "Topology | str | None" = None, move: list[str] | dict[str, str] = (),
+             link: list[str] | dict[str, str] = (), ranks_per_server: int | None = None,
+             place: list[str] | dict[str, str] = ()) -> "Scenario":
     """One Scenario from a scenario file's contents (`doc`, read_file's), a retarget from GPU preset
     `source` to `to`, and explicit settings, in that order of precedence (later wins); the duration
     rules and removals of the file and the flags add up. A retarget times each kernel with the
-    per-kernel performance model (replay/kernel_model.py), not the class ratios alone."""
+    per-kernel performance model (replay/kernel_model.py), not the class ratios alone. The server
+    (`topology`, a preset key or a Topology) is the file's or the argument's, with the file's and
+    then the arguments' moves, links, ranks a server and places applied (see `server`)."""
     from retime.replay import kernel_model, presets
-    doc = doc or {"set": {}, "scale": [], "remove": []}
+    doc = doc or EMPTY_FILE
     if to:
         to, source = presets.preset_key(to), presets.preset_key(source)
     knobs = presets.retarget(source, to) if to else {}
@@ -130,7 +139,38 @@ def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), r
     chosen = parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
     if to:
         chosen.kernel_model = kernel_model.retarget_model(source, to)
+    chosen.topology = server(doc, topology, move, link, ranks_per_server, place)
     return chosen
+
+
+EMPTY_FILE = {"set": {}, "scale": [], "remove": [], "to": None, "from": None, "topology": None,
+              "ranks_per_server": None, "move": {}, "link": {}, "place": {}}
+
+
+def server(doc: dict | None = None, topology: "Topology | str | None" = None, move: list[str] | dict[str, str] = (),
+           link: list[str] | dict[str, str] = (), ranks_per_server: int | None = None,
+           place: list[str] | dict[str, str] = ()) -> "Topology | None":
+    """The server a scenario puts the trace on: `topology` (a preset key or a Topology) or the
+    scenario file's (`doc`, read_file's), with the file's [move], [link], ranks_per_server and
+    [place], then the arguments' (later wins) applied. None without a topology; ScenarioError
+    for moves, links, ranks a server or places without one."""
+    from retime.replay import topology as topo
+    doc = doc or EMPTY_FILE
+    pairs = {name: {**doc[name], **(given if isinstance(given, dict) else topo.split_pairs(given, f"--{name}"))}
+             for name, given in (("move", move), ("link", link), ("place", place))}
+    chosen = topology if topology is not None else doc["topology"]
+    ranks_per_server = ranks_per_server or doc["ranks_per_server"]
+    if chosen is None:
+        if pairs["move"] or pairs["link"]:
+            raise ScenarioError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
+        if ranks_per_server:
+            raise ScenarioError("--ranks-per-server (a scenario file's ranks_per_server) needs --topology NAME")
+        if pairs["place"]:
+            raise ScenarioError("--place (a scenario file's [place]) needs --topology NAME")
+        return None
+    base = chosen if isinstance(chosen, topo.Topology) else topo.load(chosen)
+    return base.moved(pairs["move"]).with_links(pairs["link"]).with_ranks_per_server(ranks_per_server) \
+        .placed(pairs["place"])
 
 
 def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[str, float]] = (),

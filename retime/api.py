@@ -178,15 +178,23 @@ class Store:
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
                  remove: list[str] = (), *, file: str | os.PathLike | None = None, to: str | None = None,
-                 source: str | None = None) -> Scenario:
+                 source: str | None = None, topology: "Topology | str | None" = None,
+                 move: list[str] | dict[str, str] = (), link: list[str] | dict[str, str] = (),
+                 ranks_per_server: int | None = None, place: list[str] | dict[str, str] = ()) -> Scenario:
         """One Scenario from a scenario file, a preset retarget (`to`, from `source` or the GPU the trace
-        ran on) and explicit settings, in that order of precedence (later wins); duration rules add up."""
+        ran on) and explicit settings, in that order of precedence (later wins); duration rules add up.
+        The server the trace is put on is the file's `topology` or `topology` (a preset key or a
+        Topology), with the file's [move], [link], ranks_per_server and [place], then `move`
+        (["gpu1=sw1"]), `link` (["nic=800Gb/s"]), `ranks_per_server` and `place` (["3=1/gpu5"]).
+        Everything a scenario file says is in the Scenario: a replay, a job's replay and a sweep of
+        it give what `retime replay --scenario FILE` gives."""
         from retime.replay import scenario
         doc = scenario.read_file(file) if file is not None else None
         to, source = to or (doc or {}).get("to"), source or (doc or {}).get("from")
         if to:
             source = self.source_gpu(trace, source)
-        return scenario.assemble(settings, scale, remove, doc, to, source)
+        return scenario.assemble(settings, scale, remove, doc, to, source, topology=topology, move=move, link=link,
+                                 ranks_per_server=ranks_per_server, place=place)
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
                *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None) -> ReplayResult:
@@ -196,7 +204,8 @@ class Store:
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id).
         `window`: the annotations (a regular expression) whose times are reported as steps, instead of
         ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
-        links the trace's copies between GPU and host share (replay/links.py)."""
+        links the trace's copies between GPU and host share (replay/links.py); default: the
+        Scenario's (a scenario file's `topology`)."""
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
         chosen = _as_scenario(settings)
@@ -204,7 +213,7 @@ class Store:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
             graph = cache.graph(self.con, trace_id, self.path, self.on_progress)
-            placed = self._placed(topology, graph)
+            placed = self._placed(_server(topology, chosen), graph)
             timing = engine.retimed_on_links(graph, chosen, placed) if len(graph.measured) else None  # replay and save share it
             result = engine.replay(graph, chosen, window, placed, timing)
             result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
@@ -232,7 +241,7 @@ class Store:
             job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
-            placed = self._placed(topology, graph, job)
+            placed = self._placed(_server(topology, base), graph, job)
         return sweep.sweep(graph, grid, base, progress=self.on_progress, links=placed)
 
     def _refuse_read_only(self, what: str) -> None:
@@ -307,7 +316,7 @@ class Store:
             if graph is None:
                 return [(rank, self.replay(rank_trace, chosen, save=save, window=window, topology=topology))
                         for rank_trace, rank in ranks]
-            placed = self._placed(topology, graph.graph, graph)
+            placed = self._placed(_server(topology, chosen), graph.graph, graph)
             timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
             results = job_graph.replay(graph, chosen, window, placed, timing)
             if save:
@@ -338,6 +347,11 @@ class Store:
 def saved_job_name(job: str, first_trace_id: int) -> str:
     """The name a job's saved replay is stored under: its job's and its first trace id's."""
     return f"{job}-replay-{first_trace_id}"
+
+
+def _server(topology, chosen: Scenario):
+    """The server a replay is put on: the one given, else the scenario's (None: none)."""
+    return topology if topology is not None else chosen.topology
 
 
 def _as_topology(topology) -> "Topology":

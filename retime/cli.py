@@ -281,9 +281,12 @@ def scenario_options(command):
     return command
 
 
-def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu, from_gpu):
+def _scenario(store, trace: str, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name=None,
+              moves=(), link_settings=(), ranks_per_server=None, places=()):
+    """The flags' Scenario, as the Python API builds it (Store.scenario): the CLI only parses flags."""
     return store.scenario(trace, list(settings), scale=list(scale), remove=list(remove), file=scenario_file,
-                          to=to_gpu, source=from_gpu)
+                          to=to_gpu, source=from_gpu, topology=topology_name, move=list(moves),
+                          link=list(link_settings), ranks_per_server=ranks_per_server, place=list(places))
 
 
 def topology_options(f):
@@ -334,15 +337,15 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
            ranks_per_server: int | None, places: tuple[str, ...], link_load: str | None, window: str | None,
            fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server, places)
-    bucket_ns = _bucket_ns(link_load, server)
     with (api.open(db) if save else _reader(db)) as store:
-        chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
+        chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
+                           moves, link_settings, ranks_per_server, places)
+        bucket_ns = _bucket_ns(link_load, chosen.topology)
         _show_progress(store, fmt)
         if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt, target, window, server, bucket_ns, save)
+            _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
             return
-        result = store.replay(trace, chosen, save=save, window=window, topology=server)
+        result = store.replay(trace, chosen, save=save, window=window)
         against = store.against(result, target, window) if target else None
     steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
     doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
@@ -390,32 +393,6 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
     _echo_links(result.link_report, bucket_ns)
-
-
-def _topology(name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...], scenario_file: Path | None = None,
-              ranks_per_server: int | None = None, places: tuple[str, ...] = ()):
-    """The server --topology (or the scenario file's `topology`) names, with the file's [move],
-    [link], ranks_per_server and [place], then --move, --link, --ranks-per-server and --place
-    applied (None without a topology)."""
-    from retime.replay import scenario as scenario_mod
-    from retime.replay import topology
-    doc = scenario_mod.read_file(scenario_file) if scenario_file else \
-        {"topology": None, "move": {}, "link": {}, "ranks_per_server": None, "place": {}}
-    name = name or doc["topology"]
-    ranks_per_server = ranks_per_server or doc["ranks_per_server"]
-    if name is None:
-        if moves or link_settings or doc["move"] or doc["link"]:
-            raise click.UsageError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
-        if ranks_per_server:
-            raise click.UsageError("--ranks-per-server (a scenario file's ranks_per_server) needs --topology NAME")
-        if places or doc["place"]:
-            raise click.UsageError("--place (a scenario file's [place]) needs --topology NAME")
-        return None
-    chosen_moves = {**doc["move"], **topology.split_pairs(moves, "--move")}
-    chosen_links = {**doc["link"], **topology.split_pairs(link_settings, "--link")}
-    chosen_places = {**doc["place"], **topology.split_pairs(places, "--place")}
-    return topology.load(name).moved(chosen_moves).with_links(chosen_links).with_ranks_per_server(ranks_per_server) \
-        .placed(chosen_places)
 
 
 def _bucket_ns(raw: str | None, server) -> int | None:
@@ -489,11 +466,11 @@ def sweep(trace: str, db: str, grid: tuple[str, ...], settings: tuple[str, ...],
           all_ranks: bool, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
           ranks_per_server: int | None, places: tuple[str, ...], limit: int, fmt: str, units: str, wide: bool) -> None:
     """Replay TRACE under every combination of knob values at once; rank the knobs by effect."""
-    server = _topology(topology_name, moves, link_settings, scenario_file, ranks_per_server, places)
     with _reader(db) as store:
-        base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu)
+        base = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
+                         moves, link_settings, ranks_per_server, places)
         _show_progress(store, fmt)
-        result = store.sweep(trace, list(grid), base, all_ranks=all_ranks, topology=server)
+        result = store.sweep(trace, list(grid), base, all_ranks=all_ranks)
     table = result.scenarios.sort("predicted_span_ns")
     if fmt == "json":
         click.echo(json.dumps({"trace_id": result.trace_id, "measured_ns": result.measured_ns,
@@ -545,9 +522,9 @@ def _show_progress(store, fmt: str = "table") -> None:
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
-                      server=None, bucket_ns: int | None = None, save: bool = False) -> None:
+                      bucket_ns: int | None = None, save: bool = False) -> None:
     import polars as pl
-    ranked = store.replay_job(trace, settings, window=window, topology=server, save=save)
+    ranked = store.replay_job(trace, settings, window=window, save=save)
     results = [r for _, r in ranked]
     rows = [{"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
              "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by,
@@ -652,7 +629,8 @@ def topology_list() -> None:
               help="Also draw the tree as an SVG file (as the report draws a topology replay's server).")
 def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, ...], svg_path: Path | None) -> None:
     """Draw a server preset as a tree, each link with its bandwidth, and where its numbers come from."""
-    server = _topology(name, moves, link_settings)
+    from retime.replay import scenario as scenario_mod
+    server = scenario_mod.server(topology=name, move=moves, link=link_settings)
     click.echo(server.show())
     click.echo(f"source: {server.source}")
     if svg_path is not None:

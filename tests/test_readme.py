@@ -34,3 +34,12 @@ def test_the_readme_main_job_runs_as_written(tmp_path):
     replay = outputs[1]
     assert re.search(r"speedup \d+\.\d+x", replay) and "expected error ±" in replay and "against    trace" in replay
     assert "achieved_gbps" in outputs[2]
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch):
+    """The Python block, run on a fresh store from the repository root (its paths are relative)."""
+    text = ROOT.joinpath("README.md").read_text()
+    block = text.split("```python\nimport retime\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    code = ("import retime\n" + block).replace('"api.duckdb"', repr(str(tmp_path / "api.duckdb")))
+    exec(compile(code, "README.md (Python example)", "exec"), {})

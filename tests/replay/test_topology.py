@@ -179,3 +179,72 @@ def test_a_saved_replay_on_a_topology_answers_its_link_queries_from_the_store(st
     assert result.error_bar.pct is None and "no measured contention pair" in result.error_bar.basis
     scenario = json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", {"t": saved})["scenario"][0])
     assert scenario["topology"] == "topology=dgx-h100 gpu0=8GB/s" and scenario["error_bar"]["expected_error_pct"] is None
+
+
+EVERY_KEY = '''to = "h200"
+from = "h100"
+remove = ["^cudaDeviceSynchronize$"]
+topology = "dgx-h100"
+ranks_per_server = 4
+[set]
+"pcie.h2d" = "2x"
+"cpu.speed" = "1.5x"
+[scale]
+"^cudaMemcpyAsync$" = "0.5x"
+[move]
+nic3 = "sw0"
+[link]
+sw0 = "0.5x"
+[place]
+1 = "gpu3"
+'''
+
+
+def test_every_scenario_file_key_gives_the_same_answer_through_the_cli_and_the_python_api(two_gpus, tmp_path):
+    """A scenario file means one thing: what `retime replay --scenario` predicts is what
+    store.replay(store.scenario(file=...)) predicts, for a trace, its job and a sweep."""
+    store, trace = two_gpus
+    db = tmp_path / "cli.duckdb"
+    assert CliRunner().invoke(main, ["ingest", str(COPY_BOUND), "--db", str(db)]).exit_code == 0
+    path = tmp_path / "every_key.toml"
+    path.write_text(EVERY_KEY)
+    chosen = store.scenario(trace, file=path)
+    assert chosen.topology is not None and chosen.topology.ranks_per_server == 4 and chosen.kernel_model is not None
+
+    def cli(*args):
+        out = CliRunner().invoke(main, [*args, "--db", str(db), "--scenario", str(path), "--format", "json"])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.output[out.output.index("{"):])
+
+    with pytest.raises(ScenarioError, match="replay the job"):  # as the CLI refuses it
+        store.replay(trace, chosen)
+    one_rank = tmp_path / "one_rank.toml"
+    one_rank.write_text(EVERY_KEY[:EVERY_KEY.index("[place]")])
+    path, by_api = one_rank, store.replay(trace, store.scenario(trace, file=one_rank))
+    one = cli("replay", str(trace))
+    assert one["predicted_ns"] == by_api.predicted_ns and one["scenario"] == by_api.scenario
+    assert one["links"] and len(one["links"]) == len(by_api.link_report.uses)
+    path = tmp_path / "every_key.toml"
+    ranks = cli("replay", str(trace), "--all-ranks")
+    by_api_job = store.replay_job(trace, chosen)
+    assert [r["predicted_span_ns"] for r in ranks["ranks"]] == [r.predicted_ns for _, r in by_api_job]
+    swept = cli("sweep", str(trace), "--all-ranks", "--grid", "hbm=1x,2x")
+    by_api_sweep = store.sweep(trace, ["hbm=1x,2x"], chosen, all_ranks=True)
+    assert sorted(r["predicted_span_ns"] for r in swept["scenarios"]) == \
+        sorted(by_api_sweep.scenarios["predicted_span_ns"].to_list())
+    # and the server matters: without it (the Python API before scenarios carried it) the answer is another one
+    no_server = store.scenario(trace, file=path)
+    no_server.topology = None
+    assert spans(r for _, r in store.replay_job(trace, no_server)) != spans(r for _, r in by_api_job)
+    # the API's arguments override the file's, as the CLI's flags do
+    flags = cli("replay", str(trace), "--all-ranks", "--link", "sw0=1x")
+    assert [r["predicted_span_ns"] for r in flags["ranks"]] == \
+        [r.predicted_ns for _, r in store.replay_job(trace, store.scenario(trace, file=path, link=["sw0=1x"]))]
+
+
+def test_topology_arguments_without_a_topology_are_refused_by_the_api_as_by_the_cli(two_gpus):
+    store, trace = two_gpus
+    with pytest.raises(ScenarioError, match="need --topology"):
+        store.scenario(trace, move=["gpu1=sw1"])
+    with pytest.raises(ScenarioError, match="needs --topology"):
+        store.scenario(trace, place={"1": "gpu2"})
