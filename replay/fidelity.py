@@ -78,7 +78,12 @@ def quoted(scenario: Scenario, new, measured, report=None) -> ErrorBar:
     else the scenario's on the topology's links (`report`, replay/links.py) or without them."""
     if np.array_equal(new, measured):
         return NO_EFFECT
-    return error_bar_on_links(scenario, report.uses) if report is not None else error_bar(scenario)
+    bar = error_bar_on_links(scenario, report.uses) if report is not None else error_bar(scenario)
+    if bar is NO_CHANGE:  # nothing changed, yet times moved: the graph does not reproduce this trace
+        moved = np.abs(np.asarray(new) - np.asarray(measured))
+        return ErrorBar(None, f"the unchanged replay moves {int((moved > 0).sum()):,} of this trace's times, by up to "
+                              f"{moved.max() / 1e3:,.3f} µs: its replay graph does not reproduce the trace")
+    return bar
 
 
 def retarget_bar(source: str, target: str) -> ErrorBar | None:

@@ -367,11 +367,13 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
              w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order], end_point[s_call][st_order],
              ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher, _CLASS["cpu"], _CLASS["launch_call"],
              _CLASS["fixed"])  # placed straight into the edge arrays below
-    # blocking calls after the GPU work launched before them
+    # blocking calls after the GPU work launched before them; work ending as the call returns may
+    # sort after the return (a zero-length op at that instant): the edge still binds (backward)
     edges(w_gpu_point, end_point[w_ev], np.where(w_waited, w_end - w_op_end, w_end - w_ts), _CLASS["fixed"],
-          backward=w_waited & (w_op_end > w_end))
-    # back-pressure
-    edges(bp["gpu_point"], end_point[bp["call"]], bp["end_t"] - bp["op_end"], _CLASS["fixed"])
+          backward=w_waited & (w_op_end >= w_end))
+    # back-pressure (the op retired may end as the call returns, as above)
+    edges(bp["gpu_point"], end_point[bp["call"]], bp["end_t"] - bp["op_end"], _CLASS["fixed"],
+          backward=bp["op_end"] >= bp["end_t"])
     # hand-offs
     edges(handoffs[:, 0], handoffs[:, 1], handoffs[:, 2], _CLASS["cpu"])
     edges(handoffs[:, 3], handoffs[:, 4], handoffs[:, 5], _CLASS["cpu"])

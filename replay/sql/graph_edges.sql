@@ -137,14 +137,16 @@ SELECT src, dst, base_lag, edge_class, bytes, offset_ns, backward FROM (
     WHERE c.src IS NOT NULL
     UNION ALL
     -- blocking call end waits for the GPU work launched before it (clock skew: a negative lag, the
-    -- one kind of edge that may point backwards in measured time); a synchronize that found the GPU
-    -- done returns no sooner than its own duration after that work
+    -- one kind of edge that may point backwards in measured time, as may work ending the instant the
+    -- call returns when it sorts after the return: a zero-length op); a synchronize that found the
+    -- GPU done returns no sooner than its own duration after that work
     SELECT gpu_end_point, end_point, CASE WHEN waited THEN end_t - op_end ELSE end_t - ev.ts_ns END, 'fixed', NULL, 0,
-           waited AND op_end > end_t
+           waited AND op_end >= end_t
     FROM replay_waits JOIN replay_events ev USING (event_id)
     UNION ALL
-    -- a launch call held by a full launch queue returns after the GPU retires an op
-    SELECT gpu_end_point, call_end_point, end_t - op_end, 'fixed', NULL, 0, false FROM replay_backpressure
+    -- a launch call held by a full launch queue returns after the GPU retires an op (which may end
+    -- the instant the call returns, as above)
+    SELECT gpu_end_point, call_end_point, end_t - op_end, 'fixed', NULL, 0, op_end >= end_t FROM replay_backpressure
     UNION ALL
     -- hand-offs between threads: B's burst after A's hand-off, A's return after B's burst
     SELECT a0, q, wake_lag, 'cpu', NULL, 0, false FROM replay_handoffs

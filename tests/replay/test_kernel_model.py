@@ -88,6 +88,16 @@ def test_every_prediction_states_its_error_bar(samples):
     assert dict(zip(swept["pcie.h2d"], swept["expected_error_pct"])) == {"1x": 0.0, "2x": p80("pcie.h2d")}
 
 
+def test_an_unchanged_replay_that_moves_times_claims_no_exactness():
+    """What a replay of unchanged hardware quotes rests on the replay itself: "none" only where every
+    time is the measured one; where a graph fails to reproduce its trace, no bar at all."""
+    unchanged = scenario.parse([])
+    measured = np.array([0, 8_000, 20_000], np.int64)
+    assert fidelity.quoted(unchanged, measured.copy(), measured) is fidelity.NO_EFFECT
+    off = fidelity.quoted(unchanged, np.array([0, 0, 12_000], np.int64), measured)
+    assert off.pct is None and "2 of this trace's times" in off.text and "8.000 µs" in off.text
+
+
 def test_a_retarget_quotes_only_what_validated_it(samples):
     """--to between parts measured in cross-vendor pairs quotes their 80th percentile; a part no pair
     measured, or two parts of one vendor, are unvalidated; the trace's own part changes nothing."""
