@@ -266,12 +266,15 @@ def gpu_busy_ns(graph: ReplayGraph, times: np.ndarray) -> int:
 
 def step_windows(graph: ReplayGraph, window: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(start point, end point) of every ProfilerStep window (or every event matching `window`, a
-    regular expression) on a CPU thread, in measured order."""
+    regular expression) on a CPU thread that has a length, in measured order: the windows of the
+    step queries (annotation_windows, retime/foundation/host.sql)."""
     rx = STEP_NAME if window is None else re.compile(window)
     is_step = np.fromiter((rx.search(n) is not None for n in graph.names), bool, len(graph.names))
     if not is_step.any():
         return np.empty(0, np.int64), np.empty(0, np.int64)
     starts, ends = event_points(graph, is_step[graph.point_name] & ~graph.point_is_gpu)
+    lasting = graph.measured[ends] > graph.measured[starts]
+    starts, ends = starts[lasting], ends[lasting]
     order = np.argsort(starts, kind="stable")
     return starts[order], ends[order]
 

@@ -1,16 +1,21 @@
 -- Write the staged events of trace `trace_id` into events, classified into retime's kinds and
 -- with the fields analyses need pulled out of args as columns. event_id follows time order.
 -- Kinds come from Kineto's categories (lower-cased: 2020-era traces write 'Operator', 'Kernel', ...);
--- other Chrome categories are 'slice'. NCCL/RCCL kernels are 'collective'.
+-- other Chrome categories are 'slice'. NCCL/RCCL kernels are 'collective'. A step window,
+-- ProfilerStep#N, is an 'annotation' whatever its category (before 2021-09 Kineto wrote it as an
+-- 'Operator'): every step query and the replayer see it as today's traces write it.
 -- Memcpy direction and memory kinds come from the name Kineto gives copies,
 -- e.g. 'Memcpy HtoD (Pageable -> Device)'; memsets from 'Memset (Device)'.
+CREATE OR REPLACE TEMP MACRO step_or_op(name) AS
+    CASE WHEN regexp_full_match(coalesce(name, ''), 'ProfilerStep#[0-9]+') THEN 'annotation' ELSE 'cpu_op' END;
+
 CREATE OR REPLACE TEMP TABLE staged_events AS
 WITH kinded AS (
     SELECT s.idx, s.phase, s.ts_ns, s.dur_ns, l.lane_id,
            CASE WHEN s.phase IN ('i', 'I', 'R', 'n') THEN 'instant'
                 WHEN s.phase IN ('b', 'S') THEN 'async'
                 ELSE CASE lower(coalesce(r.cat, ''))
-                    WHEN 'cpu_op' THEN 'cpu_op' WHEN 'operator' THEN 'cpu_op'
+                    WHEN 'cpu_op' THEN step_or_op(r.name) WHEN 'operator' THEN step_or_op(r.name)
                     WHEN 'python_function' THEN 'python'
                     WHEN 'user_annotation' THEN 'annotation'
                     WHEN 'gpu_user_annotation' THEN 'gpu_annotation'

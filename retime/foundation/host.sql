@@ -5,13 +5,15 @@ CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
     regexp_matches(coalesce(name, ''),
                    '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize');
 
--- The windows of trace t that per-step answers are reported on: annotations on a CPU thread whose
--- name matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length.
--- Columns: name, ws, we (start and end, ns).
+-- The windows of trace t that per-step answers are reported on: events on a CPU thread whose name
+-- matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length, of
+-- any kind: Kineto writes ProfilerStep#N as a user annotation today and as a CPU operator before
+-- 2021-09 (category "Operator"). The replayer's steps are the same events (replay/engine.py
+-- step_windows). Columns: name, ws, we (start and end, ns).
 CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
     SELECT e.name, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-    WHERE e.trace_id = t AND e.kind = 'annotation' AND l.kind = 'cpu_thread' AND e.dur_ns > 0
+    WHERE e.trace_id = t AND l.kind = 'cpu_thread' AND e.dur_ns > 0
       AND regexp_matches(e.name, pattern);
 
 -- The outermost CPU operators of trace t: an operator is outermost when it starts after every earlier
