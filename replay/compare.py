@@ -33,7 +33,7 @@ def workload_overlap(con: "duckdb.DuckDBPyConnection", a: int, b: int) -> dict[s
 def iteration(con: "duckdb.DuckDBPyConnection", trace_id: int, window: str | None = None) -> dict[str, int | None]:
     """A measured trace's iteration time as replays are compared with it: step_ns, its median window
     (ProfilerStep#N unless `window` says another regular expression; None without one), and span_ns,
-    first event start to last end."""
+    first to last event on CPU threads and GPU streams (trace_spans)."""
     foundation.load(con, "host")  # annotation_windows
     return one_row(con, "retime.reads", "trace_steps", {"trace_id": trace_id, "window": window or foundation.STEP_PATTERN})
 

@@ -36,7 +36,7 @@ class ReplayResult:
     """A replay's answer: the trace's measured and predicted span and steps, and what bounds the prediction."""
     trace_id: int
     scenario: str
-    measured_ns: int                   # span: first event start to last end
+    measured_ns: int                   # span: first to last event on CPU threads and GPU streams
     predicted_ns: int
     critical_path_ns: dict[str, int]   # time on the predicted critical path per edge class
     steps: list[StepTime] = field(default_factory=list)  # ProfilerStep windows, in order

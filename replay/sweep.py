@@ -34,7 +34,7 @@ TOPOLOGY_AXES = (LINK_AXIS, MOVE_AXIS)
 class SweepResult:
     """A sweep's answer: a row per scenario of the grid, and the knobs ranked by their effect."""
     trace_id: int
-    measured_ns: int              # span: first event start to last end
+    measured_ns: int              # span: first to last event on CPU threads and GPU streams
     measured_step_ns: int | None  # median ProfilerStep window, None without steps
     scenarios: pl.DataFrame       # one row per grid point: the knobs' values, predicted_span_ns, predicted_step_ns
                                   # (median ProfilerStep window), speedup of the span

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import polars as pl
 
+from retime import foundation
 from retime import store as store_mod
 from retime.store import jobs
 from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
@@ -104,6 +105,7 @@ class Store:
     def traces(self) -> pl.DataFrame:
         """One row per trace: id, job, format, rank, events, span, source."""
         with as_query_error():  # a row per trace, all scalars: built from rows, without loading Arrow (startup)
+            foundation.load(self.con, "host")  # trace_spans
             return _rows_frame(self.con.execute(load_sql("retime.reads", "traces_list")))
 
     def resolve_trace(self, trace: int | str) -> int:
@@ -283,7 +285,7 @@ class Store:
     def iteration(self, trace: int | str, window: str | None = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
-        and span_ns, first event start to last end."""
+        and span_ns, first to last event on CPU threads and GPU streams (trace_spans)."""
         from retime.replay import compare
         return compare.iteration(self.con, self.resolve_trace(trace), window)
 
@@ -337,6 +339,7 @@ class Store:
         """Summary of one trace: its row, its lanes and its event kinds."""
         trace_id = self.resolve_trace(trace)
         p = {"trace_id": trace_id}
+        foundation.load(self.con, "host")  # trace_spans
         return {
             "trace": self.sql(load_sql("retime.reads", "info_trace"), p),
             "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),

@@ -364,7 +364,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
         return
     click.echo(f"trace {result.trace_id} on {result.scenario}")
-    click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms   (span: first event start to last end)")
+    click.echo(f"  measured   {result.measured_ns / 1e6:12.3f} ms   (span: first to last event on CPU threads and GPU streams)")
     click.echo(f"  predicted  {result.predicted_ns / 1e6:12.3f} ms   speedup {result.speedup:.3f}x")
     if result.error_bar is not None:
         click.echo(f"  expected error {result.error_bar.text}")

@@ -7,5 +7,4 @@ SELECT e.event_id, e.lane_id, l.kind = 'gpu_stream' AS is_gpu, e.kind, e.name, e
                                                                  e.coll_group_size) ELSE e.bytes END AS bytes,
        e.copy_kind, coalesce(e.src_kind, '') AS src_kind, coalesce(e.dst_kind, '') AS dst_kind, e.external_id
 FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
-WHERE e.trace_id = getvariable('trace_id') AND e.dur_ns IS NOT NULL AND e.dur_ns >= 0
-  AND (l.kind = 'cpu_thread' OR (l.kind = 'gpu_stream' AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')));
+WHERE e.trace_id = getvariable('trace_id') AND is_span_event(l.kind, e.kind, e.dur_ns);  -- retime/foundation/host.sql

@@ -5,6 +5,24 @@ CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
     regexp_matches(coalesce(name, ''),
                    '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize');
 
+-- The events a trace's span covers and its replay moves (replay/sql/graph_events.sql): every event
+-- with a duration on a CPU thread, and the kernels, collectives, copies and memsets on GPU streams;
+-- not the profiler's own markers on lanes of their own (Kineto's "Record Window End" and the
+-- like), flows, counters, async spans or GPU-side annotations.
+CREATE OR REPLACE TEMP MACRO is_span_event(lane_kind, kind, dur_ns) AS
+    dur_ns IS NOT NULL AND dur_ns >= 0
+    AND (lane_kind = 'cpu_thread' OR (lane_kind = 'gpu_stream' AND kind IN ('kernel', 'collective', 'memcpy', 'memset')));
+
+-- Every trace's span: its first span event's start and its last one's end (is_span_event), as
+-- `traces`, `info`, a replay's "measured" and --against read it. Columns: trace_id, first_ns,
+-- last_ns, span_ns.
+CREATE OR REPLACE TEMP MACRO trace_spans() AS TABLE
+    SELECT e.trace_id, min(e.ts_ns) AS first_ns, max(e.ts_ns + e.dur_ns) AS last_ns,
+           max(e.ts_ns + e.dur_ns) - min(e.ts_ns) AS span_ns
+    FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    WHERE is_span_event(l.kind, e.kind, e.dur_ns)
+    GROUP BY e.trace_id;
+
 -- The windows of trace t that per-step answers are reported on: events on a CPU thread whose name
 -- matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length, of
 -- any kind: Kineto writes ProfilerStep#N as a user annotation today and as a CPU operator before

@@ -143,3 +143,24 @@ def test_the_kernel_matches_its_plain_python_twin():
 
 def _trace(store, path_part: str) -> int:
     return store.sql("SELECT trace_id FROM traces WHERE source_path LIKE $p", {"p": f"%{path_part}%"})["trace_id"][0]
+
+
+def test_one_span_everywhere(shared_store):
+    """`traces`, `info`, a replay's measured span and --against's span are one number on every
+    shared trace; `info` gives the recorded window (profiler markers included) beside it."""
+    listed = dict(shared_store.traces().select("trace_id", "span_ms").rows())
+    checked = 0
+    for trace_id, span_ms in listed.items():
+        graph = build_graph(shared_store.con, trace_id)
+        if len(graph.measured) == 0:
+            assert span_ms is None
+            continue
+        measured = engine.replay(graph, scenario.parse([])).measured_ns
+        assert span_ms == round(measured / 1e6, 3)
+        assert shared_store.iteration(trace_id)["span_ns"] == measured
+        info = shared_store.info(trace_id)["trace"].row(0, named=True)
+        assert info["span_ms"] == span_ms and info["recorded_ms"] >= span_ms
+        checked += 1
+    assert checked > 60
+    nw0 = _trace(shared_store, "tb_plugin_resnet50_nw0_2021-06")
+    assert shared_store.info(nw0)["trace"]["recorded_ms"][0] > listed[nw0] + 100  # "Record Window End" 108 ms later
