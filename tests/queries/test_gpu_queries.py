@@ -123,6 +123,38 @@ def test_launch_latency_medians_match_correlation_pairs(store, alexnet):
         assert got[key]["max_ns"] == max(values)
 
 
+def test_a_graph_launch_is_one_launch_and_its_kernels_queue_among_themselves(store, shared_traces):
+    """The MI300X FLUX trace launches 6,264 kernels through 4 hipGraphLaunch calls. Timed from the
+    call, its last kernels "waited" 100+ ms; a graph launch is one launch (call -> first kernel), and
+    the kernels inside queue behind the op before them in the same launch, counted from the raw JSON."""
+    path = shared_traces / "tracelens" / "xdit_flux1_aiter_sage_rank0.json.gz"
+    trace_id, doc, ops = ingested(store, path)
+    base = doc.get("baseTimeNanoseconds", 0)
+    graph_calls = {e["args"]["correlation"]: base + _ns(e["ts"]) for e in doc["traceEvents"]
+                   if e.get("name") == "hipGraphLaunch" and "correlation" in (e.get("args") or {})}
+    inside = defaultdict(list)
+    for op in ops:
+        if op["correlation"] in graph_calls:
+            inside[op["correlation"]].append(op)
+    first = {c: min(o["start"] for o in graph) for c, graph in inside.items()}
+    own_queue = []
+    for c, graph in inside.items():
+        graph.sort(key=lambda o: o["start"])
+        last_end = {graph[0]["stream"]: graph[0]["end"]}
+        for o in graph[1:]:
+            ahead = last_end.get(o["stream"], first[c])
+            own_queue.append(max(o["start"] - max(ahead, first[c]), 0))
+            last_end[o["stream"]] = o["end"]
+    got = {(r["call"], r["op_kind"]): r for r in store.query("launch_latency", trace_id).to_dicts()}
+    graph = got[("hipGraphLaunch", "graph")]
+    assert graph["launches"] == len(inside) == 4
+    assert graph["p50_ns"] == statistics.median(first[c] - graph_calls[c] for c in inside)
+    kernels = got[("hipGraphLaunch", "kernel in graph")]
+    assert kernels["launches"] == len(own_queue) == sum(len(g) for g in inside.values()) - 4
+    assert kernels["max_ns"] == max(own_queue) and kernels["p50_ns"] == statistics.median(own_queue)
+    assert ("hipGraphLaunch", "kernel") not in got
+
+
 def test_sync_stalls_sum_the_blocking_calls(store, alexnet):
     trace_id, doc, _ = alexnet
     blocking = defaultdict(list)
