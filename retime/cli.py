@@ -15,7 +15,7 @@ import click
 from retime.errors import RetimeError
 from retime.replay import presets
 from retime.replay.scenario import KNOBS
-from retime.render import FORMATS, UNITS, render
+from retime.render import FORMATS, UNITS, human_bytes, render
 
 class _Api:
     """retime.api, imported when a command first uses it (so `retime --help` loads no DuckDB)."""
@@ -665,7 +665,7 @@ def export(trace: str, db: str, out: Path) -> None:
     """Write TRACE (measured or a saved replay) as Chrome Trace Event Format JSON."""
     with _reader(db) as store:
         size = store.export_chrome(trace, out)
-    click.echo(f"wrote {out} ({size:,} bytes)")
+    click.echo(f"wrote {out} ({human_bytes(size)})")
 
 
 @main.command()
@@ -677,8 +677,12 @@ def report(trace: str, db: str, out: Path) -> None:
     from retime import report as report_mod
     with _reader(db) as store:
         page = report_mod.build(store, trace)
-    out.write_text(page)
-    click.echo(f"wrote {out} ({len(page):,} bytes)")
+    data = page.encode()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot write ({exc.strerror})") from None
+    click.echo(f"wrote {out} ({human_bytes(len(data))})")
 
 
 @main.command()

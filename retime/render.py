@@ -1,9 +1,10 @@
 """Rendering DataFrames for the terminal and for scripts: table, csv, json (one document), parquet.
 
 Tables are for people: time columns (`*_ns`) are shown in the unit that suits the table's values
-(`span_ms 24.26`), a column of absolute clock times from the trace's start, numbers without scientific
-notation, and text cells as wide as the terminal allows (in full when piped or with `--wide`).
-csv, json and parquet keep the store's integers: nanoseconds on each trace's own clock.
+(`span_ms 24.26`), byte columns (`bytes`, `*_bytes`) likewise in decimal units (`bytes_MB 268.567`),
+a column of absolute clock times from the trace's start, numbers without scientific notation, and
+text cells as wide as the terminal allows (in full when piped or with `--wide`).
+csv, json and parquet keep the store's integers: nanoseconds on each trace's own clock, bytes.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ NS_PER = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 # clock, not a duration: Kineto and Chrome traces count from the epoch, nsys from its session start
 ABSOLUTE_NS = 10**17
 SIGNIFICANT = 6  # digits a table shows of a non-time float (all of its whole part, however many)
+BYTES_PER = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}  # decimal, as GB/s are
 
 
 def render(df: pl.DataFrame, fmt: str, units: str = "auto", wide: bool = False, origin_ns: int | None = None) -> str:
@@ -58,8 +60,11 @@ def readable(df: pl.DataFrame, units: str = "auto", origin_ns: int | None = None
     floats = [c for c, t in df.schema.items() if t.is_float() and not _is_time(c)]
     df = df.with_columns(pl.when(pl.col(c).abs() >= 10**SIGNIFICANT).then(pl.col(c).round(0))  # whole digits are kept
                          .otherwise(pl.col(c).round_sig_figs(SIGNIFICANT)).alias(c) for c in floats) if floats else df
+    if units == "ns":
+        return df, []
+    df = _byte_units(df)
     times = [c for c, t in df.schema.items() if _is_time(c) and t.is_numeric()]
-    if units == "ns" or not times:
+    if not times:
         return df, []
     values = {c: df[c].cast(pl.Float64) for c in times}
     absolute = [c for c in times if values[c].min() is not None and values[c].min() >= ABSOLUTE_NS]
@@ -78,6 +83,30 @@ def readable(df: pl.DataFrame, units: str = "auto", origin_ns: int | None = None
         notes.append(f"{', '.join(renamed[c] for c in absolute)}: from {since}; --units ns for the store's "
                      "absolute ns")
     return shown, notes
+
+
+def _byte_units(df: pl.DataFrame) -> pl.DataFrame:
+    """Byte columns in the one decimal unit that suits the median value shown (`bytes` -> `bytes_MB`)."""
+    import polars as pl
+    columns = [c for c, t in df.schema.items() if (c == "bytes" or c.endswith("_bytes")) and t.is_numeric()]
+    if not columns:
+        return df
+    magnitude = pl.concat([df[c].cast(pl.Float64) for c in columns]).drop_nulls().abs()
+    magnitude = magnitude.filter(magnitude > 0)
+    if not len(magnitude):
+        return df
+    median = magnitude.median()
+    unit = next((u for u, size in reversed(BYTES_PER.items()) if median >= size), "B")
+    if unit == "B":
+        return df
+    return df.with_columns((pl.col(c) / BYTES_PER[unit]).round(3).alias(c) for c in columns) \
+        .rename({c: f"{c}_{unit}" for c in columns})
+
+
+def human_bytes(n: int) -> str:
+    """A byte count as a person reads it: 22,968 -> "23.0 kB" (decimal units, as GB/s are)."""
+    unit = next((u for u, size in reversed(BYTES_PER.items()) if n >= size), "B")
+    return f"{n} bytes" if unit == "B" else f"{n / BYTES_PER[unit]:,.1f} {unit}"
 
 
 def _is_time(column: str) -> bool:

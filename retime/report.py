@@ -97,6 +97,7 @@ def build(store, trace: int | str) -> str:
     names = info["gpu_names"] or []  # deviceProperties lists every GPU of the node, often all alike
     gpus = ", ".join(f"{names.count(n)}× {n}" if names.count(n) > 1 else n for n in dict.fromkeys(names)) or "none recorded"
     rank = f"rank {info['rank']} of {info['world_size']}" if info["rank"] is not None else "no rank"
+    job = f"job {info['job']}" if info["job"] is not None else "no job"
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     title = str(info["source_path"]).rsplit("/", 1)[-1]
     if info["format"] == "replay":  # its source path is its parent's: say what it is
@@ -106,7 +107,7 @@ def build(store, trace: int | str) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>retime report: trace {trace_id}</title>
 <style>{STYLE}</style></head><body>
 <h1>Trace {trace_id}: {html.escape(title)}</h1>
-<p class="meta">{html.escape(info['format'])} trace · {html.escape(rank)} · job {html.escape(str(info['job']))} ·
+<p class="meta">{html.escape(info['format'])} trace · {html.escape(rank)} · {html.escape(job)} ·
 GPUs: {html.escape(gpus)} · {info['events']:,} events on {info['lanes']} lanes · span {info['span_ms']} ms ·
 made {made} by retime</p>
 {f'<details><summary>ingest warnings</summary><ul>{warnings}</ul></details>' if warnings else ''}

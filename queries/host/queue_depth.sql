@@ -7,14 +7,16 @@
 -- @param bucket_ns BIGINT = 1000000  bucket width (ns)
 -- @column device INTEGER
 -- @column stream BIGINT
--- @column bucket_start_ns BIGINT
+-- @column bucket_start_ns BIGINT  buckets count from the trace's first event (traces.start_ns)
 -- @column mean_depth DOUBLE        time-weighted mean over the bucket
 -- @column max_depth BIGINT
 -- @empty the trace has no GPU op with a launch call
 WITH
 launched AS (SELECT * FROM gpu_launches($trace_id)),  -- retime/foundation/gpu.sql
+origin AS (SELECT start_ns AS o FROM traces WHERE trace_id = $trace_id),
 bounds AS (
-    SELECT device, stream, min(call_t) // $bucket_ns * $bucket_ns AS lo, max(end_ns) AS hi FROM launched GROUP BY ALL
+    SELECT device, stream, o + (min(call_t) - o) // $bucket_ns * $bucket_ns AS lo, max(end_ns) AS hi
+    FROM launched, origin GROUP BY device, stream, o
 ),
 changes AS (  -- +1 at a launch, -1 at an op's end, 0 at every bucket boundary (so no segment crosses one)
     SELECT device, stream, call_t AS t, 1 AS delta FROM launched
@@ -28,10 +30,9 @@ segments AS (
     FROM changes
     WINDOW w AS (PARTITION BY device, stream ORDER BY t, delta ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-SELECT device, stream, t // $bucket_ns * $bucket_ns AS bucket_start_ns,
+SELECT device, stream, bucket_start_ns,
        round(sum(depth * len) / nullif(sum(len), 0), 3) AS mean_depth, max(depth) AS max_depth
-FROM segments
-WHERE len IS NOT NULL
+FROM (SELECT s.*, o + (t - o) // $bucket_ns * $bucket_ns AS bucket_start_ns FROM segments s, origin WHERE len IS NOT NULL)
 GROUP BY ALL
 HAVING sum(len) > 0
 ORDER BY device, stream, bucket_start_ns;
