@@ -73,7 +73,8 @@ def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
-    for table in _temp_tables(con) - keep:
+    from retime.foundation import TEMP_TABLES  # the connection's macros' tables stay with it
+    for table in _temp_tables(con) - keep - TEMP_TABLES:
         con.execute(f'DROP TABLE IF EXISTS temp."{table}"').fetchall()  # a name read from the catalogue
 
 

@@ -178,3 +178,7 @@ _FIRST_MATCH = {"_kernel_class_rules": ("kernel_class_rule", "kernel_classes.tom
 _DATA_TABLES = {"_kernel_class_rules": ("kernel_class_rules_data", _kernel_class_table),
                 "_gpu_presets": ("gpu_presets_data", _gpu_preset_table),
                 "_op_rules": ("op_rules_data", _op_rule_table)}
+# the temporary tables the modules leave on a connection (the data modules' rules and the list of
+# modules loaded): they live as long as the connection, so no block that drops its scratch tables
+# (sqlfiles.scratch_tables) may drop them, or the list would name modules whose tables are gone
+TEMP_TABLES = frozenset({"foundation_loaded", "kernel_class_rules", "op_rules", "gpu_presets"})

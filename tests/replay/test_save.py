@@ -72,3 +72,18 @@ def test_a_trace_with_nothing_to_replay_saves_an_empty_replay(store, tmp_path):
     result = store.replay(r.trace_id, ["cpu.speed=2x"], save=True)
     assert result.predicted_ns == result.measured_ns == 0 and result.saved_trace_id is not None
     assert store.query("critical_path", result.saved_trace_id).height == 0
+
+
+def test_a_saved_replay_keeps_the_gpu_annotations_around_the_ops_they_enclose(store):
+    """The H100 pageable-copy step's record_function ranges as the GPU ran them (gpu_user_annotation):
+    kept exactly in an unchanged replay, and at twice the copy bandwidth the batch's range halves."""
+    from tests.conftest import SAMPLE_TRACES
+    [r] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz")
+    ranges = "SELECT event_id, name, ts_ns, dur_ns FROM events WHERE trace_id = $t AND kind = 'gpu_annotation' ORDER BY event_id"
+    measured = store.sql(ranges, {"t": r.trace_id})
+    assert measured.height == 20
+    same = store.replay(r.trace_id, [], save=True).saved_trace_id
+    assert store.sql(ranges, {"t": same}).equals(measured)
+    faster = store.sql(ranges, {"t": store.replay(r.trace_id, ["pcie.h2d=2x"], save=True).saved_trace_id})
+    before, after = (df.filter(name="h2d_batch")["dur_ns"] for df in (measured, faster))
+    assert ((after / before - 0.5).abs() < 0.02).all()

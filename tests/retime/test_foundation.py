@@ -51,3 +51,15 @@ def test_each_query_needs_only_what_it_includes_and_answers_its_documented_colum
     finally:
         con.close()
     assert result.columns == [column for column, _, _ in query.columns]
+
+
+def test_the_foundations_tables_outlive_a_blocks_scratch_tables(tmp_path):
+    """A store that loaded a module before an ingest (`traces` first, as a new user's session goes)
+    keeps every table the modules made, so a replay after the ingest finds its rules."""
+    with retime.open(tmp_path / "s.duckdb") as store:
+        store.traces()
+        store.ingest(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz")
+        assert store.replay(1, []).predicted_ns > 0
+        foundation.load(store.con, *foundation.modules())
+        temp = {r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+        assert temp == foundation.TEMP_TABLES
