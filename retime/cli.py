@@ -376,7 +376,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         measured = statistics.median(s["measured_ns"] for s in steps)
         predicted = statistics.median(s["predicted_ns"] for s in steps)
         click.echo(f"  per step   {measured / 1e6:12.3f} ms measured, {predicted / 1e6:.3f} ms predicted "
-                   f"(median of {len(steps)} {window or 'ProfilerStep'} windows; speedup {measured / predicted:.3f}x)")
+                   f"(median of {len(steps)} {_windows_label(window)}; speedup {measured / predicted:.3f}x)")
     total = sum(result.critical_path_ns.values()) or 1
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
@@ -393,6 +393,20 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         click.echo(f"  saved as trace {result.saved_trace_id} (try: retime query trace_diff {result.trace_id} "
                    f"--param other_id={result.saved_trace_id})")
     _echo_links(result.link_report, bucket_ns)
+
+
+def _windows_label(window: str | None) -> str:
+    """The windows a replay reports, in words: "ProfilerStep windows"; "train step windows" for a
+    --window that names one literal ('^train step$', 'fwd\\.bwd': anchors and escapes dropped); else
+    "windows matching REGEX", the expression as typed."""
+    if window is None:
+        return "ProfilerStep windows"
+    import re
+    body = window.removeprefix("^").removesuffix("$")
+    if re.search(r"[.^$*+?()\[\]{}|\\]", re.sub(r"\\[^A-Za-z0-9]", "", body)):
+        return f"windows matching {window}"
+    literal = re.sub(r"\\([^A-Za-z0-9])", r"\1", body)
+    return f"{literal} windows"
 
 
 def _bucket_ns(raw: str | None, server) -> int | None:

@@ -88,7 +88,7 @@ def build(store, trace: int | str) -> str:
             section("Transfers held back by shared links", "link_collisions", None),
         ]
     sections.append(section("Replays on other hardware", "replays",
-                             lambda df: charts.bars([f"{v} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
+                             lambda df: charts.bars([f"{_scenario_label(v)} ({_error_bar(e)})" for v, e in zip(df["scenario"], df["expected_error_pct"])],
                                               df["speedup"].to_list(), "x", 1)))
     if info["job"] is not None and info["world_size"] and info["world_size"] > 1:
         sections.append(section(f"Stragglers in job {info['job']}", "straggler_ranks",
@@ -128,10 +128,11 @@ def _scenario(scenario) -> dict:
 def _scenario_label(scenario) -> str:
     """A saved replay's scenario in words, from the JSON the store keeps (scenario.label_of)."""
     from retime.replay.scenario import label_of
-    doc = _scenario(scenario)
+    import json
     try:
-        return label_of(doc) if doc or not scenario else "its scenario"
-    except (TypeError, ValueError):
+        doc = json.loads(scenario) if isinstance(scenario, str) else dict(scenario or {})
+        return label_of(doc)
+    except (TypeError, ValueError, AttributeError):
         return "its scenario"
 
 

@@ -2,7 +2,7 @@
 -- measured one. A trace that is itself a replay lists its siblings, so any of them can be the anchor.
 -- @param trace_id BIGINT      a measured trace, or one of its replays
 -- @column replay_id BIGINT
--- @column scenario JSON       the knobs the replay changed
+-- @column scenario JSON       the knobs the replay changed (its error bar has columns of its own)
 -- @column measured_ns BIGINT  the measured span of the events the replay holds
 -- @column predicted_ns BIGINT the replay's span
 -- @column speedup DOUBLE      measured / predicted
@@ -21,7 +21,7 @@ spans AS (
     JOIN events m ON m.trace_id = r.parent_trace_id AND m.event_id = e.event_id
     GROUP BY r.trace_id
 )
-SELECT s.replay_id, r.scenario, s.measured_ns, s.predicted_ns, round(s.measured_ns / s.predicted_ns, 4) AS speedup,
+SELECT s.replay_id, json_merge_patch(r.scenario, '{"error_bar": null}') AS scenario, s.measured_ns, s.predicted_ns, round(s.measured_ns / s.predicted_ns, 4) AS speedup,
        TRY_CAST(json_extract(r.scenario, '$.error_bar.expected_error_pct') AS DOUBLE) AS expected_error_pct,
        json_extract_string(r.scenario, '$.error_bar.basis') AS error_basis
 FROM spans s JOIN replays r ON r.trace_id = s.replay_id

@@ -98,3 +98,13 @@ def test_replay_takes_a_scenario_file_and_flags_override_it(tmp_path):
     assert abs(doc["against"]["error_pct"]) < 10
     table = CliRunner().invoke(main, ["replay", "1", "--remove", "^host_prep$", "--db", str(db)]).output
     assert "per step" in table and "bound by   compute" in table
+
+
+@pytest.mark.parametrize("window, label", [("^h2d_batch$", "median of 4 h2d_batch windows"),
+                                           (r"^h2d\_batch$", "median of 4 h2d_batch windows"),
+                                           (r"^h2d_b\w+$", r"median of 4 windows matching ^h2d_b\w+$")])
+def test_the_windows_a_replay_reports_are_named_as_a_person_reads_them(tmp_path, window, label):
+    db = tmp_path / "w.duckdb"
+    CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz"), "--db", str(db)])
+    out = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--window", window])
+    assert out.exit_code == 0 and label in out.output, out.output
