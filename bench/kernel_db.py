@@ -7,7 +7,10 @@ bench/kernel_validation.py scores the model built on them, each part held out in
     pip install -e '.[kerneldb]'
     python bench/kernel_db.py
 
-What is kept, per part: BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
+What is kept, per part: NCCL's all-reduce, all-gather, reduce-scatter and all-to-all on 2, 4 and 8
+GPUs of one node (GB200 / GB300: 2 and 4) by message size, from the part's newest NCCL collection
+(FP16 buffers: aiconfigurator's message_size counts elements, so bytes are twice it; the median of
+repeated rows); and BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
 trace's GEMMs are) and FP8 GEMMs (TensorRT-LLM's torch flow), the median latency of each (m, n, k)
 over the package's collections of that kernel source. A100 has no collection of the torch linear
 with the grid the others share except SGLang's: that one is taken. MI300X (304 CUs) rows fold the
@@ -64,6 +67,26 @@ def nvidia_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
     return sorted(files)
 
 
+def version_key(folder: Path) -> tuple:
+    """A collection folder's version as numbers, so 2.29.2 sorts after 2.27.3 and 2.3 before 2.23."""
+    return tuple(int(p) if p.isdigit() else -1 for p in folder.name.replace("rc", ".").split("."))
+
+
+def nccl_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
+    """Load each NVIDIA part's newest NCCL collection into `nccl`; returns the files rows came from."""
+    files = []
+    for preset, system in NVIDIA_PARTS.items():
+        folders = sorted((data / system / "comm" / "nccl").glob("*/nccl_perf.parquet"), key=lambda f: version_key(f.parent))
+        if not folders:
+            continue
+        newest = folders[-1]
+        con.execute("INSERT INTO nccl SELECT $preset, op_name, num_gpus, message_size * 2, median(latency) * 1000, count(*) "
+                    "FROM read_parquet($path) WHERE nccl_dtype = 'half' AND kernel_source = 'NCCL' GROUP BY ALL",
+                    {"preset": preset, "path": str(newest)})
+        files.append(str(newest.relative_to(data.parents[1])))
+    return files
+
+
 def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
     """Load aiter's tuned batched BF16 GEMMs of each AMD part into `gemm`."""
     path = configs / "bf16_tuned_batched_gemm.csv"
@@ -78,13 +101,19 @@ def main() -> None:
     aic, aiter = package_dir("aiconfigurator_core"), package_dir("aiter")
     con = duckdb.connect()
     con.execute("CREATE TABLE gemm (gpu VARCHAR, dtype VARCHAR, m BIGINT, n BIGINT, k BIGINT, latency_us FLOAT, samples INT)")
+    con.execute("CREATE TABLE nccl (gpu VARCHAR, op VARCHAR, ranks INT, bytes BIGINT, latency_us FLOAT, samples INT)")
     nvidia_files = nvidia_rows(con, aic / "systems" / "data")
+    nccl_files = nccl_rows(con, aic / "systems" / "data")
     amd_files = amd_rows(con, aiter / "configs")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "gemm.parquet"
     con.execute(f"COPY (SELECT gpu, dtype, m, n, k, latency_us FROM gemm ORDER BY gpu, dtype, m, n, k) "
                 f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+    nccl_out = OUT_DIR / "nccl.parquet"
+    con.execute(f"COPY (SELECT gpu, op, ranks, bytes, latency_us FROM nccl ORDER BY gpu, op, ranks, bytes) "
+                f"TO '{nccl_out}' (FORMAT parquet, COMPRESSION zstd)")
     counts = con.execute("SELECT gpu, dtype, count(*) FROM gemm GROUP BY ALL ORDER BY ALL").fetchall()
+    nccl_counts = con.execute("SELECT gpu, list(DISTINCT ranks ORDER BY ranks), count(*) FROM nccl GROUP BY ALL ORDER BY ALL").fetchall()
     versions = {name: importlib.metadata.version(name) for name in ("aiconfigurator-core", "amd-aiter")}
     lines = [
         "# Where replay/presets/kernel_db/ comes from: written by `python bench/kernel_db.py` (do not edit).",
@@ -94,12 +123,16 @@ def main() -> None:
         'file = "kernel_db/gemm.parquet"',
         'columns = "gpu (retime preset), dtype (bf16 | fp8), m, n, k, latency_us"',
         "",
+        "[nccl]",
+        'file = "kernel_db/nccl.parquet"',
+        'columns = "gpu (retime preset), op (all_reduce | all_gather | reduce_scatter | alltoall), ranks, bytes (the buffer), latency_us"',
+        "",
         "[sources.aiconfigurator-core]",
         f'version = "{versions["aiconfigurator-core"]}"',
         'licence = "Apache-2.0"',
         'publisher = "NVIDIA"',
-        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow"',
-        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files) + "]",
+        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow; NCCL collectives within a node (nccl-tests style, FP16 buffers), the newest NCCL collection per part"',
+        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files + nccl_files) + "]",
         "",
         "[sources.amd-aiter]",
         f'version = "{versions["amd-aiter"]}"',
@@ -109,11 +142,13 @@ def main() -> None:
         "files = [" + ", ".join(f'"{f}"' for f in amd_files) + "]",
         "",
         "[rows]",
-    ] + [f'"{gpu}.{dtype}" = {n}' for gpu, dtype, n in counts]
+    ] + [f'"{gpu}.{dtype}" = {n}' for gpu, dtype, n in counts] + [f'"{gpu}.nccl" = {n}' for gpu, _, n in nccl_counts]
     PROVENANCE.write_text("\n".join(lines) + "\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {PROVENANCE}")
     for gpu, dtype, n in counts:
         print(f"  {gpu:14s} {dtype:5s} {n:7,d} shapes")
+    for gpu, ranks, n in nccl_counts:
+        print(f"  {gpu:14s} nccl  {n:7,d} sizes x ops x GPU counts ({', '.join(map(str, ranks))} GPUs)")
 
 
 if __name__ == "__main__":

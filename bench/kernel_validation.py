@@ -14,7 +14,12 @@ part of that vendor carries). The shapes are the tables' grid (m 1-32768, n and 
 more small and odd shapes than a training step has, so the errors are those of the grid, not of
 any one workload.
 
-    python bench/kernel_validation.py            # print the table
+Collectives likewise: every measured NCCL row of a part (all-reduce, all-gather, reduce-scatter,
+all-to-all on 2-8 GPUs, 256 B to 512 MiB) predicted from the other parts' curves and its link
+bandwidth only (kernel_db.collective_latency with the part excluded), beside the nearest part in
+link bandwidth as measured and scaled by the bandwidth ratio.
+
+    python bench/kernel_validation.py            # print the tables
     python bench/kernel_validation.py --write    # also write replay/presets/kernel_validation.toml
 """
 from __future__ import annotations
@@ -28,6 +33,11 @@ from retime.replay import kernel_db, presets
 
 OUT = Path(__file__).resolve().parents[1] / "replay" / "presets" / "kernel_validation.toml"
 EFFICIENCY = 0.7
+NVLINK_GB_S = 100  # parts whose GPUs talk over NVLink (gpus.toml interconnect_gb_s): the PCIe-only ones differ
+
+
+def specs_link(part: str) -> float:
+    return presets.presets()[part]["interconnect_gb_s"]
 
 
 def shapes(part: str, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -61,6 +71,30 @@ def held_out(dtype: str) -> list[dict]:
     return rows
 
 
+def held_out_collectives() -> list[dict]:
+    """One row per measured part: its collectives' errors (model and baselines) with the part held out."""
+    specs = presets.presets()
+    rows_all = kernel_db.nccl_table()
+    parts = [p for p in kernel_db.nccl_parts() if p in specs]
+    rows = []
+    for part in parts:
+        spec = specs[part]
+        link = lambda q: abs(np.log(specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"]))
+        near = min((p for p in parts if p != part), key=link)
+        errors = {"model": [], "nearest": [], "scaled": []}
+        for op in kernel_db.COLLECTIVES:
+            for ranks in np.unique(rows_all["ranks"][(rows_all["gpu"] == part) & (rows_all["op"] == op)]):
+                mine = (rows_all["gpu"] == part) & (rows_all["op"] == op) & (rows_all["ranks"] == ranks)
+                nbytes, measured = rows_all["bytes"][mine].astype(np.float64), rows_all["latency_us"][mine].astype(np.float64)
+                theirs = kernel_db.collective_latency(near, op, int(ranks), nbytes, specs)
+                errors["model"].append(ape(kernel_db.collective_latency(part, op, int(ranks), nbytes, specs, exclude=(part,)), measured))
+                errors["nearest"].append(ape(theirs, measured))
+                errors["scaled"].append(ape(theirs * specs[near]["interconnect_gb_s"] / spec["interconnect_gb_s"], measured))
+        rows.append({"part": part, "near": near, "rows": sum(len(e) for e in errors["model"]),
+                     "errors": {k: np.concatenate(v) for k, v in errors.items()}})
+    return rows
+
+
 def summary(errors: np.ndarray) -> tuple[float, float, float]:
     """Median, 80th and 90th percentile of absolute errors."""
     return tuple(float(q) for q in np.percentile(errors, (50, 80, 90)))
@@ -79,6 +113,14 @@ def main(write: bool) -> None:
         print(f"| {r['part']} | {r['dtype']} | {r['shapes']:,} | {cell('model')} | {cell('roofline')} "
               f"| {cell('nearest')} ({r['near']}) |")
     print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{v:.0f}%" for d, v in pooled.items()))
+    collectives = held_out_collectives()
+    print("\nNCCL collectives within a node, each part held out: absolute error per row, median / p90 "
+          "(model: from the other parts' curves and the part's link bandwidth)\n")
+    print("| part | rows | model | nearest part as measured | nearest part x link ratio (which) |")
+    print("|---|---|---|---|---|")
+    for r in collectives:
+        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
+        print(f"| {r['part']} | {r['rows']} | {cell('model')} | {cell('nearest')} | {cell('scaled')} ({r['near']}) |")
     if write:
         lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
                  "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
@@ -89,6 +131,14 @@ def main(write: bool) -> None:
         for r in rows:
             median, p80, p90 = summary(r["errors"]["model"])
             lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}", f"median_abs_error_pct = {median:.1f}",
+                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
+        nvlink = [r for r in collectives if specs_link(r["part"]) >= NVLINK_GB_S]
+        lines += ['["nccl"]', f'basis = "NCCL rows of every measured NVLink part ({", ".join(r["part"] for r in nvlink)}) '
+                  'held out in turn, pooled"',
+                  f"p80_abs_error_pct = {np.percentile(np.concatenate([r['errors']['model'] for r in nvlink]), 80):.1f}", ""]
+        for r in collectives:
+            median, p80, p90 = summary(r["errors"]["model"])
+            lines += [f'["{r["part"]}.nccl"]', f"rows = {r['rows']}", f"median_abs_error_pct = {median:.1f}",
                       f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
         OUT.write_text("\n".join(lines))
         print(f"\nwrote {OUT}")

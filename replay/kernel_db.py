@@ -189,3 +189,102 @@ def covers(gpu: str, dtype: str, specs: dict[str, dict]) -> bool:
     spec = specs.get(gpu, {})
     return (presets.vendor(gpu) in {presets.vendor(q) for q in gridded_parts(dtype)}
             and bool(spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops"))))
+
+
+# -- collectives ---------------------------------------------------------------------------------
+# NCCL within one node, measured per part (nccl.parquet): latency by operation, GPU count and buffer
+# size. `collective_latency` answers for any part and size:
+#
+# - a measured part: its own curve at the trace's GPU count (the nearest count measured: 2, 4, 8;
+#   GB200 / GB300 2 and 4), interpolated linearly in log latency over log bytes; below the smallest
+#   size the smallest's latency, beyond the largest the largest's scaled by the size (bandwidth-bound);
+# - any other part of the vendor, from its scale-up link bandwidth (gpus.toml interconnect_gb_s):
+#   the measured part nearest in link bandwidth (of several as near, the geometric mean of their
+#   curves), scaled by the ratio of link bandwidths, t_T(s) = t_q(s) x B_q / B_T. A model that kept
+#   each part's small-message latency and moved only the rest, averaged over all parts by distance,
+#   did worse held out (A100: 16.9% median against 9.2%): small-message latency changes across
+#   generations about as the links do, and parts far apart in bandwidth differ in more than it.
+COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "alltoall")  # a collective's op code: its index
+NEAR_LINK = 0.1  # parts within this |log| of the nearest link bandwidth count as as near (H100 and H200)
+
+
+@lru_cache(maxsize=1)
+def nccl_table() -> dict[str, np.ndarray]:
+    """The measured collective rows as columns: gpu, op, ranks, bytes, latency_us."""
+    import pyarrow.parquet as pq
+    path = resources.files("retime.replay").joinpath("presets", provenance()["nccl"]["file"])
+    table = pq.read_table(str(path))
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+@lru_cache(maxsize=None)
+def nccl_curve(gpu: str, op: str, ranks: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(log bytes, log latency µs) of one part's measured curve, by size; None where not measured."""
+    rows = nccl_table()
+    mine = (rows["gpu"] == gpu) & (rows["op"] == op) & (rows["ranks"] == ranks)
+    if not mine.any():
+        return None
+    order = np.argsort(rows["bytes"][mine])
+    return (np.log(rows["bytes"][mine][order].astype(np.float64)),
+            np.log(rows["latency_us"][mine][order].astype(np.float64)))
+
+
+def nccl_parts() -> list[str]:
+    """The parts with measured collectives."""
+    return list(dict.fromkeys(nccl_table()["gpu"]))
+
+
+def measured_ranks(gpu: str, op: str, ranks: int) -> int | None:
+    """The GPU count of a part's measured curves nearest `ranks` (in ratio), None without curves."""
+    rows = nccl_table()
+    have = np.unique(rows["ranks"][(rows["gpu"] == gpu) & (rows["op"] == op)])
+    if not len(have):
+        return None
+    return int(have[np.abs(np.log(have / max(ranks, 2))).argmin()])
+
+
+def _on_curve(curve: tuple[np.ndarray, np.ndarray], nbytes: np.ndarray) -> np.ndarray:
+    log_bytes, log_latency = curve
+    x = np.log(np.maximum(nbytes, 1.0))
+    inside = np.exp(np.interp(x, log_bytes, log_latency))
+    beyond = np.exp(log_latency[-1] + x - log_bytes[-1])  # bandwidth-bound: time grows with the size
+    return np.where(x > log_bytes[-1], beyond, inside)
+
+
+def collective_from_specs(spec: dict, op: str, ranks: int, nbytes: np.ndarray, anchors: list[str],
+                          specs: dict[str, dict]) -> np.ndarray:
+    """Latency (µs) of collectives of `nbytes` on a part known by its link bandwidth only: the
+    measured part nearest in link bandwidth (of several as near, their geometric mean) scaled by
+    the ratio of link bandwidths; parts measured at the GPU count asked for first."""
+    counts = {q: measured_ranks(q, op, ranks) for q in anchors}
+    exact = [q for q, n in counts.items() if n == ranks]  # parts measured at this GPU count answer first
+    distance = {q: abs(np.log(specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"]))
+                for q in (exact or [q for q, n in counts.items() if n is not None])}
+    nearest = min(distance.values())
+    logs = [np.log(_on_curve(nccl_curve(q, op, measured_ranks(q, op, ranks)), nbytes)
+                   * specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"])
+            for q, d in distance.items() if d <= nearest + NEAR_LINK]
+    return np.exp(np.mean(logs, axis=0))
+
+
+def collective_latency(gpu: str, op: str, ranks: int, nbytes, specs: dict[str, dict],
+                       exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Predicted latency (µs) of `op` collectives over `ranks` GPUs of one node moving buffers of
+    `nbytes` on preset `gpu`: its measured curve where the tables have it (and it is not excluded),
+    else from its link bandwidth. `exclude` holds parts out (validation)."""
+    nbytes = np.asarray(nbytes, np.float64)
+    if gpu not in exclude:
+        own = measured_ranks(gpu, op, ranks)
+        if own is not None:
+            return _on_curve(nccl_curve(gpu, op, own), nbytes)
+    anchors = [q for q in nccl_parts() if q not in exclude and q != gpu and q in specs]
+    return collective_from_specs(specs[gpu], op, ranks, nbytes, anchors, specs)
+
+
+def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:
+    """Whether `collective_latency` answers for a part: measured, or of the measured parts' vendor
+    with a link bandwidth (validated holding each measured part out, bench/kernel_validation.py)."""
+    if gpu in nccl_parts():
+        return True
+    return (presets.vendor(gpu) in {presets.vendor(q) for q in nccl_parts()}
+            and bool(specs.get(gpu, {}).get("interconnect_gb_s")))
