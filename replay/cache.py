@@ -28,7 +28,7 @@ from retime.sqlfiles import load_sql
 
 ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offset", "point_event", "point_is_end",
           "point_lane", "point_is_gpu", "point_name", "point_gpu_class", "point_flop_per_byte", "point_roof",
-          "point_gemm", "gemm_shapes")
+          "point_shape", "kernel_shapes")
 
 
 @lru_cache(maxsize=1)

@@ -81,7 +81,8 @@ def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     factor = np.ones(len(graph.src))
     if scenario.kernel_model is not None:
         gpu_ops = [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES]
-        factor *= kernel_model.edge_factors(graph, scenario.kernel_model, scenario.class_arrays()[0], np.array(gpu_ops))
+        multiplier, bandwidth = scenario.class_arrays()[:2]
+        factor *= kernel_model.edge_factors(graph, scenario.kernel_model, multiplier, np.array(gpu_ops), bandwidth)
     for pattern, f in scenario.scale + [rule for rules in scenario.knob_rules.values() for rule in rules]:
         factor[own_time_edges(graph, pattern)] *= f
     return factor

@@ -103,9 +103,11 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
                                   f"{', '.join(entry['parts'])})")
         return ErrorBar(float(entry["p80_abs_error_pct"]),
                         f"80% of {entry['directions']} validated pair-directions of --to across vendors: {entry['basis']}")
-    gemm = kernel_table().get("bf16", {})
+    gemm, nccl = kernel_table().get("bf16", {}), kernel_table().get("nccl", {})
     kernels = (f"; GEMMs of recorded shape: 80% of held-out measured shapes within ±{gemm['p80_abs_error_pct']:.0f}%"
                if gemm else "")
+    kernels += (f"; NCCL collectives within a node: 80% of held-out NVLink parts' measured sizes within "
+                f"±{nccl['p80_abs_error_pct']:.0f}%" if nccl else "")
     return ErrorBar(None, f"no measured pair of two {presets.vendor(source)} GPUs validates --to on a whole trace{kernels}")
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 import duckdb
 import numpy as np
 from retime import foundation
-from retime.replay import graph_build, kernels, presets
+from retime.replay import graph_build, kernel_db, kernels, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
 
 from retime.progress import Progress, Steps
@@ -53,19 +53,21 @@ class ReplayGraph:
     point_gpu_class: np.ndarray  # int8[n], index into GPU_CLASSES for GPU ops, -1 elsewhere
     point_flop_per_byte: np.ndarray  # float32[n], a kernel's arithmetic intensity; NaN where unknown
     point_roof: np.ndarray      # int8[n], a kernel's compute roof, index into ROOF_TYPES; -1 where unknown
-    point_gemm: np.ndarray      # int32[n], a GEMM kernel's shape, index into gemm_shapes; -1 where unknown
-    gemm_shapes: np.ndarray     # float32[s, 3], the distinct GEMM shapes (m, n, k) the points index (replay/kernel_db.py)
+    point_shape: np.ndarray     # int32[n], a kernel's shape, index into kernel_shapes; -1 where unknown
+    kernel_shapes: np.ndarray   # float32[s, 3], the distinct shapes the points index (replay/kernel_db.py): a GEMM's
+                                # (m, n, k), a collective's (op, GPUs, buffer bytes; op indexes COLLECTIVES)
 
     @property
     def dst(self) -> np.ndarray:
         """Destination point of every edge (edges are sorted by destination)."""
         return destinations(self.indptr)
 
-    def gemm_mnk(self, points: np.ndarray) -> np.ndarray:
-        """float64[len(points), 3]: the m, n, k of each point's GEMM; NaN where unknown."""
-        index = self.point_gemm[points]
-        shapes = np.vstack([self.gemm_shapes.astype(np.float64), np.full((1, 3), np.nan)])
-        return shapes[np.where(index >= 0, index, len(self.gemm_shapes))]
+    def shape_of(self, points: np.ndarray) -> np.ndarray:
+        """float64[len(points), 3]: each point's kernel shape (a GEMM's m, n, k; a collective's op,
+        GPUs, bytes); NaN where unknown."""
+        index = self.point_shape[points]
+        shapes = np.vstack([self.kernel_shapes.astype(np.float64), np.full((1, 3), np.nan)])
+        return shapes[np.where(index >= 0, index, len(self.kernel_shapes))]
 
     def name_mask(self, pattern: str) -> np.ndarray:
         """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
@@ -75,14 +77,15 @@ class ReplayGraph:
 
 
 GRAPH_SCRIPTS = ("graph_events", "graph_points", "graph_inputs", "graph_gpu", "graph_stream_waits", "graph_edges")
-GRAPH_ARRAYS = ("graph_arrays_points", "graph_arrays_edges", "graph_arrays_names", "graph_arrays_gpu_classes")
+GRAPH_ARRAYS = ("graph_arrays_points", "graph_arrays_edges", "graph_arrays_names", "graph_arrays_gpu_classes",
+                "graph_arrays_collectives")
 
 
 def _variables(con: duckdb.DuckDBPyConnection, trace_id: int) -> dict:
     """The graph's inputs besides the store: its constants and the trace GPU's ridge point."""
     return dict(trace_id=trace_id, queue_gap_ns=QUEUE_GAP_NS, thread_wake_ns=THREAD_WAKE_NS,
                 thread_idle_ns=THREAD_IDLE_NS, edge_classes=list(EDGE_CLASSES), gpu_classes=list(GPU_CLASSES),
-                roof_types=list(ROOF_TYPES),
+                roof_types=list(ROOF_TYPES), collective_ops=list(kernel_db.COLLECTIVES),
                 backpressure_depth_share=BACKPRESSURE_DEPTH_SHARE, backpressure_slow_factor=BACKPRESSURE_SLOW_FACTOR,
                 ridge_flop_per_byte=presets.ridge_flop_per_byte(presets.trace_gpu_names(con, trace_id)))
 
@@ -130,7 +133,7 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
             fetched.append(con.execute(load_sql(PACKAGE, name)).fetchnumpy())
             if step:
                 step()
-        points, edges, coded, classed = fetched
+        points, edges, coded, classed, collectives = fetched
         names = [row[0] for row in con.execute(load_sql(PACKAGE, "graph_names")).fetchall()]
     point_event = points["event_id"].astype(np.int64)
     code_of_event = np.zeros(int(point_event.max()) + 1 if len(point_event) else 0, np.int32)
@@ -141,14 +144,15 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
     intensity_of_event[classed["event_id"].astype(np.int64)] = classed["flop_per_byte"]
     roof_of_event = np.full(len(code_of_event), -1, np.int8)
     roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
-    gemm_shapes, gemm_of_event = graph_build.gemm_shape_index(classed["event_id"].astype(np.int64), classed,
-                                                              slice(None), len(code_of_event))
+    kernel_shapes, shape_of_event = graph_build.shape_index(
+        np.concatenate([classed["event_id"], collectives["event_id"]]).astype(np.int64),
+        np.vstack([graph_build.gemm_rows(classed, slice(None)), graph_build.collective_rows(collectives)]), len(code_of_event))
     return _assemble(trace_id, graph_build.GraphArrays(
         t=points["t"].astype(np.int64), point_event=point_event, point_is_end=points["is_end"].astype(bool),
         point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),
         point_name=code_of_event[point_event], point_gpu_class=class_of_event[point_event],
         point_flop_per_byte=intensity_of_event[point_event], point_roof=roof_of_event[point_event],
-        point_gemm=gemm_of_event[point_event], gemm_shapes=gemm_shapes, names=names,
+        point_shape=shape_of_event[point_event], kernel_shapes=kernel_shapes, names=names,
         src=edges["src"].astype(np.int64), indptr=row_pointers(edges["dst"].astype(np.int64), len(point_event)),
         base_lag=edges["base_lag"].astype(np.int64),
         edge_class=edges["edge_class"].astype(np.int64), bytes=edges["bytes"].astype(np.int64),
@@ -162,7 +166,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     point_arrays = {"point_event": g.point_event, "point_is_end": g.point_is_end, "point_lane": g.point_lane,
                     "point_is_gpu": g.point_is_gpu, "point_gpu_class": g.point_gpu_class,
                     "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name,
-                    "point_gemm": g.point_gemm}
+                    "point_shape": g.point_shape}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
     if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)
@@ -170,7 +174,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
     origin = int(times.min()) if len(times) else 0
     times -= origin  # the build's own array: relative in place
     return ReplayGraph(trace_id=trace_id, origin_ns=origin, measured=times, indptr=indptr, src=src,
-                       **edge_arrays, **point_arrays, gemm_shapes=g.gemm_shapes, names=g.names)
+                       **edge_arrays, **point_arrays, kernel_shapes=g.kernel_shapes, names=g.names)
 
 
 def _topological(times, src, dst, point_arrays, edge_arrays):

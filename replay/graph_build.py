@@ -46,8 +46,8 @@ class GraphArrays:
     point_gpu_class: np.ndarray
     point_flop_per_byte: np.ndarray
     point_roof: np.ndarray
-    point_gemm: np.ndarray      # int32[n], index into gemm_shapes; -1 where unknown
-    gemm_shapes: np.ndarray     # float32[s, 3], the trace's distinct GEMM shapes (m, n, k)
+    point_shape: np.ndarray     # int32[n], index into kernel_shapes; -1 where unknown
+    kernel_shapes: np.ndarray   # float32[s, 3], the trace's distinct GEMM (m, n, k) and collective (op, GPUs, bytes) shapes
     names: list[str]
     src: np.ndarray
     indptr: np.ndarray          # CSR row pointers over destinations
@@ -57,16 +57,27 @@ class GraphArrays:
     offset: np.ndarray
 
 
-def gemm_shape_index(events: np.ndarray, columns: dict, rows: np.ndarray | slice, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct GEMM shapes among `events` (columns gemm_m, gemm_n, gemm_k, NaN where unknown,
-    taken at `rows`) as float32[s, 3], and each of n events' index into them (int32, -1 elsewhere):
-    a trace has a few hundred shapes, so points carry 4 bytes each instead of three floats."""
-    mnk = np.column_stack([np.asarray(columns[f"gemm_{axis}"])[rows] for axis in "mnk"]).astype(np.float32)
-    shaped = np.isfinite(mnk).all(axis=1)
-    shapes, inverse = np.unique(mnk[shaped], axis=0, return_inverse=True)
+def shape_index(events: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct kernel shapes among `events` (rows: float[len(events), 3], NaN where unknown) as
+    float32[s, 3], and each of n events' index into them (int32, -1 elsewhere): a trace has a few
+    hundred shapes, so points carry 4 bytes each instead of three floats. A shape is a GEMM's
+    (m, n, k) or a collective's (operation, GPUs, buffer bytes): the op's class says which."""
+    rows = np.asarray(rows, np.float32).reshape(-1, 3)
+    shaped = np.isfinite(rows).all(axis=1)
+    shapes, inverse = np.unique(rows[shaped], axis=0, return_inverse=True)
     index = np.full(n, -1, np.int32)
     index[events[shaped]] = inverse.ravel()
     return shapes.reshape(-1, 3), index
+
+
+def gemm_rows(columns: dict, rows: np.ndarray | slice) -> np.ndarray:
+    """A GEMM's (m, n, k) per row of a fetched table (gemm_m, gemm_n, gemm_k; NaN where unknown)."""
+    return np.column_stack([np.asarray(columns[f"gemm_{axis}"], np.float64)[rows] for axis in "mnk"])
+
+
+def collective_rows(columns: dict) -> np.ndarray:
+    """A collective's (operation, GPUs, buffer bytes) per row of graph_arrays_collectives."""
+    return np.column_stack([np.asarray(columns[c], np.float64) for c in ("op", "ranks", "buffer_bytes")])
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, np.ndarray]:
@@ -204,7 +215,10 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     fpb[worked] = w_fpb
     roof = np.full(n, -1, np.int8)
     roof[worked] = np.asarray(work["roof"])[known]
-    gemm_shapes, gemm_of = gemm_shape_index(worked, work, known, n)
+    collectives = _fetch(con, "graph_arrays_collectives")
+    c_events = events.of(np.asarray(collectives["event_id"], np.int64))
+    kernel_shapes, shape_of_event = shape_index(np.concatenate([worked, c_events[c_events >= 0]]),
+                                                np.vstack([gemm_rows(work, known), collective_rows(collectives)[c_events >= 0]]), n)
     # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
     # ridge, compute for GEMM / attention / convolution, else memory-bound
     by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1
@@ -417,10 +431,10 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
     p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
                                                                             gpu_class, fpb, roof)
-    p_gemm = gemm_of[p_local]  # only kernels have a shape: host points take -1 with their event
+    p_shape = shape_of_event[p_local]  # only kernels have a shape: host points take -1 with their event
     result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
                          point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
-                         point_gemm=p_gemm, gemm_shapes=gemm_shapes,
+                         point_shape=p_shape, kernel_shapes=kernel_shapes,
                          names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
                          offset=offset)
     done()

@@ -143,7 +143,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         out[new_of_old[:len(values)]] = values
         return out
 
-    shape_offset = np.cumsum([0] + [len(g.gemm_shapes) for g in graphs])
+    shape_offset = np.cumsum([0] + [len(g.kernel_shapes) for g in graphs])
     point_rank = arrange(np.repeat(np.arange(len(graphs)), sizes), -1)
     graph = replay_graph.ReplayGraph(
         trace_id=ranked[0][0], origin_ns=origin, measured=arrange(measured, 0),
@@ -161,9 +161,9 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         point_flop_per_byte=arrange(np.concatenate([g.point_flop_per_byte for g in graphs]), np.float32(np.nan)),
         point_roof=arrange(np.concatenate([g.point_roof for g in graphs]), np.int8(-1)),
         # each rank's shape indices moved past the shapes of the ranks before it
-        point_gemm=arrange(np.concatenate([np.where(g.point_gemm >= 0, g.point_gemm + shape_offset[i], -1).astype(np.int32)
+        point_shape=arrange(np.concatenate([np.where(g.point_shape >= 0, g.point_shape + shape_offset[i], -1).astype(np.int32)
                                            for i, g in enumerate(graphs)]), np.int32(-1)),
-        gemm_shapes=np.concatenate([g.gemm_shapes for g in graphs]).reshape(-1, 3),
+        kernel_shapes=np.concatenate([g.kernel_shapes for g in graphs]).reshape(-1, 3),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))

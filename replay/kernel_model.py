@@ -50,6 +50,7 @@ from retime.replay import kernel_db, presets
 from retime.replay.scenario import GPU_CLASSES, ROOF_TYPES
 
 MODELLED = ("gemm", "attention", "convolution", "reduction", "elementwise", "other")
+MAX_NODE_GPUS = 8  # the measured NCCL curves are of one node's GPUs (2, 4, 8): larger groups cross NICs
 COMPUTE = ("gemm", "attention", "convolution")  # without shapes: bounded by tensor FLOP/s; the rest by HBM bandwidth
 ANCHOR = "h100"              # efficiencies are relative to this GPU's
 FLOOR_QUANTILE = 0.05        # a GPU's floor: this quantile of its kernels' durations, over every class
@@ -158,6 +159,24 @@ class RetargetModel:
                              / kernel_db.latency(self.source, dtype, m, n, k, specs))
         return out
 
+    def collective_ratios(self, shapes: np.ndarray) -> np.ndarray:
+        """Target over source time of collectives of known shape (op index into kernel_db.COLLECTIVES,
+        GPUs, buffer bytes) within one node (2 to MAX_NODE_GPUS GPUs) from the measured NCCL curves
+        (replay/kernel_db.py); NaN where the curves do not answer on both parts (another vendor, a
+        part without a link bandwidth, a group larger than a node), where the link ratio does."""
+        out = np.full(len(shapes), np.nan)
+        specs = presets.presets()
+        if not (kernel_db.covers_collectives(self.source, specs) and kernel_db.covers_collectives(self.target, specs)):
+            return out
+        known = np.isfinite(shapes).all(axis=1) & (shapes[:, 1] >= 2) & (shapes[:, 1] <= MAX_NODE_GPUS)
+        for code, op in enumerate(kernel_db.COLLECTIVES):
+            for ranks in np.unique(shapes[known & (shapes[:, 0] == code), 1]):
+                rows = np.flatnonzero(known & (shapes[:, 0] == code) & (shapes[:, 1] == ranks))
+                nbytes = shapes[rows, 2]
+                out[rows] = (kernel_db.collective_latency(self.target, op, int(ranks), nbytes, specs)
+                             / kernel_db.collective_latency(self.source, op, int(ranks), nbytes, specs))
+        return out
+
     def times(self, durations: np.ndarray, cls: str, intensity: np.ndarray | None = None,
               roof: np.ndarray | None = None) -> np.ndarray:
         """Predicted target times (ns, float) of kernels of one class that took `durations` on the
@@ -197,9 +216,12 @@ def retarget_model(source: str, target: str, calibration: dict | None = None) ->
                          data.get("compute_efficiency", {}), data.get("memory_efficiency", {}))
 
 
-def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_classes: np.ndarray) -> np.ndarray:
+def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_classes: np.ndarray,
+                 bandwidth: np.ndarray | None = None) -> np.ndarray:
     """float64[m]: the factor that turns each kernel-duration edge's lag (its base lag times its edge
-    class's multiplier) into the model's time; 1 on every other edge. A PDL offset edge starting at
+    class's multiplier) into the model's time (a collective's: its measured NCCL curves' ratio where
+    both parts have them, else the multiplier of the `net` knob the retarget set; an absolute `net`
+    bandwidth, `bandwidth` per edge class, wins over both); 1 on every other edge. A PDL offset edge starting at
     a kernel's start scales as that kernel does."""
     factor = np.ones(len(graph.src))
     dst = graph.dst
@@ -210,16 +232,23 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
     source_class = graph.point_gpu_class[graph.src]
     base = graph.base_lag.astype(np.float64)
     for code, cls in enumerate(GPU_CLASSES):
-        if cls not in MODELLED:
+        if cls not in MODELLED + ("communication",):
             continue
         edges = np.flatnonzero(duration & (source_class == code))
         if len(edges) == 0:
             continue
         durations = base[edges]
         starts = graph.src[edges]
+        if cls == "communication":  # measured NCCL curves of both parts where they answer; else the link ratio (net)
+            ratio = model.collective_ratios(graph.shape_of(starts))
+            measured = np.isfinite(ratio)
+            if bandwidth is not None:
+                measured &= bandwidth[graph.edge_class[edges]] <= 0
+            point_factor[starts[measured]] = ratio[measured] / multiplier[graph.edge_class[edges[measured]]]
+            continue
         predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
         if cls == "gemm":  # measured latencies of the same shape on both parts, where the tables have them
-            ratio = model.gemm_ratios(graph.gemm_mnk(starts), graph.point_roof[starts])
+            ratio = model.gemm_ratios(graph.shape_of(starts), graph.point_roof[starts])
             measured = np.isfinite(ratio)
             predicted[measured] = durations[measured] * ratio[measured]
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])

@@ -13,23 +13,39 @@ CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
     WHERE t.rank IS NOT NULL
       AND e.kind = 'collective' AND l.kind = 'gpu_stream' AND e.dur_ns IS NOT NULL;
 
--- What one rank of a collective moves over the links, in bytes, under the ring algorithm NCCL uses
--- by default: all-reduce 2(n-1)/n of its buffer, all-gather / reduce-scatter / all-to-all (n-1)/n,
--- others (broadcast, reduce, send/recv) the buffer once. NULL where the element count or type is
--- not in the trace. The replayer's absolute `net` bandwidth divides this.
-CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, group_size) AS
-    (nelems * CASE lower(coalesce(coll_dtype, ''))
+-- Bytes per element of a collective's data type as Kineto and PyTorch's NCCL slices name it (NULL
+-- where unknown).
+CREATE OR REPLACE TEMP MACRO collective_dtype_bytes(coll_dtype) AS
+    CASE lower(coalesce(coll_dtype, ''))
         WHEN 'float' THEN 4 WHEN 'float32' THEN 4 WHEN 'int' THEN 4 WHEN 'int32' THEN 4
         WHEN 'half' THEN 2 WHEN 'bfloat16' THEN 2 WHEN 'float16' THEN 2
         WHEN 'double' THEN 8 WHEN 'long' THEN 8 WHEN 'int64' THEN 8 WHEN 'long int' THEN 8
         WHEN 'byte' THEN 1 WHEN 'char' THEN 1 WHEN 'bool' THEN 1 WHEN 'int8' THEN 1 WHEN 'uint8' THEN 1
         WHEN 'unsigned char' THEN 1 WHEN 'signed char' THEN 1 WHEN 'short int' THEN 2
         WHEN 'c10::half' THEN 2 WHEN 'c10::bfloat16' THEN 2
-        END
+    END;
+
+-- What one rank of a collective moves over the links, in bytes, under the ring algorithm NCCL uses
+-- by default: all-reduce 2(n-1)/n of its buffer, all-gather / reduce-scatter / all-to-all (n-1)/n,
+-- others (broadcast, reduce, send/recv) the buffer once. NULL where the element count or type is
+-- not in the trace. The replayer's absolute `net` bandwidth divides this.
+CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, group_size) AS
+    (nelems * collective_dtype_bytes(coll_dtype)
      * CASE WHEN coalesce(group_size, 0) < 2 THEN 1.0
             WHEN regexp_matches(lower(coll_op), 'all_?reduce') THEN 2.0 * (group_size - 1) / group_size
             WHEN regexp_matches(lower(coll_op), 'all_?gather|reduce_?scatter|all_?to_?all') THEN 1.0 * (group_size - 1) / group_size
             ELSE 1.0 END)::BIGINT;
+
+-- A collective's operation as the measured NCCL curves name it (replay/presets/kernel_db/nccl.parquet:
+-- all_reduce, all_gather, reduce_scatter, alltoall) from the names traces give it (allreduce,
+-- _allgather_base, reduce_scatter_tensor, all_to_all, ...); NULL for the others (broadcast, send,
+-- recv, ...), which have no curve.
+CREATE OR REPLACE TEMP MACRO nccl_curve_op(coll_op) AS
+    CASE WHEN regexp_matches(lower(coalesce(coll_op, '')), 'all_?reduce') THEN 'all_reduce'
+         WHEN regexp_matches(lower(coalesce(coll_op, '')), 'all_?gather') THEN 'all_gather'
+         WHEN regexp_matches(lower(coalesce(coll_op, '')), 'reduce_?scatter') THEN 'reduce_scatter'
+         WHEN regexp_matches(lower(coalesce(coll_op, '')), 'all_?to_?all') THEN 'alltoall'
+    END;
 
 -- The size of each collective kernel of trace t as its launching call's innermost `nccl:<op>` slice
 -- records it (PyTorch's ProcessGroupNCCL wraps each collective in one, with the tensor's "Input Dims"

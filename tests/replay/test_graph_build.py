@@ -10,7 +10,7 @@ from retime.replay.graph import ReplayGraph, build_graph, build_graph_sql
 import retime
 from tests.conftest import SAMPLE_TRACES
 
-POINT_ARRAYS = [name for name in cache.ARRAYS if name.startswith("point_")] + ["measured", "indptr", "gemm_shapes"]
+POINT_ARRAYS = [name for name in cache.ARRAYS if name.startswith("point_")] + ["measured", "indptr", "kernel_shapes"]
 
 
 def edge_rows(g: ReplayGraph) -> np.ndarray:

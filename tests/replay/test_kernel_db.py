@@ -52,7 +52,7 @@ def test_a_retarget_moves_real_h100_gemms_by_nvidias_measured_ratio(tmp_path):
         chosen = store.scenario(r.trace_id, to="b200")
         lags = engine.edge_lags(graph, chosen)
         starts = np.flatnonzero(graph.point_is_gpu & ~graph.point_is_end & (graph.point_gpu_class == 0)
-                                & (graph.point_gemm >= 0) & (graph.point_roof == 0))
+                                & (graph.point_shape >= 0) & (graph.point_roof == 0))
         assert len(starts) >= 20
         # each shaped BF16 GEMM's duration edge: from its start to its own end
         ends = {graph.point_event[p]: p for p in np.flatnonzero(graph.point_is_end)}
@@ -62,9 +62,62 @@ def test_a_retarget_moves_real_h100_gemms_by_nvidias_measured_ratio(tmp_path):
             edge = np.flatnonzero((graph.src == p) & (dst == ends[graph.point_event[p]]))
             if len(edge) != 1 or graph.base_lag[edge[0]] <= 0:
                 continue
-            m, n, k = graph.gemm_mnk(np.array([p]))[0]
+            m, n, k = graph.shape_of(np.array([p]))[0]
             expected = kernel_db.latency("b200", "bf16", [m], [n], [k], presets.presets())[0] / \
                 kernel_db.latency("h100", "bf16", [m], [n], [k], presets.presets())[0]
             assert lags[edge[0]] == pytest.approx(graph.base_lag[edge[0]] * expected, rel=1e-3, abs=1)
             checked += 1
         assert checked >= 20
+
+
+def nccl_rows(gpu: str):
+    path = resources.files("retime.replay").joinpath("presets", "kernel_db", "nccl.parquet")
+    return duckdb.sql(f"SELECT op, ranks, bytes, latency_us FROM '{path}' WHERE gpu = '{gpu}'").fetchnumpy()
+
+
+@pytest.mark.parametrize("gpu", ["h100", "b200", "gb200"])
+def test_a_measured_collective_looks_up_its_own_latency(gpu):
+    rows = nccl_rows(gpu)
+    for op, ranks, nbytes, latency in zip(rows["op"], rows["ranks"], rows["bytes"], rows["latency_us"]):
+        got = kernel_db.collective_latency(gpu, op, int(ranks), [nbytes], presets.presets())[0]
+        assert got == pytest.approx(latency, rel=1e-5)
+
+
+def test_a_held_out_nvlink_part_is_predicted_from_its_nearest_measured_part():
+    """H200 held out: the H100 curves (same NVLink 4) predict its measured collectives to a few %;
+    beyond the largest size measured, time grows with the size."""
+    specs = presets.presets()
+    rows = nccl_rows("h200")
+    errors = [abs(kernel_db.collective_latency("h200", op, int(n), [b], specs, exclude=("h200",))[0] / t - 1)
+              for op, n, b, t in zip(rows["op"], rows["ranks"], rows["bytes"], rows["latency_us"])]
+    assert np.median(errors) < 0.05
+    big = kernel_db.collective_latency("h100", "all_reduce", 8, [2**29, 2**30], specs)
+    assert big[1] / big[0] == pytest.approx(2.0)
+    assert kernel_db.covers_collectives("v100", specs) and not kernel_db.covers_collectives("mi300x", specs)
+
+
+def test_a_retarget_moves_real_all_reduces_by_nvidias_measured_curves(tmp_path):
+    """HTA's A100 rank (2 GPUs) onto B200: each all-reduce takes its time times the ratio of the two
+    parts' measured NCCL latencies at its size; a broadcast, which has no curve, the link ratio."""
+    path = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
+    if not path.is_file():
+        pytest.skip("../shared/traces is not present in this checkout")
+    specs = presets.presets()
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(path)
+        graph = cache.graph(store.con, r.trace_id, None)
+        new, _, _ = engine.retimed(graph, store.scenario(r.trace_id, to="b200", source="a100"))
+        rows = store.sql("SELECT event_id, coll_op, coll_group_size, coll_in_nelems * 4 AS bytes, dur_ns FROM events "
+                         "WHERE trace_id = $t AND kind = 'collective' AND dur_ns > 0", {"t": r.trace_id})
+        starts, ends = engine.points_of_events(graph, rows["event_id"].to_numpy())
+        checked = {"allreduce": 0, "broadcast": 0}
+        for (op, ranks, nbytes, dur), start, end in zip(rows.select("coll_op", "coll_group_size", "bytes", "dur_ns").rows(),
+                                                         starts, ends):
+            if op == "allreduce":
+                expected = dur * (kernel_db.collective_latency("b200", "all_reduce", ranks, [nbytes], specs)[0]
+                                  / kernel_db.collective_latency("a100", "all_reduce", ranks, [nbytes], specs)[0])
+            else:
+                expected = dur * specs["a100"]["interconnect_gb_s"] / specs["b200"]["interconnect_gb_s"]
+            assert new[end] - new[start] == pytest.approx(expected, rel=1e-6, abs=1)
+            checked[op] += 1
+        assert checked["allreduce"] >= 10 and checked["broadcast"] >= 4
