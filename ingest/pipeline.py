@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterable
 
 import duckdb
-from retime.ingest import chrome, nsys
+from retime.ingest import chrome, nsys, rocprof
 from retime.ingest.trace_row import TraceRow, to_json
 
 from retime.store import jobs
@@ -141,9 +141,6 @@ def _is_xplane(path: Path, head: bytes) -> bool:
 # formats retime recognises but does not read: (a test on the file's name and first bytes, what it
 # is, what to do instead)
 UNREAD_FORMATS = (
-    (lambda path, head: b'"rocprofiler-sdk-tool"' in head, "an AMD rocprofv3 JSON (rocprofiler-sdk-tool)",
-     "record the run with torch.profiler (Kineto JSON, which ROCm writes too) or with rocprofv3 "
-     "--output-format pftrace and open it in Perfetto"),
     (lambda path, head: b'"schema": "1.' in head, "a PyTorch execution trace (ExecutionTraceObserver)",
      "ingest the Kineto trace recorded with it (torch.profiler's .pt.trace.json)"),
     (_is_xplane, "a JAX/TensorFlow XPlane protobuf (.xplane.pb)",
@@ -167,11 +164,14 @@ def _head(path: Path, size: int = 4096) -> bytes:
 
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
-    everything else is read as Chrome/Kineto JSON (which reports what it is when it is not). A
+    JSON under a `rocprofiler-sdk-tool` key is rocprofv3's, everything else is read as Chrome/Kineto
+    JSON (which reports what it is when it is not). A
     format retime recognises but does not read is refused here, by name, with what to do instead."""
     head = _head(path)
     if head.startswith(b"SQLite format 3"):
         return nsys
+    if b'"rocprofiler-sdk-tool"' in head:
+        return rocprof
     for matches, what, instead in UNREAD_FORMATS:
         if matches(path, head):
             raise TraceFormatError(f"{path}: {what}: retime does not read this format; {instead}")

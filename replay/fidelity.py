@@ -103,6 +103,10 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
                                   f"{', '.join(entry['parts'])})")
         return ErrorBar(float(entry["p80_abs_error_pct"]),
                         f"80% of {entry['directions']} validated pair-directions of --to across vendors: {entry['basis']}")
+    from retime.replay import kernel_db
+    measured_vendors = {presets.vendor(q) for q in kernel_db.gridded_parts("bf16") + kernel_db.nccl_parts()}
+    if presets.vendor(source) not in measured_vendors:  # the kernel tables answer for another vendor's parts only
+        return ErrorBar(None, f"no measured pair of two {presets.vendor(source)} GPUs validates --to on a whole trace")
     gemm, nccl = kernel_table().get("bf16", {}), kernel_table().get("nccl", {})
     kernels = (f"; GEMMs of recorded shape: 80% of held-out measured shapes within ±{gemm['p80_abs_error_pct']:.0f}%"
                if gemm else "")

@@ -38,7 +38,7 @@ def shared_json_traces() -> list[str]:
             continue
         if path.parent.name == "derived":  # cut-off copies, checked against their originals
             continue
-        if path.parent.name == "rocprof":  # a format retime names and refuses (tests/ingest/test_shared_traces.py)
+        if path.parent.name == "rocprof":  # rocprofv3 JSON, checked against its records in tests/ingest/test_rocprof.py
             continue
         names.append(str(path.relative_to(SHARED_TRACES)))
     return names

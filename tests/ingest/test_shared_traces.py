@@ -63,7 +63,6 @@ def test_the_ranks_of_one_run_stay_one_job(store, shared_traces):
 
 
 @pytest.mark.parametrize("name, what", [
-    ("rocprof/rocprofv3_mi350_train_908_results.json.gz", "rocprofv3 JSON"),
     ("xplane/jax08_conv_mi300_tw003.xplane.pb", "XPlane protobuf"),
     ("hta/execution_trace_simple_add/pytorch_et.json.gz", "PyTorch execution trace"),
 ])
