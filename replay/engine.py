@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 from retime import foundation
-from retime.replay import fidelity, kernel_model, kernels, presets
+from retime.replay import batch, fidelity, kernel_model, kernels, presets
 from retime.replay import links as link_model
 from retime.replay.links import LinkModel
 from retime.replay.graph import PACKAGE, ReplayGraph
@@ -43,6 +43,7 @@ class ReplayResult:
     saved_trace_id: int | None = None  # the replay written back to the store (--save)
     error_bar: "fidelity.ErrorBar | None" = None  # how far predictions of this kind land from measured runs
     warnings: list[str] = field(default_factory=list)  # what in the scenario changed nothing (a rule matching no event)
+    notes: list[str] = field(default_factory=list)     # how the scenario moved the work (batch=: by shape, by rule)
     links: list = field(default_factory=list)  # with a topology: each link direction's use (replay/links.py LinkUse)
     link_report: "link_model.LinkReport | None" = None  # with a topology: every transfer and the links it crossed
 
@@ -83,6 +84,8 @@ def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
         gpu_ops = [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES]
         multiplier, bandwidth = scenario.class_arrays()[:2]
         factor *= kernel_model.edge_factors(graph, scenario.kernel_model, multiplier, np.array(gpu_ops), bandwidth)
+    if scenario.batch is not None:
+        factor *= batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)[0]
     for pattern, f in scenario.scale + [rule for rules in scenario.knob_rules.values() for rule in rules]:
         factor[own_time_edges(graph, pattern)] *= f
     return factor
@@ -162,6 +165,8 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
         result.links, result.link_report = report.uses, report
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
     result.warnings += unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
+    if scenario.batch is not None:
+        result.notes.append(batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)[1].text(scenario.batch))
     return result
 
 
@@ -170,7 +175,8 @@ KNOB_WORK = {"cpu.speed": "host work", "launch.latency": "launch calls", "pcie.h
              "pcie.d2h": "device-to-host copies", "hbm": "memory-bound GPU work (copies on the device, memsets, "
              "memory-bound kernels)", "nvlink": "peer-to-peer copies", "net": "GPU collectives",
              "net.latency": "GPU collectives", "gpu.flops": "compute-bound kernels",
-             "host.input": "input pipeline work (DataLoader __next__ spans, pinning; replay/presets/input_pipeline.toml)"}
+             "host.input": "input pipeline work (DataLoader __next__ spans, pinning; replay/presets/input_pipeline.toml)",
+             "batch": "GPU ops"}
 
 
 def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
@@ -186,6 +192,10 @@ def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
         value = scenario.settings[knob]
         if knob in scenario.knob_rules:
             if not any(graph.name_mask(pattern).any() for pattern, _ in scenario.knob_rules[knob]):
+                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+            continue
+        if knob == "batch":
+            if not len(batch.duration_edges(graph)):
                 lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
             continue
         if not mine.any():

@@ -39,7 +39,9 @@ KNOBS = {
     "net.latency": (("comm",), "link_latency"),
     "gpu.flops": (("compute",), "speed"),
     "host.input": ((), "rules"),  # the input pipeline's host work by name (replay/presets/input_pipeline.toml)
+    "batch": ((), "batch"),  # every GPU op's work at a batch this many times the measured one (replay/batch.py)
 }
+PER_EDGE_KNOBS = ("host.input", "batch")  # knobs that set a factor per edge, not per edge class: no sweep axis
 RULE_KNOBS = {"host.input": "input_pipeline.toml"}  # knobs that act through per-name rules, and their rule file
 EDGE_CLASSES = ("cpu", "launch_call", "launch", "fixed", "h2d", "d2h", "d2d", "p2p", "memset", "compute",
                 "membound", "comm")
@@ -70,6 +72,10 @@ class Scenario:
     # retargeting onto another GPU: each kernel's time from the per-kernel performance model
     # (replay/kernel_model.py) instead of the hbm / gpu.flops knobs
     kernel_model: "RetargetModel | None" = None
+    # the batch the GPU work runs at, as a factor of the measured one (replay/batch.py), and the
+    # preset of the trace's GPU whose measured GEMMs time the new shapes (None: unknown)
+    batch: float | None = None
+    batch_gpu: str | None = None
     # the server whose links the trace's copies and a job's transfers share (replay/links.py):
     # a scenario file's topology, [move], [link], ranks_per_server and [place], or the same flags
     topology: "Topology | None" = None
@@ -197,6 +203,10 @@ def parse(settings: list[str] | dict[str, str], scale: list[str] | list[tuple[st
             if unit != "x":
                 raise ScenarioError(f"{knob}={raw}: a factor like 2x (twice as fast)")
             scenario.knob_rules[knob] = [(pattern, 1.0 / number) for pattern in knob_patterns(knob)]
+        elif quantity == "batch":
+            if unit != "x":
+                raise ScenarioError(f"{knob}={raw}: a factor of the measured batch like 2x (twice the batch) or 0.5x")
+            scenario.batch = number if number != 1.0 else None
         elif unit == "x" and quantity != "link_latency":
             for c in classes:
                 scenario.multiplier[c] = number if quantity == "latency" else 1.0 / number

@@ -21,7 +21,7 @@ from retime.errors import ScenarioError
 from retime.progress import Progress, Steps
 from retime.replay import engine, fidelity, kernels
 from retime.replay.graph import ReplayGraph
-from retime.replay.scenario import EDGE_CLASSES, RULE_KNOBS, Scenario, parse
+from retime.replay.scenario import EDGE_CLASSES, PER_EDGE_KNOBS, Scenario, parse
 
 MEMORY_BUDGET_BYTES = 512 << 20  # new times of all points for a batch of scenarios, all threads together
 MAX_SCENARIOS = 100_000
@@ -69,8 +69,8 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
     topology's axes (links, moves) are left to grid_topology."""
     knobs = [k for k in grid if not k.startswith(TOPOLOGY_AXES)]
     for knob in knobs:
-        if knob in RULE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
-            raise ScenarioError(f"{knob} acts through per-name rules and cannot be a sweep axis; set it in the base "
+        if knob in PER_EDGE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
+            raise ScenarioError(f"{knob} sets a factor per GPU op or event and cannot be a sweep axis; set it in the base "
                                 f"scenario (--set {knob}=2x) or replay each value")
     axes = list(grid)
     return [replace(parse({**base.settings, **{k: v for k, v in zip(axes, values) if k in knobs}}, scale=base.scale),

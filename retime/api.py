@@ -195,8 +195,13 @@ class Store:
         to, source = to or (doc or {}).get("to"), source or (doc or {}).get("from")
         if to:
             source = self.source_gpu(trace, source)
-        return scenario.assemble(settings, scale, remove, doc, to, source, topology=topology, move=move, link=link,
-                                 ranks_per_server=ranks_per_server, place=place)
+        chosen = scenario.assemble(settings, scale, remove, doc, to, source, topology=topology, move=move, link=link,
+                                   ranks_per_server=ranks_per_server, place=place)
+        if chosen.batch is not None:  # the trace's GPU, whose measured GEMMs time the new shapes (None: unknown)
+            from retime.replay import presets
+            chosen.batch_gpu = (presets.preset_key(source) if source else
+                                presets.detect(presets.trace_gpu_names(self.con, self.resolve_trace(trace))))
+        return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
                *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None) -> ReplayResult:
@@ -210,7 +215,7 @@ class Store:
         Scenario's (a scenario file's `topology`)."""
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
-        chosen = _as_scenario(settings)
+        chosen = self._as_scenario(trace, settings)
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
@@ -238,13 +243,19 @@ class Store:
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
-        base = _as_scenario(base)
+        base = self._as_scenario(trace, base)
         with as_query_error(f"sweep of trace {trace_id}"):
             job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
             graph = job.graph if job is not None else cache.graph(self.con, trace_id, self.path, self.on_progress)
             placed = self._placed(_server(topology, base), graph, job)
         return sweep.sweep(graph, grid, base, progress=self.on_progress, links=placed)
+
+    def _as_scenario(self, trace: int | str, settings) -> Scenario:
+        """A Scenario as given, or made from `k=v` strings or a dict as `scenario` makes it (None: the
+        measured hardware), so a list of settings means what the same flags mean."""
+        from retime.replay import scenario
+        return settings if isinstance(settings, scenario.Scenario) else self.scenario(trace, settings or [])
 
     def _refuse_read_only(self, what: str) -> None:
         if self.read_only:
@@ -309,7 +320,7 @@ class Store:
         from retime.replay import engine
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
-        chosen = _as_scenario(settings)
+        chosen = self._as_scenario(trace, settings)
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of the job of trace {trace_id}"):
@@ -371,12 +382,6 @@ def _rows_frame(result) -> pl.DataFrame:
     short command does not load pyarrow (its import costs more than the query)."""
     schema = {name: getattr(pl, SCALAR_TYPES[str(kind)]) for name, kind, *_ in result.description}
     return pl.DataFrame(result.fetchall(), schema=schema, orient="row")
-
-
-def _as_scenario(settings) -> Scenario:
-    """A Scenario as given, or parsed from `k=v` strings or a dict (None: the measured hardware)."""
-    from retime.replay import scenario
-    return settings if isinstance(settings, scenario.Scenario) else scenario.parse(settings or [])
 
 
 def open_lake(lake_dir: str | os.PathLike) -> Store:

@@ -352,13 +352,13 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
            "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
            "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
            "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None,
-           "warnings": result.warnings, **_link_doc(result.link_report, bucket_ns)}
+           "warnings": result.warnings, "notes": result.notes, **_link_doc(result.link_report, bucket_ns)}
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
     if fmt == "csv":
         import polars as pl
-        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings", "links",
+        flat = {k: v for k, v in doc.items() if k not in ("critical_path_ns", "steps", "against", "error_bar", "warnings", "notes", "links",
                                                           "link_demand", "collided", "link_load")}
         flat["expected_error_pct"] = result.error_bar.pct if result.error_bar else None
         click.echo(pl.DataFrame([flat]).write_csv(), nl=False)
@@ -387,6 +387,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
                    f"error {against['error_pct']:+.1f}%")
         if against["warning"]:
             click.echo(f"  warning    {against['warning']}")
+    for line in result.notes:
+        click.echo(f"  note       {line}")
     for line in result.warnings:
         click.echo(f"  warning    {line}")
     if result.saved_trace_id is not None:

@@ -1,0 +1,84 @@
+"""`--set batch=F`: each GPU op's own time at F times the measured batch, on real traces: GEMMs of
+recorded shape by NVIDIA's measured latencies at the new m, host copies by their bytes,
+collectives kept, the rest by the trace's floor plus its work times F."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retime
+from retime.errors import ScenarioError
+from retime.replay import batch, cache, engine, kernel_db, presets
+from tests.conftest import SHARED_TRACES
+
+TIMESFORMER = SHARED_TRACES / "tracelens" / "h100_facebook_timesformer-base-finetuned-k400__1016002.json.gz"
+A100_NCCL = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
+
+
+@pytest.fixture(scope="module")
+def traces(tmp_path_factory):
+    if not TIMESFORMER.is_file():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path_factory.mktemp("batch") / "b.duckdb") as store:
+        ids = [r.trace_id for r in store.ingest([TIMESFORMER, A100_NCCL])]
+        yield store, ids
+
+
+def durations(store, trace_id, settings):
+    graph = cache.graph(store.con, trace_id, None)
+    new, _, _ = engine.retimed(graph, store.scenario(trace_id, settings))
+    edges = batch.duration_edges(graph)
+    return graph, edges, (new[graph.dst[edges]] - new[graph.src[edges]]).astype(np.float64)
+
+
+def test_gemms_of_recorded_shape_move_by_measured_latencies_at_the_new_m(traces):
+    store, (t, _) = traces
+    graph, edges, new = durations(store, t, ["batch=2x"])
+    starts = graph.src[edges]
+    gemm = (graph.point_gpu_class[starts] == 0) & (graph.point_shape[starts] >= 0) & (graph.point_roof[starts] == 0)
+    assert gemm.sum() > 100
+    m, n, k = graph.shape_of(starts[gemm]).T
+    ratio = (kernel_db.latency("h100", "bf16", 2 * m, n, k, presets.presets())
+             / kernel_db.latency("h100", "bf16", m, n, k, presets.presets()))
+    assert np.allclose(new[gemm], graph.base_lag[edges[gemm]] * ratio, rtol=1e-6, atol=1)
+    assert 1.0 < np.median(ratio) < 2.0  # more work, less than twice the time: part of it was latency
+
+
+def test_host_copies_grow_with_the_batch_and_the_rest_keep_their_floor(traces):
+    store, (t, _) = traces
+    graph, edges, new = durations(store, t, ["batch=2x"])
+    measured = graph.base_lag[edges].astype(np.float64)
+    h2d = graph.edge_class[edges] == engine.EDGE_CLASSES.index("h2d")
+    assert h2d.any() and np.allclose(new[h2d], 2 * measured[h2d], atol=1)
+    elementwise = graph.point_gpu_class[graph.src[edges]] == 4
+    floor = batch.trace_floor(graph, edges)
+    expected = np.minimum(measured, floor) + np.maximum(measured - floor, 0) * 2
+    assert np.allclose(new[elementwise], expected[elementwise], atol=1)
+
+
+def test_collectives_keep_their_time(traces):
+    store, (_, t) = traces
+    graph, edges, new = durations(store, t, ["batch=2x"])
+    comm = graph.edge_class[edges] == engine.EDGE_CLASSES.index("comm")
+    assert comm.sum() >= 15 and np.array_equal(new[comm], graph.base_lag[edges[comm]].astype(np.float64))
+
+
+def test_a_batch_replay_says_how_it_moved_the_work_and_that_it_is_unvalidated(traces):
+    store, (t, _) = traces
+    result = store.replay(t, ["batch=2x"])
+    assert result.speedup < 1 and result.error_bar.pct is None and "batch" in result.error_bar.text
+    [note] = result.notes
+    shares = [int(x) for x in __import__("re").findall(r"(\d+)%", note)]
+    assert len(shares) == 4 and abs(sum(shares) - 100) <= 2 and shares[0] > 0
+    assert store.replay(t, ["batch=1x"]).error_bar.text.startswith("none")
+    assert store.replay(t, ["batch=0.5x"]).speedup > 1
+
+
+def test_batch_is_a_base_of_a_sweep_not_an_axis(traces):
+    store, (t, _) = traces
+    with pytest.raises(ScenarioError, match="cannot be a sweep axis"):
+        store.sweep(t, ["batch=1x,2x"])
+    swept = store.sweep(t, ["hbm=1x,2x"], ["batch=2x"]).scenarios.sort("hbm")
+    assert swept["predicted_span_ns"][0] == store.replay(t, ["batch=2x"]).predicted_ns
+    with pytest.raises(ScenarioError, match="factor of the measured batch"):
+        store.scenario(t, ["batch=64GB/s"])
