@@ -1,58 +1,18 @@
--- The records of every process of a rocprofv3 document (rocprof_doc), in retime's kinds: kernel
--- dispatches and memory copies on a GPU lane (its GPU and HIP stream), HIP runtime calls and ROCTx
--- markers on a CPU thread. Field names are rocprofiler-sdk's buffer tracing records
--- (rocprofiler-sdk/buffer_tracing.h): start_timestamp / end_timestamp (ns), correlation_id.internal
--- (a runtime call and the GPU work it enqueued share it), thread_id, dispatch_info.agent_id /
--- kernel_id, stream_id, a copy's src_agent_id / dst_agent_id / bytes.
+-- The records of every process of a rocprofv3 document in retime's kinds (ingest/rocprof.py hands
+-- them in as columns: rocprof_raw, and the document's agents, operation names and kernel symbols):
+-- kernel dispatches and memory copies on a GPU lane (its GPU and HIP stream), HIP runtime calls
+-- and ROCTx markers on a CPU thread. A runtime call and the GPU work it enqueued share
+-- correlation_id.internal.
 
 -- Each process's agents; a GPU's device is its index among the GPUs (as HIP numbers them)
 CREATE OR REPLACE TEMP TABLE rocprof_agents AS
-SELECT d.process, TRY_CAST(a->>'$.id.handle' AS BIGINT) AS agent, TRY_CAST(a->>'$.type' AS INTEGER) = 2 AS is_gpu,
-       coalesce(nullif(a->>'$.product_name', ''), a->>'$.name') AS product,
-       (row_number() OVER (PARTITION BY d.process, TRY_CAST(a->>'$.type' AS INTEGER)
-                           ORDER BY TRY_CAST(a->>'$.node_id' AS BIGINT)) - 1)::INTEGER AS device
-FROM rocprof_doc d, unnest(CAST(d.t.agents AS JSON[])) AS u(a);
+SELECT process, agent, type = 2 AS is_gpu, product,
+       (row_number() OVER (PARTITION BY process, type ORDER BY node) - 1)::INTEGER AS device
+FROM rocprof_agents_in;
 
--- The operation names of each record kind: strings.buffer_records[kind].operations[operation]
-CREATE OR REPLACE TEMP TABLE rocprof_operations AS
-SELECT d.process, (k.i - 1)::INTEGER AS kind, k.v->>'$.kind' AS kind_name, (o.j - 1)::INTEGER AS operation, o.name
-FROM rocprof_doc d, unnest(CAST(d.t.strings.buffer_records AS JSON[])) WITH ORDINALITY AS k(v, i),
-     unnest(CAST(k.v->'$.operations' AS VARCHAR[])) WITH ORDINALITY AS o(name, j);
+CREATE OR REPLACE TEMP TABLE rocprof_processes AS FROM rocprof_processes_in;
 
-CREATE OR REPLACE TEMP TABLE rocprof_symbols AS
-SELECT d.process, TRY_CAST(s->>'$.kernel_id' AS BIGINT) AS kernel_id,
-       coalesce(nullif(s->>'$.formatted_kernel_name', ''), nullif(s->>'$.truncated_kernel_name', ''), s->>'$.kernel_name') AS name
-FROM rocprof_doc d, unnest(CAST(d.t.kernel_symbols AS JSON[])) AS u(s);
-
-CREATE OR REPLACE TEMP TABLE rocprof_processes AS
-SELECT process, TRY_CAST(t.metadata.pid AS BIGINT) AS pid FROM rocprof_doc;
-
--- every record read, with the fields the store keeps
 CREATE OR REPLACE TEMP TABLE rocprof_records AS
-WITH raw AS (
-    SELECT d.process, 'kernel_dispatch' AS source, r FROM rocprof_doc d, unnest(CAST(d.t.buffer_records.kernel_dispatch AS JSON[])) AS u(r)
-    UNION ALL
-    SELECT d.process, 'memory_copy', r FROM rocprof_doc d, unnest(CAST(d.t.buffer_records.memory_copy AS JSON[])) AS u(r)
-    UNION ALL
-    SELECT d.process, 'hip_api', r FROM rocprof_doc d, unnest(CAST(d.t.buffer_records.hip_api AS JSON[])) AS u(r)
-    UNION ALL
-    SELECT d.process, 'marker_api', r FROM rocprof_doc d, unnest(CAST(d.t.buffer_records.marker_api AS JSON[])) AS u(r)
-),
-fields AS (
-    SELECT process, source, r,
-           TRY_CAST(r->>'$.kind' AS INTEGER) AS kind_code, TRY_CAST(r->>'$.operation' AS INTEGER) AS operation,
-           TRY_CAST(r->>'$.correlation_id.internal' AS BIGINT) AS correlation,
-           coalesce(TRY_CAST(r->>'$.correlation_id.external' AS BIGINT),
-                    TRY_CAST(r->>'$.correlation_id.external.value' AS BIGINT)) AS external_id,
-           TRY_CAST(r->>'$.thread_id' AS BIGINT) AS thread_id,
-           TRY_CAST(r->>'$.start_timestamp' AS BIGINT) AS start_ns, TRY_CAST(r->>'$.end_timestamp' AS BIGINT) AS end_ns,
-           coalesce(TRY_CAST(r->>'$.dispatch_info.agent_id.handle' AS BIGINT), TRY_CAST(r->>'$.agent_id.handle' AS BIGINT)) AS agent,
-           TRY_CAST(r->>'$.dispatch_info.kernel_id' AS BIGINT) AS kernel_id,
-           TRY_CAST(r->>'$.stream_id.handle' AS BIGINT) AS stream,
-           TRY_CAST(r->>'$.src_agent_id.handle' AS BIGINT) AS src_agent, TRY_CAST(r->>'$.dst_agent_id.handle' AS BIGINT) AS dst_agent,
-           TRY_CAST(r->>'$.bytes' AS BIGINT) AS bytes
-    FROM raw
-)
 SELECT f.process, f.source, f.correlation, f.external_id, f.thread_id, f.start_ns, f.end_ns, f.bytes,
        CASE f.source WHEN 'kernel_dispatch' THEN CASE WHEN is_collective_kernel(s.name) THEN 'collective' ELSE 'kernel' END
                      WHEN 'memory_copy' THEN 'memcpy' WHEN 'hip_api' THEN 'runtime' ELSE 'annotation' END AS kind,
@@ -69,7 +29,7 @@ SELECT f.process, f.source, f.correlation, f.external_id, f.thread_id, f.start_n
        CASE WHEN f.source = 'kernel_dispatch' THEN f.agent
             WHEN f.source = 'memory_copy' THEN CASE WHEN op.name = 'MEMORY_COPY_DEVICE_TO_HOST' THEN f.src_agent ELSE f.dst_agent END
        END AS gpu_agent,
-       coalesce(f.stream, 0) AS stream, f.r AS args
-FROM fields f
-LEFT JOIN rocprof_symbols s ON s.process = f.process AND s.kernel_id = f.kernel_id
-LEFT JOIN rocprof_operations op ON op.process = f.process AND op.kind = f.kind_code AND op.operation = f.operation;
+       coalesce(f.stream, 0) AS stream, f.args
+FROM rocprof_raw f
+LEFT JOIN rocprof_symbols_in s ON s.process = f.process AND s.kernel_id = f.kernel_id
+LEFT JOIN rocprof_operations_in op ON op.process = f.process AND op.kind = f.kind_code AND op.operation = f.operation;

@@ -7,9 +7,4 @@ SELECT
     (SELECT count(*) FROM deps WHERE trace_id = getvariable('trace_id') AND kind = 'launch') AS launches,
     (SELECT count(*) FROM rocprof_mine WHERE NOT valid) AS dropped,
     (SELECT list(DISTINCT product ORDER BY product) FROM rocprof_agents
-      WHERE process = getvariable('rocprof_process') AND is_gpu) AS gpu_names,
-    (SELECT sum(len(CAST(v AS JSON[]))) FROM rocprof_doc d, unnest(map_values(CAST(d.t.buffer_records AS MAP(VARCHAR, JSON)))) AS u(v)
-      WHERE d.process = getvariable('rocprof_process')) - (SELECT count(*) FROM rocprof_mine) AS unread,
-    (SELECT t.metadata.node.hostname FROM rocprof_doc WHERE process = getvariable('rocprof_process')) AS hostname,
-    (SELECT array_to_string(CAST(t.metadata.command AS VARCHAR[]), ' ') FROM rocprof_doc
-      WHERE process = getvariable('rocprof_process')) AS command;
+      WHERE process = getvariable('rocprof_process') AND is_gpu) AS gpu_names;
