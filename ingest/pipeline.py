@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterable
 
 import duckdb
-from retime.ingest import chrome, nsys, rocprof
+from retime.ingest import chrome, nsys, rocprof, xplane
 from retime.ingest.trace_row import TraceRow, to_json
 
 from retime.store import jobs
@@ -27,7 +27,7 @@ from retime.sqlfiles import load_sql, scratch_tables
 from retime.store import next_trace_id, transaction
 
 PACKAGE = "retime.ingest"
-TRACE_SUFFIXES = (".json", ".json.gz", ".sqlite")
+TRACE_SUFFIXES = (".json", ".json.gz", ".sqlite", ".xplane.pb")
 
 
 @dataclass
@@ -143,9 +143,6 @@ def _is_xplane(path: Path, head: bytes) -> bool:
 UNREAD_FORMATS = (
     (lambda path, head: b'"schema": "1.' in head, "a PyTorch execution trace (ExecutionTraceObserver)",
      "ingest the Kineto trace recorded with it (torch.profiler's .pt.trace.json)"),
-    (_is_xplane, "a JAX/TensorFlow XPlane protobuf (.xplane.pb)",
-     "ingest the trace viewer JSON that jax.profiler writes beside it (perfetto_trace.json.gz, with "
-     "create_perfetto_trace=True) or that TensorBoard's profile plugin exports"),
 )
 
 
@@ -164,14 +161,16 @@ def _head(path: Path, size: int = 4096) -> bytes:
 
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
-    JSON under a `rocprofiler-sdk-tool` key is rocprofv3's, everything else is read as Chrome/Kineto
-    JSON (which reports what it is when it is not). A
+    JSON under a `rocprofiler-sdk-tool` key is rocprofv3's, a protobuf of XPlane's planes is an
+    XPlane (JAX / TensorFlow profiler), everything else is read as Chrome/Kineto JSON (which reports what it is when it is not). A
     format retime recognises but does not read is refused here, by name, with what to do instead."""
     head = _head(path)
     if head.startswith(b"SQLite format 3"):
         return nsys
     if b'"rocprofiler-sdk-tool"' in head:
         return rocprof
+    if _is_xplane(path, head):
+        return xplane
     for matches, what, instead in UNREAD_FORMATS:
         if matches(path, head):
             raise TraceFormatError(f"{path}: {what}: retime does not read this format; {instead}")

@@ -63,7 +63,6 @@ def test_the_ranks_of_one_run_stay_one_job(store, shared_traces):
 
 
 @pytest.mark.parametrize("name, what", [
-    ("xplane/jax08_conv_mi300_tw003.xplane.pb", "XPlane protobuf"),
     ("hta/execution_trace_simple_add/pytorch_et.json.gz", "PyTorch execution trace"),
 ])
 def test_a_format_retime_does_not_read_is_named_and_leaves_the_store_as_it_was(store, shared_traces, name, what):
