@@ -346,6 +346,17 @@ class Store:
         with as_query_error(f"export of trace {trace_id}"):
             return export_chrome(self.con, trace_id, out)
 
+    def export_chakra(self, trace: int | str, folder: str | os.PathLike) -> list[tuple[str, dict[str, int]]]:
+        """Write TRACE as Chakra execution traces (retime/export/chakra.py) under `folder`: every rank of
+        the job it belongs to as `{job}.{rank}.et` (a trace of no job: `trace{ID}.0.et`), for ASTRA-sim's
+        workload prefix `{folder}/{job}`. Returns each file with its node and dependency counts."""
+        from retime.export import chakra
+        trace_id = self.resolve_trace(trace)
+        job, ranks = jobs.ranks_of(self.con, trace_id)
+        with as_query_error(f"Chakra export of trace {trace_id}"):
+            written = chakra.export_job(self.con, ranks, job or f"trace{trace_id}", folder)
+        return [(str(path), counts) for path, counts in written]
+
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:
         """Summary of one trace: its row, its lanes and its event kinds."""
         trace_id = self.resolve_trace(trace)

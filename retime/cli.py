@@ -675,13 +675,23 @@ def export_lake(out_dir: Path, db: str) -> None:
 @main.command()
 @click.argument("trace")
 @db_option
-@click.option("--chrome", "out", required=True, type=click.Path(path_type=Path),
+@click.option("--chrome", "out", type=click.Path(path_type=Path), default=None,
               help="Chrome JSON file to write (.json or .json.gz); Perfetto UI opens it.")
-def export(trace: str, db: str, out: Path) -> None:
-    """Write TRACE (measured or a saved replay) as Chrome Trace Event Format JSON."""
+@click.option("--chakra", "chakra_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for Chakra execution traces (one .et file per rank of TRACE's job) for ASTRA-sim.")
+def export(trace: str, db: str, out: Path | None, chakra_dir: Path | None) -> None:
+    """Write TRACE (measured or a saved replay) as Chrome Trace Event Format JSON, or as Chakra
+    execution traces."""
+    if (out is None) == (chakra_dir is None):
+        raise click.UsageError("give one of --chrome FILE or --chakra DIR")
     with _reader(db) as store:
-        size = store.export_chrome(trace, out)
-    click.echo(f"wrote {out} ({human_bytes(size)})")
+        if out is not None:
+            size = store.export_chrome(trace, out)
+            click.echo(f"wrote {out} ({human_bytes(size)})")
+            return
+        for path, counts in store.export_chakra(trace, chakra_dir):
+            click.echo(f"wrote {path} ({counts['nodes']:,} nodes, {counts['ctrl_deps'] + counts['data_deps']:,} "
+                       f"dependencies, {human_bytes(counts['bytes'])})")
 
 
 @main.command()
