@@ -104,3 +104,22 @@ def test_a_job_is_one_file_per_rank_named_for_astra_sim(tmp_path):
     assert out.output.count("wrote ") == 8
     refused = CliRunner().invoke(main, ["export", "1", "--db", str(db)])
     assert refused.exit_code == 2 and "--chrome FILE or --chakra DIR" in refused.output
+
+
+def test_an_nsys_export_writes_one_file_per_process_rank_with_every_gpu_op(tmp_path):
+    path = SHARED_TRACES / "nsys" / "h100_2gpu_1s.sqlite"
+    if not path.is_file():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path / "n.duckdb") as store:
+        ranks = store.ingest(path)
+        written = store.export_chakra(ranks[0].trace_id, tmp_path / "et")
+        assert len(written) == 2
+        pathlib = __import__("pathlib")
+        for (file, counts), r in zip(written, ranks):
+            _, nodes = read_et(pathlib.Path(file))
+            gpu = store.sql("SELECT count(*) AS n, sum((e.dur_ns + 500) // 1000) AS us FROM events e JOIN lanes l "
+                            "USING (trace_id, lane_id) WHERE e.trace_id = $t AND l.kind = 'gpu_stream' "
+                            "AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')", {"t": r.trace_id}).row(0)
+            ops = [n for n in nodes if not n["attr"]["is_cpu_op"]]
+            assert (len(ops), sum(n["dur"] for n in ops)) == gpu and len(nodes) == counts["nodes"]
+            assert any(n["type"] == 2 for n in nodes)  # the host-to-device copies are memory loads
