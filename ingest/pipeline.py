@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterable
 
 import duckdb
-from retime.ingest import chrome, nsys, rocprof, xplane
+from retime.ingest import chrome, nsys, pytorch_et, rocprof, xplane
 from retime.ingest.trace_row import TraceRow, to_json
 
 from retime.store import jobs
@@ -138,12 +139,8 @@ def _is_xplane(path: Path, head: bytes) -> bool:
     return path.name.endswith(".pb") or (head[:1] not in b"{[ \t\r\n" and (b"/host:" in head or b"/device:" in head))
 
 
-# formats retime recognises but does not read: (a test on the file's name and first bytes, what it
-# is, what to do instead)
-UNREAD_FORMATS = (
-    (lambda path, head: b'"schema": "1.' in head, "a PyTorch execution trace (ExecutionTraceObserver)",
-     "ingest the Kineto trace recorded with it (torch.profiler's .pt.trace.json)"),
-)
+# a PyTorch execution trace opens with its schema version (ExecutionTraceObserver writes it first)
+ET_HEAD = re.compile(rb'^\s*\{\s*"schema"\s*:\s*"\d+\.')
 
 
 def _head(path: Path, size: int = 4096) -> bytes:
@@ -162,7 +159,8 @@ def _head(path: Path, size: int = 4096) -> bytes:
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
     JSON under a `rocprofiler-sdk-tool` key is rocprofv3's, a protobuf of XPlane's planes is an
-    XPlane (JAX / TensorFlow profiler), everything else is read as Chrome/Kineto JSON (which reports what it is when it is not). A
+    XPlane (JAX / TensorFlow profiler), one with a `schema` and `nodes` a PyTorch execution trace
+    (linked to its stored Kineto trace), everything else is read as Chrome/Kineto JSON (which reports what it is when it is not). A
     format retime recognises but does not read is refused here, by name, with what to do instead."""
     head = _head(path)
     if head.startswith(b"SQLite format 3"):
@@ -171,9 +169,8 @@ def reader_for(path: Path):
         return rocprof
     if _is_xplane(path, head):
         return xplane
-    for matches, what, instead in UNREAD_FORMATS:
-        if matches(path, head):
-            raise TraceFormatError(f"{path}: {what}: retime does not read this format; {instead}")
+    if ET_HEAD.match(head):
+        return pytorch_et
     return chrome
 
 

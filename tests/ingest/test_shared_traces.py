@@ -60,15 +60,3 @@ def test_the_ranks_of_one_run_stay_one_job(store, shared_traces):
     results = store.ingest(shared_traces / "param" / "dlrm_8rank")
     assert not any(w.startswith("not grouped") for r in results for w in r.warnings)
     assert store.sql("SELECT count(*) AS n FROM traces WHERE job = 'dlrm_8rank'")["n"][0] == 8
-
-
-@pytest.mark.parametrize("name, what", [
-    ("hta/execution_trace_simple_add/pytorch_et.json.gz", "PyTorch execution trace"),
-])
-def test_a_format_retime_does_not_read_is_named_and_leaves_the_store_as_it_was(store, shared_traces, name, what):
-    from tests.conftest import table_counts
-    before = table_counts(store)
-    [result] = store.ingest(shared_traces / name)
-    assert result.status == "failed" and what in result.error and "does not read this format" in result.error
-    assert str(shared_traces / name) in result.error and "\n" not in result.error
-    assert table_counts(store) == before

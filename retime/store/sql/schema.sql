@@ -17,7 +17,7 @@ CREATE SEQUENCE IF NOT EXISTS trace_id_seq START 1;
 CREATE TABLE IF NOT EXISTS traces (
     trace_id          BIGINT PRIMARY KEY,
     job               VARCHAR,            -- job name: --job, else the directory a job was ingested from
-    format            VARCHAR NOT NULL,   -- 'kineto' | 'chrome' | 'nsys' | 'rocprof' | 'xplane' | 'replay'
+    format            VARCHAR NOT NULL,   -- 'kineto' | 'chrome' | 'nsys' | 'rocprof' | 'xplane' | 'pytorch_et' | 'replay'
     source_path       VARCHAR,            -- absolute path at ingest time
     sha256            VARCHAR,            -- of the file's bytes as stored on disk; re-ingest is a no-op
     size_bytes        BIGINT,
