@@ -156,6 +156,15 @@ def _head(path: Path, size: int = 4096) -> bytes:
     return head
 
 
+def links_to_stored(path: Path) -> bool:
+    """Whether a file is read into a trace already stored (a PyTorch execution trace, linked to its
+    Kineto trace) rather than into traces of its own: a parallel ingest leaves it to the writer."""
+    try:
+        return path.is_file() and bool(ET_HEAD.match(_head(path, 256)))
+    except OSError:
+        return False
+
+
 def reader_for(path: Path):
     """The reader module for a file, by its content: SQLite databases are Nsight Systems exports,
     JSON under a `rocprofiler-sdk-tool` key is rocprofv3's, a protobuf of XPlane's planes is an

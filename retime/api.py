@@ -81,19 +81,27 @@ class Store:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         files = expand_paths(paths)
+        results = []
+        serial = files
         if jobs > 1 and len(files) > 1:
             from retime.ingest.parallel import ingest_many
-            results = list(ingest_many(self.con, files, job, min(jobs, len(files)), self.memory_limit, on_result))
-        else:
-            results = []
-            for path, dir_job in files:
+            from retime.ingest.pipeline import links_to_stored
+            # execution traces link to a trace already in this store: they come after the rest, here
+            serial = [f for f in files if links_to_stored(f[0])]
+            chosen = set(serial)
+            rest = [f for f in files if f not in chosen]
+            if rest:
+                results = list(ingest_many(self.con, rest, job, min(jobs, len(rest)), self.memory_limit, on_result))
+        if serial:
+            for path, dir_job in serial:
                 size = path.stat().st_size if path.is_file() else 0
                 on_bytes = on_file(str(path), size) if on_file else None
                 results.append(ingest_file(self.con, path, job=job, on_bytes=on_bytes, folder_job=dir_job))
                 if on_result:
                     on_result(results[-1])
-        if job is None:
-            settle_folder_jobs(self.con, files, results)
+        if job is None:  # the results' order: the parallel ones, then the serial ones
+            once = set(serial)
+            settle_folder_jobs(self.con, [f for f in files if f not in once] + serial, results)
         return results
 
     # -- reading ------------------------------------------------------------------------------

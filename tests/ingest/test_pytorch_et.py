@@ -46,3 +46,11 @@ def test_an_execution_trace_without_its_kineto_trace_is_refused_and_changes_noth
     assert e.status == "failed" and str(et) in e.error and "\n" not in e.error
     assert "ingest the Kineto trace recorded with it first" in e.error
     assert table_counts(store) == before
+
+
+def test_a_parallel_ingest_links_the_execution_trace_after_the_traces_it_names(store):
+    if not PAIR.is_dir():
+        pytest.skip("../shared/traces is not present in this checkout")
+    results = store.ingest(PAIR, jobs=2)
+    assert [r.format for r in results] == ["kineto", "pytorch_et"] and all(r.status == "ingested" for r in results)
+    assert results[1].warnings[0].startswith(f"linked 28 of 28 operators to trace {results[0].trace_id}")
