@@ -362,7 +362,11 @@ class Store:
         trace_id = self.resolve_trace(trace)
         job, ranks = jobs.ranks_of(self.con, trace_id)
         with as_query_error(f"Chakra export of trace {trace_id}"):
-            written = chakra.export_job(self.con, ranks, job or f"trace{trace_id}", folder)
+            try:
+                written = chakra.export_job(self.con, ranks, job or f"trace{trace_id}", folder)
+            except OSError as exc:
+                raise QueryError(f"{exc.filename or folder}: cannot write Chakra files there "
+                                 f"({exc.strerror or exc})") from None
         return [(str(path), counts) for path, counts in written]
 
     def info(self, trace: int | str) -> dict[str, pl.DataFrame]:

@@ -33,7 +33,7 @@ BASE = {
 OUTPUT_FILES = {("sql", "out"): "--out", ("query", "out"): "--out", ("export", "out"): "--chrome",
                 ("report", "out"): "--html"}
 INPUT_FILES = {("replay", "scenario_file"): "--scenario", ("sweep", "scenario_file"): "--scenario"}
-FOLDERS_WRITTEN = {("export-lake", "out_dir"), ("capture", "out_dir")}
+FOLDERS_WRITTEN = {("export-lake", "out_dir"), ("capture", "out_dir"), ("export", "chakra_dir")}
 TRACES_READ = {("ingest", "paths")}
 NO_PATHS = {"topology"}  # reads only the shipped presets: no store; writes only a drawing (GROUP_OUTPUT_FILES)
 GROUP_OUTPUT_FILES = {("topology", "show", "svg_path"): "--svg"}
@@ -102,6 +102,7 @@ def test_a_lake_or_capture_folder_that_cannot_be_written(place):
     check(["export-lake", bad, "--db", place["db"]], bad)
     check(["export-lake", place["root"] / "not_a_store.txt", "--db", place["db"]], place["root"] / "not_a_store.txt")
     check(["capture", *BASE["capture"], "--no-ingest", "--out", bad], bad)
+    check(["export", "1", "--chakra", bad, "--db", place["db"]], bad)
 
 
 @pytest.mark.parametrize("command,param", sorted(INPUT_FILES))
