@@ -6,9 +6,10 @@ Chakra's protolib `encodeMessage` writes them).
 Nodes (export_chakra_nodes.sql): each GPU op, and each host call that launched one. Kernels and
 memsets are COMP_NODEs, host-to-device and device-to-host copies MEM_LOAD_NODE / MEM_STORE_NODE,
 collectives of a known operation COMM_COLL_NODEs with `comm_type` and `comm_size` (bytes of the
-buffer), launch calls COMP_NODEs with `is_cpu_op` true. Dependencies: a GPU op on the call that
-launched it (ctrl_deps) and on the op before it on its stream (data_deps); a launch call on the call
-before it on its thread (ctrl_deps). Durations and start times are the trace's, in µs: a saved
+buffer), launch calls COMP_NODEs with `is_cpu_op` true. Dependencies: a GPU op on the op before it
+on its stream (data_deps); every other edge of the trace's replay graph between two exported nodes
+(a launch, a synchronize waiting for GPU work, a wait on another stream's event, a full launch
+queue) and a launch call on the call before it on its thread (ctrl_deps). Durations and start times are the trace's, in µs: a saved
 replay's (`retime replay --save`) are its predicted ones. The messages are encoded by numba from
 columns, no protobuf runtime.
 """
@@ -169,6 +170,17 @@ def _previous_on_lane(lane: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
     return order[1:][same], order[:-1][same]
 
 
+def _graph_edges(con: duckdb.DuckDBPyConnection, trace_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(source event, destination event) of every edge of the trace's replay graph between two
+    events: what each event waits for (a launch, the op before it on its stream, a synchronize's
+    GPU work, another stream's event, a full launch queue), as the replayer times them."""
+    from retime.replay import graph as replay_graph
+    graph = replay_graph.build_graph(con, trace_id)
+    src_ev, dst_ev = graph.point_event[graph.src], graph.point_event[graph.dst]
+    between = src_ev != dst_ev
+    return src_ev[between].astype(np.int64), dst_ev[between].astype(np.int64)
+
+
 def metadata_message() -> bytes:
     """The file's first message: GlobalMetadata {version = 1}, length-prefixed."""
     version = VERSION.encode()
@@ -190,12 +202,18 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
     position = np.full(int(event_ids.max()) + 1 if n else 0, -1, np.int64)
     position[event_ids] = np.arange(n)
     src_ev, dst_ev = (launch[c].astype(np.int64) for c in ("src_event_id", "dst_event_id"))
+    graph_src, graph_dst = _graph_edges(con, trace_id)  # waits, cross-stream waits, back-pressure, ...
+    src_ev, dst_ev = np.concatenate([src_ev, graph_src]), np.concatenate([dst_ev, graph_dst])
     inside = (src_ev < len(position)) & (dst_ev < len(position))
     src, dst = position[src_ev[inside]], position[dst_ev[inside]]
-    kept = (src >= 0) & (dst >= 0)
     thread_next, thread_prev = _previous_on_lane(lane, ~on_gpu)
-    ctrl_ptr, ctrl = _csr(np.concatenate([dst[kept], thread_next]), np.concatenate([src[kept], thread_prev]), n)
     stream_next, stream_prev = _previous_on_lane(lane, on_gpu)
+    src, dst = np.concatenate([src, thread_prev]), np.concatenate([dst, thread_next])
+    # a dependency between two exported nodes, pointing back in start order, once, and not also a data dependency
+    kept = (src >= 0) & (dst >= 0) & (src < dst)
+    pairs = np.unique(np.stack([dst[kept], src[kept]], axis=1), axis=0).reshape(-1, 2)
+    is_data = np.isin(pairs[:, 0] * (n + 1) + pairs[:, 1], stream_next * (n + 1) + stream_prev)
+    ctrl_ptr, ctrl = _csr(pairs[~is_data, 0], pairs[~is_data, 1], n)
     data_ptr, data = _csr(stream_next, stream_prev, n)
     name_data, name_off = _strings(nodes["name"])
     attr_data, attr_off = _strings(list(ATTR_NAMES))

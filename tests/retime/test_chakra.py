@@ -123,3 +123,18 @@ def test_an_nsys_export_writes_one_file_per_process_rank_with_every_gpu_op(tmp_p
             ops = [n for n in nodes if not n["attr"]["is_cpu_op"]]
             assert (len(ops), sum(n["dur"] for n in ops)) == gpu and len(nodes) == counts["nodes"]
             assert any(n["type"] == 2 for n in nodes)  # the host-to-device copies are memory loads
+
+
+def test_a_wait_on_another_streams_event_is_a_dependency_between_the_two_ops(tmp_path):
+    """HTA's multi-stream trace: a kernel waits (cudaStreamWaitEvent) for an op on another stream;
+    the replay graph's edge between them is a control dependency in the export."""
+    path = SHARED_TRACES / "hta" / "event_sync_multi_stream.json.gz"
+    if not path.is_file():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path / "w.duckdb") as store:
+        [r] = store.ingest(path)
+        [(file, _)] = store.export_chakra(r.trace_id, tmp_path / "et")
+    _, nodes = read_et(__import__("pathlib").Path(file))
+    gpu = {n["id"]: n for n in nodes if not n["attr"]["is_cpu_op"]}
+    across = [(n["id"], d) for n in gpu.values() for d in n["ctrl"] if d in gpu]
+    assert len(across) == 1
