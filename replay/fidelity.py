@@ -101,8 +101,10 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
         if unmeasured:
             return ErrorBar(None, f"no measured pair includes {' or '.join(unmeasured)} (validated: "
                                   f"{', '.join(entry['parts'])})")
-        return ErrorBar(float(entry["p80_abs_error_pct"]),
-                        f"80% of {entry['directions']} validated pair-directions of --to across vendors: {entry['basis']}")
+        # a replay reports the span and its steps: the bar is the span's, the GPU busy time's beside it
+        return ErrorBar(float(entry["span_p80_abs_error_pct"]),
+                        f"80% of {entry['directions']} validated pair-directions of --to across vendors on the span "
+                        f"(GPU busy time: ±{float(entry['p80_abs_error_pct']):g}%): {entry['basis']}")
     from retime.replay import kernel_db
     measured_vendors = {presets.vendor(q) for q in kernel_db.gridded_parts("bf16") + kernel_db.nccl_parts()}
     if presets.vendor(source) not in measured_vendors:  # the kernel tables answer for another vendor's parts only
