@@ -122,7 +122,25 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     span = np.concatenate([p[0] for p in parts]) if len(graph.measured) else np.zeros(len(chosen), np.int64)
     watched = np.concatenate([p[1] for p in parts]) if len(graph.measured) else np.zeros((len(chosen), 0), np.int64)
     steps = watched[:, len(starts):] - watched[:, :len(starts)]
-    return _result(graph, grid, chosen, span, steps, starts, ends)
+    moving = moves_any(graph, factor, multiplier, bandwidth, launch)
+    bars = [fidelity.error_bar(s) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
+    return _result(graph, grid, chosen, span, steps, starts, ends, bars)
+
+
+def moves_any(graph: ReplayGraph, factor: np.ndarray, multiplier: np.ndarray, bandwidth: np.ndarray,
+              launch: np.ndarray) -> np.ndarray:
+    """bool[points]: whether a point's scenario can move any time of the graph: a per-edge factor
+    other than 1, a class multiplier other than 1 or an absolute bandwidth on a class the graph has
+    (the bandwidth only where its edges record bytes), or an absolute launch latency. A point that
+    moves nothing replays the trace exactly (identity), and quotes no error bar."""
+    present = np.zeros(len(EDGE_CLASSES), bool)
+    present[np.unique(graph.edge_class)] = True
+    sized = np.zeros(len(EDGE_CLASSES), bool)
+    sized[np.unique(graph.edge_class[graph.bytes >= 0])] = True
+    launch_present = present[EDGE_CLASSES.index("launch")] or present[EDGE_CLASSES.index("launch_call")]
+    by_factor = bool((factor != 1.0).any())
+    return (by_factor | ((multiplier != 1.0) & present).any(axis=1) | ((bandwidth > 0) & sized).any(axis=1)
+            | ((launch >= 0) & launch_present))
 
 
 def _result(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scenario], span: np.ndarray,
@@ -165,7 +183,7 @@ def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scena
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]
-        bars.append(fidelity.error_bar_on_links(scenario, report.uses))
+        bars.append(fidelity.quoted(scenario, new, graph.measured, report) if len(new) else fidelity.error_bar(scenario))
         step(1)
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)
 

@@ -86,6 +86,10 @@ def test_every_prediction_states_its_error_bar(samples):
     assert unvalidated.pct is None and "cpu.speed" in unvalidated.text
     swept = store.sweep(t, ["pcie.h2d=1x,2x"]).scenarios
     assert dict(zip(swept["pcie.h2d"], swept["expected_error_pct"])) == {"1x": 0.0, "2x": p80("pcie.h2d")}
+    # a knob with nothing to act on (no collectives here) moves nothing: no bar, in a sweep as in a replay
+    idle = store.sweep(t, ["net=1x,2x"]).scenarios
+    assert idle["expected_error_pct"].to_list() == [0.0, 0.0]
+    assert store.replay(t, ["net=2x"]).error_bar.pct == 0
 
 
 def test_an_unchanged_replay_that_moves_times_claims_no_exactness():
