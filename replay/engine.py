@@ -160,7 +160,7 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
-    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report)
+    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report, idle_knob_names(graph, scenario))
     if report is not None:
         result.links, result.link_report = report.uses, report
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
@@ -184,32 +184,42 @@ def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
     graph (net= on a trace whose collectives run on the CPU, as gloo's do), or it sets an absolute
     bandwidth and none (or only some) of its ops record their bytes, so the rest keep their time.
     Not for --to, whose knobs are the presets' ratios, set whether the trace has such work or not."""
-    lines = []
+    return [line for _, line, _ in _knob_reach(graph, scenario)]
+
+
+def idle_knob_names(graph: ReplayGraph, scenario: Scenario) -> list[str]:
+    """The changed knobs that change nothing on this trace (idle_knobs' "changes nothing" lines):
+    the error bar leaves them out, as they add no error."""
+    return [knob for knob, _, idle in _knob_reach(graph, scenario) if idle]
+
+
+def _knob_reach(graph: ReplayGraph, scenario: Scenario):
+    """(knob, line, changes nothing) for each changed knob that cannot act on all of its work here."""
     for knob in ([] if scenario.kernel_model is not None else scenario.changed_knobs()):
         classes, _ = KNOBS[knob]
         codes = [EDGE_CLASSES.index(c) for c in classes]
         mine = np.isin(graph.edge_class, codes)
         value = scenario.settings[knob]
+        nothing = f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}"
         if knob in scenario.knob_rules:
             if not any(graph.name_mask(pattern).any() for pattern, _ in scenario.knob_rules[knob]):
-                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+                yield knob, nothing, True
             continue
         if knob == "batch":
             if not len(batch.duration_edges(graph)):
-                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+                yield knob, nothing, True
             continue
         if not mine.any():
-            lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}")
+            yield knob, nothing, True
             continue
         if any(c in scenario.bandwidth_bytes_per_ns for c in classes):
             sized = int((graph.bytes[mine] >= 0).sum())
             if sized == 0:
-                lines.append(f"{knob}={value} changes nothing: trace {graph.trace_id}'s {KNOB_WORK[knob]} record no "
-                             "byte counts, so an absolute bandwidth cannot time them; give a factor (e.g. 2x) instead")
+                yield knob, (f"{knob}={value} changes nothing: trace {graph.trace_id}'s {KNOB_WORK[knob]} record no "
+                             "byte counts, so an absolute bandwidth cannot time them; give a factor (e.g. 2x) instead"), True
             elif sized < int(mine.sum()):
-                lines.append(f"{knob}={value} times {sized} of {int(mine.sum())} {KNOB_WORK[knob]} of trace "
-                             f"{graph.trace_id}; the rest record no byte counts and keep their measured time")
-    return lines
+                yield knob, (f"{knob}={value} times {sized} of {int(mine.sum())} {KNOB_WORK[knob]} of trace "
+                             f"{graph.trace_id}; the rest record no byte counts and keep their measured time"), False
 
 
 def launched_by_rules(con: duckdb.DuckDBPyConnection, trace_id: int, scenario: Scenario) -> list[str]:
@@ -315,7 +325,8 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=parent_id, origin_ns=graph.origin_ns, job_name=job,
                   scenario=orjson.dumps({**scenario.as_dict(), **({"topology": links.label} if links else {}),
-                                         "error_bar": fidelity.quoted(scenario, new, graph.measured, report).as_dict()}).decode(),
+                                         "error_bar": fidelity.quoted(scenario, new, graph.measured, report,
+                                                                                idle_knob_names(graph, scenario)).as_dict()}).decode(),
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)

@@ -67,18 +67,19 @@ def kernel_table() -> dict:
 SHARED_LINKS = ErrorBar(None, "transfers shared a topology's links; no measured contention pair validates the sharing")
 
 
-def error_bar_on_links(scenario: Scenario, uses: list) -> ErrorBar:
+def error_bar_on_links(scenario: Scenario, uses: list, idle: list[str] | tuple = ()) -> ErrorBar:
     """A scenario's error bar on a topology: its own where no link held a transfer back (the replay
     is then the topology-free one), unvalidated where the sharing changed the answer."""
-    return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario)
+    return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario, idle)
 
 
-def quoted(scenario: Scenario, new, measured, report=None) -> ErrorBar:
+def quoted(scenario: Scenario, new, measured, report=None, idle: list[str] | tuple = ()) -> ErrorBar:
     """The error bar a replay quotes: NO_EFFECT where its predicted times are the measured ones,
-    else the scenario's on the topology's links (`report`, replay/links.py) or without them."""
+    else the scenario's on the topology's links (`report`, replay/links.py) or without them; `idle`:
+    the knobs that change nothing on this trace (engine.idle_knob_names), which add no error."""
     if np.array_equal(new, measured):
         return NO_EFFECT
-    bar = error_bar_on_links(scenario, report.uses) if report is not None else error_bar(scenario)
+    bar = error_bar_on_links(scenario, report.uses, idle) if report is not None else error_bar(scenario, idle)
     if bar is NO_CHANGE:  # nothing changed, yet times moved: the graph does not reproduce this trace
         moved = np.abs(np.asarray(new) - np.asarray(measured))
         return ErrorBar(None, f"the unchanged replay moves {int((moved > 0).sum()):,} of this trace's times, by up to "
@@ -117,16 +118,17 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
     return ErrorBar(None, f"no measured pair of two {presets.vendor(source)} GPUs validates --to on a whole trace{kernels}")
 
 
-def error_bar(scenario: Scenario) -> ErrorBar:
+def error_bar(scenario: Scenario, idle: list[str] | tuple = ()) -> ErrorBar:
     """The expected error of a scenario's prediction: the largest of its kinds' validated errors
     (a retarget by retarget_bar, a knob by its pairs, duration rules by the rules their pairs
-    validated); unvalidated where any kind has none; NO_CHANGE where nothing is changed."""
+    validated); unvalidated where any kind has none; NO_CHANGE where nothing is changed. Knobs in
+    `idle` change nothing on the trace at hand and are left out."""
     model = scenario.kernel_model
     bars: list[ErrorBar] = []
     if model is not None and (bar := retarget_bar(model.source, model.target)) is not None:
         bars.append(bar)
     known = table()
-    knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS)]
+    knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS) and k not in idle]
     for knob in knobs:
         entry = known.get(knob)
         bars.append(ErrorBar(float(entry["p80_abs_error_pct"]),

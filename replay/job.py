@@ -182,7 +182,7 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None, timin
     results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, by_rank[bounds[i]:bounds[i + 1]],
                                 window=window, windows=windows)
                for i, trace_id in enumerate(job.trace_ids)]
-    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report)
+    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report, engine.idle_knob_names(job.graph, scenario))
     for result in results:
         result.error_bar = error_bar
         if report is not None:

@@ -123,8 +123,23 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     watched = np.concatenate([p[1] for p in parts]) if len(graph.measured) else np.zeros((len(chosen), 0), np.int64)
     steps = watched[:, len(starts):] - watched[:, :len(starts)]
     moving = moves_any(graph, factor, multiplier, bandwidth, launch)
-    bars = [fidelity.error_bar(s) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
+    idle = idle_knobs_of(graph)
+    bars = [fidelity.error_bar(s, idle(s)) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)
+
+
+def idle_knobs_of(graph: ReplayGraph):
+    """A function from a scenario to its knobs that change nothing on the graph (engine.idle_knob_names),
+    each distinct knob and value looked at once for the whole sweep."""
+    seen: dict[tuple[str, str], bool] = {}
+
+    def idle(scenario: Scenario) -> list[str]:
+        for knob in scenario.changed_knobs():
+            key = (knob, scenario.settings[knob])
+            if key not in seen:
+                seen[key] = bool(engine.idle_knob_names(graph, parse({knob: key[1]})))
+        return [k for k in scenario.changed_knobs() if seen[(k, scenario.settings[k])]]
+    return idle
 
 
 def moves_any(graph: ReplayGraph, factor: np.ndarray, multiplier: np.ndarray, bandwidth: np.ndarray,
@@ -178,12 +193,14 @@ def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scena
     span = np.zeros(len(chosen), np.int64)
     steps = np.zeros((len(chosen), len(starts)), np.int64)
     bars = []
+    idle = idle_knobs_of(graph)
     for i, (scenario, model) in enumerate(zip(chosen, models)):
         new, _, _, report = engine.retimed_on_links(graph, scenario, model)
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]
-        bars.append(fidelity.quoted(scenario, new, graph.measured, report) if len(new) else fidelity.error_bar(scenario))
+        bars.append(fidelity.quoted(scenario, new, graph.measured, report, idle(scenario))
+                    if len(new) else fidelity.error_bar(scenario))
         step(1)
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)
 

@@ -90,6 +90,10 @@ def test_every_prediction_states_its_error_bar(samples):
     idle = store.sweep(t, ["net=1x,2x"]).scenarios
     assert idle["expected_error_pct"].to_list() == [0.0, 0.0]
     assert store.replay(t, ["net=2x"]).error_bar.pct == 0
+    # beside a validated knob, a knob that changes nothing adds no error: the validated knob's bar
+    assert store.replay(t, ["net=2x", "pcie.h2d=53GB/s"]).error_bar.pct == p80("pcie.h2d")
+    both = store.sweep(t, ["net=2x", "pcie.h2d=1x,2x"]).scenarios
+    assert dict(zip(both["pcie.h2d"], both["expected_error_pct"])) == {"1x": 0.0, "2x": p80("pcie.h2d")}
 
 
 def test_an_unchanged_replay_that_moves_times_claims_no_exactness():
