@@ -8,7 +8,6 @@ processes becomes one trace per process: the ranks of one job.
 """
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ import adbc_driver_manager
 import duckdb
 import orjson
 import pyarrow as pa
-from retime.ingest.trace_row import TraceRow
+from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
 from retime.sqlfiles import load_sql, one_row, run_script, set_variables
@@ -30,7 +29,6 @@ ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "
                    "CUPTI_ACTIVITY_KIND_RUNTIME", "CUPTI_ACTIVITY_KIND_DRIVER", "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
                    "NVTX_EVENTS", "OSRT_API")
 TEMPLATE_PREFIX = "nsys_"
-READ_BLOCK = 16 << 20
 # Rows of one read: the share of a table one thread reads, and one Arrow batch, so the driver infers
 # each column's type from all of a part's rows (it infers from a batch's rows, and fails at a later
 # batch whose values have another type: 1,024 NULL texts, then a text).
@@ -68,13 +66,7 @@ def _sqlite_error(path: Path, exc: Exception) -> TraceFormatError:
 
 def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None) -> NsysReport:
     """Hash the file and check it is an Nsight Systems export (no store access)."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(READ_BLOCK):
-            sha.update(block)
-            if on_bytes:
-                on_bytes(len(block))
-    size = path.stat().st_size
+    sha256, size = file_digest(path, on_bytes)
     # the catalogue through the standard library's sqlite3: unlike the ADBC driver it honours other
     # processes' locks, so a report that nsys is still writing is refused instead of half-read
     try:
@@ -90,7 +82,7 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
     if "StringIds" not in tables or not set(tables).intersection(ACTIVITY_TABLES):
         raise TraceFormatError(f"{path}: an SQLite file but not an Nsight Systems export "
                                f"(needs StringIds and one of {', '.join(ACTIVITY_TABLES)})")
-    return NsysReport(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size, tables=tables)
+    return NsysReport(path=path, sha256=sha256, size_bytes=size, json_bytes=size, tables=tables)
 
 
 def stage(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:

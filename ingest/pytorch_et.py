@@ -18,19 +18,17 @@ format `pytorch_et` with no events, naming the trace it linked to: re-ingesting 
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import duckdb
-from retime.ingest.trace_row import TraceRow
+from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
-from retime.sqlfiles import load_sql, one_row, run_script, set_variables
+from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
-READ_BLOCK = 16 << 20
 MIN_LINKED = 0.5  # share of the execution trace's operators that must match a stored trace's
 
 
@@ -45,14 +43,8 @@ class ExecutionTrace:
 
 def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None) -> ExecutionTrace:
     """Hash the file (no store access); stage reads it."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(READ_BLOCK):
-            sha.update(block)
-            if on_bytes:
-                on_bytes(len(block))
-    size = path.stat().st_size
-    return ExecutionTrace(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size)
+    sha256, size = file_digest(path, on_bytes)
+    return ExecutionTrace(path=path, sha256=sha256, size_bytes=size, json_bytes=size)
 
 
 def stage(con: duckdb.DuckDBPyConnection, trace: ExecutionTrace) -> None:

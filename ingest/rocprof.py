@@ -15,7 +15,6 @@ record list lacks (an older rocprofiler-sdk) reads as NULL.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +24,12 @@ import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from retime.ingest.trace_row import TraceRow
+from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
-from retime.sqlfiles import load_sql, one_row, run_script, set_variables
+from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
-READ_BLOCK = 16 << 20
 READ = ("kernel_dispatch", "memory_copy", "hip_api", "marker_api")  # the record lists retime reads
 # column -> its path in a record, for every record list read (NULL where a list's records lack it)
 FIELDS = {"kind_code": ("kind",), "operation": ("operation",), "correlation": ("correlation_id", "internal"),
@@ -54,14 +52,8 @@ class RocprofDocument:
 
 def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None) -> RocprofDocument:
     """Hash the file (no store access); stage reads it."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(READ_BLOCK):
-            sha.update(block)
-            if on_bytes:
-                on_bytes(len(block))
-    size = path.stat().st_size
-    return RocprofDocument(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size)
+    sha256, size = file_digest(path, on_bytes)
+    return RocprofDocument(path=path, sha256=sha256, size_bytes=size, json_bytes=size)
 
 
 def _column(records: pa.Array, path: tuple[str, ...]) -> pa.Array:

@@ -1,7 +1,11 @@
-"""What every reader hands the pipeline for each trace it wrote: the traces-table row."""
+"""What every reader hands the pipeline for each trace it wrote (the traces-table row), and the
+hash every reader takes of its file first."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import orjson
 
@@ -35,3 +39,18 @@ def to_json(value) -> str | None:
     if value is None:
         return None
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+READ_BLOCK = 16 << 20
+
+
+def file_digest(path: Path, on_bytes: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """(sha256, size in bytes) of a file, read in blocks; `on_bytes` hears each block's size (a
+    progress bar)."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(READ_BLOCK):
+            sha.update(block)
+            if on_bytes:
+                on_bytes(len(block))
+    return sha.hexdigest(), path.stat().st_size

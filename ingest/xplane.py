@@ -17,7 +17,6 @@ An event's time is its line's timestamp_ns plus its offset_ps (rounded to the ns
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +26,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from retime.ingest import xplane_decode as xd
-from retime.ingest.trace_row import TraceRow
+from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
 from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
-READ_BLOCK = 16 << 20
 DEVICE = re.compile(r"^/device:(?:GPU|TPU|CUSTOM:GPU):(\d+)")
 STREAM = re.compile(r"^Stream #(\d+)")
 
@@ -52,14 +50,8 @@ class XSpace:
 
 def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None = None) -> XSpace:
     """Hash the file (no store access); stage decodes it."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(READ_BLOCK):
-            sha.update(block)
-            if on_bytes:
-                on_bytes(len(block))
-    size = path.stat().st_size
-    return XSpace(path=path, sha256=sha.hexdigest(), size_bytes=size, json_bytes=size)
+    sha256, size = file_digest(path, on_bytes)
+    return XSpace(path=path, sha256=sha256, size_bytes=size, json_bytes=size)
 
 
 def _text(buf: np.ndarray, start: int, end: int) -> str:
