@@ -10,7 +10,9 @@ bench/kernel_validation.py scores the model built on them, each part held out in
 What is kept, per part: NCCL's all-reduce, all-gather, reduce-scatter and all-to-all on 2, 4 and 8
 GPUs of one node (GB200 / GB300: 2 and 4) by message size, from the part's newest NCCL collection
 (FP16 buffers: aiconfigurator's message_size counts elements, so bytes are twice it; the median of
-repeated rows); and BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
+repeated rows); context (prefill) attention by batch, sequence length and heads, TensorRT-LLM's torch
+flow in BF16 with head size 128 and as many KV heads as query heads (the one collection every part
+has); and BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
 trace's GEMMs are) and FP8 GEMMs (TensorRT-LLM's torch flow), the median latency of each (m, n, k)
 over the package's collections of that kernel source. A100 has no collection of the torch linear
 with the grid the others share except SGLang's: that one is taken. MI300X (304 CUs) rows fold the
@@ -87,6 +89,25 @@ def nccl_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
     return files
 
 
+def attention_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
+    """Load each NVIDIA part's context (prefill) attention into `attention`: TensorRT-LLM's torch
+    flow, BF16, as many KV heads as query heads, head size 128 (the one collection every part has);
+    returns the files rows came from."""
+    files = []
+    for preset, system in NVIDIA_PARTS.items():
+        paths = sorted((data / system / "attention" / "trtllm").glob("*/context_attention_perf.parquet"),
+                       key=lambda f: version_key(f.parent))
+        if not paths:
+            continue
+        newest = paths[-1]
+        con.execute("INSERT INTO attention SELECT $preset, batch_size, isl, num_heads, median(latency) * 1000, count(*) "
+                    "FROM read_parquet($path) WHERE kernel_source = 'torch_flow' AND attn_dtype = 'bfloat16' "
+                    "AND kv_cache_dtype = 'bfloat16' AND num_key_value_heads = num_heads AND head_dim = 128 "
+                    "GROUP BY ALL", {"preset": preset, "path": str(newest)})
+        files.append(str(newest.relative_to(data.parents[1])))
+    return files
+
+
 def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
     """Load aiter's tuned batched BF16 GEMMs of each AMD part into `gemm`."""
     path = configs / "bf16_tuned_batched_gemm.csv"
@@ -104,6 +125,8 @@ def main() -> None:
     con.execute("CREATE TABLE nccl (gpu VARCHAR, op VARCHAR, ranks INT, bytes BIGINT, latency_us FLOAT, samples INT)")
     nvidia_files = nvidia_rows(con, aic / "systems" / "data")
     nccl_files = nccl_rows(con, aic / "systems" / "data")
+    con.execute("CREATE TABLE attention (gpu VARCHAR, batch INT, seq INT, heads INT, latency_us FLOAT, samples INT)")
+    attention_files = attention_rows(con, aic / "systems" / "data")
     amd_files = amd_rows(con, aiter / "configs")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "gemm.parquet"
@@ -112,6 +135,10 @@ def main() -> None:
     nccl_out = OUT_DIR / "nccl.parquet"
     con.execute(f"COPY (SELECT gpu, op, ranks, bytes, latency_us FROM nccl ORDER BY gpu, op, ranks, bytes) "
                 f"TO '{nccl_out}' (FORMAT parquet, COMPRESSION zstd)")
+    attention_out = OUT_DIR / "attention.parquet"
+    con.execute(f"COPY (SELECT gpu, batch, seq, heads, latency_us FROM attention ORDER BY ALL) "
+                f"TO '{attention_out}' (FORMAT parquet, COMPRESSION zstd)")
+    attention_counts = con.execute("SELECT gpu, count(*) FROM attention GROUP BY ALL ORDER BY ALL").fetchall()
     counts = con.execute("SELECT gpu, dtype, count(*) FROM gemm GROUP BY ALL ORDER BY ALL").fetchall()
     nccl_counts = con.execute("SELECT gpu, list(DISTINCT ranks ORDER BY ranks), count(*) FROM nccl GROUP BY ALL ORDER BY ALL").fetchall()
     versions = {name: importlib.metadata.version(name) for name in ("aiconfigurator-core", "amd-aiter")}
@@ -123,6 +150,10 @@ def main() -> None:
         'file = "kernel_db/gemm.parquet"',
         'columns = "gpu (retime preset), dtype (bf16 | fp8), m, n, k, latency_us"',
         "",
+        "[attention]",
+        'file = "kernel_db/attention.parquet"',
+        'columns = "gpu (retime preset), batch, seq (query and key length), heads (query = KV heads, head size 128, BF16, causal prefill), latency_us"',
+        "",
         "[nccl]",
         'file = "kernel_db/nccl.parquet"',
         'columns = "gpu (retime preset), op (all_reduce | all_gather | reduce_scatter | alltoall), ranks, bytes (the buffer), latency_us"',
@@ -131,8 +162,8 @@ def main() -> None:
         f'version = "{versions["aiconfigurator-core"]}"',
         'licence = "Apache-2.0"',
         'publisher = "NVIDIA"',
-        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow; NCCL collectives within a node (nccl-tests style, FP16 buffers), the newest NCCL collection per part"',
-        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files + nccl_files) + "]",
+        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow; NCCL collectives within a node (nccl-tests style, FP16 buffers), the newest NCCL collection per part; context attention, TensorRT-LLM torch_flow, BF16, head size 128"',
+        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files + nccl_files + attention_files) + "]",
         "",
         "[sources.amd-aiter]",
         f'version = "{versions["amd-aiter"]}"',
@@ -142,11 +173,14 @@ def main() -> None:
         "files = [" + ", ".join(f'"{f}"' for f in amd_files) + "]",
         "",
         "[rows]",
-    ] + [f'"{gpu}.{dtype}" = {n}' for gpu, dtype, n in counts] + [f'"{gpu}.nccl" = {n}' for gpu, _, n in nccl_counts]
+    ] + [f'"{gpu}.{dtype}" = {n}' for gpu, dtype, n in counts] + [f'"{gpu}.nccl" = {n}' for gpu, _, n in nccl_counts] \
+      + [f'"{gpu}.attention" = {n}' for gpu, n in attention_counts]
     PROVENANCE.write_text("\n".join(lines) + "\n")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {PROVENANCE}")
     for gpu, dtype, n in counts:
         print(f"  {gpu:14s} {dtype:5s} {n:7,d} shapes")
+    for gpu, n in attention_counts:
+        print(f"  {gpu:14s} attn  {n:7,d} batch x seq x heads")
     for gpu, ranks, n in nccl_counts:
         print(f"  {gpu:14s} nccl  {n:7,d} sizes x ops x GPU counts ({', '.join(map(str, ranks))} GPUs)")
 

@@ -14,7 +14,8 @@ part of that vendor carries). The shapes are the tables' grid (m 1-32768, n and 
 more small and odd shapes than a training step has, so the errors are those of the grid, not of
 any one workload.
 
-Collectives likewise: every measured NCCL row of a part (all-reduce, all-gather, reduce-scatter,
+Causal prefill attention likewise (TensorRT-LLM's kernels, BF16, head size 128: every row of a part
+from the other parts' grids and its specs). Collectives likewise: every measured NCCL row of a part (all-reduce, all-gather, reduce-scatter,
 all-to-all on 2-8 GPUs, 256 B to 512 MiB) predicted from the other parts' curves and its link
 bandwidth only (kernel_db.collective_latency with the part excluded), beside the nearest part in
 link bandwidth as measured and scaled by the bandwidth ratio.
@@ -71,6 +72,28 @@ def held_out(dtype: str) -> list[dict]:
     return rows
 
 
+def held_out_attention() -> list[dict]:
+    """One row per measured part: its attention rows' errors (model and baselines) with the part held out."""
+    specs = presets.presets()
+    rows_all = kernel_db.attention_table()
+    parts = [p for p in kernel_db.attention_parts() if p in specs]
+    rows = []
+    for part in parts:
+        mine = rows_all["gpu"] == part
+        b, s, h, measured = (rows_all[c][mine].astype(np.float64) for c in ("batch", "seq", "heads", "latency_us"))
+        spec = specs[part]
+        near = min((q for q in parts if q != part), key=lambda q: kernel_db.spec_distance(specs[q], spec, "bf16"))
+        predictions = {
+            "model": kernel_db.attention_latency(part, b, s, h, specs, exclude=(part,)),
+            "roofline": kernel_db.attention_roofline_us({**spec, "sms": None}, b, s, h) / EFFICIENCY,
+            "nearest": kernel_db.interpolate(kernel_db.attention_grid(near), b, s, h)
+                       * specs[near]["bf16_tflops"] / spec["bf16_tflops"],
+        }
+        rows.append({"part": part, "rows": len(b), "near": near,
+                     "errors": {name: ape(p, measured) for name, p in predictions.items()}})
+    return rows
+
+
 def held_out_collectives() -> list[dict]:
     """One row per measured part: its collectives' errors (model and baselines) with the part held out."""
     specs = presets.presets()
@@ -113,6 +136,14 @@ def main(write: bool) -> None:
         print(f"| {r['part']} | {r['dtype']} | {r['shapes']:,} | {cell('model')} | {cell('roofline')} "
               f"| {cell('nearest')} ({r['near']}) |")
     print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{v:.0f}%" for d, v in pooled.items()))
+    attention = held_out_attention()
+    print("\nCausal prefill attention (TensorRT-LLM, BF16, head size 128), each part held out: absolute error per "
+          "row, median / p90\n")
+    print("| part | rows | model | roofline at 70% | nearest part x peak ratio (which) |")
+    print("|---|---|---|---|---|")
+    for r in attention:
+        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
+        print(f"| {r['part']} | {r['rows']:,} | {cell('model')} | {cell('roofline')} | {cell('nearest')} ({r['near']}) |")
     collectives = held_out_collectives()
     print("\nNCCL collectives within a node, each part held out: absolute error per row, median / p90 "
           "(model: from the other parts' curves and the part's link bandwidth)\n")
@@ -131,6 +162,12 @@ def main(write: bool) -> None:
         for r in rows:
             median, p80, p90 = summary(r["errors"]["model"])
             lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}", f"median_abs_error_pct = {median:.1f}",
+                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
+        lines += ['["attention"]', 'basis = "causal prefill attention rows of every measured part held out in turn, pooled"',
+                  f"p80_abs_error_pct = {np.percentile(np.concatenate([r['errors']['model'] for r in attention]), 80):.1f}", ""]
+        for r in attention:
+            median, p80, p90 = summary(r["errors"]["model"])
+            lines += [f'["{r["part"]}.attention"]', f"rows = {r['rows']}", f"median_abs_error_pct = {median:.1f}",
                       f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
         nvlink = [r for r in collectives if specs_link(r["part"]) >= NVLINK_GB_S]
         lines += ['["nccl"]', f'basis = "NCCL rows of every measured NVLink part ({", ".join(r["part"] for r in nvlink)}) '

@@ -288,3 +288,77 @@ def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:
         return True
     return (presets.vendor(gpu) in {presets.vendor(q) for q in nccl_parts()}
             and bool(specs.get(gpu, {}).get("interconnect_gb_s")))
+
+
+# -- attention -----------------------------------------------------------------------------------
+# Causal prefill attention measured per part (attention.parquet): TensorRT-LLM's torch flow, BF16,
+# head size 128, as many KV heads as query heads, on a grid of batch x sequence length x heads.
+# `attention_latency` answers as `latency` does for GEMMs: a part's own grid, interpolated in log
+# space, else the measured parts' latencies moved by the attention roofline's ratio with wave
+# quantisation and averaged with weights that fall with spec distance. bench/kernel_validation.py
+# holds each part out. These are TensorRT-LLM's kernels: a trace's own attention kernels (flash
+# attention, SDPA's) are not these, so retargeting does not read them yet.
+HEAD_DIM = 128
+
+
+@lru_cache(maxsize=1)
+def attention_table() -> dict[str, np.ndarray]:
+    """The measured attention rows as columns: gpu, batch, seq, heads, latency_us."""
+    import pyarrow.parquet as pq
+    path = resources.files("retime.replay").joinpath("presets", provenance()["attention"]["file"])
+    table = pq.read_table(str(path))
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+@lru_cache(maxsize=None)
+def attention_grid(gpu: str) -> Grid | None:
+    """A part's measured attention grid (axes batch, seq, heads in log2); None where not measured."""
+    rows = attention_table()
+    mine = rows["gpu"] == gpu
+    if mine.sum() < 100:
+        return None
+    b, s, h, lat = rows["batch"][mine], rows["seq"][mine], rows["heads"][mine], rows["latency_us"][mine].astype(np.float64)
+    axes = [np.unique(a) for a in (b, s, h)]
+    values = np.full([len(a) for a in axes], np.nan)
+    values[np.searchsorted(axes[0], b), np.searchsorted(axes[1], s), np.searchsorted(axes[2], h)] = np.log(lat)
+    log_axes = [np.log2(a.astype(np.float64)) for a in axes]
+    return Grid(*log_axes, _fill_missing(values, log_axes[2]))
+
+
+def attention_parts() -> list[str]:
+    return [g for g in dict.fromkeys(attention_table()["gpu"]) if attention_grid(g) is not None]
+
+
+def attention_roofline_us(spec: dict, batch, seq, heads) -> np.ndarray:
+    """The roofline time (µs) of causal prefill attention: 2 x b x h x s^2 x d FLOPs (QK^T and PV,
+    half of each under the causal mask) against the BF16 peak, with wave quantisation of 128-row
+    query tiles over the SMs; or its q, k, v and output in BF16 against HBM."""
+    b, s, h = (np.asarray(x, np.float64) for x in (batch, seq, heads))
+    flops = 2.0 * b * h * s * s * HEAD_DIM
+    bytes_moved = 2.0 * 4 * b * s * h * HEAD_DIM
+    used = 1.0
+    if spec.get("sms"):
+        tiles = np.ceil(s / TILE) * b * h
+        used = tiles / (np.ceil(tiles / spec["sms"]) * spec["sms"])
+    return np.maximum(flops / (spec["bf16_tflops"] * 1e6 * used), bytes_moved / (spec["hbm_tb_s"] * 1e6))
+
+
+def attention_latency(gpu: str, batch, seq, heads, specs: dict[str, dict], exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Predicted latency (µs) of causal prefill attention on preset `gpu`: measured where the part
+    has a grid (and is not excluded), else from its specs and the other parts' grids."""
+    b, s, h = (np.asarray(x, np.float64) for x in (batch, seq, heads))
+    own = attention_grid(gpu) if gpu not in exclude else None
+    if own is not None:
+        return interpolate(own, b, s, h)
+    anchors = [q for q in attention_parts() if q not in exclude and q != gpu and q in specs]
+    grids = {q: attention_grid(q) for q in anchors}
+    floor = float(np.median([g.floor_us for g in grids.values()]))
+    target = attention_roofline_us(specs[gpu], b, s, h)
+    logs, weights = [], []
+    for q, g in grids.items():
+        measured = interpolate(g, b, s, h)
+        logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target
+                           / attention_roofline_us(specs[q], b, s, h)))
+        weights.append(1.0 / (0.1 + spec_distance(specs[q], specs[gpu], "bf16")))
+    weights = np.array(weights)
+    return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
