@@ -121,3 +121,19 @@ def test_a_retarget_moves_real_all_reduces_by_nvidias_measured_curves(tmp_path):
             assert new[end] - new[start] == pytest.approx(expected, rel=1e-6, abs=1)
             checked[op] += 1
         assert checked["allreduce"] >= 10 and checked["broadcast"] >= 4
+
+
+def test_measured_attention_looks_up_itself_and_a_held_out_part_comes_from_its_specs():
+    specs = presets.presets()
+    path = resources.files("retime.replay").joinpath("presets", "kernel_db", "attention.parquet")
+    rows = duckdb.sql(f"SELECT gpu, batch, seq, heads, latency_us FROM '{path}' WHERE gpu IN ('h100', 'b300')").fetchnumpy()
+    for gpu in ("h100", "b300"):
+        mine = rows["gpu"] == gpu
+        got = kernel_db.attention_latency(gpu, rows["batch"][mine], rows["seq"][mine], rows["heads"][mine], specs)
+        assert np.allclose(got, rows["latency_us"][mine], rtol=1e-5)
+        held = kernel_db.attention_latency(gpu, rows["batch"][mine], rows["seq"][mine], rows["heads"][mine], specs,
+                                           exclude=(gpu,))
+        assert np.median(np.abs(held / rows["latency_us"][mine] - 1)) < 0.12
+    # longer sequences cost more, quadratically once the work dominates
+    short, long_ = kernel_db.attention_latency("h100", [8, 8], [4096, 8192], [32, 32], specs)
+    assert 3.0 < long_ / short < 4.5
