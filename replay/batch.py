@@ -10,6 +10,10 @@ How each GPU op's duration moves, in this order:
   large one grows with its work. m is the batch's dimension in a matmul of activations by weights
   (a linear layer); a GEMM of weights by weights or of gradients of weights (m independent of the
   batch) is moved as if it were one, which overstates its growth;
+- a forward attention kernel whose operator recorded its query's shape (batch, sequence, heads; SDPA
+  or flash attention, BF16/FP16) on such a part: the ratio of the measured attention latencies at
+  (batch x f, sequence, heads) and at the measured shape (kernel_db.attention_latency: TensorRT-LLM's
+  causal prefill attention, head size 128, standing for the trace's own kernels);
 - host-to-device and device-to-host copies: their bytes are the batch's inputs and outputs, so
   their time grows by f;
 - collectives and peer copies keep their time: gradients keep their size (a tensor-parallel
@@ -47,8 +51,8 @@ class BatchShares:
     def text(self, factor: float) -> str:
         total = self.by_shape + self.by_bytes + self.by_rule + self.kept or 1.0
         pct = lambda ns: f"{100 * ns / total:.0f}%"
-        return (f"batch={factor:g}x moved {pct(self.by_shape)} of the GPU time by measured GEMM latencies at the "
-                f"new shapes, {pct(self.by_bytes)} by bytes (host copies), {pct(self.by_rule)} by rule (the trace's "
+        return (f"batch={factor:g}x moved {pct(self.by_shape)} of the GPU time by measured GEMM and attention "
+                f"latencies at the new shapes, {pct(self.by_bytes)} by bytes (host copies), {pct(self.by_rule)} by rule (the trace's "
                 f"floor plus the time above it x {factor:g}), and kept {pct(self.kept)} (collectives, peer copies)")
 
 
@@ -100,6 +104,16 @@ def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> tuple[np
                 m, n, k = (mnk[rows, i] for i in range(3))
                 point_factor[rows] = (kernel_db.latency(gpu, dtype, np.maximum(m * factor, 1.0), n, k, specs)
                                       / kernel_db.latency(gpu, dtype, m, n, k, specs))
+                shaped[rows] = True
+        # forward attention of recorded shape (batch, sequence, heads), from the measured attention at the new batch
+        attention = (graph.point_gpu_class[starts] == GPU_CLASSES.index("attention")) & np.isnan(point_factor) \
+            & (graph.point_roof[starts] == ROOF_TYPES.index("bf16"))
+        if kernel_db.covers_attention(gpu, specs):
+            rows = np.flatnonzero(attention & np.isfinite(mnk).all(axis=1) & (mnk > 0).all(axis=1))
+            if len(rows):
+                b, seq, heads = (mnk[rows, i] for i in range(3))
+                point_factor[rows] = (kernel_db.attention_latency(gpu, np.maximum(b * factor, 1.0), seq, heads, specs)
+                                      / kernel_db.attention_latency(gpu, b, seq, heads, specs))
                 shaped[rows] = True
     # the rest by rule: the floor stays, the work above it scales
     rule = np.isnan(point_factor)

@@ -113,6 +113,9 @@ def retarget_bar(source: str, target: str) -> ErrorBar | None:
     gemm, nccl = kernel_table().get("bf16", {}), kernel_table().get("nccl", {})
     kernels = (f"; GEMMs of recorded shape: 80% of held-out measured shapes within ±{gemm['p80_abs_error_pct']:.0f}%"
                if gemm else "")
+    attention = kernel_table().get("attention", {})
+    kernels += (f"; attention of recorded shape: 80% of held-out measured shapes within "
+                f"±{attention['p80_abs_error_pct']:.0f}%" if attention else "")
     kernels += (f"; NCCL collectives within a node: 80% of held-out NVLink parts' measured sizes within "
                 f"±{nccl['p80_abs_error_pct']:.0f}%" if nccl else "")
     return ErrorBar(None, f"no measured pair of two {presets.vendor(source)} GPUs validates --to on a whole trace{kernels}")

@@ -146,7 +146,7 @@ def build_graph_sql(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Pro
     roof_of_event[classed["event_id"].astype(np.int64)] = classed["roof"]
     kernel_shapes, shape_of_event = graph_build.shape_index(
         np.concatenate([classed["event_id"], collectives["event_id"]]).astype(np.int64),
-        np.vstack([graph_build.gemm_rows(classed, slice(None)), graph_build.collective_rows(collectives)]), len(code_of_event))
+        np.vstack([graph_build.kernel_rows(classed, slice(None)), graph_build.collective_rows(collectives)]), len(code_of_event))
     return _assemble(trace_id, graph_build.GraphArrays(
         t=points["t"].astype(np.int64), point_event=point_event, point_is_end=points["is_end"].astype(bool),
         point_lane=points["lane_id"].astype(np.int64), point_is_gpu=points["is_gpu"].astype(bool),

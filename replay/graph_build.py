@@ -47,7 +47,8 @@ class GraphArrays:
     point_flop_per_byte: np.ndarray
     point_roof: np.ndarray
     point_shape: np.ndarray     # int32[n], index into kernel_shapes; -1 where unknown
-    kernel_shapes: np.ndarray   # float32[s, 3], the trace's distinct GEMM (m, n, k) and collective (op, GPUs, bytes) shapes
+    kernel_shapes: np.ndarray   # float32[s, 3], the trace's distinct GEMM (m, n, k), attention (batch, seq, heads)
+                                # and collective (op, GPUs, bytes) shapes
     names: list[str]
     src: np.ndarray
     indptr: np.ndarray          # CSR row pointers over destinations
@@ -70,9 +71,10 @@ def shape_index(events: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarra
     return shapes.reshape(-1, 3), index
 
 
-def gemm_rows(columns: dict, rows: np.ndarray | slice) -> np.ndarray:
-    """A GEMM's (m, n, k) per row of a fetched table (gemm_m, gemm_n, gemm_k; NaN where unknown)."""
-    return np.column_stack([np.asarray(columns[f"gemm_{axis}"], np.float64)[rows] for axis in "mnk"])
+def kernel_rows(columns: dict, rows: np.ndarray | slice) -> np.ndarray:
+    """A kernel's shape per row of a fetched table (shape_1..3: a GEMM's m, n, k, an attention's
+    batch, sequence, heads; NaN where unknown)."""
+    return np.column_stack([np.asarray(columns[f"shape_{axis}"], np.float64)[rows] for axis in "123"])
 
 
 def collective_rows(columns: dict) -> np.ndarray:
@@ -218,7 +220,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     collectives = _fetch(con, "graph_arrays_collectives")
     c_events = events.of(np.asarray(collectives["event_id"], np.int64))
     kernel_shapes, shape_of_event = shape_index(np.concatenate([worked, c_events[c_events >= 0]]),
-                                                np.vstack([gemm_rows(work, known), collective_rows(collectives)[c_events >= 0]]), n)
+                                                np.vstack([kernel_rows(work, known), collective_rows(collectives)[c_events >= 0]]), n)
     # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
     # ridge, compute for GEMM / attention / convolution, else memory-bound
     by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1

@@ -296,8 +296,8 @@ def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:
 # `attention_latency` answers as `latency` does for GEMMs: a part's own grid, interpolated in log
 # space, else the measured parts' latencies moved by the attention roofline's ratio with wave
 # quantisation and averaged with weights that fall with spec distance. bench/kernel_validation.py
-# holds each part out. These are TensorRT-LLM's kernels: a trace's own attention kernels (flash
-# attention, SDPA's) are not these, so retargeting does not read them yet.
+# holds each part out. These are TensorRT-LLM's kernels: `--to` reads their ratio across parts at a
+# trace's attention shape as a proxy for the trace's own kernels (flash attention, SDPA's).
 HEAD_DIM = 128
 
 
@@ -362,3 +362,13 @@ def attention_latency(gpu: str, batch, seq, heads, specs: dict[str, dict], exclu
         weights.append(1.0 / (0.1 + spec_distance(specs[q], specs[gpu], "bf16")))
     weights = np.array(weights)
     return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
+
+
+def covers_attention(gpu: str, specs: dict[str, dict]) -> bool:
+    """Whether `attention_latency` answers for a part: measured, or of the measured parts' vendor
+    with a BF16 peak and HBM bandwidth (validated holding each measured part out)."""
+    if gpu in attention_parts():
+        return True
+    spec = specs.get(gpu, {})
+    return (presets.vendor(gpu) in {presets.vendor(q) for q in attention_parts()}
+            and bool(spec.get("bf16_tflops") and spec.get("hbm_tb_s")))

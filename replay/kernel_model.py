@@ -159,6 +159,22 @@ class RetargetModel:
                              / kernel_db.latency(self.source, dtype, m, n, k, specs))
         return out
 
+    def attention_ratios(self, shapes: np.ndarray, roof: np.ndarray) -> np.ndarray:
+        """Target over source time of forward attention kernels of known shape (batch, sequence,
+        heads; BF16/FP16) from the measured causal prefill attention of both parts
+        (replay/kernel_db.py: TensorRT-LLM's kernels, head size 128, standing for the trace's own at
+        that shape); NaN where the tables do not answer for both parts or the type."""
+        out = np.full(len(shapes), np.nan)
+        specs = presets.presets()
+        if not (kernel_db.covers_attention(self.source, specs) and kernel_db.covers_attention(self.target, specs)):
+            return out
+        rows = np.flatnonzero((roof == ROOF_TYPES.index("bf16")) & np.isfinite(shapes).all(axis=1) & (shapes > 0).all(axis=1))
+        if len(rows):
+            b, s, h = (shapes[rows, i] for i in range(3))
+            out[rows] = (kernel_db.attention_latency(self.target, b, s, h, specs)
+                         / kernel_db.attention_latency(self.source, b, s, h, specs))
+        return out
+
     def collective_ratios(self, shapes: np.ndarray) -> np.ndarray:
         """Target over source time of collectives of known shape (op index into kernel_db.COLLECTIVES,
         GPUs, buffer bytes) within one node (2 to MAX_NODE_GPUS GPUs) from the measured NCCL curves
@@ -247,8 +263,9 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
             point_factor[starts[measured]] = ratio[measured] / multiplier[graph.edge_class[edges[measured]]]
             continue
         predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
-        if cls == "gemm":  # measured latencies of the same shape on both parts, where the tables have them
-            ratio = model.gemm_ratios(graph.shape_of(starts), graph.point_roof[starts])
+        if cls in ("gemm", "attention"):  # measured latencies of the same shape on both parts, where the tables have them
+            ratios = model.gemm_ratios if cls == "gemm" else model.attention_ratios
+            ratio = ratios(graph.shape_of(starts), graph.point_roof[starts])
             measured = np.isfinite(ratio)
             predicted[measured] = durations[measured] * ratio[measured]
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])

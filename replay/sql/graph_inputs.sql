@@ -4,11 +4,12 @@
 -- kernel_work (retime/foundation/ops.sql) gives them to the roofline queries. GEMM kernels below the
 -- GPU's ridge point (ridge_flop_per_byte: peak FLOP/s over HBM B/s, from the trace's GPU preset;
 -- halved for 4-byte types) are memory-bound and follow `hbm`; the rest follow `gpu.flops`. The
--- per-kernel model of --to reads every kernel's intensity and roof, and a GEMM's m, n, k (gemm_shape:
--- the shape it looks measured latencies up by) (graph_arrays_gpu_classes.sql).
+-- per-kernel model of --to reads every kernel's intensity and roof, and the shape it looks measured
+-- latencies up by (kernel_shape: a GEMM's m, n, k; an attention's batch, sequence, heads)
+-- (graph_arrays_gpu_classes.sql).
 CREATE OR REPLACE TEMP TABLE replay_kernel_work AS
 SELECT kernel_id AS event_id, flops / bytes AS flop_per_byte, dtype_bytes(dtype) AS elem,
-       roof_type(dtype, tensor, tf32) AS roof, gemm_shape(model, dims) AS gemm
+       roof_type(dtype, tensor, tf32) AS roof, kernel_shape(model, dims) AS shape
 FROM kernel_work(getvariable('trace_id'))  -- the work the roofline queries use (retime/foundation/ops.sql)
 WHERE bytes > 0;
 

@@ -89,6 +89,17 @@ CREATE OR REPLACE TEMP MACRO _gemm_dims(model, d) AS
     END;
 CREATE OR REPLACE TEMP MACRO gemm_shape(model, dims_text) AS _gemm_dims(model, TRY_CAST(dims_text AS BIGINT[][]));
 
+-- The shape a kernel's measured latencies are looked up by (replay/kernel_db.py), from its operator's
+-- model and dims: a GEMM's (m, n, k) (gemm_shape); a forward attention's (batch, sequence, heads) from
+-- its query, [b, h, s, d] for SDPA and [b, s, h, d] for flash attention, where the head size is
+-- between 32 and 256 (the measured attention has head size 128: the shape's ratio across parts
+-- stands for every head size in that range). NULL for other models.
+CREATE OR REPLACE TEMP MACRO _kernel_dims(model, d) AS
+    CASE WHEN model = 'sdpa' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][3], 'k': d[1][2]}
+         WHEN model = 'flash_fwd' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][2], 'k': d[1][3]}
+         ELSE _gemm_dims(model, d) END;
+CREATE OR REPLACE TEMP MACRO kernel_shape(model, dims_text) AS _kernel_dims(model, TRY_CAST(dims_text AS BIGINT[][]));
+
 -- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
 -- event_id, shape_id (one number per distinct operator, dims, dtype and concrete inputs: the key to
 -- group by), name, dims and dtype as written, category, model, the roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.

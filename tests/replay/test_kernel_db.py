@@ -137,3 +137,27 @@ def test_measured_attention_looks_up_itself_and_a_held_out_part_comes_from_its_s
     # longer sequences cost more, quadratically once the work dominates
     short, long_ = kernel_db.attention_latency("h100", [8, 8], [4096, 8192], [32, 32], specs)
     assert 3.0 < long_ / short < 4.5
+
+
+def test_a_retarget_moves_real_h100_attention_by_the_measured_attention_ratio(tmp_path):
+    """The Falconsai ViT on an H100 runs SDPA (flash attention) on queries of [4, 12, 197, 64]: onto
+    B200 each attention kernel takes its time times the ratio of the two parts' measured attention
+    at batch 4, sequence 197, 12 heads."""
+    path = SHARED_TRACES / "tracelens" / "h100_Falconsai_nsfw_image_detection__1016002.json.gz"
+    if not path.is_file():
+        pytest.skip("../shared/traces is not present in this checkout")
+    specs = presets.presets()
+    with retime.open(tmp_path / "a.duckdb") as store:
+        [r] = store.ingest(path)
+        graph = cache.graph(store.con, r.trace_id, None)
+        new, _, _ = engine.retimed(graph, store.scenario(r.trace_id, to="b200"))
+    from retime.replay import batch
+    edges = batch.duration_edges(graph)
+    starts = graph.src[edges]
+    shaped = (graph.point_gpu_class[starts] == 1) & (graph.point_shape[starts] >= 0)
+    assert shaped.sum() == 12
+    b, s, h = graph.shape_of(starts[shaped]).T
+    assert set(zip(b, s, h)) == {(4.0, 197.0, 12.0)}
+    ratio = kernel_db.attention_latency("b200", b, s, h, specs) / kernel_db.attention_latency("h100", b, s, h, specs)
+    got = (new[graph.dst[edges[shaped]]] - new[starts[shaped]]) / graph.base_lag[edges[shaped]]
+    assert np.allclose(got, ratio, rtol=2e-3)
