@@ -7,20 +7,18 @@
 -- records no group, the trace's world size. Collectives missing any of them (or of an operation
 -- without a curve) have no shape.
 WITH shaped AS (
-    SELECT r.event_id, nccl_curve_op(coalesce(e.coll_op, ls.coll_op)) AS op,  -- the kernel's own name first
-           coalesce(e.coll_group_size, t.world_size) AS ranks,
+    SELECT e.event_id, nccl_curve_op(coalesce(e.coll_op, ls.coll_op)) AS op,  -- the kernel's own name first
+           coalesce(e.coll_group_size, t.world_size) AS ranks, coalesce(e.coll_in_nelems > 0, false) AS own_size,
            CASE WHEN e.coll_in_nelems > 0 THEN greatest(e.coll_in_nelems, coalesce(e.coll_out_nelems, 0))
                                               * collective_dtype_bytes(e.coll_dtype)
                 ELSE ls.nelems * collective_dtype_bytes(ls.coll_dtype) END AS own_bytes
-    FROM replay_events_of() r
-    JOIN events e ON e.trace_id = getvariable('trace_id') AND e.event_id = r.event_id
-    JOIN traces t ON t.trace_id = getvariable('trace_id')
-    LEFT JOIN collective_launch_sizes(getvariable('trace_id')) ls ON ls.event_id = r.event_id
-    WHERE r.kind = 'collective'
+    FROM events e  -- the replayed collectives (is_span_event, retime/foundation/host.sql), read alone
+    JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
+    JOIN traces t ON t.trace_id = e.trace_id
+    LEFT JOIN collective_launch_sizes(getvariable('trace_id')) ls ON ls.event_id = e.event_id
+    WHERE e.trace_id = getvariable('trace_id') AND e.kind = 'collective' AND is_span_event(l.kind, e.kind, e.dur_ns)
 )
 SELECT event_id, (list_position(getvariable('collective_ops'), op) - 1)::DOUBLE AS op, ranks::DOUBLE AS ranks,
-       (own_bytes * CASE WHEN op = 'all_gather' AND own_bytes IS NOT NULL AND event_id NOT IN
-                              (SELECT event_id FROM events WHERE trace_id = getvariable('trace_id') AND coll_in_nelems > 0)
-                         THEN ranks ELSE 1 END)::DOUBLE AS buffer_bytes
+       (own_bytes * CASE WHEN op = 'all_gather' AND NOT own_size THEN ranks ELSE 1 END)::DOUBLE AS buffer_bytes
 FROM shaped
 WHERE op IS NOT NULL AND ranks >= 2 AND own_bytes > 0;
