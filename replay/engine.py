@@ -160,11 +160,12 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
         return ReplayResult(graph.trace_id, scenario.label, 0, 0, {}, error_bar=fidelity.error_bar(scenario))
     new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
-    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report, idle_knob_names(graph, scenario))
+    reach = list(_knob_reach(graph, scenario))  # once: the bar leaves out what changes nothing, the warnings say it
+    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report, [k for k, _, idle in reach if idle])
     if report is not None:
         result.links, result.link_report = report.uses, report
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
-    result.warnings += unmatched_rules(graph, scenario) + idle_knobs(graph, scenario)
+    result.warnings += unmatched_rules(graph, scenario) + [line for _, line, _ in reach]
     if scenario.batch is not None:
         result.notes.append(batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)[1].text(scenario.batch))
     return result
@@ -195,10 +196,11 @@ def idle_knob_names(graph: ReplayGraph, scenario: Scenario) -> list[str]:
 
 def _knob_reach(graph: ReplayGraph, scenario: Scenario):
     """(knob, line, changes nothing) for each changed knob that cannot act on all of its work here."""
-    for knob in ([] if scenario.kernel_model is not None else scenario.changed_knobs()):
+    knobs = [] if scenario.kernel_model is not None else scenario.changed_knobs()
+    per_class = np.bincount(graph.edge_class, minlength=len(EDGE_CLASSES)) if knobs else None
+    for knob in knobs:
         classes, _ = KNOBS[knob]
         codes = [EDGE_CLASSES.index(c) for c in classes]
-        mine = np.isin(graph.edge_class, codes)
         value = scenario.settings[knob]
         nothing = f"{knob}={value} changes nothing: trace {graph.trace_id} has no {KNOB_WORK[knob]}"
         if knob in scenario.knob_rules:
@@ -209,10 +211,11 @@ def _knob_reach(graph: ReplayGraph, scenario: Scenario):
             if not len(batch.duration_edges(graph)):
                 yield knob, nothing, True
             continue
-        if not mine.any():
+        if not per_class[codes].sum():
             yield knob, nothing, True
             continue
         if any(c in scenario.bandwidth_bytes_per_ns for c in classes):
+            mine = np.isin(graph.edge_class, codes)  # only for an absolute bandwidth: which edges know their bytes
             sized = int((graph.bytes[mine] >= 0).sum())
             if sized == 0:
                 yield knob, (f"{knob}={value} changes nothing: trace {graph.trace_id}'s {KNOB_WORK[knob]} record no "

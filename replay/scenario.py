@@ -135,15 +135,17 @@ def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), r
     per-kernel performance model (replay/kernel_model.py), not the class ratios alone. The server
     (`topology`, a preset key or a Topology) is the file's or the argument's, with the file's and
     then the arguments' moves, links, ranks a server and places applied (see `server`)."""
-    from retime.replay import kernel_model, presets
     doc = doc or EMPTY_FILE
-    if to:
+    knobs = {}
+    if to:  # the per-kernel model and the presets load only for a retarget
+        from retime.replay import presets
         to, source = presets.preset_key(to), presets.preset_key(source)
-    knobs = presets.retarget(source, to) if to else {}
+        knobs = presets.retarget(source, to)
     knobs.update(doc["set"])
     knobs.update(settings.items() if isinstance(settings, dict) else [split_setting(s) for s in settings])
     chosen = parse(knobs, scale=[*doc["scale"], *scale], remove=[*doc["remove"], *remove])
     if to:
+        from retime.replay import kernel_model
         chosen.kernel_model = kernel_model.retarget_model(source, to)
     chosen.topology = server(doc, topology, move, link, ranks_per_server, place)
     return chosen
