@@ -257,10 +257,11 @@ def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, bi
     """Measured against predicted for `points` (default all; a job replay passes one rank's): their
     span, the critical path into the latest of them by edge class, and the steps that start in them
     (`windows`: step_windows(graph, window), found once for all of a job's ranks)."""
-    mine = np.arange(len(new)) if points is None else points
-    if len(mine) == 0:
+    if len(new) == 0 or (points is not None and len(points) == 0):
         return ReplayResult(trace_id, label, 0, 0, {})
-    last = int(mine[np.argmax(new[mine])])
+    # every point: the arrays themselves (a fancy index of all of them would copy each)
+    mine = slice(None) if points is None else points
+    last = int(np.argmax(new)) if points is None else int(points[np.argmax(new[points])])
     path, _ = kernels.critical_path_edges(binding, graph.src, last)
     per_class = np.bincount(graph.edge_class[path], weights=lag[path], minlength=len(EDGE_CLASSES))
     starts, ends = windows if windows is not None else step_windows(graph, window)
