@@ -55,9 +55,10 @@ CREATE OR REPLACE TEMP MACRO nccl_curve_op(coll_op) AS
 CREATE OR REPLACE TEMP MACRO collective_launch_sizes(t) AS TABLE
     WITH slices AS (
         SELECT g.event_id, arg_max(s.event_id, u.depth) AS slice_id
-        FROM gpu_timeline g, unnest(g.call_stack) WITH ORDINALITY AS u(slice_event_id, depth)
+        FROM (SELECT * FROM gpu_timeline WHERE trace_id = t AND kind = 'collective') g,  -- collectives first,
+             unnest(g.call_stack) WITH ORDINALITY AS u(slice_event_id, depth)             -- then their stacks
         JOIN events s ON s.trace_id = g.trace_id AND s.event_id = u.slice_event_id
-        WHERE g.trace_id = t AND g.kind = 'collective' AND s.name LIKE 'nccl:%'
+        WHERE s.name LIKE 'nccl:%'
         GROUP BY g.event_id
     )
     SELECT c.event_id, substr(s.name, 6) AS coll_op,
