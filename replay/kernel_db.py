@@ -59,13 +59,18 @@ def provenance() -> dict:
     return tomllib.loads(resources.files("retime.replay").joinpath("presets", "kernel_db.toml").read_text())
 
 
-@lru_cache(maxsize=1)
-def table() -> dict[str, np.ndarray]:
-    """The measured GEMM rows as columns: gpu, dtype, m, n, k, latency_us."""
+@lru_cache(maxsize=None)
+def _rows(kind: str) -> dict[str, np.ndarray]:
+    """One of the measured tables (kernel_db.toml's [gemm], [nccl], [attention]) as columns."""
     import pyarrow.parquet as pq
-    path = resources.files("retime.replay").joinpath("presets", provenance()["gemm"]["file"])
+    path = resources.files("retime.replay").joinpath("presets", provenance()[kind]["file"])
     table = pq.read_table(str(path))
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+def table() -> dict[str, np.ndarray]:
+    """The measured GEMM rows as columns: gpu, dtype, m, n, k, latency_us."""
+    return _rows("gemm")
 
 
 def _fill_missing(values: np.ndarray, log_k: np.ndarray) -> np.ndarray:
@@ -97,11 +102,16 @@ def grid(gpu: str, dtype: str) -> Grid | None:
     mine = (rows["gpu"] == gpu) & (rows["dtype"] == dtype)
     if mine.sum() < 1000:
         return None
-    m, n, k, lat = rows["m"][mine], rows["n"][mine], rows["k"][mine], rows["latency_us"][mine].astype(np.float64)
-    axes = [np.unique(a) for a in (m, n, k)]
-    values = np.full([len(a) for a in axes], np.nan)
-    values[np.searchsorted(axes[0], m), np.searchsorted(axes[1], n), np.searchsorted(axes[2], k)] = np.log(lat)
-    log_axes = [np.log2(a.astype(np.float64)) for a in axes]
+    return _grid_of(rows["m"][mine], rows["n"][mine], rows["k"][mine], rows["latency_us"][mine])
+
+
+def _grid_of(a: np.ndarray, b: np.ndarray, c: np.ndarray, latency_us: np.ndarray) -> Grid:
+    """A part's measured rows on three axes as a Grid, the cells it did not measure filled."""
+    axes = [np.unique(x) for x in (a, b, c)]
+    values = np.full([len(x) for x in axes], np.nan)
+    values[np.searchsorted(axes[0], a), np.searchsorted(axes[1], b), np.searchsorted(axes[2], c)] = \
+        np.log(latency_us.astype(np.float64))
+    log_axes = [np.log2(x.astype(np.float64)) for x in axes]
     return Grid(*log_axes, _fill_missing(values, log_axes[2]))
 
 
@@ -153,13 +163,21 @@ def spec_distance(a: dict, b: dict, dtype: str) -> float:
 def from_specs(spec: dict, dtype: str, m, n, k, anchors: list[str], specs: dict[str, dict]) -> np.ndarray:
     """Latency (µs) on a part known by its specs only, from the measured grids of `anchors`."""
     m, n, k = (np.asarray(x, np.float64) for x in (m, n, k))
-    grids = {q: grid(q, dtype) for q in anchors}
+    return _moved_by_roofline({q: grid(q, dtype) for q in anchors}, (m, n, k),
+                              lambda part: roofline_us(part, dtype, m, n, k), spec, specs, dtype)
+
+
+def _moved_by_roofline(grids: dict[str, Grid], shape: tuple, roofline, spec: dict, specs: dict[str, dict],
+                       dtype: str) -> np.ndarray:
+    """The spec model: each measured part's latency at `shape` moved by the ratio of `roofline`
+    (part specs -> µs) on the target and on it, above a floor (the median of the parts' floors),
+    geometrically averaged with weights 1 / (0.1 + spec distance)."""
     floor = float(np.median([g.floor_us for g in grids.values()]))
-    target = roofline_us(spec, dtype, m, n, k)
+    target = roofline(spec)
     logs, weights = [], []
     for q, g in grids.items():
-        measured = interpolate(g, m, n, k)
-        logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target / roofline_us(specs[q], dtype, m, n, k)))
+        measured = interpolate(g, *shape)
+        logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target / roofline(specs[q])))
         weights.append(1.0 / (0.1 + spec_distance(specs[q], spec, dtype)))
     weights = np.array(weights)
     return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
@@ -187,8 +205,14 @@ def covers(gpu: str, dtype: str, specs: dict[str, dict]) -> bool:
     if grid(gpu, dtype) is not None:
         return True
     spec = specs.get(gpu, {})
-    return (presets.vendor(gpu) in {presets.vendor(q) for q in gridded_parts(dtype)}
-            and bool(spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops"))))
+    return _measured_vendor(gpu, gridded_parts(dtype)) and bool(
+        spec.get("hbm_tb_s") and (spec.get(PEAK_FIELD[dtype]) or spec.get("bf16_tflops")))
+
+
+def _measured_vendor(gpu: str, parts: list[str]) -> bool:
+    """Whether a part is of a vendor some measured part is of: the spec models are validated
+    holding parts of the measured vendor out, never across vendors."""
+    return presets.vendor(gpu) in {presets.vendor(q) for q in parts}
 
 
 # -- collectives ---------------------------------------------------------------------------------
@@ -208,13 +232,9 @@ COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "alltoall")  # a co
 NEAR_LINK = 0.1  # parts within this |log| of the nearest link bandwidth count as as near (H100 and H200)
 
 
-@lru_cache(maxsize=1)
 def nccl_table() -> dict[str, np.ndarray]:
     """The measured collective rows as columns: gpu, op, ranks, bytes, latency_us."""
-    import pyarrow.parquet as pq
-    path = resources.files("retime.replay").joinpath("presets", provenance()["nccl"]["file"])
-    table = pq.read_table(str(path))
-    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    return _rows("nccl")
 
 
 @lru_cache(maxsize=None)
@@ -286,8 +306,7 @@ def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:
     with a link bandwidth (validated holding each measured part out, bench/kernel_validation.py)."""
     if gpu in nccl_parts():
         return True
-    return (presets.vendor(gpu) in {presets.vendor(q) for q in nccl_parts()}
-            and bool(specs.get(gpu, {}).get("interconnect_gb_s")))
+    return _measured_vendor(gpu, nccl_parts()) and bool(specs.get(gpu, {}).get("interconnect_gb_s"))
 
 
 # -- attention -----------------------------------------------------------------------------------
@@ -301,13 +320,9 @@ def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:
 HEAD_DIM = 128
 
 
-@lru_cache(maxsize=1)
 def attention_table() -> dict[str, np.ndarray]:
     """The measured attention rows as columns: gpu, batch, seq, heads, latency_us."""
-    import pyarrow.parquet as pq
-    path = resources.files("retime.replay").joinpath("presets", provenance()["attention"]["file"])
-    table = pq.read_table(str(path))
-    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    return _rows("attention")
 
 
 @lru_cache(maxsize=None)
@@ -317,12 +332,7 @@ def attention_grid(gpu: str) -> Grid | None:
     mine = rows["gpu"] == gpu
     if mine.sum() < 100:
         return None
-    b, s, h, lat = rows["batch"][mine], rows["seq"][mine], rows["heads"][mine], rows["latency_us"][mine].astype(np.float64)
-    axes = [np.unique(a) for a in (b, s, h)]
-    values = np.full([len(a) for a in axes], np.nan)
-    values[np.searchsorted(axes[0], b), np.searchsorted(axes[1], s), np.searchsorted(axes[2], h)] = np.log(lat)
-    log_axes = [np.log2(a.astype(np.float64)) for a in axes]
-    return Grid(*log_axes, _fill_missing(values, log_axes[2]))
+    return _grid_of(rows["batch"][mine], rows["seq"][mine], rows["heads"][mine], rows["latency_us"][mine])
 
 
 def attention_parts() -> list[str]:
@@ -351,17 +361,8 @@ def attention_latency(gpu: str, batch, seq, heads, specs: dict[str, dict], exclu
     if own is not None:
         return interpolate(own, b, s, h)
     anchors = [q for q in attention_parts() if q not in exclude and q != gpu and q in specs]
-    grids = {q: attention_grid(q) for q in anchors}
-    floor = float(np.median([g.floor_us for g in grids.values()]))
-    target = attention_roofline_us(specs[gpu], b, s, h)
-    logs, weights = [], []
-    for q, g in grids.items():
-        measured = interpolate(g, b, s, h)
-        logs.append(np.log(floor + np.maximum(measured - g.floor_us, 0.0) * target
-                           / attention_roofline_us(specs[q], b, s, h)))
-        weights.append(1.0 / (0.1 + spec_distance(specs[q], specs[gpu], "bf16")))
-    weights = np.array(weights)
-    return np.exp((np.array(logs) * weights[:, None]).sum(axis=0) / weights.sum())
+    return _moved_by_roofline({q: attention_grid(q) for q in anchors}, (b, s, h),
+                              lambda part: attention_roofline_us(part, b, s, h), specs[gpu], specs, "bf16")
 
 
 def covers_attention(gpu: str, specs: dict[str, dict]) -> bool:
@@ -370,5 +371,4 @@ def covers_attention(gpu: str, specs: dict[str, dict]) -> bool:
     if gpu in attention_parts():
         return True
     spec = specs.get(gpu, {})
-    return (presets.vendor(gpu) in {presets.vendor(q) for q in attention_parts()}
-            and bool(spec.get("bf16_tflops") and spec.get("hbm_tb_s")))
+    return _measured_vendor(gpu, attention_parts()) and bool(spec.get("bf16_tflops") and spec.get("hbm_tb_s"))
