@@ -52,46 +52,46 @@ def ape(predicted: np.ndarray, measured: np.ndarray) -> np.ndarray:
     return 100.0 * np.abs(predicted / measured - 1.0)
 
 
-def held_out(dtype: str) -> list[dict]:
-    """One row per measured part: its shapes' errors (model and baselines) with the part held out."""
+def held_out_grids(parts: list[str], dtype: str, rows_of, model, roofline, grid_of) -> list[dict]:
+    """One row per measured part of a gridded table: its measured rows' errors with the part held
+    out, for the model (`model(part, *shape, exclude)`), the roofline at one efficiency
+    (`roofline(spec, *shape)`) and the nearest part in specs scaled by the dense peak ratio."""
     specs = presets.presets()
-    parts = [p for p in kernel_db.gridded_parts(dtype) if p in specs]
-    rows = []
+    peak = kernel_db.PEAK_FIELD[dtype]
+    out = []
     for part in parts:
-        m, n, k, measured = shapes(part, dtype)
+        *shape, measured = rows_of(part)
         spec = specs[part]
-        near = min((p for p in parts if p != part), key=lambda q: kernel_db.spec_distance(specs[q], spec, dtype))
-        predictions = {
-            "model": kernel_db.latency(part, dtype, m, n, k, specs, exclude=(part,)),
-            "roofline": kernel_db.roofline_us({**spec, "sms": None}, dtype, m, n, k) / EFFICIENCY,
-            "nearest": kernel_db.interpolate(kernel_db.grid(near, dtype), m, n, k)
-                       * specs[near][kernel_db.PEAK_FIELD[dtype]] / spec[kernel_db.PEAK_FIELD[dtype]],
-        }
-        rows.append({"part": part, "dtype": dtype, "shapes": len(m), "near": near,
-                     "errors": {name: ape(predicted, measured) for name, predicted in predictions.items()}})
-    return rows
+        near = min((q for q in parts if q != part), key=lambda q: kernel_db.spec_distance(specs[q], spec, dtype))
+        predictions = {"model": model(part, *shape, (part,)),
+                       "roofline": roofline({**spec, "sms": None}, *shape) / EFFICIENCY,
+                       "nearest": kernel_db.interpolate(grid_of(near), *shape) * specs[near][peak] / spec[peak]}
+        out.append({"part": part, "dtype": dtype, "rows": len(measured), "near": near,
+                    "errors": {name: ape(p, measured) for name, p in predictions.items()}})
+    return out
+
+
+def held_out(dtype: str) -> list[dict]:
+    """GEMMs of one data type, each part held out."""
+    specs = presets.presets()
+    return held_out_grids([p for p in kernel_db.gridded_parts(dtype) if p in specs], dtype,
+                          lambda part: shapes(part, dtype),
+                          lambda part, m, n, k, exclude: kernel_db.latency(part, dtype, m, n, k, specs, exclude=exclude),
+                          lambda spec, m, n, k: kernel_db.roofline_us(spec, dtype, m, n, k),
+                          lambda part: kernel_db.grid(part, dtype))
 
 
 def held_out_attention() -> list[dict]:
-    """One row per measured part: its attention rows' errors (model and baselines) with the part held out."""
+    """Causal prefill attention, each part held out."""
     specs = presets.presets()
     rows_all = kernel_db.attention_table()
-    parts = [p for p in kernel_db.attention_parts() if p in specs]
-    rows = []
-    for part in parts:
+
+    def rows_of(part):
         mine = rows_all["gpu"] == part
-        b, s, h, measured = (rows_all[c][mine].astype(np.float64) for c in ("batch", "seq", "heads", "latency_us"))
-        spec = specs[part]
-        near = min((q for q in parts if q != part), key=lambda q: kernel_db.spec_distance(specs[q], spec, "bf16"))
-        predictions = {
-            "model": kernel_db.attention_latency(part, b, s, h, specs, exclude=(part,)),
-            "roofline": kernel_db.attention_roofline_us({**spec, "sms": None}, b, s, h) / EFFICIENCY,
-            "nearest": kernel_db.interpolate(kernel_db.attention_grid(near), b, s, h)
-                       * specs[near]["bf16_tflops"] / spec["bf16_tflops"],
-        }
-        rows.append({"part": part, "rows": len(b), "near": near,
-                     "errors": {name: ape(p, measured) for name, p in predictions.items()}})
-    return rows
+        return tuple(rows_all[c][mine].astype(np.float64) for c in ("batch", "seq", "heads", "latency_us"))
+    return held_out_grids([p for p in kernel_db.attention_parts() if p in specs], "bf16", rows_of,
+                          lambda part, b, s, h, exclude: kernel_db.attention_latency(part, b, s, h, specs, exclude=exclude),
+                          kernel_db.attention_roofline_us, kernel_db.attention_grid)
 
 
 def held_out_collectives() -> list[dict]:
@@ -123,60 +123,67 @@ def summary(errors: np.ndarray) -> tuple[float, float, float]:
     return tuple(float(q) for q in np.percentile(errors, (50, 80, 90)))
 
 
+def cell(row: dict, key: str) -> str:
+    return "{0:.1f}% / {2:.1f}%".format(*summary(row["errors"][key]))
+
+
+def print_table(title: str, header: list[str], rows: list[dict], line) -> None:
+    """One markdown table of held-out rows (`line(row)`: its cells after the part)."""
+    print(f"\n{title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print(f"| {r['part']} | " + " | ".join(line(r)) + " |")
+
+
+def pooled_entry(name: str, basis: str, rows: list[dict]) -> list[str]:
+    """A pooled bar's toml table: the 80th percentile of every held-out row's error."""
+    p80 = np.percentile(np.concatenate([r["errors"]["model"] for r in rows]), 80)
+    return [f'["{name}"]', f'basis = "{basis}"', f"p80_abs_error_pct = {p80:.1f}", ""]
+
+
+def part_entries(rows: list[dict], suffix, count: str) -> list[str]:
+    """One toml table per held-out part: its rows and the model's error percentiles."""
+    lines = []
+    for r in rows:
+        median, p80, p90 = summary(r["errors"]["model"])
+        lines += [f'["{r["part"]}.{suffix(r)}"]', f"{count} = {r['rows']}", f"median_abs_error_pct = {median:.1f}",
+                  f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
+    return lines
+
+
 def main(write: bool) -> None:
     rows = [r for dtype in kernel_db.DTYPES for r in held_out(dtype)]
-    pooled = {dtype: float(np.percentile(np.concatenate([r["errors"]["model"] for r in rows if r["dtype"] == dtype]), 80))
-              for dtype in kernel_db.DTYPES}
-    print("GEMM latency, each part held out: absolute error per shape, median / p90 "
-          "(model: from the other parts' measurements and the part's specs)\n")
-    print("| part | type | shapes | model | roofline at 70% | nearest part x peak ratio (which) |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
-        print(f"| {r['part']} | {r['dtype']} | {r['shapes']:,} | {cell('model')} | {cell('roofline')} "
-              f"| {cell('nearest')} ({r['near']}) |")
-    print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{v:.0f}%" for d, v in pooled.items()))
+    grid_header = ["part", "rows", "model", "roofline at 70%", "nearest part x peak ratio (which)"]
+    grid_line = lambda r: [f"{r['rows']:,}", cell(r, "model"), cell(r, "roofline"), f"{cell(r, 'nearest')} ({r['near']})"]
+    print_table("GEMM latency, each part held out: absolute error per shape, median / p90 "
+                "(model: from the other parts' measurements and the part's specs)",
+                ["part", "type", "shapes"] + grid_header[2:], rows, lambda r: [r["dtype"]] + grid_line(r))
+    by_type = {d: [r for r in rows if r["dtype"] == d] for d in kernel_db.DTYPES}
+    print("\n" + ", ".join(f"{d}: 80% of held-out shapes within ±{summary(np.concatenate([r['errors']['model'] for r in of]))[1]:.0f}%"
+                           for d, of in by_type.items()))
     attention = held_out_attention()
-    print("\nCausal prefill attention (TensorRT-LLM, BF16, head size 128), each part held out: absolute error per "
-          "row, median / p90\n")
-    print("| part | rows | model | roofline at 70% | nearest part x peak ratio (which) |")
-    print("|---|---|---|---|---|")
-    for r in attention:
-        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
-        print(f"| {r['part']} | {r['rows']:,} | {cell('model')} | {cell('roofline')} | {cell('nearest')} ({r['near']}) |")
+    print_table("Causal prefill attention (TensorRT-LLM, BF16, head size 128), each part held out: absolute error "
+                "per row, median / p90", grid_header, attention, grid_line)
     collectives = held_out_collectives()
-    print("\nNCCL collectives within a node, each part held out: absolute error per row, median / p90 "
-          "(model: from the other parts' curves and the part's link bandwidth)\n")
-    print("| part | rows | model | nearest part as measured | nearest part x link ratio (which) |")
-    print("|---|---|---|---|---|")
-    for r in collectives:
-        cell = lambda key: "{0:.1f}% / {2:.1f}%".format(*summary(r["errors"][key]))
-        print(f"| {r['part']} | {r['rows']} | {cell('model')} | {cell('nearest')} | {cell('scaled')} ({r['near']}) |")
+    print_table("NCCL collectives within a node, each part held out: absolute error per row, median / p90 "
+                "(model: from the other parts' curves and the part's link bandwidth)",
+                ["part", "rows", "model", "nearest part as measured", "nearest part x link ratio (which)"], collectives,
+                lambda r: [str(r["rows"]), cell(r, "model"), cell(r, "nearest"), f"{cell(r, 'scaled')} ({r['near']})"])
     if write:
         lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
                  "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
                  "# error bar `--to` quotes for GEMMs predicted from specs (replay/fidelity.py).", ""]
-        for dtype, value in pooled.items():
-            lines += [f'["{dtype}"]', 'basis = "GEMM shapes of every measured part held out in turn, pooled"',
-                      f"p80_abs_error_pct = {value:.1f}", ""]
-        for r in rows:
-            median, p80, p90 = summary(r["errors"]["model"])
-            lines += [f'["{r["part"]}.{r["dtype"]}"]', f"shapes = {r['shapes']}", f"median_abs_error_pct = {median:.1f}",
-                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
-        lines += ['["attention"]', 'basis = "causal prefill attention rows of every measured part held out in turn, pooled"',
-                  f"p80_abs_error_pct = {np.percentile(np.concatenate([r['errors']['model'] for r in attention]), 80):.1f}", ""]
-        for r in attention:
-            median, p80, p90 = summary(r["errors"]["model"])
-            lines += [f'["{r["part"]}.attention"]', f"rows = {r['rows']}", f"median_abs_error_pct = {median:.1f}",
-                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
+        for dtype, of in by_type.items():
+            lines += pooled_entry(dtype, "GEMM shapes of every measured part held out in turn, pooled", of)
+        lines += part_entries(rows, lambda r: r["dtype"], "shapes")
+        lines += pooled_entry("attention", "causal prefill attention rows of every measured part held out in turn, pooled",
+                              attention)
+        lines += part_entries(attention, lambda r: "attention", "rows")
         nvlink = [r for r in collectives if specs_link(r["part"]) >= NVLINK_GB_S]
-        lines += ['["nccl"]', f'basis = "NCCL rows of every measured NVLink part ({", ".join(r["part"] for r in nvlink)}) '
-                  'held out in turn, pooled"',
-                  f"p80_abs_error_pct = {np.percentile(np.concatenate([r['errors']['model'] for r in nvlink]), 80):.1f}", ""]
-        for r in collectives:
-            median, p80, p90 = summary(r["errors"]["model"])
-            lines += [f'["{r["part"]}.nccl"]', f"rows = {r['rows']}", f"median_abs_error_pct = {median:.1f}",
-                      f"p80_abs_error_pct = {p80:.1f}", f"p90_abs_error_pct = {p90:.1f}", ""]
+        lines += pooled_entry("nccl", f"NCCL rows of every measured NVLink part ({', '.join(r['part'] for r in nvlink)}) "
+                              "held out in turn, pooled", nvlink)
+        lines += part_entries(collectives, lambda r: "nccl", "rows")
         OUT.write_text("\n".join(lines))
         print(f"\nwrote {OUT}")
 
