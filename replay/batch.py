@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from retime.replay import kernel_db, presets
+from retime.replay.kernel_model import FLOOR_QUANTILE  # a trace's floor is this quantile of its kernels' durations
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
 
-FLOOR_QUANTILE = 0.05  # as kernel_model.FLOOR_QUANTILE: a trace's floor is this quantile of its kernels' durations
 GROWS = ("h2d", "d2h")  # copies of the batch's own data
 KEEPS = ("comm", "p2p")  # collectives and peer copies: gradients keep their size
 
@@ -71,62 +71,95 @@ def trace_floor(graph: ReplayGraph, edges: np.ndarray) -> float:
     return float(np.quantile(durations, FLOOR_QUANTILE)) if len(durations) else 0.0
 
 
-def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> tuple[np.ndarray, BatchShares]:
-    """float64[m]: what each edge's lag is multiplied by at `factor` times the batch (1 off the GPU
-    ops' durations), and how much measured GPU time each way moved. `gpu`: the trace's GPU preset,
-    whose measured GEMM latencies time GEMMs of known shape (None: they move by rule)."""
-    out = np.ones(len(graph.src))
-    shares = BatchShares()
+@dataclass
+class _Ops:
+    """The GPU ops' duration edges and how each moves with the batch."""
+    edges: np.ndarray
+    kept: np.ndarray     # bool per edge: collectives, peer copies
+    grows: np.ndarray    # host copies
+    gemm: np.ndarray     # GEMMs of recorded shape the measured tables answer for
+    attention: np.ndarray  # forward attention likewise
+
+
+def _ops(graph: ReplayGraph, gpu: str | None) -> _Ops:
     edges = duration_edges(graph)
-    if len(edges) == 0:
-        return out, shares
     starts = graph.src[edges]
-    durations = graph.base_lag[edges].astype(np.float64)
     edge_class = graph.edge_class[edges]
-    point_factor = np.full(len(edges), np.nan)
-    # collectives and peer copies keep their time; host copies grow with the batch's bytes
     kept = np.isin(edge_class, [EDGE_CLASSES.index(c) for c in KEEPS])
-    point_factor[kept] = 1.0
     grows = np.isin(edge_class, [EDGE_CLASSES.index(c) for c in GROWS])
-    point_factor[grows] = factor
-    # GEMMs of recorded shape, from the measured latencies at the new shape
-    shaped = np.zeros(len(edges), bool)
+    shaped = ~kept & ~grows & (graph.point_shape[starts] >= 0)
+    gemm = np.zeros(len(edges), bool)
+    attention = np.zeros(len(edges), bool)
     if gpu is not None:
-        gemm = (graph.point_gpu_class[starts] == GPU_CLASSES.index("gemm")) & np.isnan(point_factor)
-        mnk = graph.shape_of(starts)
         specs = presets.presets()
-        for code, dtype in enumerate(ROOF_TYPES):
-            if dtype not in kernel_db.DTYPES or not kernel_db.covers(gpu, dtype, specs):
-                continue
-            rows = np.flatnonzero(gemm & (graph.point_roof[starts] == code) & np.isfinite(mnk).all(axis=1)
-                                  & (mnk > 0).all(axis=1))
-            if len(rows):
-                m, n, k = (mnk[rows, i] for i in range(3))
-                point_factor[rows] = (kernel_db.latency(gpu, dtype, np.maximum(m * factor, 1.0), n, k, specs)
-                                      / kernel_db.latency(gpu, dtype, m, n, k, specs))
-                shaped[rows] = True
-        # forward attention of recorded shape (batch, sequence, heads), from the measured attention at the new batch
-        attention = (graph.point_gpu_class[starts] == GPU_CLASSES.index("attention")) & np.isnan(point_factor) \
-            & (graph.point_roof[starts] == ROOF_TYPES.index("bf16"))
+        roof = graph.point_roof[starts]
+        covered = [ROOF_TYPES.index(d) for d in kernel_db.DTYPES if kernel_db.covers(gpu, d, specs)]
+        gemm = shaped & (graph.point_gpu_class[starts] == GPU_CLASSES.index("gemm")) & np.isin(roof, covered)
         if kernel_db.covers_attention(gpu, specs):
-            rows = np.flatnonzero(attention & np.isfinite(mnk).all(axis=1) & (mnk > 0).all(axis=1))
-            if len(rows):
-                b, seq, heads = (mnk[rows, i] for i in range(3))
-                point_factor[rows] = (kernel_db.attention_latency(gpu, np.maximum(b * factor, 1.0), seq, heads, specs)
-                                      / kernel_db.attention_latency(gpu, b, seq, heads, specs))
-                shaped[rows] = True
+            attention = shaped & (graph.point_gpu_class[starts] == GPU_CLASSES.index("attention")) \
+                & (roof == ROOF_TYPES.index("bf16"))
+    return _Ops(edges, kept, grows, gemm, attention)
+
+
+def _at_new_batch(gpu: str, factor: float):
+    """ratio(shapes, roofs): latency at `factor` times the batch over the measured one, per shape row
+    (a GEMM's batch is folded into m, an attention's is its first axis)."""
+    specs = presets.presets()
+
+    def ratio(shapes: np.ndarray, roofs: np.ndarray) -> np.ndarray:
+        out = np.ones(len(shapes))
+        for code in np.unique(roofs):
+            rows = roofs == code
+            a, b, c = shapes[rows].T
+            if ROOF_TYPES[code] in kernel_db.DTYPES and np.isfinite(a).all() and a.size:
+                dtype = ROOF_TYPES[code]
+                out[rows] = (kernel_db.latency(gpu, dtype, np.maximum(a * factor, 1.0), b, c, specs)
+                             / kernel_db.latency(gpu, dtype, a, b, c, specs))
+        return out
+
+    def attention(shapes: np.ndarray, _) -> np.ndarray:
+        b, s, h = shapes.T
+        return (kernel_db.attention_latency(gpu, np.maximum(b * factor, 1.0), s, h, specs)
+                / kernel_db.attention_latency(gpu, b, s, h, specs))
+    return ratio, attention
+
+
+def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> np.ndarray:
+    """float64[m]: what each edge's lag is multiplied by at `factor` times the batch (1 off the GPU
+    ops' durations). `gpu`: the trace's GPU preset, whose measured GEMM and attention latencies time
+    the ops of known shape (None: they move by rule)."""
+    out = np.ones(len(graph.src))
+    ops = _ops(graph, gpu)
+    if len(ops.edges) == 0:
+        return out
+    starts = graph.src[ops.edges]
+    durations = graph.base_lag[ops.edges].astype(np.float64)
+    point_factor = np.ones(len(ops.edges))
+    point_factor[ops.grows] = factor
+    if ops.gemm.any() or ops.attention.any():
+        gemm_ratio, attention_ratio = _at_new_batch(gpu, factor)
+        point_factor[ops.gemm] = graph.by_shape(starts[ops.gemm], gemm_ratio)
+        point_factor[ops.attention] = graph.by_shape(starts[ops.attention], attention_ratio)
     # the rest by rule: the floor stays, the work above it scales
-    rule = np.isnan(point_factor)
-    floor = trace_floor(graph, edges)
+    rule = ~(ops.kept | ops.grows | ops.gemm | ops.attention)
+    floor = trace_floor(graph, ops.edges)
     above = np.maximum(durations[rule] - floor, 0.0)
     point_factor[rule] = (np.minimum(durations[rule], floor) + above * factor) / durations[rule]
-    out[edges] = point_factor
+    out[ops.edges] = point_factor
     # a PDL offset edge from the same op's start scales as the op does
     by_point = np.ones(len(graph.measured))
     by_point[starts] = point_factor
     offsets = graph.point_is_gpu[graph.src] & ~graph.point_is_end[graph.src]
-    offsets[edges] = False
+    offsets[ops.edges] = False
     out[offsets] = by_point[graph.src[offsets]]
-    shares.by_shape, shares.by_bytes = float(durations[shaped].sum()), float(durations[grows].sum())
-    shares.kept, shares.by_rule = float(durations[kept].sum()), float(durations[rule].sum())
-    return out, shares
+    return out
+
+
+def shares(graph: ReplayGraph, gpu: str | None) -> BatchShares:
+    """How much measured GPU time each way of moving it applies to (no latency is looked up)."""
+    ops = _ops(graph, gpu)
+    durations = graph.base_lag[ops.edges].astype(np.float64)
+    shaped = ops.gemm | ops.attention
+    return BatchShares(by_shape=float(durations[shaped].sum()), by_bytes=float(durations[ops.grows].sum()),
+                       by_rule=float(durations[~(ops.kept | ops.grows | shaped)].sum()),
+                       kept=float(durations[ops.kept].sum()))

@@ -85,7 +85,7 @@ def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
         multiplier, bandwidth = scenario.class_arrays()[:2]
         factor *= kernel_model.edge_factors(graph, scenario.kernel_model, multiplier, np.array(gpu_ops), bandwidth)
     if scenario.batch is not None:
-        factor *= batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)[0]
+        factor *= batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)
     for pattern, f in scenario.scale + [rule for rules in scenario.knob_rules.values() for rule in rules]:
         factor[own_time_edges(graph, pattern)] *= f
     return factor
@@ -167,7 +167,7 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
     result.warnings += unmatched_rules(graph, scenario) + [line for _, line, _ in reach]
     if scenario.batch is not None:
-        result.notes.append(batch.edge_factors(graph, scenario.batch, scenario.batch_gpu)[1].text(scenario.batch))
+        result.notes.append(batch.shares(graph, scenario.batch_gpu).text(scenario.batch))
     return result
 
 
@@ -180,22 +180,18 @@ KNOB_WORK = {"cpu.speed": "host work", "launch.latency": "launch calls", "pcie.h
              "batch": "GPU ops"}
 
 
-def idle_knobs(graph: ReplayGraph, scenario: Scenario) -> list[str]:
-    """A line for each changed knob that cannot act on this trace: none of its edges are in the
-    graph (net= on a trace whose collectives run on the CPU, as gloo's do), or it sets an absolute
-    bandwidth and none (or only some) of its ops record their bytes, so the rest keep their time.
-    Not for --to, whose knobs are the presets' ratios, set whether the trace has such work or not."""
-    return [line for _, line, _ in _knob_reach(graph, scenario)]
-
-
 def idle_knob_names(graph: ReplayGraph, scenario: Scenario) -> list[str]:
-    """The changed knobs that change nothing on this trace (idle_knobs' "changes nothing" lines):
+    """The changed knobs that change nothing on this trace (_knob_reach's "changes nothing" lines):
     the error bar leaves them out, as they add no error."""
     return [knob for knob, _, idle in _knob_reach(graph, scenario) if idle]
 
 
 def _knob_reach(graph: ReplayGraph, scenario: Scenario):
-    """(knob, line, changes nothing) for each changed knob that cannot act on all of its work here."""
+    """(knob, line, changes nothing) for each changed knob that cannot act on all of its work here:
+    none of its edges are in the graph (net= on a trace whose collectives run on the CPU, as gloo's
+    do), or it sets an absolute bandwidth and none (or only some) of its ops record their bytes, so
+    the rest keep their time. Not for --to, whose knobs are the presets' ratios, set whether the
+    trace has such work or not."""
     knobs = [] if scenario.kernel_model is not None else scenario.changed_knobs()
     per_class = np.bincount(graph.edge_class, minlength=len(EDGE_CLASSES)) if knobs else None
     for knob in knobs:

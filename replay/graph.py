@@ -69,6 +69,16 @@ class ReplayGraph:
         shapes = np.vstack([self.kernel_shapes.astype(np.float64), np.full((1, 3), np.nan)])
         return shapes[np.where(index >= 0, index, len(self.kernel_shapes))]
 
+    def by_shape(self, points: np.ndarray, ratio) -> np.ndarray:
+        """float64[len(points)]: `ratio(shapes, roofs)` (rows of kernel shapes, NaN where unknown,
+        and their roof codes) evaluated once per distinct (shape, roof) among the points, not once
+        per point: a trace has a few hundred shapes and millions of kernels."""
+        key = (self.point_shape[points].astype(np.int64) + 1) * (len(ROOF_TYPES) + 1) + (self.point_roof[points] + 1)
+        distinct, inverse = np.unique(key, return_inverse=True)
+        index, roof = distinct // (len(ROOF_TYPES) + 1) - 1, distinct % (len(ROOF_TYPES) + 1) - 1
+        shapes = np.vstack([self.kernel_shapes.astype(np.float64), np.full((1, 3), np.nan)])
+        return np.asarray(ratio(shapes[np.where(index >= 0, index, len(self.kernel_shapes))], roof), np.float64)[inverse.ravel()]
+
     def name_mask(self, pattern: str) -> np.ndarray:
         """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""
         rx = re.compile(pattern)

@@ -256,7 +256,7 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
         durations = base[edges]
         starts = graph.src[edges]
         if cls == "communication":  # measured NCCL curves of both parts where they answer; else the link ratio (net)
-            ratio = model.collective_ratios(graph.shape_of(starts))
+            ratio = graph.by_shape(starts, lambda shapes, _: model.collective_ratios(shapes))
             measured = np.isfinite(ratio)
             if bandwidth is not None:
                 measured &= bandwidth[graph.edge_class[edges]] <= 0
@@ -265,7 +265,7 @@ def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_cla
         predicted = model.times(durations, cls, graph.point_flop_per_byte[starts], graph.point_roof[starts])
         if cls in ("gemm", "attention"):  # measured latencies of the same shape on both parts, where the tables have them
             ratios = model.gemm_ratios if cls == "gemm" else model.attention_ratios
-            ratio = ratios(graph.shape_of(starts), graph.point_roof[starts])
+            ratio = graph.by_shape(starts, ratios)
             measured = np.isfinite(ratio)
             predicted[measured] = durations[measured] * ratio[measured]
         point_factor[starts] = predicted / (durations * multiplier[graph.edge_class[edges]])
