@@ -363,7 +363,7 @@ class Store:
         job, ranks = jobs.ranks_of(self.con, trace_id)
         with as_query_error(f"Chakra export of trace {trace_id}"):
             try:
-                written = chakra.export_job(self.con, ranks, job or f"trace{trace_id}", folder)
+                written = chakra.export_job(self.con, ranks, job or f"trace{trace_id}", folder, self.path)
             except OSError as exc:
                 raise QueryError(f"{exc.filename or folder}: cannot write Chakra files there "
                                  f"({exc.strerror or exc})") from None

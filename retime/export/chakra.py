@@ -170,12 +170,13 @@ def _previous_on_lane(lane: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
     return order[1:][same], order[:-1][same]
 
 
-def _graph_edges(con: duckdb.DuckDBPyConnection, trace_id: int) -> tuple[np.ndarray, np.ndarray]:
+def _graph_edges(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> tuple[np.ndarray, np.ndarray]:
     """(source event, destination event) of every edge of the trace's replay graph between two
     events: what each event waits for (a launch, the op before it on its stream, a synchronize's
-    GPU work, another stream's event, a full launch queue), as the replayer times them."""
-    from retime.replay import graph as replay_graph
-    graph = replay_graph.build_graph(con, trace_id)
+    GPU work, another stream's event, a full launch queue), as the replayer times them. The graph
+    comes from the cache beside the store where a replay built it already (replay/cache.py)."""
+    from retime.replay import cache
+    graph = cache.graph(con, trace_id, store_path)
     src_ev, dst_ev = graph.point_event[graph.src], graph.point_event[graph.dst]
     between = src_ev != dst_ev
     return src_ev[between].astype(np.int64), dst_ev[between].astype(np.int64)
@@ -188,22 +189,20 @@ def metadata_message() -> bytes:
     return bytes([len(body)]) + body
 
 
-def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.PathLike) -> dict[str, int]:
-    """Write trace `trace_id` as one Chakra ET file; returns its node and edge counts and bytes."""
+def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.PathLike,
+                 store_path: str | None = None) -> dict[str, int]:
+    """Write trace `trace_id` as one Chakra ET file; returns its node and edge counts and bytes.
+    `store_path`: the store's file, beside which replay graphs are cached."""
     foundation.load(con, "comm")
     nodes = con.execute(load_sql(PACKAGE, "export_chakra_nodes"), {"trace_id": trace_id}).fetchnumpy()
     n = len(nodes["event_id"])
     event_ids = nodes["event_id"].astype(np.int64)
     lane = nodes["lane_id"].astype(np.int64)
     on_gpu = nodes["on_gpu"].astype(bool)
-    # launch edges between exported nodes: a GPU op's ctrl dependency on its call
-    launch = con.execute("SELECT src_event_id, dst_event_id FROM deps WHERE trace_id = $t AND kind = 'launch'",
-                         {"t": trace_id}).fetchnumpy()
     position = np.full(int(event_ids.max()) + 1 if n else 0, -1, np.int64)
     position[event_ids] = np.arange(n)
-    src_ev, dst_ev = (launch[c].astype(np.int64) for c in ("src_event_id", "dst_event_id"))
-    graph_src, graph_dst = _graph_edges(con, trace_id)  # waits, cross-stream waits, back-pressure, ...
-    src_ev, dst_ev = np.concatenate([src_ev, graph_src]), np.concatenate([dst_ev, graph_dst])
+    # the replay graph's edges between events: launches, waits, cross-stream waits, back-pressure
+    src_ev, dst_ev = _graph_edges(con, trace_id, store_path)
     inside = (src_ev < len(position)) & (dst_ev < len(position))
     src, dst = position[src_ev[inside]], position[dst_ev[inside]]
     thread_next, thread_prev = _previous_on_lane(lane, ~on_gpu)
@@ -221,15 +220,15 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
                         np.maximum(nodes["start_us"].astype(np.int64), 0), np.maximum(nodes["dur_us"].astype(np.int64), 0),
                         ~on_gpu, nodes["comm_type"].astype(np.int64), nodes["size_bytes"].astype(np.int64),
                         attr_data, attr_off)
+    head = metadata_message()
     with open(out, "wb") as fh:
-        fh.write(metadata_message())
+        fh.write(head)
         fh.write(body.tobytes())
-    return {"nodes": n, "ctrl_deps": int(len(ctrl)), "data_deps": int(len(data)),
-            "bytes": len(metadata_message()) + len(body)}
+    return {"nodes": n, "ctrl_deps": int(len(ctrl)), "data_deps": int(len(data)), "bytes": len(head) + len(body)}
 
 
 def export_job(con: duckdb.DuckDBPyConnection, ranks: list[tuple[int, int | None]], stem: str,
-               folder: str | os.PathLike) -> list[tuple[Path, dict[str, int]]]:
+               folder: str | os.PathLike, store_path: str | None = None) -> list[tuple[Path, dict[str, int]]]:
     """Every rank of a job (trace id, rank) as `{folder}/{stem}.{rank}.et`, as ASTRA-sim's workload
     prefix `{folder}/{stem}` names them; a trace without a rank is rank 0."""
     folder = Path(folder)
@@ -237,5 +236,5 @@ def export_job(con: duckdb.DuckDBPyConnection, ranks: list[tuple[int, int | None
     written = []
     for trace_id, rank in ranks:
         path = folder / f"{stem}.{rank if rank is not None else 0}.et"
-        written.append((path, export_trace(con, trace_id, path)))
+        written.append((path, export_trace(con, trace_id, path, store_path)))
     return written
