@@ -160,8 +160,8 @@ def links_to_stored(path: Path) -> bool:
     """Whether a file is read into a trace already stored (a PyTorch execution trace, linked to its
     Kineto trace) rather than into traces of its own: a parallel ingest leaves it to the writer."""
     try:
-        return path.is_file() and bool(ET_HEAD.match(_head(path, 256)))
-    except OSError:
+        return path.is_file() and reader_for(path) is pytorch_et
+    except (OSError, TraceFormatError):
         return False
 
 

@@ -123,8 +123,7 @@ def stage(con: duckdb.DuckDBPyConnection, document: RocprofDocument) -> None:
                   ("process", pa.int32()), ("kind", pa.int32()), ("kind_name", pa.string()), ("operation", pa.int32()),
                   ("name", pa.string())])),
               "rocprof_symbols_in": pa.Table.from_pylist(symbols, pa.schema([
-                  ("process", pa.int32()), ("kernel_id", pa.int64()), ("name", pa.string())])),
-              "rocprof_processes_in": pa.Table.from_pylist(document.processes).select(["process", "pid"])}
+                  ("process", pa.int32()), ("kernel_id", pa.int64()), ("name", pa.string())]))}
     for name, table in tables.items():
         con.register(name, table)
     try:
@@ -145,7 +144,7 @@ def load(con: duckdb.DuckDBPyConnection, document: RocprofDocument, new_trace_id
     for info in processes:
         process, pid = info["process"], info["pid"]
         trace_id = new_trace_id()
-        set_variables(con, trace_id=trace_id, rocprof_process=process)
+        set_variables(con, trace_id=trace_id, rocprof_process=process, rocprof_pid=str(pid))
         run_script(con, PACKAGE, "rocprof_write")
         facts = one_row(con, PACKAGE, "rocprof_summary")
         if not facts["events"]:

@@ -10,8 +10,6 @@ SELECT process, agent, type = 2 AS is_gpu, product,
        (row_number() OVER (PARTITION BY process, type ORDER BY node) - 1)::INTEGER AS device
 FROM rocprof_agents_in;
 
-CREATE OR REPLACE TEMP TABLE rocprof_processes AS FROM rocprof_processes_in;
-
 CREATE OR REPLACE TEMP TABLE rocprof_records AS
 SELECT f.process, f.source, f.correlation, f.external_id, f.thread_id, f.start_ns, f.end_ns, f.bytes,
        CASE f.source WHEN 'kernel_dispatch' THEN CASE WHEN is_collective_kernel(s.name) THEN 'collective' ELSE 'kernel' END

@@ -18,7 +18,7 @@ FROM keys;
 
 INSERT INTO lanes
 SELECT getvariable('trace_id'), lane_id, CASE WHEN on_gpu THEN 'gpu_stream' ELSE 'cpu_thread' END,
-       CASE WHEN on_gpu THEN device::VARCHAR ELSE (SELECT pid FROM rocprof_processes WHERE process = getvariable('rocprof_process'))::VARCHAR END,
+       CASE WHEN on_gpu THEN device::VARCHAR ELSE getvariable('rocprof_pid') END,
        CASE WHEN on_gpu THEN stream::VARCHAR ELSE thread_id::VARCHAR END,
        CASE WHEN on_gpu THEN device END, CASE WHEN on_gpu THEN stream END, NULL,
        CASE WHEN on_gpu THEN 'stream ' || stream ELSE 'thread ' || thread_id END
