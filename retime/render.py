@@ -96,7 +96,7 @@ def _byte_units(df: pl.DataFrame) -> pl.DataFrame:
     if not len(magnitude):
         return df
     median = magnitude.median()
-    unit = next((u for u, size in reversed(BYTES_PER.items()) if median >= size), "B")
+    unit = _byte_unit(median)
     if unit == "B":
         return df
     return df.with_columns((pl.col(c) / BYTES_PER[unit]).round(3).alias(c) for c in columns) \
@@ -105,8 +105,13 @@ def _byte_units(df: pl.DataFrame) -> pl.DataFrame:
 
 def human_bytes(n: int) -> str:
     """A byte count as a person reads it: 22,968 -> "23.0 kB" (decimal units, as GB/s are)."""
-    unit = next((u for u, size in reversed(BYTES_PER.items()) if n >= size), "B")
+    unit = _byte_unit(n)
     return f"{n} bytes" if unit == "B" else f"{n / BYTES_PER[unit]:,.1f} {unit}"
+
+
+def _byte_unit(n: float) -> str:
+    """The largest decimal unit (BYTES_PER) not above n."""
+    return next((u for u, size in reversed(BYTES_PER.items()) if n >= size), "B")
 
 
 def _is_time(column: str) -> bool:
