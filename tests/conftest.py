@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -26,6 +27,16 @@ def shared_traces() -> Path:
     if not SHARED_TRACES.is_dir():
         pytest.skip("../shared/traces is not present in this checkout")
     return SHARED_TRACES
+
+
+@contextmanager
+def shared_store(tmp_path_factory, *paths: Path):
+    """A store holding `paths` (files of ../shared/traces) and their trace ids, for a module-scoped
+    fixture; skips where a file is absent."""
+    if not all(p.is_file() for p in paths):
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path_factory.mktemp("shared") / "s.duckdb") as store:
+        yield store, [r.trace_id for r in store.ingest(list(paths))]
 
 
 def shared_json_traces() -> list[str]:

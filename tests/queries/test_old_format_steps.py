@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-import retime
-from tests.conftest import SHARED_TRACES
+from tests.conftest import SHARED_TRACES, shared_store
 
 OLD_FORMAT = SHARED_TRACES / "kineto" / "tb_plugin_resnet50_nw0_2021-06.pt.trace.json.gz"
 
 
 @pytest.fixture(scope="module")
 def old_steps(tmp_path_factory):
-    if not OLD_FORMAT.is_file():
-        pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("steps") / "s.duckdb") as store:
-        [r] = store.ingest(OLD_FORMAT)
-        yield store, r.trace_id
+    with shared_store(tmp_path_factory, OLD_FORMAT) as (store, [t]):
+        yield store, t
 
 
 def test_an_operator_named_profilerstep_is_a_step_window(old_steps):

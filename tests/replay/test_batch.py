@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import retime
 from retime.errors import ScenarioError
 from retime.replay import batch, cache, engine, kernel_db, presets
-from tests.conftest import SHARED_TRACES
+from tests.conftest import SHARED_TRACES, shared_store
 
 TIMESFORMER = SHARED_TRACES / "tracelens" / "h100_facebook_timesformer-base-finetuned-k400__1016002.json.gz"
 A100_NCCL = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
@@ -17,10 +16,7 @@ A100_NCCL = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
 
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory):
-    if not TIMESFORMER.is_file():
-        pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("batch") / "b.duckdb") as store:
-        ids = [r.trace_id for r in store.ingest([TIMESFORMER, A100_NCCL])]
+    with shared_store(tmp_path_factory, TIMESFORMER, A100_NCCL) as (store, ids):
         yield store, ids
 
 

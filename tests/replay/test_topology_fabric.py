@@ -7,8 +7,7 @@ import pytest
 from retime import foundation
 from retime.replay import topology
 
-import retime
-from tests.conftest import SHARED_TRACES
+from tests.conftest import SHARED_TRACES, shared_store
 
 DDP_RANK = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
 DGX = topology.load("dgx-h100")
@@ -16,11 +15,8 @@ DGX = topology.load("dgx-h100")
 
 @pytest.fixture(scope="module")
 def rank(tmp_path_factory):
-    if not DDP_RANK.is_file():
-        pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("fabric") / "r.duckdb") as store:
-        [result] = store.ingest(DDP_RANK)
-        yield store, result.trace_id
+    with shared_store(tmp_path_factory, DDP_RANK) as (store, [t]):
+        yield store, t
 
 
 def on(rank, server=None):
