@@ -1,7 +1,7 @@
 """Write retime's measured-kernel tables (replay/presets/kernel_db/) from the measured databases
 installed from the package index, without importing their code: NVIDIA's `aiconfigurator-core`
-(GEMM latencies measured per part on a grid of m, n, k) and AMD's `amd-aiter` (tuned MI300X
-batched BF16 GEMMs). `retime replay --to` reads the tables (replay/kernel_db.py);
+(GEMM latencies measured per part on a grid of m, n, k) and AMD's `amd-aiter` (tuned MI300X and
+MI355X GEMMs: BF16 batched, FP8 with a scale per row). `retime replay --to` reads the tables (replay/kernel_db.py);
 bench/kernel_validation.py scores the model built on them, each part held out in turn.
 
     pip install -e '.[kerneldb]'
@@ -15,8 +15,8 @@ flow in BF16 with head size 128 and as many KV heads as query heads (the one col
 has); and BF16 GEMMs as `torch.nn.functional.linear` ran them (cuBLAS, what a PyTorch
 trace's GEMMs are) and FP8 GEMMs (TensorRT-LLM's torch flow), the median latency of each (m, n, k)
 over the package's collections of that kernel source. A100 has no collection of the torch linear
-with the grid the others share except SGLang's: that one is taken. MI300X (304 CUs) rows fold the
-batch into m (B x [m, k] x [k, n] -> [B m, k] x [k, n]: the same FLOPs and weight bytes).
+with the grid the others share except SGLang's: that one is taken. AMD rows (MI300X: 304 CUs, MI355X: 256) are
+the least tuned time per shape over aiter's tables of the type, and fold a batch into m (B x [m, k] x [k, n] -> [B m, k] x [k, n]: the same FLOPs and weight bytes).
 """
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ PROVENANCE = ROOT / "replay" / "presets" / "kernel_db.toml"
 NVIDIA_PARTS = {"a100": "a100_sxm", "h100": "h100_sxm", "h200": "h200_sxm", "b200": "b200_sxm", "b300": "b300_sxm",
                 "gb200": "gb200", "gb300": "gb300", "l40s": "l40s", "rtx_pro_6000": "rtx_pro_6000_server"}
 SOURCES = {"bf16": ("bfloat16", ["torch.nn.functional.linear", "sglang"]), "fp8": ("fp8", ["torch_flow"])}
-AMD_PARTS = {"mi300x": 304}  # retime preset <- aiter's cu_num
+AMD_PARTS = {"mi300x": 304, "mi355x": 256}  # retime preset <- aiter's cu_num (MI308's 80 CUs: no preset)
+# aiter's tuned tables kept, by data type: BF16 batched GEMMs, and FP8 GEMMs with one scale per row
+# (a8w8: as NVIDIA's FP8 GEMMs, a scale per tensor or row; block-scaled FP8 and FP4 are other kernels)
+AMD_TABLES = {"bf16": ["bf16_tuned_batched_gemm.csv"],
+              "fp8": ["a8w8_tuned_gemm.csv", "a8w8_bpreshuffle_tuned_gemm.csv", "a8w8_tuned_batched_gemm.csv"]}
 
 
 def package_dir(name: str) -> Path:
@@ -109,13 +113,22 @@ def attention_rows(con: duckdb.DuckDBPyConnection, data: Path) -> list[str]:
 
 
 def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
-    """Load aiter's tuned batched BF16 GEMMs of each AMD part into `gemm`."""
-    path = configs / "bf16_tuned_batched_gemm.csv"
-    for preset, cus in AMD_PARTS.items():
-        con.execute("INSERT INTO gemm SELECT $preset, 'bf16', B * M, N, K, min(us), count(*) "
-                    "FROM read_csv($path) WHERE cu_num = $cus GROUP BY B * M, N, K",
-                    {"preset": preset, "path": str(path), "cus": cus})
-    return [str(path.relative_to(configs.parents[1]))]
+    """Load aiter's tuned GEMMs of each AMD part into `gemm` (AMD_TABLES): per shape the least tuned
+    time over the tables of its type, a batch folded into m."""
+    files = []
+    for dtype, names in AMD_TABLES.items():
+        reads = []
+        for name in names:
+            path = configs / name
+            columns = [c[0] for c in con.execute("SELECT * FROM read_csv($p) LIMIT 0", {"p": str(path)}).description]
+            batch = "B * M" if "B" in columns else "M"
+            reads.append(f"SELECT cu_num, {batch} AS m, N AS n, K AS k, us FROM read_csv('{path}') WHERE us > 0")
+            files.append(str(path.relative_to(configs.parents[1])))
+        for preset, cus in AMD_PARTS.items():
+            con.execute(f"INSERT INTO gemm SELECT $preset, $dtype, m, n, k, min(us), count(*) "
+                        f"FROM ({' UNION ALL '.join(reads)}) WHERE cu_num = $cus GROUP BY m, n, k",
+                        {"preset": preset, "dtype": dtype, "cus": cus})
+    return files
 
 
 def main() -> None:
@@ -169,7 +182,7 @@ def main() -> None:
         f'version = "{versions["amd-aiter"]}"',
         'licence = "MIT (BSD family; the wheel\'s LICENSE file)"',
         'publisher = "AMD"',
-        'what = "tuned MI300X (cu_num 304) batched BF16 GEMMs, batch folded into m"',
+        'what = "tuned GEMMs of MI300X (cu_num 304) and MI355X (cu_num 256): batched BF16, FP8 with a scale per row (a8w8, plain and pre-shuffled B, batched); the least tuned time per shape, batch folded into m"',
         "files = [" + ", ".join(f'"{f}"' for f in amd_files) + "]",
         "",
         "[rows]",

@@ -118,6 +118,36 @@ def held_out_collectives() -> list[dict]:
     return rows
 
 
+def across_vendors() -> list[dict]:
+    """GEMMs measured on the other vendor's parts (aiter's tuned MI300X / MI355X rows, never fitted
+    on): each predicted from an NVIDIA part's measured latency of the shape as `--to` does across
+    vendors (the calibrated roofline model, replay/kernel_model.py, from each part calibrated there),
+    beside the NVIDIA-anchored spec model (kernel_db.from_specs: what `covers` refuses across
+    vendors), the source x the dense peak ratio and no change."""
+    from retime.replay import kernel_model
+    from retime.replay.scenario import ROOF_TYPES
+    specs = presets.presets()
+    table = kernel_db.table()
+    sources = [g for g in kernel_model.shipped()["floor_ns"] if presets.vendor(g) == "NVIDIA"]
+    rows = []
+    for dtype in kernel_db.DTYPES:
+        anchors = [q for q in kernel_db.gridded_parts(dtype) if q in specs]
+        for part in sorted({g for g in table["gpu"][table["dtype"] == dtype] if presets.vendor(g) != "NVIDIA"}):
+            m, n, k, measured = shapes(part, dtype)
+            intensity = 2 * m * n * k / (kernel_db.ELEMENT_BYTES[dtype] * (m * k + k * n + m * n))
+            roof = np.full(len(m), ROOF_TYPES.index(dtype))
+            peak = kernel_db.PEAK_FIELD[dtype]
+            spec_model = kernel_db.from_specs(specs[part], dtype, m, n, k, anchors, specs)
+            for source in sources:
+                t_source = kernel_db.latency(source, dtype, m, n, k, specs)
+                moved = kernel_model.retarget_model(source, part).times(t_source * 1e3, "gemm", intensity, roof) / 1e3
+                rows.append({"part": f"{source} -> {part}", "dtype": dtype, "rows": len(measured),
+                             "errors": {"model": ape(moved, measured), "specs": ape(spec_model, measured),
+                                        "flops": ape(t_source * specs[source][peak] / specs[part][peak], measured),
+                                        "same": ape(t_source, measured)}})
+    return rows
+
+
 def summary(errors: np.ndarray) -> tuple[float, float, float]:
     """Median, 80th and 90th percentile of absolute errors."""
     return tuple(float(q) for q in np.percentile(errors, (50, 80, 90)))
@@ -170,6 +200,13 @@ def main(write: bool) -> None:
                 "(model: from the other parts' curves and the part's link bandwidth)",
                 ["part", "rows", "model", "nearest part as measured", "nearest part x link ratio (which)"], collectives,
                 lambda r: [str(r["rows"]), cell(r, "model"), cell(r, "nearest"), f"{cell(r, 'scaled')} ({r['near']})"])
+    crossed = across_vendors()
+    print_table("GEMMs measured on AMD parts (aiter's tuned rows), predicted from an NVIDIA part's measured latency "
+                "of the shape: absolute error per shape, median / p90", ["direction", "type", "shapes", "--to (calibrated "
+                "roofline model)", "NVIDIA spec model", "x peak ratio", "no change"], crossed,
+                lambda r: [r["dtype"], str(r["rows"]), cell(r, "model"), cell(r, "specs"), cell(r, "flops"), cell(r, "same")])
+    pooled = np.concatenate([r["errors"]["model"] for r in crossed])
+    print(f"\nacross vendors: 80% of {len(pooled):,} predictions within ±{np.percentile(pooled, 80):.0f}%")
     if write:
         lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
                  "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
@@ -184,6 +221,9 @@ def main(write: bool) -> None:
         lines += pooled_entry("nccl", f"NCCL rows of every measured NVLink part ({', '.join(r['part'] for r in nvlink)}) "
                               "held out in turn, pooled", nvlink)
         lines += part_entries(collectives, lambda r: "nccl", "rows")
+        lines += pooled_entry("gemm.cross_vendor", "AMD-measured GEMM shapes (amd-aiter's tuned MI300X and MI355X rows) "
+                              f"predicted as --to does from {', '.join(sorted({r['part'].split(' -> ')[0] for r in crossed}))}'s "
+                              "measured latencies, pooled", crossed)
         OUT.write_text("\n".join(lines))
         print(f"\nwrote {OUT}")
 

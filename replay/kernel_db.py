@@ -16,9 +16,9 @@ each part, for NVIDIA parts on one grid of (m, n, k). `latency` answers, for any
   (F, B: the shape's FLOPs and bytes; waves_g: the share of the last wave of 128 x 128 tiles over
   the part's SMs that is used), geometrically averaged over the gridded parts with weights that fall
   with the distance between specs (1 / (0.1 + |log P_q/P_T| + |log H_q/H_T|)). Only parts of the
-  grids' vendor are answered (`covers`): the spec model has no validation across vendors. The rows
-  off the grid (26 tuned MI300X GEMMs from aiter) are kept in the table for queries; no prediction
-  reads them.
+  grids' vendor are answered (`covers`): on the other vendor's measured GEMMs (aiter's tuned MI300X
+  and MI355X rows, kept in the table off the grid) it does worse than the calibrated roofline model
+  (bench/kernel_validation.py), so no prediction reads those rows.
 
 bench/kernel_validation.py holds each gridded part out in turn and scores this model on it.
 """
