@@ -228,8 +228,13 @@ def retarget_model(source: str, target: str, calibration: dict | None = None) ->
     """The per-kernel model from preset `source` to `target`, with the shipped calibration
     (replay/presets/kernel_model.toml) unless another is given."""
     data = calibration or shipped()
-    return RetargetModel(source, target, data.get("floor_ns", {}), data.get("efficiency", {}),
-                         data.get("compute_efficiency", {}), data.get("memory_efficiency", {}))
+    tables = [dict(data.get(name, {})) for name in ("floor_ns", "efficiency", "compute_efficiency", "memory_efficiency")]
+    for gpu in (source, target):  # a part defined on a preset (presets.define's based_on) runs as that preset does
+        base = presets.presets().get(gpu, {}).get("based_on")
+        for table in tables:
+            if base in table and gpu not in table:
+                table[gpu] = table[base]
+    return RetargetModel(source, target, *tables)
 
 
 def edge_factors(graph, model: RetargetModel, multiplier: np.ndarray, gpu_op_classes: np.ndarray,

@@ -3,7 +3,9 @@ scenario knobs that retarget a trace from the part it ran on to another (`--from
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 
 from typing import TYPE_CHECKING
 
@@ -19,10 +21,73 @@ KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interco
 
 
 @lru_cache(maxsize=1)
-def presets() -> dict[str, dict]:
-    """Every GPU preset by key (a100, h100, ...): peaks per data type, HBM, links, with sources
-    (retime/foundation/gpus.toml)."""
+def shipped() -> dict[str, dict]:
+    """The shipped GPU presets by key (a100, h100, ...): peaks per data type, HBM, links, with
+    sources (retime/foundation/gpus.toml)."""
     return foundation.gpu_presets()
+
+
+_DEFINED: dict[str, dict] = {}  # parts known by their specs only (define), by key, for this process
+
+
+def presets() -> dict[str, dict]:
+    """Every GPU part retime knows by key: the shipped presets, and the parts defined from a file
+    of specs in this process (define)."""
+    return {**shipped(), **_DEFINED} if _DEFINED else shipped()
+
+
+NEEDED = ("name", "hbm_tb_s", "bf16_tflops", "interconnect_gb_s", "pcie_gb_s")  # what a retarget reads of every part
+
+
+def define(path: Path) -> str:
+    """A part known by its specs only (a hypothetical Maia 200, a B300 with twice the HBM), from a
+    TOML file holding one table in gpus.toml's fields, its key the table's name:
+
+        [b300_2x_hbm]
+        based_on = "b300"     # optional: every field the table does not give is this preset's
+        hbm_tb_s = 16.0
+
+    A part based on a preset also keeps its calibration (launch floor, efficiencies per class). `name`
+    (its first word is the vendor), hbm_tb_s, bf16_tflops, interconnect_gb_s and pcie_gb_s
+    are needed, given or inherited; fp8_tflops, tf32_tflops, fp32_tflops and sms are used where
+    given. Returns the key, under which presets() holds the part from then on (a later file of
+    the same key replaces it). ScenarioError naming the file where it cannot be read or is not one
+    such part; a shipped preset's key cannot be redefined."""
+    where = f"GPU part file {path}"
+    try:
+        doc = tomllib.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ScenarioError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{where}: not TOML ({exc})") from None
+    tables = [k for k, v in doc.items() if isinstance(v, dict)]
+    if len(doc) != 1 or len(tables) != 1:
+        raise ScenarioError(f"{where}: needs exactly one table, named by the part's key ([maia200]), "
+                            f"with its specs; found {', '.join(doc) or 'nothing'}")
+    key, given = tables[0].strip().lower(), dict(doc[tables[0]])
+    if key in shipped():
+        raise ScenarioError(f"{where}: {key!r} is a shipped preset; give the part another key")
+    part = {}
+    if "based_on" in given:
+        base = str(given.pop("based_on")).strip().lower()
+        if base not in shipped():
+            raise ScenarioError(f"{where}: based_on names no preset ({base!r}); presets: {', '.join(shipped())}")
+        changed = ", ".join(f"{f} {given[f]:g}" for f in foundation.PEAK_FIELDS + ("sms",) if isinstance(given.get(f), (int, float)))
+        part = {f: v for f, v in shipped()[base].items() if f not in ("match", "source", "dtype_source")}
+        part["name"] = f"{shipped()[base]['name']} ({key}: {changed or 'as shipped'})"
+        part["source"] = f"{path}, based on the {base} preset"
+        part["based_on"] = base  # its measured floor and efficiencies are the preset's (kernel_model.retarget_model)
+    part.update(given)
+    part.setdefault("source", str(path))
+    missing = [f for f in NEEDED if f not in part]
+    wrong = [f for f in foundation.PEAK_FIELDS + ("sms",) if f in part
+             and not (isinstance(part[f], (int, float)) and not isinstance(part[f], bool) and part[f] > 0)]
+    if missing or wrong:
+        raise ScenarioError(f"{where}: " + "; ".join(
+            ([f"needs {', '.join(missing)} (given, or from a preset by based_on)"] if missing else [])
+            + ([f"{', '.join(wrong)}: not a positive number"] if wrong else [])))
+    _DEFINED[key] = part
+    return key
 
 
 def vendor(gpu: str) -> str:
@@ -32,11 +97,14 @@ def vendor(gpu: str) -> str:
 
 
 def preset_key(name: str) -> str:
-    """The preset a user named, in any letter case (`H100` -> h100); ScenarioError naming the presets
-    where none is called so."""
+    """The preset a user named, in any letter case (`H100` -> h100), or the part a file of specs
+    defines (`maia200.toml`: define); ScenarioError naming the presets where none is called so."""
+    if name.strip().lower().endswith(".toml"):
+        return define(Path(name.strip()))
     key = name.strip().lower()
     if key not in presets():
-        raise ScenarioError(f"unknown hardware preset {name!r}; presets: {', '.join(presets())}")
+        raise ScenarioError(f"unknown hardware preset {name!r}; presets: {', '.join(presets())}, "
+                            f"or a file of a part's specs (PART.toml)")
     return key
 
 

@@ -240,7 +240,8 @@ def knob_patterns(knob: str) -> tuple[str, ...]:
 def read_file(path: str | Path) -> dict:
     """A scenario file: hardware knobs, duration rules, removals and an optional retarget.
 
-        to = "h200"                 # optional: retarget onto a preset (from = "h100" if not detected)
+        to = "h200"                 # optional: retarget onto a preset or a part's specs ("maia200.toml",
+                                    # beside this file), from = "h100" if not detected
         remove = ["Optimizer.step"] # patterns whose events become free (before the tables, as TOML wants)
         [set]
         "pcie.h2d" = "64GB/s"
@@ -273,11 +274,19 @@ def read_file(path: str | Path) -> dict:
     return {"set": {k: str(v) for k, v in doc.get("set", {}).items()},
             "scale": [(k, v) for k, v in doc.get("scale", {}).items()],
             "remove": [str(p) for p in doc.get("remove", [])],
-            "to": doc.get("to"), "from": doc.get("from"), "topology": doc.get("topology"),
+            "to": _part(path, doc.get("to")), "from": _part(path, doc.get("from")), "topology": doc.get("topology"),
             "ranks_per_server": doc.get("ranks_per_server"),
             "move": {k: str(v) for k, v in doc.get("move", {}).items()},
             "link": {k: str(v) for k, v in doc.get("link", {}).items()},
             "place": {str(k): str(v) for k, v in doc.get("place", {}).items()}}
+
+
+def _part(scenario_file: Path, part: str | None) -> str | None:
+    """A scenario file's `to` / `from`: a preset, or a file of a part's specs (PART.toml), found
+    beside the scenario file where its path is relative."""
+    if part and part.strip().lower().endswith(".toml") and not Path(part).is_absolute():
+        return str(scenario_file.parent / part)
+    return part
 
 
 def _pattern(pattern: str) -> str:

@@ -273,7 +273,9 @@ def scenario_options(command):
                      help="Make events whose name matches REGEX free (what if this op cost nothing). Repeatable."),
         click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="A TOML scenario file (set / scale / remove / to / from); flags override it."),
-        click.option("--to", "to_gpu", help=f"Retarget onto a GPU preset: {', '.join(presets.presets())}."),
+        click.option("--to", "to_gpu", help=f"Retarget onto a GPU preset: {', '.join(presets.presets())}; or onto a part "
+                                            "known by its specs, a file PART.toml (one table of gpus.toml's fields; "
+                                            "based_on = PRESET takes the rest from a preset)."),
         click.option("--from", "from_gpu", help="The preset of the GPU the trace ran on (default: read from the trace)."),
     ]
     for option in reversed(options):

@@ -14,7 +14,7 @@ FIELDS = ("name", "match", "hbm_tb_s", "bf16_tflops", "interconnect_gb_s", "pcie
 
 
 def test_every_preset_is_complete_and_sourced():
-    known = presets.presets()
+    known = presets.shipped()
     assert {"a100", "h100", "h200", "b200", "mi300x", "maia100"} <= set(known)
     for key, preset in known.items():
         assert all(field in preset for field in FIELDS), key
@@ -65,6 +65,17 @@ def test_every_preset_retargets_to_and_from_every_roof(samples_store):
 
 
 @pytest.fixture(scope="module")
+def closed_store(tmp_path_factory):
+    """A store of one real H100 trace that no connection holds open, for the CLI."""
+    import retime
+    from tests.conftest import SAMPLE_TRACES
+    path = tmp_path_factory.mktemp("closed") / "c.duckdb"
+    with retime.open(path) as store:
+        [result] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")
+    return path, result.trace_id
+
+
+@pytest.fixture(scope="module")
 def samples_store(tmp_path_factory):
     import retime
     from tests.conftest import SAMPLE_TRACES
@@ -78,3 +89,55 @@ def test_preset_names_are_case_insensitive():
     assert presets.preset_key("MI300X") == "mi300x"
     with pytest.raises(ScenarioError, match="unknown hardware preset 'tpu'"):
         presets.preset_key("tpu")
+
+
+def test_a_part_known_by_its_specs_only_is_a_retarget_target(samples_store, tmp_path):
+    """--to PART.toml: a hypothetical part from its specs. A B300 with twice the HBM moves
+    memory-bound work and not compute-bound work against the B300 preset; a Maia 200 of stated
+    specs retargets a real trace; both are unvalidated, and say why."""
+    import numpy as np
+    from retime.replay import kernel_model
+    store, trace = samples_store
+    (tmp_path / "b300_2x_hbm.toml").write_text('[b300_2x_hbm]\nbased_on = "b300"\nhbm_tb_s = 16.0\n')
+    (tmp_path / "maia200.toml").write_text(
+        '[maia200]\nname = "Microsoft Maia 200 (hypothetical)"\nhbm_tb_s = 7.0\nbf16_tflops = 1500\n'
+        'fp8_tflops = 3000\ninterconnect_gb_s = 600\npcie_gb_s = 64\nsms = 128\n')
+    key = presets.preset_key(str(tmp_path / "b300_2x_hbm.toml"))
+    assert key == "b300_2x_hbm" and presets.presets()[key]["hbm_tb_s"] == 16.0
+    assert presets.presets()[key]["bf16_tflops"] == presets.presets()["b300"]["bf16_tflops"]
+    assert presets.vendor(key) == "NVIDIA" and "b300_2x_hbm" in presets.presets()[key]["name"]
+    durations, intensity, roof = np.array([5e5, 5e5]), np.array([1.0, 2000.0]), np.array([0, 0])
+    doubled = kernel_model.retarget_model("h100", key).times(durations, "elementwise", intensity, roof)
+    plain = kernel_model.retarget_model("h100", "b300").times(durations, "elementwise", intensity, roof)
+    assert doubled[0] < 0.6 * plain[0] and doubled[1] == pytest.approx(plain[1])  # B300's floor and efficiencies too
+    for path, name in ((tmp_path / "b300_2x_hbm.toml", "b300_2x_hbm"), (tmp_path / "maia200.toml", "maia200")):
+        result = store.replay(trace, store.scenario(trace, to=str(path)))
+        assert result.predicted_ns > 0 and result.error_bar.pct is None
+        assert name in result.scenario
+    assert "maia200" in store.replay(trace, store.scenario(trace, to=str(tmp_path / "maia200.toml"))).error_bar.text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "needs exactly one table"),
+    ('[h100]\nhbm_tb_s = 9.0\n', "is a shipped preset"),
+    ('[x]\nbased_on = "zz9"\n', "based_on names no preset"),
+    ('[x]\nname = "Acme X1"\nhbm_tb_s = 3.0\n', "needs bf16_tflops, interconnect_gb_s, pcie_gb_s"),
+    ('[x]\nbased_on = "b300"\nhbm_tb_s = -1\n', "hbm_tb_s: not a positive number"),
+    ("[x\n", "not TOML"),
+])
+def test_a_bad_part_file_is_one_clear_error_naming_it(closed_store, tmp_path, text, message):
+    db, trace = closed_store
+    path = tmp_path / "part.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message):
+        presets.preset_key(str(path))
+    done = CliRunner().invoke(main, ["replay", str(trace), "--db", str(db), "--to", str(path)])
+    assert done.exit_code != 0 and str(path) in done.output and message in done.output and "Traceback" not in done.output
+
+
+def test_a_scenario_file_finds_its_part_file_beside_it(samples_store, tmp_path):
+    store, trace = samples_store
+    (tmp_path / "wide.toml").write_text('[wide_h100]\nbased_on = "h100"\nhbm_tb_s = 6.7\n')
+    (tmp_path / "s.toml").write_text('to = "wide.toml"\n')
+    result = store.replay(trace, store.scenario(trace, file=tmp_path / "s.toml"))
+    assert "wide_h100" in result.scenario
