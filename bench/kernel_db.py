@@ -30,6 +30,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "replay" / "presets" / "kernel_db"
 PROVENANCE = ROOT / "replay" / "presets" / "kernel_db.toml"
+NETWORK = ROOT / "replay" / "presets" / "network.toml"
 
 # retime preset <- aiconfigurator-core's system name, and which kernel source per data type
 NVIDIA_PARTS = {"a100": "a100_sxm", "h100": "h100_sxm", "h200": "h200_sxm", "b200": "b200_sxm", "b300": "b300_sxm",
@@ -131,6 +132,31 @@ def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
     return files
 
 
+def network_rows(systems: Path) -> list[str]:
+    """Each NVIDIA part's network between servers as aiconfigurator-core's system files state it:
+    `inter_node_bw` (bytes/s per GPU, one direction) and `p2p_latency` (s), read as text (the
+    package's code is not run); written to replay/presets/network.toml for jobs grown across servers."""
+    import re
+    lines = ["# Between servers, per GPU: written by `python bench/kernel_db.py` from aiconfigurator-core's",
+             "# systems/<part>.yaml (do not edit). inter_node_gb_s: `inter_node_bw` (one direction, per GPU; the",
+             "# file's comment names the NIC it assumes); step_latency_us: `p2p_latency`, which the package's",
+             "# comments call a correction based on observations, not a measurement of a named fabric.", ""]
+    for preset, system in NVIDIA_PARTS.items():
+        path = systems / f"{system}.yaml"
+        if not path.exists():
+            continue
+        text = path.read_text()
+        bw = re.search(r"^\s*inter_node_bw:\s*([0-9.eE+]+)\s*(#.*)?$", text, re.M)
+        latency = re.search(r"^\s*p2p_latency:\s*([0-9.eE+-]+)", text, re.M)
+        if bw and latency:
+            note = (bw.group(2) or "").lstrip("# ").replace('"', "'")
+            lines += [f"[{preset}]", f"inter_node_gb_s = {float(bw.group(1)) / 1e9:g}",
+                      f"step_latency_us = {float(latency.group(1)) * 1e6:g}",
+                      f'source = "aiconfigurator-core systems/{system}.yaml: {note}"', ""]
+    NETWORK.write_text("\n".join(lines))
+    return [f"systems/{system}.yaml" for system in NVIDIA_PARTS.values() if (systems / f"{system}.yaml").exists()]
+
+
 def main() -> None:
     aic, aiter = package_dir("aiconfigurator_core"), package_dir("aiter")
     con = duckdb.connect()
@@ -141,6 +167,7 @@ def main() -> None:
     con.execute("CREATE TABLE attention (gpu VARCHAR, batch INT, seq INT, heads INT, latency_us FLOAT, samples INT)")
     attention_files = attention_rows(con, aic / "systems" / "data")
     amd_files = amd_rows(con, aiter / "configs")
+    network_files = network_rows(aic / "systems")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "gemm.parquet"
     con.execute(f"COPY (SELECT gpu, dtype, m, n, k, latency_us FROM gemm ORDER BY gpu, dtype, m, n, k) "
@@ -175,8 +202,8 @@ def main() -> None:
         f'version = "{versions["aiconfigurator-core"]}"',
         'licence = "Apache-2.0"',
         'publisher = "NVIDIA"',
-        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow; NCCL collectives within a node (nccl-tests style, FP16 buffers), the newest NCCL collection per part; context attention, TensorRT-LLM torch_flow, BF16, head size 128"',
-        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files + nccl_files + attention_files) + "]",
+        'what = "measured GEMM latencies per part: BF16 as torch.nn.functional.linear (A100: SGLang\'s collection), FP8 as TensorRT-LLM torch_flow; NCCL collectives within a node (nccl-tests style, FP16 buffers), the newest NCCL collection per part; context attention, TensorRT-LLM torch_flow, BF16, head size 128; the network between servers per part (systems/*.yaml: inter_node_bw, p2p_latency) into network.toml"',
+        "files = [" + ", ".join(f'"{f}"' for f in nvidia_files + nccl_files + attention_files + network_files) + "]",
         "",
         "[sources.amd-aiter]",
         f'version = "{versions["amd-aiter"]}"',

@@ -118,6 +118,37 @@ def held_out_collectives() -> list[dict]:
     return rows
 
 
+def held_out_counts() -> list[dict]:
+    """Each part's curves at each GPU count it was measured at, held out: predicted from its curve
+    at its nearest other measured count moved by the other parts' ratio between the two counts
+    (kernel_db.count_ratio, what a job grown to another GPU count within a node and a part without
+    a count use), beside that count's curve as measured (no change), moved by the ring's bus-bytes
+    factor (2(n-1)/n for all-reduce, (n-1)/n for the others) and by the count ratio n / n0."""
+    specs = presets.presets()
+    rows_all = kernel_db.nccl_table()
+    out = []
+    for part in [p for p in kernel_db.nccl_parts() if p in specs]:
+        errors = {"model": [], "same": [], "bus": [], "count": []}
+        for op in kernel_db.COLLECTIVES:
+            counts = sorted({int(c) for c in rows_all["ranks"][(rows_all["gpu"] == part) & (rows_all["op"] == op)]})
+            for held in counts:
+                others = [c for c in counts if c != held]
+                if not others:
+                    continue
+                near = min(others, key=lambda c: (abs(np.log(c / held)), c))
+                log_bytes, log_latency = kernel_db.nccl_curve(part, op, held)
+                nbytes, measured = np.exp(log_bytes), np.exp(log_latency)
+                base = kernel_db._on_curve(kernel_db.nccl_curve(part, op, near), nbytes)
+                bus = (lambda n: 2 * (n - 1) / n) if op == "all_reduce" else (lambda n: (n - 1) / n)
+                errors["model"].append(ape(base * kernel_db.count_ratio(part, op, near, held, nbytes, specs), measured))
+                errors["same"].append(ape(base, measured))
+                errors["bus"].append(ape(base * bus(held) / bus(near), measured))
+                errors["count"].append(ape(base * held / near, measured))
+        out.append({"part": part, "rows": sum(len(e) for e in errors["model"]),
+                    "errors": {k: np.concatenate(v) for k, v in errors.items()}})
+    return out
+
+
 def across_vendors() -> list[dict]:
     """GEMMs measured on the other vendor's parts (aiter's tuned MI300X / MI355X rows, never fitted
     on): each predicted from an NVIDIA part's measured latency of the shape as `--to` does across
@@ -200,6 +231,11 @@ def main(write: bool) -> None:
                 "(model: from the other parts' curves and the part's link bandwidth)",
                 ["part", "rows", "model", "nearest part as measured", "nearest part x link ratio (which)"], collectives,
                 lambda r: [str(r["rows"]), cell(r, "model"), cell(r, "nearest"), f"{cell(r, 'scaled')} ({r['near']})"])
+    counts = held_out_counts()
+    print_table("NCCL collectives within a node, each GPU count of a part held out: absolute error per row, median / p90 "
+                "(model: the part's nearest other count moved as the nearest parts measured at both move)",
+                ["part", "rows", "model", "nearest count as measured", "x bus-bytes factor", "x GPU count ratio"], counts,
+                lambda r: [str(r["rows"]), cell(r, "model"), cell(r, "same"), cell(r, "bus"), cell(r, "count")])
     crossed = across_vendors()
     print_table("GEMMs measured on AMD parts (aiter's tuned rows), predicted from an NVIDIA part's measured latency "
                 "of the shape: absolute error per shape, median / p90", ["direction", "type", "shapes", "--to (calibrated "
@@ -221,6 +257,9 @@ def main(write: bool) -> None:
         lines += pooled_entry("nccl", f"NCCL rows of every measured NVLink part ({', '.join(r['part'] for r in nvlink)}) "
                               "held out in turn, pooled", nvlink)
         lines += part_entries(collectives, lambda r: "nccl", "rows")
+        nvlink_counts = [r for r in counts if specs_link(r["part"]) >= NVLINK_GB_S]
+        lines += pooled_entry("nccl.counts", "NCCL rows of every NVLink part's GPU counts "
+                              f"({', '.join(r['part'] for r in nvlink_counts)}) held out in turn, pooled", nvlink_counts)
         lines += pooled_entry("gemm.cross_vendor", "AMD-measured GEMM shapes (amd-aiter's tuned MI300X and MI355X rows) "
                               f"predicted as --to does from {', '.join(sorted({r['part'].split(' -> ')[0] for r in crossed}))}'s "
                               "measured latencies, pooled", crossed)

@@ -39,6 +39,9 @@ class JobGraph:
     point_rank: np.ndarray      # int64[n]: index into ranks, -1 for the virtual points
     collectives: int            # collectives synchronized across ranks
     unmatched: int              # collectives left per rank (ranks issued different numbers)
+    transfer_edge: np.ndarray = None   # int64: each rank's collective end edge from its transfer point (its lag: the
+    transfer_seq: np.ndarray = None    # rank's time after the last arrival), and that collective's number
+    collective_start: np.ndarray = None  # int64: each rank's collective start point, in the order of transfer_edge
 
 
 def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[int, int | None]],
@@ -62,17 +65,21 @@ def slowest(results: list[engine.ReplayResult]) -> dict[str, float | int | None]
 
 
 def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]],
-          store_path: str | None = None, progress: Progress | None = None) -> JobGraph:
+          store_path: str | None = None, progress: Progress | None = None, single: bool = False) -> JobGraph:
     """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
-    graph cache beside store_path where there is one; `progress` hears each rank graph's build."""
+    graph cache beside store_path where there is one; `progress` hears each rank graph's build.
+    `single`: one rank's collectives get their transfer points too (a job grown from one rank)."""
     graphs = [cache.graph(con, trace_id, store_path, progress) for trace_id, _ in ranked]
     foundation.load(con, "comm")  # collective_bus_bytes, for job_collectives.sql
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
     rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}
+    if len(rank_index) < len(set(colls["rank"].tolist())):  # some of the job's ranks (a job grown from them)
+        mine = np.isin(colls["rank"], list(rank_index))
+        colls = {name: column[mine] for name, column in colls.items()}
     coll_rank = np.array([rank_index[r] for r in colls["rank"].tolist()], np.int64)
     per_rank = np.bincount(coll_rank, minlength=len(ranked)) if len(coll_rank) else np.zeros(len(ranked), np.int64)
-    matched = int(per_rank.min()) if len(ranked) > 1 else 0
+    matched = int(per_rank.min()) if len(ranked) > 1 or single else 0
     keep = colls["seq"].astype(np.int64) < matched
     coll_rank, coll_event = coll_rank[keep], colls["event_id"].astype(np.int64)[keep]
     coll_seq = colls["seq"].astype(np.int64)[keep]
@@ -112,6 +119,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     transfer = n_real + coll_seq
     arrival = np.full(matched, np.iinfo(np.int64).min, np.int64)
     np.maximum.at(arrival, coll_seq, measured[start_pt])
+    first_transfer_edge = len(src) + len(start_pt)  # the edges below: arrivals, then transfers
     src = np.concatenate([src, start_pt, transfer])
     dst = np.concatenate([dst, transfer, end_pt])
     base_lag = np.concatenate([base_lag, np.zeros(len(start_pt), np.int64), measured[end_pt] - arrival[coll_seq]])
@@ -137,6 +145,8 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     new_of_old = position[rank_of]  # old point -> final number
     final_src, final_dst = new_of_old[src], new_of_old[dst]
     csr, indptr = replay_graph.by_destination(final_src, final_dst, n)
+    edge_at = np.empty(len(csr), np.int64)
+    edge_at[csr] = np.arange(len(csr))  # an edge's place in the final (by destination) order
 
     def arrange(values: np.ndarray, fill) -> np.ndarray:
         out = np.full(n, fill, values.dtype)
@@ -166,7 +176,9 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         kernel_shapes=np.concatenate([g.kernel_shapes for g in graphs]).reshape(-1, 3),
     )
     return JobGraph(graph=graph, ranks=[r for _, r in ranked], trace_ids=[t for t, _ in ranked],
-                    point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()))
+                    point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()),
+                    transfer_edge=edge_at[first_transfer_edge + np.arange(len(end_pt))], transfer_seq=coll_seq,
+                    collective_start=new_of_old[start_pt])
 
 
 def replay(job: JobGraph, scenario, window: str | None = None, links=None, timing: tuple | None = None

@@ -219,9 +219,11 @@ def _measured_vendor(gpu: str, parts: list[str]) -> bool:
 # NCCL within one node, measured per part (nccl.parquet): latency by operation, GPU count and buffer
 # size. `collective_latency` answers for any part and size:
 #
-# - a measured part: its own curve at the trace's GPU count (the nearest count measured: 2, 4, 8;
-#   GB200 / GB300 2 and 4), interpolated linearly in log latency over log bytes; below the smallest
-#   size the smallest's latency, beyond the largest the largest's scaled by the size (bandwidth-bound);
+# - a measured part: its own curve at the trace's GPU count, interpolated linearly in log latency
+#   over log bytes; below the smallest size the smallest's latency, beyond the largest the largest's
+#   scaled by the size (bandwidth-bound). At a count it was not measured at (GB200 / GB300 have 2
+#   and 4, not 8), its nearest measured count's curve moved as the nearest parts measured at both
+#   counts move (count_ratio);
 # - any other part of the vendor, from its scale-up link bandwidth (gpus.toml interconnect_gb_s):
 #   the measured part nearest in link bandwidth (of several as near, the geometric mean of their
 #   curves), scaled by the ratio of link bandwidths, t_T(s) = t_q(s) x B_q / B_T. A model that kept
@@ -296,9 +298,27 @@ def collective_latency(gpu: str, op: str, ranks: int, nbytes, specs: dict[str, d
     if gpu not in exclude:
         own = measured_ranks(gpu, op, ranks)
         if own is not None:
-            return _on_curve(nccl_curve(gpu, op, own), nbytes)
+            return _on_curve(nccl_curve(gpu, op, own), nbytes) * count_ratio(gpu, op, own, ranks, nbytes, specs, exclude)
     anchors = [q for q in nccl_parts() if q not in exclude and q != gpu and q in specs]
     return collective_from_specs(specs[gpu], op, ranks, nbytes, anchors, specs)
+
+
+def count_ratio(gpu: str, op: str, measured: int, ranks: int, nbytes: np.ndarray, specs: dict[str, dict],
+                exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """How a part's collective latency moves from a GPU count it was measured at to one it was not
+    (GB200 / GB300 at 8): as it moves on the measured parts nearest in link bandwidth that were
+    measured at both counts (their geometric mean), size by size; 1 where the counts are equal or
+    no such part exists. bench/kernel_validation.py holds each measured count out and scores this."""
+    if measured == ranks:
+        return np.ones(len(nbytes))
+    both = [q for q in nccl_parts() if q not in exclude and q != gpu and q in specs
+            and nccl_curve(q, op, measured) is not None and nccl_curve(q, op, ranks) is not None]
+    if not both:
+        return np.ones(len(nbytes))
+    distance = {q: abs(np.log(specs[q]["interconnect_gb_s"] / specs[gpu]["interconnect_gb_s"])) for q in both}
+    nearest = min(distance.values())
+    return np.exp(np.mean([np.log(_on_curve(nccl_curve(q, op, ranks), nbytes) / _on_curve(nccl_curve(q, op, measured), nbytes))
+                           for q, d in distance.items() if d <= nearest + NEAR_LINK], axis=0))
 
 
 def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:

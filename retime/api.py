@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.scenario import Scenario
     from retime.replay.sweep import SweepResult
     from retime.replay.topology import Topology
+    from retime.replay.grow import GrownJob
 
 
 class Store:
@@ -346,6 +347,60 @@ class Store:
                 for result, new_id in zip(results, ids):
                     result.saved_trace_id = new_id
             return list(zip(graph.ranks, results))
+
+    def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
+                 ranks: int, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
+                 topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
+                 window: str | None = None) -> "GrownJob":
+        """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (replay/grow.py):
+        rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
+        re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
+        and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
+        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling)."""
+        from dataclasses import replace
+        from retime.replay import engine, grow, presets
+        from retime.replay import job as job_graph
+        trace_id = self.resolve_trace(trace)
+        chosen = self._as_scenario(trace, settings)
+        with as_query_error(f"growing the job of trace {trace_id}"):
+            job, measured = jobs.ranks_of(self.con, trace_id)
+            if job is None or any(rank is None for _, rank in measured):
+                raise QueryError(f"trace {trace_id} is no rank of a job: ingest its ranks as a job (a directory, or "
+                                 "--job NAME) to grow it")
+            by_rank = dict((rank, t) for t, rank in measured)
+            chosen_ranks = list(copy_ranks) if copy_ranks else sorted(by_rank)
+            unknown = [r for r in chosen_ranks if r not in by_rank]
+            if unknown:
+                raise QueryError(f"job {job} has no rank {', '.join(map(str, unknown))} (ranks: "
+                                 f"{min(by_rank)}-{max(by_rank)})")
+            if len(measured) > 1:
+                jobs.refuse_if_not_one_run(self.con, job, "growing the job")
+            selected = [(by_rank[r], r) for r in sorted(set(chosen_ranks))]
+            graph = job_graph.build(self.con, job, selected, self.path, self.on_progress, single=True)
+            recorded = self.con.execute(load_sql("retime.reads", "traces_world"), {"ids": [t for t, _ in selected]}).fetchall()
+            world = max(len(measured), int(recorded[0][0] or 0))
+            gpu = (chosen.kernel_model.target if chosen.kernel_model is not None
+                   else presets.detect(presets.trace_gpu_names(self.con, selected[0][0])))
+            server = _server(topology, chosen)
+            server = _as_topology(server) if server is not None else None
+            growth = grow.plan(gpu, ranks, world, server,
+                               ranks_per_server or (server.ranks_per_server if server is not None else None),
+                               int(chosen.link_latency_ns.get("comm", 0)), fixed_global_batch)
+            if fixed_global_batch and ranks != world:
+                chosen = replace(chosen, batch=(chosen.batch or 1.0) * world / ranks, batch_gpu=chosen.batch_gpu or gpu)
+            collectives = grow.retime_collectives(graph, gpu, growth, world)
+            grown = grow.grown(graph, collectives)
+            timing = engine.retimed_on_links(grown.graph, chosen, None)
+            results = job_graph.replay(grown, chosen, window, None, timing)
+            bar = grow.error_bar(growth, world)
+            notes = list(collectives.notes)
+            if graph.collectives == 0:
+                notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")
+            for result in results:
+                result.error_bar = bar
+            return grow.GrownJob(growth, [r for _, r in selected], grow.copies([r for _, r in selected], ranks),
+                                 list(zip(graph.ranks, results)), collectives,
+                                 max(r.measured_ns for r in results), max(r.predicted_ns for r in results), bar, notes)
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

@@ -332,18 +332,36 @@ TOPOLOGY_OPTIONS = [
               help="With --topology: the busiest links' bytes and utilization in time buckets of BUCKET (1ms, 100us).")
 @click.option("--window", metavar="REGEX", default=None,
               help="Report and compare these annotation / NVTX windows instead of ProfilerStep#N.")
+@click.option("--ranks", "grow_to", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --all-ranks: the job as a data-parallel job of N ranks, rank i a copy of measured rank "
+                   "i mod R, each collective re-timed for N ranks on servers of --ranks-per-server (else the "
+                   "topology's, else 8) GPUs and the network between them (the topology's NICs, else the part's).")
+@click.option("--copy-ranks", "copy_ranks", default=None, metavar="A-B|A,B,..",
+              help="With --ranks: grow the job from these measured ranks only (default: all).")
+@click.option("--global-batch", "global_batch", type=click.Choice(["per-rank", "fixed"]), default="per-rank",
+              show_default=True,
+              help="With --ranks: per-rank keeps each rank's batch (weak scaling); fixed shrinks it by the measured "
+                   "ranks over N (strong scaling, the batch knob).")
 @format_option
 def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...], remove: tuple[str, ...],
            scenario_file: Path | None, to_gpu: str | None, from_gpu: str | None, save: bool, all_ranks: bool,
            target: str | None, topology_name: str | None, moves: tuple[str, ...], link_settings: tuple[str, ...],
            ranks_per_server: int | None, places: tuple[str, ...], link_load: str | None, window: str | None,
-           fmt: str) -> None:
+           grow_to: int | None, copy_ranks: str | None, global_batch: str, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
+    if grow_to is not None and not all_ranks:
+        raise click.UsageError("--ranks N grows the whole job: give --all-ranks too")
+    if grow_to is not None and (save or target):
+        raise click.UsageError("--ranks N: --save and --against are not available for a grown job")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
                            moves, link_settings, ranks_per_server, places)
         bucket_ns = _bucket_ns(link_load, chosen.topology)
         _show_progress(store, fmt)
+        if grow_to is not None:
+            _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
+                                            fixed_global_batch=global_batch == "fixed", window=window), fmt)
+            return
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
             return
@@ -537,6 +555,47 @@ def _show_progress(store, fmt: str = "table") -> None:
     """On a terminal, the store's long steps draw bars on stderr (never into csv/json output)."""
     if fmt == "table" and sys.stderr.isatty():
         store.on_progress = _Bars()
+
+
+def _rank_list(raw: str | None) -> list[int] | None:
+    """--copy-ranks: "0-3" or "0,2,5" (or both, "0-3,6") as ranks."""
+    if raw is None:
+        return None
+    out = []
+    try:
+        for part in raw.split(","):
+            low, _, high = part.strip().partition("-")
+            out += list(range(int(low), int(high) + 1)) if high else [int(low)]
+    except ValueError:
+        raise click.UsageError(f"--copy-ranks {raw}: ranks as 0-3 or 0,2,5") from None
+    return out
+
+
+def _print_grown_job(grown, fmt: str) -> None:
+    import polars as pl
+    doc = grown.to_dict()
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=1))
+        return
+    rows = doc["ranks_rows"] + [{"rank": None, "trace_id": None, "copies": grown.growth.ranks,
+                                 "measured_ns": grown.measured_ns, "predicted_ns": grown.predicted_ns,
+                                 "bound_by": "slowest rank"}]
+    click.echo(render(pl.DataFrame(rows, schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64}), fmt))
+    if fmt != "table":
+        return
+    g = grown.growth
+    click.echo(f"grown to {g.ranks} ranks on {g.servers} server(s) of {g.per_server} GPUs from measured ranks "
+               f"{', '.join(map(str, grown.measured_ranks))} (each row: a measured rank and its copies; the last: the job)")
+    click.echo(f"  job        {grown.measured_ns / 1e6:.3f} ms measured (those ranks), {grown.predicted_ns / 1e6:.3f} ms "
+               f"predicted, speedup {grown.speedup:.3f}x")
+    if g.nic_gb_s is not None:
+        click.echo(f"  network    {g.nic_gb_s:g} GB/s per GPU between servers, {g.step_latency_us:g} µs a step "
+                   f"({g.network_source}); each GPU sends {grown.network_gb * 1e3:.3f} MB to other servers")
+    click.echo(f"  collectives {len(grown.collectives.factor)} re-timed for {g.ranks} ranks (median x"
+               f"{doc['collectives']['median_factor'] or 1:.3f} of their measured transfer)")
+    click.echo(f"  expected error {grown.error_bar.text}")
+    for line in grown.notes:
+        click.echo(f"  note       {line}")
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,

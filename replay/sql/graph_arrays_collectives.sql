@@ -4,10 +4,12 @@
 -- it (the larger of its input and output: an all-gather's whole output, a reduce-scatter's whole
 -- input). Where the kernel records no size, its launching `nccl:<op>` slice's input does
 -- (collective_launch_sizes; an all-gather's output is its input on every rank), and where it
--- records no group, the trace's world size. Collectives missing any of them (or of an operation
+-- records no group, the trace's world size; where its own name has no curve (PyTorch's all_to_all
+-- runs as SendRecv kernels), the slice's operation. Collectives missing any of them (or of an operation
 -- without a curve) have no shape.
 WITH shaped AS (
-    SELECT e.event_id, nccl_curve_op(coalesce(e.coll_op, ls.coll_op)) AS op,  -- the kernel's own name first
+    -- the kernel's own operation first, else its launching slice's (all_to_all runs as SendRecv kernels)
+    SELECT e.event_id, coalesce(nccl_curve_op(e.coll_op), nccl_curve_op(ls.coll_op)) AS op,
            coalesce(e.coll_group_size, t.world_size) AS ranks, coalesce(e.coll_in_nelems > 0, false) AS own_size,
            CASE WHEN e.coll_in_nelems > 0 THEN greatest(e.coll_in_nelems, coalesce(e.coll_out_nelems, 0))
                                               * collective_dtype_bytes(e.coll_dtype)

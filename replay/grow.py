@@ -1,0 +1,296 @@
+"""A measured job replayed as a data-parallel job of another size: `retime replay TRACE --all-ranks
+--ranks N`.
+
+The grown job's rank i copies measured rank i mod R (R: the measured ranks it is grown from, by
+rank), so the grown job keeps the measured spread of host and GPU time rather than N clones of one
+rank. Copies of a rank do what it does at the times it does it: every collective starts when the
+last rank arrives, and a copy arrives with its original. So the grown job's graph is the graph of
+its R distinct ranks (replay/job.py), each collective's transfer re-timed for N ranks; it costs what
+the measured job costs whatever N is.
+
+A collective keeps its buffer (data parallelism: a gradient keeps its size) and its transfer time
+after the last arrival, t, is moved by the ratio of the collective's time on N ranks to its time on
+the N0 ranks it ran on, T(N) / T(N0), so what the model cannot know (this job's protocol choice,
+its overlap) carries over:
+
+- within one server (n <= the GPUs a server holds): the measured NCCL curve of the trace's part at
+  n GPUs (replay/kernel_db.py collective_latency: a count the part was not measured at moves as
+  the nearest parts measured at both counts move; a part without curves takes the nearest measured
+  part's, scaled by the link ratio);
+- across servers (n > K, the server's GPUs): the phase inside each server as above at K GPUs, then
+  a ring over the m = ceil(n / K) servers through each GPU's own NIC (one rail per GPU): all-reduce,
+  all-gather and reduce-scatter move bus_factor(m) x buffer / K bytes per GPU in steps(m) steps,
+  all-to-all moves buffer x (n - K) / n bytes per GPU in m - 1 steps, each step costing the
+  network's step latency. The NIC rate is the topology's (`--topology`: its NIC ports per GPU), else
+  the part's between-server rate (replay/presets/network.toml, from aiconfigurator-core); the step
+  latency is the `net.latency` knob's where set, else the part's there (10 µs for every part listed:
+  aiconfigurator's correction from observations, not a measurement of a named fabric).
+
+A collective whose buffer the trace does not record is given the buffer at which T(N0) equals its
+measured t (the curve inverted), and one whose operation is unknown (a send/receive pair) keeps its
+time; the answer counts both. Growing with `fixed_global_batch` also shrinks each rank's batch by
+N0 / N (the batch knob, replay/batch.py).
+"""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retime.errors import ScenarioError
+from retime.replay import kernel_db, presets
+
+if TYPE_CHECKING:
+    from retime.replay import engine, fidelity
+
+OPS = kernel_db.COLLECTIVES  # op code: index
+KERNEL_OPS = ((re.compile(r"all_?reduce", re.I), 0), (re.compile(r"all_?gather", re.I), 1),
+              (re.compile(r"reduce_?scatter", re.I), 2), (re.compile(r"all_?to_?all", re.I), 3))
+SERVER_GPUS = 8   # GPUs a server holds where neither a topology nor --ranks-per-server says (the NCCL curves' node)
+SIZE_GRID = np.logspace(8, 34, 209, base=2.0)  # buffers (bytes) over which a curve is inverted: 256 B to 16 GiB
+
+
+@lru_cache(maxsize=1)
+def network() -> dict[str, dict]:
+    """replay/presets/network.toml: each part's between-server rate per GPU and step latency."""
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "network.toml").read_text())
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How a job grows: N ranks, K a server, and the network between servers."""
+    ranks: int                      # N: the grown job's ranks
+    per_server: int                 # K: ranks a server holds
+    nic_gb_s: float | None          # per GPU, one direction, between servers (None: not needed, one server)
+    step_latency_us: float          # per ring step between servers
+    network_source: str             # where the two numbers above come from, in words
+    fixed_global_batch: bool = False  # strong scaling: each rank's batch shrinks by N0 / N
+
+    @property
+    def servers(self) -> int:
+        return math.ceil(self.ranks / self.per_server)
+
+
+def plan(gpu: str | None, ranks: int, measured: int, topology=None, ranks_per_server: int | None = None,
+         net_latency_ns: int = 0, fixed_global_batch: bool = False) -> Growth:
+    """The growth to `ranks` ranks of a job of `measured` ranks on part `gpu`: K from
+    `ranks_per_server`, else the topology's GPUs, else SERVER_GPUS; the network between servers from
+    the topology's NICs, else the part's (network.toml); ScenarioError where the job (before or
+    after) crosses servers and neither says."""
+    if ranks < 1:
+        raise ScenarioError(f"ranks={ranks}: a job needs at least one rank")
+    per_server = ranks_per_server or (topology.per_server() if topology is not None else SERVER_GPUS)
+    known = network().get(gpu or "", {})
+    # a step's latency: net.latency where set, else the part's, else the one every listed part shares
+    latency = (net_latency_ns / 1e3 if net_latency_ns > 0 else known.get("step_latency_us")
+               or float(np.median([p["step_latency_us"] for p in network().values()])))
+    if max(ranks, measured) <= per_server:
+        return Growth(ranks, per_server, None, latency, "one server: no network between servers",
+                      fixed_global_batch)
+    if topology is not None:
+        nics = topology.nics()
+        rate = sum(topology.gb_s[n + ".port"] for n in nics) / max(len(topology.gpus()), 1)
+        source = (f"{topology.key}'s NIC ports ({len(nics)} for {len(topology.gpus())} GPUs), step latency {latency:g} µs "
+                  + ("(net.latency)" if net_latency_ns > 0 else "(aiconfigurator-core's p2p_latency, replay/presets/network.toml)"))
+        return Growth(ranks, per_server, rate, latency, source, fixed_global_batch)
+    if not known:
+        raise ScenarioError(f"ranks={max(ranks, measured)} crosses servers of {per_server} GPUs, and no network between servers is "
+                            f"known for {gpu or 'the trace’s GPU'}: give a topology (--topology), whose NICs carry it")
+    return Growth(ranks, per_server, float(known["inter_node_gb_s"]), latency, known["source"], fixed_global_batch)
+
+
+def bus_factor(op: int, n: np.ndarray) -> np.ndarray:
+    """Bytes each GPU sends over a ring per byte of buffer: 2(n-1)/n for all-reduce, (n-1)/n else."""
+    n = np.asarray(n, np.float64)
+    return np.where(op == 0, 2.0, 1.0) * (n - 1) / np.maximum(n, 1)
+
+
+def steps(op: int, n: np.ndarray) -> np.ndarray:
+    """A ring's steps over n members: 2(n-1) for all-reduce, n-1 else."""
+    return np.where(op == 0, 2.0, 1.0) * (np.asarray(n, np.float64) - 1)
+
+
+def collective_us(gpu: str, op: int, n: int, nbytes: np.ndarray, growth: Growth) -> np.ndarray:
+    """Modelled time (µs) of an `op` collective over n ranks moving buffers of `nbytes` (module doc)."""
+    specs = presets.presets()
+    nbytes = np.asarray(nbytes, np.float64)
+    inside = min(n, growth.per_server)
+    if inside < 2:
+        local = np.zeros(len(nbytes))
+    elif kernel_db.covers_collectives(gpu, specs):
+        local = kernel_db.collective_latency(gpu, OPS[op], inside, nbytes, specs)
+    else:  # another vendor: the nearest measured part's curves, scaled by the link ratio (unvalidated)
+        local = kernel_db.collective_from_specs(specs[gpu], OPS[op], inside, nbytes, kernel_db.nccl_parts(), specs)
+    if n <= growth.per_server:
+        return local
+    servers, per_server = math.ceil(n / growth.per_server), growth.per_server
+    rate = growth.nic_gb_s * 1e3  # bytes per µs
+    if op == 3:  # all-to-all: the share of each GPU's buffer bound for other servers
+        across = nbytes * (n - per_server) / n / rate + (servers - 1) * growth.step_latency_us
+    else:
+        across = bus_factor(op, servers) * nbytes / per_server / rate + steps(op, servers) * growth.step_latency_us
+    return local + across
+
+
+def buffer_for(gpu: str, op: int, n: int, t_us: float, growth: Growth) -> float:
+    """The buffer (bytes) at which the model's time over n ranks is t_us: the curve inverted (below
+    its least time, the smallest buffer; above its largest, the largest scaled by the time)."""
+    curve = np.maximum.accumulate(collective_us(gpu, op, n, SIZE_GRID, growth))
+    if t_us <= curve[0]:
+        return float(SIZE_GRID[0])
+    if t_us >= curve[-1]:
+        return float(SIZE_GRID[-1] * t_us / curve[-1])
+    return float(np.exp(np.interp(np.log(t_us), np.log(curve), np.log(SIZE_GRID))))
+
+
+@dataclass
+class Collectives:
+    """How a grown job's collectives were re-timed (per collective number)."""
+    op: np.ndarray            # int: index into OPS, -1 unknown
+    group: np.ndarray         # int: ranks it ran on (N0)
+    buffer: np.ndarray        # float: bytes (recorded, else inverted from its time)
+    recorded: np.ndarray      # bool: the trace recorded the buffer
+    factor: np.ndarray        # float: T(N) / T(N0), 1 where the op is unknown
+    network_bytes: np.ndarray  # float: bytes each GPU sends to other servers per collective
+    measured_us: np.ndarray   # float: median transfer time after the last arrival, over ranks
+    ranks: int = 0            # N: the grown job's ranks
+    notes: list[str] = field(default_factory=list)
+
+
+def _collective_ops(job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per collective number: op code, group size and recorded buffer (NaN unknown), from the
+    shapes the graph holds at its start points (else the kernel's name, for the op)."""
+    graph, count = job.graph, job.collectives
+    op = np.full(count, -1, np.int64)
+    group = np.full(count, 0, np.int64)
+    buffer = np.full(count, np.nan)
+    starts, seq = job.collective_start, job.transfer_seq
+    shape = graph.point_shape[starts]
+    shaped = shape >= 0
+    rows = graph.kernel_shapes[shape[shaped]]
+    op[seq[shaped]], group[seq[shaped]], buffer[seq[shaped]] = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+    unknown = np.flatnonzero(op < 0)
+    if len(unknown):  # by name: one regular expression per distinct kernel name, not per event
+        first = np.full(count, -1, np.int64)
+        first[seq[::-1]] = starts[::-1]
+        names = graph.point_name[first[unknown]]
+        for name in np.unique(names):
+            code = next((c for pattern, c in KERNEL_OPS if pattern.search(graph.names[name])), -1)
+            op[unknown[names == name]] = code
+    return op, group, buffer
+
+
+def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives:
+    """Each collective's factor T(N) / T(N0) and the bytes it sends between servers."""
+    op, group, buffer = _collective_ops(job)
+    group = np.where(group >= 2, group, world)
+    lag = job.graph.base_lag[job.transfer_edge].astype(np.float64)
+    measured = np.array([np.median(lag[job.transfer_seq == c]) / 1e3 for c in range(job.collectives)]) \
+        if job.collectives else np.zeros(0)
+    recorded = np.isfinite(buffer) & (buffer > 0)
+    factor = np.ones(job.collectives)
+    network_bytes = np.zeros(job.collectives)
+    before = replace(growth, ranks=int(group.max()) if len(group) else growth.ranks)
+    for c in np.flatnonzero(op >= 0):
+        size = buffer[c] if recorded[c] else buffer_for(gpu, op[c], int(group[c]), measured[c], before)
+        buffer[c] = size
+        then = collective_us(gpu, op[c], int(group[c]), np.array([size]), before)[0]
+        now = collective_us(gpu, op[c], growth.ranks, np.array([size]), growth)[0]
+        factor[c] = now / then if then > 0 else 1.0
+        if growth.ranks > growth.per_server:
+            servers = growth.servers
+            network_bytes[c] = (size * (growth.ranks - growth.per_server) / growth.ranks if op[c] == 3
+                                else bus_factor(op[c], servers) * size / growth.per_server)
+    notes = []
+    if (op < 0).any():
+        notes.append(f"{int((op < 0).sum())} of {job.collectives} collectives are of an operation the model does not "
+                     "know (send/receive pairs, broadcasts) and keep their measured time")
+    inverted = (op >= 0) & ~recorded
+    if inverted.any():
+        notes.append(f"{int(inverted.sum())} collectives record no buffer: each is given the buffer at which its "
+                     f"modelled time on {int(group.max())} ranks is its measured one")
+    return Collectives(op, group, buffer, recorded, factor, network_bytes, measured, growth.ranks, notes)
+
+
+def grown(job, collectives: Collectives):
+    """The job graph with each collective's transfer edges (the ranks' time after the last arrival)
+    and their bus bytes moved by its factor: the graph of the grown job's distinct ranks."""
+    graph = job.graph
+    edges, seq = job.transfer_edge, job.transfer_seq
+    base_lag = graph.base_lag.copy()
+    base_lag[edges] = np.rint(graph.base_lag[edges] * collectives.factor[seq]).astype(np.int64)
+    nbytes = graph.bytes.copy()
+    op = collectives.op[seq]
+    ratio = np.where(op >= 0, bus_factor(op, collectives.ranks) / bus_factor(op, np.maximum(collectives.group[seq], 2)), 1.0)
+    known = nbytes[edges] >= 0
+    nbytes[edges[known]] = np.rint(nbytes[edges[known]] * ratio[known]).astype(nbytes.dtype)
+    return replace(job, graph=replace(graph, base_lag=base_lag, bytes=nbytes))
+
+
+def copies(measured_ranks: list[int], ranks: int) -> dict[int, list[int]]:
+    """The grown job's ranks by the measured rank each copies: rank i copies measured_ranks[i mod R]."""
+    out: dict[int, list[int]] = {r: [] for r in measured_ranks}
+    for i in range(ranks):
+        out[measured_ranks[i % len(measured_ranks)]].append(i)
+    return {r: v for r, v in out.items() if v}
+
+
+@dataclass
+class GrownJob:
+    """A measured job's replay as a job of another size (Store.grow_job)."""
+    growth: Growth
+    measured_ranks: list[int]                 # the measured ranks it was grown from, by rank
+    copies: dict[int, list[int]]              # measured rank -> the grown job's ranks that copy it
+    results: list[tuple[int, "engine.ReplayResult"]]  # per measured rank: its copies' replay
+    collectives: Collectives
+    measured_ns: int                          # the measured ranks' job span (their slowest rank)
+    predicted_ns: int                         # the grown job's span (its slowest rank)
+    error_bar: "fidelity.ErrorBar"
+    notes: list[str]
+
+    @property
+    def speedup(self) -> float:
+        return self.measured_ns / self.predicted_ns if self.predicted_ns else float("nan")
+
+    @property
+    def network_gb(self) -> float:
+        """GB each GPU sends to other servers over the whole replayed run."""
+        return float(self.collectives.network_bytes.sum()) / 1e9
+
+    def to_dict(self) -> dict:
+        """The answer as JSON-ready values."""
+        g = self.growth
+        return {"ranks": g.ranks, "servers": g.servers, "ranks_per_server": g.per_server,
+                "measured_ranks": self.measured_ranks,
+                "copies": {str(r): v if len(v) <= 16 else f"{len(v)} ranks: {v[0]}, {v[1]}, ..., {v[-1]}"
+                           for r, v in self.copies.items()},
+                "network": {"gb_s_per_gpu": g.nic_gb_s, "step_latency_us": g.step_latency_us, "source": g.network_source,
+                            "gb_sent_per_gpu": round(self.network_gb, 6)},
+                "fixed_global_batch": g.fixed_global_batch,
+                "measured_ns": self.measured_ns, "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4),
+                "ranks_rows": [{"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),
+                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns, "bound_by": r.bound_by}
+                               for rank, r in self.results],
+                "collectives": {"count": len(self.collectives.factor),
+                                "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
+                "error_bar": self.error_bar.as_dict(), "notes": self.notes}
+
+
+def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":
+    """A grown job's bar: unvalidated (no measured job of another size in the shared set), with the
+    collective-level validation beside (each GPU count of a part held out) where it applies."""
+    from retime.replay import fidelity
+    if growth.ranks == measured and not growth.fixed_global_batch:
+        return fidelity.ErrorBar(None, "the grown job has the measured ranks' count: only its copies' spread changed, "
+                                       "which no measured job validates")
+    counts = fidelity.kernel_table().get("nccl.counts")
+    inside = (f"; collectives within a server: 80% of held-out GPU counts' measured latencies within "
+              f"±{counts['p80_abs_error_pct']:.0f}% (NVLink parts)" if counts else "")
+    across = "; across servers the ring over NICs is not validated by any measurement" if growth.ranks > growth.per_server else ""
+    return fidelity.ErrorBar(None, f"no measured job of {growth.ranks} ranks validates a job grown from {measured}{inside}{across}")

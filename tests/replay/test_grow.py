@@ -1,0 +1,118 @@
+"""Growing a measured job to another number of ranks (replay/grow.py), on the real 8-rank DLRM job."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from retime.cli import main
+from retime.errors import QueryError, ScenarioError
+from retime.replay import grow, kernel_db, presets
+from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
+
+DLRM = SHARED_TRACES / "param" / "dlrm_8rank"
+
+
+@pytest.fixture(scope="module")
+def dlrm(tmp_path_factory):
+    """The DLRM job's directory ingested as a job (its ranks from the traces)."""
+    import retime
+    if not DLRM.is_dir():
+        pytest.skip("../shared/traces is not present in this checkout")
+    with retime.open(tmp_path_factory.mktemp("dlrm") / "s.duckdb") as store:
+        yield store, [r.trace_id for r in store.ingest(DLRM)]
+
+
+def test_grown_to_its_own_size_from_every_rank_is_the_measured_job(dlrm):
+    store, ids = dlrm
+    grown = store.grow_job(ids[0], ranks=8)
+    assert grown.measured_ranks == list(range(8)) and all(v == [r] for r, v in grown.copies.items())
+    assert np.all(grown.collectives.factor == 1.0)
+    for rank, result in grown.results:
+        assert result.predicted_ns == result.measured_ns, rank  # the identity, exactly
+    assert grown.predicted_ns == grown.measured_ns == max(r.measured_ns for _, r in store.replay_job(ids[0]))
+
+
+def test_copies_carry_the_measured_ranks_and_cost_what_they_cost(dlrm):
+    """8 ranks from ranks 0-3: rank i copies rank i mod 4; the job is the slowest of them. Grown to
+    1,024 ranks the graph is still the 4 ranks' graph."""
+    store, ids = dlrm
+    grown = store.grow_job(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3])
+    assert grown.copies == {0: [0, 4], 1: [1, 5], 2: [2, 6], 3: [3, 7]}
+    assert [rank for rank, _ in grown.results] == [0, 1, 2, 3]
+    measured = {rank: r.measured_ns for rank, r in store.replay_job(ids[0])}
+    assert grown.predicted_ns == max(measured[r] for r in range(4))
+    big = store.grow_job(ids[0], ranks=1024, copy_ranks=[0, 1, 2, 3], topology="dgx-h100")
+    assert sum(len(v) for v in big.copies.values()) == 1024 and big.growth.servers == 128
+
+
+def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
+    store, ids = dlrm
+    inside = store.grow_job(ids[0], ranks=8, topology="dgx-h100")
+    across = store.grow_job(ids[0], ranks=64, topology="dgx-h100")
+    known = across.collectives.op >= 0
+    assert known.all()  # all-reduces, and all-to-alls as their nccl:all_to_all slices name the SendRecv kernels
+    assert set(across.collectives.op.tolist()) == {0, 3}
+    assert (across.collectives.factor > 1).all() and across.network_gb > 0 and inside.network_gb == 0
+    bigger = store.grow_job(ids[0], ranks=512, topology="dgx-h100")
+    assert (bigger.collectives.factor >= across.collectives.factor).all()
+    assert across.predicted_ns >= inside.predicted_ns
+    assert across.error_bar.pct is None and "across servers" in across.error_bar.text
+
+
+def test_within_a_server_a_collective_moves_by_its_parts_measured_curves():
+    growth = grow.Growth(ranks=8, per_server=8, nic_gb_s=None, step_latency_us=10, network_source="")
+    specs = presets.presets()
+    sizes = np.array([1e4, 1e6, 1e8])
+    for op, name in enumerate(kernel_db.COLLECTIVES):
+        assert np.allclose(grow.collective_us("h100", op, 8, sizes, growth),
+                           kernel_db.collective_latency("h100", name, 8, sizes, specs))
+    across = grow.Growth(ranks=64, per_server=8, nic_gb_s=50, step_latency_us=10, network_source="")
+    t8, t64 = grow.collective_us("h100", 0, 8, sizes, across), grow.collective_us("h100", 0, 64, sizes, across)
+    # all-reduce over 8 servers: 2 (8-1) steps of 10 µs and 2 (7/8) x buffer / 8 over 50 GB/s a GPU more
+    assert np.allclose(t64 - t8, 14 * 10 + 2 * 7 / 8 * sizes / 8 / 50e3)
+    for size in sizes:
+        t = grow.collective_us("h100", 0, 8, np.array([size]), growth)[0]
+        assert grow.buffer_for("h100", 0, 8, t, growth) == pytest.approx(size, rel=1e-3)
+
+
+def test_a_count_a_part_was_not_measured_at_moves_as_its_siblings_do():
+    specs = presets.presets()
+    sizes = np.array([1e5, 1e7])
+    assert kernel_db.measured_ranks("gb200", "all_reduce", 8) == 4
+    ratio = kernel_db.count_ratio("gb200", "all_reduce", 4, 8, sizes, specs)
+    assert not np.allclose(ratio, 1)  # 8 GPUs differ from 4, as on the parts measured at both
+    assert np.allclose(kernel_db.collective_latency("gb200", "all_reduce", 8, sizes, specs),
+                       kernel_db.collective_latency("gb200", "all_reduce", 4, sizes, specs) * ratio)
+    assert np.all(kernel_db.count_ratio("h100", "all_reduce", 8, 8, sizes, specs) == 1)
+
+
+def test_growing_says_what_it_cannot_do(dlrm, tmp_path):
+    store, ids = dlrm
+    with pytest.raises(ScenarioError, match="give a topology"):
+        store.grow_job(ids[0], ranks=16)  # V100: no network between servers is known
+    with pytest.raises(QueryError, match="no rank 9"):
+        store.grow_job(ids[0], ranks=8, copy_ranks=[0, 9])
+    import retime
+    with retime.open(tmp_path / "one.duckdb") as single:
+        [one] = single.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")
+        with pytest.raises(QueryError, match="no rank of a job"):
+            single.grow_job(one.trace_id, ranks=8)
+    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(tmp_path / "x.duckdb"), "--ranks", "8"])
+    assert done.exit_code != 0 and "--all-ranks" in done.output
+
+
+def test_the_cli_prints_the_grown_job(dlrm, tmp_path):
+    import shutil
+    store, ids = dlrm
+    store.con.execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(store.path, copy)
+    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--all-ranks", "--ranks", "64",
+                                     "--topology", "dgx-h100", "--copy-ranks", "0-3"])
+    assert done.exit_code == 0, done.output
+    assert "grown to 64 ranks on 8 server(s) of 8 GPUs from measured ranks 0, 1, 2, 3" in done.output
+    assert "GB/s per GPU between servers" in done.output and "unvalidated" in done.output
+    as_json = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--all-ranks", "--ranks", "64",
+                                        "--topology", "dgx-h100", "--format", "json"])
+    assert as_json.exit_code == 0 and '"servers": 8' in as_json.output
