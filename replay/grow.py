@@ -293,4 +293,4 @@ def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":
     inside = (f"; collectives within a server: 80% of held-out GPU counts' measured latencies within "
               f"±{counts['p80_abs_error_pct']:.0f}% (NVLink parts)" if counts else "")
     across = "; across servers the ring over NICs is not validated by any measurement" if growth.ranks > growth.per_server else ""
-    return fidelity.ErrorBar(None, f"no measured job of {growth.ranks} ranks validates a job grown from {measured}{inside}{across}")
+    return fidelity.ErrorBar(None, f"no measured job of {growth.ranks} ranks validates growing a job of {measured}{inside}{across}")
