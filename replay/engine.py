@@ -312,12 +312,14 @@ def save(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario,
 
 def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None",
                  new: np.ndarray, binding: np.ndarray, report, parent_id: int, new_trace_id: int, last: int,
-                 mask: np.ndarray | None = None, event_base: int = 0, job: str | None = None) -> None:
+                 mask: np.ndarray | None = None, event_base: int = 0, job: str | None = None,
+                 extra: dict | None = None, error_bar: "fidelity.ErrorBar | None" = None) -> None:
     """Inside the caller's transaction, write trace parent_id's replay as trace new_trace_id: the
     events of the points `mask` selects (default: all; their ids less event_base, as a job graph
     keeps ranks apart) at their new times, the predicted critical path that ends at point `last`
     (its edges between those events), the link report's tables (None: none), and under job `job`
-    (None: the parent's)."""
+    (None: the parent's). `extra` joins the scenario record (a grown job's growth); `error_bar`,
+    where given, is the one recorded instead of the scenario's."""
     import orjson
     import pyarrow as pa
     starts, ends = event_points(graph, mask)
@@ -325,8 +327,10 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=parent_id, origin_ns=graph.origin_ns, job_name=job,
                   scenario=orjson.dumps({**scenario.as_dict(), **({"topology": links.label} if links else {}),
-                                         "error_bar": fidelity.quoted(scenario, new, graph.measured, report,
-                                                                                idle_knob_names(graph, scenario)).as_dict()}).decode(),
+                                         **(extra or {}),
+                                         "error_bar": (error_bar or fidelity.quoted(
+                                             scenario, new, graph.measured, report,
+                                             idle_knob_names(graph, scenario))).as_dict()}).decode(),
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)

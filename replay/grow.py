@@ -253,6 +253,15 @@ class GrownJob:
     predicted_ns: int                         # the grown job's span (its slowest rank)
     error_bar: "fidelity.ErrorBar"
     notes: list[str]
+    saved_job: str | None = None              # save=True: the job the grown ranks were written as
+
+    def growth_record(self, rank: int) -> dict:
+        """What a saved rank's scenario record says of the growth (replays_list / the traces table)."""
+        g = self.growth
+        return {"grown": {"ranks": g.ranks, "servers": g.servers, "ranks_per_server": g.per_server,
+                          "measured_rank": rank, "copies": self.copies.get(rank, []),
+                          "nic_gb_s": g.nic_gb_s, "step_latency_us": g.step_latency_us,
+                          "fixed_global_batch": g.fixed_global_batch}}
 
     @property
     def speedup(self) -> float:
@@ -275,11 +284,12 @@ class GrownJob:
                 "fixed_global_batch": g.fixed_global_batch,
                 "measured_ns": self.measured_ns, "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4),
                 "ranks_rows": [{"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),
-                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns, "bound_by": r.bound_by}
+                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns, "bound_by": r.bound_by,
+                                **({"saved_trace_id": r.saved_trace_id} if self.saved_job else {})}
                                for rank, r in self.results],
                 "collectives": {"count": len(self.collectives.factor),
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
-                "error_bar": self.error_bar.as_dict(), "notes": self.notes}
+                "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job}
 
 
 def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":

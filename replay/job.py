@@ -204,11 +204,12 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None, timin
 
 
 def save(con: duckdb.DuckDBPyConnection, job: JobGraph, scenario, ids: list[int], name: str, links=None,
-         timing: tuple | None = None) -> None:
+         timing: tuple | None = None, extra: list[dict] | None = None, error_bar=None) -> None:
     """Write the job's replay as a job of its own, `name`: each rank's replay a trace (ids, by rank)
     with its events at their new times on the job's clock, the predicted critical path that ends at
     the rank's last point (its edges inside the rank), and, on a topology, the rank's transfers. One
-    transaction."""
+    transaction. `extra`: per rank, what joins its scenario record (a grown job's growth);
+    `error_bar`: the bar recorded instead of the scenario's."""
     new, binding, _, report = timing if timing is not None else engine.retimed_on_links(job.graph, scenario, links)
     with transaction(con):
         for i, (trace_id, new_id) in enumerate(zip(job.trace_ids, ids)):
@@ -216,7 +217,8 @@ def save(con: duckdb.DuckDBPyConnection, job: JobGraph, scenario, ids: list[int]
             points = np.flatnonzero(mine)
             last = int(points[np.argmax(new[points])]) if len(points) else -1
             engine.write_replay(con, job.graph, scenario, links, new, binding, _rank_report(report, job.ranks[i]),
-                                trace_id, new_id, last, mask=mine, event_base=i << 40, job=name)
+                                trace_id, new_id, last, mask=mine, event_base=i << 40, job=name,
+                                extra=extra[i] if extra else None, error_bar=error_bar)
 
 
 def _rank_report(report, rank: int):

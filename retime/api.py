@@ -351,12 +351,15 @@ class Store:
     def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
                  ranks: int, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
                  topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
-                 window: str | None = None) -> "GrownJob":
+                 window: str | None = None, save: bool = False) -> "GrownJob":
         """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (replay/grow.py):
         rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
         re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
         and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
-        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling)."""
+        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling). With save=True
+        the grown job's distinct ranks are written as a job of their own (GrownJob.saved_job: a trace
+        per measured rank, each with its copies and the growth in its scenario record), so its span is
+        the saved traces' slowest, as for any job."""
         from dataclasses import replace
         from retime.replay import engine, grow, presets
         from retime.replay import job as job_graph
@@ -398,9 +401,18 @@ class Store:
                 notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")
             for result in results:
                 result.error_bar = bar
-            return grow.GrownJob(growth, [r for _, r in selected], grow.copies([r for _, r in selected], ranks),
-                                 list(zip(graph.ranks, results)), collectives,
-                                 max(r.measured_ns for r in results), max(r.predicted_ns for r in results), bar, notes)
+            answer = grow.GrownJob(growth, [r for _, r in selected], grow.copies([r for _, r in selected], ranks),
+                                   list(zip(graph.ranks, results)), collectives,
+                                   max(r.measured_ns for r in results), max(r.predicted_ns for r in results), bar, notes)
+            if save:
+                self._refuse_read_only("save a grown job")
+                ids = [store_mod.next_trace_id(self.con) for _ in selected]
+                answer.saved_job = f"{job}-grown{ranks}-{ids[0]}"
+                job_graph.save(self.con, grown, chosen, ids, answer.saved_job, None, timing,
+                               extra=[answer.growth_record(rank) for rank in graph.ranks], error_bar=bar)
+                for result, new_id in zip(results, ids):
+                    result.saved_trace_id = new_id
+            return answer
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

@@ -351,8 +351,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if grow_to is not None and not all_ranks:
         raise click.UsageError("--ranks N grows the whole job: give --all-ranks too")
-    if grow_to is not None and (save or target):
-        raise click.UsageError("--ranks N: --save and --against are not available for a grown job")
+    if grow_to is not None and target:
+        raise click.UsageError("--ranks N: --against is not available for a grown job (no measured job of N ranks)")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
                            moves, link_settings, ranks_per_server, places)
@@ -360,7 +360,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         _show_progress(store, fmt)
         if grow_to is not None:
             _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
-                                            fixed_global_batch=global_batch == "fixed", window=window), fmt)
+                                            fixed_global_batch=global_batch == "fixed", window=window, save=save), fmt)
             return
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
@@ -596,6 +596,9 @@ def _print_grown_job(grown, fmt: str) -> None:
     click.echo(f"  expected error {grown.error_bar.text}")
     for line in grown.notes:
         click.echo(f"  note       {line}")
+    if grown.saved_job is not None:
+        click.echo(f"  saved as job {grown.saved_job!r}, a trace per measured rank with its copies in its scenario "
+                   f"(try: retime query straggler_ranks --param job='{grown.saved_job}')")
 
 
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,

@@ -116,3 +116,18 @@ def test_the_cli_prints_the_grown_job(dlrm, tmp_path):
     as_json = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--all-ranks", "--ranks", "64",
                                         "--topology", "dgx-h100", "--format", "json"])
     assert as_json.exit_code == 0 and '"servers": 8' in as_json.output
+
+
+def test_a_saved_grown_job_is_a_job_whose_numbers_the_store_rederives(dlrm):
+    store, ids = dlrm
+    grown = store.grow_job(ids[0], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100", save=True)
+    assert grown.saved_job and store.job_of(grown.results[0][1].saved_trace_id) == grown.saved_job
+    for rank, result in grown.results:
+        span, scenario = store.sql(
+            "SELECT (SELECT max(ts_ns + dur_ns) - min(ts_ns) FROM events WHERE trace_id = $t), "
+            "(SELECT scenario FROM traces WHERE trace_id = $t)", {"t": result.saved_trace_id}).row(0)
+        assert span == result.predicted_ns
+        import json
+        record = json.loads(scenario)["grown"]
+        assert record["ranks"] == 64 and record["measured_rank"] == rank and record["copies"] == grown.copies[rank]
+    assert store.query("straggler_ranks", job=grown.saved_job).height == 4
