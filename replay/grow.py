@@ -21,7 +21,9 @@ its overlap) carries over:
   a ring over the m = ceil(n / K) servers through each GPU's own NIC (one rail per GPU): all-reduce,
   all-gather and reduce-scatter move bus_factor(m) x buffer / K bytes per GPU in steps(m) steps,
   all-to-all moves buffer x (n - K) / n bytes per GPU in m - 1 steps, each step costing the
-  network's step latency. The NIC rate is the topology's (`--topology`: its NIC ports per GPU), else
+  network's step latency; an all-reduce takes NCCL's double binary tree instead where that is
+  faster (2 x buffer / K bytes per GPU in 2 ceil(log2 m) steps: latency-bound all-reduces over many
+  servers). The NIC rate is the topology's (`--topology`: its NIC ports per GPU), else
   the part's between-server rate (replay/presets/network.toml, from aiconfigurator-core); the step
   latency is the `net.latency` knob's where set, else the part's there (10 µs for every part listed:
   aiconfigurator's correction from observations, not a measurement of a named fabric).
@@ -43,11 +45,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retime.errors import ScenarioError
+from retime.errors import QueryError, ScenarioError
 from retime.replay import kernel_db, presets
 
 if TYPE_CHECKING:
     from retime.replay import engine, fidelity
+    from retime.replay import job as job_graph
 
 OPS = kernel_db.COLLECTIVES  # op code: index
 KERNEL_OPS = ((re.compile(r"all_?reduce", re.I), 0), (re.compile(r"all_?gather", re.I), 1),
@@ -135,6 +138,9 @@ def collective_us(gpu: str, op: int, n: int, nbytes: np.ndarray, growth: Growth)
         across = nbytes * (n - per_server) / n / rate + (servers - 1) * growth.step_latency_us
     else:
         across = bus_factor(op, servers) * nbytes / per_server / rate + steps(op, servers) * growth.step_latency_us
+        if op == 0:  # all-reduce: NCCL's double binary tree where faster, 2 log2(servers) steps of the buffer's share
+            tree = 2.0 * nbytes / per_server / rate + 2 * math.ceil(math.log2(servers)) * growth.step_latency_us
+            across = np.minimum(across, tree)
     return local + across
 
 
@@ -304,3 +310,126 @@ def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":
               f"±{counts['p80_abs_error_pct']:.0f}% (NVLink parts)" if counts else "")
     across = "; across servers the ring over NICs is not validated by any measurement" if growth.ranks > growth.per_server else ""
     return fidelity.ErrorBar(None, f"no measured job of {growth.ranks} ranks validates growing a job of {measured}{inside}{across}")
+
+
+@dataclass
+class MeasuredJob:
+    """The measured ranks a job is grown from, as one job graph."""
+    job: str
+    graph: "job_graph.JobGraph"
+    world: int                 # the ranks the measured job ran on (its collectives' N0 where unrecorded)
+    gpu: str | None            # the preset of its GPU
+
+
+def measured_job(con, trace_id: int, copy_ranks: list[int] | None, store_path=None, progress=None) -> MeasuredJob:
+    """TRACE's job, or the ranks of it in `copy_ranks`, as one graph (every rank's collectives
+    joined, a single rank's too); QueryError where TRACE is no rank of a job or a rank is not in it."""
+    from retime.replay import job as job_graph
+    from retime.sqlfiles import load_sql
+    from retime.store import jobs
+    job, measured = jobs.ranks_of(con, trace_id)
+    if job is None or any(rank is None for _, rank in measured):
+        raise QueryError(f"trace {trace_id} is no rank of a job: ingest its ranks as a job (a directory, or "
+                         "--job NAME) to grow it")
+    by_rank = dict((rank, t) for t, rank in measured)
+    wanted = list(copy_ranks) if copy_ranks else sorted(by_rank)
+    unknown = [r for r in wanted if r not in by_rank]
+    if unknown:
+        raise QueryError(f"job {job} has no rank {', '.join(map(str, unknown))} (ranks: {min(by_rank)}-{max(by_rank)})")
+    if len(measured) > 1:
+        jobs.refuse_if_not_one_run(con, job, "growing the job")
+    selected = [(by_rank[r], r) for r in sorted(set(wanted))]
+    graph = job_graph.build(con, job, selected, store_path, progress, single=True)
+    recorded = con.execute(load_sql("retime.reads", "traces_world"), {"ids": [t for t, _ in selected]}).fetchall()
+    gpu = presets.detect(presets.trace_gpu_names(con, selected[0][0]))
+    return MeasuredJob(job, graph, max(len(measured), int(recorded[0][0] or 0)), gpu)
+
+
+@dataclass
+class Prepared:
+    """A growth ready to replay: the grown job's graph and the scenario it runs under."""
+    measured: MeasuredJob
+    growth: Growth
+    scenario: object           # the Scenario (its batch shrunk for a fixed global batch)
+    collectives: Collectives
+    grown: "job_graph.JobGraph"
+
+    def answer(self, results: list) -> GrownJob:
+        """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank)."""
+        bar = error_bar(self.growth, self.measured.world)
+        notes = list(self.collectives.notes)
+        if self.measured.graph.collectives == 0:
+            notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")
+        for result in results:
+            result.error_bar = bar
+        ranks = self.measured.graph.ranks
+        return GrownJob(self.growth, list(ranks), copies(list(ranks), self.growth.ranks), list(zip(ranks, results)),
+                        self.collectives, max(r.measured_ns for r in results), max(r.predicted_ns for r in results),
+                        bar, notes)
+
+
+def prepare(con, measured: MeasuredJob, scenario, ranks: int, topology=None, ranks_per_server: int | None = None,
+            fixed_global_batch: bool = False) -> Prepared:
+    """The measured job grown to `ranks` ranks under `scenario` (its GPU: the retarget's where it
+    has one): the growth's plan, each collective's factor and the grown graph."""
+    gpu = scenario.kernel_model.target if scenario.kernel_model is not None else measured.gpu
+    growth = plan(gpu, ranks, measured.world, topology,
+                  ranks_per_server or (topology.ranks_per_server if topology is not None else None),
+                  int(scenario.link_latency_ns.get("comm", 0)), fixed_global_batch)
+    if fixed_global_batch and ranks != measured.world:
+        scenario = replace(scenario, batch=(scenario.batch or 1.0) * measured.world / ranks,
+                           batch_gpu=scenario.batch_gpu or gpu)
+    collectives = retime_collectives(measured.graph, gpu, growth, measured.world)
+    return Prepared(measured, growth, scenario, collectives, grown(measured.graph, collectives))
+
+
+RANKS_AXIS, NIC_AXIS = "ranks", "link.nic"
+
+
+def split_axes(items: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """A sweep grid's growth axes (`ranks=8,64`; with it, `link.nic=400Gb/s,800Gb/s`: the NIC
+    between servers) apart from the rest."""
+    axes, rest = {}, []
+    for item in items:
+        key = item.partition("=")[0].strip()
+        if key in (RANKS_AXIS, NIC_AXIS):
+            axes[key] = [v.strip() for v in item.partition("=")[2].split(",") if v.strip()]
+        else:
+            rest.append(item)
+    if NIC_AXIS in axes and RANKS_AXIS not in axes:
+        rest.append(f"{NIC_AXIS}={','.join(axes.pop(NIC_AXIS))}")  # a topology's link axis, as without growth
+    if RANKS_AXIS in axes:
+        try:
+            axes[RANKS_AXIS] = [str(int(v)) for v in axes[RANKS_AXIS]]
+        except ValueError:
+            raise ScenarioError(f"ranks={','.join(axes[RANKS_AXIS])}: ranks are whole numbers (ranks=8,64,512)") from None
+    return axes, rest
+
+
+def sweep_grown(con, measured: MeasuredJob, axes: dict[str, list[str]], grid: dict[str, list[str]], base,
+                topology=None, progress=None):
+    """A sweep whose points grow the job (split_axes' axes) and vary the other knobs of `grid`: per
+    growth (ranks, and NIC rate with a topology), the grown graph swept over the grid in one batch."""
+    import polars as pl
+    from retime.replay import sweep
+    nics = axes.get(NIC_AXIS, [None])
+    if nics != [None] and topology is None:
+        raise ScenarioError(f"{NIC_AXIS}: the NIC between servers is a topology's link: give a topology (--topology)")
+    tables, measured_step = [], None
+    for ranks in axes[RANKS_AXIS]:
+        for nic in nics:
+            server = topology.with_links({"nic": nic}) if nic is not None else topology
+            case = prepare(con, measured, base, int(ranks), server)
+            part = sweep.sweep(case.grown.graph, grid, case.scenario, progress=progress)
+            bar = error_bar(case.growth, measured.world)
+            columns = {RANKS_AXIS: ranks, **({NIC_AXIS: nic} if nic is not None else {})}
+            tables.append(part.scenarios.with_columns(expected_error_pct=pl.lit(bar.pct, pl.Float64),
+                                                      **{k: pl.lit(v) for k, v in columns.items()})
+                          .select(list(columns) + part.scenarios.columns))
+            measured_step = part.measured_step_ns
+    table = pl.concat(tables)
+    knobs = [k for k in (RANKS_AXIS, NIC_AXIS) if k in axes] + list(grid)
+    measured_span = int(measured.graph.graph.measured.max() - measured.graph.graph.measured.min())
+    return sweep.SweepResult(measured.graph.trace_ids[0], measured_span, measured_step,
+                             table.with_columns(speedup=(measured_span / pl.col("predicted_span_ns")).round(4)),
+                             sweep.sensitivity(table, knobs, measured_span))

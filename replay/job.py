@@ -74,7 +74,13 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
     rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}
-    if len(rank_index) < len(set(colls["rank"].tolist())):  # some of the job's ranks (a job grown from them)
+    every_arrival = None  # with some of the job's ranks (a job grown from them): the last arrival over all ranks
+    if len(rank_index) < len(set(colls["rank"].tolist())):
+        all_seq = colls["seq"].astype(np.int64)
+        every = int(np.bincount(np.unique(colls["rank"], return_inverse=True)[1]).min())
+        every_arrival = np.full(every, np.iinfo(np.int64).min, np.int64)
+        inside = all_seq < every
+        np.maximum.at(every_arrival, all_seq[inside], colls["ts_ns"].astype(np.int64)[inside])
         mine = np.isin(colls["rank"], list(rank_index))
         colls = {name: column[mine] for name, column in colls.items()}
     coll_rank = np.array([rank_index[r] for r in colls["rank"].tolist()], np.int64)
@@ -119,10 +125,16 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     transfer = n_real + coll_seq
     arrival = np.full(matched, np.iinfo(np.int64).min, np.int64)
     np.maximum.at(arrival, coll_seq, measured[start_pt])
+    # a rank's time after the last arrival excludes its wait for ranks left out (they are not in the job)
+    waited_for = arrival.copy()
+    if every_arrival is not None:
+        known = np.arange(matched) < len(every_arrival)
+        waited_for[known] = np.maximum(arrival[known], every_arrival[:matched][known] - origin)
     first_transfer_edge = len(src) + len(start_pt)  # the edges below: arrivals, then transfers
     src = np.concatenate([src, start_pt, transfer])
     dst = np.concatenate([dst, transfer, end_pt])
-    base_lag = np.concatenate([base_lag, np.zeros(len(start_pt), np.int64), measured[end_pt] - arrival[coll_seq]])
+    base_lag = np.concatenate([base_lag, np.zeros(len(start_pt), np.int64),
+                               np.maximum(measured[end_pt] - waited_for[coll_seq], 0)])
     edge_class = np.concatenate([edge_class, np.full(len(start_pt), EDGE_CLASSES.index("fixed")),
                                  np.full(len(end_pt), comm)])
     nbytes = np.concatenate([nbytes, np.full(len(start_pt), -1), bus_bytes])

@@ -215,4 +215,6 @@ def sensitivity(table: pl.DataFrame, knobs: list[str], measured_ns: int) -> pl.D
         rows.append({"knob": knob, "values": ",".join(means[knob].to_list()), "best_value": best[0],
                      "best_mean_span_ns": int(best[1]), "worst_value": worst[0], "worst_mean_span_ns": int(worst[1]),
                      "spread_pct": round(100 * (worst[1] - best[1]) / measured_ns, 2) if measured_ns else 0.0})
+    if not rows:  # no axis of its own (a sweep of grown jobs along their ranks only)
+        return pl.DataFrame()
     return pl.DataFrame(rows).sort("spread_pct", descending=True).with_row_index("rank", offset=1)

@@ -247,12 +247,24 @@ class Store:
         all_ranks: sweep TRACE's whole job as one graph (ranks joined at their collectives); each
         row's span is then the job's, from its first rank's start to its last rank's end.
         topology: put the trace (or the job's ranks) on a server whose links the transfers share,
-        each point re-timed on its own; the grid may then vary links (`link.nic=100Gb/s,400Gb/s`)."""
-        from retime.replay import cache, sweep
+        each point re-timed on its own; the grid may then vary links (`link.nic=100Gb/s,400Gb/s`).
+        A `ranks=8,64,512` axis (all_ranks) grows the job to each size (replay/grow.py, as grow_job);
+        the topology then sets the GPUs a server holds, and a `link.nic` axis the NIC between servers."""
+        from retime.replay import cache, grow, sweep
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
-        grid = sweep.parse_grid(grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()])
+        items = grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()]
+        grown_axes, items = grow.split_axes(items)
+        grid = sweep.parse_grid(items) if items or not grown_axes else {}
         base = self._as_scenario(trace, base)
+        if grown_axes:
+            if not all_ranks:
+                raise ScenarioError("a ranks axis grows the whole job: sweep with all_ranks=True (--all-ranks)")
+            server = _server(topology, base)
+            with as_query_error(f"sweep of the job of trace {trace_id}"):
+                measured = grow.measured_job(self.con, trace_id, None, self.path, self.on_progress)
+                return grow.sweep_grown(self.con, measured, grown_axes, grid, base,
+                                        _as_topology(server) if server is not None else None, self.on_progress)
         with as_query_error(f"sweep of trace {trace_id}"):
             job = job_graph.of_ranks(self.con, *jobs.ranks_of(self.con, trace_id), self.path,
                                      self.on_progress) if all_ranks else None
@@ -360,56 +372,25 @@ class Store:
         the grown job's distinct ranks are written as a job of their own (GrownJob.saved_job: a trace
         per measured rank, each with its copies and the growth in its scenario record), so its span is
         the saved traces' slowest, as for any job."""
-        from dataclasses import replace
-        from retime.replay import engine, grow, presets
+        from retime.replay import engine, grow
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         chosen = self._as_scenario(trace, settings)
+        server = _server(topology, chosen)
         with as_query_error(f"growing the job of trace {trace_id}"):
-            job, measured = jobs.ranks_of(self.con, trace_id)
-            if job is None or any(rank is None for _, rank in measured):
-                raise QueryError(f"trace {trace_id} is no rank of a job: ingest its ranks as a job (a directory, or "
-                                 "--job NAME) to grow it")
-            by_rank = dict((rank, t) for t, rank in measured)
-            chosen_ranks = list(copy_ranks) if copy_ranks else sorted(by_rank)
-            unknown = [r for r in chosen_ranks if r not in by_rank]
-            if unknown:
-                raise QueryError(f"job {job} has no rank {', '.join(map(str, unknown))} (ranks: "
-                                 f"{min(by_rank)}-{max(by_rank)})")
-            if len(measured) > 1:
-                jobs.refuse_if_not_one_run(self.con, job, "growing the job")
-            selected = [(by_rank[r], r) for r in sorted(set(chosen_ranks))]
-            graph = job_graph.build(self.con, job, selected, self.path, self.on_progress, single=True)
-            recorded = self.con.execute(load_sql("retime.reads", "traces_world"), {"ids": [t for t, _ in selected]}).fetchall()
-            world = max(len(measured), int(recorded[0][0] or 0))
-            gpu = (chosen.kernel_model.target if chosen.kernel_model is not None
-                   else presets.detect(presets.trace_gpu_names(self.con, selected[0][0])))
-            server = _server(topology, chosen)
-            server = _as_topology(server) if server is not None else None
-            growth = grow.plan(gpu, ranks, world, server,
-                               ranks_per_server or (server.ranks_per_server if server is not None else None),
-                               int(chosen.link_latency_ns.get("comm", 0)), fixed_global_batch)
-            if fixed_global_batch and ranks != world:
-                chosen = replace(chosen, batch=(chosen.batch or 1.0) * world / ranks, batch_gpu=chosen.batch_gpu or gpu)
-            collectives = grow.retime_collectives(graph, gpu, growth, world)
-            grown = grow.grown(graph, collectives)
-            timing = engine.retimed_on_links(grown.graph, chosen, None)
-            results = job_graph.replay(grown, chosen, window, None, timing)
-            bar = grow.error_bar(growth, world)
-            notes = list(collectives.notes)
-            if graph.collectives == 0:
-                notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")
-            for result in results:
-                result.error_bar = bar
-            answer = grow.GrownJob(growth, [r for _, r in selected], grow.copies([r for _, r in selected], ranks),
-                                   list(zip(graph.ranks, results)), collectives,
-                                   max(r.measured_ns for r in results), max(r.predicted_ns for r in results), bar, notes)
+            measured = grow.measured_job(self.con, trace_id, copy_ranks, self.path, self.on_progress)
+            case = grow.prepare(self.con, measured, chosen, ranks, _as_topology(server) if server is not None else None,
+                                ranks_per_server, fixed_global_batch)
+            timing = engine.retimed_on_links(case.grown.graph, case.scenario, None)
+            results = job_graph.replay(case.grown, case.scenario, window, None, timing)
+            answer = case.answer(results)
             if save:
                 self._refuse_read_only("save a grown job")
-                ids = [store_mod.next_trace_id(self.con) for _ in selected]
-                answer.saved_job = f"{job}-grown{ranks}-{ids[0]}"
-                job_graph.save(self.con, grown, chosen, ids, answer.saved_job, None, timing,
-                               extra=[answer.growth_record(rank) for rank in graph.ranks], error_bar=bar)
+                ids = [store_mod.next_trace_id(self.con) for _ in results]
+                answer.saved_job = f"{measured.job}-grown{ranks}-{ids[0]}"
+                job_graph.save(self.con, case.grown, case.scenario, ids, answer.saved_job, None, timing,
+                               extra=[answer.growth_record(rank) for rank in measured.graph.ranks],
+                               error_bar=answer.error_bar)
                 for result, new_id in zip(results, ids):
                     result.saved_trace_id = new_id
             return answer
