@@ -165,6 +165,7 @@ class Collectives:
     factor: np.ndarray        # float: T(N) / T(N0), 1 where the op is unknown
     network_bytes: np.ndarray  # float: bytes each GPU sends to other servers per collective
     measured_us: np.ndarray   # float: median transfer time after the last arrival, over ranks
+    between_servers: np.ndarray  # float: the share of its modelled time on N ranks spent between servers
     ranks: int = 0            # N: the grown job's ranks
     notes: list[str] = field(default_factory=list)
 
@@ -202,6 +203,7 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     recorded = np.isfinite(buffer) & (buffer > 0)
     factor = np.ones(job.collectives)
     network_bytes = np.zeros(job.collectives)
+    between = np.zeros(job.collectives)
     before = replace(growth, ranks=int(group.max()) if len(group) else growth.ranks)
     for c in np.flatnonzero(op >= 0):
         size = buffer[c] if recorded[c] else buffer_for(gpu, op[c], int(group[c]), measured[c], before)
@@ -210,6 +212,8 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
         now = collective_us(gpu, op[c], growth.ranks, np.array([size]), growth)[0]
         factor[c] = now / then if then > 0 else 1.0
         if growth.ranks > growth.per_server:
+            inside = collective_us(gpu, op[c], growth.per_server, np.array([size]), growth)[0]
+            between[c] = 1.0 - inside / now if now > 0 else 0.0
             servers = growth.servers
             network_bytes[c] = (size * (growth.ranks - growth.per_server) / growth.ranks if op[c] == 3
                                 else bus_factor(op[c], servers) * size / growth.per_server)
@@ -221,7 +225,7 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     if inverted.any():
         notes.append(f"{int(inverted.sum())} collectives record no buffer: each is given the buffer at which its "
                      f"modelled time on {int(group.max())} ranks is its measured one")
-    return Collectives(op, group, buffer, recorded, factor, network_bytes, measured, growth.ranks, notes)
+    return Collectives(op, group, buffer, recorded, factor, network_bytes, measured, between, growth.ranks, notes)
 
 
 def grown(job, collectives: Collectives):
@@ -274,6 +278,13 @@ class GrownJob:
         return self.measured_ns / self.predicted_ns if self.predicted_ns else float("nan")
 
     @property
+    def between_servers_share(self) -> float:
+        """The share of the collectives' predicted transfer time spent between servers (on the NICs)."""
+        c = self.collectives
+        time = c.measured_us * c.factor
+        return float((time * c.between_servers).sum() / time.sum()) if time.sum() > 0 else 0.0
+
+    @property
     def network_gb(self) -> float:
         """GB each GPU sends to other servers over the whole replayed run."""
         return float(self.collectives.network_bytes.sum()) / 1e9
@@ -286,7 +297,8 @@ class GrownJob:
                 "copies": {str(r): v if len(v) <= 16 else f"{len(v)} ranks: {v[0]}, {v[1]}, ..., {v[-1]}"
                            for r, v in self.copies.items()},
                 "network": {"gb_s_per_gpu": g.nic_gb_s, "step_latency_us": g.step_latency_us, "source": g.network_source,
-                            "gb_sent_per_gpu": round(self.network_gb, 6)},
+                            "gb_sent_per_gpu": round(self.network_gb, 6),
+                            "collective_time_between_servers": round(self.between_servers_share, 4)},
                 "fixed_global_batch": g.fixed_global_batch,
                 "measured_ns": self.measured_ns, "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4),
                 "ranks_rows": [{"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),

@@ -590,7 +590,8 @@ def _print_grown_job(grown, fmt: str) -> None:
                f"predicted, speedup {grown.speedup:.3f}x")
     if g.nic_gb_s is not None:
         click.echo(f"  network    {g.nic_gb_s:g} GB/s per GPU between servers, {g.step_latency_us:g} µs a step "
-                   f"({g.network_source}); each GPU sends {grown.network_gb * 1e3:.3f} MB to other servers")
+                   f"({g.network_source}); each GPU sends {grown.network_gb * 1e3:.3f} MB to other servers, "
+                   f"{100 * grown.between_servers_share:.0f}% of the collectives' transfer time")
     click.echo(f"  collectives {len(grown.collectives.factor)} re-timed for {g.ranks} ranks (median x"
                f"{doc['collectives']['median_factor'] or 1:.3f} of their measured transfer)")
     click.echo(f"  expected error {grown.error_bar.text}")

@@ -55,6 +55,7 @@ def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
     assert known.all()  # all-reduces, and all-to-alls as their nccl:all_to_all slices name the SendRecv kernels
     assert set(across.collectives.op.tolist()) == {0, 3}
     assert (across.collectives.factor > 1).all() and across.network_gb > 0 and inside.network_gb == 0
+    assert 0 < across.between_servers_share < 1 and inside.between_servers_share == 0
     bigger = store.grow_job(ids[0], ranks=512, topology="dgx-h100")
     assert (bigger.collectives.factor >= across.collectives.factor).all()
     assert across.predicted_ns >= inside.predicted_ns
