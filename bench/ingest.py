@@ -113,6 +113,7 @@ def worker(tool: str, path: str, threads: int) -> dict:
         import retime
         from retime.ingest import chrome
         chrome.COLUMNAR = tool == "retime"  # the other: every events array through DuckDB's JSON reader
+        chrome.COLUMNAR_FROM_BYTES = 0      # the reader named, at every size
         with tempfile.TemporaryDirectory() as tmp, retime.open(Path(tmp) / "bench.duckdb", threads=threads) as store:
             [result] = store.ingest(path)
             if result.status != "ingested":

@@ -36,6 +36,7 @@ def chrome_files() -> list[Path]:
 
 def ingest_all(db: Path, files: list[Path], columnar: bool, monkeypatch) -> list:
     monkeypatch.setattr(chrome, "COLUMNAR", columnar)
+    monkeypatch.setattr(chrome, "COLUMNAR_FROM_BYTES", 0)  # every file, small ones too, through the reader asked for
     with retime.open(db) as store:
         return [(r.status, r.error, r.warnings) for r in store.ingest(files)]
 
@@ -173,3 +174,14 @@ def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
     run_script(con, "retime.ingest", "macros")
     return con
 
+
+
+def test_a_small_file_goes_to_duckdbs_reader_and_spares_the_compile(tmp_path, monkeypatch):
+    """Below COLUMNAR_FROM_BYTES the events array is DuckDB's to read: the columnar kernels (seconds
+    of compile on a fresh install) are not called."""
+    def refuse(*_):
+        raise AssertionError("the columnar reader ran for a small file")
+    monkeypatch.setattr(json_columns, "load_raw", refuse)
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [result] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")
+    assert result.status == "ingested" and result.events > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from retime.replay import cache
-from retime.replay.graph import ReplayGraph, build_graph, build_graph_sql
+from retime.replay.graph import ReplayGraph, build_graph_linear, build_graph_sql
 
 import retime
 from tests.conftest import SAMPLE_TRACES
@@ -21,7 +21,7 @@ def edge_rows(g: ReplayGraph) -> np.ndarray:
 
 
 def differences(con, trace_id: int, inspect=None) -> list[str]:
-    fast, defined = build_graph(con, trace_id), build_graph_sql(con, trace_id, inspect=inspect)
+    fast, defined = build_graph_linear(con, trace_id), build_graph_sql(con, trace_id, inspect=inspect)
     wrong = [name for name in POINT_ARRAYS
              if not np.array_equal(getattr(fast, name), getattr(defined, name), equal_nan=name == "point_flop_per_byte")]
     if fast.origin_ns != defined.origin_ns:
