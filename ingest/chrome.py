@@ -23,9 +23,10 @@ PACKAGE = "retime.ingest"
 STEPS = ("chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")
 KINETO_KEYS = ("schemaVersion", "deviceProperties", "distributedInfo", "baseTimeNanoseconds", "computeProperties")
 COLUMNAR = True  # read the events array with json_columns (False: DuckDB's JSON reader, chrome_read.sql, always)
-# an events array smaller than this goes to DuckDB's reader, as fast there up to ~64 MB (0.24 s against
-# 0.24 s at 0.8 MB, 1.5-1.6 s against 1.6-1.7 s at 64 MB, warm, 2 cores), which spares a fresh install's
-# first ingest the columnar kernels' compile (~6 s); the store is the same either way
+# while the columnar kernels are not compiled (a fresh install), an events array smaller than this
+# goes to DuckDB's reader, as fast there up to ~64 MB (0.24 s against 0.24 s at 0.8 MB, 1.5-1.6 s
+# against 1.6-1.7 s at 64 MB, warm, 2 cores), which spares a first ingest their compile (~6 s); the
+# store is the same either way
 COLUMNAR_FROM_BYTES = 64 << 20
 # keys kept out of traces.metadata: the events themselves and bulky side tables
 NOT_METADATA = ("traceEvents", "systemTraceEvents", "stackFrames", "samples",
@@ -42,7 +43,7 @@ def stage(con: duckdb.DuckDBPyConnection, split: SplitTrace) -> None:
     staging table `raw` and its phases paired into `staged` (chrome_slices.sql)."""
     set_variables(con, events_path=str(split.events_path), time_base_ns=_time_base_ns(split.metadata))
     run_script(con, PACKAGE, "macros")
-    if not (COLUMNAR and split.events_path.stat().st_size >= COLUMNAR_FROM_BYTES
+    if not (COLUMNAR and (split.events_path.stat().st_size >= COLUMNAR_FROM_BYTES or json_columns.compiled())
             and json_columns.load_raw(con, split.events_path)):
         run_script(con, PACKAGE, "chrome_read")
     run_script(con, PACKAGE, "chrome_slices")

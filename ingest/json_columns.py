@@ -56,6 +56,12 @@ NUMBER_OK = _kinds(tok.MISSING, tok.NULL, tok.INT, tok.DECIMAL)
 BOOLEAN_OK = _kinds(tok.MISSING, tok.NULL, tok.TRUE, tok.FALSE)
 
 
+def compiled() -> bool:
+    """Whether the columnar reader's kernels would run without compiling first (retime/jit.py)."""
+    from retime.jit import compiled as ready
+    return ready(tok.scan_events) and ready(tok.gather)
+
+
 def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
     """Fill the temporary table `raw` from the events array at `events_path`, as chrome_read.sql
     would; False (and `raw` for chrome_read.sql to write) when the file is one for DuckDB's reader,

@@ -117,19 +117,28 @@ def graph_tables(con: duckdb.DuckDBPyConnection, trace_id: int, step: Steps | No
         run_script(con, PACKAGE, script, step)
 
 
-# a trace of fewer events than this gets its graph from the graph's SQL (build_graph_sql): 0.15 s against
-# 0.06 s at 1,600 events, 0.39 s against 0.13 s at 75,000 (warm, 2 cores), which spares a fresh install's
-# first replay the numba build's compile (~6 s); the graph is the same either way (tests/replay)
+# while the numba build is not compiled (a fresh install), a trace of fewer events than this gets its
+# graph from the graph's SQL (build_graph_sql): 0.15 s against 0.06 s at 1,600 events, 0.39 s against
+# 0.13 s at 75,000 (warm, 2 cores), which spares a first replay the build's compile (~6 s); the graph is
+# the same either way (tests/replay/test_graph_build.py)
 SQL_BUILD_BELOW_EVENTS = 200_000
 
 
 def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progress | None = None) -> ReplayGraph:
     """The replay graph of a trace, built from the store in linear passes over its events
-    (replay/graph_build.py), or, for a trace of fewer than SQL_BUILD_BELOW_EVENTS events, as the
-    graph's SQL defines it. `progress` hears (task, done, total) after each of the build's steps."""
-    if events_of(con, trace_id) < SQL_BUILD_BELOW_EVENTS:
+    (replay/graph_build.py), or, while that build is not compiled, for a trace of fewer than
+    SQL_BUILD_BELOW_EVENTS events, as the graph's SQL defines it. `progress` hears (task, done, total) after each of the build's steps."""
+    if not linear_compiled() and events_of(con, trace_id) < SQL_BUILD_BELOW_EVENTS:
         return build_graph_sql(con, trace_id, progress)
     return build_graph_linear(con, trace_id, progress)
+
+
+def linear_compiled() -> bool:
+    """Whether the numba build's kernels would run without compiling first (retime/jit.py)."""
+    from retime.jit import compiled
+    from retime.replay import graph_kernels
+    return all(compiled(k) for k in (graph_kernels.sort_sources, graph_kernels.point_order, graph_kernels.cpu_chain_edges,
+                                     graph_kernels.thread_walk))
 
 
 def events_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> int:

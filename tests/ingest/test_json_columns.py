@@ -176,11 +176,16 @@ def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
 
 
 
-def test_a_small_file_goes_to_duckdbs_reader_and_spares_the_compile(tmp_path, monkeypatch):
-    """Below COLUMNAR_FROM_BYTES the events array is DuckDB's to read: the columnar kernels (seconds
-    of compile on a fresh install) are not called."""
+def test_a_small_file_goes_to_duckdbs_reader_while_the_kernels_are_not_compiled(tmp_path, monkeypatch):
+    """On a fresh install (the columnar kernels not compiled), an events array below COLUMNAR_FROM_BYTES
+    is DuckDB's to read: the kernels (seconds of compile) are not called."""
+    from retime.jit import compiled
+    from retime.ingest import json_tokens
+    assert compiled(json_tokens.scan_events)  # this suite has run them: on disk, or in this process
+
     def refuse(*_):
         raise AssertionError("the columnar reader ran for a small file")
+    monkeypatch.setattr(json_columns, "compiled", lambda: False)
     monkeypatch.setattr(json_columns, "load_raw", refuse)
     with retime.open(tmp_path / "s.duckdb") as store:
         [result] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")

@@ -77,3 +77,25 @@ MECHANISMS = {
     "clock-skewed syncs": "SELECT count(*) FROM replay_edges WHERE backward",
     "queued ops": "SELECT count(*) FROM replay_stream WHERE own_queued",
 }
+
+
+def test_a_small_trace_gets_the_sqls_graph_while_the_build_is_not_compiled(tmp_path, monkeypatch):
+    """On a fresh install (the numba build not compiled), a trace of fewer than SQL_BUILD_BELOW_EVENTS
+    events gets its graph from the SQL (no compile); once compiled, from the numba build. The
+    same graph either way (the test above)."""
+    import retime
+    from retime.replay import graph
+    from tests.conftest import SAMPLE_TRACES
+    with retime.open(tmp_path / "s.duckdb") as store:
+        [r] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")
+        used = []
+        monkeypatch.setattr(graph, "build_graph_sql", lambda *a, **k: used.append("sql"))
+        monkeypatch.setattr(graph, "build_graph_linear", lambda *a, **k: used.append("numba"))
+        monkeypatch.setattr(graph, "linear_compiled", lambda: False)
+        graph.build_graph(store.con, r.trace_id)
+        monkeypatch.setattr(graph, "linear_compiled", lambda: True)
+        graph.build_graph(store.con, r.trace_id)
+        monkeypatch.setattr(graph, "linear_compiled", lambda: False)
+        monkeypatch.setattr(graph, "SQL_BUILD_BELOW_EVENTS", 10)
+        graph.build_graph(store.con, r.trace_id)
+    assert used == ["sql", "numba", "numba"]
