@@ -79,6 +79,11 @@ class Scenario:
     # the server whose links the trace's copies and a job's transfers share (replay/links.py):
     # a scenario file's topology, [move], [link], ranks_per_server and [place], or the same flags
     topology: "Topology | None" = None
+    # a job grown to this many ranks (replay/grow.py: Store.grow_job, `--all-ranks --ranks N`): a
+    # scenario file's ranks, copy_ranks and global_batch
+    ranks: int | None = None
+    copy_ranks: tuple[int, ...] = ()
+    fixed_global_batch: bool = False
 
     @property
     def label(self) -> str:
@@ -148,11 +153,14 @@ def assemble(settings: list[str] | dict[str, str] = (), scale: list[str] = (), r
         from retime.replay import kernel_model
         chosen.kernel_model = kernel_model.retarget_model(source, to)
     chosen.topology = server(doc, topology, move, link, ranks_per_server, place)
+    chosen.ranks, chosen.copy_ranks = doc.get("ranks"), tuple(doc.get("copy_ranks") or ())
+    chosen.fixed_global_batch = doc.get("global_batch") == "fixed"
     return chosen
 
 
 EMPTY_FILE = {"set": {}, "scale": [], "remove": [], "to": None, "from": None, "topology": None,
-              "ranks_per_server": None, "move": {}, "link": {}, "place": {}}
+              "ranks_per_server": None, "move": {}, "link": {}, "place": {}, "ranks": None, "copy_ranks": [],
+              "global_batch": None}
 
 
 def server(doc: dict | None = None, topology: "Topology | str | None" = None, move: list[str] | dict[str, str] = (),
@@ -251,9 +259,12 @@ def read_file(path: str | Path) -> dict:
         # optional, for replay: a server whose links copies share (replay/topology.py)
         # topology = "dgx-h100" and ranks_per_server = 4 (before the tables), then [move] gpu1 = "sw1"
         # and [link] sw0 = "2x", nic = "800Gb/s", and [place] 3 = "1/gpu5" (a job's rank 3 on server 1's GPU 5)
+        # optional, for a job (--all-ranks): ranks = 64, copy_ranks = [0, 1, 2, 3], global_batch = "fixed"
+        # (before the tables): the job grown to 64 ranks (replay/grow.py)
 
     Returns {"set": {...}, "scale": [(pattern, factor)], "remove": [...], "to": ..., "from": ...,
-    "topology": ..., "ranks_per_server": ..., "move": {...}, "link": {...}, "place": {...}}.
+    "topology": ..., "ranks_per_server": ..., "move": {...}, "link": {...}, "place": {...}, "ranks": ...,
+    "copy_ranks": [...], "global_batch": ...}.
     """
     path = Path(path)
     try:
@@ -262,15 +273,23 @@ def read_file(path: str | Path) -> dict:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not a TOML scenario file ({exc})") from None
-    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "ranks_per_server", "move", "link", "place"}
+    unknown = set(doc) - {"set", "scale", "remove", "to", "from", "topology", "ranks_per_server", "move", "link", "place",
+                          "ranks", "copy_ranks", "global_batch"}
     if unknown:
         raise ScenarioError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; a scenario file has set, scale, "
-                            "remove, to, from, topology, ranks_per_server, move, link and place")
+                            "remove, to, from, topology, ranks_per_server, move, link, place, ranks, copy_ranks and "
+                            "global_batch")
     tables = {"set": dict, "scale": dict, "remove": list, "to": str, "from": str, "topology": str, "ranks_per_server": int,
-              "move": dict, "link": dict, "place": dict}
+              "move": dict, "link": dict, "place": dict, "ranks": int, "copy_ranks": list, "global_batch": str}
     for key, kind in tables.items():
         if key in doc and not isinstance(doc[key], kind):
             raise ScenarioError(f"{path}: {key} must be a {'table' if kind is dict else kind.__name__}")
+    if "ranks" in doc and doc["ranks"] < 1:
+        raise ScenarioError(f"{path}: ranks must be 1 or more")
+    if not all(isinstance(r, int) and not isinstance(r, bool) for r in doc.get("copy_ranks", [])):
+        raise ScenarioError(f"{path}: copy_ranks must be a list of ranks ([0, 1, 2, 3])")
+    if doc.get("global_batch", "per-rank") not in ("per-rank", "fixed"):
+        raise ScenarioError(f"{path}: global_batch must be \"per-rank\" or \"fixed\"")
     return {"set": {k: str(v) for k, v in doc.get("set", {}).items()},
             "scale": [(k, v) for k, v in doc.get("scale", {}).items()],
             "remove": [str(p) for p in doc.get("remove", [])],
@@ -278,7 +297,8 @@ def read_file(path: str | Path) -> dict:
             "ranks_per_server": doc.get("ranks_per_server"),
             "move": {k: str(v) for k, v in doc.get("move", {}).items()},
             "link": {k: str(v) for k, v in doc.get("link", {}).items()},
-            "place": {str(k): str(v) for k, v in doc.get("place", {}).items()}}
+            "place": {str(k): str(v) for k, v in doc.get("place", {}).items()},
+            "ranks": doc.get("ranks"), "copy_ranks": list(doc.get("copy_ranks", [])), "global_batch": doc.get("global_batch")}
 
 
 def _part(scenario_file: Path, part: str | None) -> str | None:

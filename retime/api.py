@@ -224,7 +224,7 @@ class Store:
         Scenario's (a scenario file's `topology`)."""
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
-        chosen = self._as_scenario(trace, settings)
+        chosen = _not_grown(self._as_scenario(trace, settings), "replay")
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
@@ -255,8 +255,10 @@ class Store:
         trace_id = self.resolve_trace(trace)
         items = grid if isinstance(grid, list) else [f"{k}={','.join(v)}" for k, v in grid.items()]
         grown_axes, items = grow.split_axes(items)
-        grid = sweep.parse_grid(items) if items or not grown_axes else {}
         base = self._as_scenario(trace, base)
+        if base.ranks is not None and grow.RANKS_AXIS not in grown_axes:  # a scenario file's ranks: an axis of one
+            grown_axes[grow.RANKS_AXIS] = [str(base.ranks)]
+        grid = sweep.parse_grid(items) if items or not grown_axes else {}
         if grown_axes:
             if not all_ranks:
                 raise ScenarioError("a ranks axis grows the whole job: sweep with all_ranks=True (--all-ranks)")
@@ -341,7 +343,7 @@ class Store:
         from retime.replay import engine
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
-        chosen = self._as_scenario(trace, settings)
+        chosen = _not_grown(self._as_scenario(trace, settings), "replay_job")
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of the job of trace {trace_id}"):
@@ -361,14 +363,15 @@ class Store:
             return list(zip(graph.ranks, results))
 
     def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
-                 ranks: int, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
+                 ranks: int | None = None, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
                  topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
                  window: str | None = None, save: bool = False) -> "GrownJob":
         """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (replay/grow.py):
         rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
         re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
         and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
-        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling). With save=True
+        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling); each of the three
+        defaults to the scenario's (a scenario file's ranks, copy_ranks, global_batch). With save=True
         the grown job's distinct ranks are written as a job of their own (GrownJob.saved_job: a trace
         per measured rank, each with its copies and the growth in its scenario record), so its span is
         the saved traces' slowest, as for any job."""
@@ -376,6 +379,11 @@ class Store:
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
         chosen = self._as_scenario(trace, settings)
+        ranks = ranks or chosen.ranks
+        if ranks is None:
+            raise ScenarioError("growing a job needs its ranks: ranks=N (or a scenario file's ranks)")
+        copy_ranks = copy_ranks or list(chosen.copy_ranks) or None
+        fixed_global_batch = fixed_global_batch or chosen.fixed_global_batch
         server = _server(topology, chosen)
         with as_query_error(f"growing the job of trace {trace_id}"):
             measured = grow.measured_job(self.con, trace_id, copy_ranks, self.path, self.on_progress)
@@ -432,6 +440,15 @@ class Store:
 def saved_job_name(job: str, first_trace_id: int) -> str:
     """The name a job's saved replay is stored under: its job's and its first trace id's."""
     return f"{job}-replay-{first_trace_id}"
+
+
+def _not_grown(chosen: Scenario, verb: str) -> Scenario:
+    """The scenario, refused (ScenarioError) where it grows the job to other ranks (a scenario file's
+    `ranks`): that is grow_job's, and `verb` would otherwise leave it out without a word."""
+    if chosen.ranks is not None:
+        raise ScenarioError(f"the scenario grows the job to {chosen.ranks} ranks: {verb} replays the measured ranks; "
+                            "use grow_job (retime replay TRACE --all-ranks)")
+    return chosen
 
 
 def _server(topology, chosen: Scenario):

@@ -351,16 +351,21 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     """Predict TRACE's run time on changed hardware, and what would bound it."""
     if grow_to is not None and not all_ranks:
         raise click.UsageError("--ranks N grows the whole job: give --all-ranks too")
-    if grow_to is not None and target:
-        raise click.UsageError("--ranks N: --against is not available for a grown job (no measured job of N ranks)")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
                            moves, link_settings, ranks_per_server, places)
+        grow_to = grow_to or chosen.ranks  # a scenario file's ranks grows the job too
+        if grow_to is not None and not all_ranks:
+            raise click.UsageError(f"growing the job to {grow_to} ranks (--ranks, or the scenario file's ranks) "
+                                   "needs --all-ranks")
+        if grow_to is not None and target:
+            raise click.UsageError("--against is not available for a grown job (no measured job of its ranks)")
         bucket_ns = _bucket_ns(link_load, chosen.topology)
         _show_progress(store, fmt)
         if grow_to is not None:
             _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
-                                            fixed_global_batch=global_batch == "fixed", window=window, save=save), fmt)
+                                            fixed_global_batch=global_batch == "fixed" or chosen.fixed_global_batch,
+                                            window=window, save=save), fmt)
             return
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)

@@ -150,3 +150,28 @@ def test_a_sweep_grows_the_job_along_a_ranks_axis(dlrm):
     assert row["predicted_span_ns"][0] >= max(spans)  # the job's, first start to last end, over its ranks
     with pytest.raises(ScenarioError, match="all_ranks"):
         store.sweep(ids[0], ["ranks=8,64"])
+
+
+def test_a_scenario_file_grows_the_job_as_the_flags_do(dlrm, tmp_path):
+    """ranks, copy_ranks and global_batch in a scenario file: the API and the CLI grow the job as the
+    arguments would; the verbs that replay measured ranks refuse it rather than leave it out."""
+    import json
+    import shutil
+    store, ids = dlrm
+    path = tmp_path / "grow.toml"
+    path.write_text('ranks = 64\ncopy_ranks = [0, 1, 2, 3]\ntopology = "dgx-h100"\n[set]\n"cpu.speed" = "2x"\n')
+    from_file = store.grow_job(ids[0], store.scenario(ids[0], file=path))
+    from_args = store.grow_job(ids[0], ["cpu.speed=2x"], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100")
+    assert from_file.to_dict() == from_args.to_dict()
+    with pytest.raises(ScenarioError, match="grow_job"):
+        store.replay_job(ids[0], store.scenario(ids[0], file=path))
+    store.con.execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(store.path, copy)
+    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--all-ranks", "--scenario", str(path),
+                                     "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["predicted_ns"] == from_args.predicted_ns
+    (tmp_path / "bad.toml").write_text('ranks = 0\n')
+    with pytest.raises(ScenarioError, match="ranks must be 1 or more"):
+        store.scenario(ids[0], file=tmp_path / "bad.toml")

@@ -75,7 +75,7 @@ def test_a_scenario_file_holds_knobs_rules_removals_and_a_retarget(tmp_path):
     path.write_text('to = "h200"\nremove = ["^Optimizer"]\n[set]\n"cpu.speed" = "1.5x"\n[scale]\n"^host_prep$" = "2x"\n')
     assert scenario.read_file(path) == {"set": {"cpu.speed": "1.5x"}, "scale": [("^host_prep$", "2x")],
                                         "remove": ["^Optimizer"], "to": "h200", "from": None,
-                                        "topology": None, "ranks_per_server": None, "move": {}, "link": {}, "place": {}}
+                                        "topology": None, "ranks_per_server": None, "move": {}, "link": {}, "place": {}, "ranks": None, "copy_ranks": [], "global_batch": None}
     path.write_text('[knobs]\n"cpu.speed" = "2x"\n')
     with pytest.raises(scenario.ScenarioError, match="unknown key"):
         scenario.read_file(path)
