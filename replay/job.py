@@ -69,7 +69,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
     graph cache beside store_path where there is one; `progress` hears each rank graph's build.
     `single`: one rank's collectives get their transfer points too (a job grown from one rank)."""
-    graphs = [cache.graph(con, trace_id, store_path, progress) for trace_id, _ in ranked]
+    graphs = rank_graphs(con, [trace_id for trace_id, _ in ranked], store_path, progress)
     foundation.load(con, "comm")  # collective_bus_bytes, for job_collectives.sql
     set_variables(con, job=job)
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
@@ -191,6 +191,31 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
                     point_rank=point_rank, collectives=matched, unmatched=int((per_rank - matched).sum()),
                     transfer_edge=edge_at[first_transfer_edge + np.arange(len(end_pt))], transfer_seq=coll_seq,
                     collective_start=new_of_old[start_pt])
+
+
+def rank_graphs(con: duckdb.DuckDBPyConnection, trace_ids: list[int], store_path: str | None = None,
+                progress: Progress | None = None) -> list[replay_graph.ReplayGraph]:
+    """Each rank trace's replay graph, built (or read from the cache) once per distinct rank: a rank
+    whose events, lanes and dependencies are another's shifted in time (rank_fingerprints.sql: the
+    same job's ranks written from one program, a job grown from files) shares that rank's arrays,
+    its graph moved by the difference of their starts."""
+    if len(trace_ids) < 2:
+        return [cache.graph(con, t, store_path, progress) for t in trace_ids]
+    rows = con.execute(load_sql(PACKAGE, "rank_fingerprints"), {"ids": trace_ids}).fetchall()
+    key = {t: (fingerprint, start) for t, start, fingerprint in rows}
+    first: dict[int, tuple[int, replay_graph.ReplayGraph]] = {}
+    out = []
+    for t in trace_ids:
+        fingerprint, start = key.get(t, (None, 0))
+        if fingerprint is not None and fingerprint in first:
+            start_of, g = first[fingerprint]
+            out.append(replace(g, trace_id=t, origin_ns=g.origin_ns + (start - start_of)))
+            continue
+        g = cache.graph(con, t, store_path, progress)
+        if fingerprint is not None:
+            first[fingerprint] = (start, g)
+        out.append(g)
+    return out
 
 
 def replay(job: JobGraph, scenario, window: str | None = None, links=None, timing: tuple | None = None

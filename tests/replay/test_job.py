@@ -88,3 +88,40 @@ def test_a_job_sweeps_as_one_graph(dlrm):
         new, _, _ = engine.retimed(graph.graph, scenario.parse({"cpu.speed": row["cpu.speed"], "net": row["net"]}))
         assert row["predicted_span_ns"] == new.max() - new.min()  # the whole job's span
     assert result.sensitivity["knob"][0] == "cpu.speed"
+
+
+def test_ranks_that_are_copies_in_time_share_one_graph(tmp_path, monkeypatch):
+    """A job whose rank files repeat the real DLRM ranks with their own rank and clock offset: each
+    distinct rank's graph is built once, and every copy's shared graph equals the one built for it."""
+    import gzip
+    import json
+    from dataclasses import fields
+    import numpy as np
+    import retime
+    from retime.replay import cache, graph as replay_graph
+    from retime.replay import job as job_graph
+    from tests.conftest import SHARED_TRACES
+    sources = sorted((SHARED_TRACES / "param" / "dlrm_8rank").glob("*.json.gz"))[:2]
+    if len(sources) < 2:
+        pytest.skip("../shared/traces is not present in this checkout")
+    folder = tmp_path / "job"
+    folder.mkdir()
+    for rank in range(6):
+        doc = json.loads(gzip.decompress(sources[rank % 2].read_bytes()))
+        doc.setdefault("distributedInfo", {}).update(rank=rank, world_size=6)
+        doc["baseTimeNanoseconds"] = doc.get("baseTimeNanoseconds", 0) + 1000 * (37 * rank % 11)
+        (folder / f"rank{rank}.pt.trace.json.gz").write_bytes(gzip.compress(json.dumps(doc).encode()))
+    with retime.open(tmp_path / "s.duckdb") as store:
+        ids = [r.trace_id for r in store.ingest(folder)]
+        built = []
+        real_graph = cache.graph
+        monkeypatch.setattr(cache, "graph", lambda con, t, *a, **k: built.append(t) or real_graph(con, t, *a, **k))
+        shared = job_graph.rank_graphs(store.con, ids, str(store.path))
+        assert len(built) == 2  # one build per distinct rank
+        for t, g in zip(ids, shared):
+            own = replay_graph.build_graph(store.con, t)
+            assert g.trace_id == t and g.origin_ns == own.origin_ns, t
+            for f in fields(g):
+                if f.name not in ("trace_id", "origin_ns"):
+                    a, b = getattr(g, f.name), getattr(own, f.name)
+                    assert (a == b if isinstance(a, list) else np.array_equal(a, b, equal_nan=a.dtype.kind == "f")), (t, f.name)
