@@ -78,3 +78,20 @@ def test_batch_is_a_base_of_a_sweep_not_an_axis(traces):
     assert swept["predicted_span_ns"][0] == store.replay(t, ["batch=2x"]).predicted_ns
     with pytest.raises(ScenarioError, match="factor of the measured batch"):
         store.scenario(t, ["batch=64GB/s"])
+
+
+def test_a_decode_step_at_another_batch_moves_its_graph_replayed_kernels_by_rule(tmp_path_factory):
+    """The SGLang decode step (CUDA graph replays: no kernel records its shapes) at twice and half
+    its batch: every GPU op by the trace's floor plus its work times the factor, which the note says;
+    twice the batch is slower, by less than twice (the floor stays), half is faster."""
+    decode = SHARED_TRACES / "tracelens" / "b300_sglang_qwen3_30b_a3b_decode.json.gz"
+    with shared_store(tmp_path_factory, decode) as (store, [t]):
+        double, half = store.replay(t, ["batch=2x"]), store.replay(t, ["batch=0.5x"])
+        graph = cache.graph(store.con, t, None)
+        busy = engine.gpu_busy_ns(graph, graph.measured)
+        new_busy = engine.gpu_busy_ns(graph, engine.retimed(graph, store.scenario(t, ["batch=2x"]))[0])
+        assert busy < new_busy < 2 * busy
+        assert double.speedup < 1 < half.speedup
+        [note] = double.notes
+        by_rule = [int(x) for x in __import__("re").findall(r"(\d+)%", note)]
+        assert by_rule[0] == 0  # no GEMM of recorded shape: graph replays record none
