@@ -302,12 +302,19 @@ class GrownJob:
                 "fixed_global_batch": g.fixed_global_batch,
                 "measured_ns": self.measured_ns, "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4),
                 "ranks_rows": [{"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),
-                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns, "bound_by": r.bound_by,
+                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns,
+                                "measured_step_ns": _median_step(r, "measured_ns"),
+                                "predicted_step_ns": _median_step(r, "predicted_ns"), "bound_by": r.bound_by,
                                 **({"saved_trace_id": r.saved_trace_id} if self.saved_job else {})}
                                for rank, r in self.results],
                 "collectives": {"count": len(self.collectives.factor),
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
                 "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job}
+
+
+def _median_step(result, which: str) -> int | None:
+    """A rank's median ProfilerStep (or --window) time, measured or predicted; None without steps."""
+    return int(np.median([getattr(step, which) for step in result.steps])) if result.steps else None
 
 
 def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":

@@ -582,9 +582,10 @@ def _print_grown_job(grown, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
+    steps = {k: [r[k] for r in doc["ranks_rows"] if r[k] is not None] for k in ("measured_step_ns", "predicted_step_ns")}
     rows = doc["ranks_rows"] + [{"rank": None, "trace_id": None, "copies": grown.growth.ranks,
                                  "measured_ns": grown.measured_ns, "predicted_ns": grown.predicted_ns,
-                                 "bound_by": "slowest rank"}]
+                                 **{k: max(v) if v else None for k, v in steps.items()}, "bound_by": "slowest rank"}]
     click.echo(render(pl.DataFrame(rows, schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64}), fmt))
     if fmt != "table":
         return
