@@ -204,7 +204,11 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     factor = np.ones(job.collectives)
     network_bytes = np.zeros(job.collectives)
     between = np.zeros(job.collectives)
-    before = replace(growth, ranks=int(group.max()) if len(group) else growth.ranks)
+    # the measured job as it ran: one server where its group fits one of SERVER_GPUS (a job's ranks
+    # on one host, as recorded), else servers of the growth's size
+    measured_group = int(group.max()) if len(group) else growth.ranks
+    before = replace(growth, ranks=measured_group,
+                     per_server=measured_group if measured_group <= SERVER_GPUS else growth.per_server)
     for c in np.flatnonzero(op >= 0):
         size = buffer[c] if recorded[c] else buffer_for(gpu, op[c], int(group[c]), measured[c], before)
         buffer[c] = size
