@@ -58,6 +58,17 @@ class ReplayResult:
         shares = {k: v for k, v in self.critical_path_ns.items() if k != "fixed"}
         return max(shares, key=shares.get) if shares and max(shares.values()) > 0 else "fixed"
 
+    def to_dict(self) -> dict:
+        """The answer as JSON-ready values (what `retime replay --format json` prints, less the
+        comparison and the links, which the CLI adds)."""
+        return {"trace_id": self.trace_id, "scenario": self.scenario, "measured_ns": self.measured_ns,
+                "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4), "bound_by": self.bound_by,
+                "critical_path_ns": self.critical_path_ns,
+                "steps": [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in self.steps],
+                "saved_trace_id": self.saved_trace_id,
+                "error_bar": self.error_bar.as_dict() if self.error_bar else None,
+                "warnings": self.warnings, "notes": self.notes}
+
 
 def merged_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Intervals [lo, hi) merged where they overlap: (starts, ends) of the unions, in order."""

@@ -372,12 +372,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
             return
         result = store.replay(trace, chosen, save=save, window=window)
         against = store.against(result, target, window) if target else None
-    steps = [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in result.steps]
-    doc = {"trace_id": result.trace_id, "scenario": result.scenario, "measured_ns": result.measured_ns,
-           "predicted_ns": result.predicted_ns, "speedup": round(result.speedup, 4), "bound_by": result.bound_by,
-           "critical_path_ns": result.critical_path_ns, "steps": steps, "saved_trace_id": result.saved_trace_id,
-           "against": against, "error_bar": result.error_bar.as_dict() if result.error_bar else None,
-           "warnings": result.warnings, "notes": result.notes, **_link_doc(result.link_report, bucket_ns)}
+    doc = {**result.to_dict(), "against": against, **_link_doc(result.link_report, bucket_ns)}
+    steps = doc["steps"]
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return

@@ -108,3 +108,22 @@ def test_the_windows_a_replay_reports_are_named_as_a_person_reads_them(tmp_path,
     CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz"), "--db", str(db)])
     out = CliRunner().invoke(main, ["replay", "1", "--db", str(db), "--window", window])
     assert out.exit_code == 0 and label in out.output, out.output
+
+
+def test_the_cli_json_of_a_replay_is_the_results_own(tmp_path):
+    """`retime replay --format json` prints ReplayResult.to_dict() and the comparison: the API and the
+    CLI answer with the same values."""
+    import json
+    from click.testing import CliRunner
+    from retime.cli import main
+    import retime
+    from tests.conftest import SAMPLE_TRACES
+    db = tmp_path / "s.duckdb"
+    with retime.open(db) as store:
+        [r] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz")
+        expected = store.replay(r.trace_id, ["pcie.h2d=53GB/s"]).to_dict()
+    done = CliRunner().invoke(main, ["replay", str(r.trace_id), "--db", str(db), "--set", "pcie.h2d=53GB/s",
+                                     "--format", "json"])
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.output)
+    assert {k: printed[k] for k in expected} == json.loads(json.dumps(expected)) and printed["against"] is None
