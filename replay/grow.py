@@ -166,6 +166,7 @@ class Collectives:
     network_bytes: np.ndarray  # float: bytes each GPU sends to other servers per collective
     measured_us: np.ndarray   # float: median transfer time after the last arrival, over ranks
     between_servers: np.ndarray  # float: the share of its modelled time on N ranks spent between servers
+    scale_up_bytes: np.ndarray   # float: bytes each GPU sends to the GPUs of its server (NVLink) per collective
     ranks: int = 0            # N: the grown job's ranks
     notes: list[str] = field(default_factory=list)
 
@@ -204,6 +205,7 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     factor = np.ones(job.collectives)
     network_bytes = np.zeros(job.collectives)
     between = np.zeros(job.collectives)
+    scale_up = np.zeros(job.collectives)
     # the measured job as it ran: one server where its group fits one of SERVER_GPUS (a job's ranks
     # on one host, as recorded), else servers of the growth's size
     measured_group = int(group.max()) if len(group) else growth.ranks
@@ -215,6 +217,8 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
         then = collective_us(gpu, op[c], int(group[c]), np.array([size]), before)[0]
         now = collective_us(gpu, op[c], growth.ranks, np.array([size]), growth)[0]
         factor[c] = now / then if then > 0 else 1.0
+        inside_ranks = min(growth.ranks, growth.per_server)
+        scale_up[c] = (size * (inside_ranks - 1) / growth.ranks if op[c] == 3 else bus_factor(op[c], inside_ranks) * size)
         if growth.ranks > growth.per_server:
             inside = collective_us(gpu, op[c], growth.per_server, np.array([size]), growth)[0]
             between[c] = 1.0 - inside / now if now > 0 else 0.0
@@ -229,7 +233,8 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     if inverted.any():
         notes.append(f"{int(inverted.sum())} collectives record no buffer: each is given the buffer at which its "
                      f"modelled time on {int(group.max())} ranks is its measured one")
-    return Collectives(op, group, buffer, recorded, factor, network_bytes, measured, between, growth.ranks, notes)
+    return Collectives(op, group, buffer, recorded, factor, network_bytes, measured, between, scale_up, growth.ranks,
+                       notes)
 
 
 def grown(job, collectives: Collectives):
@@ -268,6 +273,7 @@ class GrownJob:
     error_bar: "fidelity.ErrorBar"
     notes: list[str]
     saved_job: str | None = None              # save=True: the job the grown ranks were written as
+    under_load: list[dict] = field(default_factory=list)  # links(): each GPU's links under the collectives
 
     def growth_record(self, rank: int) -> dict:
         """What a saved rank's scenario record says of the growth (replays_list / the traces table)."""
@@ -287,6 +293,21 @@ class GrownJob:
         c = self.collectives
         time = c.measured_us * c.factor
         return float((time * c.between_servers).sum() / time.sum()) if time.sum() > 0 else 0.0
+
+    def links(self, gpu: str | None, topology=None) -> list[dict]:
+        """Each GPU's links under the grown job's collectives over the replayed run: its scale-up port
+        (NVLink: the topology's fabric port, else the part's interconnect) and, across servers, its NIC;
+        GB sent, the link's GB/s and the share of the job's predicted span it is busy sending."""
+        span_s = self.predicted_ns / 1e9 or 1.0
+        rates = []
+        port = (next((v for k, v in topology.gb_s.items() if k.endswith(".nvlink")), None) if topology is not None else None)
+        port = port or presets.presets().get(gpu or "", {}).get("interconnect_gb_s")
+        if port:
+            rates.append(("scale-up (NVLink) per GPU", float(self.collectives.scale_up_bytes.sum()), float(port)))
+        if self.growth.nic_gb_s is not None:
+            rates.append(("NIC per GPU", float(self.collectives.network_bytes.sum()), self.growth.nic_gb_s))
+        return [{"link": name, "gb": round(sent / 1e9, 6), "gb_s": rate,
+                 "busy_share": round(sent / (rate * 1e9) / span_s, 4)} for name, sent, rate in rates]
 
     @property
     def network_gb(self) -> float:
@@ -313,6 +334,7 @@ class GrownJob:
                                for rank, r in self.results],
                 "collectives": {"count": len(self.collectives.factor),
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
+                "links": self.under_load,
                 "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job}
 
 
@@ -376,6 +398,8 @@ class Prepared:
     scenario: object           # the Scenario (its batch shrunk for a fixed global batch)
     collectives: Collectives
     grown: "job_graph.JobGraph"
+    gpu: str | None = None     # the part the grown job runs on
+    topology: object = None    # the server it is put on (a Topology), None without one
 
     def answer(self, results: list) -> GrownJob:
         """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank)."""
@@ -386,9 +410,11 @@ class Prepared:
         for result in results:
             result.error_bar = bar
         ranks = self.measured.graph.ranks
-        return GrownJob(self.growth, list(ranks), copies(list(ranks), self.growth.ranks), list(zip(ranks, results)),
-                        self.collectives, max(r.measured_ns for r in results), max(r.predicted_ns for r in results),
-                        bar, notes)
+        answer = GrownJob(self.growth, list(ranks), copies(list(ranks), self.growth.ranks), list(zip(ranks, results)),
+                          self.collectives, max(r.measured_ns for r in results), max(r.predicted_ns for r in results),
+                          bar, notes)
+        answer.under_load = answer.links(self.gpu, self.topology)
+        return answer
 
 
 def prepare(con, measured: MeasuredJob, scenario, ranks: int, topology=None, ranks_per_server: int | None = None,
@@ -403,7 +429,7 @@ def prepare(con, measured: MeasuredJob, scenario, ranks: int, topology=None, ran
         scenario = replace(scenario, batch=(scenario.batch or 1.0) * measured.world / ranks,
                            batch_gpu=scenario.batch_gpu or gpu)
     collectives = retime_collectives(measured.graph, gpu, growth, measured.world)
-    return Prepared(measured, growth, scenario, collectives, grown(measured.graph, collectives))
+    return Prepared(measured, growth, scenario, collectives, grown(measured.graph, collectives), gpu, topology)
 
 
 RANKS_AXIS, NIC_AXIS = "ranks", "link.nic"

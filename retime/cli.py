@@ -594,6 +594,9 @@ def _print_grown_job(grown, fmt: str) -> None:
         click.echo(f"  network    {g.nic_gb_s:g} GB/s per GPU between servers, {g.step_latency_us:g} µs a step "
                    f"({g.network_source}); each GPU sends {grown.network_gb * 1e3:.3f} MB to other servers, "
                    f"{100 * grown.between_servers_share:.0f}% of the collectives' transfer time")
+    for link in grown.under_load:
+        click.echo(f"  link       {link['link']}: {link['gb'] * 1e3:.3f} MB at {link['gb_s']:g} GB/s, busy "
+                   f"{100 * link['busy_share']:.2f}% of the job's predicted span")
     click.echo(f"  collectives {len(grown.collectives.factor)} re-timed for {g.ranks} ranks (median x"
                f"{doc['collectives']['median_factor'] or 1:.3f} of their measured transfer)")
     click.echo(f"  expected error {grown.error_bar.text}")

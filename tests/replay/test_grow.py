@@ -56,6 +56,10 @@ def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
     assert set(across.collectives.op.tolist()) == {0, 3}
     assert (across.collectives.factor > 1).all() and across.network_gb > 0 and inside.network_gb == 0
     assert 0 < across.between_servers_share < 1 and inside.between_servers_share == 0
+    links = {link["link"]: link for link in across.under_load}
+    assert links["NIC per GPU"]["gb"] == pytest.approx(across.network_gb, abs=1e-6) and links["NIC per GPU"]["gb_s"] == 50
+    assert 0 < links["NIC per GPU"]["busy_share"] < 1 and links["scale-up (NVLink) per GPU"]["gb_s"] == 450
+    assert [link["link"] for link in inside.under_load] == ["scale-up (NVLink) per GPU"]
     bigger = store.grow_job(ids[0], ranks=512, topology="dgx-h100")
     assert (bigger.collectives.factor >= across.collectives.factor).all()
     assert across.predicted_ns >= inside.predicted_ns
