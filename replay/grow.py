@@ -197,6 +197,9 @@ def _collective_ops(job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives:
     """Each collective's factor T(N) / T(N0) and the bytes it sends between servers."""
     op, group, buffer = _collective_ops(job)
+    if gpu is None and (op >= 0).any():
+        raise ScenarioError("the job's GPU is none retime knows (its traces name no GPU a preset matches), so its "
+                            "collectives have no curves: grow it onto a preset with --to GPU --from GPU")
     group = np.where(group >= 2, group, world)
     lag = job.graph.base_lag[job.transfer_edge].astype(np.float64)
     measured = np.array([np.median(lag[job.transfer_seq == c]) / 1e3 for c in range(job.collectives)]) \

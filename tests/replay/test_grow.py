@@ -179,3 +179,14 @@ def test_a_scenario_file_grows_the_job_as_the_flags_do(dlrm, tmp_path):
     (tmp_path / "bad.toml").write_text('ranks = 0\n')
     with pytest.raises(ScenarioError, match="ranks must be 1 or more"):
         store.scenario(ids[0], file=tmp_path / "bad.toml")
+
+
+def test_a_job_whose_ranks_meet_on_the_cpu_grows_by_its_copies(tmp_path):
+    """The shipped gloo job (its all-reduces on the CPU: no GPU collective joins its ranks) grown to 8
+    ranks: each copy runs as its rank does, and the answer says why."""
+    import retime
+    with retime.open(tmp_path / "g.duckdb") as store:
+        first = store.ingest(SAMPLE_TRACES / "ddp_gloo_2rank")[0].trace_id
+        grown = store.grow_job(first, ranks=8)
+        assert grown.copies == {0: [0, 2, 4, 6], 1: [1, 3, 5, 7]}
+        assert grown.predicted_ns == grown.measured_ns and any("no GPU collective" in n for n in grown.notes)
