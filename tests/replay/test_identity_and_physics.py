@@ -164,3 +164,23 @@ def test_one_span_everywhere(shared_store):
     assert checked > 60
     nw0 = _trace(shared_store, "tb_plugin_resnet50_nw0_2021-06")
     assert shared_store.info(nw0)["trace"]["recorded_ms"][0] > listed[nw0] + 100  # "Record Window End" 108 ms later
+
+
+def test_every_shared_trace_retargets_onto_presets_of_each_vendor_and_a_spec_part(shared_store, tmp_path):
+    """`--to` onto an NVIDIA, an AMD and a Maia preset and onto a part known by its specs, from every
+    shared trace (from h100 where the trace names no GPU a preset matches): a prediction and an error
+    bar each, never a traceback."""
+    from retime.errors import ScenarioError
+    part = tmp_path / "b300_2x_hbm_every.toml"
+    part.write_text('[b300_2x_hbm_every]\nbased_on = "b300"\nhbm_tb_s = 16.0\n')
+    traces = shared_store.sql("SELECT trace_id FROM traces WHERE parent_trace_id IS NULL AND format <> 'pytorch_et'")
+    assert traces.height > 60
+    for t in traces["trace_id"].to_list():
+        for target in ("b200", "mi300x", "maia100", str(part)):
+            try:
+                chosen = shared_store.scenario(t, to=target)
+            except ScenarioError as exc:  # the trace names no GPU a preset matches: say where it ran
+                assert "--from" in str(exc), (t, target, exc)
+                chosen = shared_store.scenario(t, to=target, source="h100")
+            result = shared_store.replay(t, chosen)
+            assert (result.predicted_ns > 0 or result.measured_ns == 0) and result.error_bar is not None, (t, target)
