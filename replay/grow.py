@@ -417,6 +417,16 @@ class Prepared:
                           self.collectives, max(r.measured_ns for r in results), max(r.predicted_ns for r in results),
                           bar, notes)
         answer.under_load = answer.links(self.gpu, self.topology)
+        report = results[0].link_report if results else None
+        if report is not None:
+            held = sum(1 for use in results[0].links if use.slowed)
+            r, k = len(ranks), self.growth.per_server
+            notes.append(f"on {self.topology.key}: the {r} distinct ranks fill "
+                         f"{math.ceil(r / k)} server(s) of {k} and their copies and collectives share its links "
+                         f"({held} link directions held a transfer back)"
+                         + ("" if r % k == 0 or r > self.growth.ranks else
+                            f"; with {r} ranks for servers of {k}, the copies that would share a server with them are "
+                            "not on its links, so contention there is understated"))
         return answer
 
 

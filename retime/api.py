@@ -389,14 +389,18 @@ class Store:
             measured = grow.measured_job(self.con, trace_id, copy_ranks, self.path, self.on_progress)
             case = grow.prepare(self.con, measured, chosen, ranks, _as_topology(server) if server is not None else None,
                                 ranks_per_server, fixed_global_batch)
-            timing = engine.retimed_on_links(case.grown.graph, case.scenario, None)
-            results = job_graph.replay(case.grown, case.scenario, window, None, timing)
+            # on a topology, the distinct ranks fill its servers as the grown job's do (K a server), and
+            # their copies and collectives share those servers' links (replay/links.py)
+            placed = (self._placed(case.topology.with_ranks_per_server(case.growth.per_server), case.grown.graph,
+                                   case.grown) if case.topology is not None else None)
+            timing = engine.retimed_on_links(case.grown.graph, case.scenario, placed)
+            results = job_graph.replay(case.grown, case.scenario, window, placed, timing)
             answer = case.answer(results)
             if save:
                 self._refuse_read_only("save a grown job")
                 ids = [store_mod.next_trace_id(self.con) for _ in results]
                 answer.saved_job = f"{measured.job}-grown{ranks}-{ids[0]}"
-                job_graph.save(self.con, case.grown, case.scenario, ids, answer.saved_job, None, timing,
+                job_graph.save(self.con, case.grown, case.scenario, ids, answer.saved_job, placed, timing,
                                extra=[answer.growth_record(rank) for rank in measured.graph.ranks],
                                error_bar=answer.error_bar)
                 for result, new_id in zip(results, ids):

@@ -60,6 +60,9 @@ def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
     assert links["NIC per GPU"]["gb"] == pytest.approx(across.network_gb, abs=1e-6) and links["NIC per GPU"]["gb_s"] == 50
     assert 0 < links["NIC per GPU"]["busy_share"] < 1 and links["scale-up (NVLink) per GPU"]["gb_s"] == 450
     assert [link["link"] for link in inside.under_load] == ["scale-up (NVLink) per GPU"]
+    # the distinct ranks fill a DGX H100 server: their copies and collectives share its links
+    assert all(r.link_report is not None for _, r in across.results)
+    assert any("the 8 distinct ranks fill 1 server(s) of 8" in n for n in across.notes)
     bigger = store.grow_job(ids[0], ranks=512, topology="dgx-h100")
     assert (bigger.collectives.factor >= across.collectives.factor).all()
     assert across.predicted_ns >= inside.predicted_ns
