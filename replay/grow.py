@@ -404,9 +404,11 @@ class Prepared:
     gpu: str | None = None     # the part the grown job runs on
     topology: object = None    # the server it is put on (a Topology), None without one
 
-    def answer(self, results: list) -> GrownJob:
-        """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank)."""
-        bar = error_bar(self.growth, self.measured.world)
+    def answer(self, results: list, moved: bool = True) -> GrownJob:
+        """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank);
+        `moved`: whether the replay moved any time (none: the job grown to itself, no error to quote)."""
+        from retime.replay import fidelity
+        bar = error_bar(self.growth, self.measured.world) if moved else fidelity.NO_EFFECT
         notes = list(self.collectives.notes)
         if self.measured.graph.collectives == 0:
             notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")

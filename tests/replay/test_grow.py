@@ -32,6 +32,7 @@ def test_grown_to_its_own_size_from_every_rank_is_the_measured_job(dlrm):
     for rank, result in grown.results:
         assert result.predicted_ns == result.measured_ns, rank  # the identity, exactly
     assert grown.predicted_ns == grown.measured_ns == max(r.measured_ns for _, r in store.replay_job(ids[0]))
+    assert grown.error_bar.pct == 0 and grown.error_bar.text.startswith("none")  # nothing moved: no error to quote
 
 
 def test_copies_carry_the_measured_ranks_and_cost_what_they_cost(dlrm):
