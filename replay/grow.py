@@ -47,6 +47,7 @@ import numpy as np
 
 from retime.errors import QueryError, ScenarioError
 from retime.replay import kernel_db, presets
+from retime.replay.topology import FABRIC, PORT
 
 if TYPE_CHECKING:
     from retime.replay import engine, fidelity
@@ -98,7 +99,7 @@ def plan(gpu: str | None, ranks: int, measured: int, topology=None, ranks_per_se
                       fixed_global_batch)
     if topology is not None:
         nics = topology.nics()
-        rate = sum(topology.gb_s[n + ".port"] for n in nics) / max(len(topology.gpus()), 1)
+        rate = sum(topology.gb_s[n + PORT] for n in nics) / max(len(topology.gpus()), 1)
         source = (f"{topology.key}'s NIC ports ({len(nics)} for {len(topology.gpus())} GPUs), step latency {latency:g} µs "
                   + ("(net.latency)" if net_latency_ns > 0 else "(aiconfigurator-core's p2p_latency, replay/presets/network.toml)"))
         return Growth(ranks, per_server, rate, latency, source, fixed_global_batch)
@@ -144,15 +145,24 @@ def collective_us(gpu: str, op: int, n: int, nbytes: np.ndarray, growth: Growth)
     return local + across
 
 
-def buffer_for(gpu: str, op: int, n: int, t_us: float, growth: Growth) -> float:
-    """The buffer (bytes) at which the model's time over n ranks is t_us: the curve inverted (below
-    its least time, the smallest buffer; above its largest, the largest scaled by the time)."""
+def buffer_for(gpu: str, op: int, n: int, t_us, growth: Growth) -> np.ndarray:
+    """The buffers (bytes) at which the model's time over n ranks is each of t_us: the curve inverted
+    (below its least time, the smallest buffer; above its largest, the largest scaled by the time)."""
+    t_us = np.atleast_1d(np.asarray(t_us, np.float64))
     curve = np.maximum.accumulate(collective_us(gpu, op, n, SIZE_GRID, growth))
-    if t_us <= curve[0]:
-        return float(SIZE_GRID[0])
-    if t_us >= curve[-1]:
-        return float(SIZE_GRID[-1] * t_us / curve[-1])
-    return float(np.exp(np.interp(np.log(t_us), np.log(curve), np.log(SIZE_GRID))))
+    inside = np.exp(np.interp(np.log(np.maximum(t_us, curve[0])), np.log(curve), np.log(SIZE_GRID)))
+    return np.where(t_us >= curve[-1], SIZE_GRID[-1] * t_us / curve[-1], inside)
+
+
+def _median_by(key: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """float64[count]: the median of `values` per key 0..count-1 (every key present)."""
+    if count == 0:
+        return np.zeros(0)
+    order = np.lexsort((values, key))
+    key, values = key[order], values[order]
+    lo = np.searchsorted(key, np.arange(count))
+    hi = np.searchsorted(key, np.arange(count), side="right")
+    return (values[lo + (hi - lo - 1) // 2] + values[lo + (hi - lo) // 2]) / 2.0
 
 
 @dataclass
@@ -179,10 +189,9 @@ def _collective_ops(job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group = np.full(count, 0, np.int64)
     buffer = np.full(count, np.nan)
     starts, seq = job.collective_start, job.transfer_seq
-    shape = graph.point_shape[starts]
-    shaped = shape >= 0
-    rows = graph.kernel_shapes[shape[shaped]]
-    op[seq[shaped]], group[seq[shaped]], buffer[seq[shaped]] = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+    rows = graph.shape_of(starts)
+    shaped = np.isfinite(rows[:, 0])
+    op[seq[shaped]], group[seq[shaped]], buffer[seq[shaped]] = rows[shaped, 0], rows[shaped, 1], rows[shaped, 2]
     unknown = np.flatnonzero(op < 0)
     if len(unknown):  # by name: one regular expression per distinct kernel name, not per event
         first = np.full(count, -1, np.int64)
@@ -201,33 +210,30 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
         raise ScenarioError("the job's GPU is none retime knows (its traces name no GPU a preset matches), so its "
                             "collectives have no curves: grow it onto a preset with --to GPU --from GPU")
     group = np.where(group >= 2, group, world)
-    lag = job.graph.base_lag[job.transfer_edge].astype(np.float64)
-    measured = np.array([np.median(lag[job.transfer_seq == c]) / 1e3 for c in range(job.collectives)]) \
-        if job.collectives else np.zeros(0)
+    measured = _median_by(job.transfer_seq, job.graph.base_lag[job.transfer_edge].astype(np.float64), job.collectives) / 1e3
     recorded = np.isfinite(buffer) & (buffer > 0)
     factor = np.ones(job.collectives)
-    network_bytes = np.zeros(job.collectives)
-    between = np.zeros(job.collectives)
-    scale_up = np.zeros(job.collectives)
+    network_bytes, between, scale_up = (np.zeros(job.collectives) for _ in range(3))
     # the measured job as it ran: one server where its group fits one of SERVER_GPUS (a job's ranks
     # on one host, as recorded), else servers of the growth's size
     measured_group = int(group.max()) if len(group) else growth.ranks
     before = replace(growth, ranks=measured_group,
                      per_server=measured_group if measured_group <= SERVER_GPUS else growth.per_server)
-    for c in np.flatnonzero(op >= 0):
-        size = buffer[c] if recorded[c] else buffer_for(gpu, op[c], int(group[c]), measured[c], before)
-        buffer[c] = size
-        then = collective_us(gpu, op[c], int(group[c]), np.array([size]), before)[0]
-        now = collective_us(gpu, op[c], growth.ranks, np.array([size]), growth)[0]
-        factor[c] = now / then if then > 0 else 1.0
-        inside_ranks = min(growth.ranks, growth.per_server)
-        scale_up[c] = (size * (inside_ranks - 1) / growth.ranks if op[c] == 3 else bus_factor(op[c], inside_ranks) * size)
+    inside_ranks = min(growth.ranks, growth.per_server)
+    for code, n0 in {(int(o), int(g)) for o, g in zip(op[op >= 0], group[op >= 0])}:
+        mine = np.flatnonzero((op == code) & (group == n0))
+        unknown = ~recorded[mine]
+        buffer[mine[unknown]] = buffer_for(gpu, code, n0, measured[mine[unknown]], before)
+        size = buffer[mine]
+        then = collective_us(gpu, code, n0, size, before)
+        now = collective_us(gpu, code, growth.ranks, size, growth)
+        factor[mine] = np.where(then > 0, now / np.where(then > 0, then, 1.0), 1.0)
+        scale_up[mine] = size * (inside_ranks - 1) / growth.ranks if code == 3 else bus_factor(code, inside_ranks) * size
         if growth.ranks > growth.per_server:
-            inside = collective_us(gpu, op[c], growth.per_server, np.array([size]), growth)[0]
-            between[c] = 1.0 - inside / now if now > 0 else 0.0
-            servers = growth.servers
-            network_bytes[c] = (size * (growth.ranks - growth.per_server) / growth.ranks if op[c] == 3
-                                else bus_factor(op[c], servers) * size / growth.per_server)
+            inside = collective_us(gpu, code, growth.per_server, size, growth)
+            between[mine] = np.where(now > 0, 1.0 - inside / np.where(now > 0, now, 1.0), 0.0)
+            network_bytes[mine] = (size * (growth.ranks - growth.per_server) / growth.ranks if code == 3
+                                   else bus_factor(code, growth.servers) * size / growth.per_server)
     notes = []
     if (op < 0).any():
         notes.append(f"{int((op < 0).sum())} of {job.collectives} collectives are of an operation the model does not "
@@ -257,10 +263,7 @@ def grown(job, collectives: Collectives):
 
 def copies(measured_ranks: list[int], ranks: int) -> dict[int, list[int]]:
     """The grown job's ranks by the measured rank each copies: rank i copies measured_ranks[i mod R]."""
-    out: dict[int, list[int]] = {r: [] for r in measured_ranks}
-    for i in range(ranks):
-        out[measured_ranks[i % len(measured_ranks)]].append(i)
-    return {r: v for r, v in out.items() if v}
+    return {r: list(range(j, ranks, len(measured_ranks))) for j, r in enumerate(measured_ranks) if j < ranks}
 
 
 @dataclass
@@ -303,7 +306,7 @@ class GrownJob:
         GB sent, the link's GB/s and the share of the job's predicted span it is busy sending."""
         span_s = self.predicted_ns / 1e9 or 1.0
         rates = []
-        port = (next((v for k, v in topology.gb_s.items() if k.endswith(".nvlink")), None) if topology is not None else None)
+        port = (next((v for k, v in topology.gb_s.items() if k.endswith(FABRIC)), None) if topology is not None else None)
         port = port or presets.presets().get(gpu or "", {}).get("interconnect_gb_s")
         if port:
             rates.append(("scale-up (NVLink) per GPU", float(self.collectives.scale_up_bytes.sum()), float(port)))
@@ -404,11 +407,12 @@ class Prepared:
     gpu: str | None = None     # the part the grown job runs on
     topology: object = None    # the server it is put on (a Topology), None without one
 
-    def answer(self, results: list, moved: bool = True) -> GrownJob:
-        """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank);
-        `moved`: whether the replay moved any time (none: the job grown to itself, no error to quote)."""
+    def answer(self, results: list) -> GrownJob:
+        """The GrownJob of this growth's replayed ranks (job.replay's results, by measured rank). A
+        replay that moved no time (the job grown to itself) keeps its bar: none, nothing to be wrong about."""
         from retime.replay import fidelity
-        bar = error_bar(self.growth, self.measured.world) if moved else fidelity.NO_EFFECT
+        identity = bool(results) and results[0].error_bar is fidelity.NO_EFFECT
+        bar = fidelity.NO_EFFECT if identity else error_bar(self.growth, self.measured.world)
         notes = list(self.collectives.notes)
         if self.measured.graph.collectives == 0:
             notes.append("the ranks meet at no GPU collective: each copy runs as its measured rank does")
@@ -479,7 +483,7 @@ def sweep_grown(con, measured: MeasuredJob, axes: dict[str, list[str]], grid: di
     nics = axes.get(NIC_AXIS, [None])
     if nics != [None] and topology is None:
         raise ScenarioError(f"{NIC_AXIS}: the NIC between servers is a topology's link: give a topology (--topology)")
-    tables, measured_step = [], None
+    tables = []
     for ranks in axes[RANKS_AXIS]:
         for nic in nics:
             server = topology.with_links({"nic": nic}) if nic is not None else topology
@@ -490,10 +494,7 @@ def sweep_grown(con, measured: MeasuredJob, axes: dict[str, list[str]], grid: di
             tables.append(part.scenarios.with_columns(expected_error_pct=pl.lit(bar.pct, pl.Float64),
                                                       **{k: pl.lit(v) for k, v in columns.items()})
                           .select(list(columns) + part.scenarios.columns))
-            measured_step = part.measured_step_ns
     table = pl.concat(tables)
     knobs = [k for k in (RANKS_AXIS, NIC_AXIS) if k in axes] + list(grid)
-    measured_span = int(measured.graph.graph.measured.max() - measured.graph.graph.measured.min())
-    return sweep.SweepResult(measured.graph.trace_ids[0], measured_span, measured_step,
-                             table.with_columns(speedup=(measured_span / pl.col("predicted_span_ns")).round(4)),
-                             sweep.sensitivity(table, knobs, measured_span))
+    return sweep.SweepResult(measured.graph.trace_ids[0], part.measured_ns, part.measured_step_ns, table,
+                             sweep.sensitivity(table, knobs, part.measured_ns))

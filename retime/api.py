@@ -395,7 +395,7 @@ class Store:
                                    case.grown) if case.topology is not None else None)
             timing = engine.retimed_on_links(case.grown.graph, case.scenario, placed)
             results = job_graph.replay(case.grown, case.scenario, window, placed, timing)
-            answer = case.answer(results, moved=bool((timing[0] != case.grown.graph.measured).any()))
+            answer = case.answer(results)
             if save:
                 self._refuse_read_only("save a grown job")
                 ids = [store_mod.next_trace_id(self.con) for _ in results]
