@@ -70,7 +70,8 @@ def _column(records: pa.Array, path: tuple[str, ...]) -> pa.Array:
 def _records(process: int, source: str, rows: list) -> pa.Table:
     """A record list as the columns FIELDS names, with each record kept whole (args)."""
     records = pa.array(rows) if rows else pa.array([], pa.struct([]))
-    columns = {"process": pa.array([process] * len(rows), pa.int32()), "source": pa.array([source] * len(rows), pa.string())}
+    columns = {"process": pa.repeat(pa.scalar(process, pa.int32()), len(rows)),
+               "source": pa.repeat(pa.scalar(source, pa.string()), len(rows))}
     columns.update({name: _column(records, path) for name, path in FIELDS.items()})
     return pa.table({**columns, "record": records})
 

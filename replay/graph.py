@@ -65,7 +65,10 @@ class ReplayGraph:
     def shape_of(self, points: np.ndarray) -> np.ndarray:
         """float64[len(points), 3]: each point's kernel shape (a GEMM's m, n, k; a collective's op,
         GPUs, bytes); NaN where unknown."""
-        index = self.point_shape[points]
+        return self._shape_rows(self.point_shape[points])
+
+    def _shape_rows(self, index: np.ndarray) -> np.ndarray:
+        """Rows of kernel_shapes (float64) at `index`, a NaN row where it is -1 (unknown)."""
         shapes = np.vstack([self.kernel_shapes.astype(np.float64), np.full((1, 3), np.nan)])
         return shapes[np.where(index >= 0, index, len(self.kernel_shapes))]
 
@@ -76,8 +79,7 @@ class ReplayGraph:
         key = (self.point_shape[points].astype(np.int64) + 1) * (len(ROOF_TYPES) + 1) + (self.point_roof[points] + 1)
         distinct, inverse = np.unique(key, return_inverse=True)
         index, roof = distinct // (len(ROOF_TYPES) + 1) - 1, distinct % (len(ROOF_TYPES) + 1) - 1
-        shapes = np.vstack([self.kernel_shapes.astype(np.float64), np.full((1, 3), np.nan)])
-        return np.asarray(ratio(shapes[np.where(index >= 0, index, len(self.kernel_shapes))], roof), np.float64)[inverse.ravel()]
+        return np.asarray(ratio(self._shape_rows(index), roof), np.float64)[inverse.ravel()]
 
     def name_mask(self, pattern: str) -> np.ndarray:
         """bool[n]: points whose event's name matches `pattern` (searched once per distinct name)."""

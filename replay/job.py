@@ -66,7 +66,7 @@ def slowest(results: list[engine.ReplayResult]) -> dict[str, float | int | None]
 
 def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]],
           store_path: str | None = None, progress: Progress | None = None, single: bool = False) -> JobGraph:
-    """ranked: (trace_id, rank) of every rank trace of the job, by rank. Rank graphs come from the
+    """ranked: (trace_id, rank) of every rank trace of the job, in rank order. Rank graphs come from the
     graph cache beside store_path where there is one; `progress` hears each rank graph's build.
     `single`: one rank's collectives get their transfer points too (a job grown from one rank)."""
     graphs = rank_graphs(con, [trace_id for trace_id, _ in ranked], store_path, progress)
@@ -75,7 +75,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     colls = con.execute(load_sql(PACKAGE, "job_collectives")).fetchnumpy()
     rank_index = {rank: i for i, (_, rank) in enumerate(ranked)}
     every_arrival = None  # with some of the job's ranks (a job grown from them): the last arrival over all ranks
-    if len(rank_index) < len(set(colls["rank"].tolist())):
+    if len(rank_index) < len(np.unique(colls["rank"])):
         all_seq = colls["seq"].astype(np.int64)
         every = int(np.bincount(np.unique(colls["rank"], return_inverse=True)[1]).min())
         every_arrival = np.full(every, np.iinfo(np.int64).min, np.int64)
@@ -83,7 +83,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         np.maximum.at(every_arrival, all_seq[inside], colls["ts_ns"].astype(np.int64)[inside])
         mine = np.isin(colls["rank"], list(rank_index))
         colls = {name: column[mine] for name, column in colls.items()}
-    coll_rank = np.array([rank_index[r] for r in colls["rank"].tolist()], np.int64)
+    coll_rank = np.searchsorted(np.array([r for _, r in ranked]), colls["rank"]).astype(np.int64)  # ranked is by rank
     per_rank = np.bincount(coll_rank, minlength=len(ranked)) if len(coll_rank) else np.zeros(len(ranked), np.int64)
     matched = int(per_rank.min()) if len(ranked) > 1 or single else 0
     keep = colls["seq"].astype(np.int64) < matched

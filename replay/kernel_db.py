@@ -280,13 +280,17 @@ def collective_from_specs(spec: dict, op: str, ranks: int, nbytes: np.ndarray, a
     the ratio of link bandwidths; parts measured at the GPU count asked for first."""
     counts = {q: measured_ranks(q, op, ranks) for q in anchors}
     exact = [q for q, n in counts.items() if n == ranks]  # parts measured at this GPU count answer first
-    distance = {q: abs(np.log(specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"]))
-                for q in (exact or [q for q, n in counts.items() if n is not None])}
-    nearest = min(distance.values())
-    logs = [np.log(_on_curve(nccl_curve(q, op, measured_ranks(q, op, ranks)), nbytes)
-                   * specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"])
-            for q, d in distance.items() if d <= nearest + NEAR_LINK]
+    logs = [np.log(_on_curve(nccl_curve(q, op, counts[q]), nbytes) * specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"])
+            for q in nearest_in_link(spec, exact or [q for q, n in counts.items() if n is not None], specs)]
     return np.exp(np.mean(logs, axis=0))
+
+
+def nearest_in_link(spec: dict, parts: list[str], specs: dict[str, dict]) -> list[str]:
+    """Of `parts`, those nearest a part of these specs in scale-up link bandwidth (|log ratio|),
+    with every part within NEAR_LINK of the nearest (H100 and H200 alike)."""
+    distance = {q: abs(np.log(specs[q]["interconnect_gb_s"] / spec["interconnect_gb_s"])) for q in parts}
+    nearest = min(distance.values())
+    return [q for q, d in distance.items() if d <= nearest + NEAR_LINK]
 
 
 def collective_latency(gpu: str, op: str, ranks: int, nbytes, specs: dict[str, dict],
@@ -315,10 +319,8 @@ def count_ratio(gpu: str, op: str, measured: int, ranks: int, nbytes: np.ndarray
             and nccl_curve(q, op, measured) is not None and nccl_curve(q, op, ranks) is not None]
     if not both:
         return np.ones(len(nbytes))
-    distance = {q: abs(np.log(specs[q]["interconnect_gb_s"] / specs[gpu]["interconnect_gb_s"])) for q in both}
-    nearest = min(distance.values())
     return np.exp(np.mean([np.log(_on_curve(nccl_curve(q, op, ranks), nbytes) / _on_curve(nccl_curve(q, op, measured), nbytes))
-                           for q, d in distance.items() if d <= nearest + NEAR_LINK], axis=0))
+                           for q in nearest_in_link(specs[gpu], both, specs)], axis=0))
 
 
 def covers_collectives(gpu: str, specs: dict[str, dict]) -> bool:

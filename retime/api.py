@@ -356,10 +356,7 @@ class Store:
             timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
             results = job_graph.replay(graph, chosen, window, placed, timing)
             if save:
-                ids = [store_mod.next_trace_id(self.con) for _ in graph.trace_ids]
-                job_graph.save(self.con, graph, chosen, ids, saved_job_name(job, ids[0]), placed, timing)
-                for result, new_id in zip(results, ids):
-                    result.saved_trace_id = new_id
+                self._save_job(graph, chosen, results, lambda first: saved_job_name(job, first), placed, timing)
             return list(zip(graph.ranks, results))
 
     def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
@@ -398,14 +395,21 @@ class Store:
             answer = case.answer(results)
             if save:
                 self._refuse_read_only("save a grown job")
-                ids = [store_mod.next_trace_id(self.con) for _ in results]
-                answer.saved_job = f"{measured.job}-grown{ranks}-{ids[0]}"
-                job_graph.save(self.con, case.grown, case.scenario, ids, answer.saved_job, placed, timing,
-                               extra=[answer.growth_record(rank) for rank in measured.graph.ranks],
-                               error_bar=answer.error_bar)
-                for result, new_id in zip(results, ids):
-                    result.saved_trace_id = new_id
+                answer.saved_job = self._save_job(
+                    case.grown, case.scenario, results, lambda first: f"{measured.job}-grown{ranks}-{first}", placed,
+                    timing, extra=[answer.growth_record(rank) for rank in measured.graph.ranks], error_bar=answer.error_bar)
             return answer
+
+    def _save_job(self, graph, scenario: Scenario, results: list, name_of, placed, timing, **record) -> str:
+        """Write a job replay (graph: a JobGraph) as a job of its own, a new trace per rank, named
+        name_of(its first trace id); each result learns its saved trace. Returns the job's name."""
+        from retime.replay import job as job_graph
+        ids = [store_mod.next_trace_id(self.con) for _ in graph.trace_ids]
+        name = name_of(ids[0])
+        job_graph.save(self.con, graph, scenario, ids, name, placed, timing, **record)
+        for result, new_id in zip(results, ids):
+            result.saved_trace_id = new_id
+        return name
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""

@@ -364,8 +364,7 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         _show_progress(store, fmt)
         if grow_to is not None:
             _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
-                                            fixed_global_batch=global_batch == "fixed" or chosen.fixed_global_batch,
-                                            window=window, save=save), fmt)
+                                            fixed_global_batch=global_batch == "fixed", window=window, save=save), fmt)
             return
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
