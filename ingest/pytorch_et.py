@@ -69,12 +69,10 @@ def load(con: duckdb.DuckDBPyConnection, trace: ExecutionTrace, new_trace_id: Ca
     linked = facts["trace_id"]
     set_variables(con, et_trace_id=linked)
     run_script(con, PACKAGE, "pytorch_et_link")
-    for table in derived.TABLES:  # the linked trace's derived rows, made again with the shapes
-        con.execute(f"DELETE FROM {table} WHERE trace_id = $t", {"t": linked}).fetchall()
-    derived.derive_trace(con, linked)
-    note = f"operators' shapes from execution trace {trace.path.name} ({facts['matched']} of {facts['operators']} linked)"
-    con.execute("UPDATE traces SET warnings = list_append(warnings, $w), ingested_at = now() WHERE trace_id = $t",
-                {"w": note, "t": linked}).fetchall()  # a new ingested_at: cached replay graphs are built again
+    derived.rederive_trace(con, linked)  # the linked trace's derived rows, made again with the shapes
+    set_variables(con, et_note=f"operators' shapes from execution trace {trace.path.name} "
+                               f"({facts['matched']} of {facts['operators']} linked)")
+    run_script(con, PACKAGE, "pytorch_et_note")
     trace_id = new_trace_id()
     return [TraceRow(
         trace_id=trace_id, format="pytorch_et", sha256=trace.sha256, size_bytes=trace.size_bytes,

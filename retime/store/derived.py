@@ -56,6 +56,14 @@ def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
         con.unregister("derived_call_stacks")
 
 
+def rederive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
+    """Make a stored trace's derived rows again, after its events or args changed (an execution
+    trace gave its operators their shapes): its rows of every derived table dropped, then derived."""
+    for table in TABLES:
+        con.execute(f"DELETE FROM {table} WHERE trace_id = $t", {"t": trace_id}).fetchall()
+    derive_trace(con, trace_id)
+
+
 def derive_all(con: duckdb.DuckDBPyConnection) -> int:
     """Derive every trace of the store (an upgrade, or rules that changed), and mark it current."""
     trace_ids = [row[0] for row in con.execute(load_sql("retime.store", "trace_ids")).fetchall()]
