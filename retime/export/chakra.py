@@ -170,13 +170,10 @@ def _previous_on_lane(lane: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
     return order[1:][same], order[:-1][same]
 
 
-def _graph_edges(con: duckdb.DuckDBPyConnection, trace_id: int, store_path: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """(source event, destination event) of every edge of the trace's replay graph between two
+def _graph_edges(graph) -> tuple[np.ndarray, np.ndarray]:
+    """(source event, destination event) of every edge of a trace's replay graph between two
     events: what each event waits for (a launch, the op before it on its stream, a synchronize's
-    GPU work, another stream's event, a full launch queue), as the replayer times them. The graph
-    comes from the cache beside the store where a replay built it already (replay/cache.py)."""
-    from retime.replay import cache
-    graph = cache.graph(con, trace_id, store_path)
+    GPU work, another stream's event, a full launch queue), as the replayer times them."""
     src_ev, dst_ev = graph.point_event[graph.src], graph.point_event[graph.dst]
     between = src_ev != dst_ev
     return src_ev[between].astype(np.int64), dst_ev[between].astype(np.int64)
@@ -190,9 +187,13 @@ def metadata_message() -> bytes:
 
 
 def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.PathLike,
-                 store_path: str | None = None) -> dict[str, int]:
+                 store_path: str | None = None, graph=None) -> dict[str, int]:
     """Write trace `trace_id` as one Chakra ET file; returns its node and edge counts and bytes.
-    `store_path`: the store's file, beside which replay graphs are cached."""
+    `graph`: its replay graph where the caller has it, else from the cache beside `store_path`, the
+    store's file, where a replay built it already (replay/cache.py)."""
+    if graph is None:
+        from retime.replay import cache
+        graph = cache.graph(con, trace_id, store_path)
     foundation.load(con, "comm")
     nodes = con.execute(load_sql(PACKAGE, "export_chakra_nodes"), {"trace_id": trace_id}).fetchnumpy()
     n = len(nodes["event_id"])
@@ -202,7 +203,7 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
     position = np.full(int(event_ids.max()) + 1 if n else 0, -1, np.int64)
     position[event_ids] = np.arange(n)
     # the replay graph's edges between events: launches, waits, cross-stream waits, back-pressure
-    src_ev, dst_ev = _graph_edges(con, trace_id, store_path)
+    src_ev, dst_ev = _graph_edges(graph)
     inside = (src_ev < len(position)) & (dst_ev < len(position))
     src, dst = position[src_ev[inside]], position[dst_ev[inside]]
     thread_next, thread_prev = _previous_on_lane(lane, ~on_gpu)
@@ -230,11 +231,14 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
 def export_job(con: duckdb.DuckDBPyConnection, ranks: list[tuple[int, int | None]], stem: str,
                folder: str | os.PathLike, store_path: str | None = None) -> list[tuple[Path, dict[str, int]]]:
     """Every rank of a job (trace id, rank) as `{folder}/{stem}.{rank}.et`, as ASTRA-sim's workload
-    prefix `{folder}/{stem}` names them; a trace without a rank is rank 0."""
+    prefix `{folder}/{stem}` names them; a trace without a rank is rank 0. Ranks that are copies of
+    another in time share its replay graph (replay/job.py rank_graphs)."""
+    from retime.replay.job import rank_graphs
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    graphs = rank_graphs(con, [trace_id for trace_id, _ in ranks], store_path)
     written = []
-    for trace_id, rank in ranks:
+    for (trace_id, rank), graph in zip(ranks, graphs):
         path = folder / f"{stem}.{rank if rank is not None else 0}.et"
-        written.append((path, export_trace(con, trace_id, path, store_path)))
+        written.append((path, export_trace(con, trace_id, path, store_path, graph)))
     return written
