@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from retime.replay import kernel_db, presets
+from retime.replay.grow import bus_factor
 
 OUT = Path(__file__).resolve().parents[1] / "replay" / "presets" / "kernel_validation.toml"
 EFFICIENCY = 0.7
@@ -139,10 +140,10 @@ def held_out_counts() -> list[dict]:
                 log_bytes, log_latency = kernel_db.nccl_curve(part, op, held)
                 nbytes, measured = np.exp(log_bytes), np.exp(log_latency)
                 base = kernel_db._on_curve(kernel_db.nccl_curve(part, op, near), nbytes)
-                bus = (lambda n: 2 * (n - 1) / n) if op == "all_reduce" else (lambda n: (n - 1) / n)
                 errors["model"].append(ape(base * kernel_db.count_ratio(part, op, near, held, nbytes, specs), measured))
                 errors["same"].append(ape(base, measured))
-                errors["bus"].append(ape(base * bus(held) / bus(near), measured))
+                code = kernel_db.COLLECTIVES.index(op)
+                errors["bus"].append(ape(base * bus_factor(code, held) / bus_factor(code, near), measured))
                 errors["count"].append(ape(base * held / near, measured))
         out.append({"part": part, "rows": sum(len(e) for e in errors["model"]),
                     "errors": {k: np.concatenate(v) for k, v in errors.items()}})
