@@ -6,9 +6,9 @@ time (overlaps counted once), per-class kernel time and span against the target'
 The per-kernel model is calibrated with the pair held out (leave-one-pair-out), so no pair is
 predicted with constants fitted on it. Beside it: the old peak-ratio retarget (every class scaled
 by a datasheet ratio), and the naive baselines: no change, all GPU time x the FLOPs ratio, x the HBM
-ratio. Measured what-if pairs (sample_traces/gpu_h100 and sample_traces/input_pipeline: one
-workload, one factor changed) follow, with "no change" as their baseline (bench/whatif.py adds a sum
-of durations).
+ratio. Measured what-if pairs (sample_traces/gpu_h100, sample_traces/input_pipeline and
+sample_traces/batch: one workload, one factor changed) follow, with "no change" as their baseline
+and, for a batch, the step time times the batch ratio (bench/whatif.py adds a sum of durations).
 
     python bench/fidelity.py            # print the tables
     python bench/fidelity.py --write    # also write replay/presets/fidelity.toml (the error bars)
@@ -92,9 +92,11 @@ def whatif(store) -> list[dict]:
         chosen = scenario.parse(settings, scale=rules)
         check = store.against(store.replay(src, chosen), tgt)
         base = store.iteration(src)["step_ns"]
+        ratio = float(settings["batch"].rstrip("x")) if "batch" in settings else None
         rows.append({"knob": knob, "direction": direction, "scenario": chosen.label, "base": base, "rules": rules,
                      "predicted": check["predicted_ns"], "measured": check["measured_ns"], "error": check["error_pct"],
-                     "same_err": err(base, check["measured_ns"])})
+                     "same_err": err(base, check["measured_ns"]),
+                     "ratio_err": err(base * ratio, check["measured_ns"]) if ratio else None})
     return rows
 
 
@@ -131,12 +133,18 @@ def main(write: bool) -> None:
         span_mae = float(np.mean([abs(r["span_err"]) for r in cross]))
         print(f"| **mean abs error** | | | | | **{span_mae:.1f}%** | "
               f"{np.mean([abs(r['span_same_err']) for r in cross]):.1f}% | {np.mean([abs(r['span_flops_err']) for r in cross]):.1f}% |")
-    print("\nMeasured what-if pairs on one H100 and, for host.input, on the CPU (median ProfilerStep, ms)\n")
-    print("| knob | direction | scenario | base step | predicted | measured | error | no change |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\nMeasured what-if pairs on one H100 and, for host.input and batch.host, on the CPU (median ProfilerStep, ms)\n")
+    print("| knob | direction | scenario | base step | predicted | measured | error | no change | step x batch ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in pairs:
+        ratio = f"{r['ratio_err']:+.1f}%" if r["ratio_err"] is not None else ""
         print(f"| {r['knob']} | {r['direction']} | {r['scenario']} | {r['base'] / 1e6:.3f} | {r['predicted'] / 1e6:.3f} "
-              f"| {r['measured'] / 1e6:.3f} | {r['error']:+.1f}% | {r['same_err']:+.1f}% |")
+              f"| {r['measured'] / 1e6:.3f} | {r['error']:+.1f}% | {r['same_err']:+.1f}% | {ratio} |")
+    for knob in sorted({r["knob"] for r in pairs}):
+        mine = [r for r in pairs if r["knob"] == knob]
+        cells = [("model", "error"), ("no change", "same_err")] + ([("x batch ratio", "ratio_err")] if mine[0]["ratio_err"] is not None else [])
+        print(f"- {knob}, {len(mine)} directions, mean / p80 absolute error: "
+              + ", ".join(f"{label} {np.mean([abs(r[k]) for r in mine]):.1f}% / {p80([r[k] for r in mine]):.1f}%" for label, k in cells))
     if write:
         write_fidelity(cross, pairs)
 
@@ -170,7 +178,8 @@ def write_fidelity(cross: list[dict], pairs: list[dict]) -> None:
     lines = ["# Expected error of each kind of prediction, from bench/fidelity.py (`python bench/fidelity.py --write`):",
              "# p80_abs_error_pct bounds 80% of the absolute errors over the validated pair-directions of that kind",
              "# (the higher value where 80% falls between two). Replays quote it as their error bar (replay/fidelity.py).",
-             "# Kinds: a knob measured on pairs that change only it (sample_traces/gpu_h100, sample_traces/input_pipeline);",
+             "# Kinds: a knob measured on pairs that change only it (sample_traces/gpu_h100, sample_traces/input_pipeline;",
+             "# `batch.host`, the batch knob on traces with no GPU ops: sample_traces/batch, three CPU workloads at three batch sizes);",
              "# `scale`, duration rules on the patterns its pairs scaled; `to.cross_vendor`, --to between the parts of",
              "# the cross-hardware pairs (../shared/traces/tracelens, each workload held out of the calibration): whole",
              "# traces' GPU busy time (p80_abs_error_pct) and span, the kernel classes' GPU time (class_p80_abs_error_pct:",

@@ -180,6 +180,55 @@ def across_vendors() -> list[dict]:
     return rows
 
 
+def batch_rule() -> list[dict]:
+    """`--set batch=F`'s rule for kernels without shapes (replay/batch.py: the floor plus the time
+    above it times F), against each NVIDIA part's measured latencies at twice and half the batch:
+    a GEMM's m (the batch's dimension of a linear layer) and an attention's batch, every measured
+    shape whose doubled batch is measured too, both ways. The floor is the part's in
+    kernel_model.toml (the 5th percentile of a trace's kernels on it; a part without one takes its
+    vendor's). Beside: the time times F, and no change. Nothing here was fitted on these tables."""
+    from retime.replay import kernel_model
+    floors = kernel_model.retarget_model("h100", "h100")
+    rows = []
+    gemm_all, attention_all = kernel_db.table(), kernel_db.attention_table()
+    for kind, table, batch_axis, other_axes in (("GEMM bf16, m", gemm_all, "m", ("n", "k")),
+                                                ("attention, batch", attention_all, "batch", ("seq", "heads"))):
+        for part in sorted(set(table["gpu"])):
+            if presets.vendor(part) != "NVIDIA":
+                continue
+            mine = (table["gpu"] == part) & ((table["dtype"] == "bf16") if "dtype" in table else True)
+            keys = np.stack([table[c][mine].astype(np.int64) for c in (batch_axis, *other_axes)], axis=1)
+            latency = table["latency_us"][mine].astype(np.float64) * 1e3
+            index = {tuple(k): i for i, k in enumerate(keys.tolist())}
+            small, large = [], []
+            for i, (b, *rest) in enumerate(keys.tolist()):
+                j = index.get((2 * b, *rest))
+                if j is not None:
+                    small.append(i)
+                    large.append(j)
+            if not small:
+                continue
+            small, large = np.array(small), np.array(large)
+            floor = floors.floor(part)
+            errors = {"model": [], "scaled": [], "same": []}
+            for src, dst, factor in ((small, large, 2.0), (large, small, 0.5)):
+                measured, base = latency[dst], latency[src]
+                errors["model"].append(ape(np.minimum(base, floor) + np.maximum(base - floor, 0) * factor, measured))
+                errors["scaled"].append(ape(base * factor, measured))
+                errors["same"].append(ape(base, measured))
+            rows.append({"part": part, "kind": kind, "rows": 2 * len(small), "floor": floor,
+                         "errors": {k: np.concatenate(v) for k, v in errors.items()},
+                         "weights": np.concatenate([latency[large], latency[small]])})
+    return rows
+
+
+def weighted_p80(errors: np.ndarray, weights: np.ndarray) -> float:
+    """The error 80% of the weight (measured time) falls within."""
+    order = np.argsort(errors)
+    cumulative = np.cumsum(weights[order])
+    return float(errors[order][np.searchsorted(cumulative, 0.8 * cumulative[-1])])
+
+
 def summary(errors: np.ndarray) -> tuple[float, float, float]:
     """Median, 80th and 90th percentile of absolute errors."""
     return tuple(float(q) for q in np.percentile(errors, (50, 80, 90)))
@@ -244,6 +293,17 @@ def main(write: bool) -> None:
                 lambda r: [r["dtype"], str(r["rows"]), cell(r, "model"), cell(r, "specs"), cell(r, "flops"), cell(r, "same")])
     pooled = np.concatenate([r["errors"]["model"] for r in crossed])
     print(f"\nacross vendors: 80% of {len(pooled):,} predictions within ±{np.percentile(pooled, 80):.0f}%")
+    batches = batch_rule()
+    print_table("--set batch=2x and 0.5x by rule (kernels without shapes: the part's floor plus the time above it x F), "
+                "against the measured latency at the new batch: absolute error per row, median / p90, and the error "
+                "80% of the measured time falls within", ["part", "kernels", "rows", "floor", "rule", "time x F",
+                                                          "no change", "rule, time-weighted p80"], batches,
+                lambda r: [r["kind"], f"{r['rows']:,}", f"{r['floor'] / 1e3:.2f} µs", cell(r, "model"), cell(r, "scaled"),
+                           cell(r, "same"), f"{weighted_p80(r['errors']['model'], r['weights']):.1f}%"])
+    batch_errors = np.concatenate([r["errors"]["model"] for r in batches])
+    batch_weights = np.concatenate([r["weights"] for r in batches])
+    print(f"\nby rule, pooled: 80% of {len(batch_errors):,} rows within ±{np.percentile(batch_errors, 80):.0f}%, "
+          f"80% of their measured time within ±{weighted_p80(batch_errors, batch_weights):.0f}%")
     if write:
         lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
                  "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
@@ -264,6 +324,9 @@ def main(write: bool) -> None:
         lines += pooled_entry("gemm.cross_vendor", "AMD-measured GEMM shapes (amd-aiter's tuned MI300X and MI355X rows) "
                               f"predicted as --to does from {', '.join(sorted({r['part'].split(' -> ')[0] for r in crossed}))}'s "
                               "measured latencies, pooled", crossed)
+        lines += pooled_entry("batch.rule", "measured GEMM (m) and attention (batch) latencies of the NVIDIA parts at "
+                              "twice and half the batch, predicted by batch's rule for kernels without shapes, pooled", batches)
+        lines.insert(len(lines) - 1, f"time_weighted_p80_abs_error_pct = {weighted_p80(batch_errors, batch_weights):.1f}")
         OUT.write_text("\n".join(lines))
         print(f"\nwrote {OUT}")
 

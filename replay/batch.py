@@ -22,16 +22,26 @@ How each GPU op's duration moves, in this order:
   percentile of its kernels' durations, as kernel_model.py takes a GPU's) plus its time above the
   floor times f: work that is memory- or compute-bound grows with the data, launch latency does not.
 
-The replay says how much of the GPU's time moved by each (`notes`). Nothing here is validated
-against a measured pair of batch sizes: the error bar says so.
+On a trace with no GPU ops (the CPU build of PyTorch), the host's operators are the work: the host
+time inside each operator's span moves segment by segment (a segment: the time between two of the
+thread's points, an operator's start, a child's end) by the same rule, the floor being the
+FLOOR_QUANTILE of those segments; the time outside operators (Python, module calls, the profiler's
+bookkeeping) and collectives over the host's network keep theirs (replay/presets/batch.toml).
+
+The replay says how much of the time moved by each (`notes`). Host-run traces are validated on measured
+pairs of batch sizes (sample_traces/batch, bench/fidelity.py); the GPU path is not: its error bar
+says so.
 """
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
-from retime.replay import kernel_db, presets
+from retime.replay import kernel_db, presets, spans
 from retime.replay.kernel_model import FLOOR_QUANTILE  # a trace's floor is this quantile of its kernels' durations
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
@@ -54,6 +64,50 @@ class BatchShares:
         return (f"batch={factor:g}x moved {pct(self.by_shape)} of the GPU time by measured GEMM and attention "
                 f"latencies at the new shapes, {pct(self.by_bytes)} by bytes (host copies), {pct(self.by_rule)} by rule (the trace's "
                 f"floor plus the time above it x {factor:g}), and kept {pct(self.kept)} (collectives, peer copies)")
+
+
+@dataclass
+class HostShares:
+    """Measured host time (ns) of a trace with no GPU ops, inside operators and outside them."""
+    by_rule: float = 0.0
+    kept: float = 0.0
+
+    def text(self, factor: float) -> str:
+        total = self.by_rule + self.kept or 1.0
+        return (f"batch={factor:g}x moved {100 * self.by_rule / total:.0f}% of the host's time, the time inside its "
+                f"operators, by rule (the trace's floor plus the time above it x {factor:g}), and kept "
+                f"{100 * self.kept / total:.0f}% (Python and framework time outside operators, host collectives): "
+                f"the trace has no GPU ops, so its operators are its work")
+
+
+@lru_cache(maxsize=1)
+def host_rules() -> dict:
+    """replay/presets/batch.toml's [host] table: which host time is a host-run trace's work."""
+    return tomllib.loads(resources.files("retime.replay").joinpath("presets", "batch.toml").read_text())["host"]
+
+
+def host_work_edges(graph: ReplayGraph) -> np.ndarray:
+    """The host edges that move with the batch on a trace with no GPU ops: the time inside its
+    operators' spans but not inside a kept one (replay/presets/batch.toml). Empty on a trace with GPU ops."""
+    if graph.point_is_gpu.any():
+        return np.zeros(0, np.int64)
+    rules = host_rules()
+    work = spans.own_time_edges(graph, rules["operators"])
+    for keep in rules.get("keep", []):
+        work &= ~spans.own_time_edges(graph, keep["pattern"])
+    host = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in spans.HOST_CLASSES])
+    return np.flatnonzero(work & host & (graph.base_lag > 0))
+
+
+def host_shares(graph: ReplayGraph) -> HostShares:
+    host = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in spans.HOST_CLASSES])
+    moved = float(graph.base_lag[host_work_edges(graph)].sum())
+    return HostShares(by_rule=moved, kept=float(graph.base_lag[host].sum()) - moved)
+
+
+def by_rule(durations: np.ndarray, floor: float, factor: float) -> np.ndarray:
+    """Each duration's factor at `factor` times the batch: the floor stays, the work above it scales."""
+    return (np.minimum(durations, floor) + np.maximum(durations - floor, 0.0) * factor) / durations
 
 
 def duration_edges(graph: ReplayGraph) -> np.ndarray:
@@ -131,6 +185,10 @@ def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> np.ndarr
     out = np.ones(len(graph.src))
     ops = _ops(graph, gpu)
     if len(ops.edges) == 0:
+        host = host_work_edges(graph)
+        if len(host):
+            durations = graph.base_lag[host].astype(np.float64)
+            out[host] = by_rule(durations, float(np.quantile(durations, FLOOR_QUANTILE)), factor)
         return out
     starts = graph.src[ops.edges]
     durations = graph.base_lag[ops.edges].astype(np.float64)
@@ -142,9 +200,7 @@ def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> np.ndarr
         point_factor[ops.attention] = graph.by_shape(starts[ops.attention], attention_ratio)
     # the rest by rule: the floor stays, the work above it scales
     rule = ~(ops.kept | ops.grows | ops.gemm | ops.attention)
-    floor = trace_floor(graph, ops.edges)
-    above = np.maximum(durations[rule] - floor, 0.0)
-    point_factor[rule] = (np.minimum(durations[rule], floor) + above * factor) / durations[rule]
+    point_factor[rule] = by_rule(durations[rule], trace_floor(graph, ops.edges), factor)
     out[ops.edges] = point_factor
     # a PDL offset edge from the same op's start scales as the op does
     by_point = np.ones(len(graph.measured))
@@ -155,9 +211,12 @@ def edge_factors(graph: ReplayGraph, factor: float, gpu: str | None) -> np.ndarr
     return out
 
 
-def shares(graph: ReplayGraph, gpu: str | None) -> BatchShares:
-    """How much measured GPU time each way of moving it applies to (no latency is looked up)."""
+def shares(graph: ReplayGraph, gpu: str | None) -> BatchShares | HostShares:
+    """How much measured GPU time each way of moving it applies to (no latency is looked up); on a
+    trace with no GPU ops, how much host time moved."""
     ops = _ops(graph, gpu)
+    if len(ops.edges) == 0:
+        return host_shares(graph)
     durations = graph.base_lag[ops.edges].astype(np.float64)
     shaped = ops.gemm | ops.attention
     return BatchShares(by_shape=float(durations[shaped].sum()), by_bytes=float(durations[ops.grows].sum()),

@@ -13,14 +13,13 @@ from retime.replay import links as link_model
 from retime.replay.links import LinkModel
 from retime.replay.graph import PACKAGE, ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, KNOBS, Scenario, rule_text
+from retime.replay.spans import GPU_OP_CLASSES, event_points, merged_intervals, own_time_edges
 
 from retime.store.derived import derive_trace
 from retime.sqlfiles import load_sql, run_script, set_variables
 from retime.store import transaction
 
 STEP_NAME = re.compile(foundation.STEP_PATTERN)
-GPU_OP_CLASSES = ("h2d", "d2h", "d2d", "p2p", "memset", "compute", "membound", "comm")
-HOST_CLASSES = ("cpu", "launch_call")
 
 
 @dataclass
@@ -70,15 +69,6 @@ class ReplayResult:
                 "warnings": self.warnings, "notes": self.notes}
 
 
-def merged_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intervals [lo, hi) merged where they overlap: (starts, ends) of the unions, in order."""
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
-    reach = np.maximum.accumulate(hi)
-    first = np.flatnonzero(np.r_[True, lo[1:] > reach[:-1]])  # starts after everything before it ended
-    return lo[first], np.maximum.reduceat(hi, first)
-
-
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     """Every edge's lag under the scenario (kernels.edge_lag, the formula sweeps use too)."""
     multiplier, bandwidth, link_latency, launch_ns = scenario.class_arrays()
@@ -100,47 +90,6 @@ def edge_factors(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
     for pattern, f in scenario.scale + [rule for rules in scenario.knob_rules.values() for rule in rules]:
         factor[own_time_edges(graph, pattern)] *= f
     return factor
-
-
-def event_points(graph: ReplayGraph, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(start points, end points) of the events whose points `mask` selects (default: every
-    replayed event), aligned and ordered by event id: every replayed event has exactly one of each."""
-    selected = np.ones(len(graph.measured), bool) if mask is None else mask
-    starts = np.flatnonzero(selected & ~graph.point_is_end)
-    ends = np.flatnonzero(selected & graph.point_is_end)
-    return (starts[np.argsort(graph.point_event[starts], kind="stable")],
-            ends[np.argsort(graph.point_event[ends], kind="stable")])
-
-
-def points_of_events(graph: ReplayGraph, events) -> tuple[np.ndarray, np.ndarray]:
-    """(start points, end points) of the given replayed event ids, in the order given."""
-    events = np.asarray(events, np.int64)
-    starts, ends = event_points(graph, np.isin(graph.point_event, events))
-    at = np.searchsorted(graph.point_event[starts], events)  # event_points orders by event id
-    return starts[at], ends[at]
-
-
-def own_time_edges(graph: ReplayGraph, pattern: str) -> np.ndarray:
-    """bool[m]: the edges that make up the own time of events named like `pattern`: a GPU op's
-    duration, and on a CPU thread every step of host work inside a matching event's span (its
-    children included; waits for the GPU and launches it issued are not its own time)."""
-    hit = graph.name_mask(pattern)
-    gpu_op = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in GPU_OP_CLASSES])
-    selected = gpu_op & hit[graph.src]  # a GPU op's duration edge starts at the op's start point
-    host = np.isin(graph.edge_class, [EDGE_CLASSES.index(c) for c in HOST_CLASSES])
-    starts, ends = event_points(graph, hit & ~graph.point_is_gpu)
-    if len(starts) and host.any():
-        # one interval per matching event, keyed by (lane, point) so lanes never mix; nested
-        # matches merge into their outermost span
-        width = len(graph.measured) + 1
-        span_lo, span_hi = merged_intervals(graph.point_lane[starts] * width + starts,
-                                            graph.point_lane[ends] * width + ends)
-        dst = graph.dst
-        key = graph.point_lane[dst] * width + dst
-        i = np.searchsorted(span_lo, key, side="right") - 1
-        inside = (i >= 0) & (key > span_lo[np.maximum(i, 0)]) & (key <= span_hi[np.maximum(i, 0)])
-        selected |= host & inside
-    return selected
 
 
 def retimed(graph: ReplayGraph, scenario: Scenario, links: "LinkModel | None" = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,7 +121,8 @@ def replay(graph: ReplayGraph, scenario: Scenario, window: str | None = None,
     new, binding, lag, report = timing if timing is not None else retimed_on_links(graph, scenario, links)
     result = summarize(graph, graph.trace_id, label_with(scenario, links), new, binding, lag, window=window)
     reach = list(_knob_reach(graph, scenario))  # once: the bar leaves out what changes nothing, the warnings say it
-    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report, [k for k, _, idle in reach if idle])
+    result.error_bar = fidelity.quoted(scenario, new, graph.measured, report, [k for k, _, idle in reach if idle],
+                                       runs_on_host(graph))
     if report is not None:
         result.links, result.link_report = report.uses, report
     result.warnings = link_model.warnings(links, result.links) if links is not None else []
@@ -188,7 +138,12 @@ KNOB_WORK = {"cpu.speed": "host work", "launch.latency": "launch calls", "pcie.h
              "memory-bound kernels)", "nvlink": "peer-to-peer copies", "net": "GPU collectives",
              "net.latency": "GPU collectives", "gpu.flops": "compute-bound kernels",
              "host.input": "input pipeline work (DataLoader __next__ spans, pinning; replay/presets/input_pipeline.toml)",
-             "batch": "GPU ops"}
+             "batch": "GPU ops nor host operators"}
+
+
+def runs_on_host(graph: ReplayGraph) -> bool:
+    """The trace has no GPU ops (the CPU build of PyTorch): its host operators are its work."""
+    return not graph.point_is_gpu.any()
 
 
 def idle_knob_names(graph: ReplayGraph, scenario: Scenario) -> list[str]:
@@ -215,7 +170,7 @@ def _knob_reach(graph: ReplayGraph, scenario: Scenario):
                 yield knob, nothing, True
             continue
         if knob == "batch":
-            if not len(batch.duration_edges(graph)):
+            if not len(batch.duration_edges(graph)) and not len(batch.host_work_edges(graph)):
                 yield knob, nothing, True
             continue
         if not per_class[codes].sum():
@@ -341,7 +296,7 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
                                          **(extra or {}),
                                          "error_bar": (error_bar or fidelity.quoted(
                                              scenario, new, graph.measured, report,
-                                             idle_knob_names(graph, scenario))).as_dict()}).decode(),
+                                             idle_knob_names(graph, scenario), runs_on_host(graph))).as_dict()}).decode(),
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)

@@ -67,19 +67,22 @@ def kernel_table() -> dict:
 SHARED_LINKS = ErrorBar(None, "transfers shared a topology's links; no measured contention pair validates the sharing")
 
 
-def error_bar_on_links(scenario: Scenario, uses: list, idle: list[str] | tuple = ()) -> ErrorBar:
+def error_bar_on_links(scenario: Scenario, uses: list, idle: list[str] | tuple = (), host_run: bool = False) -> ErrorBar:
     """A scenario's error bar on a topology: its own where no link held a transfer back (the replay
     is then the topology-free one), unvalidated where the sharing changed the answer."""
-    return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario, idle)
+    return SHARED_LINKS if any(u.slowed for u in uses) else error_bar(scenario, idle, host_run)
 
 
-def quoted(scenario: Scenario, new, measured, report=None, idle: list[str] | tuple = ()) -> ErrorBar:
+def quoted(scenario: Scenario, new, measured, report=None, idle: list[str] | tuple = (),
+           host_run: bool = False) -> ErrorBar:
     """The error bar a replay quotes: NO_EFFECT where its predicted times are the measured ones,
     else the scenario's on the topology's links (`report`, replay/links.py) or without them; `idle`:
-    the knobs that change nothing on this trace (engine.idle_knob_names), which add no error."""
+    the knobs that change nothing on this trace (engine.idle_knob_names), which add no error;
+    `host_run`: the trace has no GPU ops (its batch is validated apart, replay/batch.py)."""
     if np.array_equal(new, measured):
         return NO_EFFECT
-    bar = error_bar_on_links(scenario, report.uses, idle) if report is not None else error_bar(scenario, idle)
+    bar = (error_bar_on_links(scenario, report.uses, idle, host_run) if report is not None
+           else error_bar(scenario, idle, host_run))
     if bar is NO_CHANGE:  # nothing changed, yet times moved: the graph does not reproduce this trace
         moved = np.abs(np.asarray(new) - np.asarray(measured))
         return ErrorBar(None, f"the unchanged replay moves {int((moved > 0).sum()):,} of this trace's times, by up to "
@@ -136,11 +139,26 @@ def cross_vendor_bar(entry: dict) -> ErrorBar:
                          f"{split}: {entry['basis']}")
 
 
-def error_bar(scenario: Scenario, idle: list[str] | tuple = ()) -> ErrorBar:
+def unvalidated_knob(knob: str, known: dict) -> str:
+    """Why a knob's prediction has no error bar; for `batch` on a GPU trace, what validates it in part:
+    its rule against measured kernels at another batch, and its host-run pairs."""
+    if knob != "batch":
+        return f"no measured pair validates {knob}"
+    rule, host = kernel_table().get("batch.rule"), known.get("batch.host")
+    parts = ([f"GPU kernels moved by rule against NVIDIA's measured GEMMs and attention at twice and half the batch: "
+              f"80% of their measured time within ±{rule['time_weighted_p80_abs_error_pct']:g}% "
+              f"(80% of the rows within ±{rule['p80_abs_error_pct']:g}%)"] if rule else []) + \
+        ([f"traces with no GPU ops: 80% of {host['directions']} measured pair-directions within "
+          f"±{host['p80_abs_error_pct']:g}%"] if host else [])
+    return "no measured pair of batch sizes on a GPU validates batch" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def error_bar(scenario: Scenario, idle: list[str] | tuple = (), host_run: bool = False) -> ErrorBar:
     """The expected error of a scenario's prediction: the largest of its kinds' validated errors
     (a retarget by retarget_bar, a knob by its pairs, duration rules by the rules their pairs
     validated); unvalidated where any kind has none; NO_CHANGE where nothing is changed. Knobs in
-    `idle` change nothing on the trace at hand and are left out."""
+    `idle` change nothing on the trace at hand and are left out. `host_run`: the trace has no GPU
+    ops, so `batch` moves its host operators, validated as the kind `batch.host` (replay/batch.py)."""
     model = scenario.kernel_model
     bars: list[ErrorBar] = []
     if model is not None and (bar := retarget_bar(model.source, model.target)) is not None:
@@ -148,10 +166,11 @@ def error_bar(scenario: Scenario, idle: list[str] | tuple = ()) -> ErrorBar:
     known = table()
     knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS) and k not in idle]
     for knob in knobs:
-        entry = known.get(knob)
+        kind = "batch.host" if knob == "batch" and host_run else knob
+        entry = known.get(kind)
         bars.append(ErrorBar(float(entry["p80_abs_error_pct"]),
-                             f"80% of {entry['directions']} validated pair-directions of {knob}: {entry['basis']}")
-                    if entry else ErrorBar(None, f"no measured pair validates {knob}"))
+                             f"80% of {entry['directions']} validated pair-directions of {kind}: {entry['basis']}")
+                    if entry else ErrorBar(None, unvalidated_knob(knob, known)))
     if scenario.scale:
         entry = known.get("scale", {})
         validated = set(entry.get("patterns", []))

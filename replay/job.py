@@ -21,7 +21,7 @@ from retime import foundation
 from retime.store import jobs
 from retime.progress import Progress
 from retime.replay.links import warnings as link_warnings
-from retime.replay import cache, engine, fidelity, kernels
+from retime.replay import cache, engine, fidelity, kernels, spans
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
@@ -106,7 +106,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
         mine = coll_rank == i
         if not mine.any():
             continue
-        starts, ends = engine.points_of_events(g, coll_event[mine])
+        starts, ends = spans.points_of_events(g, coll_event[mine])
         start_pt[mine], end_pt[mine] = starts + first[i], ends + first[i]
 
     # edges of all ranks, without the synchronized collectives' own duration edges
@@ -231,7 +231,8 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None, timin
     results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, by_rank[bounds[i]:bounds[i + 1]],
                                 window=window, windows=windows)
                for i, trace_id in enumerate(job.trace_ids)]
-    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report, engine.idle_knob_names(job.graph, scenario))
+    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report, engine.idle_knob_names(job.graph, scenario),
+                                engine.runs_on_host(job.graph))
     for result in results:
         result.error_bar = error_bar
         if report is not None:

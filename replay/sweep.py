@@ -124,7 +124,8 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     steps = watched[:, len(starts):] - watched[:, :len(starts)]
     moving = moves_any(graph, factor, multiplier, bandwidth, launch)
     idle = idle_knobs_of(graph)
-    bars = [fidelity.error_bar(s, idle(s)) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
+    host_run = engine.runs_on_host(graph)
+    bars = [fidelity.error_bar(s, idle(s), host_run) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)
 
 
@@ -199,7 +200,7 @@ def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scena
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]
-        bars.append(fidelity.quoted(scenario, new, graph.measured, report, idle(scenario))
+        bars.append(fidelity.quoted(scenario, new, graph.measured, report, idle(scenario), engine.runs_on_host(graph))
                     if len(new) else fidelity.error_bar(scenario))
         step(1)
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)

@@ -10,7 +10,9 @@ Writes, next to this script:
     input_pipeline/loader_{1x,2x}.pt.trace.json.gz  a measured pair: one training loop fed by a DataLoader
                                             whose per-sample decoding costs 2 units, then 1 (an input
                                             pipeline twice as fast), 6 profiled steps each
-Give workload names (mlp, convnet, ddp, input) to record only those.
+    batch/{mlp_train,cnn_infer,encoder_infer}_bs*.pt.trace.json.gz  measured pairs: three workloads, each
+                                            at three batch sizes doubling (6 profiled steps each)
+Give workload names (mlp, convnet, ddp, input, batch) to record only those.
 """
 from __future__ import annotations
 
@@ -145,12 +147,52 @@ def input_pipeline(rounds: int, target: Path) -> None:
     save(prof, target)
 
 
+def _batch_models():
+    """The three workloads of the batch-size pairs: (name, model, input of one sample, train)."""
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    cnn = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                        nn.Flatten(), nn.Linear(32, 10)).eval()
+    encoder = nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024, batch_first=True).eval()
+    return [("mlp_train", mlp, (512,), True), ("cnn_infer", cnn, (3, 64, 64), False),
+            ("encoder_infer", encoder, (64, 256), False)]
+
+
+BATCH_SIZES = {"mlp_train": (32, 64, 128), "cnn_infer": (4, 8, 16), "encoder_infer": (4, 8, 16)}
+
+
+def batch_pairs() -> None:
+    """One workload at three batch sizes, each doubling the last: measured pairs for `--set batch=`.
+    One thread, 6 profiled steps each, recorded back to back."""
+    torch.set_num_threads(1)
+    for name, model, sample, train in _batch_models():
+        for size in BATCH_SIZES[name]:
+            torch.manual_seed(0)
+            x = torch.randn(size, *sample)
+            y = torch.randint(0, 10, (size,))
+            opt = torch.optim.SGD(model.parameters(), lr=0.01) if train else None
+            with torch.set_grad_enabled(train), profile(activities=[ProfilerActivity.CPU], record_shapes=True,
+                                                        schedule=schedule(wait=2, warmup=2, active=6)) as prof:
+                for _ in range(10):
+                    if train:
+                        loss = nn.functional.cross_entropy(model(x), y)
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+                    else:
+                        model(x)
+                    prof.step()
+            save(prof, HERE / "batch" / f"{name}_bs{size}.pt.trace.json.gz")
+
+
 WORKLOADS = {
     "mlp": mlp_train_step,
     "convnet": convnet_inference,
     "ddp": ddp_gloo_job,
     "input": lambda: (input_pipeline(2, HERE / "input_pipeline" / "loader_1x.pt.trace.json.gz"),
                       input_pipeline(1, HERE / "input_pipeline" / "loader_2x.pt.trace.json.gz")),
+    "batch": batch_pairs,
 }
 
 

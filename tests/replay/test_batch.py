@@ -1,14 +1,19 @@
 """`--set batch=F`: each GPU op's own time at F times the measured batch, on real traces: GEMMs of
 recorded shape by NVIDIA's measured latencies at the new m, host copies by their bytes,
-collectives kept, the rest by the trace's floor plus its work times F."""
+collectives kept, the rest by the trace's floor plus its work times F; on traces with no GPU ops, the
+host's operators by the same rule, against measured pairs of batch sizes (sample_traces/batch)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import retime
+
 from retime.errors import ScenarioError
-from retime.replay import batch, cache, engine, kernel_db, presets
-from tests.conftest import SHARED_TRACES, shared_store
+from retime.replay import batch, cache, engine, kernel_db, presets, spans
+from tests.conftest import SAMPLE_TRACES, SHARED_TRACES, shared_store
 
 TIMESFORMER = SHARED_TRACES / "tracelens" / "h100_facebook_timesformer-base-finetuned-k400__1016002.json.gz"
 A100_NCCL = SHARED_TRACES / "hta" / "nccl_parser_config_rank0.json.gz"
@@ -95,3 +100,55 @@ def test_a_decode_step_at_another_batch_moves_its_graph_replayed_kernels_by_rule
         [note] = double.notes
         by_rule = [int(x) for x in __import__("re").findall(r"(\d+)%", note)]
         assert by_rule[0] == 0  # no GEMM of recorded shape: graph replays record none
+
+
+BATCH_PAIRS = SAMPLE_TRACES / "batch"
+
+
+@pytest.fixture(scope="module")
+def cpu_batches(tmp_path_factory):
+    """The measured batch-size pairs of sample_traces/batch (the CPU build of PyTorch), by file stem."""
+    with retime.open(tmp_path_factory.mktemp("batch") / "s.duckdb") as store:
+        files = sorted(BATCH_PAIRS.glob("*.json.gz"))
+        yield store, {Path(r.path).name.split(".")[0]: r.trace_id for r in store.ingest(files)}
+
+
+def test_on_a_trace_without_gpu_ops_the_batch_moves_the_host_operators_and_keeps_the_rest(cpu_batches):
+    store, t = cpu_batches
+    trace = t["mlp_train_bs64"]
+    graph = cache.graph(store.con, trace, None)
+    assert not graph.point_is_gpu.any()
+    new, _, lag = engine.retimed(graph, store.scenario(trace, ["batch=2x"]))
+    moved = batch.host_work_edges(graph)
+    measured = graph.base_lag[moved].astype(np.float64)
+    floor = np.quantile(measured, batch.FLOOR_QUANTILE)
+    expected = np.minimum(measured, floor) + np.maximum(measured - floor, 0) * 2
+    assert np.allclose(lag[moved], expected, atol=1)
+    # the optimizer's update of the weights and the time outside operators keep theirs
+    optimizer = spans.own_time_edges(graph, r"^Optimizer\.step#")
+    assert optimizer.any() and not np.isin(np.flatnonzero(optimizer), moved).any()
+    kept = np.setdiff1d(np.flatnonzero(graph.base_lag > 0), moved)
+    assert np.array_equal(lag[kept], graph.base_lag[kept])
+    # an operator's host time is most of this trace's, and what the note says moved
+    [note] = store.replay(trace, ["batch=2x"]).notes
+    share = int(__import__("re").search(r"moved (\d+)% of the host's time", note)[1])
+    assert abs(share - 100 * measured.sum() / graph.base_lag.sum()) <= 1 and share > 50
+
+
+def test_a_host_run_batch_lands_nearer_the_measured_batch_than_no_change_within_its_bar(cpu_batches):
+    """The encoder at batch 4 replayed at 16 against its measured run at 16 (a pair the bar is made
+    of: bench/fidelity.py): within the quoted bar, and far nearer than the unchanged step."""
+    store, t = cpu_batches
+    small, large = t["encoder_infer_bs4"], t["encoder_infer_bs16"]
+    result = store.replay(small, ["batch=4x"])
+    check = store.against(result, large)
+    assert result.error_bar.pct is not None and "batch.host" in result.error_bar.text
+    assert abs(check["error_pct"]) < result.error_bar.pct
+    unchanged = 100 * abs(store.iteration(small)["step_ns"] - check["measured_ns"]) / check["measured_ns"]
+    assert unchanged > 3 * abs(check["error_pct"])
+
+
+def test_a_gpu_trace_at_another_batch_names_the_host_runs_validation_beside_unvalidated(traces):
+    store, (t, _) = traces
+    bar = store.replay(t, ["batch=2x"]).error_bar
+    assert bar.pct is None and "on a GPU" in bar.text and "traces with no GPU ops" in bar.text

@@ -6,7 +6,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from retime.replay import engine, scenario
+from retime.replay import engine, scenario, spans
 from retime.replay.graph import build_graph
 
 import retime
@@ -92,7 +92,7 @@ def test_a_pageable_copy_holds_its_call_until_it_is_staged(gpu_store):
     assert len(calls) == 4
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=4x"]))
     for call in calls:
-        [start], [end] = engine.points_of_events(graph, [call])
+        [start], [end] = spans.points_of_events(graph, [call])
         measured, predicted = graph.measured[end] - graph.measured[start], new[end] - new[start]
         assert predicted < 0.3 * measured
 
@@ -107,7 +107,7 @@ def test_the_autograd_thread_follows_the_main_thread(gpu_store):
                                 WHERE e.trace_id = $t AND l.name LIKE '%autograd%'
                                   AND e.name = 'autograd::engine::evaluate_function: NllLossBackward0'
                                 ORDER BY e.ts_ns""", {"t": t})["event_id"].to_numpy()
-    starts, _ = engine.points_of_events(graph, backward)
+    starts, _ = spans.points_of_events(graph, backward)
     moved = graph.measured[starts] - new[starts]
     copies_saved = 0.75 * 8.1e6 * np.arange(1, len(starts) + 1)  # 4 copies of ~8.1 ms, each 4x faster
     assert (moved > 0.9 * copies_saved).all(), (moved, copies_saved)
@@ -128,10 +128,10 @@ def test_a_side_stream_copy_holds_back_the_work_that_waits_for_it(gpu_store):
     prefetch = gpu_store.sql("""SELECT e.event_id FROM events e JOIN lanes l USING (trace_id, lane_id)
                                 WHERE e.trace_id = $t AND e.kind = 'memcpy' AND e.copy_kind = 'H2D' ORDER BY e.ts_ns""",
                              {"t": t})["event_id"].to_numpy()
-    _, prefetch_end = engine.points_of_events(graph, prefetch)
+    _, prefetch_end = spans.points_of_events(graph, prefetch)
     d2d = gpu_store.sql("""SELECT event_id FROM events WHERE trace_id = $t AND kind = 'memcpy' AND copy_kind = 'D2D'
                            ORDER BY ts_ns""", {"t": t})["event_id"].to_numpy()
-    d2d_start, _ = engine.points_of_events(graph, d2d)
+    d2d_start, _ = spans.points_of_events(graph, d2d)
     # static_in.copy_(staged) on the main stream runs after the side stream's copy in every step
     assert (slow[d2d_start] >= slow[prefetch_end]).all()
     assert (slow[d2d_start] - base[d2d_start] > 0).all()
@@ -152,7 +152,7 @@ def test_thin_matrix_products_follow_memory_bandwidth_not_flops(gpu_store):
     assert thin and square
 
     def duration(new, event):
-        [start], [end] = engine.points_of_events(graph, [event])
+        [start], [end] = spans.points_of_events(graph, [event])
         return new[end] - new[start]
 
     hbm, _, _ = engine.retimed(graph, scenario.parse(["hbm=2x"]))

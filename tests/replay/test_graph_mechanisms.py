@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from retime.replay import engine, scenario
+from retime.replay import engine, scenario, spans
 from retime.replay.graph import build_graph, graph_tables
 
 import retime
@@ -56,7 +56,7 @@ def test_a_full_launch_queue_releases_the_host_as_the_gpu_drains(shared_store):
         {"t": trace_id})
     assert len(blocked) > 30 and blocked["dur_ns"].sum() > 200e6
     graph = build_graph(shared_store.con, trace_id)
-    starts, ends = engine.points_of_events(graph, blocked["event_id"].to_numpy())
+    starts, ends = spans.points_of_events(graph, blocked["event_id"].to_numpy())
     faster, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=2x"]))
     measured_total = (graph.measured[ends] - graph.measured[starts]).sum()
     predicted_total = (faster[ends] - faster[starts]).sum()
@@ -99,8 +99,8 @@ def test_waits_survive_clock_skew(tmp_path):
         identity, _, _ = engine.retimed(graph, scenario.parse([]))
         assert (identity == graph.measured).all()
         slow, _, _ = engine.retimed(graph, scenario.parse(["gpu.flops=0.25x", "hbm=0.25x", "pcie.d2h=0.25x"]))
-        _, sync_ends = engine.points_of_events(graph, early["sync_id"].to_numpy())
-        _, op_ends = engine.points_of_events(graph, early["op_id"].to_numpy())
+        _, sync_ends = spans.points_of_events(graph, early["sync_id"].to_numpy())
+        _, op_ends = spans.points_of_events(graph, early["op_id"].to_numpy())
         assert (slow[op_ends] - slow[sync_ends] <= 8000).all()  # each still returns after its work, less the skew
 
 
@@ -109,7 +109,7 @@ def test_a_sync_that_found_the_gpu_done_waits_for_a_slower_gpu(shared_store):
     graph = build_graph(shared_store.con, trace_id)
     sync = shared_store.sql("SELECT event_id FROM events WHERE trace_id = $t AND name = 'hipDeviceSynchronize' "
                             "ORDER BY ts_ns DESC LIMIT 1", {"t": trace_id})["event_id"].to_numpy()
-    _, [sync_end] = engine.points_of_events(graph, sync)
+    _, [sync_end] = spans.points_of_events(graph, sync)
     assert graph.measured[sync_end] > graph.measured[graph.point_is_gpu].max()  # measured: the GPU was done
     slow, _, _ = engine.retimed(graph, scenario.parse(["gpu.flops=0.25x", "hbm=0.25x"]))
     assert slow[graph.point_is_gpu].max() > graph.measured[sync_end]  # the GPU now runs past the sync's start...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from retime.replay import engine, kernels, scenario
+from retime.replay import engine, kernels, scenario, spans
 from retime.replay.graph import build_graph, build_graph_sql
 
 import retime
@@ -75,7 +75,7 @@ def test_a_zero_length_kernel_ending_as_its_launch_returns_keeps_the_launch_its_
         assert (engine.retimed(by_sql, scenario.parse([]))[0] == by_sql.measured).all()
         graph = build_graph(store.con, t)
         new, _, _ = engine.retimed(graph, scenario.parse(["launch.latency=0.5x"]))
-        start, end = engine.points_of_events(graph, np.array([call]))
+        start, end = spans.points_of_events(graph, np.array([call]))
         assert new[end[0]] - new[start[0]] > 0  # a faster launch path shortens the call, it does not free it
 
 
@@ -84,7 +84,7 @@ def test_twice_the_h2d_bandwidth_halves_h2d_copies(shared_store):
     graph = build_graph(shared_store.con, trace_id)
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=2x"]))
     h2d = shared_store.sql("SELECT event_id, dur_ns FROM events WHERE trace_id = $t AND copy_kind = 'H2D'", {"t": trace_id})
-    starts, ends = engine.points_of_events(graph, h2d["event_id"].to_numpy())
+    starts, ends = spans.points_of_events(graph, h2d["event_id"].to_numpy())
     for start, end, dur in zip(starts, ends, h2d["dur_ns"]):
         assert new[end] - new[start] == round(dur / 2)
 

@@ -3,7 +3,7 @@ last rank arrives."""
 from __future__ import annotations
 
 import pytest
-from retime.replay import engine, job, scenario
+from retime.replay import engine, job, scenario, spans
 from retime.replay.graph import build_graph
 
 from tests.conftest import SAMPLE_TRACES
@@ -23,7 +23,7 @@ def collective_points(store, graph: job.JobGraph):
                           WHERE e.kind = 'collective' AND l.kind = 'gpu_stream' ORDER BY t.rank, e.ts_ns""")
     # a job graph keeps each rank's event ids apart by the rank's index in the high bits
     keys = [event + (graph.ranks.index(rank) << 40) for rank, event in events.iter_rows()]
-    starts, ends = engine.points_of_events(g, keys)
+    starts, ends = spans.points_of_events(g, keys)
     shape = (len(graph.ranks), graph.collectives)
     return starts.reshape(shape), ends.reshape(shape)
 
@@ -75,7 +75,7 @@ def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, sh
                       "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", {"t": r.trace_id})
     assert colls.height > 0
     for event, op, n, g in colls.iter_rows():
-        [start], [end] = engine.points_of_events(graph, [event])
+        [start], [end] = spans.points_of_events(graph, [event])
         algorithm = 2 * (g - 1) / g if op == "allreduce" else 1.0
         assert abs((new[end] - new[start]) - (10_000 + int(4 * n * algorithm) / 100)) <= 1
 
