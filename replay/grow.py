@@ -280,6 +280,29 @@ class GrownJob:
     notes: list[str]
     saved_job: str | None = None              # save=True: the job the grown ranks were written as
     under_load: list[dict] = field(default_factory=list)  # links(): each GPU's links under the collectives
+    against: dict | None = None               # compare(): the error against a measured job of the grown size
+
+    def compare(self, target_spans: dict[int, int], target_job: str | None) -> dict:
+        """The grown job against a measured job of its size (`target_spans`: rank -> that rank's
+        measured span, as a job replay measures it): the job's span (its slowest rank) and each grown
+        rank's, the copy's predicted span against the same rank's measured one, beside the naive
+        baseline that puts every rank at the measured ranks' median span. Sets and returns `against`."""
+        if sorted(target_spans) != list(range(self.growth.ranks)):
+            raise ScenarioError(f"a job grown to {self.growth.ranks} ranks compares with a measured job of ranks "
+                                f"0-{self.growth.ranks - 1}; {target_job or 'the target'} has ranks "
+                                f"{', '.join(map(str, sorted(target_spans)))}")
+        predicted = {rank: r.predicted_ns for rank, r in self.results}
+        source = {copy: rank for rank, grown in self.copies.items() for copy in grown}
+        median = float(np.median([r.measured_ns for _, r in self.results]))
+        rank_err = np.array([100 * (predicted[source[i]] / target_spans[i] - 1) for i in range(self.growth.ranks)])
+        naive_err = np.array([100 * (median / target_spans[i] - 1) for i in range(self.growth.ranks)])
+        job_span = max(target_spans.values())
+        self.against = {"job": target_job, "measured_ns": int(job_span), "predicted_ns": self.predicted_ns,
+                        "error_pct": round(100 * (self.predicted_ns / job_span - 1), 2),
+                        "rank_median_abs_error_pct": round(float(np.median(np.abs(rank_err))), 2),
+                        "rank_max_abs_error_pct": round(float(np.abs(rank_err).max()), 2),
+                        "naive_rank_median_abs_error_pct": round(float(np.median(np.abs(naive_err))), 2)}
+        return self.against
 
     def growth_record(self, rank: int) -> dict:
         """What a saved rank's scenario record says of the growth (replays_list / the traces table)."""
@@ -341,7 +364,8 @@ class GrownJob:
                 "collectives": {"count": len(self.collectives.factor),
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
                 "links": self.under_load,
-                "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job}
+                "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job,
+                "against": self.against}
 
 
 def _median_step(result, which: str) -> int | None:

@@ -362,7 +362,7 @@ class Store:
     def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
                  ranks: int | None = None, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
                  topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
-                 window: str | None = None, save: bool = False) -> "GrownJob":
+                 window: str | None = None, save: bool = False, against: int | str | None = None) -> "GrownJob":
         """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (replay/grow.py):
         rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
         re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
@@ -371,7 +371,9 @@ class Store:
         defaults to the scenario's (a scenario file's ranks, copy_ranks, global_batch). With save=True
         the grown job's distinct ranks are written as a job of their own (GrownJob.saved_job: a trace
         per measured rank, each with its copies and the growth in its scenario record), so its span is
-        the saved traces' slowest, as for any job."""
+        the saved traces' slowest, as for any job. `against`: a trace of a measured job of `ranks` ranks
+        (ranks 0 to N-1): GrownJob.against gives the error of the job's span and of each rank's, rank i
+        against rank i, beside every rank at the measured ranks' median span."""
         from retime.replay import engine, grow
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
@@ -398,7 +400,11 @@ class Store:
                 answer.saved_job = self._save_job(
                     case.grown, case.scenario, results, lambda first: f"{measured.job}-grown{ranks}-{first}", placed,
                     timing, extra=[answer.growth_record(rank) for rank in measured.graph.ranks], error_bar=answer.error_bar)
-            return answer
+        if against is not None:
+            target = self.resolve_trace(against)
+            answer.compare({rank: r.measured_ns for rank, r in self.replay_job(target, window=window)
+                            if rank is not None}, self.job_of(target))
+        return answer
 
     def _save_job(self, graph, scenario: Scenario, results: list, name_of, placed, timing, **record) -> str:
         """Write a job replay (graph: a JobGraph) as a job of its own, a new trace per rank, named

@@ -326,7 +326,8 @@ TOPOLOGY_OPTIONS = [
 @click.option("--all-ranks", is_flag=True, help="Replay every rank of TRACE's job; print each and the job's total.")
 @click.option("--against", "target", metavar="TRACE",
               help="A measured trace of the changed run: report the prediction's error against it "
-                   "(with --all-ranks: each rank against the same rank of TRACE's job).")
+                   "(with --all-ranks: each rank against the same rank of TRACE's job; with --ranks N: the grown "
+                   "job against TRACE's job of N ranks, rank i against rank i).")
 @topology_options
 @click.option("--link-load", "link_load", metavar="BUCKET", default=None,
               help="With --topology: the busiest links' bytes and utilization in time buckets of BUCKET (1ms, 100us).")
@@ -358,13 +359,12 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         if grow_to is not None and not all_ranks:
             raise click.UsageError(f"growing the job to {grow_to} ranks (--ranks, or the scenario file's ranks) "
                                    "needs --all-ranks")
-        if grow_to is not None and target:
-            raise click.UsageError("--against is not available for a grown job (no measured job of its ranks)")
         bucket_ns = _bucket_ns(link_load, chosen.topology)
         _show_progress(store, fmt)
         if grow_to is not None:
             _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
-                                            fixed_global_batch=global_batch == "fixed", window=window, save=save), fmt)
+                                            fixed_global_batch=global_batch == "fixed", window=window, save=save,
+                                            against=target), fmt)
             return
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
@@ -599,6 +599,12 @@ def _print_grown_job(grown, fmt: str) -> None:
     click.echo(f"  collectives {len(grown.collectives.factor)} re-timed for {g.ranks} ranks (median x"
                f"{doc['collectives']['median_factor'] or 1:.3f} of their measured transfer)")
     click.echo(f"  expected error {grown.error_bar.text}")
+    if grown.against is not None:
+        a = grown.against
+        click.echo(f"  against    job {a['job']!r}: measured {a['measured_ns'] / 1e6:.3f} ms, predicted "
+                   f"{a['predicted_ns'] / 1e6:.3f} ms, error {a['error_pct']:+.1f}%; each rank against the same rank: "
+                   f"median {a['rank_median_abs_error_pct']:.1f}%, max {a['rank_max_abs_error_pct']:.1f}% (every rank at "
+                   f"the measured ranks' median span: median {a['naive_rank_median_abs_error_pct']:.1f}%)")
     for line in grown.notes:
         click.echo(f"  note       {line}")
     if grown.saved_job is not None:

@@ -99,6 +99,32 @@ def test_a_count_a_part_was_not_measured_at_moves_as_its_siblings_do():
     assert np.all(kernel_db.count_ratio("h100", "all_reduce", 8, 8, sizes, specs) == 1)
 
 
+def test_a_grown_job_against_the_measured_job_of_its_size(dlrm, tmp_path):
+    """Ranks 0-3 grown to 8 against the measured 8 ranks: rank i (a copy of rank i mod 4) against
+    measured rank i, the job's span against the slowest measured rank's, computed here from the
+    measured job's own replay; a job of another size is refused, and the CLI prints the comparison."""
+    store, ids = dlrm
+    grown = store.grow_job(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3], against=ids[5])
+    measured = {rank: r.measured_ns for rank, r in store.replay_job(ids[0])}
+    predicted = {rank: r.predicted_ns for rank, r in grown.results}
+    errors = [100 * (predicted[i % 4] / measured[i] - 1) for i in range(8)]
+    a = grown.against
+    assert a["job"] == "dlrm_8rank" and a["measured_ns"] == max(measured.values())
+    assert a["error_pct"] == pytest.approx(100 * (grown.predicted_ns / max(measured.values()) - 1), abs=0.01)
+    assert a["rank_max_abs_error_pct"] == pytest.approx(max(map(abs, errors)), abs=0.01)
+    assert a["rank_median_abs_error_pct"] == pytest.approx(float(np.median(np.abs(errors))), abs=0.01)
+    assert grown.to_dict()["against"] == a
+    with pytest.raises(ScenarioError, match="compares with a measured job of ranks 0-15"):
+        store.grow_job(ids[0], ranks=16, topology="dgx-h100", against=ids[0])
+    store.con.execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    __import__("shutil").copy(store.path, copy)
+    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--all-ranks", "--ranks", "8",
+                                     "--copy-ranks", "0-3", "--against", str(ids[0])])
+    assert done.exit_code == 0, done.output
+    assert f"against    job 'dlrm_8rank': measured {max(measured.values()) / 1e6:.3f} ms" in done.output
+
+
 def test_growing_says_what_it_cannot_do(dlrm, tmp_path):
     store, ids = dlrm
     with pytest.raises(ScenarioError, match="give a topology"):
