@@ -25,7 +25,7 @@ from retime.ingest.pipeline import IngestResult, ingest_file
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, run_script
-from retime.store import configure, connect, next_trace_id, transaction
+from retime.store import configure, connect, next_trace_id, tables, transaction
 
 PACKAGE = "retime.ingest"
 SMALL_FILE_BYTES = 4 << 20    # files up to this size on disk share a batch (a DLRM rank is 77 kB, an A100 rank 4.7 MB)
@@ -150,7 +150,7 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, results: list[IngestRe
             if copied:
                 con.register("staged_ids", pa.table({"old_id": list(copied), "new_id": list(copied.values())}))
                 try:
-                    run_script(con, PACKAGE, "commit_staged")
+                    con.execute(tables.statements("commit_staged", *tables.PER_TRACE)).fetchall()
                 finally:
                     con.unregister("staged_ids")
     finally:

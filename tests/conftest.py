@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from retime.store import derived
+from retime.store import tables
 
 import retime
 
@@ -62,7 +62,7 @@ def load_json(path: Path):
     return orjson.loads(data)
 
 
-STORE_TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES
+STORE_TABLES = tables.names("base", "derived")
 
 
 def table_counts(s: retime.Store) -> dict[str, int]:

@@ -11,10 +11,9 @@ import duckdb
 
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql, set_variables
-from retime.store import derived
+from retime.store import tables
 
-TABLES = ("traces", "lanes", "events", "deps", "counters") + derived.TABLES + (
-    "replay_transfers", "replay_transfer_links", "replay_link_capacity")
+TABLES = tables.names(*tables.PER_TRACE)  # every table keyed by trace (retime/store/sql/schema.sql)
 
 
 def export_lake(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike) -> dict[str, int]:
@@ -48,4 +47,5 @@ def open_lake(lake_dir: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     for table in TABLES:
         set_variables(con, **{f"lake_{table}": str(lake / table / "**" / "*.parquet")})
     con.execute(load_sql("retime.export", "lake_views")).fetchall()
+    con.execute(tables.statements("lake_view", *tables.PER_TRACE)).fetchall()
     return con

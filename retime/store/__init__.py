@@ -13,7 +13,7 @@ from typing import Iterator
 
 import duckdb
 
-from retime.store import derived
+from retime.store import derived, tables
 from retime.errors import StoreError
 from retime.sqlfiles import load_sql
 
@@ -131,7 +131,7 @@ def _upgrade_derived(con: duckdb.DuckDBPyConnection) -> None:
     interrupted upgrade leaves the store as it was). Version 5 added tables, which the schema's
     IF NOT EXISTS statements create."""
     with transaction(con):
-        con.execute(load_sql("retime.store", "drop_derived")).fetchall()
+        con.execute(tables.statements("drop", "derived")).fetchall()
         con.execute(schema_sql()).fetchall()  # every statement is IF NOT EXISTS: only the derived tables are made
         derived.derive_all(con)
         con.execute("INSERT INTO schema_info SELECT $v, now() WHERE $v NOT IN (SELECT version FROM schema_info)",

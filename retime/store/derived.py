@@ -1,6 +1,6 @@
-"""Tables derived from a trace when it is written (gpu_timeline, gpu_device_time, gpu_overlap,
-gpu_busy_islands, gpu_launch_queue, gpu_stream_gaps, op_shapes, op_work, cpu_top_ops), in the same transaction as its events, so every query reads one narrow table instead
-of joining lanes, deps and launch calls, or costing shapes, again on each run. Older stores gain
+"""Tables derived from a trace when it is written (the tables schema.sql declares `derived`:
+gpu_timeline, op_work, gpu_busy_islands, ...), in the same transaction as its events, so every query
+reads one narrow table instead of joining lanes, deps and launch calls, or costing shapes, again on each run. Older stores gain
 them once, on upgrade; a store derived under other rules (kernel classes, operator rules, the
 definitions in retime/foundation) is derived again when opened (fingerprint)."""
 from __future__ import annotations
@@ -13,8 +13,9 @@ import duckdb
 
 from retime import foundation
 from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.store import tables
 
-TABLES = ("gpu_timeline", "gpu_device_time", "gpu_overlap", "gpu_busy_islands", "gpu_launch_queue", "gpu_stream_gaps", "op_shapes", "op_work", "cpu_top_ops")
+TABLES = tables.names("derived")  # retime/store/sql/schema.sql declares them
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +60,8 @@ def derive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
 def rederive_trace(con: duckdb.DuckDBPyConnection, trace_id: int) -> None:
     """Make a stored trace's derived rows again, after its events or args changed (an execution
     trace gave its operators their shapes): its rows of every derived table dropped, then derived."""
-    for table in TABLES:
-        con.execute(f"DELETE FROM {table} WHERE trace_id = $t", {"t": trace_id}).fetchall()
+    set_variables(con, trace_id=trace_id)
+    con.execute(tables.statements("delete_trace", "derived")).fetchall()
     derive_trace(con, trace_id)
 
 

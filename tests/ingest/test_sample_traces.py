@@ -11,7 +11,7 @@ SAMPLES = sorted(p.relative_to(SAMPLE_TRACES).as_posix() for p in SAMPLE_TRACES.
 
 
 def test_the_samples_are_there():
-    assert len(SAMPLES) == 11  # 6 recorded on a CPU (2 in input_pipeline/), 5 on an H100 (gpu_h100/)
+    assert len(SAMPLES) == 20  # 15 recorded on a CPU (2 in input_pipeline/, 9 in batch/), 5 on an H100 (gpu_h100/)
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -18,13 +18,13 @@ def test_ingest_then_list_query_and_inspect(tmp_path):
     db = tmp_path / "cli.duckdb"
     ingested = run("ingest", SAMPLE_TRACES, "--db", db)
     assert ingested.exit_code == 0, ingested.output
-    assert "11 ingested, 0 already in the store, 0 failed" in ingested.output
+    assert "20 ingested, 0 already in the store, 0 failed" in ingested.output
 
     again = run("ingest", SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz", "--db", db)
     assert "already in the store" in again.output and again.exit_code == 0
 
     listed = json.loads(run("traces", "--db", db, "--format", "json").output)
-    assert [t["format"] for t in listed] == ["kineto"] * 11
+    assert [t["format"] for t in listed] == ["kineto"] * 20
     assert sorted(t["rank"] for t in listed if t["rank"] is not None) == [0, 1]
 
     csv = run("sql", "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY kind", "--db", db, "--format", "csv")

@@ -53,7 +53,7 @@ def test_an_older_store_gains_the_derived_tables_when_opened(tmp_path, version):
     db = tmp_path / "old.duckdb"
     with retime.open(db) as s:
         s.ingest(STREAMS_GRAPH)
-        before = [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED]
+        before = {table: s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED}
     with duckdb.connect(str(db)) as con:  # as the older schema left it
         con.execute("DROP TABLE derived_info")
         if version == 1:  # no derived tables
@@ -68,9 +68,9 @@ def test_an_older_store_gains_the_derived_tables_when_opened(tmp_path, version):
                 con.execute("ALTER TABLE gpu_timeline DROP COLUMN call_stack")
         con.execute("UPDATE schema_info SET version = $v", {"v": version})
     with retime.open(db, read_only=True) as s:  # a reading command upgrades it first
-        assert [s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED] == before
+        assert {table: s.sql(f"SELECT * FROM {table} ORDER BY ALL").to_dicts() for table in DERIVED} == before
         assert s.sql("SELECT max(version) AS v FROM schema_info")["v"][0] == SCHEMA_VERSION
-    assert len(before[0]) > 50 and len(before[1]) == 1 and len(before[3]) > 20
+    assert len(before["gpu_timeline"]) > 50 and len(before["gpu_device_time"]) == 1 and len(before["gpu_busy_islands"]) > 20
 
 
 def test_a_store_derived_under_other_rules_is_derived_again_when_opened(tmp_path):

@@ -42,9 +42,9 @@ def test_the_replay_graph_and_the_store_do_not_import_the_query_library():
 
 
 def layout() -> dict[str, str]:
-    """The README's Layout block: each folder named at a line's start, with its description."""
-    text = (ROOT / "README.md").read_text()
-    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    """CONTRIBUTING.md's layout block: each folder named at a line's start, with its description."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    block = text.split("## How the code is laid out", 1)[1].split("```", 2)[1]
     entries: dict[str, str] = {}
     folder = None
     for line in block.splitlines():
@@ -56,7 +56,7 @@ def layout() -> dict[str, str]:
     return entries
 
 
-def test_the_readme_layout_names_every_package_and_only_files_that_exist():
+def test_the_layout_names_every_package_and_only_files_that_exist():
     import re
     entries = layout()
     packages = {f"{p.parent.relative_to(ROOT)}/" for p in (ROOT / "retime").rglob("__init__.py")}

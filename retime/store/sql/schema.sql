@@ -1,4 +1,7 @@
--- retime store schema, version 4 (retime/store/__init__.py SCHEMA_VERSION; older stores are upgraded on open).
+-- retime store schema, version 5 (retime/store/__init__.py SCHEMA_VERSION; older stores are upgraded on open).
+--
+-- Each table is declared here once, after a `-- @table KIND` line (meta, base, derived, replay):
+-- every list of tables and every statement over one is made from these (retime/store/tables.py).
 --
 -- One DuckDB file holds any number of traces (measured files and, later, their replays), so
 -- that a trace and its variants compare in one query. All times are integer nanoseconds on the
@@ -6,6 +9,8 @@
 -- already absolute microseconds). The same page, with the closed sets of values, is
 -- docs/schema.md; `retime sql "DESCRIBE events"` shows the live columns.
 
+-- The schema version of the retime that made the store, and of each that upgraded it.
+-- @table meta
 CREATE TABLE IF NOT EXISTS schema_info (
     version      INTEGER NOT NULL,     -- bumped on every incompatible change; checked on open
     created_at   TIMESTAMP NOT NULL
@@ -14,6 +19,7 @@ CREATE TABLE IF NOT EXISTS schema_info (
 CREATE SEQUENCE IF NOT EXISTS trace_id_seq START 1;
 
 -- One row per ingested file (or, later, per replay result).
+-- @table base
 CREATE TABLE IF NOT EXISTS traces (
     trace_id          BIGINT PRIMARY KEY,
     job               VARCHAR,            -- job name: --job, else the directory a job was ingested from
@@ -39,6 +45,7 @@ CREATE TABLE IF NOT EXISTS traces (
 );
 
 -- Where work runs: a CPU thread, a GPU stream, an async track, or a profiler's own row.
+-- @table base
 CREATE TABLE IF NOT EXISTS lanes (
     trace_id      BIGINT NOT NULL,
     lane_id       INTEGER NOT NULL,       -- dense 0..n-1 within a trace
@@ -53,6 +60,7 @@ CREATE TABLE IF NOT EXISTS lanes (
 );
 
 -- One row per interval or instant.
+-- @table base
 CREATE TABLE IF NOT EXISTS events (
     trace_id         BIGINT NOT NULL,
     event_id         BIGINT NOT NULL,     -- dense 0..n-1 within a trace, in (ts_ns, lane_id) order
@@ -84,6 +92,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 
 -- Edges between events.
+-- @table base
 CREATE TABLE IF NOT EXISTS deps (
     trace_id      BIGINT NOT NULL,
     src_event_id  BIGINT NOT NULL,
@@ -95,6 +104,7 @@ CREATE TABLE IF NOT EXISTS deps (
 -- retime/store/sql/derive_trace.sql: the device and stream it ran on and the host call that launched it,
 -- which the launch-path and time-accounting queries would otherwise join from lanes, deps and events
 -- on every run. Derived, so any row can be re-derived from those three tables.
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_timeline (
     trace_id       BIGINT NOT NULL,
     event_id       BIGINT NOT NULL,     -- the op in events
@@ -121,6 +131,7 @@ CREATE TABLE IF NOT EXISTS gpu_timeline (
 -- The recorded shapes of a trace's CPU operators (torch.profiler record_shapes=True), taken out of
 -- events.args once when the trace is written: the roofline queries and the replay's matmul
 -- intensities (op_costs, retime/foundation/ops.sql) read these instead of parsing JSON on each run.
+-- @table derived
 CREATE TABLE IF NOT EXISTS op_shapes (
     trace_id   BIGINT NOT NULL,
     event_id   BIGINT NOT NULL,     -- the CPU operator in events
@@ -134,6 +145,7 @@ CREATE TABLE IF NOT EXISTS op_shapes (
 -- shapes, with those costs: written once when the trace is, so the roofline queries, the operator
 -- of each kernel (gpu_timeline.op_event_id) and the replay's kernel model read them instead of
 -- parsing and costing every shape on each run.
+-- @table derived
 CREATE TABLE IF NOT EXISTS op_work (
     trace_id   BIGINT NOT NULL,
     event_id   BIGINT NOT NULL,     -- the CPU operator in events
@@ -153,6 +165,7 @@ CREATE TABLE IF NOT EXISTS op_work (
 
 -- The outermost CPU operators of each thread (outermost_cpu_ops, retime/foundation/host.sql): the
 -- host time per step without nested operators counted twice (step_times).
+-- @table derived
 CREATE TABLE IF NOT EXISTS cpu_top_ops (
     trace_id   BIGINT NOT NULL,
     event_id   BIGINT NOT NULL,
@@ -163,6 +176,7 @@ CREATE TABLE IF NOT EXISTS cpu_top_ops (
 
 -- Each device's GPU time per combination of work kinds running at once (gpu_combinations,
 -- retime/foundation/gpu.sql): overlap_combinations and gpu_device_time read it.
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_overlap (
     trace_id       BIGINT NOT NULL,
     device         INTEGER,
@@ -175,6 +189,7 @@ CREATE TABLE IF NOT EXISTS gpu_overlap (
 -- Each device's busy islands (busy_islands_covered, retime/foundation/gpu.sql): the maximal intervals
 -- during which some GPU op ran, of compute alone or of any resource, with the busy time before each,
 -- so the time covered up to any instant is one ASOF lookup (launch_bound, collective_bandwidth).
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_busy_islands (
     trace_id   BIGINT NOT NULL,
     resources  VARCHAR NOT NULL,   -- 'compute' (compute ops only) | 'any' (compute, communication and memory)
@@ -187,6 +202,7 @@ CREATE TABLE IF NOT EXISTS gpu_busy_islands (
 
 -- The depth of each device's launch queue at each launch call (launch_queue, retime/foundation/gpu.sql):
 -- ops launched and not yet finished, the new one included (launch_bound).
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_launch_queue (
     trace_id     BIGINT NOT NULL,
     event_id     BIGINT NOT NULL,   -- the GPU op launched
@@ -197,6 +213,7 @@ CREATE TABLE IF NOT EXISTS gpu_launch_queue (
 
 -- The idle gaps of each GPU stream (stream_gaps, retime/foundation/gpu.sql): an op that starts after
 -- every earlier op of its stream has ended opens a gap from that end (idle_breakdown, idle_intervals).
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_stream_gaps (
     trace_id     BIGINT NOT NULL,
     device       INTEGER,
@@ -208,6 +225,7 @@ CREATE TABLE IF NOT EXISTS gpu_stream_gaps (
 
 -- Which rules and definitions the derived tables were made with (retime/store/derived.py
 -- fingerprint): a store opened by a retime whose rules differ derives them again.
+-- @table meta
 CREATE TABLE IF NOT EXISTS derived_info (
     fingerprint  VARCHAR NOT NULL,
     derived_at   TIMESTAMP NOT NULL
@@ -216,6 +234,7 @@ CREATE TABLE IF NOT EXISTS derived_info (
 -- Each device's GPU time over the whole trace, split by what ran (retime/foundation/gpu.sql,
 -- gpu_time_split), written with gpu_timeline: the temporal breakdown and the communication overlap
 -- of a trace are then a read, not a sweep over its ops.
+-- @table derived
 CREATE TABLE IF NOT EXISTS gpu_device_time (
     trace_id            BIGINT NOT NULL,
     device              INTEGER,
@@ -228,6 +247,7 @@ CREATE TABLE IF NOT EXISTS gpu_device_time (
 );
 
 -- Counter samples ('C' events): one row per series per sample.
+-- @table base
 CREATE TABLE IF NOT EXISTS counters (
     trace_id   BIGINT NOT NULL,
     pid        VARCHAR,
@@ -242,6 +262,7 @@ CREATE TABLE IF NOT EXISTS counters (
 -- traffic), with its time alone and under sharing; the links each crossed; and every link
 -- direction's bandwidth. Times are from the replay's origin (its parent's first event). The link
 -- queries (queries/replay/link_demand.sql, link_load.sql, link_collisions.sql) read them.
+-- @table replay
 CREATE TABLE IF NOT EXISTS replay_transfers (
     trace_id   BIGINT NOT NULL,           -- the saved replay
     transfer   BIGINT NOT NULL,           -- its number within the replay
@@ -256,6 +277,9 @@ CREATE TABLE IF NOT EXISTS replay_transfers (
     took_ns    BIGINT NOT NULL,           -- its duration with the links shared
     slowed     BOOLEAN NOT NULL           -- it got less than it wanted at some time
 );
+
+-- The links each transfer of a saved replay on a topology crossed, one row a link direction.
+-- @table replay
 CREATE TABLE IF NOT EXISTS replay_transfer_links (
     trace_id   BIGINT NOT NULL,
     transfer   BIGINT NOT NULL,
@@ -263,6 +287,9 @@ CREATE TABLE IF NOT EXISTS replay_transfer_links (
     link       VARCHAR NOT NULL,          -- named by the node below it ('gpu0', 'sw0', 'cpu1'), or a NIC's port ('nic0.port')
     direction  VARCHAR NOT NULL           -- 'to host' | 'to device' on PCIe and the sockets' link, 'out' | 'in' on a port
 );
+
+-- The bandwidth of every link direction of the servers a saved replay on a topology used.
+-- @table replay
 CREATE TABLE IF NOT EXISTS replay_link_capacity (
     trace_id   BIGINT NOT NULL,
     server     BIGINT NOT NULL,

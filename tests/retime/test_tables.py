@@ -1,0 +1,39 @@
+"""Each table is declared once (retime/store/sql/schema.sql, `-- @table KIND`), and what lists or
+acts on tables reads that declaration."""
+from __future__ import annotations
+
+import re
+
+from retime.export import lake
+from retime.store import derived, tables
+from tests.conftest import ROOT
+
+
+def test_the_declaration_is_the_store_a_fresh_open_makes(store):
+    declared = {t.name: t.columns for t in tables.tables()}
+    made = {name: tuple(store.sql(f"SELECT column_name FROM (DESCRIBE {name})")["column_name"])
+            for name in store.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")["table_name"]}
+    assert made == declared
+    assert all(t.doc for t in tables.tables())  # each says what it holds
+
+
+def test_every_list_of_tables_is_read_from_the_declaration():
+    assert derived.TABLES == tables.names("derived") and "gpu_timeline" in derived.TABLES
+    assert lake.TABLES == tables.names("base", "derived", "replay") and "schema_info" not in lake.TABLES
+    # no SQL file names the derived tables one by one any more (drops, copies, views are made from templates)
+    listed = {}
+    for path in ROOT.glob("**/sql/*.sql"):
+        if ".venv" in path.parts:
+            continue
+        text = path.read_text()
+        named = {t for t in derived.TABLES if re.search(rf"\b(DROP TABLE IF EXISTS|INSERT INTO|CREATE VIEW) {t}\b", text)}
+        if len(named) > 2:
+            listed[path.name] = sorted(named)
+    assert listed == {"derive_trace.sql": sorted(set(derived.TABLES) - {"op_shapes", "cpu_top_ops"})}
+
+
+def test_the_statements_cover_each_table_of_their_kinds_once():
+    drops = tables.statements("drop", "derived").splitlines()
+    assert drops == [f"DROP TABLE IF EXISTS {t};" for t in derived.TABLES]
+    copies = tables.statements("commit_staged", *tables.PER_TRACE)
+    assert [m for m in re.findall(r"INSERT INTO (\w+) BY NAME", copies)] == list(tables.names(*tables.PER_TRACE))
