@@ -45,6 +45,7 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)     # how the scenario moved the work (batch=: by shape, by rule)
     links: list = field(default_factory=list)  # with a topology: each link direction's use (replay/links.py LinkUse)
     link_report: "link_model.LinkReport | None" = None  # with a topology: every transfer and the links it crossed
+    against: dict | None = None  # Store.replay(against=): the error against a measured trace of the change (compare.py)
 
     @property
     def speedup(self) -> float:
@@ -57,16 +58,35 @@ class ReplayResult:
         shares = {k: v for k, v in self.critical_path_ns.items() if k != "fixed"}
         return max(shares, key=shares.get) if shares and max(shares.values()) > 0 else "fixed"
 
-    def to_dict(self) -> dict:
-        """The answer as JSON-ready values (what `retime replay --format json` prints, less the
-        comparison and the links, which the CLI adds)."""
+    def median_step(self) -> tuple[int, int] | None:
+        """The median step, measured and predicted (what --against, bench/fidelity.py and the error
+        bars compare); None without steps."""
+        if not self.steps:
+            return None
+        return (int(np.median([s.measured_ns for s in self.steps])), int(np.median([s.predicted_ns for s in self.steps])))
+
+    def links_doc(self, bucket_ns: int | None = None) -> dict:
+        """The links in JSON: each link direction's use and demand, the transfers held back, and with
+        `bucket_ns` the load in time buckets (empty without a topology)."""
+        report = self.link_report
+        if report is None:
+            return {"links": []}
+        doc = {"links": [vars(u) for u in report.uses], "link_demand": report.demand().to_dicts(),
+               "collided": report.collided().to_dicts()}
+        if bucket_ns is not None:
+            doc["link_load"] = report.load(bucket_ns).to_dicts()
+        return doc
+
+    def to_dict(self, bucket_ns: int | None = None) -> dict:
+        """The answer as JSON-ready values (what `retime replay --format json` prints), its links'
+        load in buckets of `bucket_ns` where given."""
         return {"trace_id": self.trace_id, "scenario": self.scenario, "measured_ns": self.measured_ns,
                 "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4), "bound_by": self.bound_by,
                 "critical_path_ns": self.critical_path_ns,
                 "steps": [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in self.steps],
                 "saved_trace_id": self.saved_trace_id,
                 "error_bar": self.error_bar.as_dict() if self.error_bar else None,
-                "warnings": self.warnings, "notes": self.notes}
+                "warnings": self.warnings, "notes": self.notes, "against": self.against, **self.links_doc(bucket_ns)}
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:

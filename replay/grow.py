@@ -343,6 +343,15 @@ class GrownJob:
         """GB each GPU sends to other servers over the whole replayed run."""
         return float(self.collectives.network_bytes.sum()) / 1e9
 
+    def rows(self) -> list[dict]:
+        """A row per measured rank (its copies, span, median step, what bounds it), then the job's
+        (all its ranks; the slowest rank's span and step)."""
+        ranks = self.to_dict()["ranks_rows"]
+        steps = {k: [r[k] for r in ranks if r[k] is not None] for k in ("measured_step_ns", "predicted_step_ns")}
+        return ranks + [{"rank": None, "trace_id": None, "copies": self.growth.ranks, "measured_ns": self.measured_ns,
+                         "predicted_ns": self.predicted_ns, **{k: max(v) if v else None for k, v in steps.items()},
+                         "bound_by": "slowest rank"}]
+
     def to_dict(self) -> dict:
         """The answer as JSON-ready values."""
         g = self.growth

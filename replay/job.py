@@ -55,6 +55,60 @@ def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[
     return build(con, job, ranks, store_path, progress)
 
 
+@dataclass
+class JobReplay:
+    """A job's replay (Store.replay_job): (rank, ReplayResult) per rank, by rank, as a sequence of
+    pairs; the job's span (its slowest rank's); with `against`, each rank's error against the same
+    rank of a measured job; with save, the job the replay was written as."""
+    ranks: list[tuple[int | None, engine.ReplayResult]]
+    saved_job: str | None = None
+    against: dict[int | None, dict] | None = None  # rank -> Store.against's answer for that rank
+
+    def __iter__(self):
+        return iter(self.ranks)
+
+    def __len__(self) -> int:
+        return len(self.ranks)
+
+    def __getitem__(self, i):
+        return self.ranks[i]
+
+    @property
+    def results(self) -> list[engine.ReplayResult]:
+        return [r for _, r in self.ranks]
+
+    @property
+    def job(self) -> dict[str, float | int | None]:
+        """The job's span, measured and predicted: its slowest rank's."""
+        return slowest(self.results)
+
+    def rows(self) -> list[dict]:
+        """A row per rank (span, speedup, what bounds it, its error against the measured job where
+        compared), then the job's row (its slowest rank)."""
+        rows = []
+        for rank, r in self.ranks:
+            row = {"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
+                   "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by}
+            if self.saved_job is not None:
+                row["saved_trace_id"] = r.saved_trace_id
+            if self.against is not None:
+                check = self.against[rank]
+                row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
+                           against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
+            rows.append(row)
+        job = self.job
+        return rows + [{"trace_id": None, "rank": None, "measured_span_ns": job["measured_ns"],
+                        "predicted_span_ns": job["predicted_ns"], "speedup": job["speedup"], "bound_by": "slowest rank"}]
+
+    def to_dict(self, bucket_ns: int | None = None) -> dict:
+        """The answer as JSON-ready values (what `retime replay --all-ranks --format json` prints)."""
+        first = self.results[0]
+        *ranks, total = self.rows()
+        return {"scenario": first.scenario, "ranks": ranks, "total": total,
+                **({"saved_job": self.saved_job} if self.saved_job is not None else {}),
+                "error_bar": first.error_bar.as_dict() if first.error_bar else None, **first.links_doc(bucket_ns)}
+
+
 def slowest(results: list[engine.ReplayResult]) -> dict[str, float | int | None]:
     """The job's span, measured and predicted: its slowest rank's (each rank's span runs from the
     job's first event, on one clock), and the speedup of that."""

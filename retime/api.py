@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.sweep import SweepResult
     from retime.replay.topology import Topology
     from retime.replay.grow import GrownJob
+    from retime.replay.job import JobReplay
 
 
 class Store:
@@ -213,7 +214,8 @@ class Store:
         return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-               *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None) -> ReplayResult:
+               *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None,
+               against: int | str | None = None) -> ReplayResult:
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
@@ -221,7 +223,8 @@ class Store:
         `window`: the annotations (a regular expression) whose times are reported as steps, instead of
         ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
         links the trace's copies between GPU and host share (replay/links.py); default: the
-        Scenario's (a scenario file's `topology`)."""
+        Scenario's (a scenario file's `topology`). `against`: a measured trace of the changed run,
+        whose error the result carries (ReplayResult.against, as `Store.against` gives it)."""
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
         chosen = _not_grown(self._as_scenario(trace, settings), "replay")
@@ -237,6 +240,8 @@ class Store:
                 new_id = store_mod.next_trace_id(self.con)
                 engine.save(self.con, graph, chosen, new_id, placed, timing)
                 result.saved_trace_id = new_id
+        if against is not None:
+            result.against = self.against(result, against, window)
         return result
 
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
@@ -333,13 +338,15 @@ class Store:
         return {rank: trace_id for trace_id, rank in ranks}
 
     def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-                   *, save: bool = False, window: str | None = None,
-                   topology: "Topology | str | None" = None) -> list[tuple[int, ReplayResult]]:
+                   *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None,
+                   against: int | str | None = None) -> "JobReplay":
         """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
-        collectives (a collective's transfer starts when the last rank arrives). (rank, ReplayResult)
-        per rank, by rank; a trace of no job is a job of one. With save=True the replay is written as
-        a job of its own (each rank's ReplayResult.saved_trace_id; the job's name is saved_job_name's),
-        which the job-wide queries (straggler_ranks, collective_skew) and a later job replay read."""
+        collectives (a collective's transfer starts when the last rank arrives). A JobReplay: the
+        (rank, ReplayResult) pairs, by rank, and the job's span (its slowest rank's); a trace of no job
+        is a job of one. With save=True the replay is written as a job of its own (each rank's
+        ReplayResult.saved_trace_id, JobReplay.saved_job), which the job-wide queries (straggler_ranks,
+        collective_skew) and a later job replay read. `against`: a trace of a measured job of the
+        change: each rank against the same rank of that job (QueryError where it lacks one)."""
         from retime.replay import engine
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
@@ -350,14 +357,26 @@ class Store:
             job, ranks = jobs.ranks_of(self.con, trace_id)
             graph = job_graph.of_ranks(self.con, job, ranks, self.path, self.on_progress)
             if graph is None:
-                return [(rank, self.replay(rank_trace, chosen, save=save, window=window, topology=topology))
-                        for rank_trace, rank in ranks]
-            placed = self._placed(_server(topology, chosen), graph.graph, graph)
-            timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
-            results = job_graph.replay(graph, chosen, window, placed, timing)
-            if save:
-                self._save_job(graph, chosen, results, lambda first: saved_job_name(job, first), placed, timing)
-            return list(zip(graph.ranks, results))
+                answer = job_graph.JobReplay([(rank, self.replay(rank_trace, chosen, save=save, window=window,
+                                                                 topology=topology)) for rank_trace, rank in ranks])
+            else:
+                placed = self._placed(_server(topology, chosen), graph.graph, graph)
+                timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
+                results = job_graph.replay(graph, chosen, window, placed, timing)
+                if save:
+                    self._save_job(graph, chosen, results, lambda first: saved_job_name(job, first), placed, timing)
+                answer = job_graph.JobReplay(list(zip(graph.ranks, results)))
+        first = answer.results[0]
+        if save and first.saved_trace_id is not None:
+            answer.saved_job = self.job_of(first.saved_trace_id)
+        if against is not None:  # each rank against the same rank of the target's job
+            target_ranks = self.job_ranks(against)
+            missing = [rank for rank, _ in answer if rank not in target_ranks]
+            if missing:
+                raise QueryError(f"the job of {against} has no rank {', '.join(map(str, missing))}; comparing a job "
+                                 "replay needs the same ranks")
+            answer.against = {rank: self.against(result, target_ranks[rank], window) for rank, result in answer}
+        return answer
 
     def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
                  ranks: int | None = None, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
@@ -416,6 +435,19 @@ class Store:
         for result, new_id in zip(results, ids):
             result.saved_trace_id = new_id
         return name
+
+    def report(self, trace: int | str, out: str | os.PathLike | None = None) -> str:
+        """One self-contained HTML page of TRACE's stress points (retime/report.py: no scripts, opens
+        offline), returned; written to `out` too where given."""
+        from retime import report as report_mod
+        page = report_mod.build(self, trace)
+        if out is not None:
+            try:
+                with builtins.open(out, "w", encoding="utf-8") as f:
+                    f.write(page)
+            except OSError as exc:
+                raise StoreError(f"{out}: cannot write ({exc.strerror})") from None
+        return page
 
     def export_chrome(self, trace: int | str, out: str | os.PathLike) -> int:
         """Write a trace (measured or replayed) as Chrome JSON for Perfetto UI; returns bytes written."""
@@ -498,3 +530,11 @@ def open(path: str | os.PathLike | None = None, *, read_only: bool = False,  # n
     `threads` caps DuckDB's worker threads (default: one per core); `memory_limit` (e.g. '4GB',
     default $RETIME_MEMORY_LIMIT or 1GB) bounds DuckDB's memory, beyond which it spills to disk."""
     return Store(path, read_only=read_only, threads=threads, memory_limit=memory_limit)
+
+
+def topology(name: str, *, move: Iterable[str] = (), link: Iterable[str] = ()) -> "Topology":
+    """A server preset (replay/presets/topologies.toml: `retime topology list`) with nodes moved
+    (`move=["nic1=sw1"]`) and links set (`link=["nic=800Gb/s"]`), as `retime topology show` and a
+    replay's `topology=` take it; `.show()` draws it as a tree."""
+    from retime.replay import scenario
+    return scenario.server(topology=name, move=tuple(move), link=tuple(link))

@@ -369,10 +369,8 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
         if all_ranks:
             _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
             return
-        result = store.replay(trace, chosen, save=save, window=window)
-        against = store.against(result, target, window) if target else None
-    doc = {**result.to_dict(), "against": against, **_link_doc(result.link_report, bucket_ns)}
-    steps = doc["steps"]
+        result = store.replay(trace, chosen, save=save, window=window, against=target)
+    doc = result.to_dict(bucket_ns)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
@@ -391,17 +389,15 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
     if chosen.kernel_model is not None:
         click.echo(f"  retargeted {chosen.kernel_model.source} -> {chosen.kernel_model.target} (per-kernel model; "
                    "the host is unchanged unless --set cpu.speed)")
-    if steps:  # the median step, as --against, bench/fidelity.py and the error bars compare steps
-        import statistics
-        measured = statistics.median(s["measured_ns"] for s in steps)
-        predicted = statistics.median(s["predicted_ns"] for s in steps)
+    if (step := result.median_step()) is not None:  # as --against, bench/fidelity.py and the error bars compare
+        measured, predicted = step
         click.echo(f"  per step   {measured / 1e6:12.3f} ms measured, {predicted / 1e6:.3f} ms predicted "
-                   f"(median of {len(steps)} {_windows_label(window)}; speedup {measured / predicted:.3f}x)")
+                   f"(median of {len(result.steps)} {_windows_label(window)}; speedup {measured / predicted:.3f}x)")
     total = sum(result.critical_path_ns.values()) or 1
     shares = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
     click.echo(f"  bound by   {result.bound_by} (critical path: {shares})")
-    if against:
+    if (against := result.against) is not None:
         click.echo(f"  against    trace {against['target_trace_id']}: {against['basis']} measured "
                    f"{against['measured_ns'] / 1e6:.3f} ms, predicted {against['predicted_ns'] / 1e6:.3f} ms, "
                    f"error {against['error_pct']:+.1f}%")
@@ -442,18 +438,6 @@ def _bucket_ns(raw: str | None, server) -> int | None:
     if not m or (m[2] or "").lower() not in NS or float(m[1]) <= 0:
         raise click.UsageError(f"--link-load {raw}: expected a duration like 1ms or 100us")
     return max(1, round(float(m[1]) * NS[m[2].lower()]))
-
-
-def _link_doc(report, bucket_ns: int | None) -> dict:
-    """A replay's links in JSON: each link direction's use and demand, the transfers held back, and
-    with --link-load the load in time buckets."""
-    if report is None:
-        return {"links": []}
-    doc = {"links": [vars(u) for u in report.uses], "link_demand": report.demand().to_dicts(),
-           "collided": report.collided().to_dicts()}
-    if bucket_ns is not None:
-        doc["link_load"] = report.load(bucket_ns).to_dicts()
-    return doc
 
 
 def _echo_links(report, bucket_ns: int | None = None) -> None:
@@ -577,11 +561,7 @@ def _print_grown_job(grown, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
         return
-    steps = {k: [r[k] for r in doc["ranks_rows"] if r[k] is not None] for k in ("measured_step_ns", "predicted_step_ns")}
-    rows = doc["ranks_rows"] + [{"rank": None, "trace_id": None, "copies": grown.growth.ranks,
-                                 "measured_ns": grown.measured_ns, "predicted_ns": grown.predicted_ns,
-                                 **{k: max(v) if v else None for k, v in steps.items()}, "bound_by": "slowest rank"}]
-    click.echo(render(pl.DataFrame(rows, schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64}), fmt))
+    click.echo(render(pl.DataFrame(grown.rows(), schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64}), fmt))
     if fmt != "table":
         return
     g = grown.growth
@@ -615,41 +595,21 @@ def _print_grown_job(grown, fmt: str) -> None:
 def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
                       bucket_ns: int | None = None, save: bool = False) -> None:
     import polars as pl
-    ranked = store.replay_job(trace, settings, window=window, save=save)
-    results = [r for _, r in ranked]
-    rows = [{"trace_id": r.trace_id, "rank": rank, "measured_span_ns": r.measured_ns,
-             "predicted_span_ns": r.predicted_ns, "speedup": round(r.speedup, 4), "bound_by": r.bound_by,
-             **({"saved_trace_id": r.saved_trace_id} if save else {})} for rank, r in ranked]
-    saved_job = store.job_of(results[0].saved_trace_id) if save and results[0].saved_trace_id is not None else None
-    if target is not None:  # each rank against the same rank of the target's job
-        target_ranks = store.job_ranks(target)
-        for row, (rank, result) in zip(rows, ranked):
-            if rank not in target_ranks:
-                raise click.UsageError(f"rank {rank} has no trace in the job of {target}; --against needs the same ranks")
-            check = store.against(result, target_ranks[rank], window)
-            row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
-                       against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
-    from retime.replay.job import slowest
-    job = slowest(results)  # the job takes as long as its slowest rank
-    total = {"trace_id": None, "rank": None, "measured_span_ns": job["measured_ns"], "predicted_span_ns": job["predicted_ns"],
-             "speedup": job["speedup"], "bound_by": "slowest rank"}
+    answer = store.replay_job(trace, settings, window=window, save=save, against=target)
     if fmt == "json":
-        click.echo(json.dumps({"scenario": results[0].scenario, "ranks": rows, "total": total,
-                               **({"saved_job": saved_job} if save else {}),
-                               "error_bar": results[0].error_bar.as_dict() if results[0].error_bar else None,
-                               **_link_doc(results[0].link_report, bucket_ns)}, indent=1))
+        click.echo(json.dumps(answer.to_dict(bucket_ns), indent=1))
         return
-    df = pl.DataFrame(rows + [total], schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64})
-    click.echo(render(df, fmt))
+    first = answer.results[0]
+    click.echo(render(pl.DataFrame(answer.rows(), schema_overrides={"rank": pl.Int64, "trace_id": pl.Int64}), fmt))
     if fmt == "table":
-        click.echo(f"scenario: {results[0].scenario}; the ranks are re-timed as one graph (a GPU collective's "
+        click.echo(f"scenario: {first.scenario}; the ranks are re-timed as one graph (a GPU collective's "
                    "transfer starts when the last rank arrives); the last row is the job (its slowest rank)")
-        if results[0].error_bar is not None:
-            click.echo(f"expected error {results[0].error_bar.text}")
-        _echo_links(results[0].link_report, bucket_ns)
-        if saved_job is not None:
-            click.echo(f"saved as job {saved_job!r}, a trace per rank (try: retime query straggler_ranks "
-                       f"--param job='{saved_job}')")
+        if first.error_bar is not None:
+            click.echo(f"expected error {first.error_bar.text}")
+        _echo_links(first.link_report, bucket_ns)
+        if answer.saved_job is not None:
+            click.echo(f"saved as job {answer.saved_job!r}, a trace per rank (try: retime query straggler_ranks "
+                       f"--param job='{answer.saved_job}')")
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -720,8 +680,7 @@ def topology_list() -> None:
               help="Also draw the tree as an SVG file (as the report draws a topology replay's server).")
 def topology_show(name: str, moves: tuple[str, ...], link_settings: tuple[str, ...], svg_path: Path | None) -> None:
     """Draw a server preset as a tree, each link with its bandwidth, and where its numbers come from."""
-    from retime.replay import scenario as scenario_mod
-    server = scenario_mod.server(topology=name, move=moves, link=link_settings)
+    server = api.topology(name, move=moves, link=link_settings)
     click.echo(server.show())
     click.echo(f"source: {server.source}")
     if svg_path is not None:
@@ -775,15 +734,9 @@ def export(trace: str, db: str, out: Path | None, chakra_dir: Path | None) -> No
 @click.option("--html", "out", required=True, type=click.Path(path_type=Path), help="Where to write the page.")
 def report(trace: str, db: str, out: Path) -> None:
     """Write one self-contained HTML page of TRACE's stress points (works offline)."""
-    from retime import report as report_mod
     with _reader(db) as store:
-        page = report_mod.build(store, trace)
-    data = page.encode()
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.ClickException(f"{out}: cannot write ({exc.strerror})") from None
-    click.echo(f"wrote {out} ({human_bytes(len(data))})")
+        page = store.report(trace, out)
+    click.echo(f"wrote {out} ({human_bytes(len(page.encode()))})")
 
 
 @main.command()

@@ -125,3 +125,19 @@ def test_ranks_that_are_copies_in_time_share_one_graph(tmp_path, monkeypatch):
                 if f.name not in ("trace_id", "origin_ns"):
                     a, b = getattr(g, f.name), getattr(own, f.name)
                     assert (a == b if isinstance(a, list) else np.array_equal(a, b, equal_nan=a.dtype.kind == "f")), (t, f.name)
+
+
+def test_the_python_api_answers_what_the_cli_prints_for_a_job_against_a_measured_one(dlrm):
+    """Store.replay_job(against=) compares each rank with the same rank of the target's job in the
+    library: the JobReplay's rows and JSON are what `retime replay --all-ranks --against` prints."""
+    store, _ = dlrm
+    answer = store.replay_job(1, ["cpu.speed=2x"], against=1)
+    assert len(answer) == 8 and [rank for rank, _ in answer] == list(range(8))
+    *rows, total = answer.rows()
+    for row, (rank, result) in zip(rows, answer):
+        check = store.against(result, row["trace_id"])
+        assert row["error_pct"] == check["error_pct"] and row["against_trace_id"] == row["trace_id"]
+    assert total["predicted_span_ns"] == max(r.predicted_ns for r in answer.results)
+    assert answer.to_dict()["total"] == total and answer.to_dict()["ranks"] == rows
+    single = store.replay(1, ["cpu.speed=2x"], against=2)
+    assert single.against == store.against(single, 2) and single.to_dict()["against"] == single.against

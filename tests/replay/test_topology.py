@@ -248,3 +248,13 @@ def test_topology_arguments_without_a_topology_are_refused_by_the_api_as_by_the_
         store.scenario(trace, move=["gpu1=sw1"])
     with pytest.raises(ScenarioError, match="needs --topology"):
         store.scenario(trace, place={"1": "gpu2"})
+
+
+def test_a_topology_in_python_is_the_one_the_cli_shows():
+    import retime
+    from click.testing import CliRunner
+    from retime.cli import main
+    server = retime.topology("dgx-h100", move=["gpu1=sw1"], link=["nic=800Gb/s"])
+    shown = CliRunner().invoke(main, ["topology", "show", "dgx-h100", "--move", "gpu1=sw1", "--link", "nic=800Gb/s"])
+    assert shown.exit_code == 0 and shown.output.startswith(server.show())
+    assert server.above("gpu1") == "sw1"

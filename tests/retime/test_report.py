@@ -36,6 +36,20 @@ def test_a_cpu_trace_report_says_what_it_did_not_find(tmp_path):
     assert "Top CPU operators" in text and "<td>aten::linear</td>" in text  # a page for a trace with no GPU
 
 
+def test_the_python_api_writes_the_page_the_cli_writes(tmp_path):
+    import retime
+    db, page = tmp_path / "r.duckdb", tmp_path / "report.html"
+    CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz"), "--db", str(db)])
+    CliRunner().invoke(main, ["report", "1", "--db", str(db), "--html", str(page)])
+    with retime.open(db, read_only=True) as store:
+        again = store.report(1, tmp_path / "again.html")
+        with pytest.raises(retime.StoreError, match="cannot write"):
+            store.report(1, tmp_path / "no" / "such" / "folder" / "x.html")
+    # the same sections and tables (the page's build time aside)
+    strip = lambda text: re.sub(r"\d{4}-\d{2}-\d{2}[ T][\d:.]+", "", text)
+    assert strip(again) == strip(page.read_text()) == strip((tmp_path / "again.html").read_text())
+
+
 def test_a_saved_replay_report_shows_its_critical_path_and_verdicts(tmp_path):
     db, page = tmp_path / "r.duckdb", tmp_path / "report.html"
     CliRunner().invoke(main, ["ingest", str(SAMPLE_TRACES / "gpu_h100" / "hostwork_2x.pt.trace.json.gz"), "--db", str(db)])
