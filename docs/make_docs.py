@@ -2,6 +2,8 @@
 
 - docs/cli.md: every command's `--help`, as `retime COMMAND --help` prints it;
 - docs/python.md: retime.open and every public method of Store, with its signature and docstring;
+- docs/sql.md: every macro of retime/foundation/ (the SQL library under the queries, the derived
+  tables and the replay graph), with its arguments and what it answers;
 - docs/schema.md's table index: every table retime/store/sql/schema.sql declares, its kind, columns
   and the comment above it (retime/store/tables.py).
 
@@ -47,13 +49,36 @@ def api_reference() -> str:
     return "\n".join(parts)
 
 
+def sql_reference() -> str:
+    """Every macro of retime/foundation/, by module, from the comments above its definition."""
+    from retime import foundation
+    parts = []
+    for module in foundation.modules():
+        found = foundation.macros(module)
+        if not found:
+            continue
+        uses = foundation.includes(foundation.text(module))
+        parts.append(f"## {module}.sql" + (f" (includes {', '.join(uses)})" if uses else "") + "\n")
+        for m in found:
+            kind = "table macro" if m.table else "scalar macro"
+            lines = [f"### `{m.name}({', '.join(m.params)})`, {kind}\n", m.doc + "\n"]
+            lines += [f"- `{name}` {of_type}: {doc}" for name, of_type, doc in m.args]
+            if m.returns:
+                lines.append(f"- returns {m.returns[0]}: {m.returns[1]}")
+            if m.columns:
+                lines.append("- columns: " + ", ".join(f"`{name}` {of_type}" for name, of_type in m.columns))
+            parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
 def tables_index() -> str:
     from retime.store import tables
     return tables.markdown()
 
 
 # (page, block name, what writes it)
-BLOCKS = [("cli.md", "cli", cli_reference), ("python.md", "api", api_reference), ("schema.md", "tables", tables_index)]
+BLOCKS = [("cli.md", "cli", cli_reference), ("python.md", "api", api_reference), ("sql.md", "sql", sql_reference),
+          ("schema.md", "tables", tables_index)]
 
 
 def rendered(text: str, name: str, body: str) -> str:

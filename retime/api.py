@@ -108,8 +108,10 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------------
     def sql(self, query: str, params: dict | builtins.list | None = None) -> pl.DataFrame:
-        """Run any SQL on the store and return a DataFrame."""
+        """Run any SQL on the store and return a DataFrame. The SQL library's macros it calls
+        (`gpu_spans(7)`, `collective_bus_bytes(...)`: docs/sql.md) are defined first."""
         with as_query_error():
+            foundation.load(self.con, *foundation.modules_called(query))
             return self.con.sql(query, params=params).pl()
 
     def traces(self) -> pl.DataFrame:

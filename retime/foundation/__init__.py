@@ -4,11 +4,17 @@ The queries, the store's derived tables and the replay graph all read these defi
 live here, below all three. One module per concept (gpu, comm, host, critical_path); a module
 names the modules it builds on in its header (`-- @include gpu`) and `load` defines those first.
 Names starting with `_` are helpers of the module that includes them, not for queries.
+
+Each macro is documented above its definition: a line of prose, then `-- @arg NAME TYPE doc` for
+each argument in order, and `-- @column NAME TYPE` for each column of a table macro or `-- @returns
+TYPE doc` for a scalar one (`macros` reads them; tests/retime/test_foundation.py checks them against
+the definitions and DuckDB's own DESCRIBE; docs/sql.md is written from them).
 """
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -19,6 +25,8 @@ if TYPE_CHECKING:  # the rule tables are built on first use, so reading a data f
     import pyarrow as pa
 
 INCLUDE = re.compile(r"^--\s*@include\s+([\w ]+?)\s*$")
+MACRO = re.compile(r"^CREATE OR REPLACE TEMP MACRO (\w+)\(([^)]*)\) AS( TABLE)?", re.M)
+TAG = re.compile(r"^--\s*@(arg|column|returns)\s+(.*)$")
 STEP_PATTERN = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows: the default step of every answer
 
 
@@ -59,6 +67,67 @@ def closure(modules: tuple[str, ...]) -> tuple[str, ...]:
     for module in modules:
         visit(module, ())
     return tuple(ordered)
+
+
+@dataclass(frozen=True)
+class Macro:
+    """One macro of a foundation module, as its definition and the comment above it say."""
+    module: str
+    name: str
+    params: tuple[str, ...]                      # as defined
+    table: bool                                  # a table macro (AS TABLE), else a scalar one
+    doc: str                                     # the prose above it, as one line
+    args: tuple[tuple[str, str, str], ...]       # @arg: name, type, doc
+    columns: tuple[tuple[str, str], ...]         # @column: name, type
+    returns: tuple[str, str] | None              # @returns: type, doc
+
+
+def macros(module: str) -> list[Macro]:
+    """The macros a foundation module defines, with their documentation."""
+    sql = text(module)
+    found = []
+    for m in MACRO.finditer(sql):
+        prose, args, columns, returns = [], [], [], None
+        for line in reversed(sql[:m.start()].splitlines()):  # the comment right above, up to a blank line
+            if not line.startswith("--") or INCLUDE.match(line):
+                break
+            if tag := TAG.match(line):
+                kind, words = tag[1], tag[2].strip()
+                if kind == "returns":
+                    returns = _type_first(words)
+                else:
+                    name, _, rest = words.partition(" ")
+                    of_type, doc = _type_first(rest.strip())
+                    if kind == "arg":
+                        args.insert(0, (name, of_type, doc))
+                    else:
+                        columns.insert(0, (name, of_type))
+            else:
+                prose.insert(0, line[2:].strip())
+        found.append(Macro(module, m[1], tuple(a.strip() for a in m[2].split(",") if a.strip()), bool(m[3]),
+                           " ".join(prose), tuple(args), tuple(columns), returns))
+    return found
+
+
+def _type_first(words: str) -> tuple[str, str]:
+    """(a SQL type, the rest) of "TYPE doc", the type's spaces inside parentheses kept (STRUCT(a INT, b INT))."""
+    depth = 0
+    for i, ch in enumerate(words):
+        depth += (ch == "(") - (ch == ")")
+        if ch == " " and depth == 0:
+            return words[:i], words[i + 1:].strip()
+    return words, ""
+
+
+@lru_cache(maxsize=1)
+def _callable_names() -> dict[str, str]:
+    """Every public macro's name -> its module."""
+    return {m.name: module for module in modules() for m in macros(module) if not m.name.startswith("_")}
+
+
+def modules_called(sql: str) -> list[str]:
+    """The modules whose public macros a SQL text calls (`name(`), for ad-hoc SQL to use them."""
+    return sorted({module for name, module in _callable_names().items() if re.search(rf"\b{name}\s*\(", sql)})
 
 
 def modules() -> list[str]:

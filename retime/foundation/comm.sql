@@ -4,6 +4,13 @@
 -- n-th collective of every rank is taken to be the same collective. The straggler queries and the
 -- job replay (replay/sql/job_collectives.sql) both match collectives this way.
 -- Columns: rank, trace_id, event_id, ts_ns, coll_op, seq (0-based position on its rank).
+-- @arg job_name VARCHAR the job (traces.job)
+-- @column rank INTEGER
+-- @column trace_id BIGINT
+-- @column event_id BIGINT
+-- @column ts_ns BIGINT
+-- @column coll_op VARCHAR
+-- @column seq BIGINT
 CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
     SELECT t.rank, e.trace_id, e.event_id, e.ts_ns, e.coll_op,
            row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
@@ -15,6 +22,8 @@ CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
 
 -- Bytes per element of a collective's data type as Kineto and PyTorch's NCCL slices name it (NULL
 -- where unknown).
+-- @arg coll_dtype VARCHAR its element type (events.coll_dtype)
+-- @returns BIGINT bytes per element; NULL for an unknown type
 CREATE OR REPLACE TEMP MACRO collective_dtype_bytes(coll_dtype) AS
     CASE lower(coalesce(coll_dtype, ''))
         WHEN 'float' THEN 4 WHEN 'float32' THEN 4 WHEN 'int' THEN 4 WHEN 'int32' THEN 4
@@ -29,6 +38,11 @@ CREATE OR REPLACE TEMP MACRO collective_dtype_bytes(coll_dtype) AS
 -- by default: all-reduce 2(n-1)/n of its buffer, all-gather / reduce-scatter / all-to-all (n-1)/n,
 -- others (broadcast, reduce, send/recv) the buffer once. NULL where the element count or type is
 -- not in the trace. The replayer's absolute `net` bandwidth divides this.
+-- @arg coll_op VARCHAR the collective (events.coll_op)
+-- @arg coll_dtype VARCHAR its element type (events.coll_dtype)
+-- @arg nelems BIGINT elements of its buffer
+-- @arg group_size INTEGER ranks taking part
+-- @returns BIGINT bytes each rank moves under the ring algorithm
 CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, group_size) AS
     (nelems * collective_dtype_bytes(coll_dtype)
      * CASE WHEN coalesce(group_size, 0) < 2 THEN 1.0
@@ -40,6 +54,8 @@ CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, g
 -- all_reduce, all_gather, reduce_scatter, alltoall) from the names traces give it (allreduce,
 -- _allgather_base, reduce_scatter_tensor, all_to_all, ...); NULL for the others (broadcast, send,
 -- recv, ...), which have no curve.
+-- @arg coll_op VARCHAR the collective (events.coll_op)
+-- @returns VARCHAR the measured NCCL curve's operation; NULL where none
 CREATE OR REPLACE TEMP MACRO nccl_curve_op(coll_op) AS
     CASE WHEN regexp_matches(lower(coalesce(coll_op, '')), 'all_?reduce') THEN 'all_reduce'
          WHEN regexp_matches(lower(coalesce(coll_op, '')), 'all_?gather') THEN 'all_gather'
@@ -52,6 +68,11 @@ CREATE OR REPLACE TEMP MACRO nccl_curve_op(coll_op) AS
 -- and "Input type"), for traces whose kernels carry no element count of their own (Kineto before
 -- its "In msg nelems" args). Columns: event_id (the kernel), coll_op (all_reduce, all_to_all, ...),
 -- coll_dtype, nelems (the product of the first input's dims).
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column coll_op VARCHAR
+-- @column coll_dtype VARCHAR
+-- @column nelems BIGINT
 CREATE OR REPLACE TEMP MACRO collective_launch_sizes(t) AS TABLE
     WITH slices AS (
         SELECT g.event_id, arg_max(s.event_id, u.depth) AS slice_id

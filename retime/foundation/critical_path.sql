@@ -1,7 +1,16 @@
+-- @include gpu host
 -- The links of a saved replay's critical path (deps of kinds critical_ss / _se / _es / _ee, written
 -- by `retime replay --save`), with their times, what they stand for, and the window (an annotation
 -- matching window_pattern, annotation_windows) each ends in: for the critical_path queries.
--- @include gpu host
+-- @arg replay_id BIGINT a replay saved with --save (its trace id)
+-- @arg window_pattern VARCHAR regular expression over annotation names: the windows (ProfilerStep#N)
+-- @column step VARCHAR
+-- @column from_event VARCHAR
+-- @column to_event VARCHAR
+-- @column from_t BIGINT
+-- @column to_t BIGINT
+-- @column link VARCHAR
+-- @column resource VARCHAR
 CREATE OR REPLACE TEMP MACRO critical_path_links(replay_id, window_pattern) AS TABLE
     WITH
     path AS (

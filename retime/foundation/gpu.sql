@@ -6,6 +6,9 @@
 -- memsets. Kernels by name: the first rule of kernel_classes.toml whose pattern matches (the table
 -- kernel_class_rules, _kernel_class_rules.sql; kernel_class_rule, the first-match macro foundation.load
 -- defines over them), otherwise 'other'.
+-- @arg kind VARCHAR events.kind of the op
+-- @arg name VARCHAR the event's name
+-- @returns VARCHAR gemm | attention | convolution | reduction | elementwise | other | memory | communication
 CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
     CASE WHEN kind = 'collective' THEN 'communication'
          WHEN kind IN ('memcpy', 'memset') THEN 'memory'
@@ -16,17 +19,34 @@ CREATE OR REPLACE TEMP MACRO gpu_class(kind, name) AS
 -- into, from an op's class (gpu_class): collectives and the kernels that move data between GPUs
 -- without being collectives (DeepEP, custom all-reduce, ...: kernel_classes.toml) are
 -- communication, copies and memsets memory, every other kernel compute.
+-- @arg class VARCHAR a gpu_class value
+-- @returns VARCHAR compute | communication | memory
 CREATE OR REPLACE TEMP MACRO class_resource(class) AS
     CASE class WHEN 'communication' THEN 'communication' WHEN 'memory' THEN 'memory' ELSE 'compute' END;
 
 -- The GPU ops of trace t with only what time accounting needs (no class, no args): the derived
 -- gpu_timeline (retime/store/sql/schema.sql), under the column names the queries use.
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column kind VARCHAR
+-- @column lane_device INTEGER
+-- @column lane_stream BIGINT
+-- @column ts_ns BIGINT
+-- @column end_ns BIGINT
+-- @column resource VARCHAR
 CREATE OR REPLACE TEMP MACRO gpu_spans(t) AS TABLE
     SELECT event_id, kind, device AS lane_device, stream AS lane_stream, ts_ns, end_ns, resource
     FROM gpu_timeline WHERE trace_id = t;
 
 -- The GPU ops of trace t that a host call launched, with the start of that call (call_t): the
 -- launch path (queue depth, launch-bound windows).
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column device INTEGER
+-- @column stream BIGINT
+-- @column ts_ns BIGINT
+-- @column end_ns BIGINT
+-- @column call_t BIGINT
 CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
     SELECT event_id, device, stream, ts_ns, end_ns, call_ts_ns AS call_t
     FROM gpu_timeline WHERE trace_id = t AND call_event_id IS NOT NULL;
@@ -37,6 +57,11 @@ CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
 -- devices at once (each device's +1s and -1s cancel, so its sum starts at 0); an end at the instant
 -- of a launch counts first, launches at one instant in event order. Written to gpu_launch_queue
 -- when a trace is. Columns: event_id, device, call_t, depth.
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column device INTEGER
+-- @column call_t BIGINT
+-- @column depth HUGEINT
 CREATE OR REPLACE TEMP MACRO launch_queue(t) AS TABLE
     SELECT event_id, device, t_ns AS call_t, depth
     FROM (SELECT event_id, device, t_ns, is_launch,
@@ -47,6 +72,13 @@ CREATE OR REPLACE TEMP MACRO launch_queue(t) AS TABLE
 
 -- GPU time per op name of trace t (kind, name, resource, class, ops, ns: durations summed): the
 -- breakdowns add up first and class the few hundred names a trace repeats, not its millions of ops.
+-- @arg t BIGINT the trace
+-- @column kind VARCHAR
+-- @column name VARCHAR
+-- @column resource VARCHAR
+-- @column class VARCHAR
+-- @column ops BIGINT
+-- @column ns HUGEINT
 CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
     SELECT kind, name, class_resource(class) AS resource, class, ops, ns
     FROM (SELECT kind, name, gpu_class(kind, coalesce(name, '')) AS class, ops, ns
@@ -57,6 +89,12 @@ CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
 -- stream has ended opens a gap from that end (free_since) to its start. Columns: device, stream,
 -- gap_ns, free_since, launched_at (the start of the call that launched the op ending the gap).
 -- Written to gpu_stream_gaps when a trace is; the queries read that.
+-- @arg t BIGINT the trace
+-- @column device INTEGER
+-- @column stream BIGINT
+-- @column gap_ns BIGINT
+-- @column free_since BIGINT
+-- @column launched_at BIGINT
 CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
     SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
     FROM (SELECT device, stream, ts_ns, call_ts_ns,
@@ -70,6 +108,12 @@ CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
 -- starts a new island when it starts after every earlier op has ended, and an island ends where
 -- the ops before the next island's first op ended (the device's last end for the last island).
 -- prev_end: where the island before ended (NULL for the first), so the idle gap before is known.
+-- @arg t BIGINT the trace
+-- @arg resources VARCHAR[] the resources whose ops count ('compute', 'communication', 'memory')
+-- @column device INTEGER
+-- @column island_start BIGINT
+-- @column island_end BIGINT
+-- @column prev_end BIGINT
 CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     WITH ops AS (
         SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
@@ -89,6 +133,13 @@ CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
 
 -- The busy islands (lo, hi, prev_hi) with the busy time before each (before_ns): the time covered up to any t is
 -- then one ASOF lookup of the last island starting at or before t, and covered_until of it.
+-- @arg t BIGINT the trace
+-- @arg resources VARCHAR[] the resources whose ops count ('compute', 'communication', 'memory')
+-- @column device INTEGER
+-- @column lo BIGINT
+-- @column hi BIGINT
+-- @column prev_hi BIGINT
+-- @column before_ns HUGEINT
 CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
     SELECT device, island_start AS lo, island_end AS hi, prev_end AS prev_hi,
            coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
@@ -99,6 +150,11 @@ CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
 -- (lo, hi, and before_ns: the time the earlier ones cover; all NULL when none starts that early).
 -- Covered time inside [a, b) is covered_until(.., b) - covered_until(.., a): two ASOF lookups
 -- instead of a range join.
+-- @arg before_ns BIGINT an island's busy time before it (gpu_busy_islands)
+-- @arg lo BIGINT the island's start
+-- @arg hi BIGINT the island's end
+-- @arg until_ns BIGINT the instant
+-- @returns BIGINT busy time up to until_ns
 CREATE OR REPLACE TEMP MACRO covered_until(before_ns, lo, hi, until_ns) AS coalesce(before_ns + least(until_ns, hi) - lo, 0);
 
 -- The segments of trace t's GPU time per device between consecutive change points (an op starting
@@ -106,6 +162,12 @@ CREATE OR REPLACE TEMP MACRO covered_until(before_ns, lo, hi, until_ns) AS coale
 -- ends, each +1 or -1 to its resource's running count. Columns: device, compute, comm, memory
 -- (the counts), len (ns). The gap from a device's last end to the next device's first start is no
 -- segment.
+-- @arg t BIGINT the trace
+-- @column device INTEGER
+-- @column compute HUGEINT
+-- @column comm HUGEINT
+-- @column memory HUGEINT
+-- @column len BIGINT
 CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
     WITH changes AS (
         SELECT lane_device AS device, ts_ns AS t_ns, resource, 1 AS delta FROM gpu_spans(t)
@@ -129,6 +191,12 @@ CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
 -- flags compute, communication, memory (some op of that resource ran; all false: idle between
 -- the device's first start and last end) and ns, the time exactly that combination ran. Written
 -- to gpu_overlap when a trace is (retime/store/sql/derive_trace.sql).
+-- @arg t BIGINT the trace
+-- @column device INTEGER
+-- @column compute BOOLEAN
+-- @column communication BOOLEAN
+-- @column memory BOOLEAN
+-- @column ns BIGINT
 CREATE OR REPLACE TEMP MACRO gpu_combinations(t) AS TABLE
     SELECT device, compute > 0 AS compute, comm > 0 AS communication, memory > 0 AS memory, sum(len)::BIGINT AS ns
     FROM gpu_segments(t)
@@ -137,6 +205,13 @@ CREATE OR REPLACE TEMP MACRO gpu_combinations(t) AS TABLE
 -- GPU time per device of trace t split by what ran, from its stored combinations (gpu_overlap,
 -- gpu_combinations): compute (some compute op ran), communication with and without compute,
 -- memory only (only copies / memsets), and busy (anything ran): the unions of busy_islands.
+-- @arg t BIGINT the trace
+-- @column device INTEGER
+-- @column compute_ns BIGINT
+-- @column comm_overlapped_ns BIGINT
+-- @column comm_exposed_ns BIGINT
+-- @column memory_only_ns BIGINT
+-- @column busy_ns BIGINT
 CREATE OR REPLACE TEMP MACRO gpu_time_split(t) AS TABLE
     SELECT device,
            coalesce(sum(ns) FILTER (WHERE compute), 0)::BIGINT AS compute_ns,

@@ -1,6 +1,8 @@
 -- What counts as a host call that blocks until the GPU catches up, for sync_stalls and the replayer:
 -- device, stream and event synchronize (CUDA runtime, HIP, CUDA driver) and the synchronous
 -- copies and memsets; versioned runtime names ('cudaMemcpy_v3020') included.
+-- @arg name VARCHAR the event's name
+-- @returns BOOLEAN the host call waits for the GPU
 CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
     regexp_matches(coalesce(name, ''),
                    '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize');
@@ -9,6 +11,10 @@ CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
 -- with a duration on a CPU thread, and the kernels, collectives, copies and memsets on GPU streams;
 -- not the profiler's own markers on lanes of their own (Kineto's "Record Window End" and the
 -- like), flows, counters, async spans or GPU-side annotations.
+-- @arg lane_kind VARCHAR lanes.kind of the event's lane
+-- @arg kind VARCHAR events.kind of the op
+-- @arg dur_ns BIGINT the event's duration
+-- @returns BOOLEAN the event counts toward a trace's span
 CREATE OR REPLACE TEMP MACRO is_span_event(lane_kind, kind, dur_ns) AS
     dur_ns IS NOT NULL AND dur_ns >= 0
     AND (lane_kind = 'cpu_thread' OR (lane_kind = 'gpu_stream' AND kind IN ('kernel', 'collective', 'memcpy', 'memset')));
@@ -16,6 +22,10 @@ CREATE OR REPLACE TEMP MACRO is_span_event(lane_kind, kind, dur_ns) AS
 -- Every trace's span: its first span event's start and its last one's end (is_span_event), as
 -- `traces`, `info`, a replay's "measured" and --against read it. Columns: trace_id, first_ns,
 -- last_ns, span_ns.
+-- @column trace_id BIGINT
+-- @column first_ns BIGINT
+-- @column last_ns BIGINT
+-- @column span_ns BIGINT
 CREATE OR REPLACE TEMP MACRO trace_spans() AS TABLE
     SELECT e.trace_id, min(e.ts_ns) AS first_ns, max(e.ts_ns + e.dur_ns) AS last_ns,
            max(e.ts_ns + e.dur_ns) - min(e.ts_ns) AS span_ns
@@ -28,6 +38,11 @@ CREATE OR REPLACE TEMP MACRO trace_spans() AS TABLE
 -- any kind: Kineto writes ProfilerStep#N as a user annotation today and as a CPU operator before
 -- 2021-09 (category "Operator"). The replayer's steps are the same events (replay/engine.py
 -- step_windows). Columns: name, ws, we (start and end, ns).
+-- @arg t BIGINT the trace
+-- @arg pattern VARCHAR regular expression over the windows' names
+-- @column name VARCHAR
+-- @column ws BIGINT
+-- @column we BIGINT
 CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
     SELECT e.name, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
@@ -38,6 +53,11 @@ CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
 -- operator of its thread has ended (operators sorted by start, the longer first, so a parent precedes
 -- the children that start with it). Written to cpu_top_ops when a trace is (retime/store/sql/derive_trace.sql).
 -- Columns: event_id, lane_id, ts_ns, dur_ns.
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column lane_id INTEGER
+-- @column ts_ns BIGINT
+-- @column dur_ns BIGINT
 CREATE OR REPLACE TEMP MACRO outermost_cpu_ops(t) AS TABLE
     SELECT event_id, lane_id, ts_ns, dur_ns
     FROM (SELECT event_id, lane_id, ts_ns, dur_ns,

@@ -9,6 +9,21 @@
 -- bandwidth, and how long that was at least 80% and above 100% (a sweep over the instants a transfer
 -- starts or ends on it: demand is the sum of the wanted rates, bytes over the time alone, of the
 -- transfers running under sharing).
+-- @arg replay_id BIGINT a replay saved with --save (its trace id)
+-- @column server BIGINT
+-- @column link VARCHAR
+-- @column direction VARCHAR
+-- @column gb_s DOUBLE
+-- @column transfers BIGINT
+-- @column copies BIGINT
+-- @column network BIGINT
+-- @column fabric BIGINT
+-- @column bytes BIGINT
+-- @column slowed BIGINT
+-- @column peak_demand DOUBLE
+-- @column busy_ns BIGINT
+-- @column over_80_ns BIGINT
+-- @column over_100_ns BIGINT
 CREATE OR REPLACE TEMP MACRO link_demand(replay_id) AS TABLE
     WITH crossing AS (
         SELECT c.server, c.link, c.direction, t.transfer, t.start_ns, t.start_ns + t.took_ns AS end_ns,
@@ -51,6 +66,16 @@ CREATE OR REPLACE TEMP MACRO link_demand(replay_id) AS TABLE
 
 -- Per link direction of replay replay_id and time bucket of bucket_ns from the replay's origin: the bytes it
 -- carried, spread evenly over each transfer's time under sharing, and their share of the link.
+-- @arg replay_id BIGINT a replay saved with --save (its trace id)
+-- @arg bucket_ns BIGINT the time bucket, ns
+-- @column server BIGINT
+-- @column link VARCHAR
+-- @column direction VARCHAR
+-- @column bucket BIGINT
+-- @column start_ns BIGINT
+-- @column gb_s DOUBLE
+-- @column bytes BIGINT
+-- @column utilization DOUBLE
 CREATE OR REPLACE TEMP MACRO link_load(replay_id, bucket_ns) AS TABLE
     WITH crossing AS (
         SELECT c.server, c.link, c.direction, t.start_ns, t.start_ns + greatest(t.took_ns, 1) AS end_ns,
@@ -71,6 +96,18 @@ CREATE OR REPLACE TEMP MACRO link_load(replay_id, bucket_ns) AS TABLE
     WHERE c.trace_id = replay_id;
 
 -- The transfers of replay replay_id that got less than they wanted, with the links each crossed.
+-- @arg replay_id BIGINT a replay saved with --save (its trace id)
+-- @column rank BIGINT
+-- @column server BIGINT
+-- @column gpu BIGINT
+-- @column kind VARCHAR
+-- @column name VARCHAR
+-- @column bytes BIGINT
+-- @column start_ns BIGINT
+-- @column wanted_ns BIGINT
+-- @column took_ns BIGINT
+-- @column delay_ns BIGINT
+-- @column links VARCHAR
 CREATE OR REPLACE TEMP MACRO link_collisions(replay_id) AS TABLE
     SELECT t.rank, t.server, t.gpu, t.kind, t.name, t.bytes, t.start_ns, t.wanted_ns, t.took_ns,
            t.took_ns - t.wanted_ns AS delay_ns,
@@ -81,6 +118,13 @@ CREATE OR REPLACE TEMP MACRO link_collisions(replay_id) AS TABLE
 
 -- Each link of replay replay_id's servers with its parent, bandwidth, bytes both ways and the peak demand of
 -- its busier direction.
+-- @arg replay_id BIGINT a replay saved with --save (its trace id)
+-- @column server BIGINT
+-- @column link VARCHAR
+-- @column parent VARCHAR
+-- @column gb_s DOUBLE
+-- @column bytes BIGINT
+-- @column peak_demand DOUBLE
 CREATE OR REPLACE TEMP MACRO link_tree(replay_id) AS TABLE
     WITH crossing AS (
         SELECT c.server, c.link, c.direction, t.start_ns AS t_ns, t.bytes / greatest(t.wanted_ns, 1) AS want, t.bytes

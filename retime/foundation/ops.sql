@@ -5,11 +5,15 @@
 -- A CPU operator's name without what torch.autograd.profiler.emit_nvtx appends to its NVTX range
 -- ("aten::copy_, op_id = 317175", "aten::addmm, seq = 12, op_id = 5, sizes = [...]"), so the ranges
 -- of one operator in an Nsight trace share its name.
+-- @arg name VARCHAR the event's name
+-- @returns VARCHAR the operator's name without overload suffixes
 CREATE OR REPLACE TEMP MACRO op_name(name) AS
     regexp_replace(name, ', (seq|op_id|sizes|input_op_ids) = .*$', '');
 
 -- The category of a CPU operator name (op_rules.toml: the first rule whose pattern matches), NULL
 -- when no rule names it.
+-- @arg name VARCHAR the event's name
+-- @returns VARCHAR op_rules.toml's category; NULL where no rule matches
 CREATE OR REPLACE TEMP MACRO op_category(name) AS
     (SELECT category FROM op_rules WHERE priority = op_rule(coalesce(name, '')));  -- op_rule: the first match (foundation.load)
 
@@ -17,12 +21,18 @@ CREATE OR REPLACE TEMP MACRO op_category(name) AS
 -- memory by their kind; a kernel takes the category of the innermost categorised CPU operator around
 -- its launch call (operator_category, NULL when none), else its own class (gpu_class: convolution
 -- -> conv, reduction -> elementwise, the rest as named). Written to gpu_timeline.category.
+-- @arg kind VARCHAR events.kind of the op
+-- @arg class VARCHAR a gpu_class value
+-- @arg operator_category VARCHAR the category of the op's launching operator (op_category); NULL without one
+-- @returns VARCHAR gemm | attention | conv | norm | elementwise | communication | memory | other
 CREATE OR REPLACE TEMP MACRO gpu_op_category(kind, class, operator_category) AS
     CASE WHEN kind = 'collective' THEN 'communication' WHEN kind IN ('memcpy', 'memset') THEN 'memory'
          WHEN operator_category IS NOT NULL THEN operator_category
          ELSE CASE class WHEN 'convolution' THEN 'conv' WHEN 'reduction' THEN 'elementwise' ELSE class END END;
 
 -- Bytes per element of a torch.profiler "Input type" (NULL for what is not a tensor's type).
+-- @arg dtype VARCHAR element type as the trace writes it (float, c10::BFloat16, ...)
+-- @returns DOUBLE bytes per element
 CREATE OR REPLACE TEMP MACRO dtype_bytes(dtype) AS
     CASE WHEN dtype IN ('double', 'long', 'c10::complex<float>', 'int64') THEN 8
          WHEN dtype IN ('float', 'int', 'float32', 'int32') THEN 4
@@ -30,15 +40,30 @@ CREATE OR REPLACE TEMP MACRO dtype_bytes(dtype) AS
          WHEN dtype IN ('bool', 'unsigned char', 'signed char', 'char') OR dtype LIKE 'c10::Float8%' THEN 1 END;
 
 -- Elements of a tensor of dims d (NULL for an empty list: a scalar or no tensor).
+-- @arg d BIGINT[] a tensor's dims
+-- @returns DOUBLE its elements
 CREATE OR REPLACE TEMP MACRO numel(d) AS
     CASE WHEN len(d) > 0 THEN list_reduce(d, lambda a, b: a * b)::DOUBLE END;
 
 -- Output length of a convolution along one axis.
+-- @arg size BIGINT an input's extent
+-- @arg kernel BIGINT the kernel's extent
+-- @arg stride BIGINT stride
+-- @arg pad BIGINT padding
+-- @arg dilation BIGINT dilation
+-- @returns BIGINT the output's extent
 CREATE OR REPLACE TEMP MACRO conv_out(size, kernel, stride, pad, dilation) AS
     floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
 
 -- FLOPs and bytes of a 2-D convolution: input d[1] [N,C,H,W], weight d[2] [O,C/g,kh,kw] (n: their
 -- element counts), stride st, padding pd and dilation dl (two each).
+-- @arg d BIGINT[][] the operator's input dims
+-- @arg n DOUBLE[] each input's elements (numel; NULL for a scalar)
+-- @arg elt DOUBLE bytes per element
+-- @arg st BIGINT[] stride
+-- @arg pd BIGINT[] padding
+-- @arg dl BIGINT[] dilation
+-- @returns STRUCT(flops DOUBLE, bytes DOUBLE) FLOPs and bytes of a convolution
 CREATE OR REPLACE TEMP MACRO conv_cost(d, n, elt, st, pd, dl) AS
     {'flops': 2.0 * d[1][1] * d[2][1] * conv_out(d[1][3], d[2][3], st[1], pd[1], dl[1])
                   * conv_out(d[1][4], d[2][4], st[2], pd[2], dl[2]) * d[2][2] * d[2][3] * d[2][4],
@@ -49,6 +74,15 @@ CREATE OR REPLACE TEMP MACRO conv_cost(d, n, elt, st, pd, dl) AS
 -- (numel of each input, NULL for a scalar), element size, a convolution's stride, padding and
 -- dilation (Concrete Inputs 4 to 6, parsed) and whether it was causal attention: a struct
 -- {flops, bytes}, NULL fields where the shapes do not fit the model.
+-- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
+-- @arg d BIGINT[][] the operator's input dims
+-- @arg n DOUBLE[] each input's elements (numel; NULL for a scalar)
+-- @arg elt DOUBLE bytes per element
+-- @arg st BIGINT[] stride
+-- @arg pd BIGINT[] padding
+-- @arg dl BIGINT[] dilation
+-- @arg causal BOOLEAN attention is causal
+-- @returns STRUCT(flops DOUBLE, bytes DOUBLE) FLOPs and bytes of the operator under its model
 CREATE OR REPLACE TEMP MACRO op_cost(model, d, n, elt, st, pd, dl, causal) AS
     CASE model
     WHEN 'mm' THEN {'flops': 2.0 * d[1][1] * d[1][2] * d[2][2],
@@ -75,10 +109,10 @@ CREATE OR REPLACE TEMP MACRO op_cost(model, d, n, elt, st, pd, dl, causal) AS
     WHEN 'norm' THEN {'flops': 5 * n[1], 'bytes': 2 * elt * n[1]}
     END;
 
--- The GEMM an op of a matmul model runs, from its recorded input dims as written (dims_text): a
--- struct {m, n, k} of [m, k] x [k, n], a batch folded into m (bmm's B x [M, K] x [K, N] is
--- [B M, K] x [K, N]: the same FLOPs and weight bytes), NULL for other models or dims that do not fit.
--- The per-kernel model of --to looks measured GEMM latencies up by it (replay/kernel_db.py).
+-- gemm_shape's answer from input dims already parsed.
+-- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
+-- @arg d BIGINT[][] the operator's input dims
+-- @returns STRUCT(m BIGINT, n BIGINT, k BIGINT) the GEMM's m, n, k
 CREATE OR REPLACE TEMP MACRO _gemm_dims(model, d) AS
     CASE model
     WHEN 'mm' THEN {'m': d[1][1], 'n': d[2][2], 'k': d[1][2]}
@@ -87,17 +121,33 @@ CREATE OR REPLACE TEMP MACRO _gemm_dims(model, d) AS
     WHEN 'baddbmm' THEN {'m': d[2][1] * d[2][2], 'n': d[3][3], 'k': d[2][3]}
     WHEN 'linear' THEN {'m': list_product(d[1][1:len(d[1]) - 1])::BIGINT, 'n': d[2][1], 'k': d[1][-1]}
     END;
+
+-- The GEMM an op of a matmul model runs, from its recorded input dims as written (dims_text): a
+-- struct {m, n, k} of [m, k] x [k, n], a batch folded into m (bmm's B x [M, K] x [K, N] is
+-- [B M, K] x [K, N]: the same FLOPs and weight bytes), NULL for other models or dims that do not fit.
+-- The per-kernel model of --to looks measured GEMM latencies up by it (replay/kernel_db.py).
+-- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
+-- @arg dims_text VARCHAR "Input Dims" as written
+-- @returns STRUCT(m BIGINT, n BIGINT, k BIGINT) the GEMM's m, n, k; NULL where the dims do not say
 CREATE OR REPLACE TEMP MACRO gemm_shape(model, dims_text) AS _gemm_dims(model, TRY_CAST(dims_text AS BIGINT[][]));
+
+-- kernel_shape's answer from input dims already parsed.
+-- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
+-- @arg d BIGINT[][] the operator's input dims
+-- @returns STRUCT(m BIGINT, n BIGINT, k BIGINT) the shape kernel_db reads
+CREATE OR REPLACE TEMP MACRO _kernel_dims(model, d) AS
+    CASE WHEN model = 'sdpa' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][3], 'k': d[1][2]}
+         WHEN model = 'flash_fwd' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][2], 'k': d[1][3]}
+         ELSE _gemm_dims(model, d) END;
 
 -- The shape a kernel's measured latencies are looked up by (replay/kernel_db.py), from its operator's
 -- model and dims: a GEMM's (m, n, k) (gemm_shape); a forward attention's (batch, sequence, heads) from
 -- its query, [b, h, s, d] for SDPA and [b, s, h, d] for flash attention, where the head size is
 -- between 32 and 256 (the measured attention has head size 128: the shape's ratio across parts
 -- stands for every head size in that range). NULL for other models.
-CREATE OR REPLACE TEMP MACRO _kernel_dims(model, d) AS
-    CASE WHEN model = 'sdpa' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][3], 'k': d[1][2]}
-         WHEN model = 'flash_fwd' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][2], 'k': d[1][3]}
-         ELSE _gemm_dims(model, d) END;
+-- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
+-- @arg dims_text VARCHAR "Input Dims" as written
+-- @returns STRUCT(m BIGINT, n BIGINT, k BIGINT) a GEMM's (m, n, k) or an attention's (batch, sequence, heads) as (m, n, k); NULL where unknown
 CREATE OR REPLACE TEMP MACRO kernel_shape(model, dims_text) AS _kernel_dims(model, TRY_CAST(dims_text AS BIGINT[][]));
 
 -- Every CPU operator of trace t that a rule with a model names and whose shapes were recorded:
@@ -105,6 +155,18 @@ CREATE OR REPLACE TEMP MACRO kernel_shape(model, dims_text) AS _kernel_dims(mode
 -- group by), name, dims and dtype as written, category, model, the roof it runs against (tensor: matrix units; tf32: a cuDNN convolution on FP32) and flops / bytes.
 -- A run repeats a few shapes: each distinct (operator, shape, type, concrete inputs) is parsed and
 -- costed once.
+-- @arg t BIGINT the trace
+-- @column event_id BIGINT
+-- @column shape_id BIGINT
+-- @column name VARCHAR
+-- @column dims VARCHAR
+-- @column dtype VARCHAR
+-- @column category VARCHAR
+-- @column model VARCHAR
+-- @column tensor BOOLEAN
+-- @column tf32 BOOLEAN
+-- @column flops DOUBLE
+-- @column bytes DOUBLE
 CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
     WITH
     names AS (
@@ -151,6 +213,22 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 -- (op_costs' rows). Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
 -- columns for the operator (event_id is the operator's) and kernel_ns (its kernels' time, summed). Kernels under no modelled operator are
 -- left out.
+-- @arg t BIGINT the trace
+-- @column kernel_id BIGINT
+-- @column kernel VARCHAR
+-- @column ns BIGINT
+-- @column event_id BIGINT
+-- @column shape_id BIGINT
+-- @column name VARCHAR
+-- @column dims VARCHAR
+-- @column dtype VARCHAR
+-- @column category VARCHAR
+-- @column model VARCHAR
+-- @column tensor BOOLEAN
+-- @column tf32 BOOLEAN
+-- @column flops DOUBLE
+-- @column bytes DOUBLE
+-- @column kernel_ns BIGINT
 CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     SELECT g.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns,
            w.event_id, w.shape_id, w.name, w.dims, w.dtype, w.category, w.model, w.tensor, w.tf32, w.flops, w.bytes, w.kernel_ns
@@ -159,6 +237,9 @@ CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
 
 -- The names of trace t's kernels that have a roofline operator (gpu_timeline.op_event_id), each
 -- with whether it shows TF32 tensor cores (tf32_kernel, hardware.sql): matched once per distinct name.
+-- @arg t BIGINT the trace
+-- @column name VARCHAR
+-- @column tf32 BOOLEAN
 CREATE OR REPLACE TEMP MACRO tf32_kernel_names(t) AS TABLE
     SELECT name, tf32_kernel(name) AS tf32
     FROM (SELECT DISTINCT name FROM gpu_timeline WHERE trace_id = t AND op_event_id IS NOT NULL);
@@ -170,6 +251,21 @@ CREATE OR REPLACE TEMP MACRO tf32_kernel_names(t) AS TABLE
 -- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested on FP32 matmul kernels only).
 -- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
 -- model, tensor, tf32, flops, bytes.
+-- @arg t BIGINT the trace
+-- @column kernel_id BIGINT
+-- @column kernel VARCHAR
+-- @column ns BIGINT
+-- @column event_id BIGINT
+-- @column shape_id BIGINT
+-- @column name VARCHAR
+-- @column dims VARCHAR
+-- @column dtype VARCHAR
+-- @column category VARCHAR
+-- @column model VARCHAR
+-- @column tensor BOOLEAN
+-- @column tf32 BOOLEAN
+-- @column flops DOUBLE
+-- @column bytes DOUBLE
 CREATE OR REPLACE TEMP MACRO kernel_work(t) AS TABLE
     SELECT k.kernel_id, k.kernel, k.ns, k.event_id, k.shape_id, k.name, k.dims, k.dtype, k.category, k.model, k.tensor,
            k.tf32 OR (k.dtype = 'float' AND k.tensor AND coalesce(n.tf32, false)) AS tf32,

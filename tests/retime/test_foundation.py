@@ -63,3 +63,82 @@ def test_the_foundations_tables_outlive_a_blocks_scratch_tables(tmp_path):
         foundation.load(store.con, *foundation.modules())
         temp = {r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
         assert temp == foundation.TEMP_TABLES
+
+
+def defined_names(module: str) -> set[str]:
+    """What a module gives the SQL that includes it: its macros, its tables, its first-match macro."""
+    import re
+    text = foundation.text(module)
+    names = {m.name for m in foundation.macros(module)}
+    names |= set(re.findall(r"CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (?:IF NOT EXISTS )?(\w+)", text))
+    names |= {macro for key, (macro, *_rest) in foundation._FIRST_MATCH.items() if key == module}
+    return names
+
+
+def test_every_macro_documents_its_arguments_and_what_it_answers():
+    """Each macro: a line of prose, `@arg NAME TYPE doc` for every argument in order, and `@column`s
+    (a table macro) or `@returns` (a scalar one)."""
+    faults = []
+    for module in foundation.modules():
+        for macro in foundation.macros(module):
+            where = f"{module}.{macro.name}"
+            if not macro.doc:
+                faults.append(f"{where}: no description")
+            if tuple(name for name, _, _ in macro.args) != macro.params:
+                faults.append(f"{where}: @arg {[a for a, _, _ in macro.args]} for arguments {list(macro.params)}")
+            faults += [f"{where}: @arg {name} has no type or doc" for name, kind, doc in macro.args if not (kind and doc)]
+            if macro.table and (not macro.columns or macro.returns):
+                faults.append(f"{where}: a table macro documents its @columns, not a @returns")
+            if not macro.table and (macro.columns or not macro.returns):
+                faults.append(f"{where}: a scalar macro documents its @returns")
+    assert faults == []
+
+
+def test_each_table_macro_answers_the_columns_it_documents(sample_store):
+    """DuckDB's DESCRIBE of every table macro, on a real store, against its @column lines."""
+    db, ids = sample_store
+    values = {"t": str(ids[0][0]), "replay_id": str(next(t for t, fmt, _ in ids if fmt == "replay")),
+              "job_name": f"'{next(job for _, _, job in ids if job)}'", "window_pattern": "'ProfilerStep'",
+              "pattern": "'ProfilerStep'", "bucket_ns": "1000000", "resources": "['compute']", "gpu": "''"}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        foundation.load(con, *foundation.modules())
+        for module in foundation.modules():
+            for macro in (m for m in foundation.macros(module) if m.table):
+                call = f"{macro.name}({', '.join(values[p] for p in macro.params)})"
+                described = [(row[0], row[1]) for row in con.execute(f"DESCRIBE SELECT * FROM {call}").fetchall()]
+                assert described == list(macro.columns), f"{module}.{macro.name}"
+    finally:
+        con.close()
+
+
+def test_every_include_is_used_and_private_helpers_stay_in_their_module():
+    """A module or query names something of each module it includes; a `_helper` macro is used
+    only in the module that defines it."""
+    import re
+    unused = []
+    for module in foundation.modules():
+        text = foundation.text(module)
+        for inner in foundation.includes(text):
+            if not any(re.search(rf"\b{name}\b", text) for name in defined_names(inner)):
+                unused.append(f"{module} includes {inner}")
+    for query in runner.catalogue().values():
+        for inner in query.includes:
+            if not any(re.search(rf"\b{name}\b", query.sql) for name in defined_names(inner)):
+                unused.append(f"query {query.name} includes {inner}")
+    assert unused == []
+    private = {m.name: module for module in foundation.modules() for m in foundation.macros(module) if m.name.startswith("_")}
+    leaks = [f"{name} ({home}) used in {other}" for name, home in private.items()
+             for other in foundation.modules() if other != home and re.search(rf"\b{name}\b", foundation.text(other))]
+    leaks += [f"{name} used in query {q.name}" for name in private for q in runner.catalogue().values()
+              if re.search(rf"\b{name}\b", q.sql)]
+    assert leaks == []
+
+
+def test_ad_hoc_sql_can_call_the_librarys_macros(sample_store):
+    db, ids = sample_store
+    with retime.open(db, read_only=True) as store:
+        spans = store.sql("SELECT count(*) AS n FROM gpu_spans($t)", {"t": ids[0][0]})["n"][0]
+        assert spans == store.sql("SELECT count(*) AS n FROM gpu_timeline WHERE trace_id = $t", {"t": ids[0][0]})["n"][0] > 0
+    assert foundation.modules_called("SELECT collective_bus_bytes(a, b, c, d), gpu_class(k, n) FROM x") == ["comm", "gpu"]
+    assert foundation.modules_called("SELECT gpu_classes FROM x") == []
