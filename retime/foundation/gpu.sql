@@ -182,10 +182,12 @@ CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
                lead(t_ns) OVER w - t_ns AS len, lead(device) OVER w AS next_device
         FROM changes
         -- one ordered pass over all devices: each device's +1s and -1s cancel, so every count is back
-        -- at 0 on a device's last change; what runs on from there into the next device is dropped
-        WINDOW w AS (ORDER BY device, t_ns ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        -- at 0 on a device's last change; what runs on from there into the next device is dropped.
+        -- Changes at one instant in a fixed order (ends first): the zero-length segments between them
+        -- are dropped, so the answer does not depend on how the sort breaks ties
+        WINDOW w AS (ORDER BY device, t_ns, delta, resource ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
-    SELECT device, compute, comm, memory, len FROM counted WHERE len IS NOT NULL AND next_device = device;
+    SELECT device, compute, comm, memory, len FROM counted WHERE len > 0 AND next_device = device;
 
 -- GPU time of trace t per device and combination of resources running at once (gpu_segments): the
 -- flags compute, communication, memory (some op of that resource ran; all false: idle between
