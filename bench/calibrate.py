@@ -1,5 +1,5 @@
-"""Calibrate the per-kernel performance model (replay/kernel_model.py) on every measured
-cross-hardware pair here and write replay/presets/kernel_model.toml, which `retime replay --to`
+"""Calibrate the per-kernel performance model (retime/replay/kernel_model.py) on every measured
+cross-hardware pair here and write retime/replay/presets/kernel_model.toml, which `retime replay --to`
 reads. bench/fidelity.py validates the same procedure with each pair held out of its calibration.
 
     python bench/calibrate.py
@@ -14,7 +14,7 @@ from retime.replay import kernel_model
 
 import retime
 
-OUT = Path(__file__).resolve().parents[1] / "replay" / "presets" / "kernel_model.toml"
+OUT = Path(__file__).resolve().parents[1] / "retime" / "replay" / "presets" / "kernel_model.toml"
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
         data = [(ga, gb, kernel_model.kernel_samples(store.con, a), kernel_model.kernel_samples(store.con, b))
                 for _, ga, a, gb, b in pairs]
     model = kernel_model.calibrate(data)
-    lines = ["# Per-kernel performance model (replay/kernel_model.py): per GPU preset, the latency floor",
+    lines = ["# Per-kernel performance model (retime/replay/kernel_model.py): per GPU preset, the latency floor",
              "# (floor_ns: the 5th percentile of its kernels' durations) and per kernel class the efficiencies,",
              "# fractions of a peak relative to the H100's: `efficiency` pooled over all of a class's kernels",
              "# against its class roof (dense BF16 FLOP/s or HBM bandwidth), for kernels without recorded shapes;",

@@ -11,7 +11,7 @@ sample_traces/batch: one workload, one factor changed) follow, with "no change" 
 and, for a batch, the step time times the batch ratio (bench/whatif.py adds a sum of durations).
 
     python bench/fidelity.py            # print the tables
-    python bench/fidelity.py --write    # also write replay/presets/fidelity.toml (the error bars)
+    python bench/fidelity.py --write    # also write retime/replay/presets/fidelity.toml (the error bars)
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from retime.replay import cache, engine, kernel_model, presets, scenario
 
 import retime
 
-FIDELITY = Path(__file__).resolve().parents[1] / "replay" / "presets" / "fidelity.toml"
+FIDELITY = Path(__file__).resolve().parents[1] / "retime" / "replay" / "presets" / "fidelity.toml"
 
 
 def err(predicted: float, measured: float) -> float:
@@ -177,7 +177,7 @@ def p80(errors: list[float]) -> float:
 def write_fidelity(cross: list[dict], pairs: list[dict]) -> None:
     lines = ["# Expected error of each kind of prediction, from bench/fidelity.py (`python bench/fidelity.py --write`):",
              "# p80_abs_error_pct bounds 80% of the absolute errors over the validated pair-directions of that kind",
-             "# (the higher value where 80% falls between two). Replays quote it as their error bar (replay/fidelity.py).",
+             "# (the higher value where 80% falls between two). Replays quote it as their error bar (retime/replay/fidelity.py).",
              "# Kinds: a knob measured on pairs that change only it (sample_traces/gpu_h100, sample_traces/input_pipeline;",
              "# `batch.host`, the batch knob on traces with no GPU ops: sample_traces/batch, three CPU workloads at three batch sizes);",
              "# `scale`, duration rules on the patterns its pairs scaled; `to.cross_vendor`, --to between the parts of",

@@ -1,7 +1,7 @@
-"""Write retime's measured-kernel tables (replay/presets/kernel_db/) from the measured databases
+"""Write retime's measured-kernel tables (retime/replay/presets/kernel_db/) from the measured databases
 installed from the package index, without importing their code: NVIDIA's `aiconfigurator-core`
 (GEMM latencies measured per part on a grid of m, n, k) and AMD's `amd-aiter` (tuned MI300X and
-MI355X GEMMs: BF16 batched, FP8 with a scale per row). `retime replay --to` reads the tables (replay/kernel_db.py);
+MI355X GEMMs: BF16 batched, FP8 with a scale per row). `retime replay --to` reads the tables (retime/replay/kernel_db.py);
 bench/kernel_validation.py scores the model built on them, each part held out in turn.
 
     pip install -e '.[kerneldb]'
@@ -28,9 +28,9 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / "replay" / "presets" / "kernel_db"
-PROVENANCE = ROOT / "replay" / "presets" / "kernel_db.toml"
-NETWORK = ROOT / "replay" / "presets" / "network.toml"
+OUT_DIR = ROOT / "retime" / "replay" / "presets" / "kernel_db"
+PROVENANCE = ROOT / "retime" / "replay" / "presets" / "kernel_db.toml"
+NETWORK = ROOT / "retime" / "replay" / "presets" / "network.toml"
 
 # retime preset <- aiconfigurator-core's system name, and which kernel source per data type
 NVIDIA_PARTS = {"a100": "a100_sxm", "h100": "h100_sxm", "h200": "h200_sxm", "b200": "b200_sxm", "b300": "b300_sxm",
@@ -135,7 +135,7 @@ def amd_rows(con: duckdb.DuckDBPyConnection, configs: Path) -> list[str]:
 def network_rows(systems: Path) -> list[str]:
     """Each NVIDIA part's network between servers as aiconfigurator-core's system files state it:
     `inter_node_bw` (bytes/s per GPU, one direction) and `p2p_latency` (s), read as text (the
-    package's code is not run); written to replay/presets/network.toml for jobs grown across servers."""
+    package's code is not run); written to retime/replay/presets/network.toml for jobs grown across servers."""
     import re
     lines = ["# Between servers, per GPU: written by `python bench/kernel_db.py` from aiconfigurator-core's",
              "# systems/<part>.yaml (do not edit). inter_node_gb_s: `inter_node_bw` (one direction, per GPU; the",
@@ -183,7 +183,7 @@ def main() -> None:
     nccl_counts = con.execute("SELECT gpu, list(DISTINCT ranks ORDER BY ranks), count(*) FROM nccl GROUP BY ALL ORDER BY ALL").fetchall()
     versions = {name: importlib.metadata.version(name) for name in ("aiconfigurator-core", "amd-aiter")}
     lines = [
-        "# Where replay/presets/kernel_db/ comes from: written by `python bench/kernel_db.py` (do not edit).",
+        "# Where retime/replay/presets/kernel_db/ comes from: written by `python bench/kernel_db.py` (do not edit).",
         "# Latencies are medians over a package's collections of one kernel source (aiter: the tuned time).",
         "",
         "[gemm]",

@@ -1,4 +1,4 @@
-"""Kernel-level validation of the measured-GEMM model (replay/kernel_db.py), each part held out.
+"""Kernel-level validation of the measured-GEMM model (retime/replay/kernel_db.py), each part held out.
 
 For every part with a measured grid, its measured GEMM latencies are predicted from the other
 parts' grids and its own specs only (kernel_db.latency with the part excluded), and scored by the
@@ -21,7 +21,7 @@ bandwidth only (kernel_db.collective_latency with the part excluded), beside the
 link bandwidth as measured and scaled by the bandwidth ratio.
 
     python bench/kernel_validation.py            # print the tables
-    python bench/kernel_validation.py --write    # also write replay/presets/kernel_validation.toml
+    python bench/kernel_validation.py --write    # also write retime/replay/presets/kernel_validation.toml
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ import numpy as np
 from retime.replay import kernel_db, presets
 from retime.replay.grow import bus_factor
 
-OUT = Path(__file__).resolve().parents[1] / "replay" / "presets" / "kernel_validation.toml"
+OUT = Path(__file__).resolve().parents[1] / "retime" / "replay" / "presets" / "kernel_validation.toml"
 EFFICIENCY = 0.7
 NVLINK_GB_S = 100  # parts whose GPUs talk over NVLink (gpus.toml interconnect_gb_s): the PCIe-only ones differ
 
@@ -153,7 +153,7 @@ def held_out_counts() -> list[dict]:
 def across_vendors() -> list[dict]:
     """GEMMs measured on the other vendor's parts (aiter's tuned MI300X / MI355X rows, never fitted
     on): each predicted from an NVIDIA part's measured latency of the shape as `--to` does across
-    vendors (the calibrated roofline model, replay/kernel_model.py, from each part calibrated there),
+    vendors (the calibrated roofline model, retime/replay/kernel_model.py, from each part calibrated there),
     beside the NVIDIA-anchored spec model (kernel_db.from_specs: what `covers` refuses across
     vendors), the source x the dense peak ratio and no change."""
     from retime.replay import kernel_model
@@ -181,7 +181,7 @@ def across_vendors() -> list[dict]:
 
 
 def batch_rule() -> list[dict]:
-    """`--set batch=F`'s rule for kernels without shapes (replay/batch.py: the floor plus the time
+    """`--set batch=F`'s rule for kernels without shapes (retime/replay/batch.py: the floor plus the time
     above it times F), against each NVIDIA part's measured latencies at twice and half the batch:
     a GEMM's m (the batch's dimension of a linear layer) and an attention's batch, every measured
     shape whose doubled batch is measured too, both ways. The floor is the part's in
@@ -305,9 +305,9 @@ def main(write: bool) -> None:
     print(f"\nby rule, pooled: 80% of {len(batch_errors):,} rows within ±{np.percentile(batch_errors, 80):.0f}%, "
           f"80% of their measured time within ±{weighted_p80(batch_errors, batch_weights):.0f}%")
     if write:
-        lines = ["# GEMM latency of a part known by its specs only (replay/kernel_db.py), each measured part held",
+        lines = ["# GEMM latency of a part known by its specs only (retime/replay/kernel_db.py), each measured part held",
                  "# out in turn: written by `python bench/kernel_validation.py --write`. p80_abs_error_pct is the",
-                 "# error bar `--to` quotes for GEMMs predicted from specs (replay/fidelity.py).", ""]
+                 "# error bar `--to` quotes for GEMMs predicted from specs (retime/replay/fidelity.py).", ""]
         for dtype, of in by_type.items():
             lines += pooled_entry(dtype, "GEMM shapes of every measured part held out in turn, pooled", of)
         lines += part_entries(rows, lambda r: r["dtype"], "shapes")

@@ -75,7 +75,7 @@ class Store:
 
         `on_file(path, size)` may return a callback that receives byte counts as the file is read
         (the CLI's progress bar). With jobs > 1, that many worker processes read the files and this
-        store commits each as it is ready (ingest/parallel.py); `on_result` hears of every file as
+        store commits each as it is ready (retime/ingest/parallel.py); `on_result` hears of every file as
         it lands.
         """
         from retime.ingest.pipeline import expand_paths, ingest_file, settle_folder_jobs  # numba: loaded to ingest
@@ -224,7 +224,7 @@ class Store:
         With save=True the replay is also written as a new trace (format 'replay', parent_trace_id).
         `window`: the annotations (a regular expression) whose times are reported as steps, instead of
         ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
-        links the trace's copies between GPU and host share (replay/links.py); default: the
+        links the trace's copies between GPU and host share (retime/replay/links.py); default: the
         Scenario's (a scenario file's `topology`). `against`: a measured trace of the changed run,
         whose error the result carries (ReplayResult.against, as `Store.against` gives it)."""
         from retime.replay import cache, engine
@@ -255,7 +255,7 @@ class Store:
         row's span is then the job's, from its first rank's start to its last rank's end.
         topology: put the trace (or the job's ranks) on a server whose links the transfers share,
         each point re-timed on its own; the grid may then vary links (`link.nic=100Gb/s,400Gb/s`).
-        A `ranks=8,64,512` axis (all_ranks) grows the job to each size (replay/grow.py, as grow_job);
+        A `ranks=8,64,512` axis (all_ranks) grows the job to each size (retime/replay/grow.py, as grow_job);
         the topology then sets the GPUs a server holds, and a `link.nic` axis the NIC between servers."""
         from retime.replay import cache, grow, sweep
         from retime.replay import job as job_graph
@@ -293,7 +293,7 @@ class Store:
 
     def _placed(self, topology: "Topology | str | None", graph, job=None):
         """The graph (a trace's, or a job's: job is its JobGraph) put on a topology's servers
-        (replay/links.py place); None without a topology."""
+        (retime/replay/links.py place); None without a topology."""
         if topology is None:
             return None
         from retime.replay import links
@@ -313,7 +313,7 @@ class Store:
         expression over annotation / NVTX range names; ProfilerStep#N by default) when both have
         windows, else the span. error_pct > 0: the replay predicted slower than measured.
         Refuses (QueryError) a TARGET whose workload is plainly another one: too few CPU operator
-        and kernel names in common with the replayed trace (replay/compare.py)."""
+        and kernel names in common with the replayed trace (retime/replay/compare.py)."""
         from retime.replay import compare
         return compare.against(self.con, result, self.resolve_trace(target), window)
 
@@ -384,7 +384,7 @@ class Store:
                  ranks: int | None = None, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
                  topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
                  window: str | None = None, save: bool = False, against: int | str | None = None) -> "GrownJob":
-        """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (replay/grow.py):
+        """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (retime/replay/grow.py):
         rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
         re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
         and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
@@ -410,7 +410,7 @@ class Store:
             case = grow.prepare(self.con, measured, chosen, ranks, _as_topology(server) if server is not None else None,
                                 ranks_per_server, fixed_global_batch)
             # on a topology, the distinct ranks fill its servers as the grown job's do (K a server), and
-            # their copies and collectives share those servers' links (replay/links.py)
+            # their copies and collectives share those servers' links (retime/replay/links.py)
             placed = (self._placed(case.topology.with_ranks_per_server(case.growth.per_server), case.grown.graph,
                                    case.grown) if case.topology is not None else None)
             timing = engine.retimed_on_links(case.grown.graph, case.scenario, placed)
@@ -535,7 +535,7 @@ def open(path: str | os.PathLike | None = None, *, read_only: bool = False,  # n
 
 
 def topology(name: str, *, move: Iterable[str] = (), link: Iterable[str] = ()) -> "Topology":
-    """A server preset (replay/presets/topologies.toml: `retime topology list`) with nodes moved
+    """A server preset (retime/replay/presets/topologies.toml: `retime topology list`) with nodes moved
     (`move=["nic1=sw1"]`) and links set (`link=["nic=800Gb/s"]`), as `retime topology show` and a
     replay's `topology=` take it; `.show()` draws it as a tree."""
     from retime.replay import scenario

@@ -1,4 +1,4 @@
--- queries/gpu/memcpy_bandwidth.sql in Spark SQL, over the tables of a lake (retime export-lake)
+-- retime/queries/gpu/memcpy_bandwidth.sql in Spark SQL, over the tables of a lake (retime export-lake)
 -- registered as views: the same columns and numbers. What changed: DuckDB's quantile_cont is
 -- Spark's percentile (both interpolate linearly), get_json_object reads the copy's measured
 -- bandwidth, and parameters (here both peaks, which the DuckDB query can also take from the

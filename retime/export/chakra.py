@@ -190,7 +190,7 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
                  store_path: str | None = None, graph=None) -> dict[str, int]:
     """Write trace `trace_id` as one Chakra ET file; returns its node and edge counts and bytes.
     `graph`: its replay graph where the caller has it, else from the cache beside `store_path`, the
-    store's file, where a replay built it already (replay/cache.py)."""
+    store's file, where a replay built it already (retime/replay/cache.py)."""
     if graph is None:
         from retime.replay import cache
         graph = cache.graph(con, trace_id, store_path)
@@ -232,7 +232,7 @@ def export_job(con: duckdb.DuckDBPyConnection, ranks: list[tuple[int, int | None
                folder: str | os.PathLike, store_path: str | None = None) -> list[tuple[Path, dict[str, int]]]:
     """Every rank of a job (trace id, rank) as `{folder}/{stem}.{rank}.et`, as ASTRA-sim's workload
     prefix `{folder}/{stem}` names them; a trace without a rank is rank 0. Ranks that are copies of
-    another in time share its replay graph (replay/job.py rank_graphs)."""
+    another in time share its replay graph (retime/replay/job.py rank_graphs)."""
     from retime.replay.job import rank_graphs
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -140,6 +140,8 @@ def load(con: "duckdb.DuckDBPyConnection", *names: str) -> None:
     """Define the macros of `names` (and of what they include) on a connection, each module once:
     the connection's temp table foundation_loaded lists those already defined (a rolled-back
     transaction takes both the macros and their rows with it)."""
+    if not names:
+        return
     done = _loaded(con)
     for module in closure(tuple(names)):
         if module in done:

@@ -2,7 +2,7 @@
 -- The collective kernels of a job's rank traces (job_rank_traces: its measured traces, or a saved
 -- job replay's), numbered per rank: ranks issue collectives in the same order, so the
 -- n-th collective of every rank is taken to be the same collective. The straggler queries and the
--- job replay (replay/sql/job_collectives.sql) both match collectives this way.
+-- job replay (retime/replay/sql/job_collectives.sql) both match collectives this way.
 -- Columns: rank, trace_id, event_id, ts_ns, coll_op, seq (0-based position on its rank).
 -- @arg job_name VARCHAR the job (traces.job)
 -- @column rank INTEGER
@@ -50,7 +50,7 @@ CREATE OR REPLACE TEMP MACRO collective_bus_bytes(coll_op, coll_dtype, nelems, g
             WHEN regexp_matches(lower(coll_op), 'all_?gather|reduce_?scatter|all_?to_?all') THEN 1.0 * (group_size - 1) / group_size
             ELSE 1.0 END)::BIGINT;
 
--- A collective's operation as the measured NCCL curves name it (replay/presets/kernel_db/nccl.parquet:
+-- A collective's operation as the measured NCCL curves name it (retime/replay/presets/kernel_db/nccl.parquet:
 -- all_reduce, all_gather, reduce_scatter, alltoall) from the names traces give it (allreduce,
 -- _allgather_base, reduce_scatter_tensor, all_to_all, ...); NULL for the others (broadcast, send,
 -- recv, ...), which have no curve.

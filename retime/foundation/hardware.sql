@@ -1,5 +1,5 @@
 -- The hardware a trace ran on, as the queries compare with it: the peak numbers of the preset
--- (gpus.toml) its GPU names, found as replay/presets.py detect() finds it (the trace's GPU names in
+-- (gpus.toml) its GPU names, found as retime/replay/presets.py detect() finds it (the trace's GPU names in
 -- order, each tried against the presets in file order; the first match wins).
 -- @include _gpu_presets
 

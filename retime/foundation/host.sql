@@ -7,7 +7,7 @@ CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
     regexp_matches(coalesce(name, ''),
                    '^(cuda|hip)(DeviceSynchronize|StreamSynchronize|EventSynchronize|Memcpy|Memset|Memcpy2D|Memcpy3D)(_v[0-9]+)?$|^cu(Ctx|Stream|Event)Synchronize');
 
--- The events a trace's span covers and its replay moves (replay/sql/graph_events.sql): every event
+-- The events a trace's span covers and its replay moves (retime/replay/sql/graph_events.sql): every event
 -- with a duration on a CPU thread, and the kernels, collectives, copies and memsets on GPU streams;
 -- not the profiler's own markers on lanes of their own (Kineto's "Record Window End" and the
 -- like), flows, counters, async spans or GPU-side annotations.
@@ -36,7 +36,7 @@ CREATE OR REPLACE TEMP MACRO trace_spans() AS TABLE
 -- The windows of trace t that per-step answers are reported on: events on a CPU thread whose name
 -- matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length, of
 -- any kind: Kineto writes ProfilerStep#N as a user annotation today and as a CPU operator before
--- 2021-09 (category "Operator"). The replayer's steps are the same events (replay/engine.py
+-- 2021-09 (category "Operator"). The replayer's steps are the same events (retime/replay/engine.py
 -- step_windows). Columns: name, ws, we (start and end, ns).
 -- @arg t BIGINT the trace
 -- @arg pattern VARCHAR regular expression over the windows' names

@@ -1,7 +1,7 @@
 -- A replay's traffic on a topology, from its link tables (replay_transfers, replay_transfer_links,
--- replay_link_capacity: a saved replay's in the store, or a replay's own in memory; replay/links.py):
+-- replay_link_capacity: a saved replay's in the store, or a replay's own in memory; retime/replay/links.py):
 -- per link direction the demand on it, the load in time buckets, the transfers held back, and each
--- link with its parent for drawing. The named link queries (queries/replay/link_*.sql) and a
+-- link with its parent for drawing. The named link queries (retime/queries/replay/link_*.sql) and a
 -- replay's ReplayResult.link_report both answer from these, so a saved replay re-derives what the
 -- replay printed.
 

@@ -125,7 +125,7 @@ CREATE OR REPLACE TEMP MACRO _gemm_dims(model, d) AS
 -- The GEMM an op of a matmul model runs, from its recorded input dims as written (dims_text): a
 -- struct {m, n, k} of [m, k] x [k, n], a batch folded into m (bmm's B x [M, K] x [K, N] is
 -- [B M, K] x [K, N]: the same FLOPs and weight bytes), NULL for other models or dims that do not fit.
--- The per-kernel model of --to looks measured GEMM latencies up by it (replay/kernel_db.py).
+-- The per-kernel model of --to looks measured GEMM latencies up by it (retime/replay/kernel_db.py).
 -- @arg model VARCHAR the op_rules.toml cost model (mm, addmm, sdpa, conv, ...)
 -- @arg dims_text VARCHAR "Input Dims" as written
 -- @returns STRUCT(m BIGINT, n BIGINT, k BIGINT) the GEMM's m, n, k; NULL where the dims do not say
@@ -140,7 +140,7 @@ CREATE OR REPLACE TEMP MACRO _kernel_dims(model, d) AS
          WHEN model = 'flash_fwd' AND len(d[1]) = 4 AND d[1][4] BETWEEN 32 AND 256 THEN {'m': d[1][1], 'n': d[1][2], 'k': d[1][3]}
          ELSE _gemm_dims(model, d) END;
 
--- The shape a kernel's measured latencies are looked up by (replay/kernel_db.py), from its operator's
+-- The shape a kernel's measured latencies are looked up by (retime/replay/kernel_db.py), from its operator's
 -- model and dims: a GEMM's (m, n, k) (gemm_shape); a forward attention's (batch, sequence, heads) from
 -- its query, [b, h, s, d] for SDPA and [b, s, h, d] for flash attention, where the head size is
 -- between 32 and 256 (the measured attention has head size 128: the shape's ratio across parts
@@ -245,7 +245,7 @@ CREATE OR REPLACE TEMP MACRO tf32_kernel_names(t) AS TABLE
     FROM (SELECT DISTINCT name FROM gpu_timeline WHERE trace_id = t AND op_event_id IS NOT NULL);
 
 -- The work of each kernel of trace t, as the roofline queries and the per-kernel performance model
--- of `--to` (replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched
+-- of `--to` (retime/replay/kernel_model.py) both read it: kernel_costs' rows, an operator that launched
 -- several kernels splitting its FLOPs and bytes over them by their share of its GPU time (so each
 -- keeps the operator's intensity), and `tf32` also true for an FP32 matmul whose kernel name shows
 -- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested on FP32 matmul kernels only).

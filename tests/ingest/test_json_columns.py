@@ -1,4 +1,4 @@
-"""The columnar reader (ingest/json_columns.py) leaves exactly the store DuckDB's JSON reader
+"""The columnar reader (retime/ingest/json_columns.py) leaves exactly the store DuckDB's JSON reader
 (chrome_read.sql) leaves: every table, every column, every row, on every real trace; and a file it
 does not take on goes to DuckDB's reader, with the same store or the same error."""
 from __future__ import annotations

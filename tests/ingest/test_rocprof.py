@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-import retime
 from tests.conftest import SHARED_TRACES, table_counts
 
 REAL = SHARED_TRACES / "rocprof" / "rocprofv3_mi350_train_908_results.json.gz"

@@ -1,4 +1,4 @@
-"""The replay graph built from arrays (replay/graph_build.py) is the graph its SQL defines
+"""The replay graph built from arrays (retime/replay/graph_build.py) is the graph its SQL defines
 (build_graph_sql): the same points in the same order and the same edges, on every real trace."""
 from __future__ import annotations
 

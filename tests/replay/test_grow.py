@@ -1,4 +1,4 @@
-"""Growing a measured job to another number of ranks (replay/grow.py), on the real 8-rank DLRM job."""
+"""Growing a measured job to another number of ranks (retime/replay/grow.py), on the real 8-rank DLRM job."""
 from __future__ import annotations
 
 import numpy as np

@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = [ROOT / "ingest", ROOT / "replay", ROOT / "retime" / "store", ROOT / "retime" / "export",
-           ROOT / "retime" / "foundation", ROOT / "queries"]
+LIBRARY = [ROOT / "retime" / "ingest", ROOT / "retime" / "replay", ROOT / "retime" / "store", ROOT / "retime" / "export",
+           ROOT / "retime" / "foundation", ROOT / "retime" / "queries"]
 FRONT_DOOR = {"retime", "retime.open", "retime.open_lake", "retime.Store", "retime.api", "retime.cli",
               "retime.report", "retime.render"}
 
@@ -35,7 +35,7 @@ def test_no_library_module_reaches_back_through_the_front_door():
 
 
 def test_the_replay_graph_and_the_store_do_not_import_the_query_library():
-    below = [ROOT / "replay", ROOT / "retime" / "store"]
+    below = [ROOT / "retime" / "replay", ROOT / "retime" / "store"]
     offenders = {str(p.relative_to(ROOT)): sorted(n for n in imported(p) if n.startswith("retime.queries"))
                  for p in modules(below)}
     assert {p: names for p, names in offenders.items() if names} == {}
@@ -60,7 +60,6 @@ def test_the_layout_names_every_package_and_only_files_that_exist():
     import re
     entries = layout()
     packages = {f"{p.parent.relative_to(ROOT)}/" for p in (ROOT / "retime").rglob("__init__.py")}
-    packages |= {"ingest/", "replay/", "queries/"}
     assert packages <= set(entries), sorted(packages - set(entries))
     missing = []
     for folder, text in entries.items():

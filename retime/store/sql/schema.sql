@@ -257,11 +257,11 @@ CREATE TABLE IF NOT EXISTS counters (
     value      DOUBLE
 );
 
--- A saved replay on a topology (retime replay TRACE --topology NAME --save; replay/links.py): every
+-- A saved replay on a topology (retime replay TRACE --topology NAME --save; retime/replay/links.py): every
 -- transfer that crossed the server's links (a copy between GPU and host memory, or a rank's network
 -- traffic), with its time alone and under sharing; the links each crossed; and every link
 -- direction's bandwidth. Times are from the replay's origin (its parent's first event). The link
--- queries (queries/replay/link_demand.sql, link_load.sql, link_collisions.sql) read them.
+-- queries (retime/queries/replay/link_demand.sql, link_load.sql, link_collisions.sql) read them.
 -- @table replay
 CREATE TABLE IF NOT EXISTS replay_transfers (
     trace_id   BIGINT NOT NULL,           -- the saved replay

@@ -1,2 +1,0 @@
--- The cross-stream waits (graph_stream_waits.sql) as replay/graph_build.py reads them.
-SELECT producer_end_point, consumer_start_point, consumer_id, gap FROM replay_stream_waits;

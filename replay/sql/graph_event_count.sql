@@ -1,2 +1,0 @@
--- The events a stored trace holds, as its traces row counts them (which graph build it gets: replay/graph.py).
-SELECT event_count FROM traces WHERE trace_id = $trace_id;

@@ -1,0 +1,510 @@
+"""The replay graph built from arrays: the same points and edges as the graph's SQL
+(retime/replay/sql/graph_*.sql, the documented definition, which tests/replay/test_graph_build.py holds
+this build to on every trace), in sorts and linear passes over the trace's events read once.
+
+Each step below names the table of the SQL it stands for. DuckDB still gives the rules that are
+matched once per distinct name (gpu_class, is_blocking_call), the kernels' work, the stream a
+synchronize waited on, and the cross-stream waits (rare, and only where a trace records them).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retime.replay import graph_kernels as gk
+from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES
+from retime.sqlfiles import load_sql, run_script, set_variables
+
+PACKAGE = "retime.replay"
+STEPS = ("events", "points", "gpu ops", "launches", "waits", "staged copies", "back-pressure", "stream waits",
+         "cpu points", "hand-offs", "streams", "edges", "order")
+EVENT_KINDS = ("kernel", "collective", "memcpy", "memset", "runtime", "driver")  # graph_arrays_events.sql codes them
+COPY_KINDS = ("H2D", "D2H", "P2P")
+_CLASS = {name: i for i, name in enumerate(EDGE_CLASSES)}
+_GPU_CLASS = {name: i for i, name in enumerate(GPU_CLASSES)}
+CONSTANTS = ("queue_gap_ns", "thread_wake_ns", "thread_idle_ns", "backpressure_depth_share",
+             "backpressure_slow_factor", "ridge_flop_per_byte")  # what build_arrays takes from retime/replay/graph.py
+_NONE = np.iinfo(np.int64).min  # an ASOF that found nothing, a launch before the window
+
+
+@dataclass
+class GraphArrays:
+    """A replay graph before build_graph's final ordering: points in point order, edges by
+    (destination, source)."""
+    t: np.ndarray
+    point_event: np.ndarray     # event ids
+    point_is_end: np.ndarray
+    point_lane: np.ndarray
+    point_is_gpu: np.ndarray
+    point_name: np.ndarray      # int32 codes into names
+    point_gpu_class: np.ndarray
+    point_flop_per_byte: np.ndarray
+    point_roof: np.ndarray
+    point_shape: np.ndarray     # int32[n], index into kernel_shapes; -1 where unknown
+    kernel_shapes: np.ndarray   # float32[s, 3], the trace's distinct GEMM (m, n, k), attention (batch, seq, heads)
+                                # and collective (op, GPUs, bytes) shapes
+    names: list[str]
+    src: np.ndarray
+    indptr: np.ndarray          # CSR row pointers over destinations
+    base_lag: np.ndarray
+    edge_class: np.ndarray
+    bytes: np.ndarray
+    offset: np.ndarray
+
+
+def shape_index(events: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct kernel shapes among `events` (rows: float[len(events), 3], NaN where unknown) as
+    float32[s, 3], and each of n events' index into them (int32, -1 elsewhere): a trace has a few
+    hundred shapes, so points carry 4 bytes each instead of three floats. A shape is a GEMM's
+    (m, n, k) or a collective's (operation, GPUs, buffer bytes): the op's class says which."""
+    rows = np.asarray(rows, np.float32).reshape(-1, 3)
+    shaped = np.isfinite(rows).all(axis=1)
+    shapes, inverse = np.unique(rows[shaped], axis=0, return_inverse=True)
+    index = np.full(n, -1, np.int32)
+    index[events[shaped]] = inverse.ravel()
+    return shapes.reshape(-1, 3), index
+
+
+def kernel_rows(columns: dict, rows: np.ndarray | slice) -> np.ndarray:
+    """A kernel's shape per row of a fetched table (shape_1..3: a GEMM's m, n, k, an attention's
+    batch, sequence, heads; NaN where unknown)."""
+    return np.column_stack([np.asarray(columns[f"shape_{axis}"], np.float64)[rows] for axis in "123"])
+
+
+def collective_rows(columns: dict) -> np.ndarray:
+    """A collective's (operation, GPUs, buffer bytes) per row of graph_arrays_collectives."""
+    return np.column_stack([np.asarray(columns[c], np.float64) for c in ("op", "ranks", "buffer_bytes")])
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, np.ndarray]:
+    return con.execute(load_sql(PACKAGE, name)).fetchnumpy()
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """int32 codes of a string column over its distinct values in sorted order (as DuckDB orders
+    VARCHAR: by bytes, which for UTF-8 is code point order)."""
+    encoded = pc.dictionary_encode(column).combine_chunks() if isinstance(column, pa.ChunkedArray) else pc.dictionary_encode(column)
+    values = encoded.dictionary.to_pylist()
+    ranks = np.argsort(np.array(values, dtype=object), kind="stable") if values else np.zeros(0, np.int64)
+    rank_of = np.empty(len(values), np.int32)
+    rank_of[ranks] = np.arange(len(values), dtype=np.int32)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    return rank_of[indices] if len(values) else np.zeros(len(indices), np.int32), [values[i] for i in ranks]
+
+
+class _Index:
+    """Where each id sits among `ids` (distinct): a dense table where the ids are close together,
+    as a trace's event and lane ids are, else a sorted search."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+        self.lo = int(ids.min()) if len(ids) else 0
+        span = int(ids.max()) - self.lo + 1 if len(ids) else 0
+        self.dense = None
+        if span <= 4 * len(ids) + 1024:
+            self.dense = np.full(span, -1, np.int64)
+            self.dense[ids - self.lo] = np.arange(len(ids), dtype=np.int64)
+        else:
+            self.sorter = np.argsort(ids, kind="stable")
+            self.sorted = ids[self.sorter]
+
+    def of(self, wanted: np.ndarray) -> np.ndarray:
+        """The index of each wanted id, -1 where absent."""
+        wanted = np.asarray(wanted, np.int64)
+        if len(self.ids) == 0:
+            return np.full(len(wanted), -1, np.int64)
+        if self.dense is not None:
+            rel = wanted - self.lo
+            inside = (rel >= 0) & (rel < len(self.dense))
+            return np.where(inside, self.dense[np.where(inside, rel, 0)], -1)
+        pos = np.minimum(np.searchsorted(self.sorted, wanted), len(self.ids) - 1)
+        return np.where(self.sorted[pos] == wanted, self.sorter[pos], -1)
+
+
+@contextmanager
+def _handed_in(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
+    """Arrow tables visible to the graph's SQL by name while the block runs."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+def _column(table: pa.Table, name: str, dtype) -> np.ndarray:
+    """A column as a numpy array of dtype, copied only where its type differs."""
+    return np.asarray(table[name].to_numpy(), dtype)
+
+
+def _median_rint(values: np.ndarray) -> float:
+    """DuckDB's median of integers cast to BIGINT: the interpolated median, rounded half to even."""
+    return float(np.rint(np.median(values)))
+
+
+def _groups(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each group 0..n_groups-1 in rows sorted by keys."""
+    start = np.searchsorted(keys, np.arange(n_groups), "left")
+    end = np.searchsorted(keys, np.arange(n_groups), "right")
+    return start, end
+
+
+def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 0, thread_wake_ns: int = 0,
+                 thread_idle_ns: int = 0, backpressure_depth_share: float = 0.0, backpressure_slow_factor: float = 0.0,
+                 ridge_flop_per_byte: float = 0.0) -> GraphArrays:
+    """The graph of the trace whose variables are set on `con` (retime/replay/graph.py sets them and loads
+    the macros). `step` is called after each of STEPS."""
+    def done():
+        if step:
+            step()
+
+    set_variables(con, event_kinds=list(EVENT_KINDS), copy_kinds=list(COPY_KINDS))
+    run_script(con, PACKAGE, "graph_events")
+    run_script(con, PACKAGE, "graph_inputs")
+    table = con.sql(load_sql(PACKAGE, "graph_arrays_events")).to_arrow_table()
+    ev_id = _column(table, "event_id", np.int64)
+    n = len(ev_id)
+    lane = _column(table, "lane_id", np.int64)
+    is_gpu = _column(table, "is_gpu", bool)
+    ts = _column(table, "ts_ns", np.int64)
+    dur = _column(table, "dur_ns", np.int64)
+    nbytes = _column(table, "bytes", np.int64)
+    pageable = _column(table, "pageable", bool)
+    kind_code = np.asarray(table["kind_code"].fill_null(0).to_numpy(), np.int8)
+    copy_code = _column(table, "copy_code", np.int8)
+    name_code, names = _codes(table["name"])
+    del table
+    collective, memcpy, memset = (kind_code == 1 + EVENT_KINDS.index(k) for k in ("collective", "memcpy", "memset"))
+    is_call = ~is_gpu & ((kind_code == 1 + EVENT_KINDS.index("runtime")) | (kind_code == 1 + EVENT_KINDS.index("driver")))
+    end_t = ts + dur
+    lanes = _fetch(con, "graph_arrays_lanes")
+    lane_ids = np.asarray(lanes["lane_id"], np.int64)
+    lane_row = _Index(lane_ids).of(lane)
+    device = np.asarray(lanes["device"], np.int64)[lane_row]
+    has_stream = np.asarray(lanes["has_stream"], bool)[lane_row]
+    events = _Index(ev_id)
+    done()
+
+    # replay_points: two per event, by time, then the instant's order (graph_points.sql)
+    p_t, p_end, p_local, start_point, end_point = gk.point_order(
+        ts, end_t, np.argsort(ts, kind="stable"), np.argsort(end_t, kind="stable"), dur, is_gpu, ev_id)
+    done()
+
+    # replay_gpu_ops: each GPU op's class by name and the roofline's verdict (graph_gpu.sql)
+    gi = np.flatnonzero(is_gpu)
+    pair_key = kind_code[gi].astype(np.int64) * (len(names) + 1) + name_code[gi]
+    pairs, first_of_pair, pair_of = np.unique(pair_key, return_index=True, return_inverse=True)
+    kind_names = ("",) + EVENT_KINDS
+    name_list = pa.table({"i": np.arange(len(pairs), dtype=np.int64),
+                          "kind": pa.array([kind_names[kind_code[gi[r]]] for r in first_of_pair], pa.string()),
+                          "name_key": pa.array([names[name_code[gi[r]]] for r in first_of_pair], pa.string())})
+    with _handed_in(con, replay_gpu_name_list=name_list):
+        pair_class = _fetch(con, "graph_arrays_gpu_names")["gpu_class"].astype(np.int8)
+    gpu_class = np.full(n, -1, np.int8)
+    gpu_class[gi] = pair_class[pair_of]
+    work = _fetch(con, "graph_arrays_kernel_work")
+    worked = events.of(np.asarray(work["event_id"], np.int64))
+    known = worked >= 0
+    worked, w_fpb, w_elem = worked[known], np.asarray(work["flop_per_byte"])[known], np.asarray(work["elem"])[known]
+    fpb = np.full(n, np.nan, np.float32)  # what the points carry
+    fpb[worked] = w_fpb
+    roof = np.full(n, -1, np.int8)
+    roof[worked] = np.asarray(work["roof"])[known]
+    collectives = _fetch(con, "graph_arrays_collectives")
+    c_events = events.of(np.asarray(collectives["event_id"], np.int64))
+    kernel_shapes, shape_of_event = shape_index(np.concatenate([worked, c_events[c_events >= 0]]),
+                                                np.vstack([kernel_rows(work, known), collective_rows(collectives)[c_events >= 0]]), n)
+    # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
+    # ridge, compute for GEMM / attention / convolution, else memory-bound
+    by_class = np.full(len(GPU_CLASSES) + 1, -1, np.int8)  # gpu_class -1 (not a GPU op) -> -1
+    by_class[:len(GPU_CLASSES)] = _CLASS["membound"]
+    for name in ("gemm", "attention", "convolution"):
+        by_class[_GPU_CLASS[name]] = _CLASS["compute"]
+    op_class = by_class[gpu_class]
+    gemm = (gpu_class[worked] == _GPU_CLASS["gemm"]) & ~np.isnan(w_fpb)
+    op_class[worked[gemm]] = np.where(w_fpb[gemm] < ridge_flop_per_byte / (w_elem[gemm] / 2), _CLASS["membound"], _CLASS["compute"])
+    copy_class = np.array([_CLASS["d2d"]] + [_CLASS[c.lower()] for c in COPY_KINDS], np.int8)
+    op_class[memcpy] = copy_class[copy_code[memcpy]]
+    op_class[memset] = _CLASS["memset"]
+    op_class[collective | (gpu_class == _GPU_CLASS["communication"])] = _CLASS["comm"]
+    done()
+
+    # replay_launches: a replayed call -> the GPU op it launched
+    deps = _fetch(con, "graph_arrays_launch_deps")
+    l_call = events.of(deps["src_event_id"].astype(np.int64))
+    l_op = events.of(deps["dst_event_id"].astype(np.int64))
+    keep = (l_call >= 0) & (l_op >= 0)
+    l_call, l_op = l_call[keep], l_op[keep]
+    keep = ~is_gpu[l_call] & is_gpu[l_op]
+    l_call, l_op = l_call[keep], l_op[keep]
+    call_t, call_dur, op_t, op_end = ts[l_call], dur[l_call], ts[l_op], end_t[l_op]
+    call_end = call_t + call_dur
+    done()
+
+    # replay_waits: blocking calls and the latest-ending op launched before each began
+    call_names = np.flatnonzero(np.bincount(name_code[is_call], minlength=len(names)))
+    call_list = pa.table({"i": np.arange(len(call_names), dtype=np.int64),
+                          "name": pa.array([names[c] for c in call_names], pa.string())})
+    with _handed_in(con, replay_call_name_list=call_list):
+        blocking_rows = np.asarray(_fetch(con, "graph_arrays_blocking")["i"], np.int64)
+    blocks = np.zeros(len(names), bool)
+    blocks[call_names[blocking_rows]] = True
+    by_name = is_call & blocks[name_code]
+    own_done = np.zeros(n, bool)
+    own_done[l_call[(op_end > call_t) & (op_end <= call_end)]] = True
+    blocking = np.flatnonzero(is_call & (by_name | own_done))
+    synced = _fetch(con, "graph_arrays_synced")
+    sync_rows = events.of(np.asarray(synced["event_id"], np.int64))
+    sync_streams = np.asarray(synced["sync_stream"], np.int64)
+    # partition 0: every launch; partition 1+s: launches onto stream s (rows of stream-less lanes
+    # would only repeat partition 0's)
+    lane_streams = np.asarray(lanes["stream"], np.int64)
+    stream_ids, stream_of_lane = np.unique(lane_streams[np.asarray(lanes["has_stream"], bool)], return_inverse=True)
+    stream_index = np.full(len(lane_streams), -1, np.int64)
+    stream_index[np.asarray(lanes["has_stream"], bool)] = stream_of_lane
+    streamed = np.flatnonzero(has_stream[l_op])
+    part = np.concatenate([np.zeros(len(l_op), np.int64), 1 + stream_index[lane_row[l_op[streamed]]]])
+    rows = np.concatenate([np.arange(len(l_op)), streamed])
+    by_time = np.argsort(call_t[rows], kind="stable")
+    grouped, _ = gk.group_order(part[by_time], 1 + len(stream_ids))
+    by = by_time[grouped]  # by (partition, launch time)
+    part_s, rows_s = part[by], rows[by]
+    best_end, best_point = gk.running_latest(part_s, op_end[rows_s], end_point[l_op[rows_s]])
+    g_start, g_end = _groups(part_s, 1 + len(stream_ids))
+    synced_at = _Index(sync_rows).of(blocking)  # the call's 'Stream Sync' record, -1: none (device-wide)
+    b_part = np.zeros(len(blocking), np.int64)
+    has_sync = synced_at >= 0
+    b_part[has_sync] = _Index(stream_ids).of(sync_streams[synced_at[has_sync]]) + 1  # 0: a stream with no launches
+    b_part[has_sync & (b_part == 0)] = -1
+    hit = gk.last_at_or_before(g_start, g_end, call_t[rows_s], b_part, ts[blocking])
+    launched_ahead = op_t >= call_t
+    tol = int((op_t - call_t)[launched_ahead].min()) if launched_ahead.any() else 0
+    found = hit >= 0
+    w_ev = blocking[found]
+    w_op_end = best_end[hit[found]]
+    w_gpu_point = best_point[hit[found]]
+    w_ts, w_end = ts[w_ev], end_t[w_ev]
+    keep = ((w_op_end > w_ts) & (w_op_end <= w_end + tol)) | (by_name[w_ev] & (w_op_end <= w_ts))
+    w_ev, w_op_end, w_gpu_point, w_ts, w_end = w_ev[keep], w_op_end[keep], w_gpu_point[keep], w_ts[keep], w_end[keep]
+    w_waited = w_op_end > w_ts
+    is_waiting = np.zeros(n, bool)
+    is_waiting[w_ev] = True
+    done()
+
+    # replay_staged: copies from or to pageable memory whose call returns as the copy ends
+    staged = (memcpy[l_op] & pageable[l_op] & (op_t >= call_t) & (op_t < call_end) & (op_end > call_end))
+    s_call, s_op = l_call[staged], l_op[staged]
+    s_offset = (call_end - op_end)[staged]
+    is_staged = np.zeros(n, bool)
+    is_staged[s_call] = True
+    done()
+
+    # replay_backpressure: launch calls held by a full launch queue
+    op_device = device[l_op]
+    l_row = np.searchsorted(gi, l_op)  # each launch's op among the GPU ops
+    first_call_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first_call_t, l_row, call_t)
+    bp = _backpressure(gi, device, np.asarray(lanes["device"], np.int64), ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged,
+                       name_code, call_t, call_dur, backpressure_depth_share, backpressure_slow_factor)
+    done()
+
+    # replay_stream_waits: still the SQL (graph_stream_waits.sql), over the ops and launches above
+    sw_producer = sw_consumer_point = sw_consumer = sw_gap = np.zeros(0, np.int64)
+    if con.execute(load_sql(PACKAGE, "graph_arrays_stream_wait_count")).fetchall()[0][0]:
+        ops = pa.table({"event_id": ev_id[gi], "lane_id": lane[gi], "start_point": start_point[gi],
+                        "end_point": end_point[gi], "ts_ns": ts[gi], "dur_ns": dur[gi]})
+        with _handed_in(con, replay_gpu_ops=ops, replay_launches=pa.table({"op_id": ev_id[l_op], "call_t": call_t})):
+            run_script(con, PACKAGE, "graph_stream_waits")  # its table goes with build_graph's scratch tables
+            waits = _fetch(con, "graph_arrays_stream_waits")
+        sw_producer = waits["producer_end_point"].astype(np.int64)
+        sw_consumer_point = waits["consumer_start_point"].astype(np.int64)
+        sw_consumer = events.of(waits["consumer_id"].astype(np.int64))
+        sw_gap = waits["gap"].astype(np.int64)
+    done()
+
+    # replay_cpu_points: each CPU thread's points in order, with its depth of open events
+    n_slots = len(lane_ids)  # a thread's slot: its row among the trace's lanes
+    seq, offsets = gk.thread_points(p_local, is_gpu, lane_row, n_slots)
+    bursts, burst_slot, waiting, wait_slot, wait_next, ending, end_slot, end_next = gk.thread_walk(
+        seq, offsets, p_t, p_end, thread_idle_ns)
+    done()
+
+    # replay_handoffs: a thread that waits while another runs a burst of work and wakes it
+    w_start, w_stop = _groups(wait_slot, n_slots)
+    e_start, e_stop = _groups(end_slot, n_slots)
+    handoffs = gk.handoffs(seq[bursts], p_t[seq[bursts]], burst_slot, np.flatnonzero(w_stop > w_start),
+                           w_start, w_stop, seq[waiting], p_t[seq[waiting]], wait_next, p_t[wait_next],
+                           e_start, e_stop, seq[ending], p_t[seq[ending]], end_next, thread_wake_ns)
+    done()
+
+    # replay_stream: each GPU op after the previous op on its stream
+    so_rows = np.lexsort((ev_id[gi], ts[gi], lane[gi]))
+    so = gi[so_rows]
+    first_on_lane = np.ones(len(so), bool)
+    first_on_lane[1:] = lane[so][1:] != lane[so][:-1]
+    prev_op = np.where(first_on_lane, -1, np.roll(so, 1))
+    has_prev = prev_op >= 0
+    prev_end = np.where(has_prev, end_t[prev_op], 0)
+    launch_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(launch_t, l_row[launched_ahead], call_t[launched_ahead])
+    launch_t = launch_t[so_rows]
+    has_launch = launch_t != np.iinfo(np.int64).max
+    wait_bound = np.zeros(n, bool)
+    wait_bound[sw_consumer[(sw_gap < queue_gap_ns) & (sw_consumer >= 0)]] = True
+    own_queued = has_prev & (ts[so] >= prev_end) & (~has_launch | (launch_t < prev_end))
+    overlapped = has_prev & (ts[so] < prev_end)
+    queued_of = np.zeros(n, bool)
+    queued_of[so] = own_queued | wait_bound[so] | overlapped
+    done()
+
+    # replay_edges
+    parts = []
+
+    def edges(src, dst, lag, cls, nb=-1, offset=0, backward=False):
+        """One part of the edges (cls, nb, offset, backward: one value for all, or one per edge)."""
+        parts.append((np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(lag, np.int64),
+                      np.atleast_1d(np.asarray(cls, np.int64)), np.atleast_1d(np.asarray(nb, np.int64)),
+                      np.atleast_1d(np.asarray(offset, np.int64)), np.atleast_1d(np.asarray(backward, bool))))
+
+    # CPU threads
+    w_order = np.argsort(end_point[w_ev], kind="stable")
+    bp_order = np.argsort(end_point[bp["call"]], kind="stable")
+    st_order = np.argsort(end_point[s_call], kind="stable")
+    is_launcher = np.zeros(n, bool)
+    is_launcher[l_call] = True
+    chain = (seq, offsets, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order], w_op_end[w_order],
+             w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order], end_point[s_call][st_order],
+             ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher, _CLASS["cpu"], _CLASS["launch_call"],
+             _CLASS["fixed"])  # placed straight into the edge arrays below
+    # blocking calls after the GPU work launched before them; work ending as the call returns may
+    # sort after the return (a zero-length op at that instant): the edge still binds (backward)
+    edges(w_gpu_point, end_point[w_ev], np.where(w_waited, w_end - w_op_end, w_end - w_ts), _CLASS["fixed"],
+          backward=w_waited & (w_op_end >= w_end))
+    # back-pressure (the op retired may end as the call returns, as above)
+    edges(bp["gpu_point"], end_point[bp["call"]], bp["end_t"] - bp["op_end"], _CLASS["fixed"],
+          backward=bp["op_end"] >= bp["end_t"])
+    # hand-offs
+    edges(handoffs[:, 0], handoffs[:, 1], handoffs[:, 2], _CLASS["cpu"])
+    edges(handoffs[:, 3], handoffs[:, 4], handoffs[:, 5], _CLASS["cpu"])
+    # staged copies
+    edges(start_point[s_op], end_point[s_call], dur[s_op], op_class[s_op], nbytes[s_op], s_offset)
+    # GPU op durations
+    edges(start_point[gi], end_point[gi], dur[gi], op_class[gi], nbytes[gi])
+    # stream order
+    after = has_prev & (ts[so] >= prev_end)
+    keep_gap = own_queued | (~has_launch & ~wait_bound[so])
+    edges(end_point[prev_op[after]], start_point[so[after]], np.where(keep_gap[after], ts[so[after]] - prev_end[after], 0),
+          _CLASS["fixed"])
+    # PDL overlap
+    edges(start_point[prev_op[overlapped]], start_point[so[overlapped]], ts[so[overlapped]] - ts[prev_op[overlapped]],
+          op_class[prev_op[overlapped]])
+    # cross-stream waits
+    edges(sw_producer, sw_consumer_point, np.where(sw_gap < queue_gap_ns, sw_gap, 0), _CLASS["fixed"])
+    # launches
+    measured = (op_t - call_t)[launched_ahead]
+    bound = ~queued_of[l_op[launched_ahead]]
+    typical_launch = (_median_rint(measured[bound]) if bound.any() else float(measured.min()) if len(measured) else 0.0)
+    edges(start_point[l_call[launched_ahead]], start_point[l_op[launched_ahead]],
+          np.where(bound, measured, np.minimum(measured, int(typical_launch))), _CLASS["launch"])
+    done()
+    # edges by destination (a counting sort over the parts, no copy of them all), then by source
+    indptr = np.zeros(2 * n + 1, np.int64)
+    none = np.zeros(0, np.int64)
+    gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
+    for part in parts:
+        gk.count_destinations(part[0], part[1], part[6], indptr)
+    shared = np.flatnonzero(indptr[1:] > 1)  # destinations of several edges
+    np.cumsum(indptr, out=indptr)
+    m = int(indptr[-1])
+    src, base_lag, edge_class, e_bytes, offset = (np.empty(m, np.int64) for _ in range(5))
+    fill = indptr[:-1]  # each destination's next free slot: once all are placed, the next destination's first
+    gk.cpu_chain_edges(*chain, True, fill, src, base_lag, edge_class, e_bytes, offset)
+    for part in parts:
+        gk.scatter_edges(*part, fill, src, base_lag, edge_class, e_bytes, offset)
+    parts.clear()
+    gk.shift_right(indptr)  # back to each destination's first slot
+    gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
+    p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
+                                                                            gpu_class, fpb, roof)
+    p_shape = shape_of_event[p_local]  # only kernels have a shape: host points take -1 with their event
+    result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
+                         point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
+                         point_shape=p_shape, kernel_shapes=kernel_shapes,
+                         names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
+                         offset=offset)
+    done()
+    return result
+
+
+def _backpressure(gi, device, lane_devices, ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged, name_code,
+                  call_t, call_dur, depth_share, slow_factor) -> dict[str, np.ndarray]:
+    """replay_backpressure (graph_gpu.sql): per held call its end, the typical duration of its name,
+    the GPU op it waited for and that op's end."""
+    none = {"call": np.zeros(0, np.int64), "typical": np.zeros(0, np.int64), "gpu_point": np.zeros(0, np.int64),
+            "end_t": np.zeros(0, np.int64), "op_end": np.zeros(0, np.int64)}
+    eligible = ~is_waiting[l_call] & ~is_staged[l_call]
+    if not eligible.any():
+        return none
+    rows = np.flatnonzero(eligible)
+    calls, first, call_of = np.unique(l_call[rows], return_index=True, return_inverse=True)
+    c_t, c_dur = call_t[rows[first]], call_dur[rows[first]]
+    c_dev = np.full(len(calls), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(c_dev, call_of, op_device[rows])  # a call launching onto several devices: the first
+    c_name = name_code[calls]
+    present = np.flatnonzero(np.bincount(c_name))
+    code_rank = np.zeros(int(c_name.max()) + 1, np.int64)
+    code_rank[present] = np.arange(len(present))
+    names_u, name_of = present, code_rank[c_name]
+    typical = np.zeros(len(names_u), np.int64)
+    order = np.argsort(name_of, kind="stable")
+    bounds = np.searchsorted(name_of[order], np.arange(len(names_u) + 1))
+    for i in range(len(names_u)):  # one median per distinct call name
+        typical[i] = int(_median_rint(c_dur[order[bounds[i]:bounds[i + 1]]]))
+    # queue depth at each call: ops of its device launched before it (or before the window) less
+    # ops started before it
+    devices = np.unique(lane_devices)  # few: one per lane at most
+    dev_of_op = np.searchsorted(devices, device[gi])
+    depth = np.zeros(len(calls), np.int64)
+    c_dev_idx = np.searchsorted(devices, c_dev)
+    for d in range(len(devices)):
+        on_device = dev_of_op == d
+        launched = first_call_t[on_device]  # ops launched before the window count as launched first
+        launched = np.sort(np.where(launched == np.iinfo(np.int64).max, np.iinfo(np.int64).min, launched))
+        started = np.sort(ts[gi[on_device]])
+        mine = c_dev_idx == d
+        depth[mine] = np.searchsorted(launched, c_t[mine], "left") - np.searchsorted(started, c_t[mine], "left")
+    all_median = float(np.median(c_dur))
+    held = np.zeros(len(calls), bool)
+    for d in range(len(devices)):
+        mine = c_dev_idx == d
+        if not mine.any():
+            continue
+        deep = mine & (depth >= depth_share * depth[mine].max())
+        if (c_dur[deep] > slow_factor * all_median).any():
+            held |= deep
+    if not held.any():
+        return none
+    calls, c_t, c_dur, c_dev_idx = calls[held], c_t[held], c_dur[held], c_dev_idx[held]
+    typical_of = typical[name_of[held]]
+    gpu_point = np.full(len(calls), -1, np.int64)
+    op_end = np.full(len(calls), _NONE, np.int64)
+    for d in np.unique(c_dev_idx):  # the latest op of the device ended by the call's end (the first of those ending at once)
+        ops = gi[dev_of_op == d]
+        ops = ops[np.lexsort((end_point[ops], end_t[ops]))]
+        ends = end_t[ops]
+        mine = np.flatnonzero(c_dev_idx == d)
+        hit = np.searchsorted(ends, c_t[mine] + c_dur[mine], "right") - 1
+        ok = hit >= 0
+        first = np.searchsorted(ends, ends[hit[ok]], "left")
+        gpu_point[mine[ok]] = end_point[ops[first]]
+        op_end[mine[ok]] = ends[first]
+    keep = (gpu_point >= 0) & (op_end > c_t)
+    return {"call": calls[keep], "typical": typical_of[keep], "gpu_point": gpu_point[keep],
+            "end_t": (c_t + c_dur)[keep], "op_end": op_end[keep]}
