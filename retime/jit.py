@@ -1,4 +1,4 @@
-"""Whether a numba kernel would run without compiling first: compiled in this process, or held in
+"""Whether a numba pass would run without compiling first: compiled in this process, or held in
 numba's cache on disk (its index file). Where it would compile, a small input goes the way that
 needs no compile (DuckDB's JSON reader, the replay graph's SQL), which gives the same answer."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""numba kernel that finds a JSON trace's structure without parsing it.
+"""numba pass that finds a JSON trace's structure without parsing it.
 
 A Chrome/Kineto file is one huge array of events wrapped in a small object of metadata. To hand
 the array to DuckDB's columnar JSON reader we only need to know where it starts, where it ends,

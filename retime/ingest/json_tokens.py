@@ -1,4 +1,4 @@
-"""numba kernels that find the fields of Chrome trace events in the bytes of an events array.
+"""numba passes that find the fields of Chrome trace events in the bytes of an events array.
 
 `scan_events` walks the array one event (a JSON object) at a time and, for each of the keys the
 store reads (FIELDS), records where its value starts and ends and what kind of JSON token it is;

@@ -1,6 +1,6 @@
 """Reader for XPlane protobufs (`*.xplane.pb`: the JAX / TensorFlow profiler's XSpace).
 
-The file is decoded from its published schema by the numba kernels of xplane_decode.py (no
+The file is decoded from its published schema by the numba passes of xplane_decode.py (no
 protobuf runtime, no TensorFlow): the events of each line into arrays, the planes, lines and
 metadata by walking their few records. The xplane_*.sql steps turn them into the kinds, lanes and
 edges a Kineto trace gets:

@@ -1,4 +1,4 @@
-"""numba kernels that decode an XPlane protobuf (`*.xplane.pb`, the JAX / TensorFlow profiler's
+"""numba passes that decode an XPlane protobuf (`*.xplane.pb`, the JAX / TensorFlow profiler's
 XSpace) from its published schema (tsl/profiler/protobuf/xplane.proto), without a protobuf
 runtime: a message is a run of (field number, wire type, value) records, a nested message a
 length-delimited range of the buffer. The reader (xplane.py) walks the few planes, lines and

@@ -34,14 +34,14 @@ ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offse
 @lru_cache(maxsize=1)
 def replayer_version() -> str:
     """A digest of everything that shapes a graph besides the trace: the graph SQL and the array
-    build (graph_build.py, graph_kernels.py), the shared macros they use, the kernel class rules and
+    build (graph_build.py, graph_passes.py), the shared macros they use, the kernel class rules and
     the GPU presets (the ridge point) they read, and the engine's constants."""
     digest = hashlib.sha256()
     package = resources.files("retime.replay")
     for item in sorted(package.joinpath("sql").iterdir(), key=lambda f: f.name):
         if item.name.startswith("graph_"):
             digest.update(item.read_bytes())
-    for module in ("graph.py", "graph_build.py", "graph_kernels.py"):
+    for module in ("graph.py", "graph_build.py", "graph_passes.py"):
         digest.update(package.joinpath(module).read_bytes())
     for module in foundation.modules():
         digest.update(foundation.text(module).encode())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 from retime import foundation
-from retime.replay import batch, fidelity, kernel_model, kernels, presets
+from retime.replay import batch, fidelity, kernel_model, passes, presets
 from retime.replay import links as link_model
 from retime.replay.links import LinkModel
 from retime.replay.graph import PACKAGE, ReplayGraph
@@ -90,9 +90,9 @@ class ReplayResult:
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:
-    """Every edge's lag under the scenario (kernels.edge_lag, the formula sweeps use too)."""
+    """Every edge's lag under the scenario (passes.edge_lag, the formula sweeps use too)."""
     multiplier, bandwidth, link_latency, launch_ns = scenario.class_arrays()
-    return kernels.edge_lags(graph.base_lag, graph.edge_class, graph.bytes, graph.offset,
+    return passes.edge_lags(graph.base_lag, graph.edge_class, graph.bytes, graph.offset,
                              edge_factors(graph, scenario), multiplier, bandwidth, link_latency, launch_ns,
                              EDGE_CLASSES.index("launch"))
 
@@ -123,7 +123,7 @@ def retimed_on_links(graph: ReplayGraph, scenario: Scenario, links: "LinkModel |
     lag = edge_lags(graph, scenario)
     if links is not None:
         return link_model.retimed(graph, lag, links)
-    new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
+    new, binding = passes.retime(graph.measured, graph.indptr, graph.src, lag)
     return new, binding, lag, None
 
 
@@ -244,7 +244,7 @@ def summarize(graph: ReplayGraph, trace_id: int, label: str, new: np.ndarray, bi
     # every point: the arrays themselves (a fancy index of all of them would copy each)
     mine = slice(None) if points is None else points
     last = int(np.argmax(new)) if points is None else int(points[np.argmax(new[points])])
-    path, _ = kernels.critical_path_edges(binding, graph.src, last)
+    path, _ = passes.critical_path_edges(binding, graph.src, last)
     per_class = np.bincount(graph.edge_class[path], weights=lag[path], minlength=len(EDGE_CLASSES))
     starts, ends = windows if windows is not None else step_windows(graph, window)
     if points is not None:
@@ -320,7 +320,7 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
                   target_gpu_name=target)
     # the predicted critical path, as edges between events: kind says which of their points it
     # links ('critical_se': the source event's start to the destination event's end)
-    path, path_dst = kernels.critical_path_edges(binding, graph.src, last)
+    path, path_dst = passes.critical_path_edges(binding, graph.src, last)
     path_src = graph.src[path]
     if mask is not None:
         inside = mask[path_src] & mask[path_dst]

@@ -1,6 +1,6 @@
 """A trace's replay graph: its points (the start and end of each event) and the edges between them
 (what each waited for, and how long), kept as flat arrays that the re-time kernels
-(retime/replay/kernels.py) read. The graph is defined in SQL (GRAPH_SCRIPTS, retime/replay/sql/graph_*.sql;
+(retime/replay/passes.py) read. The graph is defined in SQL (GRAPH_SCRIPTS, retime/replay/sql/graph_*.sql;
 graph_tables, build_graph_sql) and built from arrays as that SQL defines it (build_graph,
 retime/replay/graph_build.py), which tests hold to the SQL's graph on every real trace.
 
@@ -15,7 +15,7 @@ from typing import Callable
 import duckdb
 import numpy as np
 from retime import foundation
-from retime.replay import graph_build, kernel_db, kernels, presets
+from retime.replay import graph_build, kernel_db, passes, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
 
 from retime.progress import Progress, Steps
@@ -138,9 +138,9 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
 def linear_compiled() -> bool:
     """Whether the numba build's kernels would run without compiling first (retime/jit.py)."""
     from retime.jit import compiled
-    from retime.replay import graph_kernels
-    return all(compiled(k) for k in (graph_kernels.sort_sources, graph_kernels.point_order, graph_kernels.cpu_chain_edges,
-                                     graph_kernels.thread_walk))
+    from retime.replay import graph_passes
+    return all(compiled(k) for k in (graph_passes.sort_sources, graph_passes.point_order, graph_passes.cpu_chain_edges,
+                                     graph_passes.thread_walk))
 
 
 def events_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> int:
@@ -210,7 +210,7 @@ def _assemble(trace_id: int, g: "graph_build.GraphArrays") -> ReplayGraph:
                     "point_flop_per_byte": g.point_flop_per_byte, "point_roof": g.point_roof, "point_name": g.point_name,
                     "point_shape": g.point_shape}
     edge_arrays = {"base_lag": g.base_lag, "edge_class": g.edge_class, "bytes": g.bytes, "offset": g.offset}
-    if kernels.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
+    if passes.points_back(indptr, src):  # clock-skewed waits point back in measured time: number points topologically
         times, src, dst, point_arrays, edge_arrays = _topological(times, src, destinations(indptr), point_arrays, edge_arrays)
         indptr = row_pointers(dst, len(times))
     origin = int(times.min()) if len(times) else 0
@@ -224,7 +224,7 @@ def _topological(times, src, dst, point_arrays, edge_arrays):
     allow), edges re-sorted by destination. Where the backward edges close a cycle they are dropped."""
     n = len(times)
     order, indptr = by_destination(src, dst, n)
-    topo = kernels.topological_order(n, indptr, src[order])
+    topo = passes.topological_order(n, indptr, src[order])
     if len(topo) == 0:
         keep = src < dst
         src, dst = src[keep], dst[keep]

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retime.replay import graph_kernels as gk
+from retime.replay import graph_passes as gk
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES
 from retime.sqlfiles import load_sql, run_script, set_variables
 

@@ -21,7 +21,7 @@ from retime import foundation
 from retime.store import jobs
 from retime.progress import Progress
 from retime.replay.links import warnings as link_warnings
-from retime.replay import cache, engine, fidelity, kernels, spans
+from retime.replay import cache, engine, fidelity, passes, spans
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
@@ -202,7 +202,7 @@ def build(con: duckdb.DuckDBPyConnection, job: str, ranked: list[tuple[int, int]
     rank_of[by_time] = np.arange(n)
     order_src, order_dst = rank_of[src], rank_of[dst]
     csr, indptr = replay_graph.by_destination(order_src, order_dst, n)
-    topo = kernels.topological_order(n, indptr, order_src[csr])
+    topo = passes.topological_order(n, indptr, order_src[csr])
     if len(topo) != n:
         raise QueryError(f"job {job}: its ranks' collectives do not line up (the n-th collective of each rank "
                          "cannot be the same one); replay the ranks one by one")

@@ -3,7 +3,7 @@ host memory, and in a job spread over servers, each rank's collective traffic th
 
 Each transfer wants the rate it would have alone on its links: its bytes over its duration under the
 scenario. Where transfers overlap on a link whose bandwidth is less than what they want together,
-they share it max-min fairly (retime/replay/link_kernels.py) and last longer; their new durations re-time
+they share it max-min fairly (retime/replay/link_passes.py) and last longer; their new durations re-time
 the graph, which moves the transfers, until the times settle. A transfer never held back keeps its
 duration exactly, so where no link is over-subscribed the replay is the topology-free one.
 
@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from retime.errors import ScenarioError
-from retime.replay import kernels, link_kernels
+from retime.replay import link_passes, passes
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.replay.topology import DOWN, FABRIC, PORT, UP, Topology
@@ -305,7 +305,7 @@ def _transfers(graph: ReplayGraph, lag: np.ndarray, model: LinkModel):
 def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, LinkReport]:
     """(new times, binding edges, lags, what crossed the links) with transfers sharing the topology's links."""
     xfer, kind, nbytes, staged, route_ptr, route, server = _transfers(graph, lag, model)
-    new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, lag)
+    new, binding = passes.retime(graph.measured, graph.indptr, graph.src, lag)
     links = model.topology.links
     servers = len(model.ranks_on_server)
     capacity = np.repeat([model.topology.gb_s[name] for name in links], 2).astype(np.float64)
@@ -318,7 +318,7 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
     start_sorted = graph.src[copies][order]
     current = lag
     for _ in range(MAX_ROUNDS):
-        duration, slowed, saturated, carried = link_kernels.share_links(
+        duration, slowed, saturated, carried = link_passes.share_links(
             new[graph.src[xfer]].astype(np.float64), demand, nbytes, route_ptr, route, capacity, server)
         shared = lag.copy()  # an edge with two transfers (a collective's network and NVLink parts): the longer
         np.maximum.at(shared, xfer, np.where(slowed, np.rint(duration).astype(np.int64), lag[xfer]))
@@ -329,7 +329,7 @@ def retimed(graph: ReplayGraph, lag: np.ndarray, model: LinkModel) -> tuple[np.n
         if np.array_equal(shared, current):
             break
         current = shared
-        new, binding = kernels.retime(graph.measured, graph.indptr, graph.src, current)
+        new, binding = passes.retime(graph.measured, graph.indptr, graph.src, current)
     uses = _use(model.topology, capacity, kind, route_ptr, route, slowed, saturated, carried)
     return new, binding, current, _report(graph, model, uses, new, lag[xfer], current[xfer], xfer, kind, nbytes, slowed,
                                           route_ptr, route, capacity)

@@ -100,7 +100,7 @@ class Scenario:
         return changed
 
     def class_arrays(self) -> tuple["np.ndarray", "np.ndarray", "np.ndarray", float]:
-        """What kernels.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
+        """What passes.edge_lag reads, per edge class in EDGE_CLASSES order: multipliers, absolute
         bandwidths (0: none), link latencies, and the absolute launch latency (-1: none)."""
         import numpy as np
         return (np.array([self.multiplier[c] for c in EDGE_CLASSES], np.float64),

@@ -19,7 +19,7 @@ import polars as pl
 
 from retime.errors import ScenarioError
 from retime.progress import Progress, Steps
-from retime.replay import engine, fidelity, kernels
+from retime.replay import engine, fidelity, passes
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, PER_EDGE_KNOBS, Scenario, parse
 
@@ -108,7 +108,7 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     batch = int(max(1, min(64, MEMORY_BUDGET_BYTES // threads // (8 * n))))
 
     def run(lo: int):
-        return kernels.retime_many(graph.measured, graph.indptr, graph.src, graph.base_lag, graph.edge_class,
+        return passes.retime_many(graph.measured, graph.indptr, graph.src, graph.base_lag, graph.edge_class,
                                    graph.bytes, graph.offset, factor, multiplier[lo:lo + batch],
                                    bandwidth[lo:lo + batch], link_latency[lo:lo + batch], launch[lo:lo + batch],
                                    EDGE_CLASSES.index("launch"), watch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from retime.replay import engine, kernels, scenario, spans
+from retime.replay import engine, passes, scenario, spans
 from retime.replay.graph import build_graph, build_graph_sql
 
 import retime
@@ -132,7 +132,7 @@ def test_the_kernel_matches_its_plain_python_twin():
     lag = rng.integers(0, 500, len(src))
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(dst, minlength=n), out=indptr[1:])
-    new, _ = kernels.retime(measured, indptr, src.astype(np.int64), lag.astype(np.int64))
+    new, _ = passes.retime(measured, indptr, src.astype(np.int64), lag.astype(np.int64))
     twin = measured.copy()
     for p in range(n):
         incoming = [twin[s] + g for s, d, g in zip(src, dst, lag) if d == p]

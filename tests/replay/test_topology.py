@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from retime.cli import main
-from retime.replay import link_kernels, topology
+from retime.replay import link_passes, topology
 from retime.replay.scenario import ScenarioError
 
 import retime
@@ -40,12 +40,12 @@ def spans(results) -> list[int]:
 
 def test_two_copies_on_one_link_take_their_bytes_over_its_bandwidth():
     # 64 MB each, wanting 50 GB/s alone (1.28 ms), on one 64 GB/s link at once: 2 ms each
-    duration, slowed, saturated, carried = link_kernels.share_links(
+    duration, slowed, saturated, carried = link_passes.share_links(
         np.array([0.0, 0.0]), np.array([1.28e6, 1.28e6]), np.array([64e6, 64e6]),
         np.array([0, 1, 2]), np.array([0, 0]), np.array([64.0]), np.zeros(2, np.int64))
     assert duration == pytest.approx([2e6, 2e6]) and slowed.all() and saturated[0] == pytest.approx(2e6)
     # one alone, or both under the link's bandwidth together: each keeps its own time exactly
-    alone = link_kernels.share_links(np.array([0.0, 5e6]), np.array([1.28e6, 1.28e6]), np.array([64e6, 64e6]),
+    alone = link_passes.share_links(np.array([0.0, 5e6]), np.array([1.28e6, 1.28e6]), np.array([64e6, 64e6]),
                                      np.array([0, 1, 2]), np.array([0, 0]), np.array([64.0]), np.zeros(2, np.int64))[0]
     assert alone.tolist() == [1.28e6, 1.28e6]
 

@@ -1,4 +1,4 @@
-"""numba kernels of the replayer: pure functions over arrays, no Python objects inside.
+"""numba passes of the replayer: pure functions over arrays, no Python objects inside.
 
 Nodes are time points (event starts and ends) numbered in measured-time order, which is a
 topological order of the dependency graph, so one forward pass re-times everything.
