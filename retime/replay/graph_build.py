@@ -156,6 +156,116 @@ def _groups(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     return start, end
 
 
+@dataclass
+class _Events:
+    """The trace's events read once (graph_arrays_events.sql), by row, with their lanes'."""
+    ev_id: np.ndarray
+    lane: np.ndarray
+    is_gpu: np.ndarray
+    ts: np.ndarray
+    dur: np.ndarray
+    end_t: np.ndarray
+    nbytes: np.ndarray
+    pageable: np.ndarray
+    kind_code: np.ndarray
+    copy_code: np.ndarray
+    name_code: np.ndarray
+    names: list[str]
+    collective: np.ndarray
+    memcpy: np.ndarray
+    memset: np.ndarray
+    is_call: np.ndarray     # runtime and driver calls
+    lanes: dict             # graph_arrays_lanes.sql's columns
+    lane_row: np.ndarray    # each event's lane, as its row in lanes
+    device: np.ndarray
+    has_stream: np.ndarray
+    rows: "_Index"          # event id -> row
+
+    @property
+    def n(self) -> int:
+        return len(self.ev_id)
+
+
+@dataclass
+class _Points:
+    """replay_points: two per event, by time, then the instant's order (graph_points.sql)."""
+    t: np.ndarray
+    is_end: np.ndarray
+    local: np.ndarray       # each point's event row
+    start: np.ndarray       # each event row's start point
+    end: np.ndarray         # and end point
+
+
+@dataclass
+class _GpuOps:
+    """replay_gpu_ops: each GPU op's class by name, the roofline's verdict and its shape (graph_gpu.sql)."""
+    rows: np.ndarray        # the GPU ops' event rows
+    gpu_class: np.ndarray   # per event row, -1 off the GPU
+    flop_per_byte: np.ndarray
+    roof: np.ndarray
+    kernel_shapes: np.ndarray
+    shape_of_event: np.ndarray
+    op_class: np.ndarray    # the edge class of each event row's duration
+
+
+@dataclass
+class _Launches:
+    """replay_launches: a replayed call -> the GPU op it launched."""
+    call: np.ndarray
+    op: np.ndarray
+    call_t: np.ndarray
+    call_dur: np.ndarray
+    call_end: np.ndarray
+    op_t: np.ndarray
+    op_end: np.ndarray
+    ahead: np.ndarray       # the op started after its call did (the launch edge binds)
+    op_row: np.ndarray      # each launch's op among the GPU ops
+
+
+@dataclass
+class _Waits:
+    """replay_waits: blocking calls and the latest-ending op launched before each began."""
+    ev: np.ndarray
+    op_end: np.ndarray
+    gpu_point: np.ndarray
+    ts: np.ndarray
+    end: np.ndarray
+    waited: np.ndarray
+    is_waiting: np.ndarray  # per event row
+
+
+@dataclass
+class _Staged:
+    """replay_staged: copies from or to pageable memory whose call returns as the copy ends."""
+    call: np.ndarray
+    op: np.ndarray
+    offset: np.ndarray
+    is_staged: np.ndarray   # per event row
+
+
+@dataclass
+class _StreamWaits:
+    """replay_stream_waits (graph_stream_waits.sql): a GPU op waiting for another stream's op."""
+    producer: np.ndarray
+    consumer_point: np.ndarray
+    consumer: np.ndarray
+    gap: np.ndarray
+
+
+@dataclass
+class _StreamOrder:
+    """replay_stream: each GPU op after the previous op on its stream."""
+    ops: np.ndarray         # the GPU ops by (lane, start, id)
+    prev_op: np.ndarray
+    has_prev: np.ndarray
+    prev_end: np.ndarray
+    own_queued: np.ndarray
+    overlapped: np.ndarray
+    has_launch: np.ndarray
+    wait_bound: np.ndarray  # per event row
+    queued: np.ndarray      # per event row: it waited in its stream's queue, so its launch did not bind
+
+
 def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 0, thread_wake_ns: int = 0,
                  thread_idle_ns: int = 0, backpressure_depth_share: float = 0.0, backpressure_slow_factor: float = 0.0,
                  ridge_flop_per_byte: float = 0.0) -> GraphArrays:
@@ -165,12 +275,52 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
         if step:
             step()
 
+    ev = _read_events(con)
+    done()
+    pts = _points(ev)
+    done()
+    gpu = _gpu_ops(con, ev, ridge_flop_per_byte)
+    done()
+    launches = _launches(con, ev, gpu)
+    done()
+    waits = _waits(con, ev, pts, launches)
+    done()
+    staged = _staged(ev, launches)
+    done()
+    held = _held_calls(ev, pts, gpu, launches, waits, staged, backpressure_depth_share, backpressure_slow_factor)
+    done()
+    stream_waits = _stream_waits(con, ev, pts, gpu, launches)
+    done()
+    n_slots = len(ev.lanes["lane_id"])  # a thread's slot: its row among the trace's lanes
+    seq, offsets = gk.thread_points(pts.local, ev.is_gpu, ev.lane_row, n_slots)
+    walk = gk.thread_walk(seq, offsets, pts.t, pts.is_end, thread_idle_ns)
+    done()
+    handoffs = _handoffs(pts, seq, walk, n_slots, thread_wake_ns)
+    done()
+    order = _stream_order(ev, gpu, launches, stream_waits, queue_gap_ns)
+    done()
+    parts = _edge_parts(ev, pts, gpu, launches, waits, staged, held, stream_waits, handoffs, order, queue_gap_ns)
+    chain = _cpu_chain(ev, pts, launches, waits, staged, held, seq, offsets, handoffs)
+    done()
+    indptr, src, base_lag, edge_class, e_bytes, offset = _csr(ev.n, chain, parts)
+    p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(
+        pts.local, ev.ev_id, ev.lane, ev.is_gpu, ev.name_code, gpu.gpu_class, gpu.flop_per_byte, gpu.roof)
+    p_shape = gpu.shape_of_event[pts.local]  # only kernels have a shape: host points take -1 with their event
+    result = GraphArrays(t=pts.t, point_event=p_ev, point_is_end=pts.is_end, point_lane=p_lane, point_is_gpu=p_gpu,
+                         point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
+                         point_shape=p_shape, kernel_shapes=gpu.kernel_shapes,
+                         names=ev.names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
+                         offset=offset)
+    done()
+    return result
+
+
+def _read_events(con: duckdb.DuckDBPyConnection) -> _Events:
     set_variables(con, event_kinds=list(EVENT_KINDS), copy_kinds=list(COPY_KINDS))
     run_script(con, PACKAGE, "graph_events")
     run_script(con, PACKAGE, "graph_inputs")
     table = con.sql(load_sql(PACKAGE, "graph_arrays_events")).to_arrow_table()
     ev_id = _column(table, "event_id", np.int64)
-    n = len(ev_id)
     lane = _column(table, "lane_id", np.int64)
     is_gpu = _column(table, "is_gpu", bool)
     ts = _column(table, "ts_ns", np.int64)
@@ -183,34 +333,36 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     del table
     collective, memcpy, memset = (kind_code == 1 + EVENT_KINDS.index(k) for k in ("collective", "memcpy", "memset"))
     is_call = ~is_gpu & ((kind_code == 1 + EVENT_KINDS.index("runtime")) | (kind_code == 1 + EVENT_KINDS.index("driver")))
-    end_t = ts + dur
     lanes = _fetch(con, "graph_arrays_lanes")
-    lane_ids = np.asarray(lanes["lane_id"], np.int64)
-    lane_row = _Index(lane_ids).of(lane)
-    device = np.asarray(lanes["device"], np.int64)[lane_row]
-    has_stream = np.asarray(lanes["has_stream"], bool)[lane_row]
-    events = _Index(ev_id)
-    done()
+    lane_row = _Index(np.asarray(lanes["lane_id"], np.int64)).of(lane)
+    return _Events(ev_id=ev_id, lane=lane, is_gpu=is_gpu, ts=ts, dur=dur, end_t=ts + dur, nbytes=nbytes, pageable=pageable,
+                   kind_code=kind_code, copy_code=copy_code, name_code=name_code, names=names, collective=collective,
+                   memcpy=memcpy, memset=memset, is_call=is_call, lanes=lanes, lane_row=lane_row,
+                   device=np.asarray(lanes["device"], np.int64)[lane_row],
+                   has_stream=np.asarray(lanes["has_stream"], bool)[lane_row], rows=_Index(ev_id))
 
-    # replay_points: two per event, by time, then the instant's order (graph_points.sql)
-    p_t, p_end, p_local, start_point, end_point = gk.point_order(
-        ts, end_t, np.argsort(ts, kind="stable"), np.argsort(end_t, kind="stable"), dur, is_gpu, ev_id)
-    done()
 
-    # replay_gpu_ops: each GPU op's class by name and the roofline's verdict (graph_gpu.sql)
-    gi = np.flatnonzero(is_gpu)
-    pair_key = kind_code[gi].astype(np.int64) * (len(names) + 1) + name_code[gi]
+def _points(ev: _Events) -> _Points:
+    t, is_end, local, start, end = gk.point_order(ev.ts, ev.end_t, np.argsort(ev.ts, kind="stable"),
+                                                  np.argsort(ev.end_t, kind="stable"), ev.dur, ev.is_gpu, ev.ev_id)
+    return _Points(t, is_end, local, start, end)
+
+
+def _gpu_ops(con: duckdb.DuckDBPyConnection, ev: _Events, ridge_flop_per_byte: float) -> _GpuOps:
+    n, names = ev.n, ev.names
+    gi = np.flatnonzero(ev.is_gpu)
+    pair_key = ev.kind_code[gi].astype(np.int64) * (len(names) + 1) + ev.name_code[gi]
     pairs, first_of_pair, pair_of = np.unique(pair_key, return_index=True, return_inverse=True)
     kind_names = ("",) + EVENT_KINDS
     name_list = pa.table({"i": np.arange(len(pairs), dtype=np.int64),
-                          "kind": pa.array([kind_names[kind_code[gi[r]]] for r in first_of_pair], pa.string()),
-                          "name_key": pa.array([names[name_code[gi[r]]] for r in first_of_pair], pa.string())})
+                          "kind": pa.array([kind_names[ev.kind_code[gi[r]]] for r in first_of_pair], pa.string()),
+                          "name_key": pa.array([names[ev.name_code[gi[r]]] for r in first_of_pair], pa.string())})
     with _handed_in(con, replay_gpu_name_list=name_list):
         pair_class = _fetch(con, "graph_arrays_gpu_names")["gpu_class"].astype(np.int8)
     gpu_class = np.full(n, -1, np.int8)
     gpu_class[gi] = pair_class[pair_of]
     work = _fetch(con, "graph_arrays_kernel_work")
-    worked = events.of(np.asarray(work["event_id"], np.int64))
+    worked = ev.rows.of(np.asarray(work["event_id"], np.int64))
     known = worked >= 0
     worked, w_fpb, w_elem = worked[known], np.asarray(work["flop_per_byte"])[known], np.asarray(work["elem"])[known]
     fpb = np.full(n, np.nan, np.float32)  # what the points carry
@@ -218,7 +370,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     roof = np.full(n, -1, np.int8)
     roof[worked] = np.asarray(work["roof"])[known]
     collectives = _fetch(con, "graph_arrays_collectives")
-    c_events = events.of(np.asarray(collectives["event_id"], np.int64))
+    c_events = ev.rows.of(np.asarray(collectives["event_id"], np.int64))
     kernel_shapes, shape_of_event = shape_index(np.concatenate([worked, c_events[c_events >= 0]]),
                                                 np.vstack([kernel_rows(work, known), collective_rows(collectives)[c_events >= 0]]), n)
     # op_class by the first that applies: comm, memset, the copy's direction, a GEMM's side of the
@@ -231,190 +383,221 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     gemm = (gpu_class[worked] == _GPU_CLASS["gemm"]) & ~np.isnan(w_fpb)
     op_class[worked[gemm]] = np.where(w_fpb[gemm] < ridge_flop_per_byte / (w_elem[gemm] / 2), _CLASS["membound"], _CLASS["compute"])
     copy_class = np.array([_CLASS["d2d"]] + [_CLASS[c.lower()] for c in COPY_KINDS], np.int8)
-    op_class[memcpy] = copy_class[copy_code[memcpy]]
-    op_class[memset] = _CLASS["memset"]
-    op_class[collective | (gpu_class == _GPU_CLASS["communication"])] = _CLASS["comm"]
-    done()
+    op_class[ev.memcpy] = copy_class[ev.copy_code[ev.memcpy]]
+    op_class[ev.memset] = _CLASS["memset"]
+    op_class[ev.collective | (gpu_class == _GPU_CLASS["communication"])] = _CLASS["comm"]
+    return _GpuOps(gi, gpu_class, fpb, roof, kernel_shapes, shape_of_event, op_class)
 
-    # replay_launches: a replayed call -> the GPU op it launched
+
+def _launches(con: duckdb.DuckDBPyConnection, ev: _Events, gpu: _GpuOps) -> _Launches:
     deps = _fetch(con, "graph_arrays_launch_deps")
-    l_call = events.of(deps["src_event_id"].astype(np.int64))
-    l_op = events.of(deps["dst_event_id"].astype(np.int64))
+    l_call = ev.rows.of(deps["src_event_id"].astype(np.int64))
+    l_op = ev.rows.of(deps["dst_event_id"].astype(np.int64))
     keep = (l_call >= 0) & (l_op >= 0)
     l_call, l_op = l_call[keep], l_op[keep]
-    keep = ~is_gpu[l_call] & is_gpu[l_op]
+    keep = ~ev.is_gpu[l_call] & ev.is_gpu[l_op]
     l_call, l_op = l_call[keep], l_op[keep]
-    call_t, call_dur, op_t, op_end = ts[l_call], dur[l_call], ts[l_op], end_t[l_op]
-    call_end = call_t + call_dur
-    done()
+    call_t, call_dur, op_t = ev.ts[l_call], ev.dur[l_call], ev.ts[l_op]
+    return _Launches(call=l_call, op=l_op, call_t=call_t, call_dur=call_dur, call_end=call_t + call_dur, op_t=op_t,
+                     op_end=ev.end_t[l_op], ahead=op_t >= call_t, op_row=np.searchsorted(gpu.rows, l_op))
 
-    # replay_waits: blocking calls and the latest-ending op launched before each began
-    call_names = np.flatnonzero(np.bincount(name_code[is_call], minlength=len(names)))
+
+def _waits(con: duckdb.DuckDBPyConnection, ev: _Events, pts: _Points, launches: _Launches) -> _Waits:
+    names, n = ev.names, ev.n
+    l_call, l_op, call_t, op_end = launches.call, launches.op, launches.call_t, launches.op_end
+    call_names = np.flatnonzero(np.bincount(ev.name_code[ev.is_call], minlength=len(names)))
     call_list = pa.table({"i": np.arange(len(call_names), dtype=np.int64),
                           "name": pa.array([names[c] for c in call_names], pa.string())})
     with _handed_in(con, replay_call_name_list=call_list):
         blocking_rows = np.asarray(_fetch(con, "graph_arrays_blocking")["i"], np.int64)
     blocks = np.zeros(len(names), bool)
     blocks[call_names[blocking_rows]] = True
-    by_name = is_call & blocks[name_code]
+    by_name = ev.is_call & blocks[ev.name_code]
     own_done = np.zeros(n, bool)
-    own_done[l_call[(op_end > call_t) & (op_end <= call_end)]] = True
-    blocking = np.flatnonzero(is_call & (by_name | own_done))
+    own_done[l_call[(op_end > call_t) & (op_end <= launches.call_end)]] = True
+    blocking = np.flatnonzero(ev.is_call & (by_name | own_done))
     synced = _fetch(con, "graph_arrays_synced")
-    sync_rows = events.of(np.asarray(synced["event_id"], np.int64))
+    sync_rows = ev.rows.of(np.asarray(synced["event_id"], np.int64))
     sync_streams = np.asarray(synced["sync_stream"], np.int64)
     # partition 0: every launch; partition 1+s: launches onto stream s (rows of stream-less lanes
     # would only repeat partition 0's)
+    lanes = ev.lanes
     lane_streams = np.asarray(lanes["stream"], np.int64)
     stream_ids, stream_of_lane = np.unique(lane_streams[np.asarray(lanes["has_stream"], bool)], return_inverse=True)
     stream_index = np.full(len(lane_streams), -1, np.int64)
     stream_index[np.asarray(lanes["has_stream"], bool)] = stream_of_lane
-    streamed = np.flatnonzero(has_stream[l_op])
-    part = np.concatenate([np.zeros(len(l_op), np.int64), 1 + stream_index[lane_row[l_op[streamed]]]])
+    streamed = np.flatnonzero(ev.has_stream[l_op])
+    part = np.concatenate([np.zeros(len(l_op), np.int64), 1 + stream_index[ev.lane_row[l_op[streamed]]]])
     rows = np.concatenate([np.arange(len(l_op)), streamed])
     by_time = np.argsort(call_t[rows], kind="stable")
     grouped, _ = gk.group_order(part[by_time], 1 + len(stream_ids))
     by = by_time[grouped]  # by (partition, launch time)
     part_s, rows_s = part[by], rows[by]
-    best_end, best_point = gk.running_latest(part_s, op_end[rows_s], end_point[l_op[rows_s]])
+    best_end, best_point = gk.running_latest(part_s, op_end[rows_s], pts.end[l_op[rows_s]])
     g_start, g_end = _groups(part_s, 1 + len(stream_ids))
     synced_at = _Index(sync_rows).of(blocking)  # the call's 'Stream Sync' record, -1: none (device-wide)
     b_part = np.zeros(len(blocking), np.int64)
     has_sync = synced_at >= 0
     b_part[has_sync] = _Index(stream_ids).of(sync_streams[synced_at[has_sync]]) + 1  # 0: a stream with no launches
     b_part[has_sync & (b_part == 0)] = -1
-    hit = gk.last_at_or_before(g_start, g_end, call_t[rows_s], b_part, ts[blocking])
-    launched_ahead = op_t >= call_t
-    tol = int((op_t - call_t)[launched_ahead].min()) if launched_ahead.any() else 0
+    hit = gk.last_at_or_before(g_start, g_end, call_t[rows_s], b_part, ev.ts[blocking])
+    ahead = launches.ahead
+    tol = int((launches.op_t - call_t)[ahead].min()) if ahead.any() else 0
     found = hit >= 0
     w_ev = blocking[found]
     w_op_end = best_end[hit[found]]
     w_gpu_point = best_point[hit[found]]
-    w_ts, w_end = ts[w_ev], end_t[w_ev]
+    w_ts, w_end = ev.ts[w_ev], ev.end_t[w_ev]
     keep = ((w_op_end > w_ts) & (w_op_end <= w_end + tol)) | (by_name[w_ev] & (w_op_end <= w_ts))
     w_ev, w_op_end, w_gpu_point, w_ts, w_end = w_ev[keep], w_op_end[keep], w_gpu_point[keep], w_ts[keep], w_end[keep]
-    w_waited = w_op_end > w_ts
     is_waiting = np.zeros(n, bool)
     is_waiting[w_ev] = True
-    done()
+    return _Waits(w_ev, w_op_end, w_gpu_point, w_ts, w_end, w_op_end > w_ts, is_waiting)
 
-    # replay_staged: copies from or to pageable memory whose call returns as the copy ends
-    staged = (memcpy[l_op] & pageable[l_op] & (op_t >= call_t) & (op_t < call_end) & (op_end > call_end))
-    s_call, s_op = l_call[staged], l_op[staged]
-    s_offset = (call_end - op_end)[staged]
-    is_staged = np.zeros(n, bool)
-    is_staged[s_call] = True
-    done()
 
-    # replay_backpressure: launch calls held by a full launch queue
-    op_device = device[l_op]
-    l_row = np.searchsorted(gi, l_op)  # each launch's op among the GPU ops
-    first_call_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first_call_t, l_row, call_t)
-    bp = _backpressure(gi, device, np.asarray(lanes["device"], np.int64), ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged,
-                       name_code, call_t, call_dur, backpressure_depth_share, backpressure_slow_factor)
-    done()
+def _staged(ev: _Events, launches: _Launches) -> _Staged:
+    l_op = launches.op
+    staged = (ev.memcpy[l_op] & ev.pageable[l_op] & (launches.op_t >= launches.call_t)
+              & (launches.op_t < launches.call_end) & (launches.op_end > launches.call_end))
+    is_staged = np.zeros(ev.n, bool)
+    is_staged[launches.call[staged]] = True
+    return _Staged(launches.call[staged], l_op[staged], (launches.call_end - launches.op_end)[staged], is_staged)
 
-    # replay_stream_waits: still the SQL (graph_stream_waits.sql), over the ops and launches above
-    sw_producer = sw_consumer_point = sw_consumer = sw_gap = np.zeros(0, np.int64)
-    if con.execute(load_sql(PACKAGE, "graph_arrays_stream_wait_count")).fetchall()[0][0]:
-        ops = pa.table({"event_id": ev_id[gi], "lane_id": lane[gi], "start_point": start_point[gi],
-                        "end_point": end_point[gi], "ts_ns": ts[gi], "dur_ns": dur[gi]})
-        with _handed_in(con, replay_gpu_ops=ops, replay_launches=pa.table({"op_id": ev_id[l_op], "call_t": call_t})):
-            run_script(con, PACKAGE, "graph_stream_waits")  # its table goes with build_graph's scratch tables
-            waits = _fetch(con, "graph_arrays_stream_waits")
-        sw_producer = waits["producer_end_point"].astype(np.int64)
-        sw_consumer_point = waits["consumer_start_point"].astype(np.int64)
-        sw_consumer = events.of(waits["consumer_id"].astype(np.int64))
-        sw_gap = waits["gap"].astype(np.int64)
-    done()
 
-    # replay_cpu_points: each CPU thread's points in order, with its depth of open events
-    n_slots = len(lane_ids)  # a thread's slot: its row among the trace's lanes
-    seq, offsets = gk.thread_points(p_local, is_gpu, lane_row, n_slots)
-    bursts, burst_slot, waiting, wait_slot, wait_next, ending, end_slot, end_next = gk.thread_walk(
-        seq, offsets, p_t, p_end, thread_idle_ns)
-    done()
+def _held_calls(ev: _Events, pts: _Points, gpu: _GpuOps, launches: _Launches, waits: _Waits, staged: _Staged,
+                depth_share: float, slow_factor: float) -> dict[str, np.ndarray]:
+    """replay_backpressure: launch calls held by a full launch queue."""
+    first_call_t = np.full(len(gpu.rows), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first_call_t, launches.op_row, launches.call_t)
+    return _backpressure(gpu.rows, ev.device, np.asarray(ev.lanes["device"], np.int64), ev.ts, ev.end_t, pts.end,
+                         first_call_t, launches.call, ev.device[launches.op], waits.is_waiting, staged.is_staged,
+                         ev.name_code, launches.call_t, launches.call_dur, depth_share, slow_factor)
 
-    # replay_handoffs: a thread that waits while another runs a burst of work and wakes it
+
+def _stream_waits(con: duckdb.DuckDBPyConnection, ev: _Events, pts: _Points, gpu: _GpuOps,
+                  launches: _Launches) -> _StreamWaits:
+    """Still the SQL (graph_stream_waits.sql), over the ops and launches above."""
+    none = np.zeros(0, np.int64)
+    if not con.execute(load_sql(PACKAGE, "graph_arrays_stream_wait_count")).fetchall()[0][0]:
+        return _StreamWaits(none, none, none, none)
+    gi = gpu.rows
+    ops = pa.table({"event_id": ev.ev_id[gi], "lane_id": ev.lane[gi], "start_point": pts.start[gi],
+                    "end_point": pts.end[gi], "ts_ns": ev.ts[gi], "dur_ns": ev.dur[gi]})
+    with _handed_in(con, replay_gpu_ops=ops, replay_launches=pa.table({"op_id": ev.ev_id[launches.op],
+                                                                       "call_t": launches.call_t})):
+        run_script(con, PACKAGE, "graph_stream_waits")  # its table goes with build_graph's scratch tables
+        waits = _fetch(con, "graph_arrays_stream_waits")
+    return _StreamWaits(waits["producer_end_point"].astype(np.int64), waits["consumer_start_point"].astype(np.int64),
+                        ev.rows.of(waits["consumer_id"].astype(np.int64)), waits["gap"].astype(np.int64))
+
+
+def _handoffs(pts: _Points, seq: np.ndarray, walk: tuple, n_slots: int, thread_wake_ns: int) -> np.ndarray:
+    """replay_handoffs: a thread that waits while another runs a burst of work and wakes it."""
+    bursts, burst_slot, waiting, wait_slot, wait_next, ending, end_slot, end_next = walk
     w_start, w_stop = _groups(wait_slot, n_slots)
     e_start, e_stop = _groups(end_slot, n_slots)
-    handoffs = gk.handoffs(seq[bursts], p_t[seq[bursts]], burst_slot, np.flatnonzero(w_stop > w_start),
-                           w_start, w_stop, seq[waiting], p_t[seq[waiting]], wait_next, p_t[wait_next],
-                           e_start, e_stop, seq[ending], p_t[seq[ending]], end_next, thread_wake_ns)
-    done()
+    p_t = pts.t
+    return gk.handoffs(seq[bursts], p_t[seq[bursts]], burst_slot, np.flatnonzero(w_stop > w_start),
+                       w_start, w_stop, seq[waiting], p_t[seq[waiting]], wait_next, p_t[wait_next],
+                       e_start, e_stop, seq[ending], p_t[seq[ending]], end_next, thread_wake_ns)
 
-    # replay_stream: each GPU op after the previous op on its stream
-    so_rows = np.lexsort((ev_id[gi], ts[gi], lane[gi]))
+
+def _stream_order(ev: _Events, gpu: _GpuOps, launches: _Launches, stream_waits: _StreamWaits,
+                  queue_gap_ns: int) -> _StreamOrder:
+    gi, lane, ts = gpu.rows, ev.lane, ev.ts
+    so_rows = np.lexsort((ev.ev_id[gi], ts[gi], lane[gi]))
     so = gi[so_rows]
     first_on_lane = np.ones(len(so), bool)
     first_on_lane[1:] = lane[so][1:] != lane[so][:-1]
     prev_op = np.where(first_on_lane, -1, np.roll(so, 1))
     has_prev = prev_op >= 0
-    prev_end = np.where(has_prev, end_t[prev_op], 0)
+    prev_end = np.where(has_prev, ev.end_t[prev_op], 0)
+    ahead = launches.ahead
     launch_t = np.full(len(gi), np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(launch_t, l_row[launched_ahead], call_t[launched_ahead])
+    np.minimum.at(launch_t, launches.op_row[ahead], launches.call_t[ahead])
     launch_t = launch_t[so_rows]
     has_launch = launch_t != np.iinfo(np.int64).max
-    wait_bound = np.zeros(n, bool)
-    wait_bound[sw_consumer[(sw_gap < queue_gap_ns) & (sw_consumer >= 0)]] = True
+    sw = stream_waits
+    wait_bound = np.zeros(ev.n, bool)
+    wait_bound[sw.consumer[(sw.gap < queue_gap_ns) & (sw.consumer >= 0)]] = True
     own_queued = has_prev & (ts[so] >= prev_end) & (~has_launch | (launch_t < prev_end))
     overlapped = has_prev & (ts[so] < prev_end)
-    queued_of = np.zeros(n, bool)
-    queued_of[so] = own_queued | wait_bound[so] | overlapped
-    done()
+    queued = np.zeros(ev.n, bool)
+    queued[so] = own_queued | wait_bound[so] | overlapped
+    return _StreamOrder(so, prev_op, has_prev, prev_end, own_queued, overlapped, has_launch, wait_bound, queued)
 
-    # replay_edges
+
+def _cpu_chain(ev: _Events, pts: _Points, launches: _Launches, waits: _Waits, staged: _Staged, held: dict,
+               seq: np.ndarray, offsets: np.ndarray, handoffs: np.ndarray) -> tuple:
+    """What graph_passes.cpu_chain_edges reads to place each CPU thread's edges straight into the edge arrays."""
+    end_point = pts.end
+    w_order = np.argsort(end_point[waits.ev], kind="stable")
+    bp_order = np.argsort(end_point[held["call"]], kind="stable")
+    st_order = np.argsort(end_point[staged.call], kind="stable")
+    is_launcher = np.zeros(ev.n, bool)
+    is_launcher[launches.call] = True
+    return (seq, offsets, pts.t, pts.is_end, pts.local, end_point[waits.ev][w_order], waits.waited[w_order],
+            waits.op_end[w_order], waits.end[w_order], end_point[held["call"]][bp_order], held["typical"][bp_order],
+            end_point[staged.call][st_order], ev.ts[staged.op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher,
+            _CLASS["cpu"], _CLASS["launch_call"], _CLASS["fixed"])
+
+
+def _edge_parts(ev: _Events, pts: _Points, gpu: _GpuOps, launches: _Launches, waits: _Waits, staged: _Staged,
+                held: dict, stream_waits: _StreamWaits, handoffs: np.ndarray, order: _StreamOrder,
+                queue_gap_ns: int) -> list[tuple]:
+    """replay_edges but the CPU threads' own (_cpu_chain): each part as (src, dst, lag, class, bytes,
+    offset, backward), the last four one value for all or one per edge."""
     parts = []
 
     def edges(src, dst, lag, cls, nb=-1, offset=0, backward=False):
-        """One part of the edges (cls, nb, offset, backward: one value for all, or one per edge)."""
         parts.append((np.asarray(src, np.int64), np.asarray(dst, np.int64), np.asarray(lag, np.int64),
                       np.atleast_1d(np.asarray(cls, np.int64)), np.atleast_1d(np.asarray(nb, np.int64)),
                       np.atleast_1d(np.asarray(offset, np.int64)), np.atleast_1d(np.asarray(backward, bool))))
 
-    # CPU threads
-    w_order = np.argsort(end_point[w_ev], kind="stable")
-    bp_order = np.argsort(end_point[bp["call"]], kind="stable")
-    st_order = np.argsort(end_point[s_call], kind="stable")
-    is_launcher = np.zeros(n, bool)
-    is_launcher[l_call] = True
-    chain = (seq, offsets, p_t, p_end, p_local, end_point[w_ev][w_order], w_waited[w_order], w_op_end[w_order],
-             w_end[w_order], end_point[bp["call"]][bp_order], bp["typical"][bp_order], end_point[s_call][st_order],
-             ts[s_op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher, _CLASS["cpu"], _CLASS["launch_call"],
-             _CLASS["fixed"])  # placed straight into the edge arrays below
+    start_point, end_point, ts, dur = pts.start, pts.end, ev.ts, ev.dur
+    w = waits
     # blocking calls after the GPU work launched before them; work ending as the call returns may
     # sort after the return (a zero-length op at that instant): the edge still binds (backward)
-    edges(w_gpu_point, end_point[w_ev], np.where(w_waited, w_end - w_op_end, w_end - w_ts), _CLASS["fixed"],
-          backward=w_waited & (w_op_end >= w_end))
+    edges(w.gpu_point, end_point[w.ev], np.where(w.waited, w.end - w.op_end, w.end - w.ts), _CLASS["fixed"],
+          backward=w.waited & (w.op_end >= w.end))
     # back-pressure (the op retired may end as the call returns, as above)
-    edges(bp["gpu_point"], end_point[bp["call"]], bp["end_t"] - bp["op_end"], _CLASS["fixed"],
-          backward=bp["op_end"] >= bp["end_t"])
+    edges(held["gpu_point"], end_point[held["call"]], held["end_t"] - held["op_end"], _CLASS["fixed"],
+          backward=held["op_end"] >= held["end_t"])
     # hand-offs
     edges(handoffs[:, 0], handoffs[:, 1], handoffs[:, 2], _CLASS["cpu"])
     edges(handoffs[:, 3], handoffs[:, 4], handoffs[:, 5], _CLASS["cpu"])
     # staged copies
-    edges(start_point[s_op], end_point[s_call], dur[s_op], op_class[s_op], nbytes[s_op], s_offset)
+    edges(start_point[staged.op], end_point[staged.call], dur[staged.op], gpu.op_class[staged.op], ev.nbytes[staged.op],
+          staged.offset)
     # GPU op durations
-    edges(start_point[gi], end_point[gi], dur[gi], op_class[gi], nbytes[gi])
+    gi = gpu.rows
+    edges(start_point[gi], end_point[gi], dur[gi], gpu.op_class[gi], ev.nbytes[gi])
     # stream order
-    after = has_prev & (ts[so] >= prev_end)
-    keep_gap = own_queued | (~has_launch & ~wait_bound[so])
+    so, prev_op, prev_end = order.ops, order.prev_op, order.prev_end
+    after = order.has_prev & (ts[so] >= prev_end)
+    keep_gap = order.own_queued | (~order.has_launch & ~order.wait_bound[so])
     edges(end_point[prev_op[after]], start_point[so[after]], np.where(keep_gap[after], ts[so[after]] - prev_end[after], 0),
           _CLASS["fixed"])
     # PDL overlap
+    overlapped = order.overlapped
     edges(start_point[prev_op[overlapped]], start_point[so[overlapped]], ts[so[overlapped]] - ts[prev_op[overlapped]],
-          op_class[prev_op[overlapped]])
+          gpu.op_class[prev_op[overlapped]])
     # cross-stream waits
-    edges(sw_producer, sw_consumer_point, np.where(sw_gap < queue_gap_ns, sw_gap, 0), _CLASS["fixed"])
+    sw = stream_waits
+    edges(sw.producer, sw.consumer_point, np.where(sw.gap < queue_gap_ns, sw.gap, 0), _CLASS["fixed"])
     # launches
-    measured = (op_t - call_t)[launched_ahead]
-    bound = ~queued_of[l_op[launched_ahead]]
+    ahead, l_call, l_op = launches.ahead, launches.call, launches.op
+    measured = (launches.op_t - launches.call_t)[ahead]
+    bound = ~order.queued[l_op[ahead]]
     typical_launch = (_median_rint(measured[bound]) if bound.any() else float(measured.min()) if len(measured) else 0.0)
-    edges(start_point[l_call[launched_ahead]], start_point[l_op[launched_ahead]],
+    edges(start_point[l_call[ahead]], start_point[l_op[ahead]],
           np.where(bound, measured, np.minimum(measured, int(typical_launch))), _CLASS["launch"])
-    done()
-    # edges by destination (a counting sort over the parts, no copy of them all), then by source
+    return parts
+
+
+def _csr(n: int, chain: tuple, parts: list[tuple]) -> tuple[np.ndarray, ...]:
+    """The edges by destination (a counting sort over the parts, no copy of them all), then by source:
+    (indptr, src, base_lag, edge_class, bytes, offset)."""
     indptr = np.zeros(2 * n + 1, np.int64)
     none = np.zeros(0, np.int64)
     gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
@@ -431,16 +614,7 @@ def build_arrays(con: duckdb.DuckDBPyConnection, step=None, queue_gap_ns: int = 
     parts.clear()
     gk.shift_right(indptr)  # back to each destination's first slot
     gk.sort_sources(indptr, shared, src, base_lag, edge_class, e_bytes, offset)
-    p_ev, p_lane, p_gpu, p_name, p_class, p_fpb, p_roof = gk.point_columns(p_local, ev_id, lane, is_gpu, name_code,
-                                                                            gpu_class, fpb, roof)
-    p_shape = shape_of_event[p_local]  # only kernels have a shape: host points take -1 with their event
-    result = GraphArrays(t=p_t, point_event=p_ev, point_is_end=p_end, point_lane=p_lane, point_is_gpu=p_gpu,
-                         point_name=p_name, point_gpu_class=p_class, point_flop_per_byte=p_fpb, point_roof=p_roof,
-                         point_shape=p_shape, kernel_shapes=kernel_shapes,
-                         names=names, src=src, indptr=indptr, base_lag=base_lag, edge_class=edge_class, bytes=e_bytes,
-                         offset=offset)
-    done()
-    return result
+    return indptr, src, base_lag, edge_class, e_bytes, offset
 
 
 def _backpressure(gi, device, lane_devices, ts, end_t, end_point, first_call_t, l_call, op_device, is_waiting, is_staged, name_code,
