@@ -37,3 +37,14 @@ def test_the_statements_cover_each_table_of_their_kinds_once():
     assert drops == [f"DROP TABLE IF EXISTS {t};" for t in derived.TABLES]
     copies = tables.statements("commit_staged", *tables.PER_TRACE)
     assert [m for m in re.findall(r"INSERT INTO (\w+) BY NAME", copies)] == list(tables.names(*tables.PER_TRACE))
+
+
+def test_every_insert_into_a_declared_table_names_its_columns():
+    """Rows go in by column name (BY NAME, or a column list), so a column added to a table cannot
+    shift another's values."""
+    declared = "|".join(tables.names(*tables.KINDS))
+    positional = []
+    for path in (ROOT / "retime").glob("**/*.sql"):
+        for m in re.finditer(rf"INSERT INTO ({declared})\b(?! BY NAME)(?! \()", path.read_text()):
+            positional.append(f"{path.relative_to(ROOT)}: {m[0]}")
+    assert positional == []

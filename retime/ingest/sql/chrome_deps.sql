@@ -37,7 +37,7 @@ FROM flow_points p LEFT JOIN (SELECT * FROM enclosing UNION ALL SELECT * FROM fo
 -- A GPU op whose launch call shares its correlation id keeps that call alone: Kineto's ac2g arrow
 -- can bind to a neighbouring runtime call (cudaPeekAtLastError, cudaFuncSetAttribute at the same
 -- timestamp), which would count one op as launched twice.
-INSERT INTO deps
+INSERT INTO deps BY NAME
 WITH links AS (
     SELECT c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind, true AS by_correlation
     FROM (SELECT event_id, correlation FROM events
@@ -74,7 +74,7 @@ WITH links AS (
     JOIN staged_events i ON i.idx = v.next_in
     WHERE v.flow_out
 )
-SELECT DISTINCT getvariable('trace_id'), src_event_id, dst_event_id, kind
+SELECT DISTINCT getvariable('trace_id') AS trace_id, src_event_id, dst_event_id, kind
 FROM links l
 WHERE src_event_id <> dst_event_id
   AND (by_correlation OR kind <> 'launch'

@@ -39,8 +39,8 @@ DROP TABLE staged;
 
 -- The args fields the reader pulled out (raw.arg1 ... arg15), for every event but Python stack
 -- frames (which carry none of them).
-INSERT INTO events
-SELECT getvariable('trace_id'), event_id, lane_id, kind, phase, name, cat, ts_ns, dur_ns,
+INSERT INTO events BY NAME
+SELECT getvariable('trace_id') AS trace_id, event_id, lane_id, kind, phase, name, cat AS category, ts_ns, dur_ns,
        TRY_CAST(a[1] AS BIGINT) AS correlation,
        TRY_CAST(a[2] AS BIGINT) AS external_id,
        TRY_CAST(a[3] AS INTEGER) AS device,

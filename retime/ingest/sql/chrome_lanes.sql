@@ -37,7 +37,7 @@ SELECT (row_number() OVER (ORDER BY kind, TRY_CAST(pid AS BIGINT) NULLS LAST, pi
        process_name, name
 FROM classified;
 
-INSERT INTO lanes
-SELECT getvariable('trace_id'), lane_id, kind, pid, CASE WHEN kind = 'async' THEN NULL ELSE track END,
+INSERT INTO lanes BY NAME
+SELECT getvariable('trace_id') AS trace_id, lane_id, kind, pid, CASE WHEN kind = 'async' THEN NULL ELSE track END AS tid,
        device, stream, process_name, name
 FROM staged_lanes;

@@ -17,10 +17,11 @@ SELECT (row_number() OVER (ORDER BY lane_class DESC, device, stream, globalTid) 
                   WHERE t.globalTid = keys.globalTid) END AS name
 FROM keys;
 
-INSERT INTO lanes
-SELECT getvariable('trace_id'), lane_id, kind, pid, tid,
-       CASE WHEN lane_class = 'gpu' THEN device::INTEGER END, CASE WHEN lane_class = 'gpu' THEN stream END,
-       (SELECT process_name FROM nsys_procs WHERE globalPid = getvariable('nsys_gpid')), name
+INSERT INTO lanes BY NAME
+SELECT getvariable('trace_id') AS trace_id, lane_id, kind, pid, tid,
+       CASE WHEN lane_class = 'gpu' THEN device::INTEGER END AS device,
+       CASE WHEN lane_class = 'gpu' THEN stream END AS stream,
+       (SELECT process_name FROM nsys_procs WHERE globalPid = getvariable('nsys_gpid')) AS process_name, name
 FROM nsys_lanes;
 
 -- event ids in time order, numbered on a slim projection (sorting the wide rows costs 2x more)
@@ -32,19 +33,18 @@ WITH ids AS (
 SELECT ids.event_id, s.* EXCLUDE (lane_key, valid), ids.lane_id
 FROM nsys_staged s JOIN ids ON ids.idx = s.rowid;
 
-INSERT INTO events
-SELECT getvariable('trace_id'), event_id, lane_id, kind, CASE kind WHEN 'instant' THEN 'i' ELSE 'X' END,
-       name, category, getvariable('time_base_ns') + "start", "end" - "start", correlation, NULL,
-       device::INTEGER, stream, bytes, copy_kind, src_kind, dst_kind,
-       CASE WHEN kind = 'collective' THEN collective_op_from_name(name) END,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, args
+INSERT INTO events BY NAME  -- the columns not named here are NULL
+SELECT getvariable('trace_id') AS trace_id, event_id, lane_id, kind, CASE kind WHEN 'instant' THEN 'i' ELSE 'X' END AS phase,
+       name, category, getvariable('time_base_ns') + "start" AS ts_ns, "end" - "start" AS dur_ns, correlation,
+       device::INTEGER AS device, stream, bytes, copy_kind, src_kind, dst_kind,
+       CASE WHEN kind = 'collective' THEN collective_op_from_name(name) END AS coll_op, args
 FROM nsys_events;
 
 -- Correlation ids are unique within a process, and this trace is one process. Some exports record
 -- one call twice at two layers under one correlation id (nsys 2022.2: 'cudaLaunchKernel' around
 -- 'cudaLaunchKernel_v7000'); the innermost record is the launch.
-INSERT INTO deps
-SELECT getvariable('trace_id'), c.event_id, g.event_id, 'launch'
+INSERT INTO deps BY NAME
+SELECT getvariable('trace_id') AS trace_id, c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind
 FROM (SELECT correlation, arg_max(event_id, "start") AS event_id FROM nsys_events
       WHERE kind IN ('runtime', 'driver') AND correlation IS NOT NULL GROUP BY correlation) c
 JOIN nsys_events g ON g.correlation = c.correlation

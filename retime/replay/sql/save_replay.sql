@@ -7,15 +7,13 @@
 -- are left out, and the trace's warnings say how many.
 -- A replay retargeted onto another GPU (--to) names that GPU (target_gpu_name), so a later --to on it starts there.
 -- It keeps its parent's job unless it is one rank of a saved job replay (job_name: that job's own name).
-INSERT INTO lanes
-SELECT getvariable('trace_id'), lane_id, kind, pid, tid, device, stream, process_name, name
+INSERT INTO lanes BY NAME
+SELECT * REPLACE (getvariable('trace_id') AS trace_id)
 FROM lanes WHERE trace_id = getvariable('parent_id');
 
-INSERT INTO events
-SELECT getvariable('trace_id'), e.event_id, e.lane_id, e.kind, e.phase, e.name, e.category,
-       getvariable('origin_ns') + r.start_ns, r.end_ns - r.start_ns, e.correlation, e.external_id, e.device, e.stream,
-       e.bytes, e.copy_kind, e.src_kind, e.dst_kind, e.coll_op, e.coll_dtype, e.coll_in_nelems, e.coll_out_nelems,
-       e.coll_group_size, e.coll_pg_name, e.coll_pg_desc, e.coll_pg_ranks, e.coll_seq, e.args
+INSERT INTO events BY NAME
+SELECT e.* REPLACE (getvariable('trace_id') AS trace_id, getvariable('origin_ns') + r.start_ns AS ts_ns,
+                    r.end_ns - r.start_ns AS dur_ns)
 FROM events e JOIN replay_times r USING (event_id)
 WHERE e.trace_id = getvariable('parent_id');
 
@@ -23,11 +21,9 @@ WHERE e.trace_id = getvariable('parent_id');
 -- ops they enclose on their stream: from the first one's new start to the last one's new end, with
 -- the measured margins around them (Kineto's open 1 ns early and close 1 ns late). One enclosing no
 -- replayed op is left out with the rest.
-INSERT INTO events
-SELECT getvariable('trace_id'), e.event_id, e.lane_id, e.kind, e.phase, e.name, e.category,
-       getvariable('origin_ns') + s.start_ns, s.end_ns - s.start_ns, e.correlation, e.external_id, e.device, e.stream,
-       e.bytes, e.copy_kind, e.src_kind, e.dst_kind, e.coll_op, e.coll_dtype, e.coll_in_nelems, e.coll_out_nelems,
-       e.coll_group_size, e.coll_pg_name, e.coll_pg_desc, e.coll_pg_ranks, e.coll_seq, e.args
+INSERT INTO events BY NAME
+SELECT e.* REPLACE (getvariable('trace_id') AS trace_id, getvariable('origin_ns') + s.start_ns AS ts_ns,
+                    s.end_ns - s.start_ns AS dur_ns)
 FROM events e
 JOIN (SELECT a.event_id, min(r.start_ns) - (min(o.ts_ns) - any_value(a.ts_ns)) AS start_ns,
              max(r.end_ns) + (any_value(a.ts_ns + a.dur_ns) - max(o.ts_ns + o.dur_ns)) AS end_ns
@@ -40,24 +36,26 @@ JOIN (SELECT a.event_id, min(r.start_ns) - (min(o.ts_ns) - any_value(a.ts_ns)) A
       GROUP BY a.event_id) s USING (event_id)
 WHERE e.trace_id = getvariable('parent_id');
 
-INSERT INTO deps
-SELECT getvariable('trace_id'), d.src_event_id, d.dst_event_id, d.kind
+INSERT INTO deps BY NAME
+SELECT d.* REPLACE (getvariable('trace_id') AS trace_id)
 FROM deps d
 WHERE d.trace_id = getvariable('parent_id')
   AND d.src_event_id IN (SELECT event_id FROM replay_times) AND d.dst_event_id IN (SELECT event_id FROM replay_times);
 
-INSERT INTO deps SELECT getvariable('trace_id'), src_event_id, dst_event_id, kind FROM replay_critical;
+INSERT INTO deps BY NAME SELECT getvariable('trace_id') AS trace_id, src_event_id, dst_event_id, kind FROM replay_critical;
 
-INSERT INTO traces
-SELECT getvariable('trace_id'), coalesce(getvariable('job_name'), p.job), 'replay', p.source_path, NULL, p.size_bytes, p.rank, p.world_size, p.backend,
-       CASE WHEN getvariable('target_gpu_name') IS NULL THEN p.gpu_names ELSE [getvariable('target_gpu_name')] END, p.device_properties, p.distributed_info, p.metadata, p.time_base_ns,
-       (SELECT min(ts_ns) FROM events WHERE trace_id = getvariable('trace_id')),
-       (SELECT max(ts_ns + dur_ns) FROM events WHERE trace_id = getvariable('trace_id')),
-       (SELECT count(*) FROM events WHERE trace_id = getvariable('trace_id')),
+INSERT INTO traces BY NAME  -- no sha256: NULL
+SELECT getvariable('trace_id') AS trace_id, coalesce(getvariable('job_name'), p.job) AS job, 'replay' AS format,
+       p.source_path, p.size_bytes, p.rank, p.world_size, p.backend,
+       CASE WHEN getvariable('target_gpu_name') IS NULL THEN p.gpu_names ELSE [getvariable('target_gpu_name')] END AS gpu_names,
+       p.device_properties, p.distributed_info, p.metadata, p.time_base_ns,
+       (SELECT min(ts_ns) FROM events WHERE trace_id = getvariable('trace_id')) AS start_ns,
+       (SELECT max(ts_ns + dur_ns) FROM events WHERE trace_id = getvariable('trace_id')) AS end_ns,
+       (SELECT count(*) FROM events WHERE trace_id = getvariable('trace_id')) AS event_count,
        list_filter([CASE WHEN p.event_count > (SELECT count(*) FROM events WHERE trace_id = getvariable('trace_id'))
                          THEN (p.event_count - (SELECT count(*) FROM events WHERE trace_id = getvariable('trace_id')))::VARCHAR
                               || ' events the replayer does not move (sync records, async and profiler rows, GPU annotations '
                               || 'around no replayed op) were left out'
-                    END], lambda x: x IS NOT NULL),
-       now(), p.trace_id, getvariable('scenario')::JSON
+                    END], lambda x: x IS NOT NULL) AS warnings,
+       now() AS ingested_at, p.trace_id AS parent_trace_id, getvariable('scenario')::JSON AS scenario
 FROM traces p WHERE p.trace_id = getvariable('parent_id');
