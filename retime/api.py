@@ -365,12 +365,12 @@ class Store:
                 placed = self._placed(_server(topology, chosen), graph.graph, graph)
                 timing = engine.retimed_on_links(graph.graph, chosen, placed)  # the replay and its save share it
                 results = job_graph.replay(graph, chosen, window, placed, timing)
-                if save:
-                    self._save_job(graph, chosen, results, lambda first: saved_job_name(job, first), placed, timing)
                 answer = job_graph.JobReplay(list(zip(graph.ranks, results)))
-        first = answer.results[0]
-        if save and first.saved_trace_id is not None:
-            answer.saved_job = self.job_of(first.saved_trace_id)
+                if save:
+                    answer.saved_job = self._save_job(graph, chosen, results, lambda first: saved_job_name(job, first),
+                                                      placed, timing)
+        if save and answer.saved_job is None:  # a trace of no job, saved on its own
+            answer.saved_job = self.job_of(answer.results[0].saved_trace_id)
         if against is not None:  # each rank against the same rank of the target's job
             target_ranks = self.job_ranks(against)
             missing = [rank for rank, _ in answer if rank not in target_ranks]

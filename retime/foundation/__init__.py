@@ -88,9 +88,7 @@ def macros(module: str) -> list[Macro]:
     found = []
     for m in MACRO.finditer(sql):
         prose, args, columns, returns = [], [], [], None
-        for line in reversed(sql[:m.start()].splitlines()):  # the comment right above, up to a blank line
-            if not line.startswith("--") or INCLUDE.match(line):
-                break
+        for line in comment_above(sql, m.start(), stop="-- @include"):  # the module's header ends there
             if tag := TAG.match(line):
                 kind, words = tag[1], tag[2].strip()
                 if kind == "returns":
@@ -98,15 +96,23 @@ def macros(module: str) -> list[Macro]:
                 else:
                     name, _, rest = words.partition(" ")
                     of_type, doc = _type_first(rest.strip())
-                    if kind == "arg":
-                        args.insert(0, (name, of_type, doc))
-                    else:
-                        columns.insert(0, (name, of_type))
+                    (args if kind == "arg" else columns).append((name, of_type, doc) if kind == "arg" else (name, of_type))
             else:
-                prose.insert(0, line[2:].strip())
+                prose.append(line[2:].strip())
         found.append(Macro(module, m[1], tuple(a.strip() for a in m[2].split(",") if a.strip()), bool(m[3]),
                            " ".join(prose), tuple(args), tuple(columns), returns))
     return found
+
+
+def comment_above(sql: str, at: int, stop: str = "-- @") -> list[str]:
+    """The `--` comment lines right above position `at` of a SQL text, in order (a blank or code
+    line ends the comment, and so does a line starting with `stop`): a declaration's documentation."""
+    lines = []
+    for line in reversed(sql[:at].splitlines()):
+        if not line.startswith("--") or line.startswith(stop):
+            break
+        lines.append(line)
+    return lines[::-1]
 
 
 def _type_first(words: str) -> tuple[str, str]:

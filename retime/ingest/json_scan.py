@@ -30,6 +30,15 @@ def new_state() -> np.ndarray:
     return state
 
 
+@njit(inline="always")
+def _record(rec_pos, rec_kind, rec_depth, n, position, kind, depth):
+    """Write structural record n; the next record's index."""
+    rec_pos[n] = position
+    rec_kind[n] = kind
+    rec_depth[n] = depth
+    return n + 1
+
+
 @njit(cache=True, nogil=True)
 def scan_structure(chunk, offset, state, record_depth, element_depth, rec_pos, rec_kind, rec_depth):
     """Scan `chunk` (uint8) whose first byte is at file position `offset`.
@@ -57,33 +66,21 @@ def scan_structure(chunk, offset, state, record_depth, element_depth, rec_pos, r
             elif c == 34:  # closing quote
                 in_string = 0
                 if depth == 1 and record_depth >= 1:
-                    rec_pos[n] = offset + i
-                    rec_kind[n] = STRING_END
-                    rec_depth[n] = depth
-                    n += 1
+                    n = _record(rec_pos, rec_kind, rec_depth, n, offset + i, STRING_END, depth)
         elif c == 34:
             in_string = 1
             if depth == 1 and record_depth >= 1:
-                rec_pos[n] = offset + i
-                rec_kind[n] = STRING_START
-                rec_depth[n] = depth
-                n += 1
+                n = _record(rec_pos, rec_kind, rec_depth, n, offset + i, STRING_START, depth)
         elif c == 123 or c == 91:  # '{' or '['
             if depth <= record_depth:
-                rec_pos[n] = offset + i
-                rec_kind[n] = OPEN_ARRAY if c == 91 else OPEN_OBJECT
-                rec_depth[n] = depth
-                n += 1
+                n = _record(rec_pos, rec_kind, rec_depth, n, offset + i, OPEN_ARRAY if c == 91 else OPEN_OBJECT, depth)
             depth += 1
         elif c == 125 or c == 93:  # '}' or ']'
             depth -= 1
             if c == 125 and depth == element_depth:
                 last_element_end = offset + i
             if depth <= record_depth:
-                rec_pos[n] = offset + i
-                rec_kind[n] = CLOSE
-                rec_depth[n] = depth
-                n += 1
+                n = _record(rec_pos, rec_kind, rec_depth, n, offset + i, CLOSE, depth)
         i += 1
     state[DEPTH] = depth
     state[IN_STRING] = in_string

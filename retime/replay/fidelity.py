@@ -140,17 +140,16 @@ def cross_vendor_bar(entry: dict) -> ErrorBar:
 
 
 def unvalidated_knob(knob: str, known: dict) -> str:
-    """Why a knob's prediction has no error bar; for `batch` on a GPU trace, what validates it in part:
-    its rule against measured kernels at another batch, and its host-run pairs."""
-    if knob != "batch":
-        return f"no measured pair validates {knob}"
-    rule, host = kernel_table().get("batch.rule"), known.get("batch.host")
-    parts = ([f"GPU kernels moved by rule against NVIDIA's measured GEMMs and attention at twice and half the batch: "
-              f"80% of their measured time within ±{rule['time_weighted_p80_abs_error_pct']:g}% "
-              f"(80% of the rows within ±{rule['p80_abs_error_pct']:g}%)"] if rule else []) + \
+    """Why a knob's prediction has no error bar, with what validates it in part: its rule against
+    measured kernels (kernel_validation.toml `KNOB.rule`) and its pairs on traces with no GPU ops
+    (fidelity.toml `KNOB.host`), where those exist."""
+    rule, host = kernel_table().get(f"{knob}.rule"), known.get(f"{knob}.host")
+    parts = ([f"its rule against {rule['basis']}: 80% of their measured time within "
+              f"±{rule['time_weighted_p80_abs_error_pct']:g}% (80% of the rows within ±{rule['p80_abs_error_pct']:g}%)"]
+             if rule else []) + \
         ([f"traces with no GPU ops: 80% of {host['directions']} measured pair-directions within "
           f"±{host['p80_abs_error_pct']:g}%"] if host else [])
-    return "no measured pair of batch sizes on a GPU validates batch" + (f" ({'; '.join(parts)})" if parts else "")
+    return f"no measured pair validates {knob}{' on a GPU' if host else ''}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def error_bar(scenario: Scenario, idle: list[str] | tuple = (), host_run: bool = False) -> ErrorBar:
@@ -166,7 +165,7 @@ def error_bar(scenario: Scenario, idle: list[str] | tuple = (), host_run: bool =
     known = table()
     knobs = [k for k in scenario.changed_knobs() if not (model is not None and k in RETARGET_KNOBS) and k not in idle]
     for knob in knobs:
-        kind = "batch.host" if knob == "batch" and host_run else knob
+        kind = f"{knob}.host" if host_run and f"{knob}.host" in known else knob  # its pairs on traces with no GPU ops
         entry = known.get(kind)
         bars.append(ErrorBar(float(entry["p80_abs_error_pct"]),
                              f"80% of {entry['directions']} validated pair-directions of {kind}: {entry['basis']}")

@@ -343,10 +343,21 @@ class GrownJob:
         """GB each GPU sends to other servers over the whole replayed run."""
         return float(self.collectives.network_bytes.sum()) / 1e9
 
+    def rank_rows(self) -> list[dict]:
+        """A row per measured rank: its copies, span, median step and what bounds it."""
+        rows = []
+        for rank, r in self.results:
+            measured_step, predicted_step = r.median_step() or (None, None)
+            rows.append({"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),
+                         "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns,
+                         "measured_step_ns": measured_step, "predicted_step_ns": predicted_step, "bound_by": r.bound_by,
+                         **({"saved_trace_id": r.saved_trace_id} if self.saved_job else {})})
+        return rows
+
     def rows(self) -> list[dict]:
         """A row per measured rank (its copies, span, median step, what bounds it), then the job's
         (all its ranks; the slowest rank's span and step)."""
-        ranks = self.to_dict()["ranks_rows"]
+        ranks = self.rank_rows()
         steps = {k: [r[k] for r in ranks if r[k] is not None] for k in ("measured_step_ns", "predicted_step_ns")}
         return ranks + [{"rank": None, "trace_id": None, "copies": self.growth.ranks, "measured_ns": self.measured_ns,
                          "predicted_ns": self.predicted_ns, **{k: max(v) if v else None for k, v in steps.items()},
@@ -364,22 +375,12 @@ class GrownJob:
                             "collective_time_between_servers": round(self.between_servers_share, 4)},
                 "fixed_global_batch": g.fixed_global_batch,
                 "measured_ns": self.measured_ns, "predicted_ns": self.predicted_ns, "speedup": round(self.speedup, 4),
-                "ranks_rows": [{"rank": rank, "trace_id": r.trace_id, "copies": len(self.copies.get(rank, [])),
-                                "measured_ns": r.measured_ns, "predicted_ns": r.predicted_ns,
-                                "measured_step_ns": _median_step(r, "measured_ns"),
-                                "predicted_step_ns": _median_step(r, "predicted_ns"), "bound_by": r.bound_by,
-                                **({"saved_trace_id": r.saved_trace_id} if self.saved_job else {})}
-                               for rank, r in self.results],
+                "ranks_rows": self.rank_rows(),
                 "collectives": {"count": len(self.collectives.factor),
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
                 "links": self.under_load,
                 "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job,
                 "against": self.against}
-
-
-def _median_step(result, which: str) -> int | None:
-    """A rank's median ProfilerStep (or --window) time, measured or predicted; None without steps."""
-    return int(np.median([getattr(step, which) for step in result.steps])) if result.steps else None
 
 
 def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":

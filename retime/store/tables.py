@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from retime.foundation import comment_above
 from retime.sqlfiles import load_sql
 
 KINDS = ("meta", "base", "derived", "replay")
@@ -32,22 +33,13 @@ class Table:
 def tables() -> tuple[Table, ...]:
     """Every table schema.sql declares, in its order."""
     schema = load_sql("retime.store", "schema")
-    found = tuple(Table(m[2], m[1], tuple(COLUMN.findall(m[3])), _comment_above(schema, m.start()))
+    found = tuple(Table(m[2], m[1], tuple(COLUMN.findall(m[3])),
+                        " ".join(line[2:].strip() for line in comment_above(schema, m.start())))
                   for m in DECLARATION.finditer(schema))
     unknown = [t.name for t in found if t.kind not in KINDS]
     if unknown:
         raise ValueError(f"retime/store/sql/schema.sql: tables of no known kind ({', '.join(KINDS)}): {', '.join(unknown)}")
     return found
-
-
-def _comment_above(text: str, at: int) -> str:
-    """The `--` lines right above position `at`, joined into one line."""
-    lines = []
-    for line in reversed(text[:at].splitlines()):  # a blank line ends the comment
-        if not line.startswith("--") or line.startswith("-- @"):
-            break
-        lines.append(line[2:].strip())
-    return " ".join(reversed(lines))
 
 
 def markdown() -> str:
