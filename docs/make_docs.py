@@ -66,7 +66,8 @@ def sql_reference() -> str:
             if m.returns:
                 lines.append(f"- returns {m.returns[0]}: {m.returns[1]}")
             if m.columns:
-                lines.append("- columns: " + ", ".join(f"`{name}` {of_type}" for name, of_type in m.columns))
+                lines.append("- columns: " + ", ".join(f"`{name}` {of_type}" + (f" ({doc})" if doc else "")
+                                                       for name, of_type, doc in m.columns))
             parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 

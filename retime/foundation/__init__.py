@@ -78,7 +78,7 @@ class Macro:
     table: bool                                  # a table macro (AS TABLE), else a scalar one
     doc: str                                     # the prose above it, as one line
     args: tuple[tuple[str, str, str], ...]       # @arg: name, type, doc
-    columns: tuple[tuple[str, str], ...]         # @column: name, type
+    columns: tuple[tuple[str, str, str], ...]    # @column: name, type, doc
     returns: tuple[str, str] | None              # @returns: type, doc
 
 
@@ -96,7 +96,7 @@ def macros(module: str) -> list[Macro]:
                 else:
                     name, _, rest = words.partition(" ")
                     of_type, doc = _type_first(rest.strip())
-                    (args if kind == "arg" else columns).append((name, of_type, doc) if kind == "arg" else (name, of_type))
+                    (args if kind == "arg" else columns).append((name, of_type, doc))
             else:
                 prose.append(line[2:].strip())
         found.append(Macro(module, m[1], tuple(a.strip() for a in m[2].split(",") if a.strip()), bool(m[3]),

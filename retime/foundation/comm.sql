@@ -3,14 +3,13 @@
 -- job replay's), numbered per rank: ranks issue collectives in the same order, so the
 -- n-th collective of every rank is taken to be the same collective. The straggler queries and the
 -- job replay (retime/replay/sql/job_collectives.sql) both match collectives this way.
--- Columns: rank, trace_id, event_id, ts_ns, coll_op, seq (0-based position on its rank).
 -- @arg job_name VARCHAR the job (traces.job)
 -- @column rank INTEGER
 -- @column trace_id BIGINT
 -- @column event_id BIGINT
 -- @column ts_ns BIGINT
 -- @column coll_op VARCHAR
--- @column seq BIGINT
+-- @column seq BIGINT 0-based position on its rank
 CREATE OR REPLACE TEMP MACRO collective_arrivals(job_name) AS TABLE
     SELECT t.rank, e.trace_id, e.event_id, e.ts_ns, e.coll_op,
            row_number() OVER (PARTITION BY e.trace_id ORDER BY e.ts_ns, e.event_id) - 1 AS seq
@@ -66,13 +65,12 @@ CREATE OR REPLACE TEMP MACRO nccl_curve_op(coll_op) AS
 -- The size of each collective kernel of trace t as its launching call's innermost `nccl:<op>` slice
 -- records it (PyTorch's ProcessGroupNCCL wraps each collective in one, with the tensor's "Input Dims"
 -- and "Input type"), for traces whose kernels carry no element count of their own (Kineto before
--- its "In msg nelems" args). Columns: event_id (the kernel), coll_op (all_reduce, all_to_all, ...),
--- coll_dtype, nelems (the product of the first input's dims).
+-- its "In msg nelems" args).
 -- @arg t BIGINT the trace
--- @column event_id BIGINT
--- @column coll_op VARCHAR
+-- @column event_id BIGINT the kernel
+-- @column coll_op VARCHAR all_reduce, all_to_all, ...
 -- @column coll_dtype VARCHAR
--- @column nelems BIGINT
+-- @column nelems BIGINT the product of the first input's dims
 CREATE OR REPLACE TEMP MACRO collective_launch_sizes(t) AS TABLE
     WITH slices AS (
         SELECT g.event_id, arg_max(s.event_id, u.depth) AS slice_id

@@ -56,12 +56,12 @@ CREATE OR REPLACE TEMP MACRO gpu_launches(t) AS TABLE
 -- itself included. +1 at each launch call, -1 at each op's end, summed in time order over all
 -- devices at once (each device's +1s and -1s cancel, so its sum starts at 0); an end at the instant
 -- of a launch counts first, launches at one instant in event order. Written to gpu_launch_queue
--- when a trace is. Columns: event_id, device, call_t, depth.
+-- when a trace is.
 -- @arg t BIGINT the trace
 -- @column event_id BIGINT
 -- @column device INTEGER
--- @column call_t BIGINT
--- @column depth HUGEINT
+-- @column call_t BIGINT the launch call's start
+-- @column depth HUGEINT ops launched and not yet finished, this one included
 CREATE OR REPLACE TEMP MACRO launch_queue(t) AS TABLE
     SELECT event_id, device, t_ns AS call_t, depth
     FROM (SELECT event_id, device, t_ns, is_launch,
@@ -86,15 +86,14 @@ CREATE OR REPLACE TEMP MACRO gpu_name_totals(t) AS TABLE
                 GROUP BY kind, name));
 
 -- The idle gaps of each GPU stream of trace t: an op that starts after every earlier op of its
--- stream has ended opens a gap from that end (free_since) to its start. Columns: device, stream,
--- gap_ns, free_since, launched_at (the start of the call that launched the op ending the gap).
+-- stream has ended opens a gap from that end (free_since) to its start.
 -- Written to gpu_stream_gaps when a trace is; the queries read that.
 -- @arg t BIGINT the trace
 -- @column device INTEGER
 -- @column stream BIGINT
 -- @column gap_ns BIGINT
 -- @column free_since BIGINT
--- @column launched_at BIGINT
+-- @column launched_at BIGINT the start of the call that launched the op ending the gap
 CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
     SELECT device, stream, ts_ns - free_since AS gap_ns, free_since, call_ts_ns AS launched_at
     FROM (SELECT device, stream, ts_ns, call_ts_ns,
@@ -159,15 +158,14 @@ CREATE OR REPLACE TEMP MACRO covered_until(before_ns, lo, hi, until_ns) AS coale
 
 -- The segments of trace t's GPU time per device between consecutive change points (an op starting
 -- or ending), with how many ops of each resource ran over each: one sweep over the ops' starts and
--- ends, each +1 or -1 to its resource's running count. Columns: device, compute, comm, memory
--- (the counts), len (ns). The gap from a device's last end to the next device's first start is no
+-- ends, each +1 or -1 to its resource's running count. The gap from a device's last end to the next device's first start is no
 -- segment.
 -- @arg t BIGINT the trace
 -- @column device INTEGER
--- @column compute HUGEINT
+-- @column compute HUGEINT ops of each resource running
 -- @column comm HUGEINT
 -- @column memory HUGEINT
--- @column len BIGINT
+-- @column len BIGINT the segment's length, ns
 CREATE OR REPLACE TEMP MACRO gpu_segments(t) AS TABLE
     WITH changes AS (
         SELECT lane_device AS device, ts_ns AS t_ns, resource, 1 AS delta FROM gpu_spans(t)

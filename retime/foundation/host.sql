@@ -20,8 +20,7 @@ CREATE OR REPLACE TEMP MACRO is_span_event(lane_kind, kind, dur_ns) AS
     AND (lane_kind = 'cpu_thread' OR (lane_kind = 'gpu_stream' AND kind IN ('kernel', 'collective', 'memcpy', 'memset')));
 
 -- Every trace's span: its first span event's start and its last one's end (is_span_event), as
--- `traces`, `info`, a replay's "measured" and --against read it. Columns: trace_id, first_ns,
--- last_ns, span_ns.
+-- `traces`, `info`, a replay's "measured" and --against read it.
 -- @column trace_id BIGINT
 -- @column first_ns BIGINT
 -- @column last_ns BIGINT
@@ -37,12 +36,12 @@ CREATE OR REPLACE TEMP MACRO trace_spans() AS TABLE
 -- matches `pattern` (ProfilerStep#N, an NVTX range, a record_function) and that have a length, of
 -- any kind: Kineto writes ProfilerStep#N as a user annotation today and as a CPU operator before
 -- 2021-09 (category "Operator"). The replayer's steps are the same events (retime/replay/engine.py
--- step_windows). Columns: name, ws, we (start and end, ns).
+-- step_windows).
 -- @arg t BIGINT the trace
 -- @arg pattern VARCHAR regular expression over the windows' names
 -- @column name VARCHAR
--- @column ws BIGINT
--- @column we BIGINT
+-- @column ws BIGINT the window's start, ns
+-- @column we BIGINT its end, ns
 CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
     SELECT e.name, e.ts_ns AS ws, e.ts_ns + e.dur_ns AS we
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
@@ -52,7 +51,6 @@ CREATE OR REPLACE TEMP MACRO annotation_windows(t, pattern) AS TABLE
 -- The outermost CPU operators of trace t: an operator is outermost when it starts after every earlier
 -- operator of its thread has ended (operators sorted by start, the longer first, so a parent precedes
 -- the children that start with it). Written to cpu_top_ops when a trace is (retime/store/sql/derive_trace.sql).
--- Columns: event_id, lane_id, ts_ns, dur_ns.
 -- @arg t BIGINT the trace
 -- @column event_id BIGINT
 -- @column lane_id INTEGER

@@ -210,14 +210,12 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 -- (gpu_timeline.call_stack) and that operator's costs: aten::linear -> aten::addmm -> GEMM
 -- belongs to aten::addmm. Both are found once, when the trace is written: the operator in
 -- gpu_timeline.op_event_id (retime/store/nesting.py walks each call's stack), its costs in op_work
--- (op_costs' rows). Columns: kernel_id, kernel (its name), ns (its duration), then op_costs'
--- columns for the operator (event_id is the operator's) and kernel_ns (its kernels' time, summed). Kernels under no modelled operator are
--- left out.
+-- (op_costs' rows). Kernels under no modelled operator are left out.
 -- @arg t BIGINT the trace
--- @column kernel_id BIGINT
--- @column kernel VARCHAR
--- @column ns BIGINT
--- @column event_id BIGINT
+-- @column kernel_id BIGINT the kernel's event id
+-- @column kernel VARCHAR its name
+-- @column ns BIGINT its duration
+-- @column event_id BIGINT the operator
 -- @column shape_id BIGINT
 -- @column name VARCHAR
 -- @column dims VARCHAR
@@ -228,7 +226,7 @@ CREATE OR REPLACE TEMP MACRO op_costs(t) AS TABLE
 -- @column tf32 BOOLEAN
 -- @column flops DOUBLE
 -- @column bytes DOUBLE
--- @column kernel_ns BIGINT
+-- @column kernel_ns BIGINT the operator's kernels' time, summed
 CREATE OR REPLACE TEMP MACRO kernel_costs(t) AS TABLE
     SELECT g.event_id AS kernel_id, g.name AS kernel, g.end_ns - g.ts_ns AS ns,
            w.event_id, w.shape_id, w.name, w.dims, w.dtype, w.category, w.model, w.tensor, w.tf32, w.flops, w.bytes, w.kernel_ns
@@ -249,13 +247,11 @@ CREATE OR REPLACE TEMP MACRO tf32_kernel_names(t) AS TABLE
 -- several kernels splitting its FLOPs and bytes over them by their share of its GPU time (so each
 -- keeps the operator's intensity), and `tf32` also true for an FP32 matmul whose kernel name shows
 -- it ran on TF32 tensor cores (tf32_kernel in hardware.sql, tested on FP32 matmul kernels only).
--- Columns: kernel_id, kernel, ns, event_id (the operator), shape_id, name, dims, dtype, category,
--- model, tensor, tf32, flops, bytes.
 -- @arg t BIGINT the trace
 -- @column kernel_id BIGINT
 -- @column kernel VARCHAR
 -- @column ns BIGINT
--- @column event_id BIGINT
+-- @column event_id BIGINT the operator
 -- @column shape_id BIGINT
 -- @column name VARCHAR
 -- @column dims VARCHAR
