@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import duckdb
 
@@ -32,14 +32,25 @@ def set_variables(con: duckdb.DuckDBPyConnection, **values) -> None:
         con.execute(f"SET VARIABLE {key} = ?", [value]).fetchall()
 
 
+def filled_sql(package: str, name: str, fill: Mapping[str, str]) -> str:
+    """A script with each `{piece}` it writes replaced by fill[piece]: SQL made from a declaration
+    (column names, JSON paths, types), never a value read from a trace, which goes in bound."""
+    text = load_sql(package, name)
+    for piece, sql in fill.items():
+        text = text.replace("{" + piece + "}", sql)
+    return text
+
+
 def run_script(con: duckdb.DuckDBPyConnection, package: str, name: str,
-               on_statement: Callable[[], None] | None = None) -> None:
+               on_statement: Callable[[], None] | None = None, *, fill: Mapping[str, str] | None = None) -> None:
     """Run every statement of a script (its inputs already set as variables); `on_statement` is
-    called after each one (a progress bar's step)."""
+    called after each one (a progress bar's step); `fill` gives the pieces of SQL it leaves to a
+    declaration (filled_sql)."""
+    text = filled_sql(package, name, fill) if fill else load_sql(package, name)
     if on_statement is None:
-        con.execute(load_sql(package, name)).fetchall()
+        con.execute(text).fetchall()
         return
-    for statement in con.extract_statements(load_sql(package, name)):
+    for statement in con.extract_statements(text):
         con.execute(statement).fetchall()
         on_statement()
 

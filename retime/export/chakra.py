@@ -194,7 +194,7 @@ def export_trace(con: duckdb.DuckDBPyConnection, trace_id: int, out: str | os.Pa
     if graph is None:
         from retime.replay import cache
         graph = cache.graph(con, trace_id, store_path)
-    foundation.load(con, "comm")
+    foundation.load(con, "comm", "kinds")
     nodes = con.execute(load_sql(PACKAGE, "export_chakra_nodes"), {"trace_id": trace_id}).fetchnumpy()
     n = len(nodes["event_id"])
     event_ids = nodes["event_id"].astype(np.int64)

@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # the rule tables are built on first use, so reading a data f
 INCLUDE = re.compile(r"^--\s*@include\s+([\w ]+?)\s*$")
 MACRO = re.compile(r"^CREATE OR REPLACE TEMP MACRO (\w+)\(([^)]*)\) AS( TABLE)?", re.M)
 TAG = re.compile(r"^--\s*@(arg|column|returns)\s+(.*)$")
-STEP_PATTERN = "^ProfilerStep#[0-9]+$"  # torch.profiler's iteration windows: the default step of every answer
 
 
 @lru_cache(maxsize=None)
@@ -37,6 +36,17 @@ def text(module: str) -> str:
     if not file.is_file():
         raise KeyError(f"no foundation module {module!r}")
     return file.read_text()
+
+
+def _step_pattern() -> str:
+    """The step_pattern() macro's regular expression, as kinds.sql defines it."""
+    m = re.search(r"MACRO step_pattern\(\) AS\s*'([^']*)'", text("kinds"))
+    if m is None:
+        raise ValueError("retime/foundation/kinds.sql defines no step_pattern()")
+    return m[1]
+
+
+STEP_PATTERN = _step_pattern()  # torch.profiler's iteration windows: the default step of every answer
 
 
 def includes(sql: str) -> list[str]:

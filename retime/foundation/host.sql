@@ -1,3 +1,6 @@
+-- The host side: blocking calls, what spans a trace, annotation windows, outermost CPU operators.
+-- @include kinds
+
 -- What counts as a host call that blocks until the GPU catches up, for sync_stalls and the replayer:
 -- device, stream and event synchronize (CUDA runtime, HIP, CUDA driver) and the synchronous
 -- copies and memsets; versioned runtime names ('cudaMemcpy_v3020') included.
@@ -17,7 +20,7 @@ CREATE OR REPLACE TEMP MACRO is_blocking_call(name) AS
 -- @returns BOOLEAN the event counts toward a trace's span
 CREATE OR REPLACE TEMP MACRO is_span_event(lane_kind, kind, dur_ns) AS
     dur_ns IS NOT NULL AND dur_ns >= 0
-    AND (lane_kind = 'cpu_thread' OR (lane_kind = 'gpu_stream' AND kind IN ('kernel', 'collective', 'memcpy', 'memset')));
+    AND (lane_kind = 'cpu_thread' OR (lane_kind = 'gpu_stream' AND is_gpu_op(kind)));
 
 -- Every trace's span: its first span event's start and its last one's end (is_span_event), as
 -- `traces`, `info`, a replay's "measured" and --against read it.

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
-from retime.ingest import json_columns
+from retime.ingest import define_macros, json_columns, kineto_args
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
@@ -42,10 +42,10 @@ def stage(con: duckdb.DuckDBPyConnection, split: SplitTrace) -> None:
     """Before the store's transaction, in temporary tables only: the events array read into the
     staging table `raw` and its phases paired into `staged` (chrome_slices.sql)."""
     set_variables(con, events_path=str(split.events_path), time_base_ns=_time_base_ns(split.metadata))
-    run_script(con, PACKAGE, "macros")
+    define_macros(con)
     if not (COLUMNAR and (split.events_path.stat().st_size >= COLUMNAR_FROM_BYTES or json_columns.compiled())
             and json_columns.load_raw(con, split.events_path)):
-        run_script(con, PACKAGE, "chrome_read")
+        run_script(con, PACKAGE, "chrome_read", fill=kineto_args.fill())
     run_script(con, PACKAGE, "chrome_slices")
 
 
@@ -56,7 +56,7 @@ def load(con: duckdb.DuckDBPyConnection, split: SplitTrace, new_trace_id: Callab
     time_base_ns = _time_base_ns(meta)
     set_variables(con, trace_id=trace_id)
     for step in STEPS:
-        run_script(con, PACKAGE, step)
+        run_script(con, PACKAGE, step, fill=kineto_args.fill())
     counts = one_row(con, PACKAGE, "chrome_summary")
 
     dist = meta.get("distributedInfo") if isinstance(meta.get("distributedInfo"), dict) else None

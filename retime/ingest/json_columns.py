@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from retime.ingest import json_tokens as tok
+from retime.ingest import kineto_args
 
 from retime.sqlfiles import run_script
 
@@ -34,12 +35,22 @@ BOOLEAN_FIELDS = ("flow_in", "flow_out")
 COLUMN = {name: k for k, name in enumerate(tok.FIELDS + tok.ARG_KEYS)}
 # the fields that travel as text: Arrow column name, kernel column, strings without their quotes
 TEXT = ([(name, COLUMN[name], True) for name in VARCHAR_FIELDS]
-        + [(f"arg{k + 1}", COLUMN[key], True) for k, key in enumerate(tok.ARG_KEYS)] + [("args", COLUMN["args"], False)])
+        + [(f"key_{k + 1}", COLUMN[key], True) for k, key in enumerate(tok.ARG_KEYS)] + [("args", COLUMN["args"], False)])
 TEXT_NAMES = [name for name, _, _ in TEXT]
 TEXT_COLUMNS = np.array([column for _, column, _ in TEXT], dtype=np.int64)
 UNQUOTED = np.array([unquoted for _, _, unquoted in TEXT], dtype=np.bool_)
 NUMBER_COLUMNS = np.array([COLUMN[name] for name in NUMBER_FIELDS], dtype=np.int64)
 BOOLEAN_COLUMNS = np.array([COLUMN[name] for name in BOOLEAN_FIELDS], dtype=np.int64)
+
+
+def key_bit(k: int) -> int:
+    """The bit of `delegated` that says DuckDB converts args key k's token (1-based, ARG_KEYS' order)."""
+    return 1 << TEXT_NAMES.index(f"key_{k}")
+
+
+def args_bit() -> int:
+    """The bit of `delegated` that says DuckDB converts the args object's text."""
+    return 1 << TEXT_NAMES.index("args")
 
 
 def _kinds(*kinds: int) -> np.ndarray:
@@ -80,7 +91,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
         return False
     con.register("event_batch", pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches)))
     try:
-        run_script(con, PACKAGE, "chrome_read_batch")
+        run_script(con, PACKAGE, "chrome_read_batch", fill=kineto_args.fill())
     finally:
         con.unregister("event_batch")
         batches.close()
@@ -147,7 +158,7 @@ def _release(buf: np.memmap, done_to: int, up_to: int) -> int:
 def _batch(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, kinds: np.ndarray) -> pa.RecordBatch | None:
     """One batch of events as Arrow columns: each text field's text and whether DuckDB converts
     it (a bit each of `delegated`), ts and dur in nanoseconds, the booleans, the values of the args keys the
-    store reads (arg1, arg2, ... in ARG_KEYS' order) and args' JSON text; None for a batch that
+    store reads (key_1, key_2, ... in ARG_KEYS' order) and args' JSON text; None for a batch that
     needs DuckDB's reader."""
     if not (NUMBER_OK[kinds[:, NUMBER_COLUMNS]].all() and BOOLEAN_OK[kinds[:, BOOLEAN_COLUMNS]].all()):
         return None

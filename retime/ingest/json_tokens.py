@@ -17,14 +17,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from retime.ingest import kineto_args
+
 # the keys whose values the store reads, in column order (chrome_read.sql reads the same ones)
 FIELDS = ("ph", "cat", "name", "pid", "tid", "ts", "dur", "id", "bp", "s", "bind_id", "flow_in", "flow_out", "args")
 ARGS = FIELDS.index("args")
-# the keys of `args` the store reads (chrome_read.sql's json_extract_string paths, in its order);
-# of a key written twice the first counts, as in DuckDB's JSON functions
-ARG_KEYS = ("correlation", "External id", "device", "stream", "bytes", "Collective name", "dtype", "In msg nelems",
-            "Out msg nelems", "Group size", "Process Group Name", "Process Group Description", "Process Group Ranks",
-            "Seq", "seq")
+# the keys of `args` the store reads, as retime/ingest/kineto_args.toml declares them (DuckDB's reader,
+# chrome_read.sql, reads the same ones); of a key written twice the first counts, as in DuckDB's JSON functions
+ARG_KEYS = kineto_args.keys()
 
 # token kinds, one per field per event
 MISSING, STRING, STRING_ESCAPED, INT, DECIMAL, NUMBER, TRUE, FALSE, NULL, CONTAINER, CONTAINER_ESCAPED = range(11)

@@ -22,6 +22,7 @@ import pyarrow as pa
 from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
+from retime.ingest import define_macros
 from retime.sqlfiles import load_sql, one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
@@ -88,7 +89,7 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 def stage(con: duckdb.DuckDBPyConnection, report: NsysReport) -> None:
     """Before the store's transaction, in temporary tables only: the report's rows in their
     templates, and its processes (nsys_processes.sql)."""
-    run_script(con, PACKAGE, "macros")
+    define_macros(con)
     run_script(con, PACKAGE, "nsys_tables")
     _fill_templates(con, report)
     run_script(con, PACKAGE, "nsys_enums")

@@ -24,6 +24,7 @@ import pyarrow as pa
 from retime.ingest.pipeline import IngestResult, ingest_file
 
 from retime.errors import StoreError
+from retime.ingest import define_macros
 from retime.sqlfiles import load_sql, run_script
 from retime.store import configure, connect, next_trace_id, tables, transaction
 
@@ -92,7 +93,7 @@ def ingest_many(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str | No
     # spawn, not fork: this process holds an open DuckDB connection a forked child must not inherit
     context = multiprocessing.get_context("spawn")
     known = frozenset(row[0] for row in con.execute(load_sql(PACKAGE, "known_sha256")).fetchall())
-    run_script(con, PACKAGE, "macros")  # stored_with_same_events, for the commits' checks
+    define_macros(con)  # stored_with_same_events, for the commits' checks
     groups = batches([_size(path) for path, _ in files], workers)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_remember,

@@ -26,6 +26,7 @@ import duckdb
 from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
+from retime.ingest import define_macros
 from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
@@ -49,7 +50,7 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 
 def stage(con: duckdb.DuckDBPyConnection, trace: ExecutionTrace) -> None:
     """Before the store's transaction: the nodes as a table (pytorch_et_read.sql)."""
-    run_script(con, PACKAGE, "macros")
+    define_macros(con)
     set_variables(con, et_path=str(trace.path), et_max_bytes=max(8 * trace.size_bytes + (1 << 20), 16 << 20))
     run_script(con, PACKAGE, "pytorch_et_read")
 

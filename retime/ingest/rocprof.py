@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
+from retime.ingest import define_macros
 from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
@@ -97,7 +98,7 @@ def _document(path: Path) -> list:
 def stage(con: duckdb.DuckDBPyConnection, document: RocprofDocument) -> None:
     """Before the store's transaction, in temporary tables only: every process's agents, names and
     records, normalized (rocprof_stage.sql)."""
-    run_script(con, PACKAGE, "macros")
+    define_macros(con)
     tools = _document(document.path)
     agents, operations, symbols, records = [], [], [], []
     for process, tool in enumerate(tools):

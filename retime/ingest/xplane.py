@@ -29,6 +29,7 @@ from retime.ingest import xplane_decode as xd
 from retime.ingest.trace_row import TraceRow, file_digest
 
 from retime.errors import TraceFormatError
+from retime.ingest import define_macros
 from retime.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
@@ -83,7 +84,7 @@ def _metadata(buf: np.ndarray, lo: int, hi: int, path: Path) -> tuple[int, str]:
 def stage(con: duckdb.DuckDBPyConnection, space: XSpace) -> None:
     """Before the store's transaction, in temporary tables only: the planes' lines and events,
     decoded (xplane_stage.sql)."""
-    run_script(con, PACKAGE, "macros")
+    define_macros(con)
     buf = np.frombuffer(space.path.read_bytes(), np.uint8)
     number, wire, _, start, end = _message(buf, 0, len(buf), space.path, "the XSpace")
     if not ((number == 1) & (wire == xd.LENGTH)).any():

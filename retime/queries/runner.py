@@ -26,6 +26,9 @@ CASTS = {"BIGINT": int, "INTEGER": int, "DOUBLE": float, "VARCHAR": str,
          "BOOLEAN": lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")}
 
 
+CONSTANTS = {"step_pattern()": foundation.STEP_PATTERN}  # defaults a header names by a foundation macro
+
+
 @dataclass
 class Param:
     """A parameter a query's header declares (`-- @param name TYPE = default   doc`)."""
@@ -56,7 +59,8 @@ def parse(name: str, topic: str, sql: str) -> Query:
         if not line.startswith("--"):
             break
         if m := PARAM.match(line):
-            default = "" if m[3] == "''" else m[3]  # `= ''`: the empty string
+            # `= ''`: the empty string; `= step_pattern()`: that foundation constant (kinds.sql)
+            default = "" if m[3] == "''" else CONSTANTS.get(m[3], m[3])
             query.params.append(Param(m[1], m[2].upper(), default, m[4].strip()))
         elif m := COLUMN.match(line):
             query.columns.append((m[1], m[2].upper(), m[3].strip()))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from retime.ingest import chrome, json_columns, json_split
+from retime.ingest import chrome, json_columns, json_split, kineto_args
 from retime.sqlfiles import run_script, set_variables
 
 import retime
@@ -155,7 +155,7 @@ def test_a_file_duckdbs_reader_refuses_fails_with_its_message(tmp_path, monkeypa
 def _same_as_duckdbs(con: duckdb.DuckDBPyConnection, split: json_split.SplitTrace) -> bool:
     """Whether the columnar reader takes the file and stages exactly the rows DuckDB's reader
     stages, every column (as text, so JSON and lists compare too), in order."""
-    run_script(con, "retime.ingest", "chrome_read")
+    run_script(con, "retime.ingest", "chrome_read", fill=kineto_args.fill())
     con.execute("CREATE OR REPLACE TEMP TABLE by_duckdb AS SELECT rowid AS r, * FROM raw")
     if not json_columns.load_raw(con, split.events_path):
         con.execute("DELETE FROM raw")

@@ -12,7 +12,7 @@ chosen AS (
            greatest(e.coll_in_nelems, coalesce(e.coll_out_nelems, 0)) * collective_dtype_bytes(e.coll_dtype) AS coll_bytes
     FROM events e JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE e.trace_id = $trace_id AND e.dur_ns IS NOT NULL
-      AND ((l.kind = 'gpu_stream' AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset'))
+      AND ((l.kind = 'gpu_stream' AND is_gpu_op(e.kind))
            OR e.event_id IN (SELECT event_id FROM launchers))
 )
 SELECT c.event_id, c.lane_id, coalesce(c.name, '') AS name, c.on_gpu,

@@ -43,11 +43,11 @@ WITH links AS (
     FROM (SELECT event_id, correlation FROM events
           WHERE trace_id = getvariable('trace_id') AND kind IN ('runtime', 'driver') AND correlation IS NOT NULL) c
     JOIN (SELECT event_id, correlation FROM events
-          WHERE trace_id = getvariable('trace_id') AND kind IN ('kernel', 'collective', 'memcpy', 'memset')
+          WHERE trace_id = getvariable('trace_id') AND is_gpu_op(kind)
             AND correlation IS NOT NULL) g USING (correlation)
     UNION ALL
     SELECT f.src_event_id, f.dst_event_id,
-           CASE WHEN f.cat IN ('ac2g', 'async_cpu_to_gpu') AND g.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+           CASE WHEN f.cat IN ('ac2g', 'async_cpu_to_gpu') AND is_gpu_op(g.kind)
                 THEN 'launch'
                 WHEN f.cat = 'fwdbwd' THEN 'fwd_bwd' ELSE 'flow' END,
            false

@@ -48,4 +48,4 @@ SELECT getvariable('trace_id') AS trace_id, c.event_id AS src_event_id, g.event_
 FROM (SELECT correlation, arg_max(event_id, "start") AS event_id FROM nsys_events
       WHERE kind IN ('runtime', 'driver') AND correlation IS NOT NULL GROUP BY correlation) c
 JOIN nsys_events g ON g.correlation = c.correlation
-WHERE g.kind IN ('kernel', 'collective', 'memcpy', 'memset');
+WHERE is_gpu_op(g.kind);

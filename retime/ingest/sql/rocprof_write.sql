@@ -44,4 +44,4 @@ FROM rocprof_events;
 INSERT INTO deps BY NAME
 SELECT getvariable('trace_id') AS trace_id, c.event_id AS src_event_id, g.event_id AS dst_event_id, 'launch' AS kind
 FROM rocprof_events c JOIN rocprof_events g ON g.correlation = c.correlation
-WHERE c.kind = 'runtime' AND g.kind IN ('kernel', 'collective', 'memcpy') AND c.correlation IS NOT NULL;
+WHERE c.kind = 'runtime' AND is_gpu_op(g.kind) AND c.correlation IS NOT NULL;

@@ -33,4 +33,4 @@ SELECT getvariable('trace_id') AS trace_id, c.event_id AS src_event_id, g.event_
 FROM (SELECT correlation, arg_max(event_id, start_ns) AS event_id FROM xplane_events
       WHERE kind = 'runtime' GROUP BY correlation) c
 JOIN xplane_events g ON g.correlation = c.correlation
-WHERE g.kind IN ('kernel', 'collective', 'memcpy', 'memset');
+WHERE is_gpu_op(g.kind);

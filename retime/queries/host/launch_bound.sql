@@ -8,7 +8,7 @@
 -- faster CPU help the first; faster GPU work the second.
 -- @include gpu host
 -- @param trace_id BIGINT          trace to analyse
--- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names
+-- @param window VARCHAR = step_pattern()   regular expression on annotation names
 -- @column window VARCHAR
 -- @column start_ns BIGINT
 -- @column dur_ns BIGINT

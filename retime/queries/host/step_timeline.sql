@@ -4,7 +4,7 @@
 -- `step`, else the one of median length. Times are from the step's start.
 -- @include host
 -- @param trace_id BIGINT            trace to analyse
--- @param window VARCHAR = ^ProfilerStep#[0-9]+$   annotations that are steps (a regular expression)
+-- @param window VARCHAR = step_pattern()   annotations that are steps (a regular expression)
 -- @param step VARCHAR = ''          the step to show (empty: the step of median length)
 -- @param max_events BIGINT = 3000   the longest events kept, for a readable picture
 -- @column step VARCHAR              the step shown
@@ -31,7 +31,7 @@ inside AS (
     JOIN events e ON e.trace_id = $trace_id AND e.ts_ns < c.we AND e.ts_ns + e.dur_ns > c.ws AND e.dur_ns > 0
     JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
     WHERE (l.kind = 'cpu_thread' AND e.kind IN ('cpu_op', 'runtime', 'driver', 'annotation', 'python'))
-       OR (l.kind = 'gpu_stream' AND e.kind IN ('kernel', 'memcpy', 'memset', 'collective'))
+       OR (l.kind = 'gpu_stream' AND is_gpu_op(e.kind))
 )
 SELECT step, lane, kind, name, start_ns, dur_ns
 FROM inside

@@ -3,7 +3,7 @@
 -- (slow, or with the GPU mostly idle) is where to look first.
 -- @include gpu host
 -- @param trace_id BIGINT       trace to analyse
--- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names (an NVTX range, a record_function)
+-- @param window VARCHAR = step_pattern()   regular expression on annotation names (an NVTX range, a record_function)
 -- @column step VARCHAR         the window's name (ProfilerStep#N by default)
 -- @column start_ns BIGINT
 -- @column dur_ns BIGINT        the step's wall time

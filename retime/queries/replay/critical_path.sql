@@ -7,7 +7,7 @@
 -- (GPU op to the next on its stream, or on another stream).
 -- @include critical_path
 -- @param trace_id BIGINT            a saved replay
--- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names: the step column
+-- @param window VARCHAR = step_pattern()   regular expression on annotation names: the step column
 -- @column step VARCHAR              the window the link ends in (NULL outside every window)
 -- @column seq BIGINT                position on the path
 -- @column from_event VARCHAR

@@ -3,7 +3,7 @@
 -- own "bound by" line is the same sum over the whole run.
 -- @include critical_path
 -- @param trace_id BIGINT            a saved replay
--- @param window VARCHAR = ^ProfilerStep#[0-9]+$   regular expression on annotation names
+-- @param window VARCHAR = step_pattern()   regular expression on annotation names
 -- @column step VARCHAR              the window (NULL: outside every window)
 -- @column resource VARCHAR          as in critical_path
 -- @column links BIGINT

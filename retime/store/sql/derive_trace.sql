@@ -9,7 +9,7 @@
 CREATE OR REPLACE TEMP TABLE derived_gpu_names AS
 SELECT kind, name, gpu_class(kind, coalesce(name, '')) AS class
 FROM (SELECT DISTINCT kind, name FROM events
-      WHERE trace_id = getvariable('trace_id') AND kind IN ('kernel', 'collective', 'memcpy', 'memset'));
+      WHERE trace_id = getvariable('trace_id') AND is_gpu_op(kind));
 
 INSERT INTO gpu_timeline BY NAME
 WITH launch AS (
@@ -30,7 +30,7 @@ JOIN lanes l ON l.trace_id = e.trace_id AND l.lane_id = e.lane_id
 LEFT JOIN launch USING (event_id)
 LEFT JOIN derived_call_stacks stacks USING (call_event_id)  -- registered by retime/store/derived.py (retime/store/nesting.py)
 JOIN derived_gpu_names c ON c.kind = e.kind AND c.name IS NOT DISTINCT FROM e.name
-WHERE e.trace_id = getvariable('trace_id') AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')
+WHERE e.trace_id = getvariable('trace_id') AND is_gpu_op(e.kind)
   AND e.dur_ns IS NOT NULL
 ORDER BY l.device, e.ts_ns, e.event_id;
 
