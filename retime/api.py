@@ -13,7 +13,7 @@ import polars as pl
 from retime import foundation
 from retime import store as store_mod
 from retime.store import jobs
-from retime.errors import QueryError, ScenarioError, StoreError, as_query_error
+from retime.errors import arg, as_query_error, QueryError, ScenarioError, StoreError
 from retime.progress import Progress
 from retime.queries import runner
 from retime.sqlfiles import load_sql
@@ -187,7 +187,7 @@ class Store:
             source = presets.detect(names)
             if source is None:
                 raise ScenarioError(f"trace {trace_id} names no GPU retime has a preset for ({names}); "
-                                    f"give --from (presets: {', '.join(presets.presets())})")
+                                    f"give {arg('source')} (presets: {', '.join(presets.presets())})")
         return presets.preset_key(source)
 
     def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
@@ -268,7 +268,7 @@ class Store:
         grid = sweep.parse_grid(items) if items or not grown_axes else {}
         if grown_axes:
             if not all_ranks:
-                raise ScenarioError("a ranks axis grows the whole job: sweep with all_ranks=True (--all-ranks)")
+                raise ScenarioError(f"a ranks axis grows the whole job: sweep with {arg('all_ranks', 'True')}")
             server = _server(topology, base)
             with as_query_error(f"sweep of the job of trace {trace_id}"):
                 measured = grow.measured_job(self.con, trace_id, None, self.path, self.on_progress)
@@ -495,7 +495,7 @@ def _not_grown(chosen: Scenario, verb: str) -> Scenario:
     `ranks`): that is grow_job's, and `verb` would otherwise leave it out without a word."""
     if chosen.ranks is not None:
         raise ScenarioError(f"the scenario grows the job to {chosen.ranks} ranks: {verb} replays the measured ranks; "
-                            "use grow_job (retime replay TRACE --all-ranks)")
+                            f"use grow_job ({arg('all_ranks', 'True')} with {arg('ranks', 'N')})")
     return chosen
 
 

@@ -45,7 +45,7 @@ class RetimeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RetimeError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.cli_message()}", err=True)
             sys.exit(2)
         except BrokenPipeError:  # the reader went away (`retime ... | head`): stop quietly, as cat and grep do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's final flush is silent

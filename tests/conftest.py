@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: each worker builds its own store
+    fcntl = None
 
 import orjson
 import pytest
@@ -37,6 +45,49 @@ def shared_store(tmp_path_factory, *paths: Path):
         pytest.skip("../shared/traces is not present in this checkout")
     with retime.open(tmp_path_factory.mktemp("shared") / "s.duckdb") as store:
         yield store, [r.trace_id for r in store.ingest(list(paths))]
+
+
+def _code_hash() -> str:
+    """The hash of the code that writes a store (every .py, .sql and .toml under retime/) and of
+    DuckDB's version: a store built by other code is built again."""
+    import duckdb
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    for path in sorted((ROOT / "retime").rglob("*")):
+        if path.suffix in (".py", ".sql", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def built_once(name: str, paths: list[Path]) -> Path:
+    """A store of `paths`, built by the first worker of a test run that asks for it while the
+    others wait on a file lock, and kept in .pytest_cache/stores/ under the hash of the code that
+    wrote it and of the files' names and sizes: later workers and later runs of the same code read
+    it instead of ingesting again. Copy it (copy_of) before writing to it."""
+    digest = hashlib.sha256(_code_hash().encode())
+    for path in paths:
+        digest.update(f"{path}\0{path.stat().st_size if path.is_file() else 'dir'}\n".encode())
+    folder = ROOT / ".pytest_cache" / "stores"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}-{digest.hexdigest()[:16]}.duckdb"
+    with open(folder / f"{name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            for old in folder.glob(f"{name}-*"):
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+            building = folder / f"{name}.building.duckdb"
+            building.unlink(missing_ok=True)
+            with retime.open(building) as s:
+                s.ingest(paths)
+            os.replace(building, target)
+    return target
+
+
+def copy_of(built: Path, folder: Path) -> Path:
+    """A copy of a store built_once made, for one worker to open and write to."""
+    copy = folder / built.name
+    shutil.copyfile(built, copy)
+    return copy
 
 
 def shared_json_traces() -> list[str]:

@@ -57,7 +57,7 @@ def fill() -> dict[str, str]:
         from_list.append(f"{_first([f'a[{k}]' for k in numbers])} AS {f.staged}")
         from_batch.append(f"{_first([f'event_text(key_{k}, delegated, {key_bit(k)})' for k in numbers])} AS {f.staged}")
         position += len(f.keys)
-    columns = [f"CASE WHEN e.kind <> 'python' THEN "
+    columns = ["CASE WHEN e.kind <> 'python' THEN "
                + (f"r.{f.staged}" if f.type == "VARCHAR" else f"TRY_CAST(r.{f.staged} AS {f.type})")
                + f" END AS {f.column}" for f in fields()]
     return {"arg_paths": ", ".join(_json_path(key) for key in keys()),

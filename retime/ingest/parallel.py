@@ -25,7 +25,7 @@ from retime.ingest.pipeline import IngestResult, ingest_file
 
 from retime.errors import StoreError
 from retime.ingest import define_macros
-from retime.sqlfiles import load_sql, run_script
+from retime.sqlfiles import load_sql
 from retime.store import configure, connect, next_trace_id, tables, transaction
 
 PACKAGE = "retime.ingest"

@@ -105,7 +105,7 @@ def settle_folder_jobs(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, s
         if check.single_processes:
             continue  # single-process profiles of one session (no rank anywhere): no job, and nothing to warn of
         note = (f"not grouped into job {folder!r} (the folder's name): its files are not the ranks of one run: "
-                f"{'; '.join(check.reasons)}. Give --job NAME to group them anyway")
+                f"{'; '.join(check.reasons)}. Give them a job (job=NAME, --job NAME) to group them anyway")
         for result in landed:
             result.warnings.append(note)
 

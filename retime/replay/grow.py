@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retime.errors import QueryError, ScenarioError
+from retime.errors import arg, QueryError, ScenarioError
 from retime.replay import kernel_db, presets
 from retime.replay.topology import FABRIC, PORT
 
@@ -105,7 +105,7 @@ def plan(gpu: str | None, ranks: int, measured: int, topology=None, ranks_per_se
         return Growth(ranks, per_server, rate, latency, source, fixed_global_batch)
     if not known:
         raise ScenarioError(f"ranks={max(ranks, measured)} crosses servers of {per_server} GPUs, and no network between servers is "
-                            f"known for {gpu or 'the trace’s GPU'}: give a topology (--topology), whose NICs carry it")
+                            f"known for {gpu or 'the trace’s GPU'}: give a topology ({arg('topology')}), whose NICs carry it")
     return Growth(ranks, per_server, float(known["inter_node_gb_s"]), latency, known["source"], fixed_global_batch)
 
 
@@ -208,7 +208,7 @@ def retime_collectives(job, gpu: str, growth: Growth, world: int) -> Collectives
     op, group, buffer = _collective_ops(job)
     if gpu is None and (op >= 0).any():
         raise ScenarioError("the job's GPU is none retime knows (its traces name no GPU a preset matches), so its "
-                            "collectives have no curves: grow it onto a preset with --to GPU --from GPU")
+                            f"collectives have no curves: grow it onto a preset with {arg('to', 'GPU')} {arg('source', 'GPU')}")
     group = np.where(group >= 2, group, world)
     measured = _median_by(job.transfer_seq, job.graph.base_lag[job.transfer_edge].astype(np.float64), job.collectives) / 1e3
     recorded = np.isfinite(buffer) & (buffer > 0)
@@ -415,7 +415,7 @@ def measured_job(con, trace_id: int, copy_ranks: list[int] | None, store_path=No
     job, measured = jobs.ranks_of(con, trace_id)
     if job is None or any(rank is None for _, rank in measured):
         raise QueryError(f"trace {trace_id} is no rank of a job: ingest its ranks as a job (a directory, or "
-                         "--job NAME) to grow it")
+                         f"{arg('job', 'NAME')}) to grow it")
     by_rank = dict((rank, t) for t, rank in measured)
     wanted = list(copy_ranks) if copy_ranks else sorted(by_rank)
     unknown = [r for r in wanted if r not in by_rank]
@@ -516,7 +516,7 @@ def sweep_grown(con, measured: MeasuredJob, axes: dict[str, list[str]], grid: di
     from retime.replay import sweep
     nics = axes.get(NIC_AXIS, [None])
     if nics != [None] and topology is None:
-        raise ScenarioError(f"{NIC_AXIS}: the NIC between servers is a topology's link: give a topology (--topology)")
+        raise ScenarioError(f"{NIC_AXIS}: the NIC between servers is a topology's link: give a topology ({arg('topology')})")
     tables = []
     for ranks in axes[RANKS_AXIS]:
         for nic in nics:

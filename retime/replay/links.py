@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from retime.errors import ScenarioError
+from retime.errors import arg, ScenarioError
 from retime.replay import link_passes, passes
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES
@@ -160,7 +160,7 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
                                 len(topology.gpus()))
     if topology.placement:
         if len(trace_ids) < 2:
-            raise ScenarioError("--place puts ranks of a job on GPUs: replay the job (--all-ranks)")
+            raise ScenarioError(f"{arg('place')} puts ranks of a job on GPUs: replay the job ({arg('all_ranks', 'True')})")
         server_of_rank, lane_device = _placed(topology, rank_of, server_of_rank, lane_rank, lane_device)
     placed = point_rank >= 0
     server = np.zeros(n_points, np.int64)
@@ -185,7 +185,7 @@ def _placed(topology: Topology, rank_of: np.ndarray, server_of_rank: np.ndarray,
     for rank, server, gpu in topology.placement:
         index = np.flatnonzero(rank_of == rank)
         if not len(index):
-            raise ScenarioError(f"--place {rank}=...: the job has no rank {rank} "
+            raise ScenarioError(f"{arg('place', f'{rank}=...')}: the job has no rank {rank} "
                                 f"(ranks {', '.join(map(str, rank_of.tolist()))})")
         if server is not None:
             server_of_rank[index] = server
@@ -194,7 +194,7 @@ def _placed(topology: Topology, rank_of: np.ndarray, server_of_rank: np.ndarray,
     if shared is not None:
         server, gpu, first, second = shared
         raise ScenarioError(f"ranks {rank_of[first]} and {rank_of[second]} would both be on server {server}'s "
-                            f"{topology.gpus()[gpu]}: --place the other one too")
+                            f"{topology.gpus()[gpu]}: {arg('place')} the other one too")
     return server_of_rank, lane_device
 
 

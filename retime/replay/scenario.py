@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from retime.replay.kernel_model import RetargetModel
     from retime.replay.topology import Topology
 
-from retime.errors import ScenarioError
+from retime.errors import arg, ScenarioError
 
 __all__ = ["ScenarioError", "Scenario", "assemble", "parse", "read_file", "KNOBS", "EDGE_CLASSES", "GPU_CLASSES"]
 
@@ -178,11 +178,11 @@ def server(doc: dict | None = None, topology: "Topology | str | None" = None, mo
     ranks_per_server = ranks_per_server or doc["ranks_per_server"]
     if chosen is None:
         if pairs["move"] or pairs["link"]:
-            raise ScenarioError("--move and --link (a scenario file's [move] and [link]) need --topology NAME")
+            raise ScenarioError(f"{arg('move')} and {arg('link')} (a scenario file's [move] and [link]) need {arg('topology', 'NAME')}")
         if ranks_per_server:
-            raise ScenarioError("--ranks-per-server (a scenario file's ranks_per_server) needs --topology NAME")
+            raise ScenarioError(f"{arg('ranks_per_server')} (a scenario file's ranks_per_server) needs {arg('topology', 'NAME')}")
         if pairs["place"]:
-            raise ScenarioError("--place (a scenario file's [place]) needs --topology NAME")
+            raise ScenarioError(f"{arg('place')} (a scenario file's [place]) needs {arg('topology', 'NAME')}")
         return None
     base = chosen if isinstance(chosen, topo.Topology) else topo.load(chosen)
     return base.moved(pairs["move"]).with_links(pairs["link"]).with_ranks_per_server(ranks_per_server) \

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from retime.errors import ScenarioError
+from retime.errors import arg, ScenarioError
 from retime.progress import Progress, Steps
 from retime.replay import engine, fidelity, passes
 from retime.replay.graph import ReplayGraph
@@ -50,7 +50,7 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
         if not sep or not values.strip():
             raise ScenarioError(f"{item!r}: expected KNOB=V1,V2,..., e.g. pcie.h2d=1x,2x,4x")
         if knob in grid:
-            raise ScenarioError(f"{knob} appears in two --grid options; give all its values in one")
+            raise ScenarioError(f"{knob} is given twice in {arg('grid')}; give all its values at once")
         grid[knob] = [v.strip() for v in values.split(",") if v.strip()]
         if knob.startswith(TOPOLOGY_AXES):  # checked against the topology it is swept on
             continue
@@ -58,7 +58,7 @@ def parse_grid(items: list[str]) -> dict[str, list[str]]:
             parse({knob: value})  # unknown knobs and bad values fail here, with the usual message
     size = int(np.prod([len(v) for v in grid.values()])) if grid else 0
     if not grid:
-        raise ScenarioError("a sweep needs at least one --grid KNOB=V1,V2,...")
+        raise ScenarioError(f"a sweep needs a grid ({arg('grid', 'KNOB=V1,V2,...')})")
     if size > MAX_SCENARIOS:
         raise ScenarioError(f"the grid has {size:,} scenarios; at most {MAX_SCENARIOS:,}")
     return grid
@@ -71,7 +71,7 @@ def grid_scenarios(grid: dict[str, list[str]], base: Scenario) -> list[Scenario]
     for knob in knobs:
         if knob in PER_EDGE_KNOBS:  # the batched kernel shares one per-edge factor array across the grid
             raise ScenarioError(f"{knob} sets a factor per GPU op or event and cannot be a sweep axis; set it in the base "
-                                f"scenario (--set {knob}=2x) or replay each value")
+                                f"scenario ({arg('settings', f'{knob}=2x')}) or replay each value")
     axes = list(grid)
     return [replace(parse({**base.settings, **{k: v for k, v in zip(axes, values) if k in knobs}}, scale=base.scale),
                     kernel_model=base.kernel_model)
@@ -94,7 +94,7 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     chosen = grid_scenarios(grid, base)
     if links is None and any(k.startswith(TOPOLOGY_AXES) for k in grid):
         raise ScenarioError(f"{', '.join(k for k in grid if k.startswith(TOPOLOGY_AXES))}: link and move axes need "
-                            "a topology (--topology NAME)")
+                            f"a topology ({arg('topology', 'NAME')})")
     if links is not None:
         return _on_links(graph, grid, chosen, links, progress)
     rows = [s.class_arrays() for s in chosen]

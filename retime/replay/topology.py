@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
-from retime.errors import ScenarioError
+from retime.errors import arg, ScenarioError
 from retime.replay.scenario import BYTES_PER_NS, VALUE
 
 PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales (a preset may say others)
@@ -126,10 +126,10 @@ class Topology:
             rank = rank_text.removeprefix("rank")
             server_text, _, gpu = where.rpartition("/")
             if not rank.isdigit() or (server_text and not server_text.isdigit()):
-                raise ScenarioError(f"--place {rank_text}={where}: expected RANK=gpuN or RANK=SERVER/gpuN "
-                                    "(--place 3=gpu5, --place 3=1/gpu5)")
+                raise ScenarioError(f"{arg('place', f'{rank_text}={where}')}: expected RANK=gpuN or RANK=SERVER/gpuN "
+                                    f"({arg('place', '3=gpu5')}, {arg('place', '3=1/gpu5')})")
             if gpu not in self.gpus():
-                raise ScenarioError(f"--place {rank_text}={where}: topology {self.key} has no {gpu!r}; "
+                raise ScenarioError(f"{arg('place', f'{rank_text}={where}')}: topology {self.key} has no {gpu!r}; "
                                     f"GPUs: {', '.join(self.gpus())}")
             placement.append((int(rank), int(server_text) if server_text else None, self.gpus().index(gpu)))
         words = tuple(f"rank {r} on {'' if s is None else f'server {s} '}{self.gpus()[g]}"
@@ -142,16 +142,16 @@ class Topology:
         for node, to in moves.items():
             for name in (node, to):
                 if name not in parent:
-                    raise ScenarioError(f"--move {node}={to}: topology {self.key} has no node {name!r}")
+                    raise ScenarioError(f"{arg('move', f'{node}={to}')}: topology {self.key} has no node {name!r}")
             if not parent[node] or node.startswith("cpu"):
-                raise ScenarioError(f"--move {node}={to}: {node} is a CPU socket, which stays where it is")
+                raise ScenarioError(f"{arg('move', f'{node}={to}')}: {node} is a CPU socket, which stays where it is")
             if not to.startswith(PARENT_PREFIXES):
-                raise ScenarioError(f"--move {node}={to}: a node hangs under a switch or a CPU socket "
+                raise ScenarioError(f"{arg('move', f'{node}={to}')}: a node hangs under a switch or a CPU socket "
                                     f"({', '.join(n for n in parent if n.startswith(PARENT_PREFIXES))})")
             up = to
             while up:
                 if up == node:
-                    raise ScenarioError(f"--move {node}={to}: {to} hangs below {node}")
+                    raise ScenarioError(f"{arg('move', f'{node}={to}')}: {to} hangs below {node}")
                 up = parent[up]
             parent[node] = to
         return replace(self, parent=parent, changes=self.changes + tuple(f"{n} under {t}" for n, t in moves.items()))
@@ -179,18 +179,18 @@ class Topology:
                 every = [n for n in self.links if n.endswith(suffix)]
                 ports = every if link == all_name else [link]
                 if not ports or ports[0] not in gb_s:
-                    raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no {what} port {link!r}; "
+                    raise ScenarioError(f"{arg('link', f'{link}={raw}')}: topology {self.key} has no {what} port {link!r}; "
                                         f"ports: {', '.join(every) or 'none'}")
                 for port in ports:
                     gb_s[port] = _port_rate(link, raw, gb_s[port])
                 continue
             if link not in gb_s:
-                raise ScenarioError(f"--link {link}={raw}: topology {self.key} has no link {link!r}; "
+                raise ScenarioError(f"{arg('link', f'{link}={raw}')}: topology {self.key} has no link {link!r}; "
                                     f"links: {', '.join(self.links)}, pcie.gen, nic, or nvlink")
             m = VALUE.match(str(raw))
             unit = (m[2] or "x").lower() if m else ""
             if not m or float(m[1]) <= 0 or (unit != "x" and unit not in BYTES_PER_NS):
-                raise ScenarioError(f"--link {link}={raw}: expected a positive factor like 2x or a bandwidth like 32GB/s")
+                raise ScenarioError(f"{arg('link', f'{link}={raw}')}: expected a positive factor like 2x or a bandwidth like 32GB/s")
             gb_s[link] = gb_s[link] * float(m[1]) if unit == "x" else float(m[1]) * BYTES_PER_NS[unit]
         return replace(self, gb_s=gb_s, changes=self.changes + tuple(f"{k}={v}" for k, v in settings.items()))
 
@@ -243,7 +243,7 @@ def _port_rate(link: str, raw: str, now: float) -> float:
     """A NIC port's GB/s from `2x`, `800Gb/s` (bits) or `100GB/s` (bytes)."""
     m = RATE.match(str(raw))
     if not m or float(m[1]) <= 0:
-        raise ScenarioError(f"--link {link}={raw}: expected a positive factor like 2x or a rate like 800Gb/s "
+        raise ScenarioError(f"{arg('link', f'{link}={raw}')}: expected a positive factor like 2x or a rate like 800Gb/s "
                             "(Gb/s in bits, GB/s in bytes)")
     number, unit = float(m[1]), m[2]
     return {"x": now * number, "GB/s": number, "Gb/s": number / 8, "Gbit/s": number / 8,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retime import foundation
-from retime.errors import QueryError
+from retime.errors import arg, QueryError
 from retime.sqlfiles import load_sql
 
 if TYPE_CHECKING:
@@ -68,4 +68,4 @@ def refuse_if_not_one_run(con: "duckdb.DuckDBPyConnection", job: str, what: str)
     reasons = problems(con, job).reasons
     if reasons:
         raise QueryError(f"{what}: job {job!r} is not the ranks of one run: {'; '.join(reasons)}. "
-                         "Re-ingest its files with --job NAME per run")
+                         f"Re-ingest its files with {arg('job', 'NAME')} per run")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import retime
-from tests.conftest import SHARED_TRACES, shared_json_traces
+from tests.conftest import SHARED_TRACES, built_once, copy_of, shared_json_traces
 
 NSYS = ["nsys/h100_2gpu_1s.sqlite", "nsys/rtx3080_tiny.sqlite", "pipit/saxpy_mpi_cuda_a100_nsys2022.2.sqlite"]
 ROCPROF = ["rocprof/rocprofv3_mi350_train_908_results.json.gz"]
@@ -18,8 +18,8 @@ def every_shared_trace(tmp_path_factory):
     the rocprofv3 JSON and the XPlane files)."""
     if not SHARED_TRACES.is_dir():
         pytest.skip("../shared/traces is not present in this checkout")
-    s = retime.open(tmp_path_factory.mktemp("replay") / "all.duckdb")
-    s.ingest([SHARED_TRACES / name for name in shared_json_traces() + NSYS + ROCPROF + XPLANE])
+    built = built_once("every_shared_trace", [SHARED_TRACES / name for name in shared_json_traces() + NSYS + ROCPROF + XPLANE])
+    s = retime.open(copy_of(built, tmp_path_factory.mktemp("replay")))
     yield s
     s.close()
 
@@ -29,6 +29,6 @@ def dlrm_store(tmp_path_factory):
     """A store holding the real 8-rank DLRM job (its measured ranks are traces 1-8), one per test module."""
     if not SHARED_TRACES.is_dir():
         pytest.skip("../shared/traces is not present in this checkout")
-    with retime.open(tmp_path_factory.mktemp("dlrm") / "job.duckdb") as s:
-        s.ingest(SHARED_TRACES / "param" / "dlrm_8rank")
+    built = built_once("dlrm_8rank", [SHARED_TRACES / "param" / "dlrm_8rank"])
+    with retime.open(copy_of(built, tmp_path_factory.mktemp("dlrm"))) as s:
         yield s

@@ -180,7 +180,7 @@ def test_every_shared_trace_retargets_onto_presets_of_each_vendor_and_a_spec_par
             try:
                 chosen = shared_store.scenario(t, to=target)
             except ScenarioError as exc:  # the trace names no GPU a preset matches: say where it ran
-                assert "--from" in str(exc), (t, target, exc)
+                assert "give source=" in str(exc) and "give --from" in exc.cli_message(), (t, target, exc)
                 chosen = shared_store.scenario(t, to=target, source="h100")
             result = shared_store.replay(t, chosen)
             assert (result.predicted_ns > 0 or result.measured_ns == 0) and result.error_bar is not None, (t, target)

@@ -52,7 +52,7 @@ def test_many_scenarios_are_batched_under_the_memory_budget(gpu_store, monkeypat
 
 
 @pytest.mark.parametrize("grid, message", [(["pcie.h2d"], "expected KNOB=V1,V2"), (["warp=1x,2x"], "unknown knob"),
-                                           (["cpu.speed=1x", "cpu.speed=2x"], "two --grid"),
+                                           (["cpu.speed=1x", "cpu.speed=2x"], "twice in grid="),
                                            (["cpu.speed=1x,fast"], "expected a factor")])
 def test_bad_grids_say_what_is_wrong(grid, message):
     with pytest.raises(scenario.ScenarioError, match=message):

@@ -244,9 +244,10 @@ def test_every_scenario_file_key_gives_the_same_answer_through_the_cli_and_the_p
 
 def test_topology_arguments_without_a_topology_are_refused_by_the_api_as_by_the_cli(two_gpus):
     store, trace = two_gpus
-    with pytest.raises(ScenarioError, match="need --topology"):
+    with pytest.raises(ScenarioError, match="need topology=NAME") as refused:  # Python's words: the arguments
         store.scenario(trace, move=["gpu1=sw1"])
-    with pytest.raises(ScenarioError, match="needs --topology"):
+    assert refused.value.cli_message().startswith("--move and --link") and "need --topology NAME" in refused.value.cli_message()
+    with pytest.raises(ScenarioError, match="needs topology=NAME"):
         store.scenario(trace, place={"1": "gpu2"})
 
 
