@@ -27,7 +27,7 @@ import retime
 
 
 def validate(store, first: int) -> list[dict]:
-    measured = {rank: r for rank, r in store.replay_job(first)}
+    measured = {rank: r for rank, r in store.replay(first, all_ranks=True)}
     ranks = sorted(measured)
     spans = np.array([measured[r].measured_ns for r in ranks], np.float64)
     job_span = spans.max()
@@ -35,7 +35,7 @@ def validate(store, first: int) -> list[dict]:
     for size in (1, 2, 4):
         job_err, rank_err, naive_err = [], [], []
         for subset in itertools.combinations(ranks, size):
-            grown = store.grow_job(first, ranks=len(ranks), copy_ranks=list(subset))
+            grown = store.replay(first, ranks=len(ranks), copy_ranks=list(subset), all_ranks=True)
             by_rank = {rank: r.predicted_ns for rank, r in grown.results}
             predicted = np.array([by_rank[subset[i % size]] for i in range(len(ranks))], np.float64)
             job_err.append(100 * (grown.predicted_ns / job_span - 1))
@@ -51,7 +51,7 @@ def speed(store, first: int) -> list[tuple]:
     out = []
     for n, state in ((1024, "cold"), (8, "warm"), (64, "warm"), (1024, "warm")):
         t = time.perf_counter()
-        grown = store.grow_job(first, ["cpu.speed=2x"], ranks=n, topology="dgx-h100")
+        grown = store.replay(first, ["cpu.speed=2x"], ranks=n, topology="dgx-h100", all_ranks=True)
         out.append((n, state, time.perf_counter() - t, grown.growth.servers, grown.predicted_ns / 1e6))
     return out
 

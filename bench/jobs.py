@@ -110,7 +110,7 @@ def step(name: str, db: Path, lake: Path, folder: Path) -> str:
     if name == "job replay":
         with retime.open(db) as store:
             first = store.sql("SELECT min(trace_id) AS t FROM traces")["t"][0]
-            ranks = store.replay_job(first, {"cpu.speed": "2x"})
+            ranks = store.replay(first, {"cpu.speed": "2x"}, all_ranks=True)
         measured = max(r.measured_ns for _, r in ranks)
         predicted = max(r.predicted_ns for _, r in ranks)
         return f"{len(ranks):,} ranks joined, slowest rank {measured / 1e6:.2f} -> {predicted / 1e6:.2f} ms at cpu.speed=2x"
@@ -118,7 +118,7 @@ def step(name: str, db: Path, lake: Path, folder: Path) -> str:
         from retime.replay import topology
         with retime.open(db, read_only=True) as store:
             first = store.sql("SELECT min(trace_id) AS t FROM traces")["t"][0]
-            ranks = store.replay_job(first, {}, topology=topology.load("dgx-h100").with_ranks_per_server(4))
+            ranks = store.replay(first, {}, topology=topology.load("dgx-h100").with_ranks_per_server(4), all_ranks=True)
         kinds = ranks[0][1].link_report.transfers.group_by("kind").len().sort("kind").rows()
         predicted = max(r.predicted_ns for _, r in ranks)
         return (f"slowest rank {predicted / 1e6:.2f} ms on dgx-h100, 4 ranks a server; transfers "

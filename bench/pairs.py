@@ -35,7 +35,7 @@ def whatif_pairs(store) -> list[tuple[str, str, int, int, dict[str, str], list[t
     files = sorted(SAMPLES.glob("*.json.gz")) + sorted(INPUT_PAIR.glob("*.json.gz")) + sorted(BATCH_PAIRS.glob("*.json.gz"))
     t = {Path(r.path).name.split(".")[0]: r.trace_id for r in store.ingest(files)}
     seen_pageable = store.sql("SELECT sum(bytes) / sum(dur_ns) AS bw FROM events WHERE trace_id = $t "
-                              "AND copy_kind = 'H2D' AND bytes > 1e6", {"t": t["h2d_pageable"]})["bw"][0]
+                              "AND copy_kind = 'H2D' AND bytes > 1e6", params={"t": t["h2d_pageable"]})["bw"][0]
     return [
         ("pcie.h2d", "pageable -> pinned", t["h2d_pageable"], t["h2d_pinned"], {"pcie.h2d": f"{pinned_bw:.1f}GB/s"}, [], True),
         ("pcie.h2d", "pinned -> pageable", t["h2d_pinned"], t["h2d_pageable"], {"pcie.h2d": f"{pageable_bw:.1f}GB/s"}, [], True),

@@ -51,7 +51,7 @@ def main() -> None:
     with retime.open(db, read_only=True, threads=1) as store:
         for n in range(len(SIZES)):
             trace_id = 100 + n
-            events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+            events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", params={"t": trace_id})["event_count"][0]
             build_s, build_mb = _build_in_process(db, trace_id, "arrays", source.trace_id)
             threads_s, _ = _build_in_process(db, trace_id, "arrays", source.trace_id, threads=2)
             sql_s, sql_mb = _build_in_process(db, trace_id, "sql", source.trace_id)
@@ -84,7 +84,7 @@ def sweep_bench(store, trace_id: int) -> None:
     t = time.perf_counter()
     store.sweep(trace_id, grid)
     cached_s = time.perf_counter() - t
-    events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": trace_id})["event_count"][0]
+    events = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", params={"t": trace_id})["event_count"][0]
     print(f"\nsweep: {result.scenarios.height:,} scenarios of a {events:,}-event trace in {total_s:.1f} s with its graph "
           f"built, {cached_s:.1f} s with the graph cached ({os.cpu_count()} cores); knobs by effect: "
           + ", ".join(f"{r['knob']} {r['spread_pct']}%" for r in result.sensitivity.to_dicts()))

@@ -51,10 +51,10 @@ def _duration_change(store, trace_id: int, chosen: scenario.Scenario) -> float:
     rules = chosen.scale + [rule for rules in chosen.knob_rules.values() for rule in rules]
     change = 0.0
     for pattern, factor in rules or [("^$", 1.0)]:
-        d = store.sql(DURATIONS, {"trace_id": trace_id, "pattern": pattern}).to_dicts()[0]
+        d = store.sql(DURATIONS, params={"trace_id": trace_id, "pattern": pattern}).to_dicts()[0]
         change += (factor - 1) * d["matched_ns"]
     if "h2d" in chosen.bandwidth_bytes_per_ns:
-        d = store.sql(DURATIONS, {"trace_id": trace_id, "pattern": "^$"}).to_dicts()[0]
+        d = store.sql(DURATIONS, params={"trace_id": trace_id, "pattern": "^$"}).to_dicts()[0]
         change += d["h2d_bytes"] / chosen.bandwidth_bytes_per_ns["h2d"] - d["h2d_ns"]
     return change
 

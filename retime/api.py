@@ -107,9 +107,10 @@ class Store:
         return results
 
     # -- reading ------------------------------------------------------------------------------
-    def sql(self, query: str, params: dict | builtins.list | None = None) -> pl.DataFrame:
-        """Run any SQL on the store and return a DataFrame. The SQL library's macros it calls
-        (`gpu_spans(7)`, `collective_bus_bytes(...)`: docs/sql.md) are defined first."""
+    def sql(self, query: str, *, params: dict | builtins.list | None = None) -> pl.DataFrame:
+        """Run any SQL on the store and return a DataFrame; `params` binds its `$name` (a dict) or
+        `?` (a list) parameters. The SQL library's macros it calls (`gpu_spans(7)`,
+        `collective_bus_bytes(...)`: docs/sql.md) are defined first."""
         with as_query_error():
             foundation.load(self.con, *foundation.modules_called(query))
             return self.con.sql(query, params=params).pl()
@@ -138,9 +139,15 @@ class Store:
         """The named stress-point queries: name, topic, parameters, what each finds."""
         return runner.listing()
 
-    def query(self, name: str, trace: int | str | None = None, **params) -> pl.DataFrame:
+    def query(self, name: str, trace: int | str | None = None, *, all_ranks: bool = False, **params) -> pl.DataFrame:
         """Run a named query. `trace` (id, sha256 prefix or path) fills its trace_id, or for a
-        job-wide query its job; other parameters by keyword."""
+        job-wide query its job; other parameters by keyword. all_ranks: a per-trace query over every
+        rank of the job TRACE belongs to, as HTA gives its breakdowns: each rank's rows after its
+        trace_id and rank, by rank (TRACE alone when it is in no job)."""
+        if all_ranks:
+            if trace is None:
+                raise QueryError(f"all_ranks answers for the job of a trace: give the trace ({arg('all_ranks', 'True')} with a trace)")
+            return self._query_ranks(name, trace, **params)
         query = runner.catalogue().get(name)
         if query is None:
             raise QueryError(f"no query named {name!r} (see `retime query list`)")
@@ -158,9 +165,8 @@ class Store:
             jobs.refuse_if_not_one_run(self.con, str(params["job"]), name)
         return runner.run(self.con, name, params)
 
-    def query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
-        """A per-trace query over every rank of the job TRACE belongs to, as HTA gives its breakdowns:
-        each rank's rows after its trace_id and rank, by rank (TRACE alone when it is in no job)."""
+    def _query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
+        """query(..., all_ranks=True): each rank's rows, by rank."""
         query = runner.catalogue().get(name)
         if query is None:
             raise QueryError(f"no query named {name!r} (see `retime query list`)")
@@ -173,12 +179,12 @@ class Store:
                                       pl.exclude("trace_id", "rank")))
         return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
-    def retarget(self, trace: int | str, to: str, source: str | None = None) -> dict[str, str]:
+    def retarget(self, trace: int | str, to: str, *, source: str | None = None) -> dict[str, str]:
         """Scenario settings that move TRACE from the GPU it ran on (or `source`) to preset `to`."""
         from retime.replay import presets
-        return presets.retarget(self.source_gpu(trace, source), to)
+        return presets.retarget(self.source_gpu(trace, source=source), to)
 
-    def source_gpu(self, trace: int | str, source: str | None = None) -> str:
+    def source_gpu(self, trace: int | str, *, source: str | None = None) -> str:
         """The GPU preset TRACE ran on: `source` where given, else the one its GPU name matches."""
         from retime.replay import presets
         if source is None:
@@ -190,8 +196,8 @@ class Store:
                                     f"give {arg('source')} (presets: {', '.join(presets.presets())})")
         return presets.preset_key(source)
 
-    def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), scale: list[str] = (),
-                 remove: list[str] = (), *, file: str | os.PathLike | None = None, to: str | None = None,
+    def scenario(self, trace: int | str, settings: list[str] | dict[str, str] = (), *, scale: list[str] = (),
+                 remove: list[str] = (), file: str | os.PathLike | None = None, to: str | None = None,
                  source: str | None = None, topology: "Topology | str | None" = None,
                  move: list[str] | dict[str, str] = (), link: list[str] | dict[str, str] = (),
                  ranks_per_server: int | None = None, place: list[str] | dict[str, str] = ()) -> Scenario:
@@ -206,7 +212,7 @@ class Store:
         doc = scenario.read_file(file) if file is not None else None
         to, source = to or (doc or {}).get("to"), source or (doc or {}).get("from")
         if to:
-            source = self.source_gpu(trace, source)
+            source = self.source_gpu(trace, source=source)
         chosen = scenario.assemble(settings, scale, remove, doc, to, source, topology=topology, move=move, link=link,
                                    ranks_per_server=ranks_per_server, place=place)
         if chosen.batch is not None:  # the trace's GPU, whose measured GEMMs time the new shapes (None: unknown)
@@ -216,8 +222,10 @@ class Store:
         return chosen
 
     def replay(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-               *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None,
-               against: int | str | None = None) -> ReplayResult:
+               *, all_ranks: bool = False, ranks: int | None = None, copy_ranks: list[int] | None = None,
+               ranks_per_server: int | None = None, fixed_global_batch: bool = False, save: bool = False,
+               window: str | None = None, topology: "Topology | str | None" = None,
+               against: int | str | None = None) -> "ReplayResult | JobReplay | GrownJob":
         """Re-time a trace under changed hardware: `settings` is a Scenario (see `scenario`), a list of
         `k=v` strings (`["pcie.h2d=2x", "cpu.speed=1.5x"]`) or a dict. Returns a ReplayResult: measured
         and predicted makespan and ProfilerStep times, speedup, what bounds the predicted run.
@@ -226,10 +234,43 @@ class Store:
         ProfilerStep#N. `topology`: a server (a Topology, or a preset key such as "dgx-h100") whose
         links the trace's copies between GPU and host share (retime/replay/links.py); default: the
         Scenario's (a scenario file's `topology`). `against`: a measured trace of the changed run,
-        whose error the result carries (ReplayResult.against, as `Store.against` gives it)."""
+        whose error the result carries (ReplayResult.against, as `Store.against` gives it).
+
+        all_ranks=True replays the job TRACE belongs to as one graph: every measured rank, joined at
+        their GPU collectives (a collective's transfer starts when the last rank arrives), and returns
+        a JobReplay: the (rank, ReplayResult) pairs, by rank, and the job's span (its slowest rank's);
+        a trace of no job is a job of one. save=True writes it as a job of its own (each rank's
+        ReplayResult.saved_trace_id, JobReplay.saved_job); `against` is then a trace of a measured
+        job of the change, each rank compared with the same rank of that job.
+
+        all_ranks=True with `ranks` (or a scenario file's `ranks`) grows the job instead
+        (retime/replay/grow.py) into a data-parallel job of that many ranks and returns a GrownJob:
+        rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
+        re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
+        and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
+        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling); each of the three
+        defaults to the scenario's (a scenario file's ranks, copy_ranks, global_batch). save=True
+        writes the grown job's distinct ranks as a job of their own (GrownJob.saved_job); `against` is
+        a trace of a measured job of `ranks` ranks (GrownJob.against: the error of the job's span and
+        of each rank's, beside every rank at the measured ranks' median span)."""
+        chosen = self._as_scenario(trace, settings)
+        grow_to = ranks or chosen.ranks
+        growing = {"copy_ranks": copy_ranks, "ranks_per_server": ranks_per_server,
+                   "fixed_global_batch": fixed_global_batch or None}
+        if grow_to is not None and not all_ranks:
+            raise ScenarioError(f"growing the job to {grow_to} ranks ({arg('ranks', 'N')}, or the scenario file's ranks) "
+                                f"needs {arg('all_ranks', 'True')}")
+        if grow_to is None and any(v is not None for v in growing.values()):
+            given = ", ".join(arg(k) for k, v in growing.items() if v is not None)
+            raise ScenarioError(f"{given}: these grow a job, and need {arg('ranks', 'N')} with {arg('all_ranks', 'True')}")
+        if grow_to is not None:
+            return self._grow_job(trace, chosen, ranks=grow_to, copy_ranks=copy_ranks, ranks_per_server=ranks_per_server,
+                                  topology=topology, fixed_global_batch=fixed_global_batch, window=window, save=save,
+                                  against=against)
+        if all_ranks:
+            return self._replay_job(trace, chosen, save=save, window=window, topology=topology, against=against)
         from retime.replay import cache, engine
         trace_id = self.resolve_trace(trace)
-        chosen = _not_grown(self._as_scenario(trace, settings), "replay")
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of trace {trace_id}"):
@@ -243,7 +284,7 @@ class Store:
                 engine.save(self.con, graph, chosen, new_id, placed, timing)
                 result.saved_trace_id = new_id
         if against is not None:
-            result.against = self.against(result, against, window)
+            result.against = self.against(result, against, window=window)
         return result
 
     def sweep(self, trace: int | str, grid: list[str] | dict[str, list[str]],
@@ -255,7 +296,7 @@ class Store:
         row's span is then the job's, from its first rank's start to its last rank's end.
         topology: put the trace (or the job's ranks) on a server whose links the transfers share,
         each point re-timed on its own; the grid may then vary links (`link.nic=100Gb/s,400Gb/s`).
-        A `ranks=8,64,512` axis (all_ranks) grows the job to each size (retime/replay/grow.py, as grow_job);
+        A `ranks=8,64,512` axis (all_ranks) grows the job to each size (retime/replay/grow.py, as replay with ranks=);
         the topology then sets the GPUs a server holds, and a `link.nic` axis the NIC between servers."""
         from retime.replay import cache, grow, sweep
         from retime.replay import job as job_graph
@@ -307,7 +348,7 @@ class Store:
         from retime.replay import cache
         return cache.cached(self.con, self.resolve_trace(trace), self.path)
 
-    def against(self, result: ReplayResult, target: int | str, window: str | None = None) -> dict:
+    def against(self, result: ReplayResult, target: int | str, *, window: str | None = None) -> dict:
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
         same workload recorded with the hardware change made): the median window (`window`, a regular
         expression over annotation / NVTX range names; ProfilerStep#N by default) when both have
@@ -323,7 +364,7 @@ class Store:
         from retime.replay import compare
         return compare.workload_overlap(self.con, self.resolve_trace(a), self.resolve_trace(b))
 
-    def iteration(self, trace: int | str, window: str | None = None) -> dict[str, int | None]:
+    def iteration(self, trace: int | str, *, window: str | None = None) -> dict[str, int | None]:
         """A measured trace's iteration time as replays are compared with it: step_ns, its median
         window (ProfilerStep#N unless `window` says another regular expression; None without one),
         and span_ns, first to last event on CPU threads and GPU streams (trace_spans)."""
@@ -339,20 +380,13 @@ class Store:
         _, ranks = jobs.ranks_of(self.con, self.resolve_trace(trace))
         return {rank: trace_id for trace_id, rank in ranks}
 
-    def replay_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None,
-                   *, save: bool = False, window: str | None = None, topology: "Topology | str | None" = None,
-                   against: int | str | None = None) -> "JobReplay":
-        """Replay the job TRACE belongs to as one graph: every measured rank, joined at their GPU
-        collectives (a collective's transfer starts when the last rank arrives). A JobReplay: the
-        (rank, ReplayResult) pairs, by rank, and the job's span (its slowest rank's); a trace of no job
-        is a job of one. With save=True the replay is written as a job of its own (each rank's
-        ReplayResult.saved_trace_id, JobReplay.saved_job), which the job-wide queries (straggler_ranks,
-        collective_skew) and a later job replay read. `against`: a trace of a measured job of the
-        change: each rank against the same rank of that job (QueryError where it lacks one)."""
+    def _replay_job(self, trace: int | str, chosen: Scenario, *, save: bool, window: str | None,
+                    topology: "Topology | str | None", against: int | str | None) -> "JobReplay":
+        """replay(..., all_ranks=True): the measured ranks as one graph (QueryError where `against`'s
+        job lacks one of them)."""
         from retime.replay import engine
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
-        chosen = _not_grown(self._as_scenario(trace, settings), "replay_job")
         if save:
             self._refuse_read_only("save a replay")
         with as_query_error(f"replay of the job of trace {trace_id}"):
@@ -377,31 +411,18 @@ class Store:
             if missing:
                 raise QueryError(f"the job of {against} has no rank {', '.join(map(str, missing))}; comparing a job "
                                  "replay needs the same ranks")
-            answer.against = {rank: self.against(result, target_ranks[rank], window) for rank, result in answer}
+            answer.against = {rank: self.against(result, target_ranks[rank], window=window) for rank, result in answer}
         return answer
 
-    def grow_job(self, trace: int | str, settings: Scenario | list[str] | dict[str, str] | None = None, *,
-                 ranks: int | None = None, copy_ranks: list[int] | None = None, ranks_per_server: int | None = None,
-                 topology: "Topology | str | None" = None, fixed_global_batch: bool = False,
-                 window: str | None = None, save: bool = False, against: int | str | None = None) -> "GrownJob":
-        """The job TRACE belongs to, replayed as a data-parallel job of `ranks` ranks (retime/replay/grow.py):
-        rank i copies measured rank copy_ranks[i mod R] (default: every measured rank), each collective
-        re-timed for `ranks` ranks on servers of `ranks_per_server` GPUs (else the topology's, else 8)
-        and the network between them (the topology's NICs, else the part's); `fixed_global_batch`
-        shrinks each rank's batch by the measured ranks over `ranks` (strong scaling); each of the three
-        defaults to the scenario's (a scenario file's ranks, copy_ranks, global_batch). With save=True
-        the grown job's distinct ranks are written as a job of their own (GrownJob.saved_job: a trace
-        per measured rank, each with its copies and the growth in its scenario record), so its span is
-        the saved traces' slowest, as for any job. `against`: a trace of a measured job of `ranks` ranks
-        (ranks 0 to N-1): GrownJob.against gives the error of the job's span and of each rank's, rank i
-        against rank i, beside every rank at the measured ranks' median span."""
+    def _grow_job(self, trace: int | str, chosen: Scenario, *, ranks: int, copy_ranks: list[int] | None,
+                  ranks_per_server: int | None, topology: "Topology | str | None", fixed_global_batch: bool,
+                  window: str | None, save: bool, against: int | str | None) -> "GrownJob":
+        """replay(..., all_ranks=True, ranks=N): the grown job (a saved one holds a trace per measured
+        rank, each with its copies and the growth in its scenario record, so its span is the saved
+        traces' slowest, as for any job; `against`'s ranks are 0 to N-1, rank i against rank i)."""
         from retime.replay import engine, grow
         from retime.replay import job as job_graph
         trace_id = self.resolve_trace(trace)
-        chosen = self._as_scenario(trace, settings)
-        ranks = ranks or chosen.ranks
-        if ranks is None:
-            raise ScenarioError("growing a job needs its ranks: ranks=N (or a scenario file's ranks)")
         copy_ranks = copy_ranks or list(chosen.copy_ranks) or None
         fixed_global_batch = fixed_global_batch or chosen.fixed_global_batch
         server = _server(topology, chosen)
@@ -423,7 +444,7 @@ class Store:
                     timing, extra=[answer.growth_record(rank) for rank in measured.graph.ranks], error_bar=answer.error_bar)
         if against is not None:
             target = self.resolve_trace(against)
-            answer.compare({rank: r.measured_ns for rank, r in self.replay_job(target, window=window)
+            answer.compare({rank: r.measured_ns for rank, r in self.replay(target, all_ranks=True, window=window)
                             if rank is not None}, self.job_of(target))
         return answer
 
@@ -479,24 +500,15 @@ class Store:
         p = {"trace_id": trace_id}
         foundation.load(self.con, "host")  # trace_spans
         return {
-            "trace": self.sql(load_sql("retime.reads", "info_trace"), p),
-            "lanes": self.sql(load_sql("retime.reads", "info_lanes"), p),
-            "kinds": self.sql(load_sql("retime.reads", "info_kinds"), p),
+            "trace": self.sql(load_sql("retime.reads", "info_trace"), params=p),
+            "lanes": self.sql(load_sql("retime.reads", "info_lanes"), params=p),
+            "kinds": self.sql(load_sql("retime.reads", "info_kinds"), params=p),
         }
 
 
 def saved_job_name(job: str, first_trace_id: int) -> str:
     """The name a job's saved replay is stored under: its job's and its first trace id's."""
     return f"{job}-replay-{first_trace_id}"
-
-
-def _not_grown(chosen: Scenario, verb: str) -> Scenario:
-    """The scenario, refused (ScenarioError) where it grows the job to other ranks (a scenario file's
-    `ranks`): that is grow_job's, and `verb` would otherwise leave it out without a word."""
-    if chosen.ranks is not None:
-        raise ScenarioError(f"the scenario grows the job to {chosen.ranks} ranks: {verb} replays the measured ranks; "
-                            f"use grow_job ({arg('all_ranks', 'True')} with {arg('ranks', 'N')})")
-    return chosen
 
 
 def _server(topology, chosen: Scenario):

@@ -231,7 +231,7 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
     if all_ranks and trace is None:
         raise click.UsageError("--all-ranks needs a TRACE of the job")
     with _reader(db) as store:
-        df = store.query_ranks(name, trace, **values) if all_ranks else store.query(name, trace, **values)
+        df = store.query(name, trace, all_ranks=all_ranks, **values)
         from retime.queries import runner
         if df.height == 0 and fmt == "table":
             click.echo(f"no rows: {runner.catalogue()[name].empty}")
@@ -350,26 +350,21 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
            ranks_per_server: int | None, places: tuple[str, ...], link_load: str | None, window: str | None,
            grow_to: int | None, copy_ranks: str | None, global_batch: str, fmt: str) -> None:
     """Predict TRACE's run time on changed hardware, and what would bound it."""
-    if grow_to is not None and not all_ranks:
-        raise click.UsageError("--ranks N grows the whole job: give --all-ranks too")
     with (api.open(db) if save else _reader(db)) as store:
         chosen = _scenario(store, trace, settings, scale, remove, scenario_file, to_gpu, from_gpu, topology_name,
                            moves, link_settings, ranks_per_server, places)
-        grow_to = grow_to or chosen.ranks  # a scenario file's ranks grows the job too
-        if grow_to is not None and not all_ranks:
-            raise click.UsageError(f"growing the job to {grow_to} ranks (--ranks, or the scenario file's ranks) "
-                                   "needs --all-ranks")
         bucket_ns = _bucket_ns(link_load, chosen.topology)
         _show_progress(store, fmt)
-        if grow_to is not None:
-            _print_grown_job(store.grow_job(trace, chosen, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
-                                            fixed_global_batch=global_batch == "fixed", window=window, save=save,
-                                            against=target), fmt)
-            return
-        if all_ranks:
-            _print_job_replay(store, trace, chosen, fmt, target, window, bucket_ns, save)
-            return
-        result = store.replay(trace, chosen, save=save, window=window, against=target)
+        result = store.replay(trace, chosen, all_ranks=all_ranks, ranks=grow_to, copy_ranks=_rank_list(copy_ranks),
+                              fixed_global_batch=global_batch == "fixed", save=save, window=window, against=target)
+    from retime.replay.grow import GrownJob
+    from retime.replay.job import JobReplay
+    if isinstance(result, GrownJob):
+        _print_grown_job(result, fmt)
+        return
+    if isinstance(result, JobReplay):
+        _print_job_replay(result, fmt, bucket_ns)
+        return
     doc = result.to_dict(bucket_ns)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=1))
@@ -592,10 +587,8 @@ def _print_grown_job(grown, fmt: str) -> None:
                    f"(try: retime query straggler_ranks --param job='{grown.saved_job}')")
 
 
-def _print_job_replay(store, trace: str, settings, fmt: str, target: str | None = None, window: str | None = None,
-                      bucket_ns: int | None = None, save: bool = False) -> None:
+def _print_job_replay(answer, fmt: str, bucket_ns: int | None = None) -> None:
     import polars as pl
-    answer = store.replay_job(trace, settings, window=window, save=save, against=target)
     if fmt == "json":
         click.echo(json.dumps(answer.to_dict(bucket_ns), indent=1))
         return

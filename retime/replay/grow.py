@@ -268,7 +268,7 @@ def copies(measured_ranks: list[int], ranks: int) -> dict[int, list[int]]:
 
 @dataclass
 class GrownJob:
-    """A measured job's replay as a job of another size (Store.grow_job)."""
+    """A measured job's replay as a job of another size (Store.replay with all_ranks=True and ranks=N)."""
     growth: Growth
     measured_ranks: list[int]                 # the measured ranks it was grown from, by rank
     copies: dict[int, list[int]]              # measured rank -> the grown job's ranks that copy it

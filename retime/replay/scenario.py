@@ -79,7 +79,7 @@ class Scenario:
     # the server whose links the trace's copies and a job's transfers share (retime/replay/links.py):
     # a scenario file's topology, [move], [link], ranks_per_server and [place], or the same flags
     topology: "Topology | None" = None
-    # a job grown to this many ranks (retime/replay/grow.py: Store.grow_job, `--all-ranks --ranks N`): a
+    # a job grown to this many ranks (retime/replay/grow.py: Store.replay(all_ranks=True, ranks=N), `--all-ranks --ranks N`): a
     # scenario file's ranks, copy_ranks and global_batch
     ranks: int | None = None
     copy_ranks: tuple[int, ...] = ()

@@ -136,8 +136,8 @@ def check_case(workdir: Path, source: dict, mutation: str, seed: int) -> str | N
                 if after != before:
                     return f"a failed ingest changed the store: {before} -> {after}"
             elif result.status == "ingested":
-                stored = store.sql("SELECT count(*) AS n FROM events WHERE trace_id = $t", {"t": result.trace_id})["n"][0]
-                row = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", {"t": result.trace_id})
+                stored = store.sql("SELECT count(*) AS n FROM events WHERE trace_id = $t", params={"t": result.trace_id})["n"][0]
+                row = store.sql("SELECT event_count FROM traces WHERE trace_id = $t", params={"t": result.trace_id})
                 if stored != result.events or row["event_count"][0] != stored:
                     return f"partial trace: {stored} events stored, {result.events} reported"
                 if after["traces"] != before["traces"] + 1:

@@ -18,7 +18,7 @@ def test_every_counter_series_sample_is_stored(store, shared_traces):
                     samples[(counter, series)] += 1
         [r] = store.ingest(shared_traces / name)
         got = store.sql("SELECT name, series, count(*) AS n FROM counters WHERE trace_id = $t GROUP BY ALL",
-                        {"t": r.trace_id})
+                        params={"t": r.trace_id})
         assert {(row["name"], row["series"]): row["n"] for row in got.to_dicts()} == dict(samples), name
 
 
@@ -29,7 +29,7 @@ def test_nestable_async_pairs_match_by_id(store, shared_traces):
     ends = Counter((e.get("cat"), e["id"]) for e in events if e.get("ph") == "e")
     [r] = store.ingest(path)
     got = store.sql("SELECT count(*) AS n, count(dur_ns) AS closed FROM events WHERE trace_id = $t AND kind = 'async'",
-                    {"t": r.trace_id}).to_dicts()[0]
+                    params={"t": r.trace_id}).to_dicts()[0]
     assert got["n"] == len(begins)
     assert got["closed"] == sum(min(n, sum(1 for b in begins if (b.get("cat"), b["id"]) == key)) for key, n in ends.items())
     assert any("never ended" in w for w in r.warnings) == (got["closed"] < got["n"])

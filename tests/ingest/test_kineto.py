@@ -29,7 +29,7 @@ def test_every_gpu_op_is_linked_to_the_call_that_launched_it(store, shared_trace
                bool_and(s.kind IN ('runtime', 'driver')) AS from_runtime
         FROM deps d JOIN events s ON s.trace_id = d.trace_id AND s.event_id = d.src_event_id
                     JOIN events g ON g.trace_id = d.trace_id AND g.event_id = d.dst_event_id
-        WHERE d.trace_id = $t AND d.kind = 'launch'""", {"t": r.trace_id}).to_dicts()[0]
+        WHERE d.trace_id = $t AND d.kind = 'launch'""", params={"t": r.trace_id}).to_dicts()[0]
     assert edges == {"n": launched, "targets": launched, "same_corr": True, "from_runtime": True}
 
 
@@ -41,7 +41,7 @@ def test_relative_kineto_times_land_on_the_absolute_clock(store, shared_traces):
 
     [r] = store.ingest(path)
     got = store.sql("SELECT min(ts_ns) AS t, any_value(time_base_ns) AS base FROM events JOIN traces USING (trace_id) "
-                    "WHERE phase = 'X' AND trace_id = $t", {"t": r.trace_id}).to_dicts()[0]
+                    "WHERE phase = 'X' AND trace_id = $t", params={"t": r.trace_id}).to_dicts()[0]
     assert got == {"t": expected, "base": doc["baseTimeNanoseconds"]}
 
 
@@ -50,7 +50,7 @@ def test_memcpy_direction_and_memory_kinds_come_from_the_copy_names(store, share
     names = Counter(e["name"] for e in load_json(path)["traceEvents"] if e.get("cat") == "gpu_memcpy")
     [r] = store.ingest(path)
     got = store.sql("SELECT name, copy_kind, src_kind, dst_kind, count(*) AS n FROM events "
-                    "WHERE trace_id = $t AND kind = 'memcpy' GROUP BY ALL", {"t": r.trace_id})
+                    "WHERE trace_id = $t AND kind = 'memcpy' GROUP BY ALL", params={"t": r.trace_id})
     assert dict(zip(got["name"], got["n"])) == dict(names)
     for row in got.to_dicts():
         direction = row["name"].split()[1]  # 'Memcpy HtoD (Pageable -> Device)'
@@ -67,11 +67,11 @@ def test_collectives_carry_their_fields_as_columns(store, shared_traces):
 
     [r] = store.ingest(path)
     kernels = store.sql("SELECT coll_op, count(*) AS n FROM events WHERE trace_id = $t AND kind = 'collective' GROUP BY 1",
-                        {"t": r.trace_id})
+                        params={"t": r.trace_id})
     assert dict(zip(kernels["coll_op"], kernels["n"])) == dict(nccl) == {"SendRecv": 5, "AllReduce": 3}
     cpu = store.sql("SELECT coll_op, coll_dtype, coll_in_nelems, coll_out_nelems, coll_group_size FROM events "
                     "WHERE trace_id = $t AND name = 'record_param_comms' AND coll_op IS NOT NULL "
-                    "ORDER BY event_id", {"t": r.trace_id}).to_dicts()
+                    "ORDER BY event_id", params={"t": r.trace_id}).to_dicts()
     assert sorted((c["coll_op"], c["coll_in_nelems"]) for c in cpu) == \
         sorted((a["Collective name"], a["In msg nelems"]) for a in comms)
     assert {c["coll_group_size"] for c in cpu} == {a["Group size"] for a in comms}
@@ -81,16 +81,16 @@ def test_gpu_streams_of_the_2020_schema_are_lanes_with_device_and_stream(store, 
     path = shared_traces / "kineto" / "tb_plugin_resnet50_2020-12_array_format.pt.trace.json.gz"
     streams = {(int(e["pid"]), int(str(e["tid"]).split()[-1])) for e in load_json(path) if e.get("cat") in GPU_CATS}
     [r] = store.ingest(path)
-    lanes = store.sql("SELECT device, stream FROM lanes WHERE trace_id = $t AND kind = 'gpu_stream'", {"t": r.trace_id})
+    lanes = store.sql("SELECT device, stream FROM lanes WHERE trace_id = $t AND kind = 'gpu_stream'", params={"t": r.trace_id})
     assert set(zip(lanes["device"], lanes["stream"])) == streams
-    kinds = set(store.sql("SELECT DISTINCT kind FROM events WHERE trace_id = $t", {"t": r.trace_id})["kind"])
+    kinds = set(store.sql("SELECT DISTINCT kind FROM events WHERE trace_id = $t", params={"t": r.trace_id})["kind"])
     assert {"cpu_op", "runtime", "kernel", "memcpy", "memset"} <= kinds
 
 
 def test_integers_beyond_int64_survive_in_args(store, shared_traces):
     [r] = store.ingest(shared_traces / "hta" / "large_integer_rank70.json.gz")
     got = store.sql("""SELECT json_extract_string(args, '$."Comms Id"') AS comms_id FROM events
-                       WHERE trace_id = $t AND args LIKE '%Comms Id%'""", {"t": r.trace_id})
+                       WHERE trace_id = $t AND args LIKE '%Comms Id%'""", params={"t": r.trace_id})
     assert got["comms_id"].to_list() == ["10159970886766084423"]
 
 
@@ -105,5 +105,5 @@ def test_perfetto_flow_events_v1_and_v2_become_edges(store, shared_traces):
             later_ins = [b for b in bound[k + 1:] if b[0] == bind_id and b[3].get("flow_in")]
             expected += bool(e.get("flow_out") and later_ins)
         [r] = store.ingest(shared_traces / "perfetto" / name)
-        got = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'flow'", {"t": r.trace_id})["n"][0]
+        got = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'flow'", params={"t": r.trace_id})["n"][0]
         assert got == expected, name

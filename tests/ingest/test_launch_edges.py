@@ -34,7 +34,7 @@ def test_kernels_of_a_graph_launched_before_the_window_have_no_launch_edge(store
         JOIN events s ON s.event_id = d.src_event_id WHERE d.kind = 'launch' GROUP BY ALL""").rows()
     assert {kind for kind, _ in sources} <= {"runtime", "driver"}
     orphans = store.sql("SELECT count(*) AS n FROM events WHERE correlation = $c AND kind = 'kernel'",
-                        {"c": correlation})["n"][0]
+                        params={"c": correlation})["n"][0]
     assert orphans == 3  # the graph's kernels are stored, launched by nothing in the window
     calls = set(store.query("launch_latency", trace_id=1)["call"])
     assert calls and all(c.startswith("cuda") for c in calls)

@@ -51,12 +51,12 @@ def test_every_record_is_an_event_and_every_launch_an_edge(store, shared_traces,
     assert result.status == "ingested", result.error
     ids = result.trace_ids
     got = store.sql("SELECT kind, count(*) AS n FROM events WHERE list_contains($ids, trace_id) GROUP BY kind",
-                    {"ids": ids})
+                    params={"ids": ids})
     by_kind = dict(zip(got["kind"], got["n"]))
     kernel_ns = store.sql("SELECT coalesce(sum(dur_ns), 0) AS ns FROM events WHERE list_contains($ids, trace_id) "
-                          "AND kind IN ('kernel', 'collective')", {"ids": ids})["ns"][0]
+                          "AND kind IN ('kernel', 'collective')", params={"ids": ids})["ns"][0]
     launches = store.sql("SELECT count(*) AS n FROM deps WHERE list_contains($ids, trace_id) AND kind = 'launch'",
-                         {"ids": ids})["n"][0]
+                         params={"ids": ids})["n"][0]
     actual = {k: v for k, v in by_kind.items() if k not in ("kernel", "collective")}
     actual["kernel+collective"] = by_kind.get("kernel", 0) + by_kind.get("collective", 0)
     actual["kernel_ns"], actual["launches"] = kernel_ns, launches
@@ -81,11 +81,11 @@ def test_copies_read_like_kineto_copies(store, shared_traces):
     total_bytes = db.execute("SELECT sum(bytes) FROM CUPTI_ACTIVITY_KIND_MEMCPY").fetchone()[0]
     [r] = store.ingest(path)
     got = store.sql("SELECT copy_kind, count(*) AS n, sum(bytes) AS b FROM events WHERE trace_id = $t AND kind = 'memcpy' "
-                    "GROUP BY 1", {"t": r.trace_id})
+                    "GROUP BY 1", params={"t": r.trace_id})
     assert dict(zip(got["copy_kind"], got["n"])) == {"H2D": by_kind[1], "D2H": by_kind[2]}
     assert got["b"].sum() == total_bytes
     names = set(store.sql("SELECT DISTINCT name FROM events WHERE trace_id = $t AND kind = 'memcpy'",
-                          {"t": r.trace_id})["name"])
+                          params={"t": r.trace_id})["name"])
     assert names == {"Memcpy HtoD (Pageable -> Device)", "Memcpy DtoH (Device -> Pageable)"}
 
 
@@ -95,7 +95,7 @@ def test_times_are_on_the_session_clock(store, shared_traces):
     base = db.execute("SELECT utcEpochNs FROM TARGET_INFO_SESSION_START_TIME").fetchone()[0]
     first = db.execute("SELECT min(start) FROM CUPTI_ACTIVITY_KIND_RUNTIME").fetchone()[0]
     [r] = store.ingest(path)
-    got = store.sql("SELECT min(ts_ns) AS t FROM events WHERE trace_id = $t AND kind = 'runtime'", {"t": r.trace_id})
+    got = store.sql("SELECT min(ts_ns) AS t FROM events WHERE trace_id = $t AND kind = 'runtime'", params={"t": r.trace_id})
     assert got["t"][0] == base + first
 
 
@@ -130,7 +130,7 @@ def test_bad_sqlite_files_fail_cleanly(store, shared_traces, tmp_path):
 
 def nvtx_names(store, result) -> list[tuple]:
     return store.sql("SELECT trace_id - $first AS t, event_id, name FROM events WHERE list_contains($ids, trace_id) "
-                     "AND category = 'nvtx' ORDER BY ALL", {"ids": result.trace_ids, "first": result.trace_id}).rows()
+                     "AND category = 'nvtx' ORDER BY ALL", params={"ids": result.trace_ids, "first": result.trace_id}).rows()
 
 
 def test_registered_nvtx_strings_before_literal_ones_read_alike(store, shared_traces, tmp_path, monkeypatch):

@@ -31,7 +31,7 @@ def test_an_execution_trace_gives_its_kineto_trace_the_shapes_of_its_operators(s
     add = next(n for n in linked if n["name"] == "aten::add")
     args = store.sql("SELECT args->'$.\"Input Dims\"' AS dims, args->'$.\"ET inputs\"' AS inputs FROM events "
                      "WHERE trace_id = $t AND kind = 'cpu_op' AND name = 'aten::add' "
-                     "AND args->>'$.\"External id\"' = $id", {"t": k.trace_id, "id": str(add["rf_id"])}).row(0)
+                     "AND args->>'$.\"External id\"' = $id", params={"t": k.trace_id, "id": str(add["rf_id"])}).row(0)
     assert __import__("json").loads(args[0]) == add["input_shapes"]
     assert __import__("json").loads(args[1])[0][0] == add["inputs"][0][0]  # the first input's tensor id
     roofline = store.query("op_roofline", k.trace_id)

@@ -30,7 +30,7 @@ def test_every_kernel_dispatch_lands_with_its_name_time_and_stream(store, docume
     [r] = store.ingest(REAL)
     assert r.status == "ingested" and r.format == "rocprof" and r.events == len(dispatches) == 43_915
     got = store.sql("SELECT name, count(*) AS n, sum(dur_ns) AS ns FROM events WHERE trace_id = $t "
-                    "AND kind IN ('kernel', 'collective') GROUP BY name", {"t": r.trace_id})
+                    "AND kind IN ('kernel', 'collective') GROUP BY name", params={"t": r.trace_id})
     expected: dict[str, list[int]] = {}
     for d in dispatches:
         e = expected.setdefault(names[d["dispatch_info"]["kernel_id"]], [0, 0])
@@ -38,12 +38,12 @@ def test_every_kernel_dispatch_lands_with_its_name_time_and_stream(store, docume
         e[1] += d["end_timestamp"] - d["start_timestamp"]
     assert {name: [n, ns] for name, n, ns in got.rows()} == expected
     streams = {d["stream_id"]["handle"] for d in dispatches}
-    lanes = store.sql("SELECT stream FROM lanes WHERE trace_id = $t AND kind = 'gpu_stream'", {"t": r.trace_id})
+    lanes = store.sql("SELECT stream FROM lanes WHERE trace_id = $t AND kind = 'gpu_stream'", params={"t": r.trace_id})
     assert set(lanes["stream"]) == streams
     # the GPU is named, so presets and rooflines apply; RCCL's kernels are collectives
     assert store.source_gpu(r.trace_id) == "mi350x"
     assert store.sql("SELECT count(*) AS n FROM events WHERE trace_id = $t AND kind = 'collective'",
-                     {"t": r.trace_id}).item() == sum(1 for d in dispatches if "nccl" in names[d["dispatch_info"]["kernel_id"]].lower())
+                     params={"t": r.trace_id}).item() == sum(1 for d in dispatches if "nccl" in names[d["dispatch_info"]["kernel_id"]].lower())
     assert any("no HIP runtime calls" in w for w in r.warnings)
 
 
@@ -93,10 +93,10 @@ def test_hip_calls_copies_and_markers_land_with_their_launch_edges(store, docume
     launches = store.sql("SELECT c.name AS call, g.kind, g.copy_kind, g.bytes FROM deps d "
                          "JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id "
                          "JOIN events g ON g.trace_id = d.trace_id AND g.event_id = d.dst_event_id "
-                         "WHERE d.trace_id = $t AND d.kind = 'launch' ORDER BY g.ts_ns", t).rows()
+                         "WHERE d.trace_id = $t AND d.kind = 'launch' ORDER BY g.ts_ns", params=t).rows()
     assert launches == [("hipMemcpyAsync", "memcpy", "H2D", 64 << 20), ("hipLaunchKernel", "kernel", None, None),
                         ("hipLaunchKernel", "kernel", None, None)]
-    marker = store.sql("SELECT name, dur_ns FROM events WHERE trace_id = $t AND kind = 'annotation'", t).rows()
+    marker = store.sql("SELECT name, dur_ns FROM events WHERE trace_id = $t AND kind = 'annotation'", params=t).rows()
     assert marker == [("roctxRangePushA", 70_000)]
     # the copy runs at its bytes over its duration, and the launch queries see the calls
     [row] = store.query("memcpy_bandwidth", r.trace_id).rows(named=True)

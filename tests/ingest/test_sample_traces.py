@@ -28,14 +28,14 @@ def test_forward_ops_are_linked_to_their_backward(store):
     edges = store.sql("""SELECT count(*) AS n, bool_and(s.ts_ns < d.ts_ns) AS forward_first
                          FROM deps x JOIN events s ON s.trace_id = x.trace_id AND s.event_id = x.src_event_id
                                      JOIN events d ON d.trace_id = x.trace_id AND d.event_id = x.dst_event_id
-                         WHERE x.trace_id = $t AND x.kind = 'fwd_bwd'""", {"t": r.trace_id}).to_dicts()[0]
+                         WHERE x.trace_id = $t AND x.kind = 'fwd_bwd'""", params={"t": r.trace_id}).to_dicts()[0]
     assert edges == {"n": len(pairs), "forward_first": True}
 
 
 def test_profiler_steps_are_annotations(store):
     [r] = store.ingest(SAMPLE_TRACES / "cpu_mlp_train_step.pt.trace.json.gz")
     steps = store.sql("SELECT name FROM events WHERE trace_id = $t AND kind = 'annotation' AND name LIKE 'ProfilerStep#%' "
-                      "ORDER BY ts_ns", {"t": r.trace_id})["name"].to_list()
+                      "ORDER BY ts_ns", params={"t": r.trace_id})["name"].to_list()
     assert steps == ["ProfilerStep#2", "ProfilerStep#3", "ProfilerStep#4"]
 
 

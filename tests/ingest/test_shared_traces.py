@@ -11,7 +11,7 @@ from tests.ingest.reference_counts import reference_counts
 
 def store_counts(store, trace_id: int) -> dict[str, int]:
     sql = Path(__file__).with_name("store_counts.sql").read_text()
-    row = store.sql(sql, {"trace_id": trace_id}).to_dicts()[0]
+    row = store.sql(sql, params={"trace_id": trace_id}).to_dicts()[0]
     return {k: int(v) for k, v in row.items()}
 
 

@@ -23,19 +23,19 @@ def test_every_timed_event_lands_with_its_name_and_times(store, name):
     [r] = store.ingest(path)
     assert r.status == "ingested" and r.format == "xplane", r.error
     assert r.events == len(expected)
-    got = store.sql("SELECT name, ts_ns, ts_ns + dur_ns AS end_ns FROM events WHERE trace_id = $t", {"t": r.trace_id})
+    got = store.sql("SELECT name, ts_ns, ts_ns + dur_ns AS end_ns FROM events WHERE trace_id = $t", params={"t": r.trace_id})
     assert Counter(got.rows()) == Counter((e["name"], e["start"], e["end"]) for e in expected)
     # GPU work on the lane of its GPU and stream, as many ops as the device planes' stream lines hold
     on_streams = [e for e in expected if e["plane"].startswith("/device:") and e["line"].startswith("Stream #")]
     gpu = store.sql("SELECT l.device, l.stream, count(*) AS n FROM events e JOIN lanes l USING (trace_id, lane_id) "
-                    "WHERE e.trace_id = $t AND l.kind = 'gpu_stream' GROUP BY ALL", {"t": r.trace_id})
+                    "WHERE e.trace_id = $t AND l.kind = 'gpu_stream' GROUP BY ALL", params={"t": r.trace_id})
     assert {(d, s): n for d, s, n in gpu.rows()} == Counter(
         (int(e["plane"].rsplit(":", 1)[1]), int(e["line"].split("#")[1].split("(")[0])) for e in on_streams)
     # a host event with the correlation id of GPU work launched it
     device_ids = {e["correlation"] for e in on_streams if e["correlation"] is not None}
     launched = [e for e in on_streams if e["correlation"] is not None and any(
         h["correlation"] == e["correlation"] for h in expected if h["plane"] == "/host:CPU")]
-    launches = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'launch'", {"t": r.trace_id}).item()
+    launches = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'launch'", params={"t": r.trace_id}).item()
     assert launches == len(launched) > 0 and device_ids
 
 

@@ -18,7 +18,7 @@ def old_steps(tmp_path_factory):
 
 def test_an_operator_named_profilerstep_is_a_step_window(old_steps):
     store, t = old_steps
-    kinds = store.sql("SELECT DISTINCT kind, category FROM events WHERE trace_id = $t AND name LIKE 'ProfilerStep#%'", {"t": t})
+    kinds = store.sql("SELECT DISTINCT kind, category FROM events WHERE trace_id = $t AND name LIKE 'ProfilerStep#%'", params={"t": t})
     assert kinds.rows() == [("annotation", "Operator")]  # its category kept as written
     steps = store.query("step_times", t)
     assert steps["step"].to_list() == [f"ProfilerStep#{n}" for n in range(5, 11)]

@@ -31,7 +31,7 @@ def test_call_stacks_are_the_slices_open_around_each_launch(store):
               FROM gpu_timeline WHERE trace_id = $t AND call_stack IS NOT NULL) s
         JOIN gpu_timeline g ON g.trace_id = $t AND g.event_id = s.event_id
         JOIN events e ON e.trace_id = $t AND e.event_id = s.slice_id
-        GROUP BY g.event_id, g.ts_ns ORDER BY g.ts_ns, names""", {"t": r.trace_id}).rows()
+        GROUP BY g.event_id, g.ts_ns ORDER BY g.ts_ns, names""", params={"t": r.trace_id}).rows()
     assert sorted((ts, names) for ts, names in got) == expected
     assert any(names[-1] == "aten::addmm" for _, names in expected)
 
@@ -93,7 +93,7 @@ def test_op_attribution_self_and_total_follow_the_launch_stacks(store):
 def test_op_categories_add_up_to_all_gpu_time_and_name_who_decided(store):
     [r] = store.ingest(GRAPH)
     rows = store.query("op_categories", r.trace_id).to_dicts()
-    total = store.sql("SELECT sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = $t", {"t": r.trace_id})["ns"][0]
+    total = store.sql("SELECT sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = $t", params={"t": r.trace_id})["ns"][0]
     assert sum(row["gpu_ns"] for row in rows) == total
     by = {(row["category"], row["source"]): row for row in rows}
     assert by[("gemm", "operator")]["top_operator"] == "aten::addmm"
@@ -120,7 +120,7 @@ def test_op_attribution_on_nsight_reads_emit_nvtx_ranges_by_their_operator(store
     rows = store.query("op_attribution", first.trace_id, top_n=1000).to_dicts()
     assert rows and not any("op_id" in row["name"] for row in rows)
     assert rows[0]["name"] == "aten::copy_" and rows[0]["kind"] == "annotation"  # the H2D copies of this copy-bound run
-    gpu_ns = store.sql("SELECT sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = $t", {"t": first.trace_id})["ns"][0]
+    gpu_ns = store.sql("SELECT sum(end_ns - ts_ns) AS ns FROM gpu_timeline WHERE trace_id = $t", params={"t": first.trace_id})["ns"][0]
     assert sum(row["self_ns"] for row in rows) <= gpu_ns
     categories = {(r["category"], r["source"]) for r in store.query("op_categories", first.trace_id).to_dicts()}
     assert ("gemm", "operator") in categories  # aten::mm ranges name the GEMMs' category

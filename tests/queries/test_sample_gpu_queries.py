@@ -54,7 +54,7 @@ def test_queue_depth_over_time(store):
     ops = launched_ops(load_json(path))
     changes = sorted([(call, 1) for call, _, _ in ops] + [(end, -1) for _, _, end in ops])
     expected, depth, k = {}, 0, 0
-    origin = store.sql("SELECT start_ns FROM traces WHERE trace_id = $t", {"t": r.trace_id}).item()
+    origin = store.sql("SELECT start_ns FROM traces WHERE trace_id = $t", params={"t": r.trace_id}).item()
     # buckets count from the trace's first event, as the table's times do
     for lo in range(origin + (changes[0][0] - origin) // bucket * bucket, changes[-1][0] + 1, bucket):
         # integrate the depth (launched, not yet finished) over the bucket, and its peak

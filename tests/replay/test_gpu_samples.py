@@ -51,7 +51,7 @@ def test_pageable_to_pinned_copies_predicts_the_pinned_run(gpu_store):
 def test_pinned_to_pageable_copies_predicts_the_pageable_run(gpu_store):
     # the pageable copies' bandwidth as the pageable trace itself shows it (staging slows them under the profiler)
     seen = gpu_store.sql("SELECT sum(bytes) / sum(dur_ns) AS gb_s FROM events WHERE trace_id = $t AND kind = 'memcpy' "
-                         "AND src_kind = 'pageable' AND bytes > 1e6", {"t": trace(gpu_store, "h2d_pageable")})["gb_s"][0]
+                         "AND src_kind = 'pageable' AND bytes > 1e6", params={"t": trace(gpu_store, "h2d_pageable")})["gb_s"][0]
     error = predicted_error(gpu_store, "h2d_pinned", "h2d_pageable", [f"pcie.h2d={seen:.2f}GB/s"])
     assert abs(error) < 10, error
 
@@ -67,7 +67,7 @@ def test_halving_host_work_that_overlaps_the_gpu_saves_less_than_half_of_it(gpu_
     t = trace(gpu_store, "hostwork_1x")
     result = gpu_store.replay(t, scenario.parse([], scale=["^host_prep$=0.5x"]))
     host_prep = gpu_store.sql("SELECT median(dur_ns) AS ns FROM events WHERE trace_id = $t AND name = 'host_prep'",
-                              {"t": t})["ns"][0]
+                              params={"t": t})["ns"][0]
     saved = np.median([s.measured_ns - s.predicted_ns for s in result.steps])
     assert 0 <= saved < 0.25 * host_prep
 
@@ -77,7 +77,7 @@ def test_removing_the_host_work_leaves_the_gpu_bound(gpu_store):
     result = gpu_store.replay(t, scenario.parse([], remove=["^host_prep$"]))
     assert result.bound_by == "compute"
     matmuls = gpu_store.sql("SELECT sum(dur_ns) / 4 AS ns FROM events WHERE trace_id = $t AND kind = 'kernel' "
-                            "AND name LIKE '%gemm%'", {"t": t})["ns"][0]
+                            "AND name LIKE '%gemm%'", params={"t": t})["ns"][0]
     assert all(matmuls < s.predicted_ns <= s.measured_ns for s in result.steps)
 
 
@@ -88,7 +88,7 @@ def test_a_pageable_copy_holds_its_call_until_it_is_staged(gpu_store):
     calls = gpu_store.sql("""SELECT c.event_id FROM deps d
                              JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
                              JOIN events m ON m.trace_id = d.trace_id AND m.event_id = d.dst_event_id
-                             WHERE d.trace_id = $t AND d.kind = 'launch' AND m.bytes > 1e6""", {"t": t})["event_id"]
+                             WHERE d.trace_id = $t AND d.kind = 'launch' AND m.bytes > 1e6""", params={"t": t})["event_id"]
     assert len(calls) == 4
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=4x"]))
     for call in calls:
@@ -106,7 +106,7 @@ def test_the_autograd_thread_follows_the_main_thread(gpu_store):
     backward = gpu_store.sql("""SELECT e.event_id FROM events e JOIN lanes l USING (trace_id, lane_id)
                                 WHERE e.trace_id = $t AND l.name LIKE '%autograd%'
                                   AND e.name = 'autograd::engine::evaluate_function: NllLossBackward0'
-                                ORDER BY e.ts_ns""", {"t": t})["event_id"].to_numpy()
+                                ORDER BY e.ts_ns""", params={"t": t})["event_id"].to_numpy()
     starts, _ = spans.points_of_events(graph, backward)
     moved = graph.measured[starts] - new[starts]
     copies_saved = 0.75 * 8.1e6 * np.arange(1, len(starts) + 1)  # 4 copies of ~8.1 ms, each 4x faster
@@ -121,16 +121,16 @@ def test_a_side_stream_copy_holds_back_the_work_that_waits_for_it(gpu_store):
     launched_by_graph = gpu_store.sql("""SELECT count(*) AS n FROM deps d
                                          JOIN events c ON c.trace_id = d.trace_id AND c.event_id = d.src_event_id
                                          WHERE d.trace_id = $t AND d.kind = 'launch' AND c.name = 'cudaGraphLaunch'""",
-                                      {"t": t})["n"][0]
+                                      params={"t": t})["n"][0]
     assert launched_by_graph >= 4  # kernels replayed from a CUDA graph keep their launch
     slow, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=0.01x"]))
     base, _, _ = engine.retimed(graph, scenario.parse([]))
     prefetch = gpu_store.sql("""SELECT e.event_id FROM events e JOIN lanes l USING (trace_id, lane_id)
                                 WHERE e.trace_id = $t AND e.kind = 'memcpy' AND e.copy_kind = 'H2D' ORDER BY e.ts_ns""",
-                             {"t": t})["event_id"].to_numpy()
+                             params={"t": t})["event_id"].to_numpy()
     _, prefetch_end = spans.points_of_events(graph, prefetch)
     d2d = gpu_store.sql("""SELECT event_id FROM events WHERE trace_id = $t AND kind = 'memcpy' AND copy_kind = 'D2D'
-                           ORDER BY ts_ns""", {"t": t})["event_id"].to_numpy()
+                           ORDER BY ts_ns""", params={"t": t})["event_id"].to_numpy()
     d2d_start, _ = spans.points_of_events(graph, d2d)
     # static_in.copy_(staged) on the main stream runs after the side stream's copy in every step
     assert (slow[d2d_start] >= slow[prefetch_end]).all()
@@ -146,7 +146,7 @@ def test_thin_matrix_products_follow_memory_bandwidth_not_flops(gpu_store):
     kernels_of = gpu_store.sql("""SELECT json_extract(o.args, '$."Input Dims"')::VARCHAR AS dims, k.event_id
                                   FROM events o JOIN events k ON k.trace_id = o.trace_id AND k.external_id = o.external_id
                                   WHERE o.trace_id = $t AND o.name = 'aten::mm' AND k.kind = 'kernel'
-                                    AND k.name LIKE '%gemm%'""", {"t": t})
+                                    AND k.name LIKE '%gemm%'""", params={"t": t})
     thin = kernels_of.filter(dims="[[4096,16],[16,1024]]")["event_id"].to_list()
     square = kernels_of.filter(dims="[[4096,1024],[1024,1024]]")["event_id"].to_list()
     assert thin and square

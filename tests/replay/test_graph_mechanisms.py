@@ -30,7 +30,7 @@ def shared_store(tmp_path_factory):
 
 def _trace(store, part: str, rank: int | None = None) -> int:
     rows = store.sql("SELECT trace_id, rank FROM traces WHERE source_path LIKE $p AND format <> 'replay' ORDER BY trace_id",
-                     {"p": f"%{part}"})
+                     params={"p": f"%{part}"})
     return rows.filter(rows["rank"] == rank)["trace_id"][0] if rank is not None else rows["trace_id"][0]
 
 
@@ -53,7 +53,7 @@ def test_a_full_launch_queue_releases_the_host_as_the_gpu_drains(shared_store):
     blocked = shared_store.sql(
         "SELECT DISTINCT c.event_id, c.dur_ns FROM events c JOIN deps d ON d.trace_id = c.trace_id "
         "AND d.src_event_id = c.event_id AND d.kind = 'launch' WHERE c.trace_id = $t AND c.dur_ns > 1000000",
-        {"t": trace_id})
+        params={"t": trace_id})
     assert len(blocked) > 30 and blocked["dur_ns"].sum() > 200e6
     graph = build_graph(shared_store.con, trace_id)
     starts, ends = spans.points_of_events(graph, blocked["event_id"].to_numpy())
@@ -69,9 +69,9 @@ def test_pdl_overlapped_kernels_slow_down_with_the_gpu(shared_store):
     trace_id = _trace(shared_store, PDL_DECODE)
     overlapped = shared_store.sql(
         "SELECT count(*) AS n FROM (SELECT ts_ns < lag(ts_ns + dur_ns) OVER (PARTITION BY lane_id ORDER BY ts_ns) AS o "
-        "FROM events WHERE trace_id = $t AND kind = 'kernel') WHERE o", {"t": trace_id})["n"][0]
+        "FROM events WHERE trace_id = $t AND kind = 'kernel') WHERE o", params={"t": trace_id})["n"][0]
     assert overlapped > 300  # most kernels of the step start before the one ahead of them ends
-    busy = shared_store.sql("SELECT sum(busy_ns)::DOUBLE AS b FROM gpu_device_time WHERE trace_id = $t", {"t": trace_id})
+    busy = shared_store.sql("SELECT sum(busy_ns)::DOUBLE AS b FROM gpu_device_time WHERE trace_id = $t", params={"t": trace_id})
     slower = _replay(shared_store, trace_id, ["gpu.flops=0.6667x", "hbm=0.6667x"])
     # a 1.5x slower GPU adds at least a third of the GPU's busy time to the step
     assert slower.predicted_ns - slower.measured_ns > 0.33 * busy["b"][0]
@@ -93,7 +93,7 @@ def test_waits_survive_clock_skew(tmp_path):
             "JOIN events g ON g.trace_id = d.trace_id AND g.event_id = d.dst_event_id WHERE d.trace_id = $t AND d.kind = 'launch') "
             "SELECT s.event_id AS sync_id, k.op_id FROM events s, LATERAL (SELECT arg_max(event_id, op_end) AS op_id, "
             "max(op_end) AS e FROM launched WHERE call_t < s.ts_ns) k "
-            "WHERE s.trace_id = $t AND s.name = 'cudaStreamSynchronize' AND k.e > s.ts_ns + s.dur_ns", {"t": trace_id})
+            "WHERE s.trace_id = $t AND s.name = 'cudaStreamSynchronize' AND k.e > s.ts_ns + s.dur_ns", params={"t": trace_id})
         assert len(early) >= 3  # they return "before" the work ends, on these clocks
         graph = build_graph(store.con, trace_id)
         identity, _, _ = engine.retimed(graph, scenario.parse([]))
@@ -108,7 +108,7 @@ def test_a_sync_that_found_the_gpu_done_waits_for_a_slower_gpu(shared_store):
     trace_id = _trace(shared_store, IDLE_SYNC)
     graph = build_graph(shared_store.con, trace_id)
     sync = shared_store.sql("SELECT event_id FROM events WHERE trace_id = $t AND name = 'hipDeviceSynchronize' "
-                            "ORDER BY ts_ns DESC LIMIT 1", {"t": trace_id})["event_id"].to_numpy()
+                            "ORDER BY ts_ns DESC LIMIT 1", params={"t": trace_id})["event_id"].to_numpy()
     _, [sync_end] = spans.points_of_events(graph, sync)
     assert graph.measured[sync_end] > graph.measured[graph.point_is_gpu].max()  # measured: the GPU was done
     slow, _, _ = engine.retimed(graph, scenario.parse(["gpu.flops=0.25x", "hbm=0.25x"]))

@@ -26,12 +26,12 @@ def dlrm(tmp_path_factory):
 
 def test_grown_to_its_own_size_from_every_rank_is_the_measured_job(dlrm):
     store, ids = dlrm
-    grown = store.grow_job(ids[0], ranks=8)
+    grown = store.replay(ids[0], ranks=8, all_ranks=True)
     assert grown.measured_ranks == list(range(8)) and all(v == [r] for r, v in grown.copies.items())
     assert np.all(grown.collectives.factor == 1.0)
     for rank, result in grown.results:
         assert result.predicted_ns == result.measured_ns, rank  # the identity, exactly
-    assert grown.predicted_ns == grown.measured_ns == max(r.measured_ns for _, r in store.replay_job(ids[0]))
+    assert grown.predicted_ns == grown.measured_ns == max(r.measured_ns for _, r in store.replay(ids[0], all_ranks=True))
     assert grown.error_bar.pct == 0 and grown.error_bar.text.startswith("none")  # nothing moved: no error to quote
 
 
@@ -39,19 +39,19 @@ def test_copies_carry_the_measured_ranks_and_cost_what_they_cost(dlrm):
     """8 ranks from ranks 0-3: rank i copies rank i mod 4; the job is the slowest of them. Grown to
     1,024 ranks the graph is still the 4 ranks' graph."""
     store, ids = dlrm
-    grown = store.grow_job(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3])
+    grown = store.replay(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3], all_ranks=True)
     assert grown.copies == {0: [0, 4], 1: [1, 5], 2: [2, 6], 3: [3, 7]}
     assert [rank for rank, _ in grown.results] == [0, 1, 2, 3]
-    measured = {rank: r.measured_ns for rank, r in store.replay_job(ids[0])}
+    measured = {rank: r.measured_ns for rank, r in store.replay(ids[0], all_ranks=True)}
     assert grown.predicted_ns == max(measured[r] for r in range(4))
-    big = store.grow_job(ids[0], ranks=1024, copy_ranks=[0, 1, 2, 3], topology="dgx-h100")
+    big = store.replay(ids[0], ranks=1024, copy_ranks=[0, 1, 2, 3], topology="dgx-h100", all_ranks=True)
     assert sum(len(v) for v in big.copies.values()) == 1024 and big.growth.servers == 128
 
 
 def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
     store, ids = dlrm
-    inside = store.grow_job(ids[0], ranks=8, topology="dgx-h100")
-    across = store.grow_job(ids[0], ranks=64, topology="dgx-h100")
+    inside = store.replay(ids[0], ranks=8, topology="dgx-h100", all_ranks=True)
+    across = store.replay(ids[0], ranks=64, topology="dgx-h100", all_ranks=True)
     known = across.collectives.op >= 0
     assert known.all()  # all-reduces, and all-to-alls as their nccl:all_to_all slices name the SendRecv kernels
     assert set(across.collectives.op.tolist()) == {0, 3}
@@ -64,7 +64,7 @@ def test_collectives_across_servers_take_longer_and_send_over_the_nics(dlrm):
     # the distinct ranks fill a DGX H100 server: their copies and collectives share its links
     assert all(r.link_report is not None for _, r in across.results)
     assert any("the 8 distinct ranks fill 1 server(s) of 8" in n for n in across.notes)
-    bigger = store.grow_job(ids[0], ranks=512, topology="dgx-h100")
+    bigger = store.replay(ids[0], ranks=512, topology="dgx-h100", all_ranks=True)
     assert (bigger.collectives.factor >= across.collectives.factor).all()
     assert across.predicted_ns >= inside.predicted_ns
     assert across.error_bar.pct is None and "across servers" in across.error_bar.text
@@ -104,8 +104,8 @@ def test_a_grown_job_against_the_measured_job_of_its_size(dlrm, tmp_path):
     measured rank i, the job's span against the slowest measured rank's, computed here from the
     measured job's own replay; a job of another size is refused, and the CLI prints the comparison."""
     store, ids = dlrm
-    grown = store.grow_job(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3], against=ids[5])
-    measured = {rank: r.measured_ns for rank, r in store.replay_job(ids[0])}
+    grown = store.replay(ids[0], ranks=8, copy_ranks=[0, 1, 2, 3], against=ids[5], all_ranks=True)
+    measured = {rank: r.measured_ns for rank, r in store.replay(ids[0], all_ranks=True)}
     predicted = {rank: r.predicted_ns for rank, r in grown.results}
     errors = [100 * (predicted[i % 4] / measured[i] - 1) for i in range(8)]
     a = grown.against
@@ -115,7 +115,7 @@ def test_a_grown_job_against_the_measured_job_of_its_size(dlrm, tmp_path):
     assert a["rank_median_abs_error_pct"] == pytest.approx(float(np.median(np.abs(errors))), abs=0.01)
     assert grown.to_dict()["against"] == a
     with pytest.raises(ScenarioError, match="compares with a measured job of ranks 0-15"):
-        store.grow_job(ids[0], ranks=16, topology="dgx-h100", against=ids[0])
+        store.replay(ids[0], ranks=16, topology="dgx-h100", against=ids[0], all_ranks=True)
     store.con.execute("CHECKPOINT")
     copy = tmp_path / "copy.duckdb"
     __import__("shutil").copy(store.path, copy)
@@ -128,16 +128,19 @@ def test_a_grown_job_against_the_measured_job_of_its_size(dlrm, tmp_path):
 def test_growing_says_what_it_cannot_do(dlrm, tmp_path):
     store, ids = dlrm
     with pytest.raises(ScenarioError, match="give a topology"):
-        store.grow_job(ids[0], ranks=16)  # V100: no network between servers is known
+        store.replay(ids[0], ranks=16, all_ranks=True)  # V100: no network between servers is known
     with pytest.raises(QueryError, match="no rank 9"):
-        store.grow_job(ids[0], ranks=8, copy_ranks=[0, 9])
+        store.replay(ids[0], ranks=8, copy_ranks=[0, 9], all_ranks=True)
     import retime
     with retime.open(tmp_path / "one.duckdb") as single:
         [one] = single.ingest(SAMPLE_TRACES / "gpu_h100" / "hostwork_1x.pt.trace.json.gz")
         with pytest.raises(QueryError, match="no rank of a job"):
-            single.grow_job(one.trace_id, ranks=8)
-    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(tmp_path / "x.duckdb"), "--ranks", "8"])
-    assert done.exit_code != 0 and "--all-ranks" in done.output
+            single.replay(one.trace_id, ranks=8, all_ranks=True)
+    store.con.execute("CHECKPOINT")
+    copy = tmp_path / "copy.duckdb"
+    __import__("shutil").copy(store.path, copy)
+    done = CliRunner().invoke(main, ["replay", str(ids[0]), "--db", str(copy), "--ranks", "8"])
+    assert done.exit_code == 2 and done.output == "error: growing the job to 8 ranks (--ranks N, or the scenario file's ranks) needs --all-ranks\n"
 
 
 def test_the_cli_prints_the_grown_job(dlrm, tmp_path):
@@ -158,12 +161,12 @@ def test_the_cli_prints_the_grown_job(dlrm, tmp_path):
 
 def test_a_saved_grown_job_is_a_job_whose_numbers_the_store_rederives(dlrm):
     store, ids = dlrm
-    grown = store.grow_job(ids[0], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100", save=True)
+    grown = store.replay(ids[0], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100", save=True, all_ranks=True)
     assert grown.saved_job and store.job_of(grown.results[0][1].saved_trace_id) == grown.saved_job
     for rank, result in grown.results:
         span, scenario = store.sql(
             "SELECT (SELECT max(ts_ns + dur_ns) - min(ts_ns) FROM events WHERE trace_id = $t), "
-            "(SELECT scenario FROM traces WHERE trace_id = $t)", {"t": result.saved_trace_id}).row(0)
+            "(SELECT scenario FROM traces WHERE trace_id = $t)", params={"t": result.saved_trace_id}).row(0)
         assert span == result.predicted_ns
         import json
         record = json.loads(scenario)["grown"]
@@ -179,7 +182,7 @@ def test_a_sweep_grows_the_job_along_a_ranks_axis(dlrm):
     assert result.scenarios.height == 8 and result.scenarios.columns[:3] == ["ranks", "link.nic", "net"]
     assert set(result.sensitivity["knob"]) == {"ranks", "net", "link.nic"}
     row = result.scenarios.filter((pl.col("ranks") == "64") & (pl.col("net") == "1x") & (pl.col("link.nic") == "400Gb/s"))
-    grown = store.grow_job(ids[0], ["cpu.speed=2x"], ranks=64, topology="dgx-h100")
+    grown = store.replay(ids[0], ["cpu.speed=2x"], ranks=64, topology="dgx-h100", all_ranks=True)
     spans = [r.predicted_ns for _, r in grown.results]
     assert row["predicted_span_ns"][0] >= max(spans)  # the job's, first start to last end, over its ranks
     with pytest.raises(ScenarioError, match="all_ranks"):
@@ -188,17 +191,20 @@ def test_a_sweep_grows_the_job_along_a_ranks_axis(dlrm):
 
 def test_a_scenario_file_grows_the_job_as_the_flags_do(dlrm, tmp_path):
     """ranks, copy_ranks and global_batch in a scenario file: the API and the CLI grow the job as the
-    arguments would; the verbs that replay measured ranks refuse it rather than leave it out."""
+    arguments would; a replay of one rank refuses it rather than leave it out."""
     import json
     import shutil
     store, ids = dlrm
     path = tmp_path / "grow.toml"
     path.write_text('ranks = 64\ncopy_ranks = [0, 1, 2, 3]\ntopology = "dgx-h100"\n[set]\n"cpu.speed" = "2x"\n')
-    from_file = store.grow_job(ids[0], store.scenario(ids[0], file=path))
-    from_args = store.grow_job(ids[0], ["cpu.speed=2x"], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100")
+    from_file = store.replay(ids[0], store.scenario(ids[0], file=path), all_ranks=True)
+    from_args = store.replay(ids[0], ["cpu.speed=2x"], ranks=64, copy_ranks=[0, 1, 2, 3], topology="dgx-h100", all_ranks=True)
     assert from_file.to_dict() == from_args.to_dict()
-    with pytest.raises(ScenarioError, match="grow_job"):
-        store.replay_job(ids[0], store.scenario(ids[0], file=path))
+    with pytest.raises(ScenarioError, match="growing the job to 64 ranks .* needs all_ranks=True") as refused:
+        store.replay(ids[0], store.scenario(ids[0], file=path))
+    assert "needs --all-ranks" in refused.value.cli_message()
+    with pytest.raises(ScenarioError, match="copy_ranks=: these grow a job"):
+        store.replay(ids[0], copy_ranks=[0, 1], all_ranks=True)
     store.con.execute("CHECKPOINT")
     copy = tmp_path / "copy.duckdb"
     shutil.copy(store.path, copy)
@@ -217,6 +223,6 @@ def test_a_job_whose_ranks_meet_on_the_cpu_grows_by_its_copies(tmp_path):
     import retime
     with retime.open(tmp_path / "g.duckdb") as store:
         first = store.ingest(SAMPLE_TRACES / "ddp_gloo_2rank")[0].trace_id
-        grown = store.grow_job(first, ranks=8)
+        grown = store.replay(first, ranks=8, all_ranks=True)
         assert grown.copies == {0: [0, 2, 4, 6], 1: [1, 3, 5, 7]}
         assert grown.predicted_ns == grown.measured_ns and any("no GPU collective" in n for n in grown.notes)

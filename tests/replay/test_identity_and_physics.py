@@ -66,7 +66,7 @@ def test_a_zero_length_kernel_ending_as_its_launch_returns_keeps_the_launch_its_
     with retime.open(tmp_path / "tie.duckdb") as store:
         [r] = store.ingest(SHARED_TRACES / "kineto" / "tb_plugin_resnet50_nw0_2021-06.pt.trace.json.gz")
         t = r.trace_id
-        [(call, kernel, call_end)] = store.sql(ZERO_LENGTH_AFTER_IDLE, {"t": t}).rows()
+        [(call, kernel, call_end)] = store.sql(ZERO_LENGTH_AFTER_IDLE, params={"t": t}).rows()
         assert _identity_misses(store) == []
         store.con.execute("UPDATE events SET ts_ns = $end WHERE trace_id = $t AND event_id = $k",
                           {"end": call_end, "t": t, "k": kernel})
@@ -83,7 +83,7 @@ def test_twice_the_h2d_bandwidth_halves_h2d_copies(shared_store):
     trace_id = _trace(shared_store, "alexnet_cuda_sync.json.gz")
     graph = build_graph(shared_store.con, trace_id)
     new, _, _ = engine.retimed(graph, scenario.parse(["pcie.h2d=2x"]))
-    h2d = shared_store.sql("SELECT event_id, dur_ns FROM events WHERE trace_id = $t AND copy_kind = 'H2D'", {"t": trace_id})
+    h2d = shared_store.sql("SELECT event_id, dur_ns FROM events WHERE trace_id = $t AND copy_kind = 'H2D'", params={"t": trace_id})
     starts, ends = spans.points_of_events(graph, h2d["event_id"].to_numpy())
     for start, end, dur in zip(starts, ends, h2d["dur_ns"]):
         assert new[end] - new[start] == round(dur / 2)
@@ -106,7 +106,7 @@ def test_a_faster_cpu_shrinks_gpu_idle_on_a_launch_bound_trace(shared_store):
     graph = build_graph(shared_store.con, trace_id)
     gpu_points = np.isin(graph.point_event, shared_store.sql(
         "SELECT event_id FROM events WHERE trace_id = $t AND kind IN ('kernel', 'collective', 'memcpy', 'memset')",
-        {"t": trace_id})["event_id"].to_numpy())
+        params={"t": trace_id})["event_id"].to_numpy())
 
     def gpu_idle(times):
         busy = sum(times[graph.point_is_end & gpu_points]) - sum(times[~graph.point_is_end & gpu_points])
@@ -142,7 +142,7 @@ def test_the_kernel_matches_its_plain_python_twin():
 
 
 def _trace(store, path_part: str) -> int:
-    return store.sql("SELECT trace_id FROM traces WHERE source_path LIKE $p", {"p": f"%{path_part}%"})["trace_id"][0]
+    return store.sql("SELECT trace_id FROM traces WHERE source_path LIKE $p", params={"p": f"%{path_part}%"})["trace_id"][0]
 
 
 def test_one_span_everywhere(shared_store):

@@ -20,9 +20,9 @@ def pair(store):
 
 
 def per_step_loader_ns(store, trace_id: int) -> float:
-    steps = store.sql("SELECT count(*) AS n FROM events WHERE trace_id = $t AND name LIKE 'ProfilerStep#%'", {"t": trace_id})
+    steps = store.sql("SELECT count(*) AS n FROM events WHERE trace_id = $t AND name LIKE 'ProfilerStep#%'", params={"t": trace_id})
     loader = store.sql("SELECT sum(dur_ns)::DOUBLE AS ns FROM events WHERE trace_id = $t AND regexp_matches(name, $p)",
-                       {"t": trace_id, "p": LOADER_NEXT})
+                       params={"t": trace_id, "p": LOADER_NEXT})
     return loader["ns"][0] / steps["n"][0]
 
 

@@ -34,7 +34,7 @@ def test_the_unchanged_job_is_reproduced_point_for_point(dlrm):
     g = graph.graph
     new, _, _ = engine.retimed(g, scenario.parse([]))
     assert (new == g.measured).all()
-    for (rank, result), (trace_id, _) in zip(store.replay_job(1), store.con.execute(
+    for (rank, result), (trace_id, _) in zip(store.replay(1, all_ranks=True), store.con.execute(
             "SELECT trace_id, rank FROM traces ORDER BY rank").fetchall()):
         alone = store.replay(trace_id)
         assert result.predicted_ns == result.measured_ns == alone.measured_ns
@@ -59,7 +59,7 @@ def test_slower_collectives_never_speed_the_job_up(dlrm):
 
 def test_a_job_without_gpu_collectives_replays_its_ranks_side_by_side(store):
     store.ingest(SAMPLE_TRACES / "ddp_gloo_2rank")
-    ranked = store.replay_job(1, ["cpu.speed=2x"])
+    ranked = store.replay(1, ["cpu.speed=2x"], all_ranks=True)
     assert [rank for rank, _ in ranked] == [0, 1]
     for (_, together), trace_id in zip(ranked, (1, 2)):
         assert together.predicted_ns == store.replay(trace_id, ["cpu.speed=2x"]).predicted_ns
@@ -72,7 +72,7 @@ def test_an_absolute_network_bandwidth_times_collectives_by_alpha_beta(store, sh
     graph = build_graph(store.con, r.trace_id)
     new, _, _ = engine.retimed(graph, scenario.parse(["net=100GB/s", "net.latency=10us"]))
     colls = store.sql("SELECT event_id, coll_op, coll_in_nelems AS n, coll_group_size AS g FROM events "
-                      "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", {"t": r.trace_id})
+                      "WHERE trace_id = $t AND kind = 'collective' AND coll_dtype = 'Float'", params={"t": r.trace_id})
     assert colls.height > 0
     for event, op, n, g in colls.iter_rows():
         [start], [end] = spans.points_of_events(graph, [event])
@@ -128,10 +128,10 @@ def test_ranks_that_are_copies_in_time_share_one_graph(tmp_path, monkeypatch):
 
 
 def test_the_python_api_answers_what_the_cli_prints_for_a_job_against_a_measured_one(dlrm):
-    """Store.replay_job(against=) compares each rank with the same rank of the target's job in the
+    """Store.replay(against=, all_ranks=True) compares each rank with the same rank of the target's job in the
     library: the JobReplay's rows and JSON are what `retime replay --all-ranks --against` prints."""
     store, _ = dlrm
-    answer = store.replay_job(1, ["cpu.speed=2x"], against=1)
+    answer = store.replay(1, ["cpu.speed=2x"], against=1, all_ranks=True)
     assert len(answer) == 8 and [rank for rank, _ in answer] == list(range(8))
     *rows, total = answer.rows()
     for row, (rank, result) in zip(rows, answer):

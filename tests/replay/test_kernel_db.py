@@ -108,7 +108,7 @@ def test_a_retarget_moves_real_all_reduces_by_nvidias_measured_curves(tmp_path):
         graph = cache.graph(store.con, r.trace_id, None)
         new, _, _ = engine.retimed(graph, store.scenario(r.trace_id, to="b200", source="a100"))
         rows = store.sql("SELECT event_id, coll_op, coll_group_size, coll_in_nelems * 4 AS bytes, dur_ns FROM events "
-                         "WHERE trace_id = $t AND kind = 'collective' AND dur_ns > 0", {"t": r.trace_id})
+                         "WHERE trace_id = $t AND kind = 'collective' AND dur_ns > 0", params={"t": r.trace_id})
         starts, ends = spans.points_of_events(graph, rows["event_id"].to_numpy())
         checked = {"allreduce": 0, "broadcast": 0}
         for (op, ranks, nbytes, dur), start, end in zip(rows.select("coll_op", "coll_group_size", "bytes", "dur_ns").rows(),

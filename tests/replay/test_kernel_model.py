@@ -73,7 +73,7 @@ def test_a_saved_retarget_names_its_target_gpu_so_a_second_one_starts_there(samp
     saved = store.replay(ids["hostwork_1x"], store.scenario(ids["hostwork_1x"], to="h200"), save=True).saved_trace_id
     assert presets.detect(presets.trace_gpu_names(store.con, saved)) == "h200"
     assert store.scenario(saved, to="b200").kernel_model.source == "h200"
-    assert json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", {"t": saved})["scenario"][0])["to"] == "h200"
+    assert json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", params={"t": saved})["scenario"][0])["to"] == "h200"
 
 
 def test_every_prediction_states_its_error_bar(samples):
@@ -145,7 +145,7 @@ def test_against_refuses_another_workload_and_compares_any_window(samples):
     check = store.against(replayed, ids["h2d_pinned"])
     assert check["warning"] is None and check["name_overlap"]["cpu_op"] == 1.0
     windowed = store.replay(ids["h2d_pageable"], ["pcie.h2d=53GB/s"], window=r"^ProfilerStep#\d+$")
-    assert store.against(windowed, ids["h2d_pinned"], r"^ProfilerStep#\d+$")["error_pct"] == check["error_pct"]
+    assert store.against(windowed, ids["h2d_pinned"], window=r"^ProfilerStep#\d+$")["error_pct"] == check["error_pct"]
 
 
 def test_against_with_all_ranks_compares_each_rank(tmp_path):

@@ -58,6 +58,6 @@ def test_a_job_replay_reports_the_build_of_each_rank_graph(store):
     ranks = store.ingest(DDP)
     calls = []
     store.on_progress = heard(calls)
-    store.replay_job(ranks[0].trace_id, ["cpu.speed=2x"])
+    store.replay(ranks[0].trace_id, ["cpu.speed=2x"], all_ranks=True)
     finished = {task for task, done, total in calls if done == total}
     assert finished == {f"building the replay graph of trace {r.trace_id}" for r in ranks}

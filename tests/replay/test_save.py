@@ -20,10 +20,10 @@ def test_an_unchanged_replay_saves_the_measured_timeline(store, shared_traces):
     moved = store.sql("""SELECT count(*) AS n, count(*) FILTER (WHERE a.ts_ns <> b.ts_ns OR a.dur_ns <> b.dur_ns) AS changed
                          FROM events a JOIN events b ON b.event_id = a.event_id
                          WHERE a.trace_id = $orig AND b.trace_id = $replay""",
-                      {"orig": r.trace_id, "replay": result.saved_trace_id}).to_dicts()[0]
+                      params={"orig": r.trace_id, "replay": result.saved_trace_id}).to_dicts()[0]
     assert moved["n"] > 800 and moved["changed"] == 0
     row = store.sql("SELECT format, parent_trace_id, scenario FROM traces WHERE trace_id = $t",
-                    {"t": result.saved_trace_id}).to_dicts()[0]
+                    params={"t": result.saved_trace_id}).to_dicts()[0]
     assert (row["format"], row["parent_trace_id"]) == ("replay", r.trace_id)
     saved = json.loads(row["scenario"])  # no knobs; the error bar of an unchanged replay is exactly 0
     assert saved == {"error_bar": {"expected_error_pct": 0.0, "basis": saved["error_bar"]["basis"]}}
@@ -80,10 +80,10 @@ def test_a_saved_replay_keeps_the_gpu_annotations_around_the_ops_they_enclose(st
     from tests.conftest import SAMPLE_TRACES
     [r] = store.ingest(SAMPLE_TRACES / "gpu_h100" / "h2d_pageable.pt.trace.json.gz")
     ranges = "SELECT event_id, name, ts_ns, dur_ns FROM events WHERE trace_id = $t AND kind = 'gpu_annotation' ORDER BY event_id"
-    measured = store.sql(ranges, {"t": r.trace_id})
+    measured = store.sql(ranges, params={"t": r.trace_id})
     assert measured.height == 20
     same = store.replay(r.trace_id, [], save=True).saved_trace_id
-    assert store.sql(ranges, {"t": same}).equals(measured)
-    faster = store.sql(ranges, {"t": store.replay(r.trace_id, ["pcie.h2d=2x"], save=True).saved_trace_id})
+    assert store.sql(ranges, params={"t": same}).equals(measured)
+    faster = store.sql(ranges, params={"t": store.replay(r.trace_id, ["pcie.h2d=2x"], save=True).saved_trace_id})
     before, after = (df.filter(name="h2d_batch")["dur_ns"] for df in (measured, faster))
     assert ((after / before - 0.5).abs() < 0.02).all()

@@ -13,7 +13,7 @@ from tests.conftest import SAMPLE_TRACES
 
 def test_a_saved_job_replay_is_a_job_of_its_own(store):
     measured = store.ingest(SAMPLE_TRACES / "ddp_gloo_2rank")
-    ranked = store.replay_job(measured[0].trace_id, ["cpu.speed=2x"], save=True)
+    ranked = store.replay(measured[0].trace_id, ["cpu.speed=2x"], save=True, all_ranks=True)
     saved = {rank: result.saved_trace_id for rank, result in ranked}
     assert sorted(saved) == [0, 1] and None not in saved.values()
     job = store.job_of(saved[0])
@@ -22,13 +22,13 @@ def test_a_saved_job_replay_is_a_job_of_its_own(store):
     assert store.job_ranks(measured[0].trace_id) == {t.rank: t.trace_id for t in measured}  # the measured job is as it was
     for rank, result in ranked:  # each rank's saved events span what the replay predicted
         span = store.sql("SELECT max(ts_ns + dur_ns) - min(ts_ns) AS ns FROM events WHERE trace_id = $t",
-                         {"t": result.saved_trace_id})["ns"][0]
+                         params={"t": result.saved_trace_id})["ns"][0]
         assert span == result.predicted_ns < result.measured_ns
 
 
 def test_the_saved_unchanged_job_answers_the_job_queries_as_the_measured_job(dlrm_store):
     store = dlrm_store
-    [(_, first), *_] = store.replay_job(1, [], save=True)
+    [(_, first), *_] = store.replay(1, [], save=True, all_ranks=True)
     for name in ("straggler_ranks", "collective_skew"):
         measured, replayed = store.query(name, 1), store.query(name, first.saved_trace_id)
         assert measured.height > 0
@@ -37,8 +37,8 @@ def test_the_saved_unchanged_job_answers_the_job_queries_as_the_measured_job(dlr
 
 def test_a_saved_job_replays_again_where_it_left_off(dlrm_store):
     store = dlrm_store
-    ranked = store.replay_job(1, ["net=0.5x"], save=True)
-    again = store.replay_job(ranked[0][1].saved_trace_id, [])
+    ranked = store.replay(1, ["net=0.5x"], save=True, all_ranks=True)
+    again = store.replay(ranked[0][1].saved_trace_id, [], all_ranks=True)
     assert [r.measured_ns for _, r in again] == [r.predicted_ns for _, r in ranked]
     assert [r.predicted_ns for _, r in again] == [r.predicted_ns for _, r in ranked]
 
@@ -59,13 +59,13 @@ def test_replay_all_ranks_save_on_the_command_line(tmp_path):
 
 def test_a_saved_job_replay_on_a_topology_keeps_each_ranks_transfers(dlrm_store):
     store = dlrm_store
-    ranked = store.replay_job(1, ["net=0.1x"], save=True, topology=retime_topology())
+    ranked = store.replay(1, ["net=0.1x"], save=True, topology=retime_topology(), all_ranks=True)
     saved = [result.saved_trace_id for _, result in ranked]
     for (rank, _), trace_id in zip(ranked, saved):
-        ranks = store.sql("SELECT DISTINCT rank FROM replay_transfers WHERE trace_id = $t", {"t": trace_id})["rank"].to_list()
+        ranks = store.sql("SELECT DISTINCT rank FROM replay_transfers WHERE trace_id = $t", params={"t": trace_id})["rank"].to_list()
         assert ranks in ([rank], [])
     total = store.sql("SELECT count(*) AS n FROM replay_transfers WHERE list_contains($ids, trace_id)",
-                      {"ids": saved})["n"][0]
+                      params={"ids": saved})["n"][0]
     assert total == ranked[0][1].link_report.transfers.height > 0
 
 

@@ -31,7 +31,7 @@ def two_gpus(tmp_path_factory):
 
 def job(two_gpus, knobs=(), server=None):
     store, trace = two_gpus
-    return [r for _, r in store.replay_job(trace, list(knobs), topology=server)]
+    return [r for _, r in store.replay(trace, list(knobs), topology=server, all_ranks=True)]
 
 
 def spans(results) -> list[int]:
@@ -177,7 +177,7 @@ def test_a_saved_replay_on_a_topology_answers_its_link_queries_from_the_store(st
     load = store.query("link_load", trace_id=saved, bucket_ns=1_000_000)
     assert load.filter(link="gpu0", direction="to device")["utilization"].max() == pytest.approx(1.0, abs=1e-3)
     assert result.error_bar.pct is None and "no measured contention pair" in result.error_bar.basis
-    scenario = json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", {"t": saved})["scenario"][0])
+    scenario = json.loads(store.sql("SELECT scenario FROM traces WHERE trace_id = $t", params={"t": saved})["scenario"][0])
     assert scenario["topology"] == "topology=dgx-h100 gpu0=8GB/s" and scenario["error_bar"]["expected_error_pct"] is None
 
 
@@ -226,7 +226,7 @@ def test_every_scenario_file_key_gives_the_same_answer_through_the_cli_and_the_p
     assert one["links"] and len(one["links"]) == len(by_api.link_report.uses)
     path = tmp_path / "every_key.toml"
     ranks = cli("replay", str(trace), "--all-ranks")
-    by_api_job = store.replay_job(trace, chosen)
+    by_api_job = store.replay(trace, chosen, all_ranks=True)
     assert [r["predicted_span_ns"] for r in ranks["ranks"]] == [r.predicted_ns for _, r in by_api_job]
     swept = cli("sweep", str(trace), "--all-ranks", "--grid", "hbm=1x,2x")
     by_api_sweep = store.sweep(trace, ["hbm=1x,2x"], chosen, all_ranks=True)
@@ -235,11 +235,11 @@ def test_every_scenario_file_key_gives_the_same_answer_through_the_cli_and_the_p
     # and the server matters: without it (the Python API before scenarios carried it) the answer is another one
     no_server = store.scenario(trace, file=path)
     no_server.topology = None
-    assert spans(r for _, r in store.replay_job(trace, no_server)) != spans(r for _, r in by_api_job)
+    assert spans(r for _, r in store.replay(trace, no_server, all_ranks=True)) != spans(r for _, r in by_api_job)
     # the API's arguments override the file's, as the CLI's flags do
     flags = cli("replay", str(trace), "--all-ranks", "--link", "sw0=1x")
     assert [r["predicted_span_ns"] for r in flags["ranks"]] == \
-        [r.predicted_ns for _, r in store.replay_job(trace, store.scenario(trace, file=path, link=["sw0=1x"]))]
+        [r.predicted_ns for _, r in store.replay(trace, store.scenario(trace, file=path, link=["sw0=1x"]), all_ranks=True)]
 
 
 def test_topology_arguments_without_a_topology_are_refused_by_the_api_as_by_the_cli(two_gpus):

@@ -34,7 +34,7 @@ def dlrm(tmp_path_factory):
 
 
 def replay(store, server=None, knobs=()):
-    return [r for _, r in store.replay_job(1, list(knobs), topology=server)]
+    return [r for _, r in store.replay(1, list(knobs), topology=server, all_ranks=True)]
 
 
 def job_span(results) -> int:

@@ -109,7 +109,7 @@ def test_each_rank_of_a_torchrun_job_is_one_trace_of_one_job(tmp_path):
         traces = store.traces()
         assert traces["rank"].to_list() == [0, 1] and traces["job"].to_list() == ["job", "job"]
         assert store.job_ranks(1) == {0: 1, 1: 2}
-        steps = store.query_ranks("step_times", 1)
+        steps = store.query("step_times", 1, all_ranks=True)
         assert steps["rank"].to_list() == [0, 0, 1, 1]  # two recorded steps on each rank
 
 

@@ -63,8 +63,8 @@ def test_a_trace_reads_back_with_its_ops_calls_collectives_and_dependencies(nccl
     gpu = store.sql("SELECT e.kind, e.coll_op, e.coll_in_nelems * CASE e.coll_dtype WHEN 'Float' THEN 4 WHEN 'Long' THEN 8 END "
                     "AS bytes, e.dur_ns FROM events e "
                     "JOIN lanes l USING (trace_id, lane_id) WHERE e.trace_id = $t AND l.kind = 'gpu_stream' "
-                    "AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')", {"t": t})
-    calls = store.sql("SELECT DISTINCT src_event_id FROM deps WHERE trace_id = $t AND kind = 'launch'", {"t": t})
+                    "AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')", params={"t": t})
+    calls = store.sql("SELECT DISTINCT src_event_id FROM deps WHERE trace_id = $t AND kind = 'launch'", params={"t": t})
     assert len(nodes) == gpu.height + calls.height
     cpu = [n for n in nodes if n["attr"]["is_cpu_op"] == 1]
     assert len(cpu) == calls.height
@@ -75,7 +75,7 @@ def test_a_trace_reads_back_with_its_ops_calls_collectives_and_dependencies(nccl
     assert colls == expected and len(colls) == 21
     # every GPU op's duration, in µs; each launch is a control dependency of the op on its call
     assert sum(n["dur"] for n in nodes if n["attr"]["is_cpu_op"] == 0) == sum((d + 500) // 1000 for d in gpu["dur_ns"])
-    launches = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'launch'", {"t": t}).item()
+    launches = store.sql("SELECT count(*) AS n FROM deps WHERE trace_id = $t AND kind = 'launch'", params={"t": t}).item()
     cpu_ids = {n["id"] for n in cpu}
     assert sum(1 for n in nodes if n["attr"]["is_cpu_op"] == 0 for d in n["ctrl"] if d in cpu_ids) == launches
     assert all(d < n["id"] for n in nodes for d in n["ctrl"] + n["data"])  # dependencies point back in time
@@ -119,7 +119,7 @@ def test_an_nsys_export_writes_one_file_per_process_rank_with_every_gpu_op(tmp_p
             _, nodes = read_et(pathlib.Path(file))
             gpu = store.sql("SELECT count(*) AS n, sum((e.dur_ns + 500) // 1000) AS us FROM events e JOIN lanes l "
                             "USING (trace_id, lane_id) WHERE e.trace_id = $t AND l.kind = 'gpu_stream' "
-                            "AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')", {"t": r.trace_id}).row(0)
+                            "AND e.kind IN ('kernel', 'collective', 'memcpy', 'memset')", params={"t": r.trace_id}).row(0)
             ops = [n for n in nodes if not n["attr"]["is_cpu_op"]]
             assert (len(ops), sum(n["dur"] for n in ops)) == gpu and len(nodes) == counts["nodes"]
             assert any(n["type"] == 2 for n in nodes)  # the host-to-device copies are memory loads

@@ -30,7 +30,7 @@ def test_every_gpu_op_has_its_stream_and_launch_call(store):
 
     [r] = store.ingest(STREAMS_GRAPH)
     rows = store.sql("SELECT device, stream, call_name, call_ts_ns <= ts_ns AS call_first FROM gpu_timeline "
-                     "WHERE trace_id = $t", {"t": r.trace_id}).to_dicts()
+                     "WHERE trace_id = $t", params={"t": r.trace_id}).to_dicts()
     assert Counter((row["device"], row["stream"]) for row in rows) == expected_streams
     assert Counter(row["call_name"] for row in rows) == expected_calls
     assert len(expected_streams) >= 2 and "cudaGraphLaunch" in expected_calls  # a side stream and a graph replay
@@ -150,12 +150,12 @@ def test_gpu_overlap_does_not_depend_on_how_ties_sort(store, shared_traces):
     stores the same rows (a sort that broke those ties either way once left a 0 ns row now and then),
     and the time still adds up to the device's span."""
     [r] = store.ingest(shared_traces / "kineto" / "tb_plugin_resnet50_nw0_2021-06.pt.trace.json.gz")
-    rows = store.sql("SELECT * FROM gpu_overlap WHERE trace_id = $t ORDER BY ALL", {"t": r.trace_id})
+    rows = store.sql("SELECT * FROM gpu_overlap WHERE trace_id = $t ORDER BY ALL", params={"t": r.trace_id})
     assert len(rows) and rows["ns"].min() > 0
-    spans = store.sql("SELECT device, span_ns FROM gpu_device_time WHERE trace_id = $t", {"t": r.trace_id})
+    spans = store.sql("SELECT device, span_ns FROM gpu_device_time WHERE trace_id = $t", params={"t": r.trace_id})
     totals = rows.group_by("device").agg(__import__("polars").col("ns").sum())
     assert dict(totals.iter_rows()) == dict(spans.iter_rows())
     ties = store.sql("""SELECT count(*) AS n FROM gpu_timeline a JOIN gpu_timeline b
                         ON a.trace_id = b.trace_id AND a.device = b.device AND a.end_ns = b.ts_ns AND a.event_id <> b.event_id
-                        WHERE a.trace_id = $t""", {"t": r.trace_id})["n"][0]
+                        WHERE a.trace_id = $t""", params={"t": r.trace_id})["n"][0]
     assert ties > 0

@@ -21,11 +21,11 @@ def test_an_export_ingests_back_to_the_same_events_and_edges(tmp_path, shared_tr
         [r] = store.ingest(shared_traces / "hta" / "alexnet_cuda_sync.json.gz")
         trace = store.replay(r.trace_id, ["pcie.h2d=2x"], save=True).saved_trace_id if replayed else r.trace_id
         store.export_chrome(trace, tmp_path / "out.json.gz")
-        before = store.sql(SUMMARY, {"t": trace}).to_dicts(), store.sql(EDGES, {"t": trace}).to_dicts()
+        before = store.sql(SUMMARY, params={"t": trace}).to_dicts(), store.sql(EDGES, params={"t": trace}).to_dicts()
     doc = json.loads(gzip.decompress((tmp_path / "out.json.gz").read_bytes()))
     assert doc["baseTimeNanoseconds"] > 0 and all("ph" in e for e in doc["traceEvents"])
     with retime.open(tmp_path / "b.duckdb") as again:
         [back] = again.ingest(tmp_path / "out.json.gz")
-        after = again.sql(SUMMARY, {"t": back.trace_id}).to_dicts(), again.sql(EDGES, {"t": back.trace_id}).to_dicts()
+        after = again.sql(SUMMARY, params={"t": back.trace_id}).to_dicts(), again.sql(EDGES, params={"t": back.trace_id}).to_dicts()
     assert back.warnings == []
     assert after == before

@@ -138,7 +138,7 @@ def test_every_include_is_used_and_private_helpers_stay_in_their_module():
 def test_ad_hoc_sql_can_call_the_librarys_macros(sample_store):
     db, ids = sample_store
     with retime.open(db, read_only=True) as store:
-        spans = store.sql("SELECT count(*) AS n FROM gpu_spans($t)", {"t": ids[0][0]})["n"][0]
-        assert spans == store.sql("SELECT count(*) AS n FROM gpu_timeline WHERE trace_id = $t", {"t": ids[0][0]})["n"][0] > 0
+        spans = store.sql("SELECT count(*) AS n FROM gpu_spans($t)", params={"t": ids[0][0]})["n"][0]
+        assert spans == store.sql("SELECT count(*) AS n FROM gpu_timeline WHERE trace_id = $t", params={"t": ids[0][0]})["n"][0] > 0
     assert foundation.modules_called("SELECT collective_bus_bytes(a, b, c, d), gpu_class(k, n) FROM x") == ["comm", "gpu"]
     assert foundation.modules_called("SELECT gpu_classes FROM x") == []
