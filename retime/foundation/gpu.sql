@@ -1,5 +1,5 @@
 -- Building blocks every GPU query shares: one definition of "GPU op", its class, and "busy".
--- @include _kernel_class_rules
+-- @include _kernel_class_rules intervals
 
 -- The class of a GPU op, for breakdowns and for the replayer (gemm, attention and convolution are
 -- the compute-bound classes that gpu.flops scales). Communication: collectives. Memory: copies and
@@ -115,20 +115,9 @@ CREATE OR REPLACE TEMP MACRO stream_gaps(t) AS TABLE
 -- @column prev_end BIGINT
 CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
     WITH ops AS (
-        SELECT lane_device AS device, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
-    ),
-    starts AS (
-        SELECT * FROM (
-            SELECT device, s, max(e) OVER (PARTITION BY device ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                   AS before_end
-            FROM ops)
-        WHERE before_end IS NULL OR s > before_end
-    ),
-    last_end AS (SELECT device, max(e) AS e FROM ops GROUP BY device)
-    SELECT st.device, st.s AS island_start,
-           coalesce(lead(st.before_end) OVER (PARTITION BY st.device ORDER BY st.s), l.e) AS island_end,
-           st.before_end AS prev_end
-    FROM starts st JOIN last_end l USING (device);
+        SELECT lane_device AS grp, ts_ns AS s, end_ns AS e FROM gpu_spans(t) WHERE list_contains(resources, resource)
+    )
+    SELECT grp AS device, lo AS island_start, hi AS island_end, prev_hi AS prev_end FROM interval_union(ops);
 
 -- The busy islands (lo, hi, prev_hi) with the busy time before each (before_ns): the time covered up to any t is
 -- then one ASOF lookup of the last island starting at or before t, and covered_until of it.
@@ -140,10 +129,8 @@ CREATE OR REPLACE TEMP MACRO busy_islands(t, resources) AS TABLE
 -- @column prev_hi BIGINT
 -- @column before_ns HUGEINT
 CREATE OR REPLACE TEMP MACRO busy_islands_covered(t, resources) AS TABLE
-    SELECT device, island_start AS lo, island_end AS hi, prev_end AS prev_hi,
-           coalesce(sum(island_end - island_start) OVER (PARTITION BY device ORDER BY island_start
-                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
-    FROM busy_islands(t, resources);
+    WITH islands AS (SELECT device AS grp, island_start AS lo, island_end AS hi, prev_end AS prev_hi FROM busy_islands(t, resources))
+    SELECT grp AS device, lo, hi, prev_hi, before_ns FROM covered_before(islands);
 
 -- Time covered up to until_ns by disjoint intervals, from the last of them starting at or before it
 -- (lo, hi, and before_ns: the time the earlier ones cover; all NULL when none starts that early).

@@ -4,6 +4,7 @@
 -- link with its parent for drawing. The named link queries (retime/queries/replay/link_*.sql) and a
 -- replay's ReplayResult.link_report both answer from these, so a saved replay re-derives what the
 -- replay printed.
+-- @include intervals
 
 -- Per link direction of replay replay_id: what crossed it, the peak of what the transfers on it wanted over its
 -- bandwidth, and how long that was at least 80% and above 100% (a sweep over the instants a transfer
@@ -32,15 +33,12 @@ CREATE OR REPLACE TEMP MACRO link_demand(replay_id) AS TABLE
         WHERE c.trace_id = replay_id
     ),
     steps AS (
-        SELECT server, link, direction, start_ns AS t_ns, want AS delta FROM crossing
+        SELECT {'server': server, 'link': link, 'direction': direction} AS grp, start_ns AS t, want AS delta FROM crossing
         UNION ALL
-        SELECT server, link, direction, end_ns, -want FROM crossing
+        SELECT {'server': server, 'link': link, 'direction': direction}, end_ns, -want FROM crossing
     ),
-    level AS (  -- the demand from each instant on, until the next
-        SELECT server, link, direction, t_ns,
-               sum(delta) OVER (PARTITION BY server, link, direction ORDER BY t_ns RANGE UNBOUNDED PRECEDING) AS want,
-               lead(t_ns) OVER (PARTITION BY server, link, direction ORDER BY t_ns) AS next_ns
-        FROM (SELECT server, link, direction, t_ns, sum(delta) AS delta FROM steps GROUP BY ALL)
+    level AS (  -- the demand from each instant on, until the next (step_levels, intervals.sql)
+        SELECT grp.server, grp.link, grp.direction, t AS t_ns, level AS want, next_t AS next_ns FROM step_levels(steps)
     ),
     demand AS (
         SELECT l.server, l.link, l.direction,

@@ -6,7 +6,7 @@
 -- launch is at most 1 (the host never got ahead); 'gpu-bound' when the GPU was busy 90% or more;
 -- else 'mixed'; 'no GPU work' for a trace without GPU ops (a CPU-only run). Faster launches or a
 -- faster CPU help the first; faster GPU work the second.
--- @include gpu host
+-- @include gpu host intervals
 -- @param trace_id BIGINT          trace to analyse
 -- @param window VARCHAR = step_pattern()   regular expression on annotation names
 -- @column window VARCHAR
@@ -32,12 +32,8 @@ host_waits AS (  -- idle gaps between a device's busy islands whose ending op wa
 ),
 -- busy islands and host waits are each disjoint: a window's share of either is what is covered by
 -- its end minus what is covered by its start (covered_until, retime/foundation/gpu.sql)
-wait_cum AS (
-    SELECT device, gap_start AS lo, gap_end AS hi,
-           coalesce(sum(gap_end - gap_start) OVER (PARTITION BY device ORDER BY gap_start
-                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_ns
-    FROM host_waits
-),
+waits AS (SELECT device AS grp, gap_start AS lo, gap_end AS hi FROM host_waits),
+wait_cum AS (SELECT grp AS device, lo, hi, before_ns FROM covered_before(waits)),  -- retime/foundation/intervals.sql
 -- each window's start (sign -1) and end (+1) on each device, both looked up in one ASOF join
 numbered AS MATERIALIZED (SELECT *, row_number() OVER () AS wid FROM windows),  -- one numbering, read twice
 ends AS (

@@ -2,7 +2,7 @@
 -- stream and not yet finished (a launch call's start counts it in, the op's end out), per time
 -- bucket. A depth near 0 while the stream idles means the GPU waited for launches; a deep queue
 -- means the host was ahead and the GPU was the bottleneck.
--- @include gpu
+-- @include gpu intervals
 -- @param trace_id BIGINT           trace to analyse
 -- @param bucket_ns BIGINT = 1000000  bucket width (ns)
 -- @column device INTEGER
@@ -19,16 +19,12 @@ bounds AS (
     FROM launched, origin GROUP BY device, stream, o
 ),
 changes AS (  -- +1 at a launch, -1 at an op's end, 0 at every bucket boundary (so no segment crosses one)
-    SELECT device, stream, call_t AS t, 1 AS delta FROM launched
-    UNION ALL SELECT device, stream, end_ns, -1 FROM launched
-    UNION ALL SELECT b.device, b.stream, unnest(range(b.lo, b.hi + $bucket_ns, $bucket_ns)), 0 FROM bounds b
+    SELECT {'device': device, 'stream': stream} AS grp, call_t AS t, 1 AS delta FROM launched
+    UNION ALL SELECT {'device': device, 'stream': stream}, end_ns, -1 FROM launched
+    UNION ALL SELECT {'device': b.device, 'stream': b.stream}, unnest(range(b.lo, b.hi + $bucket_ns, $bucket_ns)), 0 FROM bounds b
 ),
-segments AS (
-    SELECT device, stream, t,
-           sum(delta) OVER w AS depth,
-           lead(t) OVER w - t AS len
-    FROM changes
-    WINDOW w AS (PARTITION BY device, stream ORDER BY t, delta ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+segments AS (  -- the depth from each instant to the next (step_levels, retime/foundation/intervals.sql)
+    SELECT grp.device, grp.stream, t, level AS depth, next_t - t AS len FROM step_levels(changes)
 )
 SELECT device, stream, bucket_start_ns,
        round(sum(depth * len) / nullif(sum(len), 0), 3) AS mean_depth, max(depth) AS max_depth

@@ -122,13 +122,12 @@ dev_ops AS (
     LEFT JOIN (SELECT op_id, min(call_t) AS call_t FROM replay_launches GROUP BY op_id) rl ON rl.op_id = g.event_id
 ),
 queue_steps AS (  -- +1 at each launch (before the window where unknown), -1 at each start
-    SELECT device, coalesce(call_t, -9223372036854775807) AS t, 1 AS step FROM dev_ops
+    SELECT device AS grp, coalesce(call_t, -9223372036854775807) AS t, 1 AS delta FROM dev_ops
     UNION ALL
     SELECT device, ts_ns, -1 FROM dev_ops
 ),
-queue AS (  -- after every step at an instant
-    SELECT device, t, sum(step) OVER (PARTITION BY device ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS depth
-    FROM queue_steps
+queue AS (  -- after every step at an instant (step_levels, retime/foundation/intervals.sql)
+    SELECT grp AS device, t, level AS depth FROM step_levels(queue_steps)
 ),
 calls AS (
     SELECT l.call_id, any_value(l.call_t) AS call_t, any_value(l.call_dur) AS call_dur, min(o.device) AS device,
