@@ -5,7 +5,9 @@
 - docs/sql.md: every macro of retime/foundation/ (the SQL library under the queries, the derived
   tables and the replay graph), with its arguments and what it answers;
 - docs/schema.md's table index: every table retime/store/sql/schema.sql declares, its kind, columns
-  and the comment above it (retime/store/tables.py).
+  and the comment above it (retime/store/tables.py);
+- docs/queries.md's index and reference: every named query (retime/queries/*/*.sql) with what its
+  header says: what it finds, its parameters with their defaults, its columns and an empty answer.
 
     python docs/make_docs.py            # rewrite them
     python docs/make_docs.py --check    # exit 1 and name the stale ones (tests/test_docs.py runs this)
@@ -77,9 +79,50 @@ def tables_index() -> str:
     return tables.markdown()
 
 
+def _first_sentence(text: str) -> str:
+    """Up to the first '. ' or ': ' that does not end an abbreviation (e.g., i.e., vs.)."""
+    end = next((i for i in range(len(text) - 1) if text[i] in ".:" and text[i + 1] == " "
+                and not text[:i + 1].endswith(("e.g.", "i.e.", "vs."))), len(text))
+    return _cell(text[:end].rstrip(".:"))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _params(query) -> str:
+    return ", ".join(f"`{p.name}`" + (f" = `{p.default}`" if p.default not in (None, "") else " = `''`" if p.default == "" else "")
+                     for p in query.params)
+
+
+def queries_index() -> str:
+    """Every named query by topic: what it finds (its header's first sentence) and its parameters."""
+    from retime.queries import runner
+    rows = ["| query | topic | finds | parameters |", "|---|---|---|---|"]
+    rows += [f"| [`{q.name}`](#{q.name}) | {q.topic} | {_first_sentence(q.summary)} | {_params(q)} |"
+             for q in sorted(runner.catalogue().values(), key=lambda q: (q.topic, q.name))]
+    return "\n".join(rows) + "\n"
+
+
+def queries_reference() -> str:
+    """Every named query in full, as its header documents it."""
+    from retime.queries import runner
+    parts = []
+    for q in sorted(runner.catalogue().values(), key=lambda q: (q.topic, q.name)):
+        lines = [f"### {q.name}\n", f"`retime/queries/{q.topic}/{q.name}.sql` ({q.topic}). {q.summary}\n"]
+        lines += [f"- parameter `{p.name}` {p.type}" + (" (required)" if p.default is None else f" = `{p.default}`")
+                  + (f": {p.doc}" if p.doc else "") for p in q.params]
+        lines += ["", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {of_type} | {_cell(doc)} |" for name, of_type, doc in q.columns]
+        lines.append(f"\nAn empty answer: {q.empty}.\n")
+        parts.append("\n".join(lines))
+    return "\n".join(parts)
+
+
 # (page, block name, what writes it)
 BLOCKS = [("cli.md", "cli", cli_reference), ("python.md", "api", api_reference), ("sql.md", "sql", sql_reference),
-          ("schema.md", "tables", tables_index)]
+          ("schema.md", "tables", tables_index), ("queries.md", "queries", queries_index),
+          ("queries.md", "query_reference", queries_reference)]
 
 
 def rendered(text: str, name: str, body: str) -> str:

@@ -139,8 +139,8 @@ def linear_compiled() -> bool:
     """Whether the numba build's kernels would run without compiling first (retime/jit.py)."""
     from retime.jit import compiled
     from retime.replay import graph_passes
-    return all(compiled(k) for k in (graph_passes.sort_sources, graph_passes.point_order, graph_passes.cpu_chain_edges,
-                                     graph_passes.thread_walk))
+    return all(compiled(k) for k in (graph_passes.sort_sources, graph_passes.point_order, graph_passes.count_cpu_chain,
+                                     graph_passes.place_cpu_chain, graph_passes.thread_walk))
 
 
 def events_of(con: duckdb.DuckDBPyConnection, trace_id: int) -> int:

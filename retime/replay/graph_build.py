@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import duckdb
 import numpy as np
@@ -527,19 +527,32 @@ def _stream_order(ev: _Events, gpu: _GpuOps, launches: _Launches, stream_waits: 
     return _StreamOrder(so, prev_op, has_prev, prev_end, own_queued, overlapped, has_launch, wait_bound, queued)
 
 
+class _CpuChain(NamedTuple):
+    """What graph_passes.count_cpu_chain and place_cpu_chain read to place each CPU thread's edges
+    straight into the edge arrays: tuples of arrays, each in the order the pass reads them."""
+    thread: tuple       # seq (points by thread, in time order), offsets (each thread's first)
+    points: tuple       # each point's time, whether it ends its event, its event
+    waits: tuple        # blocking calls by end point: points, waited, op_end, end
+    held: tuple         # held launches by end point: points, typical
+    staged: tuple       # staged copies by their call's end point: points, the copy's start
+    handed: np.ndarray  # points a hand-off arrives at, sorted
+    is_launcher: np.ndarray  # per event: it launched GPU work
+    classes: tuple      # the edge classes cpu, launch_call, fixed
+
+
 def _cpu_chain(ev: _Events, pts: _Points, launches: _Launches, waits: _Waits, staged: _Staged, held: dict,
-               seq: np.ndarray, offsets: np.ndarray, handoffs: np.ndarray) -> tuple:
-    """What graph_passes.cpu_chain_edges reads to place each CPU thread's edges straight into the edge arrays."""
+               seq: np.ndarray, offsets: np.ndarray, handoffs: np.ndarray) -> _CpuChain:
     end_point = pts.end
     w_order = np.argsort(end_point[waits.ev], kind="stable")
     bp_order = np.argsort(end_point[held["call"]], kind="stable")
     st_order = np.argsort(end_point[staged.call], kind="stable")
     is_launcher = np.zeros(ev.n, bool)
     is_launcher[launches.call] = True
-    return (seq, offsets, pts.t, pts.is_end, pts.local, end_point[waits.ev][w_order], waits.waited[w_order],
-            waits.op_end[w_order], waits.end[w_order], end_point[held["call"]][bp_order], held["typical"][bp_order],
-            end_point[staged.call][st_order], ev.ts[staged.op][st_order], np.unique(handoffs[:, [1, 4]]), is_launcher,
-            _CLASS["cpu"], _CLASS["launch_call"], _CLASS["fixed"])
+    return _CpuChain((seq, offsets), (pts.t, pts.is_end, pts.local),
+                     (end_point[waits.ev][w_order], waits.waited[w_order], waits.op_end[w_order], waits.end[w_order]),
+                     (end_point[held["call"]][bp_order], held["typical"][bp_order]),
+                     (end_point[staged.call][st_order], ev.ts[staged.op][st_order]), np.unique(handoffs[:, [1, 4]]),
+                     is_launcher, (_CLASS["cpu"], _CLASS["launch_call"], _CLASS["fixed"]))
 
 
 def _edge_parts(ev: _Events, pts: _Points, gpu: _GpuOps, launches: _Launches, waits: _Waits, staged: _Staged,
@@ -595,12 +608,11 @@ def _edge_parts(ev: _Events, pts: _Points, gpu: _GpuOps, launches: _Launches, wa
     return parts
 
 
-def _csr(n: int, chain: tuple, parts: list[tuple]) -> tuple[np.ndarray, ...]:
+def _csr(n: int, chain: _CpuChain, parts: list[tuple]) -> tuple[np.ndarray, ...]:
     """The edges by destination (a counting sort over the parts, no copy of them all), then by source:
     (indptr, src, base_lag, edge_class, bytes, offset)."""
     indptr = np.zeros(2 * n + 1, np.int64)
-    none = np.zeros(0, np.int64)
-    gk.cpu_chain_edges(*chain, False, indptr, none, none, none, none, none)
+    gk.count_cpu_chain(chain.thread, chain.points[1], chain.staged[0], indptr)
     for part in parts:
         gk.count_destinations(part[0], part[1], part[6], indptr)
     shared = np.flatnonzero(indptr[1:] > 1)  # destinations of several edges
@@ -608,7 +620,7 @@ def _csr(n: int, chain: tuple, parts: list[tuple]) -> tuple[np.ndarray, ...]:
     m = int(indptr[-1])
     src, base_lag, edge_class, e_bytes, offset = (np.empty(m, np.int64) for _ in range(5))
     fill = indptr[:-1]  # each destination's next free slot: once all are placed, the next destination's first
-    gk.cpu_chain_edges(*chain, True, fill, src, base_lag, edge_class, e_bytes, offset)
+    gk.place_cpu_chain(*chain, fill, (src, base_lag, edge_class, e_bytes, offset))
     for part in parts:
         gk.scatter_edges(*part, fill, src, base_lag, edge_class, e_bytes, offset)
     parts.clear()

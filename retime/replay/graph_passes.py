@@ -315,32 +315,51 @@ def _find(sorted_points, p):
 
 
 @njit(cache=True, nogil=True)
-def cpu_chain_edges(seq, offsets, p_t, p_end, p_event, wait_points, wait_waited, wait_op_end, wait_end, bp_points,
-                    bp_typical, staged_points, staged_start, handed_points, is_launcher, cls_cpu, cls_launch_call, cls_fixed,
-                    place, fill, out_src, out_lag, out_cls, out_bytes, out_offset):
-    """The edges along each CPU thread (graph_edges.sql, cpu_chain): each point after the one
-    before it on its thread (seq, grouped by thread at offsets), with the host time kept by
-    blocking calls, held launches, staged copies and hand-offs, each found by its point in a sorted
-    array (wait_points, bp_points, staged_points, handed_points; the other arrays in the same
-    order). A call with several staged copies gets one edge per copy. Without `place`, each edge
-    adds to its destination's count (fill[d + 1]); with it, the edge is written at its
-    destination's next slot (fill[d]). Few points are in any of the sorted arrays: a byte per point
-    says which to search."""
+def count_cpu_chain(thread, is_end, staged_points, counts):
+    """Add each edge along the CPU threads (place_cpu_chain) to its destination's count (counts[d + 1]):
+    one per point after the first of its thread, one per staged copy where a call stages several."""
+    seq, offsets = thread
+    staged_here = np.zeros(is_end.shape[0], np.bool_)
+    for p in staged_points:
+        staged_here[p] = True
+    for g in range(offsets.shape[0] - 1):
+        for i in range(offsets[g] + 1, offsets[g + 1]):
+            d = seq[i]
+            counts[d + 1] += 1
+            if is_end[d] and staged_here[d]:
+                st = _find(staged_points, d)
+                while st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
+                    counts[d + 1] += 1
+                    st += 1
+
+
+@njit(cache=True, nogil=True)
+def place_cpu_chain(thread, points, waits, held, staged, handed_points, is_launcher, classes, fill, out):
+    """The edges along each CPU thread (graph_edges.sql, cpu_chain), each written at its
+    destination's next slot (fill[d]) of the edge arrays `out` (src, lag, class, bytes, offset):
+    each point after the one before it on its thread (thread: seq, grouped by thread at offsets),
+    with the host time kept by blocking calls (waits: points, waited, op_end, end), held launches
+    (held: points, typical), staged copies (staged: points, the copy's start) and hand-offs
+    (handed_points), each found by its point in a sorted array. A call with several staged copies
+    gets one edge per copy. `points`: each point's time, whether it ends its event, and its event;
+    `classes`: the edge classes cpu, launch_call and fixed. Few points are in any of the sorted
+    arrays: a byte per point says which to search."""
+    seq, offsets = thread
+    p_t, p_end, p_event = points
+    wait_points, wait_waited, wait_op_end, wait_end = waits
+    bp_points, bp_typical = held
+    staged_points, staged_start = staged
+    cls_cpu, cls_launch_call, cls_fixed = classes
+    out_src, out_lag, out_cls, out_bytes, out_offset = out
     marks = np.zeros(p_t.shape[0], np.uint8)
-    for points, bit in ((wait_points, 1), (bp_points, 2), (staged_points, 4), (handed_points, 8)):
-        for p in points:
+    for found, bit in ((wait_points, 1), (bp_points, 2), (staged_points, 4), (handed_points, 8)):
+        for p in found:
             marks[p] |= bit
     for g in range(offsets.shape[0] - 1):
         for i in range(offsets[g] + 1, offsets[g + 1]):
             s = seq[i - 1]
             d = seq[i]
             st = _find(staged_points, d) if p_end[d] and marks[d] & 4 else -1
-            if not place:
-                fill[d + 1] += 1
-                while st >= 0 and st + 1 < staged_points.shape[0] and staged_points[st + 1] == d:
-                    fill[d + 1] += 1
-                    st += 1
-                continue
             base = p_t[d] - p_t[s]
             own = p_end[d] and p_event[s] == p_event[d]
             w = _find(wait_points, d) if p_end[d] and marks[d] & 1 else -1
