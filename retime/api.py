@@ -269,7 +269,8 @@ class Store:
                                   against=against)
         if all_ranks:
             return self._replay_job(trace, chosen, save=save, window=window, topology=topology, against=against)
-        from retime.replay import cache, engine
+        from retime.replay import cache, engine, reach
+        from retime.replay import save as save_replay
         trace_id = self.resolve_trace(trace)
         if save:
             self._refuse_read_only("save a replay")
@@ -278,10 +279,10 @@ class Store:
             placed = self._placed(_server(topology, chosen), graph)
             timing = engine.retimed_on_links(graph, chosen, placed) if len(graph.measured) else None  # replay and save share it
             result = engine.replay(graph, chosen, window, placed, timing)
-            result.warnings += engine.launched_by_rules(self.con, trace_id, chosen)
+            result.warnings += reach.launched_by_rules(self.con, trace_id, chosen)
             if save:
                 new_id = store_mod.next_trace_id(self.con)
-                engine.save(self.con, graph, chosen, new_id, placed, timing)
+                save_replay.save(self.con, graph, chosen, new_id, placed, timing)
                 result.saved_trace_id = new_id
         if against is not None:
             result.against = self.against(result, against, window=window)
@@ -337,10 +338,10 @@ class Store:
         (retime/replay/links.py place); None without a topology."""
         if topology is None:
             return None
-        from retime.replay import links
+        from retime.replay import placement
         if job is None:
-            return links.place(self.con, _as_topology(topology), graph, [graph.trace_id])
-        return links.place(self.con, _as_topology(topology), graph, job.trace_ids, job.point_rank, job.ranks)
+            return placement.place(self.con, _as_topology(topology), graph, [graph.trace_id])
+        return placement.place(self.con, _as_topology(topology), graph, job.trace_ids, job.point_rank, job.ranks)
 
     def graph_cached(self, trace: int | str) -> bool:
         """Whether TRACE's replay graph is already built (in the cache beside the store): a replay or

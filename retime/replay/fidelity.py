@@ -77,7 +77,7 @@ def quoted(scenario: Scenario, new, measured, report=None, idle: list[str] | tup
            host_run: bool = False) -> ErrorBar:
     """The error bar a replay quotes: NO_EFFECT where its predicted times are the measured ones,
     else the scenario's on the topology's links (`report`, retime/replay/links.py) or without them; `idle`:
-    the knobs that change nothing on this trace (engine.idle_knob_names), which add no error;
+    the knobs that change nothing on this trace (reach.idle_knob_names), which add no error;
     `host_run`: the trace has no GPU ops (its batch is validated apart, retime/replay/batch.py)."""
     if np.array_equal(new, measured):
         return NO_EFFECT

@@ -20,8 +20,9 @@ from retime.errors import QueryError
 from retime import foundation
 from retime.store import jobs
 from retime.progress import Progress
-from retime.replay.links import warnings as link_warnings
-from retime.replay import cache, engine, fidelity, passes, spans
+from retime.replay.link_report import warnings as link_warnings
+from retime.replay import cache, engine, fidelity, passes, reach, spans
+from retime.replay import save as save_replay
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
 from retime.sqlfiles import load_sql, set_variables
@@ -285,8 +286,8 @@ def replay(job: JobGraph, scenario, window: str | None = None, links=None, timin
     results = [engine.summarize(job.graph, trace_id, label, new, binding, lag, by_rank[bounds[i]:bounds[i + 1]],
                                 window=window, windows=windows)
                for i, trace_id in enumerate(job.trace_ids)]
-    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report, engine.idle_knob_names(job.graph, scenario),
-                                engine.runs_on_host(job.graph))
+    error_bar = fidelity.quoted(scenario, new, job.graph.measured, report, reach.idle_knob_names(job.graph, scenario),
+                                reach.runs_on_host(job.graph))
     for result in results:
         result.error_bar = error_bar
         if report is not None:
@@ -308,7 +309,7 @@ def save(con: duckdb.DuckDBPyConnection, job: JobGraph, scenario, ids: list[int]
             mine = job.point_rank == i
             points = np.flatnonzero(mine)
             last = int(points[np.argmax(new[points])]) if len(points) else -1
-            engine.write_replay(con, job.graph, scenario, links, new, binding, _rank_report(report, job.ranks[i]),
+            save_replay.write_replay(con, job.graph, scenario, links, new, binding, _rank_report(report, job.ranks[i]),
                                 trace_id, new_id, last, mask=mine, event_base=i << 40, job=name,
                                 extra=extra[i] if extra else None, error_bar=error_bar)
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from retime.errors import arg, ScenarioError
 from retime.progress import Progress, Steps
-from retime.replay import engine, fidelity, passes
+from retime.replay import engine, fidelity, passes, reach
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, PER_EDGE_KNOBS, Scenario, parse
 
@@ -124,13 +124,13 @@ def sweep(graph: ReplayGraph, grid: dict[str, list[str]], base: Scenario, thread
     steps = watched[:, len(starts):] - watched[:, :len(starts)]
     moving = moves_any(graph, factor, multiplier, bandwidth, launch)
     idle = idle_knobs_of(graph)
-    host_run = engine.runs_on_host(graph)
+    host_run = reach.runs_on_host(graph)
     bars = [fidelity.error_bar(s, idle(s), host_run) if moves else fidelity.NO_EFFECT for s, moves in zip(chosen, moving)]
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)
 
 
 def idle_knobs_of(graph: ReplayGraph):
-    """A function from a scenario to its knobs that change nothing on the graph (engine.idle_knob_names),
+    """A function from a scenario to its knobs that change nothing on the graph (reach.idle_knob_names),
     each distinct knob and value looked at once for the whole sweep."""
     seen: dict[tuple[str, str], bool] = {}
 
@@ -138,7 +138,7 @@ def idle_knobs_of(graph: ReplayGraph):
         for knob in scenario.changed_knobs():
             key = (knob, scenario.settings[knob])
             if key not in seen:
-                seen[key] = bool(engine.idle_knob_names(graph, parse({knob: key[1]})))
+                seen[key] = bool(reach.idle_knob_names(graph, parse({knob: key[1]})))
         return [k for k in scenario.changed_knobs() if seen[(k, scenario.settings[k])]]
     return idle
 
@@ -200,7 +200,7 @@ def _on_links(graph: ReplayGraph, grid: dict[str, list[str]], chosen: list[Scena
         if len(new):
             span[i] = new.max() - new.min()
             steps[i] = new[ends] - new[starts]
-        bars.append(fidelity.quoted(scenario, new, graph.measured, report, idle(scenario), engine.runs_on_host(graph))
+        bars.append(fidelity.quoted(scenario, new, graph.measured, report, idle(scenario), reach.runs_on_host(graph))
                     if len(new) else fidelity.error_bar(scenario))
         step(1)
     return _result(graph, grid, chosen, span, steps, starts, ends, bars)

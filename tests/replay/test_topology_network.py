@@ -276,7 +276,7 @@ def test_every_preset_cites_its_sources_and_routes_each_gpu_to_host_and_network(
 
 
 def test_ranks_that_each_saw_their_gpu_as_device_0_take_their_local_rank():
-    from retime.replay.links import gpus_of_lanes
+    from retime.replay.placement import gpus_of_lanes
     ranks = np.arange(8)
     # one GPU lane per rank: devices 0-7 as recorded, kept; all 0 (CUDA_VISIBLE_DEVICES per process): local ranks
     assert gpus_of_lanes(np.arange(8), np.arange(8), ranks, 4).tolist() == list(range(8))
