@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from retime.store.derived import derive_trace
-from retime.sqlfiles import set_variables
+from retime.core.sqlfiles import set_variables
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -1,5 +1,5 @@
 """retime: ingest profiler traces into DuckDB, re-time them under hypothetical hardware, find stress points in SQL."""
-from retime.errors import QueryError, RetimeError, ScenarioError, StoreError, TraceFormatError
+from retime.core.errors import QueryError, RetimeError, ScenarioError, StoreError, TraceFormatError
 
 __all__ = ["Store", "open", "open_lake", "topology", "RetimeError", "TraceFormatError", "StoreError", "QueryError", "ScenarioError"]
 __version__ = "0.1.0"

@@ -13,10 +13,10 @@ import polars as pl
 from retime import foundation
 from retime import store as store_mod
 from retime.store import jobs
-from retime.errors import arg, as_query_error, QueryError, ScenarioError, StoreError
-from retime.progress import Progress
+from retime.core.errors import arg, as_query_error, QueryError, ScenarioError, StoreError
+from retime.core.progress import Progress
 from retime.queries import runner
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.engine import ReplayResult

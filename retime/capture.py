@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from retime.errors import RetimeError
+from retime.core.errors import RetimeError
 
 
 STATUS_PREFIX = "capture-status-"  # what each captured process writes beside its trace (capture_boot)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from retime.errors import RetimeError
+from retime.core.errors import RetimeError
 from retime.replay import presets
 from retime.replay.scenario import KNOBS
 from retime.render import FORMATS, UNITS, human_bytes, render

@@ -24,7 +24,7 @@ import pyarrow as pa
 from numba import njit
 
 from retime import foundation
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 PACKAGE = "retime.export"
 VERSION = "0.0.4"  # the Chakra schema version the files declare (GlobalMetadata.version)

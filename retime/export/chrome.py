@@ -12,8 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retime.errors import QueryError
-from retime.sqlfiles import load_sql, set_variables
+from retime.core.errors import QueryError
+from retime.core.sqlfiles import load_sql, set_variables
 
 BATCH_ROWS = 100_000
 

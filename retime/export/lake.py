@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from retime.errors import StoreError
-from retime.sqlfiles import load_sql, set_variables
+from retime.core.errors import StoreError
+from retime.core.sqlfiles import load_sql, set_variables
 from retime.store import tables
 
 TABLES = tables.names(*tables.PER_TRACE)  # every table keyed by trace (retime/store/sql/schema.sql)

@@ -20,6 +20,8 @@ from importlib import resources
 
 from typing import TYPE_CHECKING
 
+from retime import core
+
 if TYPE_CHECKING:  # the rule tables are built on first use, so reading a data file loads neither
     import duckdb
     import pyarrow as pa
@@ -269,3 +271,4 @@ _DATA_TABLES = {"_kernel_class_rules": ("kernel_class_rules_data", _kernel_class
 # modules loaded): they live as long as the connection, so no block that drops its scratch tables
 # (sqlfiles.scratch_tables) may drop them, or the list would name modules whose tables are gone
 TEMP_TABLES = frozenset({"foundation_loaded", "kernel_class_rules", "op_rules", "gpu_presets"})
+core.LASTING_TEMP_TABLES.update(TEMP_TABLES)  # a scratch block leaves them with the connection

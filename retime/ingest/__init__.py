@@ -5,6 +5,6 @@ def define_macros(con) -> None:
     """The macros every reader's SQL uses: its own (sql/macros.sql) and the foundation's event kinds
     (is_gpu_op, step_pattern: retime/foundation/kinds.sql)."""
     from retime import foundation
-    from retime.sqlfiles import run_script
+    from retime.core.sqlfiles import run_script
     run_script(con, "retime.ingest", "macros")
     foundation.load(con, "kinds")

@@ -17,7 +17,7 @@ from retime.ingest import define_macros, json_columns, kineto_args
 from retime.ingest.json_split import SplitTrace, split_trace
 from retime.ingest.trace_row import TraceRow
 
-from retime.sqlfiles import one_row, run_script, set_variables
+from retime.core.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 STEPS = ("chrome_lanes", "chrome_events", "chrome_deps", "chrome_counters")

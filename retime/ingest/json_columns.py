@@ -25,7 +25,7 @@ import pyarrow as pa
 from retime.ingest import json_tokens as tok
 from retime.ingest import kineto_args
 
-from retime.sqlfiles import run_script
+from retime.core.sqlfiles import run_script
 
 PACKAGE = "retime.ingest"
 BATCH_EVENTS = 1 << 17
@@ -68,8 +68,8 @@ BOOLEAN_OK = _kinds(tok.MISSING, tok.NULL, tok.TRUE, tok.FALSE)
 
 
 def compiled() -> bool:
-    """Whether the columnar reader's kernels would run without compiling first (retime/jit.py)."""
-    from retime.jit import compiled as ready
+    """Whether the columnar reader's kernels would run without compiling first (retime/core/jit.py)."""
+    from retime.core.jit import compiled as ready
     return ready(tok.scan_events) and ready(tok.gather)
 
 

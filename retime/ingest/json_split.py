@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 from retime.ingest import json_scan as scan
 
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 
 CHUNK_BYTES = 16 << 20
 RECORD_CAPACITY = 4096

@@ -21,9 +21,9 @@ import orjson
 import pyarrow as pa
 from retime.ingest.trace_row import TraceRow, file_digest
 
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 from retime.ingest import define_macros
-from retime.sqlfiles import load_sql, one_row, run_script, set_variables
+from retime.core.sqlfiles import load_sql, one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 ACTIVITY_TABLES = ("CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY", "CUPTI_ACTIVITY_KIND_MEMSET",

@@ -23,9 +23,9 @@ import duckdb
 import pyarrow as pa
 from retime.ingest.pipeline import IngestResult, ingest_file
 
-from retime.errors import StoreError
+from retime.core.errors import StoreError
 from retime.ingest import define_macros
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 from retime.store import configure, connect, next_trace_id, tables, transaction
 
 PACKAGE = "retime.ingest"

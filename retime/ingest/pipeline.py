@@ -23,8 +23,8 @@ from retime.ingest.trace_row import TraceRow, to_json
 
 from retime.store import jobs
 from retime.store.derived import derive_trace
-from retime.errors import RetimeError, TraceFormatError
-from retime.sqlfiles import load_sql, scratch_tables
+from retime.core.errors import RetimeError, TraceFormatError
+from retime.core.sqlfiles import load_sql, scratch_tables
 from retime.store import next_trace_id, transaction
 
 PACKAGE = "retime.ingest"

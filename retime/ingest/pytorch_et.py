@@ -25,9 +25,9 @@ from typing import Callable
 import duckdb
 from retime.ingest.trace_row import TraceRow, file_digest
 
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 from retime.ingest import define_macros
-from retime.sqlfiles import one_row, run_script, set_variables
+from retime.core.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 MIN_LINKED = 0.5  # share of the execution trace's operators that must match a stored trace's

@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from retime.ingest.trace_row import TraceRow, file_digest
 
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 from retime.ingest import define_macros
-from retime.sqlfiles import one_row, run_script, set_variables
+from retime.core.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 READ = ("kernel_dispatch", "memory_copy", "hip_api", "marker_api")  # the record lists retime reads

@@ -28,9 +28,9 @@ import pyarrow as pa
 from retime.ingest import xplane_decode as xd
 from retime.ingest.trace_row import TraceRow, file_digest
 
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 from retime.ingest import define_macros
-from retime.sqlfiles import one_row, run_script, set_variables
+from retime.core.sqlfiles import one_row, run_script, set_variables
 
 PACKAGE = "retime.ingest"
 DEVICE = re.compile(r"^/device:(?:GPU|TPU|CUSTOM:GPU):(\d+)")

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from retime import foundation
-from retime.errors import QueryError, as_query_error
+from retime.core.errors import QueryError, as_query_error
 
 PARAM = re.compile(r"^--\s*@param\s+(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
 COLUMN = re.compile(r"^--\s*@column\s+(\w+)\s+(\w+)\s*(.*)$")

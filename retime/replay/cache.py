@@ -22,9 +22,9 @@ import duckdb
 import numpy as np
 
 from retime import foundation
-from retime.progress import Progress
+from retime.core.progress import Progress
 from retime.replay import graph as replay_graph
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 ARRAYS = ("measured", "indptr", "src", "base_lag", "edge_class", "bytes", "offset", "point_event", "point_is_end",
           "point_lane", "point_is_gpu", "point_name", "point_gpu_class", "point_flop_per_byte", "point_roof",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from retime import foundation
-from retime.errors import QueryError
-from retime.sqlfiles import load_sql, one_row
+from retime.core.errors import QueryError
+from retime.core.sqlfiles import load_sql, one_row
 
 if TYPE_CHECKING:
     import duckdb

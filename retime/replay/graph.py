@@ -18,8 +18,8 @@ from retime import foundation
 from retime.replay import graph_build, kernel_db, passes, presets
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES, ROOF_TYPES
 
-from retime.progress import Progress, Steps
-from retime.sqlfiles import load_sql, run_script, script_length, scratch_tables, set_variables
+from retime.core.progress import Progress, Steps
+from retime.core.sqlfiles import load_sql, run_script, script_length, scratch_tables, set_variables
 
 PACKAGE = "retime.replay"
 QUEUE_GAP_NS = 5_000  # an op starting within this of the previous op's end on its stream was queued behind it
@@ -136,8 +136,8 @@ def build_graph(con: duckdb.DuckDBPyConnection, trace_id: int, progress: Progres
 
 
 def linear_compiled() -> bool:
-    """Whether the numba build's kernels would run without compiling first (retime/jit.py)."""
-    from retime.jit import compiled
+    """Whether the numba build's kernels would run without compiling first (retime/core/jit.py)."""
+    from retime.core.jit import compiled
     from retime.replay import graph_passes
     return all(compiled(k) for k in (graph_passes.sort_sources, graph_passes.point_order, graph_passes.count_cpu_chain,
                                      graph_passes.place_cpu_chain, graph_passes.thread_walk))

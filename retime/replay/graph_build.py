@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from retime.replay import graph_passes as gk
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES
-from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.core.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.replay"
 STEPS = ("events", "points", "gpu ops", "launches", "waits", "staged copies", "back-pressure", "stream waits",

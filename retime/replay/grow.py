@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retime.errors import arg, QueryError, ScenarioError
+from retime.core.errors import arg, QueryError, ScenarioError
 from retime.replay import kernel_db, presets
 from retime.replay.topology import FABRIC, PORT
 
@@ -410,7 +410,7 @@ def measured_job(con, trace_id: int, copy_ranks: list[int] | None, store_path=No
     """TRACE's job, or the ranks of it in `copy_ranks`, as one graph (every rank's collectives
     joined, a single rank's too); QueryError where TRACE is no rank of a job or a rank is not in it."""
     from retime.replay import job as job_graph
-    from retime.sqlfiles import load_sql
+    from retime.core.sqlfiles import load_sql
     from retime.store import jobs
     job, measured = jobs.ranks_of(con, trace_id)
     if job is None or any(rank is None for _, rank in measured):

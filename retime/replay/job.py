@@ -16,16 +16,16 @@ from dataclasses import dataclass, replace
 import duckdb
 import numpy as np
 
-from retime.errors import QueryError
+from retime.core.errors import QueryError
 from retime import foundation
 from retime.store import jobs
-from retime.progress import Progress
+from retime.core.progress import Progress
 from retime.replay.link_report import warnings as link_warnings
 from retime.replay import cache, engine, fidelity, passes, reach, spans
 from retime.replay import save as save_replay
 from retime.replay import graph as replay_graph
 from retime.replay.scenario import EDGE_CLASSES
-from retime.sqlfiles import load_sql, set_variables
+from retime.core.sqlfiles import load_sql, set_variables
 from retime.store import transaction
 
 PACKAGE = "retime.replay"

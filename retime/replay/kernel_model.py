@@ -45,7 +45,7 @@ from importlib import resources
 import numpy as np
 
 from retime import foundation
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 from retime.replay import kernel_db, presets
 from retime.replay.scenario import GPU_CLASSES, ROOF_TYPES
 
@@ -209,7 +209,7 @@ class RetargetModel:
 
 def kernel_samples(con, trace_id: int) -> Kernels:
     """Every kernel of a stored trace with its class, duration and recorded work: what `calibrate` reads."""
-    from retime.sqlfiles import load_sql
+    from retime.core.sqlfiles import load_sql
     foundation.load(con, "gpu", "ops")
     rows = con.execute(load_sql("retime.replay", "kernel_samples"),
                        {"trace_id": trace_id, "roof_types": list(ROOF_TYPES)}).fetchnumpy()

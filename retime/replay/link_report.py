@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 from retime.replay.scenario import EDGE_CLASSES
 from retime.replay.topology import FABRIC, PORT, Topology
 
@@ -66,7 +66,7 @@ class LinkReport:
         import duckdb
 
         from retime import foundation
-        from retime.sqlfiles import load_sql, set_variables
+        from retime.core.sqlfiles import load_sql, set_variables
         con = duckdb.connect()
         try:
             for table, frame in (("replay_transfers", self.transfers), ("replay_transfer_links", self.transfer_links),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 from retime.replay import link_passes, link_report, passes
 from retime.replay.graph import ReplayGraph
 from retime.replay.link_report import COPY, NET, NVLINK

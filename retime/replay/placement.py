@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retime.errors import arg, ScenarioError
+from retime.core.errors import arg, ScenarioError
 from retime.replay.graph import ReplayGraph
 from retime.replay.topology import DOWN, FABRIC, PORT, UP, Topology
 
@@ -38,7 +38,7 @@ def place(con, topology: Topology, graph: ReplayGraph, trace_ids: list[int], poi
     as retime/replay/job.py joins them) each rank on server rank // ranks per server, on its GPU there: its
     lanes' device, or its local rank (rank % ranks per server) where ranks of one server name the
     same device (each process saw one GPU)."""
-    from retime.sqlfiles import load_sql
+    from retime.core.sqlfiles import load_sql
     per_server = max(topology.per_server(), 1)
     n_points = len(graph.measured)
     point_rank = np.zeros(n_points, np.int64) if point_rank is None else point_rank

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import duckdb
 
 from retime import foundation
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 
 # knob <- the preset field whose ratio (target / source) sets it
 KNOB_FIELDS = {"hbm": "hbm_tb_s", "gpu.flops": "bf16_tflops", "nvlink": "interconnect_gb_s",
@@ -110,7 +110,7 @@ def preset_key(name: str) -> str:
 
 def trace_gpu_names(con: duckdb.DuckDBPyConnection, trace_id: int) -> list[str]:
     """The GPU names a stored trace recorded ([] when it names none)."""
-    from retime.sqlfiles import load_sql
+    from retime.core.sqlfiles import load_sql
     rows = con.execute(load_sql("retime.reads", "trace_gpus"), {"trace_id": trace_id}).fetchall()
     return (rows[0][0] or []) if rows else []
 

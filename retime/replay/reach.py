@@ -10,7 +10,7 @@ import numpy as np
 from retime.replay import batch
 from retime.replay.graph import PACKAGE, ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, KNOBS, Scenario, rule_text
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 
 # what a knob's edges are, for saying that a trace has none

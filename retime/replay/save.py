@@ -12,7 +12,7 @@ from retime.replay.placement import LinkModel
 from retime.replay.reach import idle_knob_names, runs_on_host
 from retime.replay.scenario import Scenario
 from retime.replay.spans import event_points
-from retime.sqlfiles import run_script, set_variables
+from retime.core.sqlfiles import run_script, set_variables
 from retime.store import transaction
 from retime.store.derived import derive_trace
 

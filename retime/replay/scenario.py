@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from retime.replay.kernel_model import RetargetModel
     from retime.replay.topology import Topology
 
-from retime.errors import arg, ScenarioError
+from retime.core.errors import arg, ScenarioError
 
 __all__ = ["ScenarioError", "Scenario", "assemble", "parse", "read_file", "KNOBS", "EDGE_CLASSES", "GPU_CLASSES"]
 

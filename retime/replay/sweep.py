@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from retime.errors import arg, ScenarioError
-from retime.progress import Progress, Steps
+from retime.core.errors import arg, ScenarioError
+from retime.core.progress import Progress, Steps
 from retime.replay import engine, fidelity, passes, reach
 from retime.replay.graph import ReplayGraph
 from retime.replay.scenario import EDGE_CLASSES, PER_EDGE_KNOBS, Scenario, parse

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
-from retime.errors import arg, ScenarioError
+from retime.core.errors import arg, ScenarioError
 from retime.replay.scenario import BYTES_PER_NS, VALUE
 
 PCIE_PREFIXES = ("gpu", "nic", "sw", "nvme")  # links that are PCIe, which `pcie.gen` rescales (a preset may say others)

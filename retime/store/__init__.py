@@ -14,8 +14,8 @@ from typing import Iterator
 import duckdb
 
 from retime.store import derived, tables
-from retime.errors import StoreError
-from retime.sqlfiles import load_sql
+from retime.core.errors import StoreError
+from retime.core.sqlfiles import load_sql
 
 # 2: gpu_timeline and gpu_device_time (derived); 3: gpu_timeline.call_stack and op_shapes; 4: op_work, cpu_top_ops,
 # gpu_timeline's operator and category, derived_info; 5: replay_transfers, replay_transfer_links and

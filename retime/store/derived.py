@@ -12,7 +12,7 @@ from importlib import resources
 import duckdb
 
 from retime import foundation
-from retime.sqlfiles import load_sql, run_script, set_variables
+from retime.core.sqlfiles import load_sql, run_script, set_variables
 from retime.store import tables
 
 TABLES = tables.names("derived")  # retime/store/sql/schema.sql declares them

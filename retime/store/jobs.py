@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retime import foundation
-from retime.errors import arg, QueryError
-from retime.sqlfiles import load_sql
+from retime.core.errors import arg, QueryError
+from retime.core.sqlfiles import load_sql
 
 if TYPE_CHECKING:
     import duckdb

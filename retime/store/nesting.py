@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 
 @numba.njit(cache=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from retime.foundation import comment_above
-from retime.sqlfiles import load_sql
+from retime.core.sqlfiles import load_sql
 
 KINDS = ("meta", "base", "derived", "replay")
 PER_TRACE = ("base", "derived", "replay")  # tables keyed by trace_id: copied, exported, viewed per trace

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from retime.ingest import chrome, json_columns, json_split, kineto_args
-from retime.sqlfiles import run_script, set_variables
+from retime.core.sqlfiles import run_script, set_variables
 
 import retime
-from retime.errors import TraceFormatError
+from retime.core.errors import TraceFormatError
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES, STORE_TABLES
 
 
@@ -179,7 +179,7 @@ def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
 def test_a_small_file_goes_to_duckdbs_reader_while_the_kernels_are_not_compiled(tmp_path, monkeypatch):
     """On a fresh install (the columnar kernels not compiled), an events array below COLUMNAR_FROM_BYTES
     is DuckDB's to read: the kernels (seconds of compile) are not called."""
-    from retime.jit import compiled
+    from retime.core.jit import compiled
     from retime.ingest import json_tokens
     assert compiled(json_tokens.scan_events)  # this suite has run them: on disk, or in this process
 

@@ -11,7 +11,7 @@ import pytest
 
 import retime
 
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 from retime.replay import batch, cache, engine, kernel_db, presets, spans
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES, shared_store
 

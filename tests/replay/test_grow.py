@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from retime.cli import main
-from retime.errors import QueryError, ScenarioError
+from retime.core.errors import QueryError, ScenarioError
 from retime.replay import grow, kernel_db, presets
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
 

@@ -170,7 +170,7 @@ def test_every_shared_trace_retargets_onto_presets_of_each_vendor_and_a_spec_par
     """`--to` onto an NVIDIA, an AMD and a Maia preset and onto a part known by its specs, from every
     shared trace (from h100 where the trace names no GPU a preset matches): a prediction and an error
     bar each, never a traceback."""
-    from retime.errors import ScenarioError
+    from retime.core.errors import ScenarioError
     part = tmp_path / "b300_2x_hbm_every.toml"
     part.write_text('[b300_2x_hbm_every]\nbased_on = "b300"\nhbm_tb_s = 16.0\n')
     traces = shared_store.sql("SELECT trace_id FROM traces WHERE parent_trace_id IS NULL AND format <> 'pytorch_et'")

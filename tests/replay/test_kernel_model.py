@@ -12,7 +12,7 @@ from retime.replay.graph import build_graph
 
 import retime
 from retime.cli import main
-from retime.errors import QueryError
+from retime.core.errors import QueryError
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
 
 GPU = SAMPLE_TRACES / "gpu_h100"

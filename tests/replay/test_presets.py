@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from retime.replay import presets
 
 from retime.cli import main
-from retime.errors import ScenarioError
+from retime.core.errors import ScenarioError
 
 FIELDS = ("name", "match", "hbm_tb_s", "bf16_tflops", "interconnect_gb_s", "pcie_gb_s", "source")
 

@@ -8,7 +8,7 @@ import re
 from retime import foundation
 from retime.ingest import json_tokens, kineto_args
 from retime.queries import runner
-from retime.sqlfiles import filled_sql
+from retime.core.sqlfiles import filled_sql
 from tests.conftest import ROOT
 
 GPU_KINDS = re.compile(r"IN \((?:'(?:kernel|collective|memcpy|memset)', ){2,}'(?:kernel|collective|memcpy|memset)'\)")

@@ -41,6 +41,13 @@ def test_the_replay_graph_and_the_store_do_not_import_the_query_library():
     assert {p: names for p, names in offenders.items() if names} == {}
 
 
+def test_the_core_imports_nothing_above_it():
+    offenders = {str(p.relative_to(ROOT)): sorted(n for n in imported(p)
+                                                  if n.startswith("retime") and not n.startswith("retime.core"))
+                 for p in modules([ROOT / "retime" / "core"])}
+    assert {p: names for p, names in offenders.items() if names} == {}
+
+
 def layout() -> dict[str, str]:
     """CONTRIBUTING.md's layout block: each folder named at a line's start, with its description."""
     text = (ROOT / "CONTRIBUTING.md").read_text()

@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 import retime
-from retime.errors import StoreError
+from retime.core.errors import StoreError
 from retime.store import SCHEMA_VERSION
 from tests.conftest import SAMPLE_TRACES
 

@@ -48,3 +48,19 @@ def test_every_insert_into_a_declared_table_names_its_columns():
         for m in re.finditer(rf"INSERT INTO ({declared})\b(?! BY NAME)(?! \()", path.read_text()):
             positional.append(f"{path.relative_to(ROOT)}: {m[0]}")
     assert positional == []
+
+
+def test_no_python_string_reads_or_writes_a_traces_table():
+    """Statements over a trace's rows live in .sql files (retime/core/sqlfiles.py); a string literal in
+    the code that names a per-trace table (base, derived or replay) in SQL is one that escaped."""
+    import ast
+    per_trace = set(tables.names("base", "derived", "replay"))
+    sql = re.compile(r"^\s*(SELECT|WITH|INSERT|DELETE|UPDATE|CREATE|DROP)\b", re.I)
+    escaped = []
+    for path in sorted((ROOT / "retime").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and sql.match(node.value):
+                named = {t for t in per_trace if re.search(rf"\b{t}\b", node.value)}
+                if named:
+                    escaped.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(named)}")
+    assert escaped == []

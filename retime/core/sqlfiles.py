@@ -1,6 +1,9 @@
 """Loading the project's .sql files and running them with bound values.
 
-SQL never lives in Python strings: each step is a file next to the code that runs it. Scripts of
+Every statement over a trace's rows is a file next to the code that runs it; what Python writes
+itself is one-line control (transactions, settings, ATTACH / DETACH) and the store's own
+bookkeeping rows (schema_info, derived_info, which foundation modules a connection holds), and
+tests/retime/test_tables.py checks that no Python string reads or writes a trace's table. Scripts of
 several statements read their inputs through DuckDB variables (SET VARIABLE ... = ?, bound, not
 formatted in); single queries take named parameters ($trace_id).
 """
@@ -12,6 +15,8 @@ from importlib import resources
 from typing import Callable, Iterator, Mapping
 
 import duckdb
+
+from retime.core import LASTING_TEMP_TABLES
 
 
 @lru_cache(maxsize=None)
@@ -84,10 +89,9 @@ def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
-    from retime.foundation import TEMP_TABLES  # the connection's macros' tables stay with it
-    for table in _temp_tables(con) - keep - TEMP_TABLES:
+    for table in _temp_tables(con) - keep - LASTING_TEMP_TABLES:  # retime/core/__init__.py
         con.execute(f'DROP TABLE IF EXISTS temp."{table}"').fetchall()  # a name read from the catalogue
 
 
 def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute(load_sql("retime", "temp_tables")).fetchall()}
+    return {row[0] for row in con.execute(load_sql("retime.core", "temp_tables")).fetchall()}
