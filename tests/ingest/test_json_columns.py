@@ -71,6 +71,7 @@ def test_real_traces_give_the_store_duckdbs_reader_gives(tmp_path, monkeypatch):
     assert differences(tmp_path / "columnar.duckdb", tmp_path / "reader.duckdb") == {}
 
 
+@pytest.mark.slow
 def test_every_real_trace_is_staged_by_the_columnar_reader_as_duckdbs_reader_stages_it(tmp_path):
     """Every row and column of the staging table `raw`, in order, for every file: the rest of an
     ingest is the same SQL over it. And none needs DuckDB's reader: the path checked is the one taken."""

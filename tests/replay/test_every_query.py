@@ -4,7 +4,10 @@ before it."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from retime.queries import runner
+
+pytestmark = pytest.mark.slow  # over every trace of ../shared/traces
 
 
 def test_every_query_answers_on_every_shared_trace(every_shared_trace):

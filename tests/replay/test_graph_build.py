@@ -50,6 +50,7 @@ def test_the_array_build_gives_the_defined_graph_of_every_sample_trace(sample_st
     assert {t: differences(sample_store.con, t) for t in ids} == {t: [] for t in ids}
 
 
+@pytest.mark.slow
 def test_the_array_build_gives_the_defined_graph_of_every_shared_trace(every_shared_trace):
     """Agreement means something only where a mechanism occurs: each of the graph's tables also has
     rows in some shared trace (waits, staged copies, back-pressure, cross-stream waits, hand-offs

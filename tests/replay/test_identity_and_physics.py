@@ -10,6 +10,8 @@ from retime.replay.graph import build_graph, build_graph_sql
 import retime
 from tests.conftest import SAMPLE_TRACES, SHARED_TRACES
 
+pytestmark = pytest.mark.slow  # over every trace of ../shared/traces
+
 
 @pytest.fixture(scope="module")
 def shared_store(every_shared_trace):
