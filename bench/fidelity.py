@@ -94,9 +94,9 @@ def whatif(store) -> list[dict]:
         base = store.iteration(src)["step_ns"]
         ratio = float(settings["batch"].rstrip("x")) if "batch" in settings else None
         rows.append({"knob": knob, "direction": direction, "scenario": chosen.label, "base": base, "rules": rules,
-                     "predicted": check["predicted_ns"], "measured": check["measured_ns"], "error": check["error_pct"],
-                     "same_err": err(base, check["measured_ns"]),
-                     "ratio_err": err(base * ratio, check["measured_ns"]) if ratio else None})
+                     "predicted": check.predicted_ns, "measured": check.measured_ns, "error": check.error_pct,
+                     "same_err": err(base, check.measured_ns),
+                     "ratio_err": err(base * ratio, check.measured_ns) if ratio else None})
     return rows
 
 

@@ -38,10 +38,10 @@ def main() -> None:
             check = store.against(result, target)
             base_step = store.iteration(base)["step_ns"]
             naive = base_step + _duration_change(store, base, chosen)
-            naive_error = 100 * (naive - check["measured_ns"]) / check["measured_ns"]
+            naive_error = 100 * (naive - check.measured_ns) / check.measured_ns
             print(f"| {pair:<10} | {direction:<20} | {chosen.label:<22} | {base_step / 1e6:>12.3f} "
-                  f"| {check['predicted_ns'] / 1e6:>12.3f} | {check['measured_ns'] / 1e6:>11.3f} "
-                  f"| {check['error_pct']:>+6.1f}% | {naive / 1e6:>19.3f} | {naive_error:>+8.1f}% |")
+                  f"| {check.predicted_ns / 1e6:>12.3f} | {check.measured_ns / 1e6:>11.3f} "
+                  f"| {check.error_pct:>+6.1f}% | {naive / 1e6:>19.3f} | {naive_error:>+8.1f}% |")
     print("\nsteps are medians of the profiled ProfilerStep windows (4 a trace on the H100, 6 on the CPU); * uses the pageable copies' bandwidth "
           "as the pageable trace shows it, the other h2d rows the bandwidth measured outside the profiler")
 

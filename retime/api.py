@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.topology import Topology
     from retime.replay.grow import GrownJob
     from retime.replay.job import JobReplay
+    from retime.replay.compare import Comparison
 
 
 class Store:
@@ -349,7 +350,7 @@ class Store:
         from retime.replay import cache
         return cache.cached(self.con, self.resolve_trace(trace), self.path)
 
-    def against(self, result: ReplayResult, target: int | str, *, window: str | None = None) -> dict:
+    def against(self, result: ReplayResult, target: int | str, *, window: str | None = None) -> "Comparison":
         """How far a replay's prediction lands from TARGET, a measured trace of the changed run (the
         same workload recorded with the hardware change made): the median window (`window`, a regular
         expression over annotation / NVTX range names; ProfilerStep#N by default) when both have

@@ -393,11 +393,11 @@ def replay(trace: str, db: str, settings: tuple[str, ...], scale: tuple[str, ...
                        sorted(result.critical_path_ns.items(), key=lambda kv: -kv[1]) if 100 * v / total >= 0.1)
     click.echo(f"  bound by   {result.bound_by} (critical path: {shares})")
     if (against := result.against) is not None:
-        click.echo(f"  against    trace {against['target_trace_id']}: {against['basis']} measured "
-                   f"{against['measured_ns'] / 1e6:.3f} ms, predicted {against['predicted_ns'] / 1e6:.3f} ms, "
-                   f"error {against['error_pct']:+.1f}%")
-        if against["warning"]:
-            click.echo(f"  warning    {against['warning']}")
+        click.echo(f"  against    trace {against.target_trace_id}: {against.basis} measured "
+                   f"{against.measured_ns / 1e6:.3f} ms, predicted {against.predicted_ns / 1e6:.3f} ms, "
+                   f"error {against.error_pct:+.1f}%")
+        if against.warning:
+            click.echo(f"  warning    {against.warning}")
     for line in result.notes:
         click.echo(f"  note       {line}")
     for line in result.warnings:

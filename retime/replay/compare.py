@@ -3,6 +3,7 @@ the same workload (checked by the names the two traces share), the median step o
 and the error between them."""
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from retime import foundation
@@ -38,7 +39,22 @@ def iteration(con: "duckdb.DuckDBPyConnection", trace_id: int, window: str | Non
     return one_row(con, "retime.reads", "trace_steps", {"trace_id": trace_id, "window": window or foundation.STEP_PATTERN})
 
 
-def against(con: "duckdb.DuckDBPyConnection", result: "ReplayResult", target_id: int, window: str | None = None) -> dict:
+@dataclass(frozen=True)
+class Comparison:
+    """A replay against a measured trace of the changed run (Store.against, ReplayResult.against)."""
+    target_trace_id: int
+    basis: str                  # 'median step', 'median window REGEX' or 'span': what was compared
+    predicted_ns: int
+    measured_ns: int
+    error_pct: float | None     # > 0: the replay predicted slower than measured
+    name_overlap: dict          # per name kind (cpu_op, kernel): the share of names the two traces share
+    warning: str | None         # where the workloads look only partly alike
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def against(con: "duckdb.DuckDBPyConnection", result: "ReplayResult", target_id: int, window: str | None = None) -> Comparison:
     """How far `result` lands from trace target_id: the median window of each where both have
     windows, else the span; error_pct > 0: the replay predicted slower than measured. Refuses
     (QueryError) a target whose workload is plainly another one."""
@@ -59,7 +75,5 @@ def against(con: "duckdb.DuckDBPyConnection", result: "ReplayResult", target_id:
         basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
     warning = (f"only {100 * max(known):.0f}% of names in common with trace {result.trace_id}: "
                f"check that trace {target_id} runs the same workload") if known and max(known) < SAME_OVERLAP else None
-    return {"target_trace_id": target_id, "basis": basis, "predicted_ns": predicted, "measured_ns": actual,
-            "error_pct": round(100 * (predicted - actual) / actual, 2) if actual else None,
-            "name_overlap": {k: (round(v, 3) if v is not None else None) for k, v in overlap.items()},
-            "warning": warning}
+    return Comparison(target_id, basis, predicted, actual, round(100 * (predicted - actual) / actual, 2) if actual else None,
+                      {k: (round(v, 3) if v is not None else None) for k, v in overlap.items()}, warning)

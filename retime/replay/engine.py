@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from retime.replay.placement import LinkModel
 from retime.replay.reach import knob_reach, runs_on_host, unmatched_rules
 from retime.replay.scenario import EDGE_CLASSES, Scenario
 from retime.replay.spans import GPU_OP_CLASSES, event_points, merged_intervals, own_time_edges
+
+if TYPE_CHECKING:
+    from retime.replay.compare import Comparison
 
 STEP_NAME = re.compile(foundation.STEP_PATTERN)
 
@@ -44,7 +48,7 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)     # how the scenario moved the work (batch=: by shape, by rule)
     links: list = field(default_factory=list)  # with a topology: each link direction's use (retime/replay/links.py LinkUse)
     link_report: "LinkReport | None" = None  # with a topology: every transfer and the links it crossed
-    against: dict | None = None  # Store.replay(against=): the error against a measured trace of the change (compare.py)
+    against: "Comparison | None" = None  # Store.replay(against=): the error against a measured trace of the change
 
     @property
     def speedup(self) -> float:
@@ -85,7 +89,8 @@ class ReplayResult:
                 "steps": [{"step": s.name, "measured_ns": s.measured_ns, "predicted_ns": s.predicted_ns} for s in self.steps],
                 "saved_trace_id": self.saved_trace_id,
                 "error_bar": self.error_bar.as_dict() if self.error_bar else None,
-                "warnings": self.warnings, "notes": self.notes, "against": self.against, **self.links_doc(bucket_ns)}
+                "warnings": self.warnings, "notes": self.notes, "against": self.against.as_dict() if self.against is not None else None,
+                **self.links_doc(bucket_ns)}
 
 
 def edge_lags(graph: ReplayGraph, scenario: Scenario) -> np.ndarray:

@@ -21,6 +21,7 @@ from retime import foundation
 from retime.store import jobs
 from retime.core.progress import Progress
 from retime.replay.link_report import warnings as link_warnings
+from retime.replay.compare import Comparison
 from retime.replay import cache, engine, fidelity, passes, reach, spans
 from retime.replay import save as save_replay
 from retime.replay import graph as replay_graph
@@ -58,12 +59,12 @@ def of_ranks(con: duckdb.DuckDBPyConnection, job: str | None, ranks: list[tuple[
 
 @dataclass
 class JobReplay:
-    """A job's replay (Store.replay_job): (rank, ReplayResult) per rank, by rank, as a sequence of
+    """A job's replay (Store.replay with all_ranks=True): (rank, ReplayResult) per rank, by rank, as a sequence of
     pairs; the job's span (its slowest rank's); with `against`, each rank's error against the same
     rank of a measured job; with save, the job the replay was written as."""
     ranks: list[tuple[int | None, engine.ReplayResult]]
     saved_job: str | None = None
-    against: dict[int | None, dict] | None = None  # rank -> Store.against's answer for that rank
+    against: "dict[int | None, Comparison] | None" = None  # rank -> Store.against's answer for that rank
 
     def __iter__(self):
         return iter(self.ranks)
@@ -94,8 +95,8 @@ class JobReplay:
                 row["saved_trace_id"] = r.saved_trace_id
             if self.against is not None:
                 check = self.against[rank]
-                row.update(against_trace_id=check["target_trace_id"], against_measured_ns=check["measured_ns"],
-                           against_predicted_ns=check["predicted_ns"], error_pct=check["error_pct"])
+                row.update(against_trace_id=check.target_trace_id, against_measured_ns=check.measured_ns,
+                           against_predicted_ns=check.predicted_ns, error_pct=check.error_pct)
             rows.append(row)
         job = self.job
         return rows + [{"trace_id": None, "rank": None, "measured_span_ns": job["measured_ns"],

@@ -143,9 +143,9 @@ def test_a_host_run_batch_lands_nearer_the_measured_batch_than_no_change_within_
     result = store.replay(small, ["batch=4x"])
     check = store.against(result, large)
     assert result.error_bar.pct is not None and "batch.host" in result.error_bar.text
-    assert abs(check["error_pct"]) < result.error_bar.pct
-    unchanged = 100 * abs(store.iteration(small)["step_ns"] - check["measured_ns"]) / check["measured_ns"]
-    assert unchanged > 3 * abs(check["error_pct"])
+    assert abs(check.error_pct) < result.error_bar.pct
+    unchanged = 100 * abs(store.iteration(small)["step_ns"] - check.measured_ns) / check.measured_ns
+    assert unchanged > 3 * abs(check.error_pct)
 
 
 def test_a_gpu_trace_at_another_batch_names_the_host_runs_validation_beside_unvalidated(traces):

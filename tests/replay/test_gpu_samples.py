@@ -38,7 +38,7 @@ def test_unchanged_hardware_reproduces_every_point_and_step(gpu_store, name):
 
 def predicted_error(store, base: str, target: str, settings=(), scale=()) -> float:
     result = store.replay(trace(store, base), scenario.parse(list(settings), scale=list(scale)))
-    return store.against(result, trace(store, target))["error_pct"]
+    return store.against(result, trace(store, target)).error_pct
 
 
 def test_pageable_to_pinned_copies_predicts_the_pinned_run(gpu_store):

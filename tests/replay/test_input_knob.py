@@ -32,14 +32,14 @@ def test_an_input_pipeline_of_another_speed_is_predicted_from_the_measured_run(p
     base, target = (slow, fast) if direction == "slow -> fast" else (fast, slow)
     result = store.replay(base, [f"host.input={knob}"])
     check = store.against(result, target)
-    measured, base_step = check["measured_ns"], store.iteration(base)["step_ns"]
+    measured, base_step = check.measured_ns, store.iteration(base)["step_ns"]
     # the loader is most of each step here (num_workers=0 on the training thread): no change is far off
     assert abs(base_step - measured) / measured > 0.3
-    assert abs(check["error_pct"]) < 10
+    assert abs(check.error_pct) < 10
     # a sum of durations (the step less the loader's time saved) lands within a few points as well:
     # nothing overlaps the loader on one CPU thread; the graph earns its keep where a GPU runs meanwhile
     naive = base_step + (1 / float(knob[:-1]) - 1) * per_step_loader_ns(store, base)
-    assert abs(check["predicted_ns"] - naive) / measured < 0.05
+    assert abs(check.predicted_ns - naive) / measured < 0.05
     assert result.warnings == []
 
 

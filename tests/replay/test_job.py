@@ -136,8 +136,8 @@ def test_the_python_api_answers_what_the_cli_prints_for_a_job_against_a_measured
     *rows, total = answer.rows()
     for row, (rank, result) in zip(rows, answer):
         check = store.against(result, row["trace_id"])
-        assert row["error_pct"] == check["error_pct"] and row["against_trace_id"] == row["trace_id"]
+        assert row["error_pct"] == check.error_pct and row["against_trace_id"] == row["trace_id"]
     assert total["predicted_span_ns"] == max(r.predicted_ns for r in answer.results)
     assert answer.to_dict()["total"] == total and answer.to_dict()["ranks"] == rows
     single = store.replay(1, ["cpu.speed=2x"], against=2)
-    assert single.against == store.against(single, 2) and single.to_dict()["against"] == single.against
+    assert single.against == store.against(single, 2) and single.to_dict()["against"] == single.against.as_dict()

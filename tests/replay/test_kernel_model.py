@@ -143,9 +143,9 @@ def test_against_refuses_another_workload_and_compares_any_window(samples):
     with pytest.raises(QueryError, match="same workload"):
         store.against(replayed, ids["hostwork_1x"])
     check = store.against(replayed, ids["h2d_pinned"])
-    assert check["warning"] is None and check["name_overlap"]["cpu_op"] == 1.0
+    assert check.warning is None and check.name_overlap["cpu_op"] == 1.0
     windowed = store.replay(ids["h2d_pageable"], ["pcie.h2d=53GB/s"], window=r"^ProfilerStep#\d+$")
-    assert store.against(windowed, ids["h2d_pinned"], window=r"^ProfilerStep#\d+$")["error_pct"] == check["error_pct"]
+    assert store.against(windowed, ids["h2d_pinned"], window=r"^ProfilerStep#\d+$").error_pct == check.error_pct
 
 
 def test_against_with_all_ranks_compares_each_rank(tmp_path):
