@@ -576,10 +576,10 @@ def _print_grown_job(grown, fmt: str) -> None:
     click.echo(f"  expected error {grown.error_bar.text}")
     if grown.against is not None:
         a = grown.against
-        click.echo(f"  against    job {a['job']!r}: measured {a['measured_ns'] / 1e6:.3f} ms, predicted "
-                   f"{a['predicted_ns'] / 1e6:.3f} ms, error {a['error_pct']:+.1f}%; each rank against the same rank: "
-                   f"median {a['rank_median_abs_error_pct']:.1f}%, max {a['rank_max_abs_error_pct']:.1f}% (every rank at "
-                   f"the measured ranks' median span: median {a['naive_rank_median_abs_error_pct']:.1f}%)")
+        click.echo(f"  against    job {a.job!r}: measured {a.measured_ns / 1e6:.3f} ms, predicted "
+                   f"{a.predicted_ns / 1e6:.3f} ms, error {a.error_pct:+.1f}%; each rank against the same rank: "
+                   f"median {a.rank_median_abs_error_pct:.1f}%, max {a.rank_max_abs_error_pct:.1f}% (every rank at "
+                   f"the measured ranks' median span: median {a.naive_rank_median_abs_error_pct:.1f}%)")
     for line in grown.notes:
         click.echo(f"  note       {line}")
     if grown.saved_job is not None:

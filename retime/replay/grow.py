@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -266,6 +266,18 @@ def copies(measured_ranks: list[int], ranks: int) -> dict[int, list[int]]:
     return {r: list(range(j, ranks, len(measured_ranks))) for j, r in enumerate(measured_ranks) if j < ranks}
 
 
+@dataclass(frozen=True)
+class JobComparison:
+    """A grown job against a measured job of its size (GrownJob.against)."""
+    job: str | None                          # the measured job
+    measured_ns: int                         # its span: its slowest rank's
+    predicted_ns: int                        # the grown job's span
+    error_pct: float                         # > 0: predicted slower than measured
+    rank_median_abs_error_pct: float         # each grown rank against the same measured rank
+    rank_max_abs_error_pct: float
+    naive_rank_median_abs_error_pct: float   # every rank at the measured ranks' median span, the baseline
+
+
 @dataclass
 class GrownJob:
     """A measured job's replay as a job of another size (Store.replay with all_ranks=True and ranks=N)."""
@@ -280,9 +292,9 @@ class GrownJob:
     notes: list[str]
     saved_job: str | None = None              # save=True: the job the grown ranks were written as
     under_load: list[dict] = field(default_factory=list)  # links(): each GPU's links under the collectives
-    against: dict | None = None               # compare(): the error against a measured job of the grown size
+    against: "JobComparison | None" = None    # compare(): the error against a measured job of the grown size
 
-    def compare(self, target_spans: dict[int, int], target_job: str | None) -> dict:
+    def compare(self, target_spans: dict[int, int], target_job: str | None) -> "JobComparison":
         """The grown job against a measured job of its size (`target_spans`: rank -> that rank's
         measured span, as a job replay measures it): the job's span (its slowest rank) and each grown
         rank's, the copy's predicted span against the same rank's measured one, beside the naive
@@ -297,11 +309,10 @@ class GrownJob:
         rank_err = np.array([100 * (predicted[source[i]] / target_spans[i] - 1) for i in range(self.growth.ranks)])
         naive_err = np.array([100 * (median / target_spans[i] - 1) for i in range(self.growth.ranks)])
         job_span = max(target_spans.values())
-        self.against = {"job": target_job, "measured_ns": int(job_span), "predicted_ns": self.predicted_ns,
-                        "error_pct": round(100 * (self.predicted_ns / job_span - 1), 2),
-                        "rank_median_abs_error_pct": round(float(np.median(np.abs(rank_err))), 2),
-                        "rank_max_abs_error_pct": round(float(np.abs(rank_err).max()), 2),
-                        "naive_rank_median_abs_error_pct": round(float(np.median(np.abs(naive_err))), 2)}
+        self.against = JobComparison(target_job, int(job_span), self.predicted_ns,
+                                     round(100 * (self.predicted_ns / job_span - 1), 2),
+                                     round(float(np.median(np.abs(rank_err))), 2), round(float(np.abs(rank_err).max()), 2),
+                                     round(float(np.median(np.abs(naive_err))), 2))
         return self.against
 
     def growth_record(self, rank: int) -> dict:
@@ -380,7 +391,7 @@ class GrownJob:
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
                 "links": self.under_load,
                 "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job,
-                "against": self.against}
+                "against": asdict(self.against) if self.against is not None else None}
 
 
 def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":

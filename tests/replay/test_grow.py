@@ -1,6 +1,8 @@
 """Growing a measured job to another number of ranks (retime/replay/grow.py), on the real 8-rank DLRM job."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import polars as pl
 import pytest
@@ -109,11 +111,11 @@ def test_a_grown_job_against_the_measured_job_of_its_size(dlrm, tmp_path):
     predicted = {rank: r.predicted_ns for rank, r in grown.results}
     errors = [100 * (predicted[i % 4] / measured[i] - 1) for i in range(8)]
     a = grown.against
-    assert a["job"] == "dlrm_8rank" and a["measured_ns"] == max(measured.values())
-    assert a["error_pct"] == pytest.approx(100 * (grown.predicted_ns / max(measured.values()) - 1), abs=0.01)
-    assert a["rank_max_abs_error_pct"] == pytest.approx(max(map(abs, errors)), abs=0.01)
-    assert a["rank_median_abs_error_pct"] == pytest.approx(float(np.median(np.abs(errors))), abs=0.01)
-    assert grown.to_dict()["against"] == a
+    assert a.job == "dlrm_8rank" and a.measured_ns == max(measured.values())
+    assert a.error_pct == pytest.approx(100 * (grown.predicted_ns / max(measured.values()) - 1), abs=0.01)
+    assert a.rank_max_abs_error_pct == pytest.approx(max(map(abs, errors)), abs=0.01)
+    assert a.rank_median_abs_error_pct == pytest.approx(float(np.median(np.abs(errors))), abs=0.01)
+    assert grown.to_dict()["against"] == dataclasses.asdict(a)
     with pytest.raises(ScenarioError, match="compares with a measured job of ranks 0-15"):
         store.replay(ids[0], ranks=16, topology="dgx-h100", against=ids[0], all_ranks=True)
     store.con.execute("CHECKPOINT")
