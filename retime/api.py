@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the replayer loads numba; the store opens without it
     from retime.replay.grow import GrownJob
     from retime.replay.job import JobReplay
     from retime.replay.compare import Comparison
+    from retime.capture import CaptureResult
 
 
 class Store:
@@ -460,6 +461,32 @@ class Store:
         for result, new_id in zip(results, ids):
             result.saved_trace_id = new_id
         return name
+
+    def capture(self, command: builtins.list[str], *, out: str | os.PathLike | None = None, steps: int = 3,
+                wait: int = 1, warmup: int = 1, with_stack: bool = False, nsys: bool = False, job: str | None = None,
+                ingest: bool = True, on_result: Callable[[IngestResult], None] | None = None) -> "CaptureResult":
+        """Run a PyTorch command (["python", "train.py", ...], ["torchrun", ...]) under torch.profiler
+        with what a replay needs (shapes, FLOPs, CUDA sync events; the schedule advances at each
+        optimizer step: `steps` recorded after `wait` skipped and `warmup` warmed up; steps=0, the whole
+        run), a trace per process written to `out` (default: capture-DATE-TIME), then ingested into
+        this store (ingest=False: only written), the ranks of a torchrun job as one job (`job`, else
+        the folder's name). With nsys=True, `nsys profile` records the command instead (steps=0: any
+        command's whole run). A CaptureResult: the command's exit status, the traces, what a person
+        should know (notes), and the IngestResults; CaptureError where no trace was written (its
+        `result` holds the notes that say why)."""
+        from datetime import datetime
+        from pathlib import Path
+
+        from retime import capture as capture_mod
+        if ingest:  # a store that cannot take the traces is said before the run, not after it
+            self._refuse_read_only("ingest captured traces")
+        out_dir = Path(out) if out is not None else Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
+        result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack,
+                                 nsys=nsys)
+        if ingest:  # this run's traces only (a reused folder may hold older ones); ranks form one job
+            result.ingested = self.ingest(result.traces, job=job or (out_dir.resolve().name if result.ranked else None),
+                                          on_result=on_result)
+        return result
 
     def report(self, trace: int | str, out: str | os.PathLike | None = None) -> str:
         """One self-contained HTML page of TRACE's stress points (retime/report.py: no scripts, opens

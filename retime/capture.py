@@ -14,14 +14,19 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from retime.core.errors import RetimeError
+from retime.core.errors import arg, RetimeError
 
 
 STATUS_PREFIX = "capture-status-"  # what each captured process writes beside its trace (capture_boot)
 
 
 class CaptureError(RetimeError):
-    """The command could not be run, or it wrote no trace."""
+    """The command could not be run, or it wrote no trace (`result`, where it ran: its exit status and
+    notes say why)."""
+
+    def __init__(self, message: str, result: "CaptureResult | None" = None):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -30,6 +35,7 @@ class CaptureResult:
     traces: list[Path]             # one per captured process (rank<R>.pt.trace.json.gz, or pid<P>...)
     notes: list[str] = field(default_factory=list)  # what a person should know (steps too few, no optimizer)
     ranked: bool = False           # every trace is a rank of one torchrun job
+    ingested: list = field(default_factory=list)  # Store.capture: an IngestResult per trace
 
 
 def nsys_report(out_dir: Path) -> Path:
@@ -56,15 +62,15 @@ def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup
     """Run `command` with every Python process it starts profiled: `steps` optimizer steps recorded
     after `wait` skipped and `warmup` warmed up (steps=0: the whole run). Traces land in out_dir: a
     Kineto trace per process, or with `nsys` one Nsight Systems export of them all (any command,
-    Python or not, with steps=0)."""
+    Python or not, with steps=0). CaptureError where no trace was written (its `result` says why)."""
     if not command:
         raise CaptureError("no command to capture (retime capture -- python train.py ...)")
     nsys_path = shutil.which("nsys") if nsys else None
     if nsys and nsys_path is None:
         raise CaptureError("nsys is not on PATH: install Nsight Systems' CLI, or capture with torch.profiler "
-                           "(without --nsys)")
+                           f"(without {arg('nsys', 'True')})")
     if nsys and with_stack:
-        raise CaptureError("--with-stack records torch.profiler's Python stacks: not with --nsys")
+        raise CaptureError(f"{arg('with_stack', 'True')} records torch.profiler's Python stacks: not with {arg('nsys', 'True')}")
     out_dir.mkdir(parents=True, exist_ok=True)
     report = nsys_report(out_dir)
     boot = str(resources.files("retime").joinpath("capture_boot"))
@@ -96,8 +102,10 @@ def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup
         traces = [report] if report.is_file() and (written or steps == 0) else []
     else:
         traces = sorted(Path(s["trace"]) for s in written)
-    return CaptureResult(returncode, traces, notes,
-                         ranked=bool(written) and all(s["rank"] is not None for s in written))
+    result = CaptureResult(returncode, traces, notes, ranked=bool(written) and all(s["rank"] is not None for s in written))
+    if not traces:
+        raise CaptureError(f"{out_dir}: no trace was written", result)
+    return result
 
 
 def _note(status: dict) -> str | None:

@@ -632,24 +632,31 @@ def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int,
     from datetime import datetime
 
     from retime import capture as capture_mod
-    if not no_ingest:  # a store that cannot take the traces is said before the run, not after it
-        api.open(db).close()
     out_dir = out_dir or Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
-    result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack,
-                             nsys=nsys)
+    options = dict(steps=steps, wait=wait, warmup=warmup, with_stack=with_stack, nsys=nsys)
+    try:
+        if no_ingest:
+            result = capture_mod.run(list(command), out_dir, **options)
+        else:
+            with api.open(db) as store:
+                result = store.capture(list(command), out=out_dir, job=job, **options)
+    except capture_mod.CaptureError as exc:
+        if exc.result is not None:
+            _capture_warnings(exc.result, command[0])
+        raise
+    _capture_warnings(result, command[0])
+    click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {out_dir}")
+    if not no_ingest:
+        for ingested in result.ingested:
+            _print_ingest_line(ingested)
+        _summarize_ingest(result.ingested, "table")
+
+
+def _capture_warnings(result, program: str) -> None:
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
     if result.returncode != 0:
-        click.echo(f"warning: {command[0]} exited with status {result.returncode}", err=True)
-    if not result.traces:
-        raise capture_mod.CaptureError(f"{out_dir}: no trace was written")
-    click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {out_dir}")
-    if no_ingest:
-        return
-    with api.open(db) as store:  # this run's traces only (a reused --out may hold older ones); ranks form one job
-        job = job or (out_dir.resolve().name if result.ranked else None)
-        results = store.ingest(result.traces, job=job, on_result=_print_ingest_line)
-    _summarize_ingest(results, "table")
+        click.echo(f"warning: {program} exited with status {result.returncode}", err=True)
 
 
 @main.group()

@@ -175,3 +175,21 @@ def test_the_whole_run_under_nsys_is_ingested_from_the_export_it_leaves(tmp_path
     with retime.open(db, read_only=True) as store:
         [fmt] = store.traces()["format"].to_list()
         assert fmt == "nsys"
+
+
+@needs_torch
+def test_capture_in_python_records_and_ingests_as_the_cli_does(tmp_path):
+    train = script(tmp_path, "train.py", TRAIN.replace("STEPS", "6"))
+    infer = script(tmp_path, "infer.py", INFER)
+    with retime.open(tmp_path / "s.duckdb") as store:
+        result = store.capture(["python", train], out=tmp_path / "out", steps=2)
+        assert result.returncode == 0 and len(result.traces) == 1 and result.notes == []
+        [ingested] = result.ingested
+        assert ingested.status == "ingested" and store.query("step_times", ingested.trace_id).height == 2
+        with pytest.raises(capture_mod.CaptureError, match="no trace was written") as refused:
+            store.capture(["python", infer], out=tmp_path / "none")
+        assert any("made no optimizer step" in note for note in refused.value.result.notes)
+    if shutil.which("nsys") is None:  # the argument named as Python writes it, and as the CLI's flag
+        with pytest.raises(capture_mod.CaptureError, match=r"without nsys=True\)$") as refused:
+            capture_mod.run(["python", train], tmp_path / "x", nsys=True, steps=0)
+        assert refused.value.cli_message().endswith("(without --nsys)")
