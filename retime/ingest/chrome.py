@@ -41,10 +41,12 @@ def prepare(path: Path, work_dir: Path, on_bytes: Callable[[int], None] | None =
 def stage(con: duckdb.DuckDBPyConnection, split: SplitTrace) -> None:
     """Before the store's transaction, in temporary tables only: the events array read into the
     staging table `raw` and its phases paired into `staged` (chrome_slices.sql)."""
-    set_variables(con, events_path=str(split.events_path), time_base_ns=_time_base_ns(split.metadata))
+    set_variables(con, time_base_ns=_time_base_ns(split.metadata))
     define_macros(con)
-    if not (COLUMNAR and (split.events_path.stat().st_size >= COLUMNAR_FROM_BYTES or json_columns.compiled())
-            and json_columns.load_raw(con, split.events_path)):
+    source, offset, size = split.events_range()
+    if not (COLUMNAR and (size >= COLUMNAR_FROM_BYTES or json_columns.compiled())
+            and json_columns.load_raw(con, source, offset, size)):
+        set_variables(con, events_path=str(split.events_file()))  # DuckDB's reader: a file of the array alone
         run_script(con, PACKAGE, "chrome_read", fill=kineto_args.fill())
     run_script(con, PACKAGE, "chrome_slices")
 

@@ -73,8 +73,9 @@ def compiled() -> bool:
     return ready(tok.scan_events) and ready(tok.gather)
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
-    """Fill the temporary table `raw` from the events array at `events_path`, as chrome_read.sql
+def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path, offset: int = 0, size: int | None = None) -> bool:
+    """Fill the temporary table `raw` from the events array at `events_path` (its `size` bytes from
+    `offset`: the array where it lies in the trace file; default, the whole file), as chrome_read.sql
     would; False (and `raw` for chrome_read.sql to write) when the file is one for DuckDB's reader,
     and for an array without events, which that reader stages at no cost.
 
@@ -82,10 +83,11 @@ def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path) -> bool:
     chrome_read.sql: appends of a batch each would sit uncompressed in the transaction until its
     commit). While it takes batch k, one thread builds batch k+1's Arrow columns and another scans
     batch k+2's events (numba and DuckDB both let go of the interpreter's lock)."""
-    if events_path.stat().st_size == 0:
+    size = events_path.stat().st_size - offset if size is None else size
+    if size == 0:
         return False
     refused: list[bool] = []
-    batches = _batches(np.memmap(events_path, dtype=np.uint8, mode="r"), refused)
+    batches = _batches(np.memmap(events_path, dtype=np.uint8, mode="r", offset=offset, shape=(size,)), refused)
     first = next(batches, None)
     if first is None:
         return False
@@ -146,12 +148,14 @@ def _scanner(buf: np.ndarray) -> tuple[Callable[[np.ndarray, np.ndarray, np.ndar
 def _release(buf: np.memmap, done_to: int, up_to: int) -> int:
     """Hand the mapped file's pages between done_to and up_to back to the kernel (they are read
     again from the page cache if ever needed): the mapping would otherwise count the whole file
-    in the process's memory. Returns the new done_to."""
+    in the process's memory. Positions are the array's; the mapping starts `lead` bytes before it
+    (an array at an offset into its file is mapped from the page it starts in). Returns the new done_to."""
     page = mmap.PAGESIZE
-    start, end = done_to // page * page, up_to // page * page
+    lead = getattr(buf, "offset", 0) % mmap.ALLOCATIONGRANULARITY
+    start, end = (done_to + lead) // page * page, (up_to + lead) // page * page
     if end > start and hasattr(buf, "_mmap") and hasattr(mmap, "MADV_DONTNEED"):
         buf._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
-        return end
+        return end - lead
     return done_to
 
 

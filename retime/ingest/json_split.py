@@ -1,6 +1,8 @@
 """Split a Chrome/Kineto JSON file into its events array and its metadata, streaming.
 
-The events array goes to a temporary file that DuckDB's columnar JSON reader parses; the small
+The events array is read where it lies in a plain file (a byte range of it), or from a temporary
+file that a compressed or cut-off trace's array is written to (DuckDB's JSON reader, which takes a
+whole file, gets a copy of the range when it is the one to read it); the small
 rest of the document (deviceProperties, distributedInfo, baseTimeNanoseconds, ...) is parsed
 with orjson. Reading chunk by chunk keeps memory flat whatever the file size, handles .gz on the
 fly, hashes the stored bytes for idempotent re-ingest, and repairs a file that was cut off
@@ -32,13 +34,29 @@ LEADING_CONTENT = re.compile(rb"[^ \t\r\n\xef\xbb\xbf]")
 class SplitTrace:
     """What the reader needs: where the events are, the metadata, and what had to be repaired."""
 
-    events_path: Path            # a file holding one JSON array of events
+    events_path: Path            # a file holding one JSON array of events (see events_in_place)
     metadata: dict               # top-level keys other than traceEvents (empty for the array form)
     form: str                    # 'object' ({"traceEvents": [...]}) or 'array' ([...])
     sha256: str
     size_bytes: int              # on disk
     json_bytes: int              # after decompression
     warnings: list[str] = field(default_factory=list)
+    # a plain, complete file: the array is bytes [offset, offset + size) of the trace file itself, and
+    # events_path is written only when a reader needs it as a file of its own (events_file)
+    events_in_place: tuple[Path, int, int] | None = None
+
+    def events_range(self) -> tuple[Path, int, int]:
+        """(file, offset, size) of the events array's bytes."""
+        return self.events_in_place or (self.events_path, 0, self.events_path.stat().st_size)
+
+    def events_file(self) -> Path:
+        """A file holding just the events array (DuckDB's reader reads whole files): events_path,
+        copied out of the trace file the first time it is asked for."""
+        if self.events_in_place is not None:
+            source, offset, size = self.events_in_place
+            _copy_range(source, self.events_path, offset, size)
+            self.events_in_place = None
+        return self.events_path
 
 
 class _Router:
@@ -182,12 +200,13 @@ def split_trace(path: str | os.PathLike, work_dir: str | os.PathLike,
         raise TraceFormatError(f"{path}: a JSON object without a traceEvents array: not a Chrome/Kineto trace")
 
     complete = top_closed_at is not None and not state[scan.IN_STRING]
-    _finish_events_file(path, events_path, router, int(state[scan.LAST_ELEMENT_END]), json_bytes, gz, form, warnings)
+    in_place = _finish_events_file(path, events_path, router, int(state[scan.LAST_ELEMENT_END]), json_bytes, gz, form,
+                                   warnings)
     metadata = _parse_metadata(path, router, form, complete, warnings)
     if form == "object" and not complete and router.events_end is not None:
         warnings.append("file cut off after the traceEvents array; trailing metadata was dropped")
     return SplitTrace(events_path=events_path, metadata=metadata, form=form, sha256=sha.hexdigest(),
-                      size_bytes=path.stat().st_size, json_bytes=json_bytes, warnings=warnings)
+                      size_bytes=path.stat().st_size, json_bytes=json_bytes, warnings=warnings, events_in_place=in_place)
 
 
 def _text(meta: bytearray, view: memoryview, view_pos: int, start: int, end: int) -> bytes:
@@ -209,9 +228,10 @@ def _detect_form(path: Path, head: bytes) -> tuple[str, int, int]:
 
 
 def _finish_events_file(path: Path, events_path: Path, router: _Router, last_element_end: int, json_bytes: int,
-                        gz: bool, form: str, warnings: list[str]) -> None:
+                        gz: bool, form: str, warnings: list[str]) -> tuple[Path, int, int] | None:
     """Leave events_path holding exactly one JSON array: the trace's, or, when the file was cut
-    off inside it, every complete event up to the cut followed by a closing ']'."""
+    off inside it, every complete event up to the cut followed by a closing ']'. A plain file with
+    its array whole is not copied: its (path, offset, size) is returned instead."""
     start = router.events_start
     closed = router.events_end is not None
     end = router.events_end if closed else last_element_end  # inclusive
@@ -223,6 +243,8 @@ def _finish_events_file(path: Path, events_path: Path, router: _Router, last_ele
     if gz:
         with open(events_path, "r+b") as events_out:
             events_out.truncate(keep)
+    elif closed:
+        return path, start, keep
     else:
         _copy_range(path, events_path, start, keep)
     if not closed:

@@ -83,8 +83,9 @@ def test_every_real_trace_is_staged_by_the_columnar_reader_as_duckdbs_reader_sta
             split = json_split.split_trace(path, work)
         except TraceFormatError:
             continue  # not a trace (a cut-off copy before its events, ...): no reader runs
+        in_place = split.events_range()  # a plain file's array where it lies; _staging copies it for DuckDB's reader
         con = _staging(split)
-        if not _same_as_duckdbs(con, split):
+        if not _same_as_duckdbs(con, in_place):
             (different if con.execute("SELECT count(*) FROM raw").fetchall()[0][0] else left_to_duckdb).append(path.name)
     assert (left_to_duckdb, different) == ([], [])
 
@@ -116,10 +117,14 @@ def test_tokens_read_as_duckdbs_reader_reads_them(tmp_path, monkeypatch, text, c
     trace = tmp_path / "t.json"
     trace.write_text(text)
     split = json_split.split_trace(trace, tmp_path)
+    source, offset, size = split.events_in_place  # a plain file's array is read where it lies
+    array = text.encode()[offset:offset + size]
+    assert source == trace and array.startswith(b"[") and array.endswith(b"]")
+    in_place = split.events_range()
     con = _staging(split)
-    assert _same_as_duckdbs(con, split) is columnar_takes_it
+    assert _same_as_duckdbs(con, in_place) is columnar_takes_it
     if not columnar_takes_it:  # what the file leaves in raw is then DuckDB's reader's own
-        assert json_columns.load_raw(con, split.events_path) is False
+        assert json_columns.load_raw(con, *in_place) is False
 
 
 def test_a_file_refused_after_batches_were_taken_ingests_as_duckdbs_reader_ingests_it(tmp_path, monkeypatch):
@@ -131,7 +136,8 @@ def test_a_file_refused_after_batches_were_taken_ingests_as_duckdbs_reader_inges
     trace.write_text(json.dumps({"traceEvents": events}))
     monkeypatch.setattr(json_columns, "BATCH_EVENTS", 2)
     split = json_split.split_trace(trace, tmp_path)
-    assert json_columns.load_raw(_staging(split), split.events_path) is False
+    in_place = split.events_range()
+    assert json_columns.load_raw(_staging(split), *in_place) is False
     results = ingest_all(tmp_path / "columnar.duckdb", [trace], True, monkeypatch)
     assert results == ingest_all(tmp_path / "reader.duckdb", [trace], False, monkeypatch)
     assert results[0][0] == "ingested"
@@ -153,12 +159,13 @@ def test_a_file_duckdbs_reader_refuses_fails_with_its_message(tmp_path, monkeypa
     assert status == "failed" and error.startswith(str(trace))
 
 
-def _same_as_duckdbs(con: duckdb.DuckDBPyConnection, split: json_split.SplitTrace) -> bool:
-    """Whether the columnar reader takes the file and stages exactly the rows DuckDB's reader
-    stages, every column (as text, so JSON and lists compare too), in order."""
+def _same_as_duckdbs(con: duckdb.DuckDBPyConnection, events: tuple) -> bool:
+    """Whether the columnar reader takes the events array (file, offset, size) and stages exactly
+    the rows DuckDB's reader stages from its file (events_path), every column (as text, so JSON and
+    lists compare too), in order."""
     run_script(con, "retime.ingest", "chrome_read", fill=kineto_args.fill())
     con.execute("CREATE OR REPLACE TEMP TABLE by_duckdb AS SELECT rowid AS r, * FROM raw")
-    if not json_columns.load_raw(con, split.events_path):
+    if not json_columns.load_raw(con, *events):
         con.execute("DELETE FROM raw")
         return False
     rows = "SELECT r, COLUMNS(* EXCLUDE (r))::VARCHAR FROM {} ORDER BY r"
@@ -171,7 +178,7 @@ def _staging(split: json_split.SplitTrace) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE TABLE traces (trace_id INT, format VARCHAR, rank INT, start_ns BIGINT, end_ns BIGINT, "
                 "event_count BIGINT); CREATE TABLE events (trace_id INT, dur_ns BIGINT); CREATE TABLE lanes (trace_id INT)")
-    set_variables(con, trace_id=1, time_base_ns=0, events_path=str(split.events_path))
+    set_variables(con, trace_id=1, time_base_ns=0, events_path=str(split.events_file()))
     run_script(con, "retime.ingest", "macros")
     return con
 
