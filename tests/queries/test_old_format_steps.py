@@ -35,6 +35,6 @@ def test_the_replayer_and_the_queries_agree_on_the_steps(old_steps):
     assert [s.name for s in result.steps] == steps["step"].to_list()
     assert [s.measured_ns for s in result.steps] == steps["dur_ns"].to_list()
     assert store.iteration(t)["step_ns"] is not None
-    assert store.against(result, t)["basis"] == "median step"  # steps compared, not spans
+    assert store.against(result, t).basis == "median step"  # steps compared, not spans
     shares = store.query("critical_path_shares", result.saved_trace_id)
     assert shares["step"].drop_nulls().n_unique() == 6
