@@ -48,8 +48,8 @@ def fill() -> dict[str, str]:
     arg_paths (DuckDB's json_extract_string paths, in keys() order), args_from_list (the staging
     columns from that list, `a`), args_from_batch (the same from the columnar reader's batch,
     whose key columns it names key_1, key_2, ... with the given bits of `delegated`; args_bit is
-    the bit of the args object itself) and
-    arg_columns (the events columns, typed, from the staging table `r`; NULL for a Python frame)."""
+    the bit of the args object itself) and arg_columns (the events columns, typed, from the
+    staging table `r`; NULL for a Python frame)."""
     from retime.ingest.json_columns import args_bit, key_bit
     position, from_list, from_batch = 0, [], []
     for f in fields():
