@@ -150,9 +150,7 @@ class Store:
             if trace is None:
                 raise QueryError(f"all_ranks answers for the job of a trace: give the trace ({arg('all_ranks', 'True')} with a trace)")
             return self._query_ranks(name, trace, **params)
-        query = runner.catalogue().get(name)
-        if query is None:
-            raise QueryError(f"no query named {name!r} (see `retime query list`)")
+        query = runner.named(name)
         wanted = {p.name for p in query.params}
         if trace is not None:
             trace_id = self.resolve_trace(trace)
@@ -169,9 +167,7 @@ class Store:
 
     def _query_ranks(self, name: str, trace: int | str, **params) -> pl.DataFrame:
         """query(..., all_ranks=True): each rank's rows, by rank."""
-        query = runner.catalogue().get(name)
-        if query is None:
-            raise QueryError(f"no query named {name!r} (see `retime query list`)")
+        query = runner.named(name)
         if "trace_id" not in {p.name for p in query.params}:
             raise QueryError(f"{name} is not a per-trace query; it already answers for the whole job")
         frames = []
@@ -474,17 +470,15 @@ class Store:
         command's whole run). A CaptureResult: the command's exit status, the traces, what a person
         should know (notes), and the IngestResults; CaptureError where no trace was written (its
         `result` holds the notes that say why)."""
-        from datetime import datetime
         from pathlib import Path
 
         from retime import capture as capture_mod
         if ingest:  # a store that cannot take the traces is said before the run, not after it
             self._refuse_read_only("ingest captured traces")
-        out_dir = Path(out) if out is not None else Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
-        result = capture_mod.run(list(command), out_dir, steps=steps, wait=wait, warmup=warmup, with_stack=with_stack,
-                                 nsys=nsys)
+        result = capture_mod.run(list(command), Path(out) if out is not None else None, steps=steps, wait=wait,
+                                 warmup=warmup, with_stack=with_stack, nsys=nsys)
         if ingest:  # this run's traces only (a reused folder may hold older ones); ranks form one job
-            result.ingested = self.ingest(result.traces, job=job or (out_dir.resolve().name if result.ranked else None),
+            result.ingested = self.ingest(result.traces, job=job or (result.out_dir.resolve().name if result.ranked else None),
                                           on_result=on_result)
         return result
 

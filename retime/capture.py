@@ -35,6 +35,7 @@ class CaptureResult:
     traces: list[Path]             # one per captured process (rank<R>.pt.trace.json.gz, or pid<P>...)
     notes: list[str] = field(default_factory=list)  # what a person should know (steps too few, no optimizer)
     ranked: bool = False           # every trace is a rank of one torchrun job
+    out_dir: Path | None = None    # where the traces were written
     ingested: list = field(default_factory=list)  # Store.capture: an IngestResult per trace
 
 
@@ -57,12 +58,15 @@ def nsys_command(nsys: str, command: list[str], out_dir: Path, steps: int) -> li
     return line + list(command)
 
 
-def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup: int = 1,
+def run(command: list[str], out_dir: Path | None = None, steps: int = 3, wait: int = 1, warmup: int = 1,
         with_stack: bool = False, nsys: bool = False) -> CaptureResult:
     """Run `command` with every Python process it starts profiled: `steps` optimizer steps recorded
     after `wait` skipped and `warmup` warmed up (steps=0: the whole run). Traces land in out_dir: a
     Kineto trace per process, or with `nsys` one Nsight Systems export of them all (any command,
-    Python or not, with steps=0). CaptureError where no trace was written (its `result` says why)."""
+    Python or not, with steps=0). `out_dir` defaults to capture-DATE-TIME. CaptureError where no trace was written (its `result` says why)."""
+    if out_dir is None:
+        from datetime import datetime
+        out_dir = Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
     if not command:
         raise CaptureError("no command to capture (retime capture -- python train.py ...)")
     nsys_path = shutil.which("nsys") if nsys else None
@@ -102,7 +106,8 @@ def run(command: list[str], out_dir: Path, steps: int = 3, wait: int = 1, warmup
         traces = [report] if report.is_file() and (written or steps == 0) else []
     else:
         traces = sorted(Path(s["trace"]) for s in written)
-    result = CaptureResult(returncode, traces, notes, ranked=bool(written) and all(s["rank"] is not None for s in written))
+    result = CaptureResult(returncode, traces, notes, ranked=bool(written) and all(s["rank"] is not None for s in written),
+                           out_dir=out_dir)
     if not traces:
         raise CaptureError(f"{out_dir}: no trace was written", result)
     return result

@@ -228,8 +228,6 @@ def query(name: str, trace: str | None, db: str, params: tuple[str, ...], fmt: s
         if not sep:
             raise click.UsageError(f"--param {item!r}: expected K=V")
         values[key.strip()] = value
-    if all_ranks and trace is None:
-        raise click.UsageError("--all-ranks needs a TRACE of the job")
     with _reader(db) as store:
         df = store.query(name, trace, all_ranks=all_ranks, **values)
         from retime.queries import runner
@@ -629,10 +627,7 @@ def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int,
     per rank, one job). Shapes, FLOPs and CUDA sync events are on; the schedule advances at each optimizer
     step. The command's own Python needs torch. With --nsys, nsys profile records the command instead
     (with --steps 0, any command's whole run)."""
-    from datetime import datetime
-
     from retime import capture as capture_mod
-    out_dir = out_dir or Path(f"capture-{datetime.now():%Y%m%d-%H%M%S}")
     options = dict(steps=steps, wait=wait, warmup=warmup, with_stack=with_stack, nsys=nsys)
     try:
         if no_ingest:
@@ -645,7 +640,7 @@ def capture(command: tuple[str, ...], db: str, out_dir: Path | None, steps: int,
             _capture_warnings(exc.result, command[0])
         raise
     _capture_warnings(result, command[0])
-    click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {out_dir}")
+    click.echo(f"wrote {len(result.traces)} trace{'s' * (len(result.traces) > 1)} to {result.out_dir}")
     if not no_ingest:
         for ingested in result.ingested:
             _print_ingest_line(ingested)

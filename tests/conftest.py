@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 try:
@@ -47,6 +48,7 @@ def shared_store(tmp_path_factory, *paths: Path):
         yield store, [r.trace_id for r in store.ingest(list(paths))]
 
 
+@lru_cache(maxsize=1)
 def _code_hash() -> str:
     """The hash of the code that writes a store (every .py, .sql and .toml under retime/) and of
     DuckDB's version: a store built by other code is built again."""

@@ -94,12 +94,18 @@ def listing() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def describe(name: str) -> str:
-    """One query's help: what it finds, its parameters with defaults, its columns with units, and
-    what an empty answer means (`retime query describe NAME`)."""
+def named(name: str) -> Query:
+    """The named query `name` (QueryError naming `retime query list` where there is none)."""
     query = catalogue().get(name)
     if query is None:
         raise QueryError(f"no query named {name!r} (see `retime query list`)")
+    return query
+
+
+def describe(name: str) -> str:
+    """One query's help: what it finds, its parameters with defaults, its columns with units, and
+    what an empty answer means (`retime query describe NAME`)."""
+    query = named(name)
     lines = [f"{query.name} ({query.topic}): {query.summary}", "", "parameters:"]
     for p in query.params:
         default = " (required)" if p.default is None else f" = {p.default!r}" if p.type == "VARCHAR" else f" = {p.default}"
@@ -115,9 +121,7 @@ def describe(name: str) -> str:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
     """Run query `name` with `params` (strings are converted to the header's types)."""
-    query = catalogue().get(name)
-    if query is None:
-        raise QueryError(f"no query named {name!r} (see `retime query list`)")
+    query = named(name)
     declared = {p.name: p for p in query.params}
     unknown = sorted(set(params) - set(declared))
     if unknown:

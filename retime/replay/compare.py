@@ -66,11 +66,10 @@ def against(con: "duckdb.DuckDBPyConnection", result: "ReplayResult", target_id:
             f"{100 * max(known):.0f}% of their CPU operator or kernel names in common (need "
             f"{100 * MIN_OVERLAP:.0f}%); compare a run of the same model")
     measured = iteration(con, target_id, window)
-    predicted_steps = sorted(s.predicted_ns for s in result.steps)
-    if predicted_steps and measured["step_ns"] is not None:
+    step = result.median_step()
+    if step is not None and measured["step_ns"] is not None:
         basis = "median step" if window is None else f"median window {window}"
-        import numpy as np
-        predicted, actual = int(np.median(predicted_steps)), measured["step_ns"]
+        predicted, actual = step[1], measured["step_ns"]
     else:
         basis, predicted, actual = "span", result.predicted_ns, measured["span_ns"]
     warning = (f"only {100 * max(known):.0f}% of names in common with trace {result.trace_id}: "
