@@ -253,14 +253,13 @@ class Store:
         of each rank's, beside every rank at the measured ranks' median span)."""
         chosen = self._as_scenario(trace, settings)
         grow_to = ranks or chosen.ranks
-        growing = {"copy_ranks": copy_ranks, "ranks_per_server": ranks_per_server,
-                   "fixed_global_batch": fixed_global_batch or None}
+        growing = [name for name, value in (("copy_ranks", copy_ranks), ("ranks_per_server", ranks_per_server),
+                                            ("fixed_global_batch", fixed_global_batch)) if value]  # options of growing only
         if grow_to is not None and not all_ranks:
             raise ScenarioError(f"growing the job to {grow_to} ranks ({arg('ranks', 'N')}, or the scenario file's ranks) "
                                 f"needs {arg('all_ranks', 'True')}")
-        if grow_to is None and any(v is not None for v in growing.values()):
-            given = ", ".join(arg(k) for k, v in growing.items() if v is not None)
-            raise ScenarioError(f"{given}: these grow a job, and need {arg('ranks', 'N')} with {arg('all_ranks', 'True')}")
+        if grow_to is None and growing:
+            raise ScenarioError(f"{', '.join(map(arg, growing))}: these grow a job, and need {arg('ranks', 'N')} with {arg('all_ranks', 'True')}")
         if grow_to is not None:
             return self._grow_job(trace, chosen, ranks=grow_to, copy_ranks=copy_ranks, ranks_per_server=ranks_per_server,
                                   topology=topology, fixed_global_batch=fixed_global_batch, window=window, save=save,

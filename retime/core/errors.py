@@ -13,7 +13,7 @@ from typing import Iterator
 
 _ARG = re.compile("\x1f(\\w+)(?:\x1e([^\x1f]*))?\x1f")
 # a Python argument whose CLI flag is not --name-with-dashes
-FLAGS = {"source": "--from", "settings": "--set", "grid": "--grid"}
+FLAGS = {"source": "--from", "settings": "--set"}
 
 
 def arg(name: str, value: str | None = None) -> str:
