@@ -91,7 +91,9 @@ def _cell(text: str) -> str:
 
 
 def _params(query) -> str:
-    return ", ".join(f"`{p.name}`" + (f" = `{p.default}`" if p.default not in (None, "") else " = `''`" if p.default == "" else "")
+    """Each parameter with its default (required ones bare; the empty string as '')."""
+    empty = "''"
+    return ", ".join(f"`{p.name}`" if p.default is None else f"`{p.name}` = `{p.default or empty}`"
                      for p in query.params)
 
 
