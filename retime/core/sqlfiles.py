@@ -73,8 +73,8 @@ def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dic
 
 @contextmanager
 def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Temporary tables created inside are dropped when the block ends (staging can hold a whole
-    trace). Use it outside transactions: on failure the drops run after the block's own rollback,
+    """Temporary tables and views created inside are dropped when the block ends (staging can
+    hold a whole trace). Use it outside transactions: on failure the drops run after the block's own rollback,
     and a drop that fails then leaves the block's error to tell."""
     before = _temp_tables(con)
     try:
@@ -88,10 +88,11 @@ def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     _drop_temp_tables(con, before)
 
 
-def _drop_temp_tables(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
-    for table in _temp_tables(con) - keep - LASTING_TEMP_TABLES:  # retime/core/__init__.py
-        con.execute(f'DROP TABLE IF EXISTS temp."{table}"').fetchall()  # a name read from the catalogue
+def _drop_temp_tables(con: duckdb.DuckDBPyConnection, keep: set[tuple[str, str]]) -> None:
+    for name, kind in _temp_tables(con) - keep:
+        if name not in LASTING_TEMP_TABLES:  # retime/core/__init__.py
+            con.execute(f'DROP {kind} IF EXISTS temp."{name}"').fetchall()  # a name and kind read from the catalogue
 
 
-def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute(load_sql("retime.core", "temp_tables")).fetchall()}
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return {(name, kind) for name, kind in con.execute(load_sql("retime.core", "temp_tables")).fetchall()}

@@ -4,7 +4,10 @@
 -- synchronization records 'Stream Sync' etc. / 'cuda_sync', runtime and driver calls
 -- 'cuda_runtime' / 'cuda_driver', NVTX ranges 'nvtx' annotations, OS runtime calls 'osrt'.
 -- Nsight timestamps are nanoseconds from the session start; time_base_ns is that start (UTC).
-CREATE OR REPLACE TEMP TABLE nsys_staged AS
+-- A view, not a table: nsys_write.sql numbers the events on the few columns it needs, then reads
+-- the whole rows once, as it writes them (a table of the wide rows cost as much as the events'
+-- INSERT). A row is (branch, src_rowid): its report table, in the order below, and its rowid there.
+CREATE OR REPLACE TEMP VIEW nsys_staged AS
 WITH
 names AS (SELECT id, value FROM nsys_StringIds),
 copy_names AS (
@@ -19,7 +22,7 @@ copy_names AS (
 ),
 mem_kinds AS (SELECT id, label, lower(replace(label, ' ', '_')) AS kind FROM nsys_ENUM_CUDA_MEM_KIND),
 kernels AS (
-    SELECT 'gpu' AS lane_class, k.deviceId AS device, k.streamId AS stream, NULL::BIGINT AS globalTid,
+    SELECT 1 AS branch, k.rowid AS src_rowid, 'gpu' AS lane_class, k.deviceId AS device, k.streamId AS stream, NULL::BIGINT AS globalTid,
            k."start", k."end", n.value AS name, 'kernel' AS category,
            CASE WHEN is_collective_kernel(n.value) THEN 'collective' ELSE 'kernel' END AS kind,
            k.correlationId AS correlation, NULL::BIGINT AS bytes, NULL AS copy_kind, NULL AS src_kind, NULL AS dst_kind,
@@ -33,7 +36,7 @@ kernels AS (
     WHERE k.globalPid = getvariable('nsys_gpid')
 ),
 copies AS (
-    SELECT 'gpu', m.deviceId, m.streamId, NULL::BIGINT, m."start", m."end",
+    SELECT 2, m.rowid, 'gpu', m.deviceId, m.streamId, NULL::BIGINT, m."start", m."end",
            'Memcpy ' || coalesce(c.short, 'Unknown') || ' (' || coalesce(sk.label, 'Unknown') || ' -> '
                || coalesce(dk.label, 'Unknown') || ')',
            'gpu_memcpy', 'memcpy', m.correlationId, m.bytes, c.copy_kind, sk.kind, dk.kind,
@@ -47,7 +50,7 @@ copies AS (
     WHERE m.globalPid = getvariable('nsys_gpid')
 ),
 sets AS (
-    SELECT 'gpu', m.deviceId, m.streamId, NULL::BIGINT, m."start", m."end",
+    SELECT 3, m.rowid, 'gpu', m.deviceId, m.streamId, NULL::BIGINT, m."start", m."end",
            'Memset (' || coalesce(mk.label, 'Unknown') || ')', 'gpu_memset', 'memset', m.correlationId, m.bytes,
            NULL, NULL, mk.kind,
            json_object('bytes', m.bytes, 'value', m."value", 'device', m.deviceId, 'context', m.contextId,
@@ -56,7 +59,7 @@ sets AS (
     WHERE m.globalPid = getvariable('nsys_gpid')
 ),
 syncs AS (
-    SELECT 'gpu', y.deviceId, y.streamId, NULL::BIGINT, y."start", y."end",
+    SELECT 4, y.rowid, 'gpu', y.deviceId, y.streamId, NULL::BIGINT, y."start", y."end",
            CASE t.label WHEN 'Event sync' THEN 'Event Sync' WHEN 'Stream wait sync' THEN 'Stream Wait Event'
                         WHEN 'Stream sync' THEN 'Stream Sync' WHEN 'Context sync' THEN 'Context Sync'
                         ELSE coalesce(t.label, 'Unknown sync') END,
@@ -67,25 +70,25 @@ syncs AS (
     WHERE y.globalPid = getvariable('nsys_gpid')
 ),
 host_calls AS (
-    SELECT 'cpu', NULL::BIGINT, NULL::BIGINT, r.globalTid, r."start", r."end", n.value, 'cuda_runtime', 'runtime',
+    SELECT 5, r.rowid, 'cpu', NULL::BIGINT, NULL::BIGINT, r.globalTid, r."start", r."end", n.value, 'cuda_runtime', 'runtime',
            r.correlationId, NULL::BIGINT, NULL, NULL, NULL,
            json_object('correlation', r.correlationId, 'return value', r.returnValue)
     FROM nsys_CUPTI_ACTIVITY_KIND_RUNTIME r LEFT JOIN names n ON n.id = r.nameId
     WHERE (r.globalTid >> 24) << 24 = getvariable('nsys_gpid')
     UNION ALL
-    SELECT 'cpu', NULL, NULL, r.globalTid, r."start", r."end", n.value, 'cuda_driver', 'driver',
+    SELECT 6, r.rowid, 'cpu', NULL, NULL, r.globalTid, r."start", r."end", n.value, 'cuda_driver', 'driver',
            r.correlationId, NULL, NULL, NULL, NULL,
            json_object('correlation', r.correlationId, 'return value', r.returnValue)
     FROM nsys_CUPTI_ACTIVITY_KIND_DRIVER r LEFT JOIN names n ON n.id = r.nameId
     WHERE (r.globalTid >> 24) << 24 = getvariable('nsys_gpid')
     UNION ALL
-    SELECT 'cpu', NULL, NULL, o.globalTid, o."start", o."end", n.value, 'osrt', 'os_runtime',
+    SELECT 7, o.rowid, 'cpu', NULL, NULL, o.globalTid, o."start", o."end", n.value, 'osrt', 'os_runtime',
            NULL, NULL, NULL, NULL, NULL, json_object('return value', o.returnValue, 'nesting level', o.nestingLevel)
     FROM nsys_OSRT_API o LEFT JOIN names n ON n.id = o.nameId
     WHERE (o.globalTid >> 24) << 24 = getvariable('nsys_gpid')
 ),
 nvtx AS (
-    SELECT 'cpu', NULL::BIGINT, NULL::BIGINT, v.globalTid, v."start", coalesce(v."end", v."start"),
+    SELECT 8, v.rowid, 'cpu', NULL::BIGINT, NULL::BIGINT, v.globalTid, v."start", coalesce(v."end", v."start"),
            coalesce(v."text", n.value), 'nvtx', CASE WHEN v."end" IS NULL THEN 'instant' ELSE 'annotation' END,
            NULL::BIGINT, NULL::BIGINT, NULL, NULL, NULL,
            json_object('domain', d.domain, 'event type', CASE v.eventType WHEN 59 THEN 'push/pop' WHEN 60 THEN 'start/end'
