@@ -220,9 +220,12 @@ def _ranked(rows: list[dict], columns: dict[str, str]) -> "pa.Table":
     """Rows of a data file as a table: priority (the row's place in the file) and the given fields,
     each of a pyarrow type named by its factory ("string", "float64", "int64"; NULL where a row
     lacks the field), for a module's SQL to read."""
+    import numpy as np
     import pyarrow as pa
-    return pa.table({"priority": pa.array(range(len(rows)), pa.int32()),
-                     **{name: pa.array([row.get(name) for row in rows], getattr(pa, kind)()) for name, kind in columns.items()}})
+    from retime.core import arrow
+    values = {name: arrow.strings([row.get(name) for row in rows]) if kind == "string"
+              else arrow.numbers([row.get(name) for row in rows], getattr(pa, kind)()) for name, kind in columns.items()}
+    return arrow.table({"priority": np.arange(len(rows), dtype=np.int32), **values})
 
 
 PEAK_FIELDS = ("hbm_tb_s", "bf16_tflops", "fp32_tflops", "tf32_tflops", "fp8_tflops", "pcie_gb_s", "interconnect_gb_s")

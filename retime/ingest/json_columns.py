@@ -25,6 +25,7 @@ import pyarrow as pa
 from retime.ingest import json_tokens as tok
 from retime.ingest import kineto_args
 
+from retime.core import arrow
 from retime.core.sqlfiles import run_script
 
 PACKAGE = "retime.ingest"
@@ -181,14 +182,14 @@ def _batch(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, kinds: np.ndar
         columns[name] = pa.LargeStringArray.from_buffers(
             n, pa.py_buffer(offsets[c]), pa.py_buffer(data[bases[c]: bases[c] + sizes[c]]),
             pa.py_buffer(np.packbits(valid, bitorder="little")), null_count=int(n - valid.sum()))
-    columns["delegated"] = pa.array(delegated)  # which fields DuckDB converts, a bit each in TEXT's order
+    columns["delegated"] = arrow.column(delegated)  # which fields DuckDB converts, a bit each in TEXT's order
     for name, column in zip(NUMBER_FIELDS, NUMBER_COLUMNS):
         kind = kinds[:, column]
         ns = np.empty(n, dtype=np.int64)
         if not tok.nanoseconds(buf, starts, ends, kinds, column, ns):
             return None
-        columns[name + "_ns"] = pa.array(ns, mask=(kind == tok.MISSING) | (kind == tok.NULL))
+        columns[name + "_ns"] = arrow.column(ns, (kind == tok.MISSING) | (kind == tok.NULL))
     for name, column in zip(BOOLEAN_FIELDS, BOOLEAN_COLUMNS):
         kind = kinds[:, column]
-        columns[name] = pa.array(kind == tok.TRUE, mask=(kind == tok.MISSING) | (kind == tok.NULL))
+        columns[name] = arrow.column(kind == tok.TRUE, (kind == tok.MISSING) | (kind == tok.NULL))
     return pa.RecordBatch.from_pydict(columns)

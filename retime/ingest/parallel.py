@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 from retime.ingest.pipeline import IngestResult, ingest_file
 
+from retime.core import arrow
 from retime.core.errors import StoreError
 from retime.ingest import define_macros
 from retime.core.sqlfiles import load_sql
@@ -149,7 +150,8 @@ def _commit(con: duckdb.DuckDBPyConnection, staged: Path, results: list[IngestRe
                 elif result.status == "already":  # the worker skipped it: the store says which trace
                     _point_at_stored(con, result)
             if copied:
-                con.register("staged_ids", pa.table({"old_id": list(copied), "new_id": list(copied.values())}))
+                con.register("staged_ids", arrow.table({"old_id": np.fromiter(copied, np.int64, len(copied)),
+                                                        "new_id": np.fromiter(copied.values(), np.int64, len(copied))}))
                 try:
                     con.execute(tables.statements("commit_staged", *tables.PER_TRACE)).fetchall()
                 finally:

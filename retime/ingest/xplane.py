@@ -28,6 +28,7 @@ import pyarrow as pa
 from retime.ingest import xplane_decode as xd
 from retime.ingest.trace_row import TraceRow, file_digest
 
+from retime.core import arrow
 from retime.core.errors import TraceFormatError
 from retime.ingest import define_macros
 from retime.core.sqlfiles import one_row, run_script, set_variables
@@ -123,24 +124,24 @@ def stage(con: duckdb.DuckDBPyConnection, space: XSpace) -> None:
             lines.append((lane, plane_name, int(device.group(1)) if device else None, line_id, line_name))
             keep = ~aggregated
             start_ns = timestamp_ns + (offset_ps[keep] + 500) // 1000
-            events.append(pa.table({
-                "lane": pa.array(np.full(int(keep.sum()), lane, np.int32)),
-                "metadata_id": pa.array(meta[keep]), "start_ns": pa.array(start_ns),
-                "end_ns": pa.array(timestamp_ns + (offset_ps[keep] + duration_ps[keep] + 500) // 1000),
-                "correlation": pa.array(np.where(corr[keep] >= 0, corr[keep], 0)).cast(pa.int64()),
-                "has_correlation": pa.array(corr[keep] >= 0)}))
+            events.append(arrow.table({
+                "lane": np.full(int(keep.sum()), lane, np.int32), "metadata_id": meta[keep], "start_ns": start_ns,
+                "end_ns": timestamp_ns + (offset_ps[keep] + duration_ps[keep] + 500) // 1000,
+                "correlation": np.where(corr[keep] >= 0, corr[keep], 0).astype(np.int64),
+                "has_correlation": corr[keep] >= 0}))
+    lanes, planes, devices, line_ids, line_names = zip(*lines) if lines else ((),) * 5
+    name_planes, metadata_ids, name_texts = zip(*names) if names else ((),) * 3
     tables = {
-        "xplane_lines_in": pa.Table.from_pylist(
-            [dict(zip(("lane", "plane", "device", "line_id", "line_name"), row)) for row in lines],
-            pa.schema([("lane", pa.int32()), ("plane", pa.string()), ("device", pa.int32()), ("line_id", pa.int64()),
-                       ("line_name", pa.string())])),
-        "xplane_events_in": pa.concat_tables(events) if events else pa.table({
-            "lane": pa.array([], pa.int32()), "metadata_id": pa.array([], pa.int64()), "start_ns": pa.array([], pa.int64()),
-            "end_ns": pa.array([], pa.int64()), "correlation": pa.array([], pa.int64()),
-            "has_correlation": pa.array([], pa.bool_())}),
-        "xplane_names_in": pa.Table.from_pylist([dict(zip(("plane", "metadata_id", "name"), r)) for r in names],
-                                                pa.schema([("plane", pa.string()), ("metadata_id", pa.int64()),
-                                                           ("name", pa.string())])),
+        "xplane_lines_in": arrow.table({
+            "lane": arrow.numbers(lanes, pa.int32()), "plane": arrow.strings(planes),
+            "device": arrow.numbers(devices, pa.int32()), "line_id": arrow.numbers(line_ids, pa.int64()),
+            "line_name": arrow.strings(line_names)}),
+        "xplane_events_in": pa.concat_tables(events) if events else arrow.table({
+            "lane": np.zeros(0, np.int32), "metadata_id": np.zeros(0, np.int64), "start_ns": np.zeros(0, np.int64),
+            "end_ns": np.zeros(0, np.int64), "correlation": np.zeros(0, np.int64), "has_correlation": np.zeros(0, bool)}),
+        "xplane_names_in": arrow.table({"plane": arrow.strings(name_planes),
+                                        "metadata_id": arrow.numbers(metadata_ids, pa.int64()),
+                                        "name": arrow.strings(name_texts)}),
     }
     for name, table in tables.items():
         con.register(name, table)

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from retime.replay import graph_passes as gk
 from retime.replay.scenario import EDGE_CLASSES, GPU_CLASSES
+from retime.core import arrow
 from retime.core.sqlfiles import load_sql, run_script, set_variables
 
 PACKAGE = "retime.replay"
@@ -89,12 +90,12 @@ def _fetch(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, np.ndarray]:
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """int32 codes of a string column over its distinct values in sorted order (as DuckDB orders
     VARCHAR: by bytes, which for UTF-8 is code point order)."""
-    encoded = pc.dictionary_encode(column).combine_chunks() if isinstance(column, pa.ChunkedArray) else pc.dictionary_encode(column)
+    encoded = arrow.one_array(pc.dictionary_encode(column))
     values = encoded.dictionary.to_pylist()
     ranks = np.argsort(np.array(values, dtype=object), kind="stable") if values else np.zeros(0, np.int64)
     rank_of = np.empty(len(values), np.int32)
     rank_of[ranks] = np.arange(len(values), dtype=np.int32)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    indices = arrow.to_numpy(encoded.indices)
     return rank_of[indices] if len(values) else np.zeros(len(indices), np.int32), [values[i] for i in ranks]
 
 
@@ -141,7 +142,7 @@ def _handed_in(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[N
 
 def _column(table: pa.Table, name: str, dtype) -> np.ndarray:
     """A column as a numpy array of dtype, copied only where its type differs."""
-    return np.asarray(table[name].to_numpy(), dtype)
+    return arrow.to_numpy(table[name], dtype)
 
 
 def _median_rint(values: np.ndarray) -> float:
@@ -327,7 +328,7 @@ def _read_events(con: duckdb.DuckDBPyConnection) -> _Events:
     dur = _column(table, "dur_ns", np.int64)
     nbytes = _column(table, "bytes", np.int64)
     pageable = _column(table, "pageable", bool)
-    kind_code = np.asarray(table["kind_code"].fill_null(0).to_numpy(), np.int8)
+    kind_code = arrow.to_numpy(table["kind_code"], np.int8, fill=0)
     copy_code = _column(table, "copy_code", np.int8)
     name_code, names = _codes(table["name"])
     del table
@@ -354,9 +355,9 @@ def _gpu_ops(con: duckdb.DuckDBPyConnection, ev: _Events, ridge_flop_per_byte: f
     pair_key = ev.kind_code[gi].astype(np.int64) * (len(names) + 1) + ev.name_code[gi]
     pairs, first_of_pair, pair_of = np.unique(pair_key, return_index=True, return_inverse=True)
     kind_names = ("",) + EVENT_KINDS
-    name_list = pa.table({"i": np.arange(len(pairs), dtype=np.int64),
-                          "kind": pa.array([kind_names[ev.kind_code[gi[r]]] for r in first_of_pair], pa.string()),
-                          "name_key": pa.array([names[ev.name_code[gi[r]]] for r in first_of_pair], pa.string())})
+    name_list = arrow.table({"i": np.arange(len(pairs), dtype=np.int64),
+                             "kind": arrow.strings([kind_names[ev.kind_code[gi[r]]] for r in first_of_pair]),
+                             "name_key": arrow.strings([names[ev.name_code[gi[r]]] for r in first_of_pair])})
     with _handed_in(con, replay_gpu_name_list=name_list):
         pair_class = _fetch(con, "graph_arrays_gpu_names")["gpu_class"].astype(np.int8)
     gpu_class = np.full(n, -1, np.int8)
@@ -406,8 +407,8 @@ def _waits(con: duckdb.DuckDBPyConnection, ev: _Events, pts: _Points, launches: 
     names, n = ev.names, ev.n
     l_call, l_op, call_t, op_end = launches.call, launches.op, launches.call_t, launches.op_end
     call_names = np.flatnonzero(np.bincount(ev.name_code[ev.is_call], minlength=len(names)))
-    call_list = pa.table({"i": np.arange(len(call_names), dtype=np.int64),
-                          "name": pa.array([names[c] for c in call_names], pa.string())})
+    call_list = arrow.table({"i": np.arange(len(call_names), dtype=np.int64),
+                             "name": arrow.strings([names[c] for c in call_names])})
     with _handed_in(con, replay_call_name_list=call_list):
         blocking_rows = np.asarray(_fetch(con, "graph_arrays_blocking")["i"], np.int64)
     blocks = np.zeros(len(names), bool)
@@ -481,10 +482,10 @@ def _stream_waits(con: duckdb.DuckDBPyConnection, ev: _Events, pts: _Points, gpu
     if not con.execute(load_sql(PACKAGE, "graph_arrays_stream_wait_count")).fetchall()[0][0]:
         return _StreamWaits(none, none, none, none)
     gi = gpu.rows
-    ops = pa.table({"event_id": ev.ev_id[gi], "lane_id": ev.lane[gi], "start_point": pts.start[gi],
-                    "end_point": pts.end[gi], "ts_ns": ev.ts[gi], "dur_ns": ev.dur[gi]})
-    with _handed_in(con, replay_gpu_ops=ops, replay_launches=pa.table({"op_id": ev.ev_id[launches.op],
-                                                                       "call_t": launches.call_t})):
+    ops = arrow.table({"event_id": ev.ev_id[gi], "lane_id": ev.lane[gi], "start_point": pts.start[gi],
+                       "end_point": pts.end[gi], "ts_ns": ev.ts[gi], "dur_ns": ev.dur[gi]})
+    with _handed_in(con, replay_gpu_ops=ops, replay_launches=arrow.table({"op_id": ev.ev_id[launches.op],
+                                                                          "call_t": launches.call_t})):
         run_script(con, PACKAGE, "graph_stream_waits")  # its table goes with build_graph's scratch tables
         waits = _fetch(con, "graph_arrays_stream_waits")
     return _StreamWaits(waits["producer_end_point"].astype(np.int64), waits["consumer_start_point"].astype(np.int64),

@@ -62,10 +62,10 @@ def provenance() -> dict:
 @lru_cache(maxsize=None)
 def _rows(kind: str) -> dict[str, np.ndarray]:
     """One of the measured tables (kernel_db.toml's [gemm], [nccl], [attention]) as columns."""
-    import pyarrow.parquet as pq
+    import duckdb  # pyarrow's Parquet reader imports pandas where it is installed (retime/core/arrow.py)
     path = resources.files("retime.replay").joinpath("presets", provenance()[kind]["file"])
-    table = pq.read_table(str(path))
-    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    with duckdb.connect() as con:
+        return con.execute("SELECT * FROM read_parquet($path)", {"path": str(path)}).fetchnumpy()
 
 
 def table() -> dict[str, np.ndarray]:

@@ -39,8 +39,9 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     where given, is the one recorded instead of the scenario's."""
     import orjson
     import pyarrow as pa
+    from retime.core import arrow
     starts, ends = event_points(graph, mask)
-    times = pa.table({"event_id": graph.point_event[starts] - event_base, "start_ns": new[starts], "end_ns": new[ends]})
+    times = arrow.table({"event_id": graph.point_event[starts] - event_base, "start_ns": new[starts], "end_ns": new[ends]})
     target = presets.presets()[scenario.kernel_model.target]["name"] if scenario.kernel_model else None
     set_variables(con, trace_id=new_trace_id, parent_id=parent_id, origin_ns=graph.origin_ns, job_name=job,
                   scenario=orjson.dumps({**scenario.as_dict(), **({"topology": links.label} if links else {}),
@@ -56,10 +57,11 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     if mask is not None:
         inside = mask[path_src] & mask[path_dst]
         path_src, path_dst = path_src[inside], path_dst[inside]
-    point_letter = np.where(graph.point_is_end, "e", "s")
-    critical = pa.table({"src_event_id": graph.point_event[path_src] - event_base,
-                         "dst_event_id": graph.point_event[path_dst] - event_base,
-                         "kind": np.char.add(np.char.add("critical_", point_letter[path_src]), point_letter[path_dst])})
+    ends_at = graph.point_is_end[path_src].astype(np.int8) * 2 + graph.point_is_end[path_dst]  # s: start, e: end
+    kinds = pa.DictionaryArray.from_arrays(arrow.column(ends_at.astype(np.int8)),
+                                           arrow.strings(["critical_ss", "critical_se", "critical_es", "critical_ee"]))
+    critical = arrow.table({"src_event_id": graph.point_event[path_src] - event_base,
+                            "dst_event_id": graph.point_event[path_dst] - event_base, "kind": kinds.cast(pa.string())})
     tables = {"replay_times": times, "replay_critical": critical}
     if report is not None:
         tables.update(saved_transfers=report.transfers.to_arrow(), saved_transfer_links=report.transfer_links.to_arrow(),

@@ -14,8 +14,8 @@ import duckdb
 import numba
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from retime.core import arrow
 from retime.core.sqlfiles import load_sql
 
 
@@ -85,18 +85,18 @@ def call_stacks(con: duckdb.DuckDBPyConnection, trace_id: int) -> pa.Table:
     op_event_id (the innermost costed operator), category and category_operator (of the innermost
     categorised slice; NULL when none)."""
     cols = con.sql(load_sql("retime.store", "cpu_slices"), params={"trace_id": trace_id}).to_arrow_table()
-    event_id, start, end, lane = (cols[c].to_numpy().astype(np.int64) for c in ("event_id", "ts_ns", "end_ns", "lane_id"))
+    event_id, start, end, lane = (arrow.to_numpy(cols[c], np.int64) for c in ("event_id", "ts_ns", "end_ns", "lane_id"))
     parent = parents(lane, start, end)
-    calls = np.flatnonzero(cols["is_call"].to_numpy())
+    calls = np.flatnonzero(arrow.to_numpy(cols["is_call"]))
     offsets, values = chains(calls, parent, start, end, event_id)
-    costed = innermost(calls, parent, start, end, cols["costed"].to_numpy())
-    categorised = innermost(calls, parent, start, end, pc.is_valid(cols["category"]).to_numpy())
-    categorised = pa.array(categorised, mask=categorised < 0)
-    stacks = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.int64()))
-    return pa.table({
-        "call_event_id": pa.array(event_id[calls], pa.int64()),
+    costed = innermost(calls, parent, start, end, arrow.to_numpy(cols["costed"]))
+    categorised = innermost(calls, parent, start, end, arrow.valid(cols["category"]))
+    categorised = arrow.column(categorised, categorised < 0)
+    stacks = pa.ListArray.from_arrays(arrow.column(offsets, type=pa.int32()), arrow.column(values))
+    return arrow.table({
+        "call_event_id": arrow.column(event_id[calls]),
         "call_stack": stacks,
-        "op_event_id": pa.array(event_id[costed], pa.int64(), mask=costed < 0),
+        "op_event_id": arrow.column(event_id[costed], costed < 0),
         "category": cols["category"].take(categorised),
         "category_operator": cols["operator"].take(categorised),
-    }).filter(pa.array(np.diff(offsets) > 0))
+    }).filter(arrow.column(np.diff(offsets) > 0))
