@@ -86,7 +86,7 @@ def main() -> None:
     # each column appended alone, one thread: where the append's time goes
     con = scratch(OUT / "store_write_scratch.duckdb", 1, schema, str(store))
     columns = con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                          "WHERE table_name = 'events' AND NOT temporary ORDER BY column_index").fetchall()
+                          "WHERE table_name = 'events' AND database_name = current_database() ORDER BY column_index").fetchall()
     costs = []
     for name, kind in columns:
         con.execute(f'CREATE TABLE one_column ("{name}" {kind})')
