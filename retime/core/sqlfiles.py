@@ -74,8 +74,8 @@ def one_row(con: duckdb.DuckDBPyConnection, package: str, name: str, params: dic
 @contextmanager
 def scratch_tables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Temporary tables and views created inside are dropped when the block ends (staging can
-    hold a whole trace). Use it outside transactions: on failure the drops run after the block's own rollback,
-    and a drop that fails then leaves the block's error to tell."""
+    hold a whole trace). Use it outside transactions: on failure the drops run after the block's
+    own rollback, and a drop that fails then leaves the block's error to tell."""
     before = _temp_tables(con)
     try:
         yield

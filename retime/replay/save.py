@@ -57,8 +57,9 @@ def write_replay(con: duckdb.DuckDBPyConnection, graph: ReplayGraph, scenario: S
     if mask is not None:
         inside = mask[path_src] & mask[path_dst]
         path_src, path_dst = path_src[inside], path_dst[inside]
-    ends_at = graph.point_is_end[path_src].astype(np.int8) * 2 + graph.point_is_end[path_dst]  # s: start, e: end
-    kinds = pa.DictionaryArray.from_arrays(arrow.column(ends_at.astype(np.int8)),
+    # each edge's kind by which of its events' points it links (s: start, e: end), source first
+    which = graph.point_is_end[path_src].astype(np.int8) * 2 + graph.point_is_end[path_dst]
+    kinds = pa.DictionaryArray.from_arrays(arrow.column(which.astype(np.int8)),
                                            arrow.strings(["critical_ss", "critical_se", "critical_es", "critical_ee"]))
     critical = arrow.table({"src_event_id": graph.point_event[path_src] - event_base,
                             "dst_event_id": graph.point_event[path_dst] - event_base, "kind": kinds.cast(pa.string())})
