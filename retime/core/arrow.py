@@ -74,26 +74,36 @@ def one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def valid(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Where a column holds a value (not NULL), as a numpy boolean array."""
-    array = one_array(column)
-    if array.null_count == 0:
-        return np.ones(len(array), np.bool_)
-    return _bits(array.buffers()[0], array.offset, len(array))
+    if isinstance(column, pa.ChunkedArray):
+        return _joined([valid(chunk) for chunk in column.chunks], np.dtype(np.bool_))
+    if column.null_count == 0:
+        return np.ones(len(column), np.bool_)
+    return _bits(column.buffers()[0], column.offset, len(column))
 
 
 def to_numpy(column: pa.Array | pa.ChunkedArray, dtype=None, fill=0) -> np.ndarray:
     """A column of numbers or booleans as a numpy array of `dtype` (default: the column's own),
-    NULL read as `fill`."""
-    array = one_array(column)
-    n = len(array)
-    if pa.types.is_boolean(array.type):
-        values = _bits(array.buffers()[1], array.offset, n)
+    NULL read as `fill`. A column of one chunk without NULLs is read in place (read-only); chunks
+    are joined in numpy, never in Arrow first."""
+    if isinstance(column, pa.ChunkedArray):
+        kind = np.dtype(dtype) if dtype is not None else np.dtype(_NUMPY.get(column.type, np.bool_))
+        return _joined([to_numpy(chunk, dtype, fill) for chunk in column.chunks], kind)
+    n = len(column)
+    if pa.types.is_boolean(column.type):
+        values = _bits(column.buffers()[1], column.offset, n)
     else:
-        kind = _NUMPY[array.type]
-        data = array.buffers()[1]
-        values = np.frombuffer(data, kind, count=n, offset=array.offset * kind.itemsize) if n else np.zeros(0, kind)
-    if array.null_count:
-        values = np.where(valid(array), values, np.asarray(fill, values.dtype))
+        kind = _NUMPY[column.type]
+        data = column.buffers()[1]
+        values = np.frombuffer(data, kind, count=n, offset=column.offset * kind.itemsize) if n else np.zeros(0, kind)
+    if column.null_count:
+        values = np.where(valid(column), values, np.asarray(fill, values.dtype))
     return values if dtype is None else np.asarray(values, dtype)
+
+
+def _joined(parts: list[np.ndarray], kind: np.dtype) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, kind)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _bits(buffer: pa.Buffer | None, offset: int, n: int) -> np.ndarray:
