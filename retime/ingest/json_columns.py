@@ -74,17 +74,16 @@ def compiled() -> bool:
     return ready(tok.scan_events) and ready(tok.gather)
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path, offset: int = 0, size: int | None = None) -> bool:
-    """Fill the temporary table `raw` from the events array at `events_path` (its `size` bytes from
-    `offset`: the array where it lies in the trace file; default, the whole file), as chrome_read.sql
-    would; False (and `raw` for chrome_read.sql to write) when the file is one for DuckDB's reader,
-    and for an array without events, which that reader stages at no cost.
+def load_raw(con: duckdb.DuckDBPyConnection, events_path: Path, offset: int, size: int) -> bool:
+    """Fill the temporary table `raw` from the events array, `size` bytes of `events_path` from
+    `offset` (SplitTrace.events_range: where it lies in the trace file, or a file of its own), as
+    chrome_read.sql would; False (and `raw` for chrome_read.sql to write) when the file is one for
+    DuckDB's reader, and for an array without events, which that reader stages at no cost.
 
     DuckDB reads the batches as one stream, in one statement (as it reads the file in
     chrome_read.sql: appends of a batch each would sit uncompressed in the transaction until its
     commit). While it takes batch k, one thread builds batch k+1's Arrow columns and another scans
     batch k+2's events (numba and DuckDB both let go of the interpreter's lock)."""
-    size = events_path.stat().st_size - offset if size is None else size
     if size == 0:
         return False
     refused: list[bool] = []
