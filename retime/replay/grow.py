@@ -277,6 +277,9 @@ class JobComparison:
     rank_max_abs_error_pct: float
     naive_rank_median_abs_error_pct: float   # every rank at the measured ranks' median span, the baseline
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
 
 @dataclass
 class GrownJob:
@@ -391,7 +394,7 @@ class GrownJob:
                                 "median_factor": float(np.median(self.collectives.factor)) if len(self.collectives.factor) else None},
                 "links": self.under_load,
                 "error_bar": self.error_bar.as_dict(), "notes": self.notes, "saved_job": self.saved_job,
-                "against": asdict(self.against) if self.against is not None else None}
+                "against": self.against.as_dict() if self.against is not None else None}
 
 
 def error_bar(growth: Growth, measured: int) -> "fidelity.ErrorBar":

@@ -311,8 +311,8 @@ def save(con: duckdb.DuckDBPyConnection, job: JobGraph, scenario, ids: list[int]
             points = np.flatnonzero(mine)
             last = int(points[np.argmax(new[points])]) if len(points) else -1
             save_replay.write_replay(con, job.graph, scenario, links, new, binding, _rank_report(report, job.ranks[i]),
-                                trace_id, new_id, last, mask=mine, event_base=i << 40, job=name,
-                                extra=extra[i] if extra else None, error_bar=error_bar)
+                                     trace_id, new_id, last, mask=mine, event_base=i << 40, job=name,
+                                     extra=extra[i] if extra else None, error_bar=error_bar)
 
 
 def _rank_report(report, rank: int):
